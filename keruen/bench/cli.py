@@ -1,0 +1,168 @@
+"""`keruen bench ingest|trace`: figures, and ratios against a baseline run in the same process."""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from sqlalchemy.engine import Engine
+
+from keruen.bench.streams import StreamGen
+from keruen.console import DbOption, JsonOption, emit_json, out, progress
+from keruen.ingest import ingest_lines
+from keruen.settings import normalise_db_url
+from keruen.store import db, queries
+from keruen.store import schema as t
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def scratch_engine(url: str | None) -> Iterator[Engine]:
+    """A fresh, empty ledger: a temporary SQLite file, or a throwaway PostgreSQL schema."""
+    if url and normalise_db_url(url).startswith("postgresql"):
+        schema = f"keruen_bench_{os.getpid()}"
+        admin = sa.create_engine(normalise_db_url(url))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        eng = sa.create_engine(normalise_db_url(url),
+                               connect_args={"options": f"-csearch_path={schema}"})
+        try:
+            db.migrate(eng)
+            yield eng
+        finally:
+            eng.dispose()
+            with admin.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = url or os.path.join(tmp, "bench.db")
+        eng = db.engine(path)
+        db.migrate(eng)
+        yield eng
+        eng.dispose()
+
+
+def write_stream(path: Path, events: int, seed: int, show: bool) -> None:
+    gen = StreamGen(seed=seed)
+    with path.open("wb") as f, progress("generate", events, show) as advance:
+        for i, line in enumerate(gen.events(events), 1):
+            f.write(line + b"\n")
+            if i % 10_000 == 0:
+                advance(10_000)
+
+
+def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
+    """Seconds to insert the same lines, unvalidated, as plain rows of the same width."""
+    raw = sa.Table("bench_raw", sa.MetaData(), sa.Column("seq", sa.BigInteger, primary_key=True),
+                   sa.Column("canonical", sa.Text, nullable=False))
+    raw.create(eng)
+    start = time.perf_counter()
+    with path.open("rb") as f:
+        rows: list[dict[str, Any]] = []
+        for i, line in enumerate(f, 1):
+            rows.append({"seq": i, "canonical": line.decode()})
+            if len(rows) == chunk:
+                with eng.begin() as conn:
+                    conn.execute(raw.insert(), rows)
+                rows = []
+        if rows:
+            with eng.begin() as conn:
+                conn.execute(raw.insert(), rows)
+    return time.perf_counter() - start
+
+
+def bench_ingest(events: int, db_url: str | None, seed: int, chunk: int, show: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stream.jsonl"
+        write_stream(path, events, seed, show)
+        with scratch_engine(db_url) as eng:
+            start = time.perf_counter()
+            with path.open("rb") as f, progress("ingest", events, show) as advance:
+                report = ingest_lines(eng, f, source=str(path), chunk_size=chunk, progress=advance)
+            elapsed = time.perf_counter() - start
+            raw_elapsed = raw_insert(eng, path, chunk)
+            with eng.connect() as conn:
+                stored = conn.scalar(sa.select(sa.func.count()).select_from(t.events))
+    rate, raw_rate = events / elapsed, events / raw_elapsed
+    return {"events": events, "accepted": report.accepted, "rejected": report.rejected,
+            "stored": stored, "seconds": round(elapsed, 2), "events_per_s": round(rate),
+            "raw_events_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 3),
+            "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def _percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+def bench_trace(events: int, samples: int, db_url: str | None, seed: int, show: bool) -> dict[str, Any]:
+    with scratch_engine(db_url) as eng:
+        gen = StreamGen(seed=seed)
+        with progress("build ledger", events, show) as advance:
+            ingest_lines(eng, gen.events(events), source="bench", progress=advance)
+        with eng.connect() as conn:
+            ids = list(conn.scalars(sa.select(t.batches.c.batch)))
+            rng = random.Random(seed)
+            picks = [rng.choice(ids) for _ in range(samples)]
+            timings: dict[str, list[float]] = {"back": [], "forward": []}
+            for batch in picks:
+                for name, fn in (("back", queries.trace_back), ("forward", queries.trace_forward)):
+                    start = time.perf_counter()
+                    fn(conn, batch)
+                    timings[name].append((time.perf_counter() - start) * 1000)
+    result: dict[str, Any] = {"events": events, "samples": samples}
+    for name, ms in timings.items():
+        result[f"{name}_p50_ms"] = round(_percentile(ms, 0.50), 3)
+        result[f"{name}_p99_ms"] = round(_percentile(ms, 0.99), 3)
+    return result
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ingest")
+    def ingest_cmd(
+        events: Annotated[int, typer.Option("--events", help="Number of events")] = 100_000,
+        db_url: Annotated[str | None, DbOption] = None,
+        seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
+        chunk: Annotated[int, typer.Option(help="Events per transaction")] = 5000,
+        as_json: Annotated[bool, JsonOption] = False,
+    ) -> None:
+        """Validated ingest vs a plain insert of the same rows, in the same run."""
+        r = bench_ingest(events, db_url, seed, chunk, show=not as_json)
+        if as_json:
+            emit_json(r)
+            return
+        out.print(f"validated ingest: {r['events_per_s']:,} events/s ({r['seconds']} s for "
+                  f"{events:,}; {r['accepted']:,} accepted, {r['rejected']:,} rejected)")
+        out.print(f"plain insert:     {r['raw_events_per_s']:,} events/s")
+        out.print(f"ratio:            {r['ratio']}")
+        out.print(f"peak RSS:         {r['peak_rss_mb']} MB")
+
+    @app.command("trace")
+    def trace_cmd(
+        events: Annotated[int, typer.Option("--events", help="Ledger size to build")] = 200_000,
+        samples: Annotated[int, typer.Option(help="Traces timed per direction")] = 1000,
+        db_url: Annotated[str | None, DbOption] = None,
+        seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
+        as_json: Annotated[bool, JsonOption] = False,
+    ) -> None:
+        """p50/p99 latency of trace back and trace forward."""
+        r = bench_trace(events, samples, db_url, seed, show=not as_json)
+        if as_json:
+            emit_json(r)
+            return
+        out.print(f"{events:,} events, {samples:,} random batches")
+        out.print(f"trace back:    p50 {r['back_p50_ms']} ms   p99 {r['back_p99_ms']} ms")
+        out.print(f"trace forward: p50 {r['forward_p50_ms']} ms   p99 {r['forward_p99_ms']} ms")

@@ -1,0 +1,229 @@
+"""The `keruen` command: a thin shell over the service functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from keruen import __version__
+from keruen.console import DbOption, JsonOption, emit_json, err, fail, out, progress
+from keruen.errors import KeruenError
+from keruen.ingest import ingest_lines
+from keruen.model.events import json_schema
+from keruen.store import db, queries
+from keruen.store import ledger as ledger_store
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Keruen: trace goods through Kazakhstan and find diversion to Russia.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")
+app.add_typer(bench_app, name="bench")
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    if path == "-":
+        yield from sys.stdin.buffer
+        return
+    with open(path, "rb") as f:
+        yield from f
+
+
+def _count_lines(path: str) -> int | None:
+    if path == "-" or not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
+
+
+@app.command()
+def ingest(
+    file: Annotated[str, typer.Argument(help="JSON Lines file, or - for standard input")],
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected lines here")] = None,
+) -> None:
+    """Validate and append events to the ledger; rejected lines are stored with their reason."""
+    if file != "-" and not os.path.isfile(file):
+        fail(f"{file}: no such file")
+    eng = db.ready(db_url)
+    with progress("ingest", _count_lines(file), enabled=not as_json) as advance:
+        report = ingest_lines(eng, _lines(file), source=file, progress=advance)
+    if rejects:
+        with rejects.open("wb") as f:
+            for r in report.rejections:
+                f.write(r.raw.rstrip(b"\n") + b"\n")
+    if as_json:
+        emit_json(report.public())
+        return
+    out.print(f"accepted {report.accepted:,}  rejected {report.rejected:,}  "
+              f"duplicates {report.duplicates:,}")
+    for r in report.rejections[:20]:
+        out.print(f"  line {r.line}: [red]{r.error}[/]", highlight=False)
+    if report.rejected > 20:
+        out.print(f"  … {report.rejected - 20:,} more (keruen rejections, or --json)")
+
+
+@app.command()
+def stock(
+    holder: Annotated[str, typer.Argument(help="Tax id (BIN) of the holder")],
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """A holder's virtual warehouse: its balance of every batch it holds."""
+    with db.ready(db_url).connect() as conn:
+        rows = queries.stock(conn, holder)
+    if as_json:
+        emit_json([{k: r[k] for k in ("batch", "hs", "quantity", "unit")} for r in rows])
+        return
+    table = Table("batch", "hs", "quantity", "unit", "description", title=f"stock of {holder}")
+    for r in rows:
+        table.add_row(r["batch"], r["hs"], r["quantity"], r["unit"], r["description"])
+    out.print(table)
+
+
+@app.command()
+def history(
+    batch: str,
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Every event that moved a batch, in ledger order."""
+    with db.ready(db_url).connect() as conn:
+        result = _or_fail(lambda: queries.history(conn, batch))
+    if as_json:
+        emit_json(result)
+        return
+    info = result["batch"]
+    out.print(f"[bold]{batch}[/]  HS {info['hs']}  {info['description']}  origin {info['origin']}")
+    table = Table("time", "type", "id", "from", "to", "quantity", "cancelled by")
+    for e in result["events"]:
+        table.add_row(e["time"], e["type"], e["id"], e["from"] or "", e["to"] or "",
+                      e["quantity"], e["cancelled_by"] or "")
+    out.print(table)
+
+
+@app.command()
+def trace(
+    batch: str,
+    back: Annotated[bool, typer.Option("--back", help="To the imports it came from")] = False,
+    forward: Annotated[bool, typer.Option("--forward", help="To where it went")] = False,
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Trace a batch back to its imports or forward to where its quantities went."""
+    if back == forward:
+        fail("say --back or --forward", 2)
+    with db.ready(db_url).connect() as conn:
+        fn = queries.trace_back if back else queries.trace_forward
+        result = _or_fail(lambda: fn(conn, batch))
+    if as_json:
+        emit_json(result)
+    else:
+        _print_trace(result, back)
+
+
+def _print_trace(result: dict[str, Any], back: bool) -> None:
+    for node in result["batches"]:
+        out.print(f"[bold]{node['batch']}[/]", highlight=False)
+        for hop in node["holders"]:
+            out.print(f"  {hop['time']}  {hop['from']} → {hop['to']}  {hop['quantity']}")
+        if back:
+            c = node["created_by"]
+            out.print(f"  created by {c['type']} {c['event']} at {c['time']} for {c['holder']}"
+                      + (f" from {', '.join(node['inputs'])}" if node["inputs"] else ""))
+        else:
+            for h in node["held_by"]:
+                out.print(f"  held by {h['holder']}: {h['quantity']}")
+            for x in node["exits"]:
+                buyer = x.get("buyer") or {}
+                out.print(f"  {x['type']} {x['quantity']} by {x['holder']} at {x['time']}"
+                          + (f" to {buyer.get('name')} ({buyer.get('country')})" if buyer else ""))
+    if back:
+        for o in result["origins"]:
+            seller = o.get("seller") or {}
+            out.print(f"[green]origin[/] {o['batch']}: {o['type']} by {o['importer']} from "
+                      f"{seller.get('name')} ({seller.get('country')}) via {o['post']}")
+    else:
+        out.print("totals: " + ", ".join(f"{k} {v}" for k, v in result["totals"].items()))
+
+
+def _or_fail(fn: Any) -> Any:
+    try:
+        return fn()
+    except KeruenError as e:
+        fail(str(e))
+
+
+@app.command()
+def verify(db_url: Annotated[str | None, DbOption] = None) -> None:
+    """Recompute the hash chain; name the first event whose stored content was altered."""
+    eng = db.ready(db_url)
+    checked = 0
+    with eng.connect() as conn:
+        for item in ledger_store.verify(conn):
+            if isinstance(item, ledger_store.ChainBreak):
+                fail(f"chain broken at event #{item.seq} ({item.event_id}): {item.reason} "
+                     f"— {checked:,} events before it verify")
+            checked += 1
+    out.print(f"[green]ok[/] {checked:,} events, hash chain intact")
+
+
+@app.command()
+def rejections(
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    limit: Annotated[int, typer.Option(help="Newest N")] = 50,
+) -> None:
+    """Rejected submissions, newest first, with their reason."""
+    with db.ready(db_url).connect() as conn:
+        rows = queries.rejections(conn, limit)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("received", "source", "line", "id", "field", "reason")
+    for r in rows:
+        table.add_row(r["received"], r["source"], str(r["line"] or ""), r["event_id"] or "",
+                      r["field"], r["reason"])
+    out.print(table)
+
+
+@app.command()
+def schema(
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file")] = None,
+) -> None:
+    """Print the JSON Schema of the event contract (generated from the model)."""
+    import json
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def version() -> None:
+    """Print Keruen's version."""
+    out.print(__version__)
+
+
+def _mount_benchmarks() -> None:
+    from keruen.bench import cli as bench_cli
+
+    bench_cli.register(bench_app)
+
+
+_mount_benchmarks()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeruenError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,127 @@
+"""Applying a chunk of events in memory over a snapshot read from storage.
+
+The store prefetches, in a few bulk queries, every batch, balance and event id a chunk can
+touch; the chunk is then judged event by event here, without I/O, each event seeing the
+effects of the ones accepted before it. The store writes the outcome in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from keruen.errors import IdConflict, RejectedEvent
+from keruen.ledger.rules import Batch, Effect, apply, balance_deltas
+from keruen.model import events as ev
+from keruen.model.validate import Parsed, parse
+
+
+@dataclass(slots=True)
+class Known:
+    """An event already in the ledger (or accepted earlier in this chunk)."""
+
+    digest: str
+    canonical: bytes
+    typed: ev.Event | None = None
+
+    def event(self) -> ev.Event:
+        if self.typed is None:
+            self.typed = parse(self.canonical).event
+        return self.typed
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    parsed: Parsed
+    effect: Effect
+
+
+@dataclass(slots=True)
+class Overlay:
+    batches: dict[str, Batch | None] = field(default_factory=dict)
+    balances: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    known: dict[str, Known] = field(default_factory=dict)
+    cancelled_ids: set[str] = field(default_factory=set)
+    touched: set[tuple[str, str]] = field(default_factory=set)
+
+    # LedgerView
+    def batch(self, batch: str) -> Batch | None:
+        return self.batches.get(batch)
+
+    def balance(self, holder: str, batch: str) -> Decimal:
+        return self.balances.get((holder, batch), Decimal(0))
+
+    def event(self, event_id: str) -> ev.Event | None:
+        known = self.known.get(event_id)
+        return known.event() if known else None
+
+    def cancelled(self, event_id: str) -> bool:
+        return event_id in self.cancelled_ids
+
+    def admit(self, parsed: Parsed) -> Accepted | None:
+        """Accept the event (returning its effect), or None for an exact duplicate.
+
+        Raises `RejectedEvent` when it cannot apply; the overlay is then unchanged.
+        """
+        known = self.known.get(parsed.event.id)
+        if known is not None:
+            if known.digest == parsed.digest:
+                return None
+            raise IdConflict("id", f"event id {parsed.event.id!r} was used before for other content")
+        effect = apply(self, parsed.event)
+        self._fold(parsed, effect)
+        return Accepted(parsed, effect)
+
+    def _fold(self, parsed: Parsed, effect: Effect) -> None:
+        self.known[parsed.event.id] = Known(parsed.digest, parsed.canonical, parsed.event)
+        for b in effect.new_batches:
+            self.batches[b.batch] = b
+        for holder, batch, delta in balance_deltas(effect.moves):
+            key = (holder, batch)
+            self.balances[key] = self.balances.get(key, Decimal(0)) + delta
+            self.touched.add(key)
+        if effect.cancels:
+            self.cancelled_ids.add(effect.cancels)
+
+
+def needs(events: Iterable[ev.Event]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
+    """The batches, (holder, batch) balances and event ids a chunk may read."""
+    batches: set[str] = set()
+    balances: set[tuple[str, str]] = set()
+    ids: set[str] = set()
+    for e in events:
+        ids.add(e.id)
+        match e:
+            case ev.Import():
+                batches.add(e.batch)
+            case ev.Transfer():
+                batches.add(e.batch)
+                balances.update({(e.from_, e.batch), (e.to, e.batch)})
+            case ev.Transform():
+                batches.update(p.batch for p in e.inputs)
+                batches.update(o.batch for o in e.outputs)
+                balances.update((e.holder, p.batch) for p in e.inputs)
+            case ev.Dispatch() | ev.WriteOff() | ev.Adjust():
+                batches.add(e.batch)
+                balances.add((e.holder, e.batch))
+            case ev.Cancel():
+                ids.add(e.target)
+    return batches, balances, ids
+
+
+def cancel_needs(overlay: Overlay, events: Iterable[ev.Event]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Batches and balances that the targets of cancels touch (known after the first fetch)."""
+    from keruen.ledger.rules import original_moves
+
+    batches: set[str] = set()
+    balances: set[tuple[str, str]] = set()
+    for e in events:
+        if isinstance(e, ev.Cancel) and (target := overlay.event(e.target)) is not None:
+            for m in original_moves(target):
+                batches.add(m.batch)
+                balances.update((h, m.batch) for h in (m.source, m.target) if h)
+    return batches, balances
+
+
+__all__ = ["Accepted", "Known", "Overlay", "RejectedEvent", "cancel_needs", "needs"]

@@ -1,0 +1,86 @@
+"""Reference data shipped inside the package: HS codes, countries, units, border posts, CHPL.
+
+Sources and licences: `keruen/data/SOURCES.md`. Loaded lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+def data_path(name: str) -> str:
+    return str(resources.files("keruen") / "data" / name)
+
+
+def read_rows(name: str) -> Iterator[dict[str, str]]:
+    with open(data_path(name), newline="", encoding="utf-8") as f:
+        yield from csv.DictReader(f)
+
+
+@cache
+def hs_subheadings() -> dict[str, str]:
+    """Six-digit HS subheadings (HS 2022, plus HS 2017 codes for older declarations)."""
+    codes: dict[str, str] = {}
+    for name in ("hs2017_nomenclature.csv", "hs2022_nomenclature.csv"):
+        for row in read_rows(name):
+            if row["level"] == "6":
+                codes[row["hscode"]] = row["description"]
+    return codes
+
+
+@cache
+def hs_headings() -> dict[str, str]:
+    """Two- and four-digit HS chapters and headings (HS 2022) with their descriptions."""
+    return {
+        r["hscode"]: r["description"]
+        for r in read_rows("hs2022_nomenclature.csv")
+        if r["level"] in ("2", "4")
+    }
+
+
+@cache
+def countries() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes."""
+    return frozenset(r["code"] for r in read_rows("iso3166_alpha2.csv"))
+
+
+@cache
+def units() -> dict[str, str]:
+    """UN/ECE Recommendation 20 unit codes in force (rows marked deleted are left out)."""
+    return {r["code"]: r["name"] for r in read_rows("unece_rec20.csv") if r["status"] != "X"}
+
+
+@dataclass(frozen=True)
+class Post:
+    code: str
+    name: str
+    name_other_side: str
+    neighbour: str
+    mode: str
+    region: str
+    lat: float
+    lon: float
+    check: str
+
+
+@cache
+def posts() -> dict[str, Post]:
+    """Kazakhstan's customs border posts, by code (`KZHOR-ROAD`, `KZDOS-RAIL`, ...)."""
+    return {
+        r["code"]: Post(
+            code=r["code"],
+            name=r["name_kz_side"],
+            name_other_side=r["name_other_side"],
+            neighbour=r["neighbour_iso2"],
+            mode=r["mode"],
+            region=r["kz_region"],
+            lat=float(r["lat"]),
+            lon=float(r["lon"]),
+            check=r["check"],
+        )
+        for r in read_rows("kz_border_crossing_points.csv")
+    }

@@ -1,0 +1,47 @@
+"""Settings, read once from `KERUEN_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from keruen.errors import ConfigError
+
+DEFAULT_DB = "sqlite:///keruen.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    env: str
+    chunk_size: int
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def normalise_db_url(url: str) -> str:
+    """Accept `postgresql://` and bare file paths as well as SQLAlchemy URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ.get("KERUEN_ENV", "development")
+    try:
+        chunk = int(os.environ.get("KERUEN_CHUNK", "5000"))
+    except ValueError as e:
+        raise ConfigError("KERUEN_CHUNK must be an integer") from e
+    if chunk < 1:
+        raise ConfigError("KERUEN_CHUNK must be at least 1")
+    return Settings(
+        db_url=normalise_db_url(os.environ.get("KERUEN_DB", DEFAULT_DB)),
+        env=env,
+        chunk_size=chunk,
+    )

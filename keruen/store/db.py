@@ -1,0 +1,82 @@
+"""Engines, migrations and the few places where SQLite and PostgreSQL differ."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from keruen.settings import get_settings, normalise_db_url
+
+
+@cache
+def engine(url: str | None = None) -> Engine:
+    """One engine per URL; SQLite is tuned for a single fast writer (WAL, relaxed sync)."""
+    url = normalise_db_url(url) if url else get_settings().db_url
+    if url.startswith("sqlite"):
+        eng = sa.create_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(eng, "connect", _sqlite_pragmas)
+        sa.event.listen(eng, "begin", _sqlite_begin)
+        return eng
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
+    cur = dbapi_conn.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-262144",
+                   "temp_store=MEMORY", "busy_timeout=30000"):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock at BEGIN: a chunk never reads a state another writer changes
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(eng: Engine) -> None:
+    """Bring the database to the newest schema (every migration branch)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("keruen.store") / "migrations"))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+def ready(url: str | None = None) -> Engine:
+    """An engine whose database is migrated: what every command starts from."""
+    eng = engine(url)
+    migrate(eng)
+    return eng
+
+
+def lock_writer(conn: Connection) -> None:
+    """Serialise ledger writers: the hash chain and the balances have one writer at a time."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411)"))
+
+
+def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
+           keys: Iterable[str]) -> None:
+    """Insert rows, replacing the non-key columns of rows whose keys already exist."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    keys = list(keys)
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
+
+
+def chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """Slices small enough for an IN (...) list on every backend."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]

@@ -1,0 +1,121 @@
+"""SQLAlchemy Core tables of the ledger. Integrity comes from the schema where it can.
+
+Facts (events, rejections, moves) are appended, never updated; `balances` is a projection
+of `moves`, kept for fast stock queries and rebuilt identically on replay.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals on every backend: NUMERIC on PostgreSQL, canonical text on SQLite."""
+
+    impl = sa.String(48)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.Numeric(38, 12))
+        return dialect.type_descriptor(sa.String(48))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value.normalize() if isinstance(value, Decimal) else Decimal(value).normalize()
+
+
+Id = sa.String(64)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("time_us", sa.BigInteger, nullable=False),
+    # batch for stock events, mrn for transit events, seal for pings, ref for receipts, target for cancels
+    sa.Column("key", Id, nullable=True, index=True),
+    sa.Column("canonical", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    # UNIQUE(prev_hash): two writers can never both extend the chain from the same event
+    sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("received_us", sa.BigInteger, nullable=False),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("batch", Id, primary_key=True),
+    sa.Column("hs", sa.String(10), nullable=False),
+    sa.Column("unit", sa.String(3), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("origin", sa.String(2), nullable=False),
+    sa.Column("created_us", sa.BigInteger, nullable=False),
+    sa.Column("event_id", Id, nullable=False),
+)
+
+moves = sa.Table(
+    "moves",
+    metadata,
+    sa.Column("event_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("batch", Id, nullable=False, index=True),
+    sa.Column("source", Id, nullable=True),
+    sa.Column("target", Id, nullable=True),
+    sa.Column("quantity", DecimalText, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("time_us", sa.BigInteger, nullable=False),
+)
+
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("input", Id, primary_key=True),
+    sa.Column("output", Id, primary_key=True, index=True),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+)
+
+balances = sa.Table(
+    "balances",
+    metadata,
+    sa.Column("holder", Id, primary_key=True),
+    sa.Column("batch", Id, primary_key=True),
+    sa.Column("quantity", DecimalText, nullable=False),
+)
+
+cancellations = sa.Table(
+    "cancellations",
+    metadata,
+    # the primary key makes a second cancel of the same event impossible
+    sa.Column("target", Id, primary_key=True),
+    sa.Column("event_id", Id, nullable=False),
+)
+
+rejections = sa.Table(
+    "rejections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_us", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("line", sa.Integer, nullable=True),
+    sa.Column("event_id", sa.Text, nullable=True),
+    sa.Column("error", sa.String(40), nullable=False),
+    sa.Column("field", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+)
