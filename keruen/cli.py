@@ -212,13 +212,18 @@ def version() -> None:
     out.print(__version__)
 
 
-def _mount_benchmarks() -> None:
+def _mount() -> None:
+    """Each area adds its own commands; this module knows only their names."""
+    from importlib import import_module
+
     from keruen.bench import cli as bench_cli
 
     bench_cli.register(bench_app)
+    for area in ("sim", "screening", "transit", "api"):
+        import_module(f"keruen.{area}.cli").register(app, bench_app)
 
 
-_mount_benchmarks()
+_mount()
 
 
 def main() -> None:

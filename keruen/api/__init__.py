@@ -1,0 +1,1 @@
+"""HTTP API (SPEC C7, C9)."""

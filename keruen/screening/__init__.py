@@ -1,0 +1,1 @@
+"""Goods and party screening (SPEC C3, C4)."""

@@ -1,0 +1,1 @@
+"""The synthetic Kazakhstan economy (SPEC C8)."""

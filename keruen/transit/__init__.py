@@ -1,0 +1,1 @@
+"""Transit monitoring (SPEC C2)."""
