@@ -23,11 +23,14 @@ def read_rows(name: str) -> Iterator[dict[str, str]]:
 
 @cache
 def hs_subheadings() -> dict[str, str]:
-    """Six-digit HS subheadings (HS 2022, plus HS 2017 codes for older declarations)."""
+    """Six-digit HS subheadings (HS 2022, plus HS 2017 codes for older declarations).
+
+    Comtrade's `999999` "commodities not specified" (section TOTAL) is not an HS code.
+    """
     codes: dict[str, str] = {}
     for name in ("hs2017_nomenclature.csv", "hs2022_nomenclature.csv"):
         for row in read_rows(name):
-            if row["level"] == "6":
+            if row["level"] == "6" and row["section"] != "TOTAL":
                 codes[row["hscode"]] = row["description"]
     return codes
 

@@ -1,0 +1,164 @@
+"""The event contract: what is accepted, and what is refused with which field and reason."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keruen.errors import InvalidEvent
+from keruen.jurisdiction import kz_bin_problem
+from keruen.model.events import EVENT_TYPES, json_schema
+from keruen.model.validate import parse
+from tests import factory as f
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def with_(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `event` with the dotted `path` set to `value` (None removes it)."""
+    event = json.loads(json.dumps(event))
+    *parents, last = path.split(".")
+    node = event
+    for p in parents:
+        node = node[int(p)] if p.isdigit() else node[p]
+    if value is None:
+        del node[last]
+    else:
+        node[last] = value
+    return event
+
+
+IMPORT = f.import_("e1", "55501/010324/0000001/001")
+
+# (change, expected field, a word of the reason)
+INVALID = [
+    (("batch", None), "batch", "required"),
+    (("quantity", "abc"), "quantity", "decimal"),
+    (("quantity", 0), "quantity", "greater than zero"),
+    (("quantity", "-5"), "quantity", "greater than zero"),
+    (("quantity", "1.0000001"), "quantity", "decimal places"),
+    (("quantity", "NaN"), "quantity", "finite"),
+    (("quantity", True), "quantity", "bool"),
+    (("time", "2024-03-01T10:00:00"), "time", "timezone"),
+    (("time", "yesterday"), "time", "RFC3339"),
+    (("holder", "123456789012"), "holder", "check digit"),
+    (("holder", "12345"), "holder", "12 digits"),
+    (("goods.hs", "8542"), "goods.hs", "matching"),
+    (("goods.hs", "999999"), "goods.hs", "does not exist"),
+    (("goods.unit", "ZZZ"), "goods.unit", "Rec 20"),
+    (("goods.origin", "XX"), "goods.origin", "ISO 3166"),
+    (("goods.origin", "cn"), "goods.origin", "matching"),
+    (("post", "KZNOWHERE-ROAD"), "post", "border post"),
+    (("batch", "55501/310224/0000001/001"), "batch", "not a date"),
+    (("batch", "B-1"), "batch", "office/ddmmyy"),
+    (("seller.country", "RU"), "seller.country", "outside the customs union"),
+    (("value.amount", "-1"), "value.amount", "non-negative"),
+    (("value.currency", "usd"), "value.currency", "matching"),
+    (("type", "teleport"), "type", "unknown event type"),
+    (("type", None), "type", "required"),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "word"), INVALID)
+def test_invalid_import_names_field_and_reason(change: tuple[str, Any], field: str, word: str) -> None:
+    with pytest.raises(InvalidEvent) as info:
+        parse(f.line(with_(IMPORT, *change)))
+    assert info.value.field == field
+    assert word.lower() in info.value.reason.lower()
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[1,2]", b"null", b'"import"', b"\xff\xfe"])
+def test_malformed_input_is_an_invalid_event(raw: bytes) -> None:
+    with pytest.raises(InvalidEvent):
+        parse(raw)
+
+
+VALID = [
+    IMPORT,
+    with_(with_(IMPORT, "type", "arrival"), "seller.country", "RU"),
+    f.transfer("e2", "B", f.A, f.B, "1.5"),
+    f.transform("e3", f.A, [("B", 2)], "P-1", 1),
+    f.dispatch("e4", "B", f.A, 1),
+    with_(with_(f.dispatch("e5", "B", f.A, 1), "type", "export"), "buyer.country", "TR"),
+    f.write_off("e6", "B", f.A, 1),
+    f.adjust("e7", "B", f.A, "-2"),
+    f.cancel("e8", "e1"),
+    f.transit_open("e9", "24KZ0001"),
+    {"type": "seal_ping", "id": "e10", "time": f.t(2), "seal": "S-1", "lat": 45.1, "lon": 79.5,
+     "state": "intact", "code": "05"},
+    {"type": "checkpoint", "id": "e11", "time": f.t(2), "mrn": "M", "post": "KZDOS-RAIL",
+     "mass_kg": 1200},
+    {"type": "transit_close", "id": "e12", "time": f.t(3), "mrn": "M", "post": "KZZS1-RAIL",
+     "mass_kg": "1199.5", "seals_intact": True},
+    {"type": "incident", "id": "e13", "time": f.t(3), "mrn": "M", "kind": "transhipment",
+     "lat": 47.0, "lon": 60.1, "note": "reloaded"},
+    {"type": "receipt", "id": "e14", "time": f.t(6), "ref": "e4", "quantity": 1, "country": "RU",
+     "document": {"kind": "CMR", "number": "1"}},
+]
+
+
+@pytest.mark.parametrize("event", VALID, ids=lambda e: e["type"])
+def test_every_contract_type_parses(event: dict[str, Any]) -> None:
+    assert parse(f.line(event)).event.id == event["id"]
+
+
+def test_all_types_are_covered() -> None:
+    assert {e["type"] for e in VALID} == set(EVENT_TYPES)
+
+
+
+
+def test_decimals_are_exact() -> None:
+    event = parse(f.line(with_(IMPORT, "quantity", "0.1"))).event
+    assert event.quantity == Decimal("0.1")  # type: ignore[attr-defined]
+    number = parse(f.line(IMPORT).replace(b'"quantity": "100"', b'"quantity": 12345678901.000001'))
+    assert number.event.quantity == Decimal("12345678901.000001")  # type: ignore[attr-defined]
+    assert b'"quantity":"12345678901.000001"' in number.canonical
+
+
+def test_unknown_fields_are_kept_in_the_canonical_form() -> None:
+    extra = with_(with_(IMPORT, "customs_value_kzt", 1.5), "goods.colour", "black")
+    canonical = json.loads(parse(f.line(extra)).canonical)
+    assert canonical["customs_value_kzt"] == "1.5"
+    assert canonical["goods"]["colour"] == "black"
+
+
+def test_same_content_in_other_spelling_has_the_same_digest() -> None:
+    as_string = parse(f.line(IMPORT))
+    as_number = parse(f.line(with_(IMPORT, "quantity", 100)))
+    reordered = parse(json.dumps(dict(reversed(list(IMPORT.items())))).encode())
+    assert as_string.digest == as_number.digest == reordered.digest
+
+
+def test_a_transfer_needs_two_holders_and_a_transform_new_outputs() -> None:
+    with pytest.raises(InvalidEvent, match="two different holders"):
+        parse(f.line(f.transfer("x", "B", f.A, f.A, 1)))
+    with pytest.raises(InvalidEvent) as info:
+        parse(f.line(f.transform("x", f.A, [("B", 1)], "B", 1)))
+    assert info.value.field == "outputs[0].batch"
+
+
+def test_dispatch_goes_to_a_union_partner_and_export_outside() -> None:
+    with pytest.raises(InvalidEvent) as info:
+        parse(f.line(with_(f.dispatch("x", "B", f.A, 1), "buyer.country", "CN")))
+    assert info.value.field == "buyer.country"
+    with pytest.raises(InvalidEvent) as info:
+        parse(f.line(with_(f.dispatch("x", "B", f.A, 1), "type", "export")))
+    assert "use dispatch" in info.value.reason
+
+
+@pytest.mark.parametrize(("tax_id", "ok"), [
+    (f.A, True), (f.B, True), ("990740000059", True), ("990740000058", False),
+    ("150340000016", False), ("15034000001", False), ("1503400000155", False), ("15034000001x", False),
+])
+def test_kazakh_bin_check_digit(tax_id: str, ok: bool) -> None:
+    assert (kz_bin_problem(tax_id) is None) is ok
+
+
+def test_event_schema_in_docs_is_generated_from_the_model() -> None:
+    stored = json.loads((DOCS / "event-schema.json").read_text(encoding="utf-8"))
+    assert stored == json_schema(), "docs drifted: run `keruen schema --out docs/event-schema.json`"
