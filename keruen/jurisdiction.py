@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 EAEU = frozenset({"AM", "BY", "KG", "KZ", "RU"})
 
@@ -14,6 +15,7 @@ _WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 
 
+@lru_cache(maxsize=1 << 16)
 def kz_bin_problem(tax_id: str) -> str | None:
     """Why a Kazakh BIN/IIN is invalid (12 digits, mod-11 check digit), or None when valid."""
     if len(tax_id) != 12 or not tax_id.isdigit():

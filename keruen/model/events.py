@@ -16,9 +16,14 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 Text = Annotated[str, Meta(min_length=1, max_length=500)]
-Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^\S+$")]
-Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+# No regex here: msgspec runs patterns per value, and these fields are on the hot path;
+# `keruen.model.validate` checks them against their code lists instead.
+Code = Annotated[str, Meta(min_length=1, max_length=64, description="identifier, no spaces")]
+Country = Annotated[str, Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2",
+                              examples=["KZ", "RU", "CN"])]
+Currency = Annotated[str, Meta(min_length=3, max_length=3, description="ISO 4217")]
+HsCode = Annotated[str, Meta(min_length=6, max_length=10, description="HS code, 6 to 10 digits")]
+Unit = Annotated[str, Meta(min_length=2, max_length=3, description="UN/ECE Rec 20 unit code")]
 Time = Annotated[datetime, Meta(tz=True, description="RFC 3339 with an offset")]
 Quantity = Annotated[Decimal, Meta(description="decimal, as a string or a JSON number")]
 Lat = Annotated[float, Meta(ge=-90, le=90)]
@@ -36,9 +41,9 @@ class Party(Model):
 
 
 class Goods(Model):
-    hs: Annotated[str, Meta(pattern=r"^\d{6,10}$", description="HS code, 6 to 10 digits")]
+    hs: HsCode
     description: Text
-    unit: Annotated[str, Meta(pattern=r"^[0-9A-Z]{2,3}$", description="UN/ECE Rec 20 code")]
+    unit: Unit
     origin: Country
     brand: Text | None = None
     manufacturer: Text | None = None
@@ -158,10 +163,10 @@ class Guarantee(Model):
 
 
 class TransitGoods(Model):
-    hs: Annotated[str, Meta(pattern=r"^\d{6,10}$")]
+    hs: HsCode
     description: Text
     quantity: Quantity
-    unit: Annotated[str, Meta(pattern=r"^[0-9A-Z]{2,3}$")]
+    unit: Unit
     mass_kg: Quantity
     value: Money
 

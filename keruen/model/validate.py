@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import msgspec
@@ -94,11 +94,14 @@ def _path(path: str) -> str:
 
 
 def _merge(raw: Any, typed: Any) -> Any:
-    """The submitted object with contract fields replaced by their normalised values."""
+    """The normalised contract fields, plus the unknown fields the submitter sent."""
     if isinstance(raw, dict) and isinstance(typed, dict):
-        out = dict(raw)
-        for key, value in typed.items():
-            out[key] = _merge(raw.get(key), value)
+        out = dict(typed)
+        for key, value in raw.items():
+            if key not in out:
+                out[key] = value
+            elif isinstance(value, dict | list):
+                out[key] = _merge(value, out[key])
         return out
     if isinstance(raw, list) and isinstance(typed, list) and len(raw) == len(typed):
         return [_merge(r, t) for r, t in zip(raw, typed, strict=True)]
@@ -106,6 +109,8 @@ def _merge(raw: Any, typed: Any) -> Any:
 
 
 # --- checks against code lists and the jurisdiction -------------------------------------
+# Each check returns the first problem or None; `or` chains stop at the first problem, and
+# field names are only built when something is wrong (this runs for every event).
 
 Problem = tuple[str, str] | None
 
@@ -113,11 +118,11 @@ Problem = tuple[str, str] | None
 def first_problem(event: ev.Event, j: Jurisdiction = KAZAKHSTAN) -> Problem:
     """The first thing wrong with a structurally valid event, or None."""
     check = _CHECKS.get(type(event))
-    return _first(check(event, j)) if check else None
+    return check(event, j) if check else None
 
 
-def _first(problems: Iterable[Problem]) -> Problem:
-    return next((p for p in problems if p), None)
+def _at(prefix: str, problem: Problem) -> Problem:
+    return (f"{prefix}.{problem[0]}", problem[1]) if problem else None
 
 
 def quantity_problem(field: str, q: Decimal, *, signed: bool = False) -> Problem:
@@ -125,13 +130,16 @@ def quantity_problem(field: str, q: Decimal, *, signed: bool = False) -> Problem
         return field, "must be a finite decimal"
     if abs(q) > MAX_QUANTITY:
         return field, f"must not exceed {MAX_QUANTITY:,.0f}"
-    if q.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+    if q != q.quantize(_STEP, rounding=ROUND_DOWN):
         return field, f"has more than {MAX_DECIMALS} decimal places"
     if signed and q == 0:
         return field, "must not be zero"
     if not signed and q <= 0:
         return field, "must be greater than zero"
     return None
+
+
+_STEP = Decimal(1).scaleb(-MAX_DECIMALS)
 
 
 def _amount(field: str, q: Decimal) -> Problem:
@@ -147,6 +155,8 @@ def _country(field: str, code: str) -> Problem:
 
 
 def _hs(field: str, code: str) -> Problem:
+    if not code.isdigit():
+        return field, f"{code!r} is not an HS code (6 to 10 digits)"
     if code[:6] in reference.hs_subheadings():
         return None
     return field, f"{code!r}: HS subheading {code[:6]} does not exist in the HS nomenclature"
@@ -165,22 +175,24 @@ def _tax_id(field: str, tax_id: str, j: Jurisdiction) -> Problem:
     return (field, f"{tax_id!r} {problem}") if problem else None
 
 
-def _party(field: str, p: ev.Party, j: Jurisdiction) -> Iterable[Problem]:
-    yield _country(f"{field}.country", p.country)
-    if p.country == j.home:
-        yield _tax_id(f"{field}.tax_id", p.tax_id, j)
+def _party(p: ev.Party, j: Jurisdiction) -> Problem:
+    return _country("country", p.country) or (
+        _tax_id("tax_id", p.tax_id, j) if p.country == j.home else None)
 
 
-def _goods(field: str, g: ev.Goods) -> Iterable[Problem]:
-    yield _hs(f"{field}.hs", g.hs)
-    yield _unit(f"{field}.unit", g.unit)
-    yield _country(f"{field}.origin", g.origin)
-    if g.manufacturer_country:
-        yield _country(f"{field}.manufacturer_country", g.manufacturer_country)
+def _goods(g: ev.Goods) -> Problem:
+    return (_hs("hs", g.hs) or _unit("unit", g.unit) or _country("origin", g.origin)
+            or (_country("manufacturer_country", g.manufacturer_country)
+                if g.manufacturer_country else None))
 
 
-def _money(field: str, m: ev.Money) -> Problem:
-    return _amount(f"{field}.amount", m.amount)
+def _money(m: ev.Money) -> Problem:
+    return _currency("currency", m.currency) or _amount("amount", m.amount)
+
+
+def _currency(field: str, code: str) -> Problem:
+    ok = code.isascii() and code.isalpha() and code.isupper()
+    return None if ok else (field, f"{code!r} is not an ISO 4217 currency code")
 
 
 def _mass(field: str, mass: Decimal | None) -> Problem:
@@ -199,46 +211,44 @@ def _import_batch(batch: str) -> Problem:
     return None
 
 
-def _check_import(e: ev.Import, j: Jurisdiction) -> Iterable[Problem]:
+def _origin(e: ev.Import, j: Jurisdiction) -> Problem:
+    country = e.seller.country
     if isinstance(e, ev.Arrival):
-        if e.seller.country not in j.partners:
-            yield "seller.country", f"an arrival comes from a customs union partner, not {e.seller.country}"
-    else:
-        yield _import_batch(e.batch)
-        if e.seller.country in j.union:
-            yield "seller.country", f"an import comes from outside the customs union, not {e.seller.country}"
-    yield _tax_id("holder", e.holder, j)
-    yield from _goods("goods", e.goods)
-    yield quantity_problem("quantity", e.quantity)
-    yield _money("value", e.value)
-    yield from _party("seller", e.seller, j)
-    yield _post("post", e.post)
-    yield _mass("mass_kg", e.mass_kg)
+        if country not in j.partners:
+            return "seller.country", f"an arrival comes from a customs union partner, not {country}"
+        return None
+    if country in j.union:
+        return "seller.country", f"an import comes from outside the customs union, not {country}"
+    return _import_batch(e.batch)
 
 
-def _check_transfer(e: ev.Transfer, j: Jurisdiction) -> Iterable[Problem]:
-    yield _tax_id("from", e.from_, j)
-    yield _tax_id("to", e.to, j)
+def _check_import(e: ev.Import, j: Jurisdiction) -> Problem:
+    return (_tax_id("holder", e.holder, j) or _at("goods", _goods(e.goods))
+            or quantity_problem("quantity", e.quantity) or _at("value", _money(e.value))
+            or _at("seller", _party(e.seller, j)) or _origin(e, j) or _post("post", e.post)
+            or _mass("mass_kg", e.mass_kg))
+
+
+def _check_transfer(e: ev.Transfer, j: Jurisdiction) -> Problem:
     if e.from_ == e.to:
-        yield "to", "a transfer needs two different holders"
-    yield quantity_problem("quantity", e.quantity)
-    yield _money("value", e.value)
-    yield _mass("mass_kg", e.mass_kg)
+        return "to", "a transfer needs two different holders"
+    return (_tax_id("from", e.from_, j) or _tax_id("to", e.to, j)
+            or quantity_problem("quantity", e.quantity) or _at("value", _money(e.value))
+            or _mass("mass_kg", e.mass_kg))
 
 
-def _check_transform(e: ev.Transform, j: Jurisdiction) -> Iterable[Problem]:
-    yield _tax_id("holder", e.holder, j)
+def _check_transform(e: ev.Transform, j: Jurisdiction) -> Problem:
     inputs = [p.batch for p in e.inputs]
-    outputs = [o.batch for o in e.outputs]
-    yield _duplicate("inputs", inputs)
-    yield _duplicate("outputs", outputs)
+    problem = (_tax_id("holder", e.holder, j) or _duplicate("inputs", inputs)
+               or _duplicate("outputs", [o.batch for o in e.outputs]))
     for i, p in enumerate(e.inputs):
-        yield quantity_problem(f"inputs[{i}].quantity", p.quantity)
+        problem = problem or quantity_problem(f"inputs[{i}].quantity", p.quantity)
     for i, o in enumerate(e.outputs):
-        if o.batch in inputs:
-            yield f"outputs[{i}].batch", f"{o.batch!r} is also an input; outputs are new batches"
-        yield from _goods(f"outputs[{i}].goods", o.goods)
-        yield quantity_problem(f"outputs[{i}].quantity", o.quantity)
+        if not problem and o.batch in inputs:
+            problem = f"outputs[{i}].batch", f"{o.batch!r} is also an input; outputs are new batches"
+        problem = (problem or _at(f"outputs[{i}].goods", _goods(o.goods))
+                   or quantity_problem(f"outputs[{i}].quantity", o.quantity))
+    return problem
 
 
 def _duplicate(field: str, values: list[str]) -> Problem:
@@ -250,74 +260,73 @@ def _duplicate(field: str, values: list[str]) -> Problem:
     return None
 
 
-def _check_dispatch(e: ev.Dispatch, j: Jurisdiction) -> Iterable[Problem]:
+def _destination(e: ev.Dispatch, j: Jurisdiction) -> Problem:
+    country = e.buyer.country
     if isinstance(e, ev.Export):
-        if e.buyer.country in j.union:
-            yield "buyer.country", f"an export leaves the customs union; {e.buyer.country} is a member (use dispatch)"
-    elif e.buyer.country not in j.partners:
-        yield "buyer.country", f"a dispatch goes to a customs union partner, not {e.buyer.country} (use export)"
-    yield _tax_id("holder", e.holder, j)
-    yield quantity_problem("quantity", e.quantity)
-    yield _money("value", e.value)
-    yield from _party("buyer", e.buyer, j)
-    yield _post("post", e.post)
-    yield _mass("mass_kg", e.mass_kg)
+        if country in j.union:
+            return "buyer.country", f"an export leaves the customs union; {country} is a member (use dispatch)"
+    elif country not in j.partners:
+        return "buyer.country", f"a dispatch goes to a customs union partner, not {country} (use export)"
+    return None
 
 
-def _check_write_off(e: ev.WriteOff, j: Jurisdiction) -> Iterable[Problem]:
-    yield _tax_id("holder", e.holder, j)
-    yield quantity_problem("quantity", e.quantity)
+def _check_dispatch(e: ev.Dispatch, j: Jurisdiction) -> Problem:
+    return (_tax_id("holder", e.holder, j) or quantity_problem("quantity", e.quantity)
+            or _at("value", _money(e.value)) or _at("buyer", _party(e.buyer, j))
+            or _destination(e, j) or _post("post", e.post) or _mass("mass_kg", e.mass_kg))
 
 
-def _check_adjust(e: ev.Adjust, j: Jurisdiction) -> Iterable[Problem]:
-    yield _tax_id("holder", e.holder, j)
-    yield quantity_problem("quantity", e.quantity, signed=True)
+def _check_write_off(e: ev.WriteOff, j: Jurisdiction) -> Problem:
+    return _tax_id("holder", e.holder, j) or quantity_problem("quantity", e.quantity)
 
 
-def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Iterable[Problem]:
-    yield _post("entry_post", e.entry_post)
-    yield _post("exit_post", e.exit_post)
-    yield _country("destination", e.destination)
-    if e.deadline <= e.time:
-        yield "deadline", "must be later than the declaration time"
-    yield from _party("carrier", e.carrier, j)
-    yield from _party("consignee", e.consignee, j)
-    if len(set(e.seals)) != len(e.seals):
-        yield "seals", "a seal is listed twice"
+def _check_adjust(e: ev.Adjust, j: Jurisdiction) -> Problem:
+    return _tax_id("holder", e.holder, j) or quantity_problem("quantity", e.quantity, signed=True)
+
+
+def _check_transit_goods(i: int, g: ev.TransitGoods) -> Problem:
+    return _at(f"goods[{i}]", _hs("hs", g.hs) or _unit("unit", g.unit)
+               or quantity_problem("quantity", g.quantity) or _amount("mass_kg", g.mass_kg)
+               or _at("value", _money(g.value)))
+
+
+def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Problem:
+    problem = (_post("entry_post", e.entry_post) or _post("exit_post", e.exit_post)
+               or _country("destination", e.destination)
+               or _at("carrier", _party(e.carrier, j)) or _at("consignee", _party(e.consignee, j)))
+    if not problem and e.deadline <= e.time:
+        problem = "deadline", "must be later than the declaration time"
+    if not problem and len(set(e.seals)) != len(e.seals):
+        problem = "seals", "a seal is listed twice"
     for i, g in enumerate(e.goods):
-        yield _hs(f"goods[{i}].hs", g.hs)
-        yield _unit(f"goods[{i}].unit", g.unit)
-        yield quantity_problem(f"goods[{i}].quantity", g.quantity)
-        yield _amount(f"goods[{i}].mass_kg", g.mass_kg)
-        yield _money(f"goods[{i}].value", g.value)
-    if e.guarantee:
-        yield _amount("guarantee.amount", e.guarantee.amount)
+        problem = problem or _check_transit_goods(i, g)
+    if not problem and e.guarantee:
+        g = e.guarantee
+        problem = _currency("guarantee.currency", g.currency) or _amount("guarantee.amount", g.amount)
+    return problem
 
 
-def _check_passage(e: ev.Checkpoint | ev.TransitClose, j: Jurisdiction) -> Iterable[Problem]:
-    yield _post("post", e.post)
-    yield _amount("mass_kg", e.mass_kg)
+def _check_passage(e: ev.Checkpoint | ev.TransitClose, j: Jurisdiction) -> Problem:
+    return _post("post", e.post) or _amount("mass_kg", e.mass_kg)
 
 
-def _check_receipt(e: ev.Receipt, j: Jurisdiction) -> Iterable[Problem]:
-    yield _country("country", e.country)
+def _check_receipt(e: ev.Receipt, j: Jurisdiction) -> Problem:
     if e.quantity is None and e.mass_kg is None:
-        yield "quantity", "a receipt states the quantity or the mass_kg received"
-    if e.quantity is not None:
-        yield quantity_problem("quantity", e.quantity)
-    yield _mass("mass_kg", e.mass_kg)
+        return "quantity", "a receipt states the quantity or the mass_kg received"
+    return (_country("country", e.country)
+            or (quantity_problem("quantity", e.quantity) if e.quantity is not None else None)
+            or _mass("mass_kg", e.mass_kg))
 
 
-def _check_cancel(e: ev.Cancel, j: Jurisdiction) -> Iterable[Problem]:
-    if e.target == e.id:
-        yield "target", "an event cannot cancel itself"
+def _check_cancel(e: ev.Cancel, j: Jurisdiction) -> Problem:
+    return ("target", "an event cannot cancel itself") if e.target == e.id else None
 
 
-def _no_checks(e: ev.Event, j: Jurisdiction) -> Iterable[Problem]:
-    return ()
+def _no_checks(e: ev.Event, j: Jurisdiction) -> Problem:
+    return None
 
 
-_CHECKS: dict[type[ev.Event], Callable[[Any, Jurisdiction], Iterable[Problem]]] = {
+_CHECKS: dict[type[ev.Event], Callable[[Any, Jurisdiction], Problem]] = {
     ev.Import: _check_import,
     ev.Arrival: _check_import,
     ev.Transfer: _check_transfer,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,6 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from keruen.settings import get_settings, normalise_db_url
+
+# exact decimals as text on SQLite (PostgreSQL's NUMERIC takes Decimal natively)
+sqlite3.register_adapter(Decimal, str)
 
 
 @cache
@@ -80,3 +85,47 @@ def chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     """Slices small enough for an IN (...) list on every backend."""
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+# --- the ledger's hot path: plain SQL through the driver, the same text on both backends ------
+# SQLAlchemy's per-row parameter processing costs more than the insert itself at this volume;
+# these helpers build portable statements once and hand tuples to the driver's executemany.
+
+
+def _marks(conn: Connection, n: int) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * n)
+
+
+def _names(conn: Connection, names: Iterable[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return ", ".join(quote(n) for n in names)
+
+
+def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str],
+                rows: Sequence[tuple[Any, ...]], upsert_keys: Sequence[str] = ()) -> None:
+    """INSERT many rows; with `upsert_keys`, replace the other columns on a key conflict."""
+    if not rows:
+        return
+    sql = (f"INSERT INTO {_names(conn, [table.name])} ({_names(conn, columns)}) "
+           f"VALUES ({_marks(conn, len(columns))})")
+    if upsert_keys:
+        quote = conn.dialect.identifier_preparer.quote
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns
+                            if c not in upsert_keys)
+        sql += f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def fetch_in(conn: Connection, table: sa.Table, columns: Sequence[str], keys: Sequence[str],
+             values: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Rows whose `keys` columns equal one of `values` (raw driver values, in chunks)."""
+    head = f"SELECT {_names(conn, columns)} FROM {_names(conn, [table.name])} WHERE "
+    for part in chunks(sorted(values)):
+        if len(keys) == 1:
+            where = f"{_names(conn, keys)} IN ({_marks(conn, len(part))})"
+        else:
+            row = f"({_marks(conn, len(keys))})"
+            where = f"({_names(conn, keys)}) IN (VALUES {', '.join([row] * len(part))})"
+        params = tuple(v for value in part for v in value)
+        yield from conn.exec_driver_sql(head + where, params)

@@ -17,7 +17,7 @@ from keruen.ledger.overlay import Accepted, Known, Overlay, cancel_needs, needs
 from keruen.ledger.rules import Batch, micros
 from keruen.model import events as ev
 from keruen.store import schema as t
-from keruen.store.db import chunks, upsert
+from keruen.store.db import bulk_insert, chunks, fetch_in
 
 GENESIS = "0" * 64
 
@@ -63,28 +63,24 @@ def snapshot(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
 
 
 def _load_events(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
-    q = sa.select(t.events.c.id, t.events.c.digest, t.events.c.canonical)
-    for part in chunks(sorted(ids)):
-        for row in conn.execute(q.where(t.events.c.id.in_(part))):
-            overlay.known[row.id] = Known(row.digest, row.canonical.encode())
-    c = t.cancellations.c
-    for part in chunks(sorted(overlay.known)):
-        overlay.cancelled_ids.update(
-            conn.scalars(sa.select(c.target).where(c.target.in_(part))))
+    rows = fetch_in(conn, t.events, ("id", "digest", "canonical"), ("id",), ((i,) for i in ids))
+    for event_id, digest, canonical in rows:
+        overlay.known[event_id] = Known(digest, canonical.encode())
+    known = ((i,) for i in overlay.known)
+    overlay.cancelled_ids.update(r[0] for r in fetch_in(conn, t.cancellations, ("target",),
+                                                         ("target",), known))
 
 
 def _load_batches(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
-    for part in chunks(sorted(ids)):
-        for row in conn.execute(sa.select(t.batches).where(t.batches.c.batch.in_(part))):
-            overlay.batches[row.batch] = Batch(**row._mapping)
+    columns = [c.name for c in t.batches.columns]
+    for row in fetch_in(conn, t.batches, columns, ("batch",), ((i,) for i in ids)):
+        overlay.batches[row[0]] = Batch(*row)
 
 
 def _load_balances(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
-    c = t.balances.c
-    for part in chunks(sorted(keys)):
-        q = sa.select(c.holder, c.batch, c.quantity).where(sa.tuple_(c.holder, c.batch).in_(part))
-        for row in conn.execute(q):
-            overlay.balances[(row.holder, row.batch)] = row.quantity
+    for holder, batch, quantity in fetch_in(conn, t.balances, ("holder", "batch", "quantity"),
+                                            ("holder", "batch"), keys):
+        overlay.balances[(holder, batch)] = Decimal(quantity)
 
 
 # --- writing a chunk's outcome --------------------------------------------------------------
@@ -97,6 +93,12 @@ def head(conn: Connection) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS)
 
 
+EVENT_COLUMNS = ("seq", "id", "type", "time_us", "key", "canonical", "digest", "prev_hash",
+                 "hash", "received_us")
+MOVE_COLUMNS = ("event_seq", "n", "batch", "source", "target", "quantity", "kind", "time_us")
+BATCH_COLUMNS = ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
+
+
 def write(conn: Connection, accepted: Sequence[Accepted], rejected: Sequence[Rejection],
           overlay: Overlay, source: str) -> None:
     now = micros_now()
@@ -107,35 +109,31 @@ def write(conn: Connection, accepted: Sequence[Accepted], rejected: Sequence[Rej
         e, effect = a.parsed.event, a.effect
         h = chain_hash(prev, a.parsed.digest)
         at = micros(e.time)
-        event_rows.append({
-            "seq": seq, "id": e.id, "type": e.__struct_config__.tag, "time_us": at,
-            "key": event_key(e), "canonical": a.parsed.canonical.decode(),
-            "digest": a.parsed.digest, "prev_hash": prev, "hash": h, "received_us": now,
-        })
+        event_rows.append((seq, e.id, e.__struct_config__.tag, at, event_key(e),
+                           a.parsed.canonical.decode(), a.parsed.digest, prev, h, now))
         prev = h
-        move_rows.extend(
-            {"event_seq": seq, "n": n, "batch": m.batch, "source": m.source, "target": m.target,
-             "quantity": m.quantity, "kind": m.kind, "time_us": at}
-            for n, m in enumerate(effect.moves))
-        batch_rows.extend(vars_of(b) for b in effect.new_batches)
-        link_rows.extend({"input": i, "output": o, "event_seq": seq} for i, o in effect.links)
+        move_rows.extend((seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
+                         for n, m in enumerate(effect.moves))
+        batch_rows.extend((b.batch, b.hs, b.unit, b.description, b.origin, b.created_us,
+                           b.event_id) for b in effect.new_batches)
+        link_rows.extend((i, o, seq) for i, o in effect.links)
         if effect.cancels:
-            cancel_rows.append({"target": effect.cancels, "event_id": e.id})
-    for table, rows in ((t.events, event_rows), (t.batches, batch_rows), (t.moves, move_rows),
-                        (t.links, link_rows), (t.cancellations, cancel_rows)):
-        if rows:
-            conn.execute(table.insert(), rows)
+            cancel_rows.append((effect.cancels, e.id))
+    bulk_insert(conn, t.events, EVENT_COLUMNS, event_rows)
+    bulk_insert(conn, t.batches, BATCH_COLUMNS, batch_rows)
+    bulk_insert(conn, t.moves, MOVE_COLUMNS, move_rows)
+    bulk_insert(conn, t.links, ("input", "output", "event_seq"), link_rows)
+    bulk_insert(conn, t.cancellations, ("target", "event_id"), cancel_rows)
     _write_balances(conn, overlay)
     write_rejections(conn, rejected, source, now)
 
 
 def _write_balances(conn: Connection, overlay: Overlay) -> None:
-    zero = [k for k in overlay.touched if overlay.balances[k] == 0]
-    rows = [{"holder": h, "batch": b, "quantity": overlay.balances[(h, b)]}
-            for h, b in overlay.touched if overlay.balances[(h, b)] != 0]
-    upsert(conn, t.balances, rows, ("holder", "batch"))
+    rows = [(h, b, overlay.balances[(h, b)]) for h, b in overlay.touched]
+    bulk_insert(conn, t.balances, ("holder", "batch", "quantity"),
+                [r for r in rows if r[2] != 0], upsert_keys=("holder", "batch"))
     c = t.balances.c
-    for part in chunks(zero):
+    for part in chunks([(h, b) for h, b, q in rows if q == 0]):
         conn.execute(t.balances.delete().where(sa.tuple_(c.holder, c.batch).in_(part)))
 
 
@@ -150,10 +148,6 @@ def write_rejections(conn: Connection, rejected: Sequence[Rejection], source: st
          "raw": r.raw.decode("utf-8", errors="replace")}
         for r in rejected
     ])
-
-
-def vars_of(b: Batch) -> dict[str, Any]:
-    return {s: getattr(b, s) for s in b.__slots__}
 
 
 def micros_now() -> int:
