@@ -19,8 +19,11 @@ from keruen.model.events import json_schema
 from keruen.store import db, queries
 from keruen.store import ledger as ledger_store
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Keruen: trace goods through Kazakhstan and find diversion to Russia.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Keruen: trace goods through Kazakhstan and find diversion to Russia.",
+)
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")
 app.add_typer(bench_app, name="bench")
 
@@ -45,7 +48,9 @@ def ingest(
     file: Annotated[str, typer.Argument(help="JSON Lines file, or - for standard input")],
     db_url: Annotated[str | None, DbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
-    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write rejected lines here")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Write rejected lines here")
+    ] = None,
 ) -> None:
     """Validate and append events to the ledger; rejected lines are stored with their reason."""
     if file != "-" and not os.path.isfile(file):
@@ -60,8 +65,10 @@ def ingest(
     if as_json:
         emit_json(report.public())
         return
-    out.print(f"accepted {report.accepted:,}  rejected {report.rejected:,}  "
-              f"duplicates {report.duplicates:,}")
+    out.print(
+        f"accepted {report.accepted:,}  rejected {report.rejected:,}  "
+        f"duplicates {report.duplicates:,}"
+    )
     for r in report.rejections[:20]:
         out.print(f"  line {r.line}: [red]{r.error}[/]", highlight=False)
     if report.rejected > 20:
@@ -102,8 +109,15 @@ def history(
     out.print(f"[bold]{batch}[/]  HS {info['hs']}  {info['description']}  origin {info['origin']}")
     table = Table("time", "type", "id", "from", "to", "quantity", "cancelled by")
     for e in result["events"]:
-        table.add_row(e["time"], e["type"], e["id"], e["from"] or "", e["to"] or "",
-                      e["quantity"], e["cancelled_by"] or "")
+        table.add_row(
+            e["time"],
+            e["type"],
+            e["id"],
+            e["from"] or "",
+            e["to"] or "",
+            e["quantity"],
+            e["cancelled_by"] or "",
+        )
     out.print(table)
 
 
@@ -134,20 +148,26 @@ def _print_trace(result: dict[str, Any], back: bool) -> None:
             out.print(f"  {hop['time']}  {hop['from']} → {hop['to']}  {hop['quantity']}")
         if back:
             c = node["created_by"]
-            out.print(f"  created by {c['type']} {c['event']} at {c['time']} for {c['holder']}"
-                      + (f" from {', '.join(node['inputs'])}" if node["inputs"] else ""))
+            out.print(
+                f"  created by {c['type']} {c['event']} at {c['time']} for {c['holder']}"
+                + (f" from {', '.join(node['inputs'])}" if node["inputs"] else "")
+            )
         else:
             for h in node["held_by"]:
                 out.print(f"  held by {h['holder']}: {h['quantity']}")
             for x in node["exits"]:
                 buyer = x.get("buyer") or {}
-                out.print(f"  {x['type']} {x['quantity']} by {x['holder']} at {x['time']}"
-                          + (f" to {buyer.get('name')} ({buyer.get('country')})" if buyer else ""))
+                out.print(
+                    f"  {x['type']} {x['quantity']} by {x['holder']} at {x['time']}"
+                    + (f" to {buyer.get('name')} ({buyer.get('country')})" if buyer else "")
+                )
     if back:
         for o in result["origins"]:
             seller = o.get("seller") or {}
-            out.print(f"[green]origin[/] {o['batch']}: {o['type']} by {o['importer']} from "
-                      f"{seller.get('name')} ({seller.get('country')}) via {o['post']}")
+            out.print(
+                f"[green]origin[/] {o['batch']}: {o['type']} by {o['importer']} from "
+                f"{seller.get('name')} ({seller.get('country')}) via {o['post']}"
+            )
     else:
         out.print("totals: " + ", ".join(f"{k} {v}" for k, v in result["totals"].items()))
 
@@ -167,8 +187,10 @@ def verify(db_url: Annotated[str | None, DbOption] = None) -> None:
     with eng.connect() as conn:
         for item in ledger_store.verify(conn):
             if isinstance(item, ledger_store.ChainBreak):
-                fail(f"chain broken at event #{item.seq} ({item.event_id}): {item.reason} "
-                     f"— {checked:,} events before it verify")
+                fail(
+                    f"chain broken at event #{item.seq} ({item.event_id}): {item.reason} "
+                    f"— {checked:,} events before it verify"
+                )
             checked += 1
     out.print(f"[green]ok[/] {checked:,} events, hash chain intact")
 
@@ -187,8 +209,14 @@ def rejections(
         return
     table = Table("received", "source", "line", "id", "field", "reason")
     for r in rows:
-        table.add_row(r["received"], r["source"], str(r["line"] or ""), r["event_id"] or "",
-                      r["field"], r["reason"])
+        table.add_row(
+            r["received"],
+            r["source"],
+            str(r["line"] or ""),
+            r["event_id"] or "",
+            r["field"],
+            r["reason"],
+        )
     out.print(table)
 
 
@@ -204,6 +232,19 @@ def schema(
         out_file.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+@app.command()
+def demo(
+    db_file: Annotated[Path, typer.Option("--db", help="SQLite file to (re)create")] = Path(
+        "keruen-demo.db"
+    ),
+    events: Annotated[int, typer.Option(help="Events to generate")] = 20_000,
+) -> None:
+    """The main job end to end on the embedded default: build a ledger, verify, trace."""
+    from keruen.demo import run
+
+    run(db_file, events)
 
 
 @app.command()

@@ -40,8 +40,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def progress(description: str, total: int | None, enabled: bool = True) -> Iterator[Any]:
     """A Rich progress bar on a terminal; silent when output is piped or disabled."""
     show = enabled and err.is_terminal
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not show)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show,
+    )
     with bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)

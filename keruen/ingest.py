@@ -62,9 +62,14 @@ def batched(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
         yield part
 
 
-def ingest_lines(eng: Engine, lines: Iterable[bytes], source: str = "-",
-                 chunk_size: int | None = None, progress: Progress | None = None,
-                 keep_ids: bool = False) -> Report:
+def ingest_lines(
+    eng: Engine,
+    lines: Iterable[bytes],
+    source: str = "-",
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    keep_ids: bool = False,
+) -> Report:
     """Ingest JSON Lines; each chunk is judged and written in one transaction."""
     report = Report()
     size = chunk_size or get_settings().chunk_size
@@ -75,8 +80,9 @@ def ingest_lines(eng: Engine, lines: Iterable[bytes], source: str = "-",
     return report
 
 
-def _ingest_chunk(eng: Engine, part: Iterable[tuple[int, bytes]], source: str, report: Report,
-                  keep_ids: bool) -> None:
+def _ingest_chunk(
+    eng: Engine, part: Iterable[tuple[int, bytes]], source: str, report: Report, keep_ids: bool
+) -> None:
     parsed: list[tuple[int, bytes, Parsed]] = []
     rejected: list[store.Rejection] = []
     for lineno, line in part:

@@ -27,45 +27,103 @@ def t(day: int, hour: int = 10) -> str:
     return f"2024-03-{day:02d}T{hour:02d}:00:00+05:00"
 
 
-def import_(id: str, batch: str, holder: str = A, qty: Any = "100", day: int = 1,
-            hs: str = "854231", **extra: Any) -> dict[str, Any]:
-    return {"type": "import", "id": id, "time": t(day), "batch": batch, "holder": holder,
-            "goods": {"hs": hs, "description": "processors", "unit": "PCE", "origin": "CN"},
-            "quantity": qty, "value": {"amount": "1000.00", "currency": "USD"},
-            "seller": CN_SELLER, "post": "KZHOR-ROAD",
-            "document": {"kind": "DT", "number": batch}, **extra}
+def import_(
+    id: str,
+    batch: str,
+    holder: str = A,
+    qty: Any = "100",
+    day: int = 1,
+    hs: str = "854231",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "type": "import",
+        "id": id,
+        "time": t(day),
+        "batch": batch,
+        "holder": holder,
+        "goods": {"hs": hs, "description": "processors", "unit": "PCE", "origin": "CN"},
+        "quantity": qty,
+        "value": {"amount": "1000.00", "currency": "USD"},
+        "seller": CN_SELLER,
+        "post": "KZHOR-ROAD",
+        "document": {"kind": "DT", "number": batch},
+        **extra,
+    }
 
 
 def transfer(id: str, batch: str, src: str, dst: str, qty: Any, day: int = 2) -> dict[str, Any]:
-    return {"type": "transfer", "id": id, "time": t(day), "batch": batch, "from": src, "to": dst,
-            "quantity": qty, "value": {"amount": "500", "currency": "KZT"},
-            "document": {"kind": "ESF", "number": f"ESF-{id}"}}
+    return {
+        "type": "transfer",
+        "id": id,
+        "time": t(day),
+        "batch": batch,
+        "from": src,
+        "to": dst,
+        "quantity": qty,
+        "value": {"amount": "500", "currency": "KZT"},
+        "document": {"kind": "ESF", "number": f"ESF-{id}"},
+    }
 
 
-def transform(id: str, holder: str, inputs: list[tuple[str, Any]], out: str, qty: Any,
-              day: int = 3) -> dict[str, Any]:
-    return {"type": "transform", "id": id, "time": t(day), "holder": holder,
-            "inputs": [{"batch": b, "quantity": q} for b, q in inputs],
-            "outputs": [{"batch": out, "quantity": qty,
-                         "goods": {"hs": "847150", "description": "servers", "unit": "PCE",
-                                   "origin": "KZ"}}]}
+def transform(
+    id: str, holder: str, inputs: list[tuple[str, Any]], out: str, qty: Any, day: int = 3
+) -> dict[str, Any]:
+    return {
+        "type": "transform",
+        "id": id,
+        "time": t(day),
+        "holder": holder,
+        "inputs": [{"batch": b, "quantity": q} for b, q in inputs],
+        "outputs": [
+            {
+                "batch": out,
+                "quantity": qty,
+                "goods": {"hs": "847150", "description": "servers", "unit": "PCE", "origin": "KZ"},
+            }
+        ],
+    }
 
 
-def dispatch(id: str, batch: str, holder: str, qty: Any, day: int = 4,
-             buyer: dict[str, Any] = RU_BUYER) -> dict[str, Any]:
-    return {"type": "dispatch", "id": id, "time": t(day), "batch": batch, "holder": holder,
-            "quantity": qty, "value": {"amount": "900", "currency": "USD"}, "buyer": buyer,
-            "post": "KZZS1-ROAD", "document": {"kind": "MN", "number": f"MN-{id}"}}
+def dispatch(
+    id: str, batch: str, holder: str, qty: Any, day: int = 4, buyer: dict[str, Any] = RU_BUYER
+) -> dict[str, Any]:
+    return {
+        "type": "dispatch",
+        "id": id,
+        "time": t(day),
+        "batch": batch,
+        "holder": holder,
+        "quantity": qty,
+        "value": {"amount": "900", "currency": "USD"},
+        "buyer": buyer,
+        "post": "KZZS1-ROAD",
+        "document": {"kind": "MN", "number": f"MN-{id}"},
+    }
 
 
 def write_off(id: str, batch: str, holder: str, qty: Any, day: int = 4) -> dict[str, Any]:
-    return {"type": "write_off", "id": id, "time": t(day), "batch": batch, "holder": holder,
-            "quantity": qty, "reason": "retail"}
+    return {
+        "type": "write_off",
+        "id": id,
+        "time": t(day),
+        "batch": batch,
+        "holder": holder,
+        "quantity": qty,
+        "reason": "retail",
+    }
 
 
 def adjust(id: str, batch: str, holder: str, qty: Any, day: int = 4) -> dict[str, Any]:
-    return {"type": "adjust", "id": id, "time": t(day), "batch": batch, "holder": holder,
-            "quantity": qty, "reason": "stocktake"}
+    return {
+        "type": "adjust",
+        "id": id,
+        "time": t(day),
+        "batch": batch,
+        "holder": holder,
+        "quantity": qty,
+        "reason": "stocktake",
+    }
 
 
 def cancel(id: str, target: str, day: int = 5) -> dict[str, Any]:
@@ -73,14 +131,29 @@ def cancel(id: str, target: str, day: int = 5) -> dict[str, Any]:
 
 
 def transit_open(id: str, mrn: str, day: int = 1) -> dict[str, Any]:
-    return {"type": "transit_open", "id": id, "time": t(day), "mrn": mrn,
-            "entry_post": "KZDOS-RAIL", "exit_post": "KZZS1-RAIL", "destination": "DE",
-            "deadline": t(day + 10), "carrier": {"tax_id": "CN77", "name": "CR Express",
-                                                 "country": "CN"},
-            "consignee": {"tax_id": "DE12", "name": "Bauer GmbH", "country": "DE"},
-            "seals": ["S-1"], "goods": [{"hs": "847130", "description": "laptops",
-                                          "quantity": "400", "unit": "PCE", "mass_kg": "1200",
-                                          "value": {"amount": "200000", "currency": "USD"}}]}
+    return {
+        "type": "transit_open",
+        "id": id,
+        "time": t(day),
+        "mrn": mrn,
+        "entry_post": "KZDOS-RAIL",
+        "exit_post": "KZZS1-RAIL",
+        "destination": "DE",
+        "deadline": t(day + 10),
+        "carrier": {"tax_id": "CN77", "name": "CR Express", "country": "CN"},
+        "consignee": {"tax_id": "DE12", "name": "Bauer GmbH", "country": "DE"},
+        "seals": ["S-1"],
+        "goods": [
+            {
+                "hs": "847130",
+                "description": "laptops",
+                "quantity": "400",
+                "unit": "PCE",
+                "mass_kg": "1200",
+                "value": {"amount": "200000", "currency": "USD"},
+            }
+        ],
+    }
 
 
 def line(event: dict[str, Any]) -> bytes:

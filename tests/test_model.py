@@ -67,7 +67,9 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("change", "field", "word"), INVALID)
-def test_invalid_import_names_field_and_reason(change: tuple[str, Any], field: str, word: str) -> None:
+def test_invalid_import_names_field_and_reason(
+    change: tuple[str, Any], field: str, word: str
+) -> None:
     with pytest.raises(InvalidEvent) as info:
         parse(f.line(with_(IMPORT, *change)))
     assert info.value.field == field
@@ -91,16 +93,52 @@ VALID = [
     f.adjust("e7", "B", f.A, "-2"),
     f.cancel("e8", "e1"),
     f.transit_open("e9", "24KZ0001"),
-    {"type": "seal_ping", "id": "e10", "time": f.t(2), "seal": "S-1", "lat": 45.1, "lon": 79.5,
-     "state": "intact", "code": "05"},
-    {"type": "checkpoint", "id": "e11", "time": f.t(2), "mrn": "M", "post": "KZDOS-RAIL",
-     "mass_kg": 1200},
-    {"type": "transit_close", "id": "e12", "time": f.t(3), "mrn": "M", "post": "KZZS1-RAIL",
-     "mass_kg": "1199.5", "seals_intact": True},
-    {"type": "incident", "id": "e13", "time": f.t(3), "mrn": "M", "kind": "transhipment",
-     "lat": 47.0, "lon": 60.1, "note": "reloaded"},
-    {"type": "receipt", "id": "e14", "time": f.t(6), "ref": "e4", "quantity": 1, "country": "RU",
-     "document": {"kind": "CMR", "number": "1"}},
+    {
+        "type": "seal_ping",
+        "id": "e10",
+        "time": f.t(2),
+        "seal": "S-1",
+        "lat": 45.1,
+        "lon": 79.5,
+        "state": "intact",
+        "code": "05",
+    },
+    {
+        "type": "checkpoint",
+        "id": "e11",
+        "time": f.t(2),
+        "mrn": "M",
+        "post": "KZDOS-RAIL",
+        "mass_kg": 1200,
+    },
+    {
+        "type": "transit_close",
+        "id": "e12",
+        "time": f.t(3),
+        "mrn": "M",
+        "post": "KZZS1-RAIL",
+        "mass_kg": "1199.5",
+        "seals_intact": True,
+    },
+    {
+        "type": "incident",
+        "id": "e13",
+        "time": f.t(3),
+        "mrn": "M",
+        "kind": "transhipment",
+        "lat": 47.0,
+        "lon": 60.1,
+        "note": "reloaded",
+    },
+    {
+        "type": "receipt",
+        "id": "e14",
+        "time": f.t(6),
+        "ref": "e4",
+        "quantity": 1,
+        "country": "RU",
+        "document": {"kind": "CMR", "number": "1"},
+    },
 ]
 
 
@@ -111,8 +149,6 @@ def test_every_contract_type_parses(event: dict[str, Any]) -> None:
 
 def test_all_types_are_covered() -> None:
     assert {e["type"] for e in VALID} == set(EVENT_TYPES)
-
-
 
 
 def test_decimals_are_exact() -> None:
@@ -154,10 +190,19 @@ def test_dispatch_goes_to_a_union_partner_and_export_outside() -> None:
     assert "use dispatch" in info.value.reason
 
 
-@pytest.mark.parametrize(("tax_id", "ok"), [
-    (f.A, True), (f.B, True), ("990740000059", True), ("990740000058", False),
-    ("150340000016", False), ("15034000001", False), ("1503400000155", False), ("15034000001x", False),
-])
+@pytest.mark.parametrize(
+    ("tax_id", "ok"),
+    [
+        (f.A, True),
+        (f.B, True),
+        ("990740000059", True),
+        ("990740000058", False),
+        ("150340000016", False),
+        ("15034000001", False),
+        ("1503400000155", False),
+        ("15034000001x", False),
+    ],
+)
 def test_kazakh_bin_check_digit(tax_id: str, ok: bool) -> None:
     assert (kz_bin_problem(tax_id) is None) is ok
 

@@ -36,8 +36,9 @@ def scratch_engine(url: str | None) -> Iterator[Engine]:
         admin = sa.create_engine(normalise_db_url(url))
         with admin.begin() as conn:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        eng = sa.create_engine(normalise_db_url(url),
-                               connect_args={"options": f"-csearch_path={schema}"})
+        eng = sa.create_engine(
+            normalise_db_url(url), connect_args={"options": f"-csearch_path={schema}"}
+        )
         try:
             db.migrate(eng)
             yield eng
@@ -66,8 +67,12 @@ def write_stream(path: Path, events: int, seed: int, show: bool) -> None:
 
 def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
     """Seconds to insert the same lines, unvalidated, as plain rows of the same width."""
-    raw = sa.Table("bench_raw", sa.MetaData(), sa.Column("seq", sa.BigInteger, primary_key=True),
-                   sa.Column("canonical", sa.Text, nullable=False))
+    raw = sa.Table(
+        "bench_raw",
+        sa.MetaData(),
+        sa.Column("seq", sa.BigInteger, primary_key=True),
+        sa.Column("canonical", sa.Text, nullable=False),
+    )
     raw.create(eng)
     start = time.perf_counter()
     with path.open("rb") as f:
@@ -84,7 +89,9 @@ def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
     return time.perf_counter() - start
 
 
-def bench_ingest(events: int, db_url: str | None, seed: int, chunk: int, show: bool) -> dict[str, Any]:
+def bench_ingest(
+    events: int, db_url: str | None, seed: int, chunk: int, show: bool
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
         write_stream(path, events, seed, show)
@@ -97,10 +104,17 @@ def bench_ingest(events: int, db_url: str | None, seed: int, chunk: int, show: b
             with eng.connect() as conn:
                 stored = conn.scalar(sa.select(sa.func.count()).select_from(t.events))
     rate, raw_rate = events / elapsed, events / raw_elapsed
-    return {"events": events, "accepted": report.accepted, "rejected": report.rejected,
-            "stored": stored, "seconds": round(elapsed, 2), "events_per_s": round(rate),
-            "raw_events_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 3),
-            "peak_rss_mb": round(peak_rss_mb(), 1)}
+    return {
+        "events": events,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "stored": stored,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(rate),
+        "raw_events_per_s": round(raw_rate),
+        "ratio": round(rate / raw_rate, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -108,7 +122,9 @@ def _percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))]
 
 
-def bench_trace(events: int, samples: int, db_url: str | None, seed: int, show: bool) -> dict[str, Any]:
+def bench_trace(
+    events: int, samples: int, db_url: str | None, seed: int, show: bool
+) -> dict[str, Any]:
     with scratch_engine(db_url) as eng:
         gen = StreamGen(seed=seed)
         with progress("build ledger", events, show) as advance:
@@ -144,8 +160,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(r)
             return
-        out.print(f"validated ingest: {r['events_per_s']:,} events/s ({r['seconds']} s for "
-                  f"{events:,}; {r['accepted']:,} accepted, {r['rejected']:,} rejected)")
+        out.print(
+            f"validated ingest: {r['events_per_s']:,} events/s ({r['seconds']} s for "
+            f"{events:,}; {r['accepted']:,} accepted, {r['rejected']:,} rejected)"
+        )
         out.print(f"plain insert:     {r['raw_events_per_s']:,} events/s")
         out.print(f"ratio:            {r['ratio']}")
         out.print(f"peak RSS:         {r['peak_rss_mb']} MB")

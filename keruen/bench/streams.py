@@ -12,12 +12,33 @@ import msgspec
 from keruen.jurisdiction import kz_bin_check_digit
 
 _encode = msgspec.json.Encoder().encode
-HS = ("847130", "851712", "854231", "870323", "940360", "300490", "620342", "848180",
-      "852872", "640399", "392690", "731815", "090240", "220421", "330499", "950300")
+HS = (
+    "847130",
+    "851712",
+    "854231",
+    "870323",
+    "940360",
+    "300490",
+    "620342",
+    "848180",
+    "852872",
+    "640399",
+    "392690",
+    "731815",
+    "090240",
+    "220421",
+    "330499",
+    "950300",
+)
 UNITS = {"090240": "KGM", "220421": "LTR"}
-SELLERS = (("CN", "Shenzhen Hua Tech Co"), ("DE", "Bauer Maschinen GmbH"),
-           ("TR", "Anadolu Dis Ticaret AS"), ("KR", "Hanil Electronics"),
-           ("US", "Midwest Supply Inc"), ("AE", "Gulf Trading FZE"))
+SELLERS = (
+    ("CN", "Shenzhen Hua Tech Co"),
+    ("DE", "Bauer Maschinen GmbH"),
+    ("TR", "Anadolu Dis Ticaret AS"),
+    ("KR", "Hanil Electronics"),
+    ("US", "Midwest Supply Inc"),
+    ("AE", "Gulf Trading FZE"),
+)
 
 
 def make_bins(rng: random.Random, n: int) -> list[str]:
@@ -78,14 +99,24 @@ class StreamGen:
         qty = self.rng.choice((10, 50, 100, 500, 1000, 5000))
         self.live.append((holder, batch, qty))
         country, name = self.rng.choice(SELLERS)
-        return {"type": "import", "id": self._id(), "time": self._time(), "batch": batch,
-                "holder": holder,
-                "goods": {"hs": hs, "description": f"goods {hs}", "unit": UNITS.get(hs, "PCE"),
-                          "origin": country},
-                "quantity": qty, "value": {"amount": str(qty * 37), "currency": "USD"},
-                "seller": {"tax_id": f"{country}{self.n}", "name": name, "country": country},
-                "post": self.rng.choice(("KZHOR-ROAD", "KZDOS-RAIL", "KZALA-AIR")),
-                "document": {"kind": "DT", "number": batch}}
+        return {
+            "type": "import",
+            "id": self._id(),
+            "time": self._time(),
+            "batch": batch,
+            "holder": holder,
+            "goods": {
+                "hs": hs,
+                "description": f"goods {hs}",
+                "unit": UNITS.get(hs, "PCE"),
+                "origin": country,
+            },
+            "quantity": qty,
+            "value": {"amount": str(qty * 37), "currency": "USD"},
+            "seller": {"tax_id": f"{country}{self.n}", "name": name, "country": country},
+            "post": self.rng.choice(("KZHOR-ROAD", "KZDOS-RAIL", "KZALA-AIR")),
+            "document": {"kind": "DT", "number": batch},
+        }
 
     def _transfer(self) -> dict[str, object]:
         holder, batch, qty = self._take()
@@ -96,32 +127,66 @@ class StreamGen:
         if part < qty:
             self.live.append((holder, batch, qty - part))
         self.live.append((to, batch, part))
-        return {"type": "transfer", "id": self._id(), "time": self._time(), "batch": batch,
-                "from": holder, "to": to, "quantity": part,
-                "value": {"amount": str(part * 41), "currency": "KZT"},
-                "document": {"kind": "ESF", "number": f"ESF-{self.n}"}}
+        return {
+            "type": "transfer",
+            "id": self._id(),
+            "time": self._time(),
+            "batch": batch,
+            "from": holder,
+            "to": to,
+            "quantity": part,
+            "value": {"amount": str(part * 41), "currency": "KZT"},
+            "document": {"kind": "ESF", "number": f"ESF-{self.n}"},
+        }
 
     def _transform(self) -> dict[str, object]:
         holder, batch, qty = self._take()
         out = f"P-{self.n:09d}"
         hs = self.rng.choice(HS)
         self.live.append((holder, out, qty * 2))
-        return {"type": "transform", "id": self._id(), "time": self._time(), "holder": holder,
-                "inputs": [{"batch": batch, "quantity": qty}],
-                "outputs": [{"batch": out, "quantity": qty * 2,
-                             "goods": {"hs": hs, "description": f"made of {batch}",
-                                       "unit": UNITS.get(hs, "PCE"), "origin": "KZ"}}]}
+        return {
+            "type": "transform",
+            "id": self._id(),
+            "time": self._time(),
+            "holder": holder,
+            "inputs": [{"batch": batch, "quantity": qty}],
+            "outputs": [
+                {
+                    "batch": out,
+                    "quantity": qty * 2,
+                    "goods": {
+                        "hs": hs,
+                        "description": f"made of {batch}",
+                        "unit": UNITS.get(hs, "PCE"),
+                        "origin": "KZ",
+                    },
+                }
+            ],
+        }
 
     def _exit(self) -> dict[str, object]:
         holder, batch, qty = self._take()
         r = self.rng.random()
-        base = {"id": self._id(), "time": self._time(), "batch": batch, "holder": holder,
-                "quantity": qty}
+        base = {
+            "id": self._id(),
+            "time": self._time(),
+            "batch": batch,
+            "holder": holder,
+            "quantity": qty,
+        }
         if r < 0.6:
             return {"type": "write_off", **base, "reason": "retail"}
-        buyer = ({"tax_id": "7701234567", "name": "ООО Ромашка", "country": "RU"} if r < 0.85
-                 else {"tax_id": "UZ301", "name": "Tashkent Savdo", "country": "UZ"})
+        buyer = (
+            {"tax_id": "7701234567", "name": "ООО Ромашка", "country": "RU"}
+            if r < 0.85
+            else {"tax_id": "UZ301", "name": "Tashkent Savdo", "country": "UZ"}
+        )
         kind = "dispatch" if buyer["country"] == "RU" else "export"
-        return {"type": kind, **base, "value": {"amount": str(qty * 45), "currency": "USD"},
-                "buyer": buyer, "post": "KZSRY-RAIL" if kind == "export" else "KZZS1-ROAD",
-                "document": {"kind": "MN", "number": f"MN-{self.n}"}}
+        return {
+            "type": kind,
+            **base,
+            "value": {"amount": str(qty * 45), "currency": "USD"},
+            "buyer": buyer,
+            "post": "KZSRY-RAIL" if kind == "export" else "KZZS1-ROAD",
+            "document": {"kind": "MN", "number": f"MN-{self.n}"},
+        }

@@ -68,7 +68,9 @@ class Overlay:
         if known is not None:
             if known.digest == parsed.digest:
                 return None
-            raise IdConflict("id", f"event id {parsed.event.id!r} was used before for other content")
+            raise IdConflict(
+                "id", f"event id {parsed.event.id!r} was used before for other content"
+            )
         effect = apply(self, parsed.event)
         self._fold(parsed, effect)
         return Accepted(parsed, effect)
@@ -110,7 +112,9 @@ def needs(events: Iterable[ev.Event]) -> tuple[set[str], set[tuple[str, str]], s
     return batches, balances, ids
 
 
-def cancel_needs(overlay: Overlay, events: Iterable[ev.Event]) -> tuple[set[str], set[tuple[str, str]]]:
+def cancel_needs(
+    overlay: Overlay, events: Iterable[ev.Event]
+) -> tuple[set[str], set[tuple[str, str]]]:
     """Batches and balances that the targets of cancels touch (known after the first fetch)."""
     from keruen.ledger.rules import original_moves
 

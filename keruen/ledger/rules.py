@@ -78,7 +78,9 @@ def apply(view: LedgerView, event: ev.Event) -> Effect:
             return _create(view, event)
         case ev.Transfer():
             _take(view, event, event.batch, event.from_, event.quantity)
-            return Effect(moves=[Move(event.batch, event.from_, event.to, event.quantity, "transfer")])
+            return Effect(
+                moves=[Move(event.batch, event.from_, event.to, event.quantity, "transfer")]
+            )
         case ev.Transform():
             return _transform(view, event)
         case ev.Dispatch() | ev.WriteOff():
@@ -93,8 +95,9 @@ def apply(view: LedgerView, event: ev.Event) -> Effect:
 
 
 def _batch_info(batch: str, goods: ev.Goods, event: ev.Event) -> Batch:
-    return Batch(batch, goods.hs, goods.unit, goods.description, goods.origin,
-                 micros(event.time), event.id)
+    return Batch(
+        batch, goods.hs, goods.unit, goods.description, goods.origin, micros(event.time), event.id
+    )
 
 
 def _create(view: LedgerView, e: ev.Import) -> Effect:
@@ -120,8 +123,9 @@ def _existing(view: LedgerView, e: ev.Event, batch: str, field: str) -> Batch:
     return info
 
 
-def _take(view: LedgerView, e: ev.Event, batch: str, holder: str, quantity: Decimal,
-          field: str = "batch") -> None:
+def _take(
+    view: LedgerView, e: ev.Event, batch: str, holder: str, quantity: Decimal, field: str = "batch"
+) -> None:
     _existing(view, e, batch, field)
     held = view.balance(holder, batch)
     if held < quantity:

@@ -19,8 +19,10 @@ Text = Annotated[str, Meta(min_length=1, max_length=500)]
 # No regex here: msgspec runs patterns per value, and these fields are on the hot path;
 # `keruen.model.validate` checks them against their code lists instead.
 Code = Annotated[str, Meta(min_length=1, max_length=64, description="identifier, no spaces")]
-Country = Annotated[str, Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2",
-                              examples=["KZ", "RU", "CN"])]
+Country = Annotated[
+    str,
+    Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["KZ", "RU", "CN"]),
+]
 Currency = Annotated[str, Meta(min_length=3, max_length=3, description="ISO 4217")]
 HsCode = Annotated[str, Meta(min_length=6, max_length=10, description="HS code, 6 to 10 digits")]
 Unit = Annotated[str, Meta(min_length=2, max_length=3, description="UN/ECE Rec 20 unit code")]
@@ -254,8 +256,7 @@ AnyEvent = (
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in AnyEvent.__args__  # type: ignore[attr-defined]
+    str(cls.__struct_config__.tag): cls for cls in AnyEvent.__args__
 }
 
 STOCK_TYPES = frozenset(

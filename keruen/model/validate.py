@@ -71,8 +71,11 @@ def decode_object(line: bytes | str) -> dict[str, Any]:
         raise InvalidEvent("", "an event must be a JSON object")
     if "type" in raw and raw["type"] not in ev.EVENT_TYPES:
         known = ", ".join(ev.EVENT_TYPES)
-        raise InvalidEvent("type", f"unknown event type {raw['type']!r} (one of: {known})",
-                           raw.get("id") if isinstance(raw.get("id"), str) else None)
+        raise InvalidEvent(
+            "type",
+            f"unknown event type {raw['type']!r} (one of: {known})",
+            raw.get("id") if isinstance(raw.get("id"), str) else None,
+        )
     return raw
 
 
@@ -151,7 +154,9 @@ def _amount(field: str, q: Decimal) -> Problem:
 
 
 def _country(field: str, code: str) -> Problem:
-    return None if code in reference.countries() else (field, f"{code!r} is not an ISO 3166-1 country")
+    return (
+        None if code in reference.countries() else (field, f"{code!r} is not an ISO 3166-1 country")
+    )
 
 
 def _hs(field: str, code: str) -> Problem:
@@ -163,7 +168,9 @@ def _hs(field: str, code: str) -> Problem:
 
 
 def _unit(field: str, code: str) -> Problem:
-    return None if code in reference.units() else (field, f"{code!r} is not a UN/ECE Rec 20 unit code")
+    return (
+        None if code in reference.units() else (field, f"{code!r} is not a UN/ECE Rec 20 unit code")
+    )
 
 
 def _post(field: str, code: str) -> Problem:
@@ -177,13 +184,21 @@ def _tax_id(field: str, tax_id: str, j: Jurisdiction) -> Problem:
 
 def _party(p: ev.Party, j: Jurisdiction) -> Problem:
     return _country("country", p.country) or (
-        _tax_id("tax_id", p.tax_id, j) if p.country == j.home else None)
+        _tax_id("tax_id", p.tax_id, j) if p.country == j.home else None
+    )
 
 
 def _goods(g: ev.Goods) -> Problem:
-    return (_hs("hs", g.hs) or _unit("unit", g.unit) or _country("origin", g.origin)
-            or (_country("manufacturer_country", g.manufacturer_country)
-                if g.manufacturer_country else None))
+    return (
+        _hs("hs", g.hs)
+        or _unit("unit", g.unit)
+        or _country("origin", g.origin)
+        or (
+            _country("manufacturer_country", g.manufacturer_country)
+            if g.manufacturer_country
+            else None
+        )
+    )
 
 
 def _money(m: ev.Money) -> Problem:
@@ -223,31 +238,50 @@ def _origin(e: ev.Import, j: Jurisdiction) -> Problem:
 
 
 def _check_import(e: ev.Import, j: Jurisdiction) -> Problem:
-    return (_tax_id("holder", e.holder, j) or _at("goods", _goods(e.goods))
-            or quantity_problem("quantity", e.quantity) or _at("value", _money(e.value))
-            or _at("seller", _party(e.seller, j)) or _origin(e, j) or _post("post", e.post)
-            or _mass("mass_kg", e.mass_kg))
+    return (
+        _tax_id("holder", e.holder, j)
+        or _at("goods", _goods(e.goods))
+        or quantity_problem("quantity", e.quantity)
+        or _at("value", _money(e.value))
+        or _at("seller", _party(e.seller, j))
+        or _origin(e, j)
+        or _post("post", e.post)
+        or _mass("mass_kg", e.mass_kg)
+    )
 
 
 def _check_transfer(e: ev.Transfer, j: Jurisdiction) -> Problem:
     if e.from_ == e.to:
         return "to", "a transfer needs two different holders"
-    return (_tax_id("from", e.from_, j) or _tax_id("to", e.to, j)
-            or quantity_problem("quantity", e.quantity) or _at("value", _money(e.value))
-            or _mass("mass_kg", e.mass_kg))
+    return (
+        _tax_id("from", e.from_, j)
+        or _tax_id("to", e.to, j)
+        or quantity_problem("quantity", e.quantity)
+        or _at("value", _money(e.value))
+        or _mass("mass_kg", e.mass_kg)
+    )
 
 
 def _check_transform(e: ev.Transform, j: Jurisdiction) -> Problem:
     inputs = [p.batch for p in e.inputs]
-    problem = (_tax_id("holder", e.holder, j) or _duplicate("inputs", inputs)
-               or _duplicate("outputs", [o.batch for o in e.outputs]))
+    problem = (
+        _tax_id("holder", e.holder, j)
+        or _duplicate("inputs", inputs)
+        or _duplicate("outputs", [o.batch for o in e.outputs])
+    )
     for i, p in enumerate(e.inputs):
         problem = problem or quantity_problem(f"inputs[{i}].quantity", p.quantity)
     for i, o in enumerate(e.outputs):
         if not problem and o.batch in inputs:
-            problem = f"outputs[{i}].batch", f"{o.batch!r} is also an input; outputs are new batches"
-        problem = (problem or _at(f"outputs[{i}].goods", _goods(o.goods))
-                   or quantity_problem(f"outputs[{i}].quantity", o.quantity))
+            problem = (
+                f"outputs[{i}].batch",
+                f"{o.batch!r} is also an input; outputs are new batches",
+            )
+        problem = (
+            problem
+            or _at(f"outputs[{i}].goods", _goods(o.goods))
+            or quantity_problem(f"outputs[{i}].quantity", o.quantity)
+        )
     return problem
 
 
@@ -264,16 +298,28 @@ def _destination(e: ev.Dispatch, j: Jurisdiction) -> Problem:
     country = e.buyer.country
     if isinstance(e, ev.Export):
         if country in j.union:
-            return "buyer.country", f"an export leaves the customs union; {country} is a member (use dispatch)"
+            return (
+                "buyer.country",
+                f"an export leaves the customs union; {country} is a member (use dispatch)",
+            )
     elif country not in j.partners:
-        return "buyer.country", f"a dispatch goes to a customs union partner, not {country} (use export)"
+        return (
+            "buyer.country",
+            f"a dispatch goes to a customs union partner, not {country} (use export)",
+        )
     return None
 
 
 def _check_dispatch(e: ev.Dispatch, j: Jurisdiction) -> Problem:
-    return (_tax_id("holder", e.holder, j) or quantity_problem("quantity", e.quantity)
-            or _at("value", _money(e.value)) or _at("buyer", _party(e.buyer, j))
-            or _destination(e, j) or _post("post", e.post) or _mass("mass_kg", e.mass_kg))
+    return (
+        _tax_id("holder", e.holder, j)
+        or quantity_problem("quantity", e.quantity)
+        or _at("value", _money(e.value))
+        or _at("buyer", _party(e.buyer, j))
+        or _destination(e, j)
+        or _post("post", e.post)
+        or _mass("mass_kg", e.mass_kg)
+    )
 
 
 def _check_write_off(e: ev.WriteOff, j: Jurisdiction) -> Problem:
@@ -285,15 +331,24 @@ def _check_adjust(e: ev.Adjust, j: Jurisdiction) -> Problem:
 
 
 def _check_transit_goods(i: int, g: ev.TransitGoods) -> Problem:
-    return _at(f"goods[{i}]", _hs("hs", g.hs) or _unit("unit", g.unit)
-               or quantity_problem("quantity", g.quantity) or _amount("mass_kg", g.mass_kg)
-               or _at("value", _money(g.value)))
+    return _at(
+        f"goods[{i}]",
+        _hs("hs", g.hs)
+        or _unit("unit", g.unit)
+        or quantity_problem("quantity", g.quantity)
+        or _amount("mass_kg", g.mass_kg)
+        or _at("value", _money(g.value)),
+    )
 
 
 def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Problem:
-    problem = (_post("entry_post", e.entry_post) or _post("exit_post", e.exit_post)
-               or _country("destination", e.destination)
-               or _at("carrier", _party(e.carrier, j)) or _at("consignee", _party(e.consignee, j)))
+    problem = (
+        _post("entry_post", e.entry_post)
+        or _post("exit_post", e.exit_post)
+        or _country("destination", e.destination)
+        or _at("carrier", _party(e.carrier, j))
+        or _at("consignee", _party(e.consignee, j))
+    )
     if not problem and e.deadline <= e.time:
         problem = "deadline", "must be later than the declaration time"
     if not problem and len(set(e.seals)) != len(e.seals):
@@ -301,8 +356,10 @@ def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Problem:
     for i, g in enumerate(e.goods):
         problem = problem or _check_transit_goods(i, g)
     if not problem and e.guarantee:
-        g = e.guarantee
-        problem = _currency("guarantee.currency", g.currency) or _amount("guarantee.amount", g.amount)
+        guarantee = e.guarantee
+        problem = _currency("guarantee.currency", guarantee.currency) or _amount(
+            "guarantee.amount", guarantee.amount
+        )
     return problem
 
 
@@ -313,9 +370,11 @@ def _check_passage(e: ev.Checkpoint | ev.TransitClose, j: Jurisdiction) -> Probl
 def _check_receipt(e: ev.Receipt, j: Jurisdiction) -> Problem:
     if e.quantity is None and e.mass_kg is None:
         return "quantity", "a receipt states the quantity or the mass_kg received"
-    return (_country("country", e.country)
-            or (quantity_problem("quantity", e.quantity) if e.quantity is not None else None)
-            or _mass("mass_kg", e.mass_kg))
+    return (
+        _country("country", e.country)
+        or (quantity_problem("quantity", e.quantity) if e.quantity is not None else None)
+        or _mass("mass_kg", e.mass_kg)
+    )
 
 
 def _check_cancel(e: ev.Cancel, j: Jurisdiction) -> Problem:

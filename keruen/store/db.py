@@ -36,8 +36,13 @@ def engine(url: str | None = None) -> Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
     cur = dbapi_conn.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-262144",
-                   "temp_store=MEMORY", "busy_timeout=30000"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "cache_size=-262144",
+        "temp_store=MEMORY",
+        "busy_timeout=30000",
+    ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
@@ -69,8 +74,9 @@ def lock_writer(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411)"))
 
 
-def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
-           keys: Iterable[str]) -> None:
+def upsert(
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Iterable[str]
+) -> None:
     """Insert rows, replacing the non-key columns of rows whose keys already exist."""
     if not rows:
         return
@@ -102,23 +108,36 @@ def _names(conn: Connection, names: Iterable[str]) -> str:
     return ", ".join(quote(n) for n in names)
 
 
-def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str],
-                rows: Sequence[tuple[Any, ...]], upsert_keys: Sequence[str] = ()) -> None:
+def bulk_insert(
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    upsert_keys: Sequence[str] = (),
+) -> None:
     """INSERT many rows; with `upsert_keys`, replace the other columns on a key conflict."""
     if not rows:
         return
-    sql = (f"INSERT INTO {_names(conn, [table.name])} ({_names(conn, columns)}) "
-           f"VALUES ({_marks(conn, len(columns))})")
+    sql = (
+        f"INSERT INTO {_names(conn, [table.name])} ({_names(conn, columns)}) "
+        f"VALUES ({_marks(conn, len(columns))})"
+    )
     if upsert_keys:
         quote = conn.dialect.identifier_preparer.quote
-        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns
-                            if c not in upsert_keys)
+        updates = ", ".join(
+            f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
+        )
         sql += f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
     conn.exec_driver_sql(sql, list(rows))
 
 
-def fetch_in(conn: Connection, table: sa.Table, columns: Sequence[str], keys: Sequence[str],
-             values: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def fetch_in(
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    values: Iterable[tuple[Any, ...]],
+) -> Iterator[tuple[Any, ...]]:
     """Rows whose `keys` columns equal one of `values` (raw driver values, in chunks)."""
     head = f"SELECT {_names(conn, columns)} FROM {_names(conn, [table.name])} WHERE "
     for part in chunks(sorted(values)):

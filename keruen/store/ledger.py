@@ -30,8 +30,12 @@ class Rejection:
     raw: bytes
 
     def public(self) -> dict[str, Any]:
-        return {"line": self.line, "id": self.event_id, "field": self.error.field,
-                "reason": str(self.error)}
+        return {
+            "line": self.line,
+            "id": self.event_id,
+            "field": self.error.field,
+            "reason": str(self.error),
+        }
 
 
 def chain_hash(prev: str, digest: str) -> str:
@@ -67,8 +71,9 @@ def _load_events(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
     for event_id, digest, canonical in rows:
         overlay.known[event_id] = Known(digest, canonical.encode())
     known = ((i,) for i in overlay.known)
-    overlay.cancelled_ids.update(r[0] for r in fetch_in(conn, t.cancellations, ("target",),
-                                                         ("target",), known))
+    overlay.cancelled_ids.update(
+        r[0] for r in fetch_in(conn, t.cancellations, ("target",), ("target",), known)
+    )
 
 
 def _load_batches(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
@@ -78,8 +83,9 @@ def _load_batches(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
 
 
 def _load_balances(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
-    for holder, batch, quantity in fetch_in(conn, t.balances, ("holder", "batch", "quantity"),
-                                            ("holder", "batch"), keys):
+    for holder, batch, quantity in fetch_in(
+        conn, t.balances, ("holder", "batch", "quantity"), ("holder", "batch"), keys
+    ):
         overlay.balances[(holder, batch)] = Decimal(quantity)
 
 
@@ -93,29 +99,64 @@ def head(conn: Connection) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS)
 
 
-EVENT_COLUMNS = ("seq", "id", "type", "time_us", "key", "canonical", "digest", "prev_hash",
-                 "hash", "received_us")
+EVENT_COLUMNS = (
+    "seq",
+    "id",
+    "type",
+    "time_us",
+    "key",
+    "canonical",
+    "digest",
+    "prev_hash",
+    "hash",
+    "received_us",
+)
 MOVE_COLUMNS = ("event_seq", "n", "batch", "source", "target", "quantity", "kind", "time_us")
 BATCH_COLUMNS = ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
 
 
-def write(conn: Connection, accepted: Sequence[Accepted], rejected: Sequence[Rejection],
-          overlay: Overlay, source: str) -> None:
+def write(
+    conn: Connection,
+    accepted: Sequence[Accepted],
+    rejected: Sequence[Rejection],
+    overlay: Overlay,
+    source: str,
+) -> None:
     now = micros_now()
     seq, prev = head(conn)
-    event_rows, move_rows, batch_rows, link_rows, cancel_rows = [], [], [], [], []
+    event_rows: list[tuple[Any, ...]] = []
+    move_rows: list[tuple[Any, ...]] = []
+    batch_rows: list[tuple[Any, ...]] = []
+    link_rows: list[tuple[Any, ...]] = []
+    cancel_rows: list[tuple[Any, ...]] = []
     for a in accepted:
         seq += 1
         e, effect = a.parsed.event, a.effect
         h = chain_hash(prev, a.parsed.digest)
         at = micros(e.time)
-        event_rows.append((seq, e.id, e.__struct_config__.tag, at, event_key(e),
-                           a.parsed.canonical.decode(), a.parsed.digest, prev, h, now))
+        event_rows.append(
+            (
+                seq,
+                e.id,
+                e.__struct_config__.tag,
+                at,
+                event_key(e),
+                a.parsed.canonical.decode(),
+                a.parsed.digest,
+                prev,
+                h,
+                now,
+            )
+        )
         prev = h
-        move_rows.extend((seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
-                         for n, m in enumerate(effect.moves))
-        batch_rows.extend((b.batch, b.hs, b.unit, b.description, b.origin, b.created_us,
-                           b.event_id) for b in effect.new_batches)
+        move_rows.extend(
+            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
+            for n, m in enumerate(effect.moves)
+        )
+        batch_rows.extend(
+            (b.batch, b.hs, b.unit, b.description, b.origin, b.created_us, b.event_id)
+            for b in effect.new_batches
+        )
         link_rows.extend((i, o, seq) for i, o in effect.links)
         if effect.cancels:
             cancel_rows.append((effect.cancels, e.id))
@@ -130,24 +171,40 @@ def write(conn: Connection, accepted: Sequence[Accepted], rejected: Sequence[Rej
 
 def _write_balances(conn: Connection, overlay: Overlay) -> None:
     rows = [(h, b, overlay.balances[(h, b)]) for h, b in overlay.touched]
-    bulk_insert(conn, t.balances, ("holder", "batch", "quantity"),
-                [r for r in rows if r[2] != 0], upsert_keys=("holder", "batch"))
+    bulk_insert(
+        conn,
+        t.balances,
+        ("holder", "batch", "quantity"),
+        [r for r in rows if r[2] != 0],
+        upsert_keys=("holder", "batch"),
+    )
     c = t.balances.c
     for part in chunks([(h, b) for h, b, q in rows if q == 0]):
         conn.execute(t.balances.delete().where(sa.tuple_(c.holder, c.batch).in_(part)))
 
 
-def write_rejections(conn: Connection, rejected: Sequence[Rejection], source: str,
-                     now: int | None = None) -> None:
+def write_rejections(
+    conn: Connection, rejected: Sequence[Rejection], source: str, now: int | None = None
+) -> None:
     if not rejected:
         return
     now = now or micros_now()
-    conn.execute(t.rejections.insert(), [
-        {"received_us": now, "source": source[:200], "line": r.line, "event_id": r.event_id,
-         "error": type(r.error).__name__, "field": r.error.field[:200], "reason": r.error.reason,
-         "raw": r.raw.decode("utf-8", errors="replace")}
-        for r in rejected
-    ])
+    conn.execute(
+        t.rejections.insert(),
+        [
+            {
+                "received_us": now,
+                "source": source[:200],
+                "line": r.line,
+                "event_id": r.event_id,
+                "error": type(r.error).__name__,
+                "field": r.error.field[:200],
+                "reason": r.error.reason,
+                "raw": r.raw.decode("utf-8", errors="replace"),
+            }
+            for r in rejected
+        ],
+    )
 
 
 def micros_now() -> int:
@@ -179,7 +236,9 @@ def verify(conn: Connection) -> Iterator[int | ChainBreak]:
             yield ChainBreak(row.seq, row.id, "stored content does not match its digest")
             return
         if row.prev_hash != prev or chain_hash(prev, digest) != row.hash:
-            yield ChainBreak(row.seq, row.id, "hash chain broken: the event or its predecessor was altered")
+            yield ChainBreak(
+                row.seq, row.id, "hash chain broken: the event or its predecessor was altered"
+            )
             return
         prev = row.hash
         expected_seq += 1

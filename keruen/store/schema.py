@@ -35,7 +35,12 @@ class DecimalText(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return value.normalize() if isinstance(value, Decimal) else Decimal(value).normalize()
+        return plain(value if isinstance(value, Decimal) else Decimal(value))
+
+
+def plain(value: Decimal) -> Decimal:
+    """The same number without trailing zeros or exponent: NUMERIC(38,12) 40.000000000000 -> 40."""
+    return Decimal(format(value.normalize(), "f"))
 
 
 Id = sa.String(64)
@@ -47,7 +52,7 @@ events = sa.Table(
     sa.Column("id", Id, nullable=False, unique=True),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("time_us", sa.BigInteger, nullable=False),
-    # batch for stock events, mrn for transit events, seal for pings, ref for receipts, target for cancels
+    # batch (stock events), mrn (transit events), seal (pings), ref (receipts), target (cancels)
     sa.Column("key", Id, nullable=True, index=True),
     sa.Column("canonical", sa.Text, nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
@@ -119,3 +124,24 @@ rejections = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("raw", sa.Text, nullable=False),
 )
+
+
+AREA_TABLES = (
+    "keruen.screening.tables",
+    "keruen.transit.tables",
+    "keruen.api.tables",
+    "keruen.risk.tables",
+)
+
+
+def full_metadata() -> sa.MetaData:
+    """The metadata with every area's tables registered (each area defines its own)."""
+    from importlib import import_module
+
+    for name in AREA_TABLES:
+        try:
+            import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name is None or not name.startswith(e.name):
+                raise
+    return metadata

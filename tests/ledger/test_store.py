@@ -1,0 +1,155 @@
+"""The ledger on a real database — the same contract on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from keruen.errors import NotFound
+from keruen.ingest import ingest_lines
+from keruen.store import ledger as store
+from keruen.store import queries
+from keruen.store import schema as t
+from tests import factory as f
+from tests.factory import A, B, C, D
+
+B1 = "55501/010324/0000001/001"
+B2 = "55501/010324/0000002/001"
+
+STORY = [
+    f.import_("imp1", B1, A, "100", day=1),
+    f.import_("imp2", B2, A, "50", day=1, hs="854232"),
+    f.transfer("t1", B1, A, B, "60", day=2),
+    f.transfer("t2", B1, B, C, "60", day=3),
+    f.transform("x1", C, [(B1, "40")], "P-1", "4", day=4),
+    f.transfer("t3", "P-1", C, D, "4", day=5),
+    f.dispatch("d1", "P-1", D, "3", day=6),
+    f.write_off("w1", B1, C, "20", day=6),
+    f.transit_open("tr1", "24KZ0001", day=2),
+]
+
+
+def ingest(engine: Engine, *events: dict[str, object], chunk: int = 1000) -> store.Rejection | None:
+    report = ingest_lines(engine, f.lines(*events), chunk_size=chunk)
+    return report.rejections[0] if report.rejections else None
+
+
+def test_story_balances_history_and_traces(engine: Engine) -> None:
+    report = ingest_lines(engine, f.lines(*STORY))
+    assert (report.accepted, report.rejected) == (len(STORY), 0)
+    with engine.connect() as conn:
+        assert queries.stock(conn, A)[0]["quantity"] == "40"
+        assert [(r["batch"], r["quantity"]) for r in queries.stock(conn, D)] == [("P-1", "1")]
+        assert queries.stock(conn, B) == []
+        hist = queries.history(conn, B1)
+        assert [e["id"] for e in hist["events"]] == ["imp1", "t1", "t2", "x1", "w1"]
+        back = queries.trace_back(conn, "P-1")
+        assert [o["batch"] for o in back["origins"]] == [B1]
+        assert back["origins"][0]["seller"]["country"] == "CN"
+        chain = [
+            (h["from"], h["to"]) for n in back["batches"] if n["batch"] == B1 for h in n["holders"]
+        ]
+        assert chain == [(A, B), (B, C)]
+        fwd = queries.trace_forward(conn, B1)
+        assert fwd["totals"] == {"held": "40", "transformed": "40", "write_off": "20"}
+        p1 = next(n for n in fwd["batches"] if n["batch"] == "P-1")
+        assert p1["exits"][0]["buyer"]["country"] == "RU"
+        assert p1["held_by"] == [{"holder": D, "quantity": "1"}]
+
+
+def test_unknown_batch_query_is_not_found(engine: Engine) -> None:
+    with engine.connect() as conn, pytest.raises(NotFound):
+        queries.trace_back(conn, "nope")
+
+
+def test_rejections_are_stored_with_raw_input_and_reason(engine: Engine) -> None:
+    lines = [*f.lines(STORY[0]), b"{not json", f.line(f.transfer("bad", B1, A, B, "101"))]
+    report = ingest_lines(engine, lines, source="upload.jsonl")
+    assert (report.accepted, report.rejected) == (1, 2)
+    assert [r.line for r in report.rejections] == [2, 3]
+    with engine.connect() as conn:
+        rows = queries.rejections(conn)
+    assert {r["error"] for r in rows} == {"InvalidEvent", "InsufficientStock"}
+    stored = next(r for r in rows if r["error"] == "InsufficientStock")
+    assert stored["event_id"] == "bad" and stored["field"] == "quantity"
+    assert json.loads(stored["raw"])["quantity"] == "101"
+    assert stored["source"] == "upload.jsonl"
+
+
+def test_idempotency_duplicates_and_conflicts(engine: Engine) -> None:
+    ingest(engine, STORY[0])
+    again = ingest_lines(engine, f.lines(STORY[0], STORY[0] | {"quantity": "99"}))
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 1, 1)
+    assert again.rejections[0].error.field == "id"
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == 1
+
+
+def test_cancel_reverses_and_trace_ignores_cancelled(engine: Engine) -> None:
+    assert ingest(engine, *STORY[:3], f.cancel("c1", "t1", day=4)) is None
+    with engine.connect() as conn:
+        assert queries.stock(conn, A)[0]["quantity"] in ("100", "50")
+        assert {r["batch"]: r["quantity"] for r in queries.stock(conn, A)}[B1] == "100"
+        assert queries.stock(conn, B) == []
+        hist = queries.history(conn, B1)["events"]
+        assert next(e for e in hist if e["id"] == "t1")["cancelled_by"] == "c1"
+        assert queries.trace_back(conn, B1)["batches"][0]["holders"] == []
+    refused = ingest(engine, f.cancel("c2", "t1", day=5))
+    assert refused is not None and "already cancelled" in refused.error.reason
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+def test_chunking_never_changes_the_outcome(engine: Engine, chunk: int) -> None:
+    events = [*STORY, f.transfer("late", B1, A, B, "41", day=7), f.cancel("c", "d1", day=8)]
+    report = ingest_lines(engine, f.lines(*events), chunk_size=chunk)
+    assert (report.accepted, report.rejected) == (len(events) - 1, 1)
+    with engine.connect() as conn:
+        assert {r["batch"]: r["quantity"] for r in queries.stock(conn, D)} == {"P-1": "4"}
+        assert [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)] == []
+
+
+def test_verify_names_the_first_altered_event(engine: Engine) -> None:
+    ingest(engine, *STORY)
+    with engine.begin() as conn:
+        c = t.events.c
+        canonical = conn.scalar(sa.select(c.canonical).where(c.id == "t2"))
+        conn.execute(
+            t.events.update().where(c.id == "t2").values(canonical=canonical.replace('"60"', '"6"'))
+        )
+    with engine.connect() as conn:
+        breaks = [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)]
+    assert [(b.event_id, b.seq) for b in breaks] == [("t2", 4)]
+
+
+def test_verify_catches_a_rewritten_digest_and_a_deleted_event(engine: Engine) -> None:
+    ingest(engine, *STORY)
+    with engine.begin() as conn:
+        conn.execute(t.events.update().where(t.events.c.id == "t1").values(digest="0" * 64))
+    with engine.connect() as conn:
+        assert [b.event_id for b in store.verify(conn) if isinstance(b, store.ChainBreak)] == ["t1"]
+    with engine.begin() as conn:
+        conn.execute(t.events.delete().where(t.events.c.id == "t1"))
+    with engine.connect() as conn:
+        found = [b for b in store.verify(conn) if isinstance(b, store.ChainBreak)]
+    assert found[0].event_id == "t2" and "missing" in found[0].reason
+
+
+def test_the_chain_cannot_fork(engine: Engine) -> None:
+    ingest(engine, STORY[0])
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(t.events)).one()._asdict()
+    row |= {"seq": 2, "id": "fork"}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(t.events.insert().values(**row))
+
+
+def test_migrations_match_the_tables(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), t.full_metadata())
+    assert diff == []

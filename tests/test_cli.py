@@ -1,0 +1,84 @@
+"""The CLI contract other parts and users rely on, run as a user would (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import factory as f
+from tests.ledger.test_store import B1, STORY
+
+
+def keruen(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "keruen", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> tuple[Path, Path]:
+    events = tmp_path / "events.jsonl"
+    bad = f.line(f.transfer("bad", B1, f.A, f.B, "1000"))
+    events.write_bytes(b"\n".join([*f.lines(*STORY), b"{oops", bad]) + b"\n")
+    return events, tmp_path / "k.db"
+
+
+def test_ingest_json_report_and_rejects_file(ledger: tuple[Path, Path], tmp_path: Path) -> None:
+    events, dbfile = ledger
+    rejects = tmp_path / "rejects.jsonl"
+    run = keruen("ingest", str(events), "--db", str(dbfile), "--json", "--rejects", str(rejects))
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert (report["accepted"], report["rejected"], report["duplicates"]) == (len(STORY), 2, 0)
+    assert [r["line"] for r in report["rejections"]] == [len(STORY) + 1, len(STORY) + 2]
+    assert report["rejections"][1]["id"] == "bad"
+    assert "holds" in report["rejections"][1]["reason"]
+    assert rejects.read_bytes().splitlines()[0] == b"{oops"
+    again = json.loads(
+        keruen("ingest", "-", "--db", str(dbfile), "--json", stdin=events.read_bytes()).stdout
+    )
+    assert (again["accepted"], again["duplicates"]) == (0, len(STORY))
+
+
+def test_stock_trace_history_and_verify(ledger: tuple[Path, Path]) -> None:
+    events, dbfile = ledger
+    keruen("ingest", str(events), "--db", str(dbfile))
+    stock = json.loads(keruen("stock", f.D, "--db", str(dbfile), "--json").stdout)
+    assert stock == [{"batch": "P-1", "hs": "847150", "quantity": "1", "unit": "PCE"}]
+    back = json.loads(keruen("trace", "P-1", "--back", "--db", str(dbfile), "--json").stdout)
+    assert back["origins"][0]["batch"] == B1
+    text = keruen("trace", B1, "--forward", "--db", str(dbfile)).stdout.decode()
+    assert "ООО Ромашка" in text and "write_off 20" in text
+    hist = json.loads(keruen("history", B1, "--db", str(dbfile), "--json").stdout)
+    assert len(hist["events"]) == 5
+    ok = keruen("verify", "--db", str(dbfile))
+    assert ok.returncode == 0 and b"intact" in ok.stdout
+    with sqlite3.connect(dbfile) as conn:
+        conn.execute(
+            "UPDATE events SET canonical = replace(canonical, '\"60\"', '\"61\"') WHERE id = 't1'"
+        )
+    broken = keruen("verify", "--db", str(dbfile))
+    assert broken.returncode == 1
+    assert b"t1" in broken.stderr and b"Traceback" not in broken.stderr
+
+
+def test_user_mistakes_get_a_message_not_a_traceback(tmp_path: Path) -> None:
+    dbfile = str(tmp_path / "k.db")
+    for args in (
+        ["ingest", "nope.jsonl", "--db", dbfile],
+        ["trace", "X", "--back", "--db", dbfile],
+        ["trace", "X", "--db", dbfile],
+        ["history", "X", "--db", dbfile],
+    ):
+        run = keruen(*args)
+        assert run.returncode != 0
+        assert b"Traceback" not in run.stderr and run.stderr.strip(), args
