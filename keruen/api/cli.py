@@ -1,9 +1,191 @@
-"""CLI commands of keruen.api (mounted on the root `keruen` app by `keruen.cli`)."""
+"""CLI commands of keruen.api (mounted on the root `keruen` app by `keruen.cli`):
+`keruen serve`, `keruen users add|list`, `keruen keys create|list|revoke`, `keruen openapi`,
+and `keruen bench api`."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
 import typer
+from rich.table import Table
+
+from keruen.console import DbOption, JsonOption, emit_json, fail, out
+from keruen.errors import KeruenError
+from keruen.store import db
+from keruen.store.queries import iso
+
+T = TypeVar("T")
+
+users_app = typer.Typer(no_args_is_help=True, help="Users of the HTTP API and their roles.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys (shown once, stored hashed).")
+
+
+def _run(fn: Callable[[], T]) -> T:
+    """Run a service call; a Keruen error is a clear message, never a traceback."""
+    try:
+        return fn()
+    except KeruenError as e:
+        fail(str(e))
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logs as JSON lines; the access log is Keruen's own (keruen.api.access)."""
+    fmt = {"()": "keruen.api.logs.JsonFormatter"}
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": fmt},
+        "handlers": {"stderr": handler},
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "keruen.api", "keruen.api.access")
+        },
+    }
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    db_url: Annotated[str | None, DbOption] = None,
+) -> None:
+    """Run the HTTP API (OpenAPI at /docs and /openapi.json); logs are JSON lines on stderr."""
+    import uvicorn
+
+    from keruen.api.app import create_app
+
+    app = _run(lambda: create_app(db.ready(db_url)))
+    uvicorn.run(
+        app, host=host, port=port, log_config=log_config(), access_log=False, server_header=False
+    )
+
+
+def openapi_cmd(
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file")] = None,
+) -> None:
+    """Print the OpenAPI document of the HTTP API (docs/openapi.json is this output)."""
+    from keruen.api.openapi import document_text
+
+    text = document_text()
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin, officer, analyst or declarant")],
+    tax_id: Annotated[str | None, typer.Option("--tax-id", help="BIN a declarant acts for")] = None,
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Add a user with a role; a declarant is bound to its tax id."""
+    from keruen.api import accounts
+
+    def add() -> dict[str, Any]:
+        with db.ready(db_url).begin() as conn:
+            return accounts.add_user(conn, name, role, tax_id)
+
+    user = _run(add)
+    if as_json:
+        emit_json(user)
+        return
+    bound = f" for {user['tax_id']}" if user["tax_id"] else ""
+    out.print(
+        f"user [bold]{name}[/] ({user['role']}{bound}) added; "
+        f"create a key with: keruen keys create {name}",
+        highlight=False,
+    )
+
+
+@users_app.command("list")
+def users_list(
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Every user with its role and tax id."""
+    from keruen.api import accounts
+
+    with db.ready(db_url).connect() as conn:
+        rows = accounts.list_users(conn)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "name", "role", "tax id", "created")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["role"], r["tax_id"] or "", iso(r["created_us"]))
+    out.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="The user the key is for")],
+    label: Annotated[str, typer.Option(help="What the key is for")] = "",
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Create an API key for a user and print it once (only its digest is stored)."""
+    from keruen.api import accounts
+
+    def create() -> accounts.CreatedKey:
+        with db.ready(db_url).begin() as conn:
+            return accounts.create_key(conn, name, label)
+
+    key = _run(create)
+    if as_json:
+        emit_json({"key": key.key, "key_id": key.key_id, "user": key.user, "label": key.label})
+        return
+    out.print(
+        f"key [bold]{key.key_id}[/] for {name} — copy it now, it is not shown again:",
+        highlight=False,
+    )
+    sys.stdout.write(key.key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Every key with its user, label and state (never the key itself)."""
+    from keruen.api import accounts
+
+    with db.ready(db_url).connect() as conn:
+        rows = accounts.list_keys(conn)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("key id", "user", "label", "created", "revoked")
+    for r in rows:
+        revoked = iso(r["revoked_us"]) if r["revoked_us"] else ""
+        table.add_row(r["id"], r["user"], r["label"], iso(r["created_us"]), revoked)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, db_url: Annotated[str | None, DbOption] = None) -> None:
+    """Revoke a key: it and the tokens issued for it stop working at once."""
+    from keruen.api import accounts
+
+    def revoke() -> None:
+        with db.ready(db_url).begin() as conn:
+            accounts.revoke_key(conn, key_id)
+
+    _run(revoke)
+    out.print(f"key {key_id} revoked")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+    from keruen.api.bench import register as register_bench
+
+    app.command("serve")(serve)
+    app.command("openapi")(openapi_cmd)
+    app.add_typer(users_app, name="users")
+    app.add_typer(keys_app, name="keys")
+    register_bench(bench)

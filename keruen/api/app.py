@@ -1,0 +1,110 @@
+"""`create_app`: the FastAPI application over one Keruen database.
+
+uvicorn --factory 'keruen.api.app:from_env'      # or: keruen serve --db URL
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.engine import Engine
+
+from keruen import __version__, reference
+from keruen.api.deps import AppState
+from keruen.api.middleware import AccessLog, BodyLimit
+from keruen.api.problems import HANDLERS
+from keruen.api.routers import ROUTERS
+from keruen.api.settings import ApiSettings, get_api_settings
+from keruen.api.writer import Writer
+from keruen.model.events import json_schema
+from keruen.store import db
+
+DESCRIPTION = """Keruen's HTTP API: declarants submit events and read their own stock; officers
+trace batches; analysts read aggregates; administrators manage users and keys.
+Authenticate with `Authorization: Bearer <API key>` or a token from `POST /v1/token`.
+Errors are RFC 9457 problem details naming the field and the reason."""
+
+
+def _warm() -> None:
+    """Load reference data before the first request, not during it."""
+    reference.hs_subheadings()
+    reference.posts()
+    reference.units()
+    reference.countries()
+
+
+def create_app(
+    engine_or_url: Engine | str | None = None, settings: ApiSettings | None = None
+) -> FastAPI:
+    """The API over an engine (used as is) or a URL (connected and migrated)."""
+    settings = settings or get_api_settings()
+    eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
+    state = AppState(eng, Writer(eng, settings.writer_batch), settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _warm()
+        yield
+        state.writer.stop()
+
+    app = FastAPI(
+        title="Keruen",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        exception_handlers=HANDLERS,
+    )
+    app.state.keruen = state
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def from_env() -> FastAPI:
+    """Factory for `uvicorn --factory`: database and settings from KERUEN_* variables."""
+    return create_app()
+
+
+def event_components() -> dict[str, Any]:
+    """The event contract's JSON Schema as OpenAPI components, `Event` at the root."""
+    schema: dict[str, Any] = dict(json_schema())
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    for drop in ("$schema", "title"):
+        schema.pop(drop, None)
+    components: dict[str, Any] = _retarget(
+        {"Event": schema, **{f"Event{k}": v for k, v in defs.items()}}
+    )
+    return components
+
+
+def _retarget(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (
+                v.replace("#/$defs/", "#/components/schemas/Event")
+                if k == "$ref" and isinstance(v, str)
+                else _retarget(v)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_retarget(v) for v in node]
+    return node
+
+
+def openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the event contract (generated from the model) included."""
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        doc.setdefault("components", {}).setdefault("schemas", {}).update(event_components())
+        app.openapi_schema = doc
+    return app.openapi_schema

@@ -1,0 +1,77 @@
+"""The audit log: who read or wrote which party-level data, when, from where, with what outcome.
+
+Entries are built by the routers and written by the API's single writer (`keruen.api.writer`)
+before the response leaves, so an answered request is an audited request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keruen.api.access import Principal
+from keruen.api.tables import audit_log
+from keruen.store.ledger import micros_now
+from keruen.store.queries import iso
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    principal: Principal
+    action: str
+    subject: str
+    client: str
+    outcome: str = "ok"
+    detail: dict[str, Any] | None = None
+    at_us: int = field(default_factory=micros_now)
+
+    def row(self) -> dict[str, Any]:
+        p = self.principal
+        return {
+            "at_us": self.at_us,
+            "user_id": p.user_id,
+            "actor": p.name,
+            "role": p.role.value,
+            "action": self.action,
+            "subject": self.subject[:200],
+            "outcome": self.outcome,
+            "client": self.client[:64],
+            "detail": json.dumps(self.detail, sort_keys=True) if self.detail else None,
+        }
+
+
+def write(conn: Connection, entries: list[AuditEntry]) -> None:
+    if entries:
+        conn.execute(audit_log.insert(), [e.row() for e in entries])
+
+
+def read(
+    conn: Connection, limit: int = 100, user: str | None = None, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Newest entries first; `before_id` pages back."""
+    a = audit_log.c
+    q = sa.select(audit_log).order_by(a.id.desc()).limit(limit)
+    if user is not None:
+        q = q.where(a.actor == user)
+    if before_id is not None:
+        q = q.where(a.id < before_id)
+    return [_public(r) for r in conn.execute(q)]
+
+
+def _public(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": iso(row.at_us),
+        "user_id": row.user_id,
+        "actor": row.actor,
+        "role": row.role,
+        "action": row.action,
+        "subject": row.subject,
+        "outcome": row.outcome,
+        "client": row.client,
+        "detail": json.loads(row.detail) if row.detail else None,
+    }

@@ -1,0 +1,119 @@
+"""FastAPI dependencies as `Annotated` aliases: what a router asks for in its signature.
+
+    def stock(tax_id: str, user: PartyReader, conn: ConnDep, audit: AuditDep): ...
+
+`CurrentUser` authenticates (API key or bearer token); `PartyReader`, `Submitter`,
+`AggregateReader`, `Admin`, `AuditReader` also check a capability (never a role by name).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Connection, Engine
+
+from keruen.api import accounts, tokens
+from keruen.api.access import Can, Principal
+from keruen.api.audit import AuditEntry
+from keruen.api.errors import Forbidden, Unauthorized
+from keruen.api.settings import ApiSettings
+from keruen.api.writer import Writer
+
+
+@dataclass
+class AppState:
+    """What the routers share: set once by `create_app`, on `app.state.keruen`."""
+
+    engine: Engine
+    writer: Writer
+    settings: ApiSettings
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.keruen
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_conn(state: StateDep) -> Iterator[Connection]:
+    with state.engine.connect() as conn:
+        yield conn
+
+
+ConnDep = Annotated[Connection, Depends(get_conn)]
+
+bearer = HTTPBearer(auto_error=False, description="An API key, or a token from POST /v1/token")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def authenticate(state: AppState, credential: str) -> Principal:
+    """The caller behind an API key or a bearer token (checked live: revocation is immediate)."""
+    with state.engine.connect() as conn:
+        if tokens.looks_like_key(credential):
+            return accounts.principal_by_key(conn, credential)
+        claims = tokens.decode_jwt(credential, state.settings.secret, int(time.time()))
+        return accounts.principal_by_key_id(conn, claims["kid"], int(claims["sub"]))
+
+
+def current_user(request: Request, state: StateDep, creds: Credentials) -> Principal:
+    if creds is None:
+        raise Unauthorized("send Authorization: Bearer <API key or token>")
+    principal = authenticate(state, creds.credentials)
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def require(capability: Can) -> Callable[[Principal], Principal]:
+    def check(user: CurrentUser) -> Principal:
+        if not user.can(capability):
+            raise Forbidden(f"the {user.role} role may not {capability}")
+        return user
+
+    return check
+
+
+Submitter = Annotated[Principal, Depends(require(Can.submit))]
+PartyReader = Annotated[Principal, Depends(require(Can.read_party))]
+AggregateReader = Annotated[Principal, Depends(require(Can.read_aggregates))]
+Admin = Annotated[Principal, Depends(require(Can.manage))]
+AuditReader = Annotated[Principal, Depends(require(Can.read_audit))]
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@dataclass
+class Auditor:
+    """Records what the current caller read or wrote; returns once the entry is stored."""
+
+    writer: Writer
+    principal: Principal
+    client: str
+
+    def entry(
+        self, action: str, subject: str, outcome: str = "ok", detail: dict[str, Any] | None = None
+    ) -> AuditEntry:
+        return AuditEntry(self.principal, action, subject, self.client, outcome, detail)
+
+    def record(
+        self, action: str, subject: str, outcome: str = "ok", detail: dict[str, Any] | None = None
+    ) -> None:
+        self.writer.record([self.entry(action, subject, outcome, detail)])
+
+
+def get_auditor(request: Request, state: StateDep, user: CurrentUser) -> Auditor:
+    return Auditor(state.writer, user, client_of(request))
+
+
+AuditDep = Annotated[Auditor, Depends(get_auditor)]

@@ -1,0 +1,150 @@
+"""POST /v1/events: submit one event, or a batch, to the ledger through `ingest_lines`.
+
+A batch is judged per event, exactly like `keruen ingest`: each event is accepted, a
+duplicate (same id, same content: a no-op) or rejected (stored in the rejection log with its
+reason), and the answer lists every event's outcome. A single event that is rejected is a
+problem+json 4xx naming the field and the reason. Authorization is all-or-nothing: if a
+declarant's batch holds any event it may not submit, nothing of the request is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from keruen.api import bodies, tenancy
+from keruen.api.access import Principal, acting_party, submit_refusal
+from keruen.api.audit import AuditEntry
+from keruen.api.deps import AppState, StateDep, Submitter, client_of
+from keruen.api.errors import Forbidden
+from keruen.api.schemas import SubmitResult, Submitted, problems
+from keruen.api.writer import Job, Outcome
+from keruen.errors import InvalidEvent, RejectedEvent
+from keruen.model import events as ev
+from keruen.model.validate import parse
+
+router = APIRouter(prefix="/v1", tags=["events"])
+_encode = msgspec.json.Encoder().encode
+
+EVENT_REF = {"$ref": "#/components/schemas/Event"}
+EVENTS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [EVENT_REF, {"type": "array", "items": EVENT_REF, "minItems": 1}]
+                }
+            },
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "JSON Lines: one event per line"}
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/events",
+    response_model=SubmitResult,
+    status_code=200,
+    openapi_extra=EVENTS_BODY,
+    responses={
+        201: {"model": Submitted, "description": "the event was accepted"},
+        **problems(400, 401, 403, 409, 413, 415, 422, 503),
+    },
+)
+async def submit(request: Request, user: Submitter, state: StateDep) -> Response:
+    """Submit one event (a JSON object: 201, or 200 for a duplicate, or a 4xx problem) or a
+    batch (a JSON array, or JSON Lines as application/x-ndjson: 200 with per-event results)."""
+    body = bodies.read(
+        request.headers.get("content-type"), await request.body(), state.settings.max_events
+    )
+    ids = [bodies.event_id(line) for line in body.lines]
+    client = client_of(request)
+    if user.tenant is not None:
+        await run_in_threadpool(_authorize, state, user, body.lines, client)
+    job = Job(user.source, body.lines, ids, lambda outs: [_entry(user, client, outs)])
+    outcomes = await asyncio.wrap_future(state.writer.submit(job))
+    return _single(outcomes[0]) if body.single else _batch(outcomes)
+
+
+def _authorize(state: AppState, user: Principal, lines: list[bytes], client: str) -> None:
+    """Refuse the whole request if any event is not the declarant's to submit."""
+    assert user.tax_id is not None
+    typed: list[ev.Event | None] = []
+    for line in lines:
+        try:
+            typed.append(parse(line).event)
+        except InvalidEvent:
+            typed.append(None)  # the ledger rejects it on its own, with its reason
+    own = _own_ids(state, user.tax_id, typed)
+    errors = []
+    for i, event in enumerate(typed):
+        refusal = submit_refusal(user.tax_id, event, own) if event is not None else None
+        if refusal:
+            field = f"[{i}].{refusal[0]}" if len(lines) > 1 else refusal[0]
+            errors.append({"field": field, "reason": refusal[1]})
+    if errors:
+        state.writer.record(
+            [
+                AuditEntry(
+                    user, "events.submit", user.tax_id, client, "denied", {"refused": errors[:50]}
+                )
+            ]
+        )
+        raise Forbidden(errors[0]["reason"], errors[0]["field"], errors)
+
+
+def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[str]:
+    """Events the declarant may cancel: its own stored ones and its own earlier in the request."""
+    own = {e.id for e in typed if e is not None and acting_party(e) == tax_id}
+    targets = {e.target for e in typed if isinstance(e, ev.Cancel)} - own
+    if targets:
+        with state.engine.connect() as conn:
+            own |= tenancy.own_events(conn, tax_id, targets)
+    return own
+
+
+def _entry(user: Principal, client: str, outcomes: list[Outcome]) -> AuditEntry:
+    accepted = [o.id for o in outcomes if o.status == "accepted"]
+    detail: dict[str, Any] = {
+        "accepted": accepted,
+        "duplicates": sum(o.status == "duplicate" for o in outcomes),
+        "rejected": sum(o.status == "rejected" for o in outcomes),
+    }
+    return AuditEntry(user, "events.submit", user.tax_id or "*", client, "ok", detail)
+
+
+def _single(outcome: Outcome) -> Response:
+    if outcome.error is not None:
+        raise outcome.error
+    status = 201 if outcome.status == "accepted" else 200
+    return Response(
+        _encode({"id": outcome.id, "status": outcome.status}), status, media_type="application/json"
+    )
+
+
+def _result(o: Outcome) -> dict[str, Any]:
+    row: dict[str, Any] = {"index": o.index, "id": o.id, "status": o.status}
+    if isinstance(o.error, RejectedEvent):
+        row.update(id=o.id or o.error.event_id, field=o.error.field, reason=o.error.reason)
+    return row
+
+
+def _batch(outcomes: list[Outcome]) -> Response:
+    counts = {
+        s: sum(o.status == s for o in outcomes) for s in ("accepted", "duplicate", "rejected")
+    }
+    body = {
+        "accepted": counts["accepted"],
+        "duplicates": counts["duplicate"],
+        "rejected": counts["rejected"],
+        "results": [_result(o) for o in outcomes],
+    }
+    return Response(_encode(body), 200, media_type="application/json")

@@ -1,0 +1,49 @@
+"""Storage side of tenant isolation: which batches and events a declarant is party to.
+
+Party to a batch = holds it now, or is the source or target of any of its moves (its whole
+history, cancelled moves included). Refusals look exactly like absence, so a declarant cannot
+learn whether another company's batch or event exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keruen.api.access import acting_party
+from keruen.model import events as ev
+from keruen.store import schema as t
+from keruen.store.db import chunks
+
+_typed = msgspec.json.Decoder(ev.AnyEvent)
+
+
+def visible_batches(conn: Connection, tax_id: str, batches: Iterable[str]) -> set[str]:
+    """The batches among `batches` that `tax_id` is party to."""
+    m, b = t.moves.c, t.balances.c
+    found: set[str] = set()
+    for part in chunks(sorted(set(batches))):
+        moved = sa.select(m.batch).where(
+            m.batch.in_(part), sa.or_(m.source == tax_id, m.target == tax_id)
+        )
+        held = sa.select(b.batch).where(b.batch.in_(part), b.holder == tax_id)
+        found.update(conn.scalars(sa.union(moved, held)))
+    return found
+
+
+def is_party(conn: Connection, tax_id: str, batch: str) -> bool:
+    return batch in visible_batches(conn, tax_id, [batch])
+
+
+def own_events(conn: Connection, tax_id: str, ids: Iterable[str]) -> set[str]:
+    """The ids among `ids` of stored events in which `tax_id` is the acting party."""
+    e = t.events.c
+    own: set[str] = set()
+    for part in chunks(sorted(set(ids))):
+        for row in conn.execute(sa.select(e.id, e.canonical).where(e.id.in_(part))):
+            if acting_party(_typed.decode(row.canonical)) == tax_id:
+                own.add(row.id)
+    return own

@@ -1,0 +1,165 @@
+"""The API's single writer: every ledger and audit write of the server goes through one thread.
+
+Why: the ledger has one writer at a time anyway (hash chain, balances), and a transaction per
+HTTP request would spend most of its time in per-transaction overhead. The writer drains the
+queue, ingests the waiting submissions of each submitter in one `ingest_lines` call (group
+commit), writes their audit entries, and only then answers each request. Semantics do not
+change: every event is judged on its own, exactly as `keruen ingest` judges it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from keruen.api import audit
+from keruen.api.audit import AuditEntry
+from keruen.api.errors import StorageUnavailable
+from keruen.errors import RejectedEvent
+from keruen.ingest import Report, ingest_lines
+
+log = logging.getLogger("keruen.api")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one submitted event."""
+
+    index: int
+    id: str | None
+    status: str  # accepted | duplicate | rejected
+    error: RejectedEvent | None = None
+
+
+Finish = Callable[[list[Outcome]], list[AuditEntry]]
+
+
+@dataclass(slots=True)
+class Job:
+    source: str
+    lines: list[bytes]
+    ids: list[str | None]
+    finish: Finish
+    future: Future[list[Outcome]] = field(default_factory=Future)
+
+
+def split(
+    report: Report, ids: list[str | None], spans: list[tuple[int, int]]
+) -> list[list[Outcome]]:
+    """Per-job outcomes from one report over the jobs' concatenated lines (numbered from 1)."""
+    rejected = {r.line: r for r in report.rejections}
+    unclaimed = set(report.accepted_ids)
+    results: list[list[Outcome]] = []
+    for start, end in spans:
+        part = []
+        for line in range(start + 1, end + 1):
+            event_id, index = ids[line - 1], line - 1 - start
+            if (r := rejected.get(line)) is not None:
+                part.append(Outcome(index, event_id, "rejected", r.error))
+            elif event_id in unclaimed:
+                unclaimed.discard(event_id)
+                part.append(Outcome(index, event_id, "accepted"))
+            else:
+                part.append(Outcome(index, event_id, "duplicate"))
+        results.append(part)
+    return results
+
+
+class Writer:
+    def __init__(self, eng: Engine, batch_limit: int = 5000) -> None:
+        self.eng = eng
+        self.batch_limit = batch_limit
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Job) -> Future[list[Outcome]]:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="keruen-writer", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+        return job.future
+
+    def record(self, entries: list[AuditEntry], timeout: float = 60) -> None:
+        """Write audit entries (no events) and wait until they are stored."""
+        self.submit(Job("", [], [], lambda _: entries)).result(timeout)
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            jobs, stop = self._drain(job)
+            self._process(jobs)
+            if stop:
+                return
+
+    def _drain(self, first: Job) -> tuple[list[Job], bool]:
+        jobs, size = [first], len(first.lines)
+        while size < self.batch_limit:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return jobs, True
+            jobs.append(nxt)
+            size += len(nxt.lines)
+        return jobs, False
+
+    def _process(self, jobs: list[Job]) -> None:
+        try:
+            outcomes = self._ingest(jobs)
+            entries = [e for job in jobs for e in job.finish(outcomes[id(job)])]
+            with self.eng.begin() as conn:
+                audit.write(conn, entries)
+        except sa.exc.DBAPIError:
+            log.exception("storage failed")
+            for job in jobs:
+                job.future.set_exception(
+                    StorageUnavailable(
+                        "the database failed; retry: accepted events come back as duplicates"
+                    )
+                )
+            return
+        except BaseException as e:  # a bug: answer every waiting request, keep the writer alive
+            log.exception("writer failed")
+            for job in jobs:
+                job.future.set_exception(e)
+            return
+        for job in jobs:
+            job.future.set_result(outcomes[id(job)])
+
+    def _ingest(self, jobs: list[Job]) -> dict[int, list[Outcome]]:
+        """Ingest each submitter's waiting jobs together; rejections keep their source."""
+        by_source: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_source.setdefault(job.source, []).append(job)
+        outcomes: dict[int, list[Outcome]] = {}
+        for source, group in by_source.items():
+            lines = [line for job in group for line in job.lines]
+            if not lines:
+                outcomes.update((id(job), []) for job in group)
+                continue
+            report = ingest_lines(
+                self.eng, lines, source=source, chunk_size=self.batch_limit, keep_ids=True
+            )
+            spans, start = [], 0
+            for job in group:
+                spans.append((start, start + len(job.lines)))
+                start += len(job.lines)
+            ids = [i for job in group for i in job.ids]
+            outcomes.update(zip(map(id, group), split(report, ids, spans), strict=True))
+        return outcomes
