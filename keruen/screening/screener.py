@@ -1,0 +1,154 @@
+"""The screener: goods rules and party lists in memory, asked by the ledger, the API and pre-checks.
+
+Built from lists loaded from the database (`keruen.screening.store.load_screener`) or from
+entries and rules in memory (tests, benchmarks). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from keruen.screening.features import Algorithm, Pair, Side, get_algorithm
+from keruen.screening.index import NameIndex
+from keruen.screening.model import (
+    MIN_ID_LENGTH,
+    Entry,
+    GoodsHit,
+    GoodsRule,
+    PartyHit,
+    normalise_id,
+)
+from keruen.screening.text import analyse
+
+PREFILTER = 0.55  # letters shared below this never reach the threshold (0.4 x 1 + 0.6 x 0.55)
+SHORTLIST = 25
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    entry: Entry
+    version: str
+    side: Side  # the entry's countries, ids and kind; the key is filled in per name
+    rows: range  # the entry's names in the index
+
+
+class GoodsRules:
+    """Goods rules grouped by the first two digits of their HS prefix, for a quick look-up."""
+
+    def __init__(self, rules: Iterable[GoodsRule]) -> None:
+        self.by_chapter: dict[str, list[GoodsRule]] = defaultdict(list)
+        for rule in rules:
+            self.by_chapter[rule.hs_prefix[:2]].append(rule)
+
+    def __len__(self) -> int:
+        return sum(map(len, self.by_chapter.values()))
+
+    def screen(self, hs: str, destination: str, on: date) -> list[GoodsHit]:
+        """The rules that fire for goods `hs` bound for `destination` on date `on`, strictest first."""
+        hits = [
+            GoodsHit(r.list, r.version, r.hs_prefix, r.action, r.tier, r.source, r.note)
+            for r in self.by_chapter.get(hs[:2], ())
+            if r.applies(hs, destination.upper(), on)
+        ]
+        order = {"block": 0, "licence": 1, "flag": 2}
+        return sorted(hits, key=lambda h: (order[h.action], h.list, h.hs_prefix))
+
+
+class Screener:
+    """Every loaded list, indexed: `screen_goods` and `screen_party` answer from memory."""
+
+    def __init__(self, rules: Iterable[GoodsRule] = (), algorithm: Algorithm | None = None,
+                 index: NameIndex | None = None) -> None:
+        self.goods = GoodsRules(rules)
+        self.algorithm = algorithm or get_algorithm()
+        self.index = index or NameIndex()
+        self.owners: list[_Owner] = []
+        self.names: list[str] = []
+        self.by_id: dict[str, list[int]] = defaultdict(list)
+        self.versions: dict[str, str] = {}
+
+    @property
+    def threshold(self) -> float:
+        return self.algorithm.threshold
+
+    def add_entries(self, entries: Iterable[Entry], version: str) -> None:
+        """Index a list's entries: every name under its blocking keys, every identifier exactly."""
+        for entry in entries:
+            self.versions[entry.list] = version
+            names = _distinct_names(entry.names)
+            if not names:  # nothing to match a name against
+                continue
+            owner = len(self.owners)
+            side = Side("", frozenset(entry.countries), _ids(i.value for i in entry.ids),
+                        _organization(entry.schema))
+            first = len(self.index)
+            for key, name in names:
+                self.index.add(key, owner)
+                self.names.append(name)
+            self.owners.append(_Owner(entry, version, side, range(first, len(self.index))))
+            for value in side.ids:
+                self.by_id[value].append(owner)
+
+    def screen_goods(self, hs: str, destination: str, on: date) -> list[GoodsHit]:
+        return self.goods.screen(hs, destination, on)
+
+    def screen_party(self, name: str, country: str | None = None, ids: Sequence[str] = (),
+                     threshold: float | None = None, limit: int = 10) -> list[PartyHit]:
+        """List entries that `name` (with its country and identifiers) matches, best first."""
+        query = analyse(name)
+        side = Side(query.key, frozenset({country.upper()}) if country else frozenset(),
+                    _ids(ids), True if query.forms else None)
+        best = self._score_rows(side, self.index.shortlist(side.key, PREFILTER, SHORTLIST))
+        for owner in {o for value in side.ids for o in self.by_id.get(value, ())}:
+            best.setdefault(owner, self._best_name(side, owner))
+        cut = self.threshold if threshold is None else threshold
+        ranked = sorted(((s, o, r) for o, (s, r) in best.items() if s >= cut), reverse=True)
+        return [self._hit(name, side, owner, row) for _, owner, row in ranked[:limit]]
+
+    def _score_rows(self, side: Side, rows: list[tuple[int, float]]) -> dict[int, tuple[float, int]]:
+        best: dict[int, tuple[float, int]] = {}
+        for row, _ in rows:
+            owner = self.index.owners[row]
+            score = self.algorithm.score(Pair(side, self._side(owner, row)))
+            if score > best.get(owner, (-1.0, 0))[0]:
+                best[owner] = (score, row)
+        return best
+
+    def _best_name(self, side: Side, owner: int) -> tuple[float, int]:
+        rows = self.owners[owner].rows
+        return max((self.algorithm.score(Pair(side, self._side(owner, r))), r) for r in rows)
+
+    def _side(self, owner: int, row: int) -> Side:
+        o = self.owners[owner].side
+        return Side(self.index.keys[row], o.countries, o.ids, o.organization)
+
+    def _hit(self, name: str, side: Side, owner: int, row: int) -> PartyHit:
+        o = self.owners[owner]
+        pair = Pair(side, self._side(owner, row))
+        return PartyHit(
+            list=o.entry.list, version=o.version, entry_id=o.entry.id, name=name,
+            matched_name=self.names[row], score=self.algorithm.score(pair),
+            schema=o.entry.schema, programs=o.entry.programs, countries=o.entry.countries,
+            contributions=self.algorithm.contributions(pair),
+        )
+
+
+def _ids(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(v for v in map(normalise_id, values) if len(v) >= MIN_ID_LENGTH)
+
+
+def _organization(schema: str) -> bool | None:
+    return {"person": False, "organization": True}.get(schema)
+
+
+def _distinct_names(names: Iterable[str]) -> list[tuple[str, str]]:
+    """(skeleton key, original) per name, dropping names that reduce to the same key."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = analyse(name).key
+        if key and key not in seen:
+            seen[key] = name
+    return list(seen.items())

@@ -1,0 +1,191 @@
+"""Name normalisation: one Latin spelling and one phonetic skeleton for every way of writing a name.
+
+A name arrives in Russian or Kazakh Cyrillic, in one of several Latin romanisations (BGN/PCGN,
+ICAO 9303 passports, GOST 7.79 A and B, ISO 9, German or French spellings, the 2021 Kazakh Latin
+alphabet) or in English with a legal form around it. `analyse` turns each into the same shape:
+
+- `tokens`: lower-case ASCII words after transliteration, legal forms removed;
+- `skeleton`: each token reduced by rules that erase the differences between romanisation
+  systems (kh/h, ts/c, iy/y/i/j, w/v, doubled letters, ...), so that "Lukashenko Aleksandr
+  Grigoryevich" and "LUKASHENKO, Alexandr Grigorievich" share most skeleton tokens;
+- `forms`: the legal-form classes that were removed (llc, jsc, llp, ...), kept for explanation.
+
+Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from keruen.screening.legalforms import LEGAL_FORMS
+
+# Cyrillic (Russian, Kazakh, Belarusian, Ukrainian) to a passport-like Latin (BGN/PCGN, ICAO).
+CYRILLIC: dict[str, str] = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    # Kazakh
+    "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+    # Belarusian and Ukrainian
+    "ў": "u", "ї": "yi", "є": "ye", "ґ": "g",
+}
+# Latin letters with diacritics whose plain-ASCII fold would lose a sound (ISO 9, Kazakh Latin).
+DIACRITICS: dict[str, str] = {
+    "ž": "zh", "č": "ch", "š": "sh", "ŝ": "shch", "ş": "sh", "ç": "ch", "û": "yu", "â": "ya",
+    "ğ": "g", "ñ": "n", "ı": "i", "ä": "a", "ö": "o", "ü": "u", "ū": "u", "ë": "e", "ß": "ss",
+}
+_TABLE = str.maketrans({**CYRILLIC, **DIACRITICS})
+_QUOTES_AND_DOTS = re.compile(r"[.'`´‘’ʼʹ\"«»“”„‹›]")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+# Ordered rewrites of a token that merge romanisation variants (applied after lower-casing).
+_SKELETON_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"schtsch|shch|shh", "sh"),  # щ: shch (BGN), schtsch (German), shh (GOST B)
+        (r"t?sch", "sh"),  # ш: sch (German); ч: tsch (German) -- see the next line
+        (r"tch", "ch"),  # French ч
+        (r"c(?=[aouklrt]|$)", "k"),  # Victor / Viktor (before ц becomes c below)
+        (r"kh|ch(?=r)", "h"),  # х: kh / h / x; Christos-style ch before r
+        (r"x", "ks"),  # Alexandr / Aleksandr
+        (r"ts|tz|cz", "c"),  # ц: ts / tz / c / cz
+        (r"dzh|dj", "dz"),  # дж: Dzhambul / Djambul
+        (r"zh", "z"),  # ж: zh / z (German) / ž
+        (r"ck", "k"),
+        (r"q", "k"),  # Kazakh қ: q (2021 Latin) / k
+        (r"ph", "f"),
+        (r"w", "v"),
+        (r"ou", "u"),  # French у
+        (r"[yj]", "i"),  # й, ы, -iy, -ij, ya/ia/ja, yu/iu/ju
+        (r"^ie", "e"),  # Yevgeny / Evgeny
+        (r"(.)\1+", r"\1"),  # doubled letters
+        (r"(?<=.)ie", "e"),  # Grigorievich / Grigorevich
+        (r"(?<=[aeiou])f$", "v"),  # -off / -ov, -eff / -ev
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A name prepared for matching; built once per list name and once per query."""
+
+    original: str
+    tokens: tuple[str, ...]
+    skeleton: tuple[str, ...]
+    forms: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The skeleton tokens sorted and joined: an order-free string for the fuzzy scorers."""
+        return " ".join(sorted(self.skeleton))
+
+    @property
+    def digits(self) -> frozenset[str]:
+        """Numbers in the name (fund 1 / fund 2, vessel numbers) must agree."""
+        return frozenset(t for t in self.tokens if t.isdigit())
+
+
+def latin(text: str) -> str:
+    """Lower-case ASCII: Cyrillic by the passport table, other scripts through anyascii."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
+    if not folded.isascii():
+        folded = anyascii(folded).lower()
+    return folded
+
+
+def words(text: str) -> list[str]:
+    """Split into ASCII words; dots and quotes vanish first so that S.A. stays one word."""
+    return [w for w in _NON_WORD.split(_QUOTES_AND_DOTS.sub("", latin(text))) if w]
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(token: str) -> str:
+    """A token reduced so that the romanisations of one Cyrillic spelling meet."""
+    if token.isdigit():
+        return token
+    for pattern, repl in _SKELETON_RULES:
+        token = pattern.sub(repl, token)
+    return token
+
+
+def analyse(text: str) -> Name:
+    """Prepare a name: transliterate, split, skeletonise, lift the legal forms out."""
+    toks = words(text)
+    skel = [_legal_word(skeleton(t)) for t in toks]
+    keep, forms = _strip_legal_forms(skel)
+    if not keep:  # a name made only of legal-form words ("AO") keeps them
+        keep = list(range(len(toks)))
+    return Name(text, tuple(toks[i] for i in keep), tuple(skel[i] for i in keep), forms)
+
+
+def _strip_legal_forms(skel: list[str]) -> tuple[list[int], tuple[str, ...]]:
+    """Indexes of the tokens that are not part of a legal form, and the forms found."""
+    keep: list[int] = []
+    forms: list[str] = []
+    i = 0
+    while i < len(skel):
+        found = _legal_form_at(skel, i)
+        if found:
+            size, form = found
+            forms.append(form)
+            i += size
+        else:
+            keep.append(i)
+            i += 1
+    return keep, tuple(dict.fromkeys(forms))
+
+
+def _legal_form_at(skel: list[str], i: int) -> tuple[int, str] | None:
+    for size in range(min(_LONGEST, len(skel) - i), 0, -1):
+        form = _FORMS.get(tuple(skel[i : i + size]))
+        if form:
+            return size, form
+    return None
+
+
+PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna)$|^.{3,}(?:uli|kizi|ogli|oglu)$")
+
+
+def is_patronymic(word: str) -> bool:
+    """Russian, Ukrainian and Belarusian patronymics, Kazakh -uly/-kyzy, Uzbek and Azeri -o'g'li."""
+    return PATRONYMIC.search(word) is not None
+
+
+def _legal_word(word: str) -> str:
+    """A long word one typo away from a legal-form word ("COPANY", "LIMITED") becomes that word."""
+    if len(word) < 5 or word in _LEGAL_WORDS:
+        return word
+    for i in range(len(word) + 1):
+        hit = _LEGAL_DELETES.get(word[:i] + word[i + 1 :]) if i < len(word) else None
+        hit = hit or _LEGAL_DELETES.get(word)
+        if hit:
+            return hit
+    return word
+
+
+def _form_key(phrase: str) -> tuple[str, ...]:
+    return tuple(skeleton(w) for w in words(phrase))
+
+
+def _form_table() -> dict[tuple[str, ...], str]:
+    """Skeleton phrase -> class; where two spellings meet (LLP and LP), the first class listed wins."""
+    table: dict[tuple[str, ...], str] = {}
+    for form, phrases in LEGAL_FORMS.items():
+        for phrase in phrases:
+            table.setdefault(_form_key(phrase), form)
+    return table
+
+
+_FORMS = _form_table()
+_LONGEST = max(len(k) for k in _FORMS)
+_LEGAL_WORDS = frozenset(w for key in _FORMS for w in key if len(w) >= 6)
+_LEGAL_DELETES: dict[str, str] = {
+    variant: w for w in sorted(_LEGAL_WORDS)
+    for variant in [w] + [w[:i] + w[i + 1 :] for i in range(len(w))]
+}
