@@ -1,0 +1,254 @@
+"""Transit monitoring over the ledger: the functions the CLI, the API and the risk engine call.
+
+The state of every movement is a projection of the transit events in the `events` table,
+rebuilt by replaying them in time order (ties in ledger order) through the pure `Tracker`:
+one source of truth, no second copy to keep in step. Events dated after "now" are left
+out, so a check "as of" a past time sees what was known then. A cancelled event is left
+out too, except a cancelled declaration: the movement stays visible as `cancelled`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keruen.ledger.rules import micros
+from keruen.model import events as ev
+from keruen.store import schema as t
+from keruen.store.db import chunks
+from keruen.transit.errors import BadTransitQuery, MovementNotFound
+from keruen.transit.model import Config, Entry, Finding, iso
+from keruen.transit.movement import Movement
+from keruen.transit.places import Place, Places
+from keruen.transit.tracker import Tracker
+
+TRANSIT_TYPES = ("transit_open", "seal_ping", "checkpoint", "transit_close", "incident", "receipt")
+_decode = msgspec.json.Decoder(
+    ev.TransitOpen
+    | ev.SealPing
+    | ev.Checkpoint
+    | ev.TransitClose
+    | ev.Incident
+    | ev.Receipt
+    | ev.Dispatch
+    | ev.Export
+)
+_raw = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True, slots=True)
+class MovementView:
+    """What a list of movements shows about one of them."""
+
+    mrn: str
+    state: str
+    declared: str
+    deadline: str
+    entry_post: str
+    exit_post: str
+    exited_at: str | None
+    closed: str | None
+    destination: str
+    seals: list[str]
+    mass_kg: str
+    pings: int
+    corridor: str
+    findings: int
+
+    def public(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class MovementDetail:
+    """One movement with its declaration, corridor, timeline and findings."""
+
+    view: MovementView
+    declaration: dict[str, Any]
+    corridor_points: list[Place]
+    timeline: list[Entry]
+    findings: list[Finding]
+
+    def public(self) -> dict[str, Any]:
+        return {
+            **self.view.public(),
+            "declaration": self.declaration,
+            "corridor_points": [p.public() for p in self.corridor_points],
+            "timeline": [e.public() for e in self.timeline],
+            "findings": [f.public() for f in self.findings],
+        }
+
+
+def parse_now(text: str) -> datetime:
+    """An RFC 3339 time with an offset (as in events), for `--now`."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadTransitQuery("now", f"{text!r} is not an RFC 3339 time") from None
+    if when.tzinfo is None:
+        raise BadTransitQuery("now", f"{text!r} needs an offset (Z or +05:00)")
+    return when
+
+
+def latest_us(conn: Connection) -> int | None:
+    """The time of the latest event in the ledger: "now" when none is given."""
+    latest: int | None = conn.scalar(sa.select(sa.func.max(t.events.c.time_us)))
+    return latest
+
+
+def _now_us(conn: Connection, now: datetime | None) -> int:
+    if now is not None:
+        return micros(now)
+    return latest_us(conn) or 0
+
+
+def findings(
+    conn: Connection,
+    now: datetime | None = None,
+    config: Config | None = None,
+    places: Places | None = None,
+) -> list[Finding]:
+    """Every transit finding as of `now` (default: the latest event time), in time order."""
+    now_us = _now_us(conn, now)
+    return replay(conn, now_us, config, places).findings(now_us)
+
+
+def movements(
+    conn: Connection,
+    now: datetime | None = None,
+    config: Config | None = None,
+    places: Places | None = None,
+) -> list[MovementView]:
+    """Every declared movement with its state as of `now`, in declaration order."""
+    now_us = _now_us(conn, now)
+    tracker = replay(conn, now_us, config, places)
+    counts: dict[str, int] = {}
+    for f in tracker.findings(now_us):
+        counts[f.mrn] = counts.get(f.mrn, 0) + 1
+    return [view(m, now_us, counts.get(m.mrn, 0)) for m in tracker.movements.values()]
+
+
+def movement(
+    conn: Connection,
+    mrn: str,
+    now: datetime | None = None,
+    config: Config | None = None,
+    places: Places | None = None,
+) -> MovementDetail:
+    """One movement: state, declaration, corridor, timeline and findings as of `now`."""
+    now_us = _now_us(conn, now)
+    tracker = replay(conn, now_us, config, places, timeline_for=(mrn,))
+    m = tracker.movements.get(mrn)
+    if m is None:
+        orphan = tracker.orphans.get(mrn)
+        raise MovementNotFound(mrn, f" ({len(orphan.types)} event(s) name it)" if orphan else "")
+    found = [f for f in tracker.findings(now_us) if f.mrn == mrn]
+    return MovementDetail(
+        view(m, now_us, len(found)),
+        msgspec.to_builtins(m.declaration),
+        m.corridor.places,
+        m.timeline or [],
+        found,
+    )
+
+
+def view(m: Movement, now_us: int, n_findings: int) -> MovementView:
+    d = m.declaration
+    return MovementView(
+        mrn=m.mrn,
+        state=m.state(now_us),
+        declared=iso(m.opened_us),
+        deadline=iso(m.deadline_us),
+        entry_post=d.entry_post,
+        exit_post=d.exit_post,
+        exited_at=m.close.post if m.close else None,
+        closed=iso(m.closed_us) if m.closed_us is not None else None,
+        destination=d.destination,
+        seals=list(m.seals),
+        mass_kg=str(m.declared_kg),
+        pings=m.pings,
+        corridor=m.corridor.kind,
+        findings=n_findings,
+    )
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+def replay(
+    conn: Connection,
+    now_us: int,
+    config: Config | None = None,
+    places: Places | None = None,
+    timeline_for: Sequence[str] = (),
+) -> Tracker:
+    """A tracker fed every transit event dated up to `now_us`, in time order."""
+    tracker = Tracker(places, config, timeline_for)
+    cancelled = _cancellations(conn, now_us)
+    later: list[ev.Receipt] = []
+    for row in _merge(_transit_rows(conn, now_us), cancelled):
+        if row[2] == "cancel":
+            tracker.cancel(row[3], row[0], row[1])
+        elif row[1] not in cancelled or row[2] == "transit_open":
+            _feed(tracker, row, later)
+    _settle_receipts(conn, tracker, later)
+    return tracker
+
+
+Row = tuple[int, str, str, str]  # time_us, id, type, canonical (or target, for a cancel)
+
+
+def _transit_rows(conn: Connection, now_us: int) -> Iterator[Row]:
+    c = t.events.c
+    q = (
+        sa.select(c.time_us, c.id, c.type, c.canonical)
+        .where(c.type.in_(TRANSIT_TYPES), c.time_us <= now_us)
+        .order_by(c.time_us, c.seq)
+    )
+    for r in conn.execution_options(yield_per=10_000).execute(q):
+        yield r.time_us, r.id, r.type, r.canonical
+
+
+def _cancellations(conn: Connection, now_us: int) -> dict[str, tuple[int, str]]:
+    """Transit events cancelled by `now_us`: target id -> (time of the cancel, its id)."""
+    target, by = t.events.alias("target"), t.events.alias("by")
+    q = (
+        sa.select(t.cancellations.c.target, by.c.time_us, by.c.id)
+        .join(target, target.c.id == t.cancellations.c.target)
+        .join(by, by.c.id == t.cancellations.c.event_id)
+        .where(target.c.type.in_(TRANSIT_TYPES), by.c.time_us <= now_us)
+    )
+    return {r.target: (r.time_us, r.id) for r in conn.execute(q)}
+
+
+def _merge(rows: Iterator[Row], cancelled: dict[str, tuple[int, str]]) -> Iterator[Row]:
+    """The event rows with each cancel placed at its own time (after events of that time)."""
+    marks = sorted((at, cid, "cancel", target) for target, (at, cid) in cancelled.items())
+    return heapq.merge(rows, marks, key=lambda r: (r[0], r[2] == "cancel"))
+
+
+def _feed(tracker: Tracker, row: Row, later: list[ev.Receipt]) -> None:
+    e = _decode.decode(row[3])
+    if isinstance(e, ev.Receipt) and e.ref not in tracker.movements:
+        later.append(e)  # may refer to a dispatch or export: settled after the replay
+        return
+    tracker.feed(e, _raw.decode(row[3]) if isinstance(e, ev.Incident) else None)
+
+
+def _settle_receipts(conn: Connection, tracker: Tracker, receipts: list[ev.Receipt]) -> None:
+    """Receipts that refer to a dispatch or export by its event id."""
+    refs = sorted({r.ref for r in receipts})
+    c = t.events.c
+    for part in chunks(refs):
+        q = sa.select(c.canonical).where(c.id.in_(part), c.type.in_(("dispatch", "export")))
+        for canonical in conn.scalars(q):
+            tracker.feed(_decode.decode(canonical))
+    for r in receipts:
+        tracker.feed(r)
