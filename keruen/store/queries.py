@@ -51,28 +51,6 @@ def batch_info(conn: Connection, batch: str) -> dict[str, Any]:
     return info
 
 
-def _live_moves(batches: Sequence[str]) -> sa.Select[Any]:
-    """Moves of these batches made by events that stand (not cancelled, not reversals)."""
-    m, e, c = t.moves.c, t.events.c, t.cancellations.c
-    return (
-        sa.select(
-            m.batch,
-            m.source,
-            m.target,
-            m.quantity,
-            m.kind,
-            m.time_us,
-            m.event_seq,
-            e.id.label("event_id"),
-            e.type,
-        )
-        .join_from(t.moves, t.events, m.event_seq == e.seq)
-        .outerjoin(t.cancellations, c.target == e.id)
-        .where(m.batch.in_(batches), c.target.is_(None), m.kind != "cancel")
-        .order_by(m.event_seq, m.n)
-    )
-
-
 def history(conn: Connection, batch: str) -> dict[str, Any]:
     """Every event that moved the batch, in ledger order, cancelled ones marked."""
     info = batch_info(conn, batch)
@@ -110,6 +88,55 @@ def history(conn: Connection, batch: str) -> dict[str, Any]:
     return {"batch": info, "events": entries}
 
 
+def _lineage(conn: Connection, batch: str, back: bool, max_depth: int) -> list[tuple[str, str]]:
+    """Transform edges (input, output) reachable from `batch`, in one recursive query."""
+    lk = t.links.c
+    near = lk.output if back else lk.input
+    start = sa.select(lk.input, lk.output, sa.literal(1).label("depth")).where(near == batch)
+    walk = start.cte("walk", recursive=True)
+    step = (
+        sa.select(lk.input, lk.output, (walk.c.depth + 1).label("depth"))
+        .join_from(t.links, walk, near == (walk.c.input if back else walk.c.output))
+        .where(walk.c.depth < max_depth)
+    )
+    walk = walk.union(step)
+    rows = conn.execute(sa.select(walk.c.input, walk.c.output).distinct())
+    return sorted((r.input, r.output) for r in rows)
+
+
+def _infos(conn: Connection, batches: Sequence[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(sa.select(t.batches).where(t.batches.c.batch.in_(batches)))
+    return {r.batch: dict(r._mapping) for r in rows}
+
+
+def _live_moves(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]]:
+    """Moves of these batches by events that stand (not cancelled, not reversals), with the
+    event's JSON where a trace shows its parties (creations and exits)."""
+    m, e, c = t.moves.c, t.events.c, t.cancellations.c
+    shown = ("import", "arrival", "dispatch", "export")
+    q = (
+        sa.select(
+            m.batch,
+            m.source,
+            m.target,
+            m.quantity,
+            m.kind,
+            m.time_us,
+            e.id.label("event_id"),
+            e.type,
+            sa.case((e.type.in_(shown), e.canonical), else_=None).label("canonical"),
+        )
+        .join_from(t.moves, t.events, m.event_seq == e.seq)
+        .outerjoin(t.cancellations, c.target == e.id)
+        .where(m.batch.in_(batches), c.target.is_(None), m.kind != "cancel")
+        .order_by(m.event_seq, m.n)
+    )
+    out: dict[str, list[Any]] = {b: [] for b in batches}
+    for row in conn.execute(q):
+        out[row.batch].append(row)
+    return out
+
+
 def _holders_chain(moves: list[Any]) -> list[dict[str, Any]]:
     return [
         {
@@ -124,48 +151,37 @@ def _holders_chain(moves: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _moves_by_batch(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {b: [] for b in batches}
-    for row in conn.execute(_live_moves(batches)):
-        out[row.batch].append(row)
-    return out
-
-
 def trace_back(conn: Connection, batch: str, max_depth: int = 50) -> dict[str, Any]:
     """From a batch back to the imports and arrivals it came from, with each chain of holders."""
-    batch_info(conn, batch)
-    lk = t.links.c
-    nodes: dict[str, dict[str, Any]] = {}
-    frontier, depth = [batch], 0
-    while frontier and depth <= max_depth:
-        moves = _moves_by_batch(conn, frontier)
-        parents: dict[str, list[str]] = {b: [] for b in frontier}
-        for row in conn.execute(sa.select(lk.input, lk.output).where(lk.output.in_(frontier))):
-            parents[row.output].append(row.input)
-        for b in frontier:
-            nodes[b] = _node(conn, b, moves[b], parents[b])
-        frontier = sorted({p for ps in parents.values() for p in ps} - nodes.keys())
-        depth += 1
-    origins = [n for n in nodes.values() if n["created_by"]["type"] in ("import", "arrival")]
-    return {
-        "batch": batch,
-        "origins": [_origin(conn, n) for n in origins],
-        "batches": list(nodes.values()),
-    }
+    edges = _lineage(conn, batch, back=True, max_depth=max_depth)
+    names = sorted({batch} | {i for i, _ in edges})
+    infos = _infos(conn, names)
+    if batch not in infos:
+        raise NotFound(f"batch {batch!r} does not exist")
+    moves = _live_moves(conn, names)
+    inputs: dict[str, list[str]] = {b: [] for b in names}
+    for i, o in edges:
+        inputs[o].append(i)
+    nodes = [_node(infos[b], moves[b], inputs[b]) for b in names]
+    origins = [
+        _origin(n, moves[n["batch"]])
+        for n in nodes
+        if n["created_by"]["type"] in ("import", "arrival")
+    ]
+    return {"batch": batch, "origins": origins, "batches": nodes}
 
 
-def _node(conn: Connection, batch: str, moves: list[Any], inputs: list[str]) -> dict[str, Any]:
-    info = batch_info(conn, batch)
+def _node(info: dict[str, Any], moves: list[Any], inputs: list[str]) -> dict[str, Any]:
     created = next((mv for mv in moves if mv.kind in ("import", "arrival", "transform_out")), None)
     return {
-        "batch": batch,
+        "batch": info["batch"],
         "hs": info["hs"],
         "unit": info["unit"],
         "description": info["description"],
         "origin": info["origin"],
         "created_by": {
             "event": info["event_id"],
-            "time": info["created"],
+            "time": iso(info["created_us"]),
             "type": created.type if created else "cancelled",
             "holder": created.target if created else None,
         },
@@ -174,10 +190,8 @@ def _node(conn: Connection, batch: str, moves: list[Any], inputs: list[str]) -> 
     }
 
 
-def _origin(conn: Connection, node: dict[str, Any]) -> dict[str, Any]:
-    raw = conn.scalar(
-        sa.select(t.events.c.canonical).where(t.events.c.id == node["created_by"]["event"])
-    )
+def _origin(node: dict[str, Any], moves: list[Any]) -> dict[str, Any]:
+    raw = next((mv.canonical for mv in moves if mv.canonical and mv.source is None), None)
     e = json.loads(raw) if raw else {}
     return {
         "batch": node["batch"],
@@ -194,33 +208,32 @@ def _origin(conn: Connection, node: dict[str, Any]) -> dict[str, Any]:
 
 def trace_forward(conn: Connection, batch: str, max_depth: int = 50) -> dict[str, Any]:
     """Where a batch's quantities went: current holders, exits, and the batches made from it."""
-    batch_info(conn, batch)
-    lk, s = t.links.c, t.balances.c
-    nodes: dict[str, dict[str, Any]] = {}
-    frontier, depth = [batch], 0
-    while frontier and depth <= max_depth:
-        moves = _moves_by_batch(conn, frontier)
-        children: dict[str, list[str]] = {b: [] for b in frontier}
-        for row in conn.execute(sa.select(lk.input, lk.output).where(lk.input.in_(frontier))):
-            children[row.input].append(row.output)
-        held: dict[str, list[dict[str, str]]] = {b: [] for b in frontier}
-        q = sa.select(s.holder, s.batch, s.quantity).where(s.batch.in_(frontier))
-        for h in conn.execute(q):
-            held[h.batch].append({"holder": h.holder, "quantity": str(h.quantity)})
-        for b in frontier:
-            nodes[b] = {
-                "batch": b,
-                "holders": _holders_chain(moves[b]),
-                "held_by": held[b],
-                "exits": _exits(conn, moves[b]),
-                "outputs": sorted(children[b]),
-            }
-        frontier = sorted({c for cs in children.values() for c in cs} - nodes.keys())
-        depth += 1
+    edges = _lineage(conn, batch, back=False, max_depth=max_depth)
+    names = sorted({batch} | {o for _, o in edges})
+    if batch not in _infos(conn, [batch]):
+        raise NotFound(f"batch {batch!r} does not exist")
+    moves = _live_moves(conn, names)
+    outputs: dict[str, list[str]] = {b: [] for b in names}
+    for i, o in edges:
+        outputs[i].append(o)
+    held: dict[str, list[dict[str, str]]] = {b: [] for b in names}
+    s = t.balances.c
+    for h in conn.execute(sa.select(s.holder, s.batch, s.quantity).where(s.batch.in_(names))):
+        held[h.batch].append({"holder": h.holder, "quantity": str(h.quantity)})
+    nodes = {
+        b: {
+            "batch": b,
+            "holders": _holders_chain(moves[b]),
+            "held_by": held[b],
+            "exits": _exits(moves[b]),
+            "outputs": sorted(outputs[b]),
+        }
+        for b in names
+    }
     return {"batch": batch, "totals": _totals(nodes[batch]), "batches": list(nodes.values())}
 
 
-def _exits(conn: Connection, moves: list[Any]) -> list[dict[str, Any]]:
+def _exits(moves: list[Any]) -> list[dict[str, Any]]:
     out = []
     for mv in moves:
         if mv.type not in OUT_KINDS and mv.kind != "transform_in":
@@ -232,11 +245,8 @@ def _exits(conn: Connection, moves: list[Any]) -> list[dict[str, Any]]:
             "holder": mv.source,
             "quantity": str(mv.quantity),
         }
-        if mv.type in ("dispatch", "export"):
-            e = json.loads(
-                conn.scalar(sa.select(t.events.c.canonical).where(t.events.c.seq == mv.event_seq))
-                or "{}"
-            )
+        if mv.canonical:
+            e = json.loads(mv.canonical)
             entry.update(buyer=e.get("buyer"), post=e.get("post"))
         out.append(entry)
     return out

@@ -44,11 +44,13 @@ def plain(value: Decimal) -> Decimal:
 
 
 Id = sa.String(64)
+# On SQLite an INTEGER PRIMARY KEY is the rowid itself: no second index to maintain
+Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", Seq, primary_key=True, autoincrement=False),
     sa.Column("id", Id, nullable=False, unique=True),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("time_us", sa.BigInteger, nullable=False),

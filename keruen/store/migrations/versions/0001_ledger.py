@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from keruen.store.schema import DecimalText
+from keruen.store.schema import DecimalText, Seq
 
 revision = "0001"
 down_revision = None
@@ -22,7 +22,7 @@ Id = sa.String(64)
 def upgrade() -> None:
     op.create_table(
         "events",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", Seq, primary_key=True, autoincrement=False),
         sa.Column("id", Id, nullable=False, unique=True),
         sa.Column("type", sa.String(16), nullable=False),
         sa.Column("time_us", sa.BigInteger, nullable=False),
