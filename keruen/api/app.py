@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 
 from keruen import __version__, reference
+from keruen.api import engines
 from keruen.api.deps import AppState
 from keruen.api.middleware import AccessLog, BodyLimit
 from keruen.api.problems import HANDLERS
@@ -43,13 +44,15 @@ def create_app(
     """The API over an engine (used as is) or a URL (connected and migrated)."""
     settings = settings or get_api_settings()
     eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
-    state = AppState(eng, Writer(eng, settings.writer_batch), settings)
+    state = AppState(eng, engines.reader(eng), Writer(eng, settings.writer_batch), settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _warm()
         yield
         state.writer.stop()
+        if state.reader is not eng:
+            state.reader.dispose()
 
     app = FastAPI(
         title="Keruen",

@@ -29,7 +29,8 @@ from keruen.api.writer import Writer
 class AppState:
     """What the routers share: set once by `create_app`, on `app.state.keruen`."""
 
-    engine: Engine
+    engine: Engine  # writes (users and keys; the ledger goes through `writer`)
+    reader: Engine  # reads: never waits for the writer
     writer: Writer
     settings: ApiSettings
 
@@ -43,7 +44,8 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def get_conn(state: StateDep) -> Iterator[Connection]:
-    with state.engine.connect() as conn:
+    """A read connection: one consistent snapshot for the request."""
+    with state.reader.connect() as conn:
         yield conn
 
 
@@ -55,7 +57,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 def authenticate(state: AppState, credential: str) -> Principal:
     """The caller behind an API key or a bearer token (checked live: revocation is immediate)."""
-    with state.engine.connect() as conn:
+    with state.reader.connect() as conn:
         if tokens.looks_like_key(credential):
             return accounts.principal_by_key(conn, credential)
         claims = tokens.decode_jwt(credential, state.settings.secret, int(time.time()))

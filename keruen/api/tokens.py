@@ -56,8 +56,9 @@ def _unb64(text: str) -> bytes:
         raise Unauthorized("malformed bearer token") from e
 
 
-def _sign(signing_input: str, secret: str) -> str:
-    return _b64(hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest())
+def sign(signing_input: str, key: bytes) -> str:
+    """The HS256 signature (RFC 7515 section 3.1) of a JWS signing input."""
+    return _b64(hmac.new(key, signing_input.encode(), hashlib.sha256).digest())
 
 
 def _json(data: dict[str, Any]) -> str:
@@ -66,7 +67,7 @@ def _json(data: dict[str, Any]) -> str:
 
 def encode_jwt(claims: dict[str, Any], secret: str) -> str:
     signing_input = f"{_json(_HEADER)}.{_json(claims)}"
-    return f"{signing_input}.{_sign(signing_input, secret)}"
+    return f"{signing_input}.{sign(signing_input, secret.encode())}"
 
 
 def issue(subject: int, key_id: str, now: int, ttl_s: int, secret: str) -> str:
@@ -92,7 +93,7 @@ def decode_jwt(token: str, secret: str, now: int) -> dict[str, Any]:
         raise Unauthorized("malformed bearer token")
     if _part(parts[0]).get("alg") != "HS256":
         raise Unauthorized("bearer token must be signed with HS256")
-    expected = _sign(f"{parts[0]}.{parts[1]}", secret)
+    expected = sign(f"{parts[0]}.{parts[1]}", secret.encode())
     if not hmac.compare_digest(expected.encode(), parts[2].encode()):
         raise Unauthorized("bearer token signature does not verify")
     claims = _part(parts[1])

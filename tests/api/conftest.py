@@ -14,8 +14,7 @@ from keruen.api import accounts, create_app
 from keruen.api.settings import ApiSettings
 from tests.factory import A, B, C, line
 
-SETTINGS = ApiSettings(secret="test-secret-" + "x" * 40, max_body_bytes=256 * 1024,
-                       max_events=500)
+SETTINGS = ApiSettings(secret="test-secret-" + "x" * 40, max_body_bytes=256 * 1024, max_events=500)
 
 
 @dataclass
@@ -42,8 +41,14 @@ class Api:
         return self.client.post("/v1/events", content=body, headers=headers)
 
 
-USERS = [("root", "admin", None), ("olga", "officer", None), ("ana", "analyst", None),
-         ("acme", "declarant", A), ("bolat", "declarant", B), ("caspian", "declarant", C)]
+USERS = [
+    ("root", "admin", None),
+    ("olga", "officer", None),
+    ("ana", "analyst", None),
+    ("acme", "declarant", A),
+    ("bolat", "declarant", B),
+    ("caspian", "declarant", C),
+]
 
 
 def make_api(engine: Engine, settings: ApiSettings = SETTINGS) -> Iterator[Api]:

@@ -48,15 +48,23 @@ def test_id_conflict_is_409(api: Api) -> None:
 
 
 def test_batch_array_reports_every_event(api: Api) -> None:
-    events = [import_("e1", BATCH), transfer("t1", BATCH, A, B, "30"),
-              transfer("t2", BATCH, A, B, "1000"), import_("e1", BATCH)]
+    events = [
+        import_("e1", BATCH),
+        transfer("t1", BATCH, A, B, "30"),
+        transfer("t2", BATCH, A, B, "1000"),
+        import_("e1", BATCH),
+    ]
     r = api.post_events("olga", *events)
     assert r.status_code == 200
     body = r.json()
     assert (body["accepted"], body["rejected"], body["duplicates"]) == (2, 1, 1)
     statuses = [(x["index"], x["id"], x["status"]) for x in body["results"]]
-    assert statuses == [(0, "e1", "accepted"), (1, "t1", "accepted"), (2, "t2", "rejected"),
-                        (3, "e1", "duplicate")]
+    assert statuses == [
+        (0, "e1", "accepted"),
+        (1, "t1", "accepted"),
+        (2, "t2", "rejected"),
+        (3, "e1", "duplicate"),
+    ]
     assert body["results"][2]["field"] == "quantity"
 
 
@@ -75,8 +83,9 @@ def test_one_element_array_is_a_batch(api: Api) -> None:
 
 def test_malformed_elements_are_rejected_per_event(api: Api) -> None:
     body = b'[{"type": "import"}, 5, {"id": "x"}]'
-    r = api.client.post("/v1/events", content=body,
-                        headers={**api.auth("olga"), "Content-Type": "application/json"})
+    r = api.client.post(
+        "/v1/events", content=body, headers={**api.auth("olga"), "Content-Type": "application/json"}
+    )
     assert r.status_code == 200 and r.json()["rejected"] == 3
     assert count(api, t.rejections) == 3
 
@@ -89,15 +98,19 @@ def test_request_errors(sqlite_api: Api) -> None:
         (b"\n\n", "application/x-ndjson", 400, "body"),
     ]
     for body, kind, status, field in cases:
-        r = sqlite_api.client.post("/v1/events", content=body,
-                                   headers={**sqlite_api.auth("olga"), "Content-Type": kind})
+        r = sqlite_api.client.post(
+            "/v1/events", content=body, headers={**sqlite_api.auth("olga"), "Content-Type": kind}
+        )
         assert (r.status_code, r.json()["field"]) == (status, field), body
         assert r.headers["content-type"] == PROBLEM
 
 
 def test_single_malformed_json_is_422_and_kept_in_rejections(sqlite_api: Api) -> None:
-    r = sqlite_api.client.post("/v1/events", content=b'{"id": ',
-                               headers={**sqlite_api.auth("olga"), "Content-Type": "application/json"})
+    r = sqlite_api.client.post(
+        "/v1/events",
+        content=b'{"id": ',
+        headers={**sqlite_api.auth("olga"), "Content-Type": "application/json"},
+    )
     assert r.status_code == 422 and "malformed JSON" in r.json()["reason"]
     assert count(sqlite_api, t.rejections) == 1
 
@@ -123,9 +136,11 @@ def test_streamed_body_over_the_limit_is_413(sqlite_api: Api) -> None:
 
 
 def test_too_many_events_is_413(sqlite_api: Api) -> None:
-    r = sqlite_api.client.post("/v1/events", content=b"{}\n" * 501,
-                               headers={**sqlite_api.auth("olga"),
-                                        "Content-Type": "application/x-ndjson"})
+    r = sqlite_api.client.post(
+        "/v1/events",
+        content=b"{}\n" * 501,
+        headers={**sqlite_api.auth("olga"), "Content-Type": "application/x-ndjson"},
+    )
     assert r.status_code == 413 and "limit is 500" in r.json()["reason"]
 
 

@@ -53,7 +53,7 @@ def _client_credentials(state: StateDep, form: dict[str, str]) -> Principal:
     key_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     if not key_id or not secret:
         raise BadRequest("client_id and client_secret are required", "client_secret")
-    with state.engine.connect() as conn:
+    with state.reader.connect() as conn:
         principal = accounts.principal_by_key(conn, secret)
     if principal.key_id != key_id:
         raise Unauthorized("unknown or revoked credentials")
@@ -66,7 +66,7 @@ def _bearer_key(state: StateDep, authorization: str | None) -> Principal:
         raise Unauthorized(
             "send an API key as Authorization: Bearer <key>, or client credentials in a form"
         )
-    with state.engine.connect() as conn:
+    with state.reader.connect() as conn:
         return accounts.principal_by_key(conn, credential.strip())
 
 
@@ -98,7 +98,7 @@ async def token(
 @router.get("/me", response_model=UserPublic, responses=problems(401))
 def me(user: CurrentUser, state: StateDep) -> UserPublic:
     """The authenticated caller."""
-    with state.engine.connect() as conn:
+    with state.reader.connect() as conn:
         row = accounts.user_by_name(conn, user.name)
     return UserPublic(
         id=row["id"],

@@ -106,7 +106,7 @@ def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[
     own = {e.id for e in typed if e is not None and acting_party(e) == tax_id}
     targets = {e.target for e in typed if isinstance(e, ev.Cancel)} - own
     if targets:
-        with state.engine.connect() as conn:
+        with state.reader.connect() as conn:
             own |= tenancy.own_events(conn, tax_id, targets)
     return own
 
@@ -123,6 +123,7 @@ def _entry(user: Principal, client: str, outcomes: list[Outcome]) -> AuditEntry:
 
 def _single(outcome: Outcome) -> Response:
     if outcome.error is not None:
+        outcome.error.event_id = outcome.error.event_id or outcome.id
         raise outcome.error
     status = 201 if outcome.status == "accepted" else 200
     return Response(

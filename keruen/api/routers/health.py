@@ -35,7 +35,7 @@ def healthz() -> Health:
 def readyz(state: StateDep) -> Readiness | Response:
     """Ready when the database answers and every migration branch is at its head."""
     try:
-        with state.engine.connect() as conn:
+        with state.reader.connect() as conn:
             current = set(MigrationContext.configure(conn).get_current_heads())
     except sa.exc.DBAPIError:
         return problem(503, "the database cannot be reached", "/readyz")
