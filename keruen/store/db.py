@@ -115,20 +115,43 @@ def bulk_insert(
     rows: Sequence[tuple[Any, ...]],
     upsert_keys: Sequence[str] = (),
 ) -> None:
-    """INSERT many rows; with `upsert_keys`, replace the other columns on a key conflict."""
+    """INSERT many rows; with `upsert_keys`, replace the other columns on a key conflict.
+
+    PostgreSQL gets COPY (through a temporary table when upserting): an order of magnitude
+    faster than row-by-row INSERT; SQLite gets executemany, which is already in-process.
+    """
     if not rows:
         return
-    sql = (
-        f"INSERT INTO {_names(conn, [table.name])} ({_names(conn, columns)}) "
-        f"VALUES ({_marks(conn, len(columns))})"
-    )
+    name, cols = _names(conn, [table.name]), _names(conn, columns)
+    conflict = ""
     if upsert_keys:
         quote = conn.dialect.identifier_preparer.quote
         updates = ", ".join(
             f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
         )
-        sql += f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
-    conn.exec_driver_sql(sql, list(rows))
+        conflict = f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
+    if conn.dialect.name != "postgresql":
+        sql = f"INSERT INTO {name} ({cols}) VALUES ({_marks(conn, len(columns))}){conflict}"
+        conn.exec_driver_sql(sql, list(rows))
+        return
+    target = name
+    if upsert_keys:
+        target = _names(conn, [f"tmp_{table.name}"])
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {name}) ON COMMIT DELETE ROWS"
+        )
+    _copy(conn, f"COPY {target} ({cols}) FROM STDIN", rows)
+    if upsert_keys:
+        conn.exec_driver_sql(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {target}{conflict}")
+        conn.exec_driver_sql(f"TRUNCATE {target}")
+
+
+def _copy(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def fetch_in(
