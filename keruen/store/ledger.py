@@ -200,7 +200,7 @@ def write_rejections(
                 "error": type(r.error).__name__,
                 "field": r.error.field[:200],
                 "reason": r.error.reason,
-                "raw": r.raw.decode("utf-8", errors="replace"),
+                "raw": r.raw.decode("utf-8", errors="backslashreplace"),
             }
             for r in rejected
         ],

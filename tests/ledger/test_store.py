@@ -153,3 +153,10 @@ def test_migrations_match_the_tables(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.full_metadata())
     assert diff == []
+
+
+def test_undecodable_bytes_are_kept_not_lost(engine: Engine) -> None:
+    report = ingest_lines(engine, [b'{"id": "\xff\xfe"}'])
+    assert report.rejected == 1
+    with engine.connect() as conn:
+        assert queries.rejections(conn)[0]["raw"] == '{"id": "\\xff\\xfe"}'
