@@ -67,6 +67,8 @@ def decode_object(line: bytes | str) -> dict[str, Any]:
         raw = _raw.decode(line)
     except msgspec.DecodeError as e:
         raise InvalidEvent("", f"malformed JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InvalidEvent("", f"not UTF-8: byte {e.start} cannot be decoded") from None
     if not isinstance(raw, dict):
         raise InvalidEvent("", "an event must be a JSON object")
     if "type" in raw and raw["type"] not in ev.EVENT_TYPES:
