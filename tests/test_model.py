@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keruen.errors import InvalidEvent
 from keruen.jurisdiction import kz_bin_problem
@@ -210,3 +212,40 @@ def test_kazakh_bin_check_digit(tax_id: str, ok: bool) -> None:
 def test_event_schema_in_docs_is_generated_from_the_model() -> None:
     stored = json.loads((DOCS / "event-schema.json").read_text(encoding="utf-8"))
     assert stored == json_schema(), "docs drifted: run `keruen schema --out docs/event-schema.json`"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=60), json_values.map(lambda v: json.dumps(v).encode())))
+def test_any_input_is_parsed_or_refused_with_a_reason(raw: bytes) -> None:
+    try:
+        parse(raw)
+    except InvalidEvent as e:
+        assert e.reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(VALID),
+    st.sampled_from(["id", "time", "quantity", "batch", "holder", "goods"]),
+    json_values,
+)
+def test_any_field_value_is_parsed_or_refused_naming_a_field(
+    event: dict[str, Any], key: str, value: Any
+) -> None:
+    try:
+        parse(f.line({**event, key: value}))
+    except InvalidEvent as e:
+        assert e.field and e.reason
