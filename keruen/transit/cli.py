@@ -1,9 +1,275 @@
-"""CLI commands of keruen.transit (mounted on the root `keruen` app by `keruen.cli`)."""
+"""CLI commands of keruen.transit (mounted on the root `keruen` app by `keruen.cli`).
+
+`keruen posts`, `keruen transit list|show|check|map`, `keruen bench transit`: thin shells
+over `keruen.transit.service`, which the API and the risk engine call as well.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from keruen import reference
+from keruen.console import DbOption, JsonOption, emit_json, fail, out, progress
+from keruen.errors import KeruenError
+from keruen.store import db
+from keruen.transit import bench as bench_mod
+from keruen.transit import mapview, service
+from keruen.transit.model import Config, Finding
+
+NowOption = typer.Option("--now", help="Check as of this RFC 3339 time (default: latest event)")
+CorridorOption = typer.Option("--corridor-km", help="Corridor half-width in km", min=0.1)
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+
+transit_app = typer.Typer(no_args_is_help=True, help="Transit monitoring (SPEC C2).")
+
+
+def _config(corridor_km: float) -> Config:
+    return Config(corridor_km=corridor_km)
+
+
+def _now(text: str | None) -> Any:
+    return service.parse_now(text) if text else None
+
+
+def _call(fn: Any) -> Any:
+    """Run a service call; a user's mistake becomes a clear message, not a traceback."""
+    try:
+        return fn()
+    except KeruenError as e:
+        fail(str(e))
+
+
+def posts(
+    as_json: Annotated[bool, JsonOption] = False,
+    neighbour: Annotated[str | None, typer.Option(help="Only posts facing this country")] = None,
+    mode: Annotated[str | None, typer.Option(help="road, rail, sea or air")] = None,
+) -> None:
+    """Kazakhstan's border posts: code, name, neighbour, mode and coordinates."""
+    rows = [
+        p
+        for p in reference.posts().values()
+        if (neighbour is None or p.neighbour == neighbour.upper())
+        and (mode is None or p.mode == mode.lower())
+    ]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "name_other_side": p.name_other_side,
+                    "neighbour": p.neighbour or None,
+                    "mode": p.mode,
+                    "region": p.region,
+                    "lat": p.lat,
+                    "lon": p.lon,
+                    "check": p.check,
+                }
+                for p in rows
+            ]
+        )
+        return
+    table = Table(
+        "code",
+        "name",
+        "other side",
+        "neighbour",
+        "mode",
+        "lat",
+        "lon",
+        "check",
+        title=f"{len(rows)} border posts",
+    )
+    for p in rows:
+        table.add_row(
+            p.code,
+            p.name,
+            p.name_other_side,
+            p.neighbour,
+            p.mode,
+            f"{p.lat:.4f}",
+            f"{p.lon:.4f}",
+            p.check.split(":")[0],
+        )
+    out.print(table)
+
+
+@transit_app.command("list")
+def list_(
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    now: Annotated[str | None, NowOption] = None,
+    state: Annotated[str | None, typer.Option(help="Only movements in this state")] = None,
+    corridor_km: Annotated[float, CorridorOption] = 50.0,
+) -> None:
+    """Every declared movement with its state and number of findings."""
+    with db.ready(db_url).connect() as conn:
+        views = _call(lambda: service.movements(conn, _now(now), _config(corridor_km)))
+    views = [v for v in views if state is None or v.state == state]
+    if as_json:
+        emit_json([v.public() for v in views])
+        return
+    table = Table("MRN", "state", "entry", "exit", "exited at", "dest.", "pings", "findings")
+    for v in views:
+        table.add_row(
+            v.mrn,
+            v.state,
+            v.entry_post,
+            v.exit_post,
+            v.exited_at or "",
+            v.destination,
+            str(v.pings),
+            str(v.findings),
+        )
+    out.print(table)
+
+
+@transit_app.command()
+def show(
+    mrn: str,
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    now: Annotated[str | None, NowOption] = None,
+    corridor_km: Annotated[float, CorridorOption] = 50.0,
+    pings: Annotated[bool, typer.Option("--pings", help="List every seal ping")] = False,
+) -> None:
+    """One movement: state, declaration, timeline and findings."""
+    with db.ready(db_url).connect() as conn:
+        detail = _call(lambda: service.movement(conn, mrn, _now(now), _config(corridor_km)))
+    if as_json:
+        emit_json(detail.public())
+        return
+    v = detail.view
+    out.print(
+        f"[bold]{v.mrn}[/]  [bold]{v.state}[/]  {v.entry_post} → {v.exit_post}"
+        f"{f' (exited at {v.exited_at})' if v.exited_at else ''}  to {v.destination}, "
+        f"deadline {v.deadline}, seals {', '.join(v.seals) or '-'}, {v.mass_kg} kg"
+    )
+    out.print(
+        f"corridor: {v.corridor}: " + " → ".join(p.code for p in detail.corridor.places),
+        highlight=False,
+    )
+    _print_timeline(detail.timeline, pings)
+    _print_findings(detail.findings)
+
+
+def _print_timeline(timeline: list[Any], all_pings: bool) -> None:
+    table = Table("time", "event", "id", "details", title="timeline")
+    routine = 0
+    for e in timeline:
+        d = e.data
+        if (
+            e.type == "seal_ping"
+            and not all_pings
+            and d.get("on_corridor")
+            and d.get("state") == "intact"
+            and not d.get("code")
+        ):
+            routine += 1
+            continue
+        table.add_row(
+            e.public()["time"],
+            e.type,
+            e.id,
+            ", ".join(f"{k}={val}" for k, val in d.items() if val is not None),
+        )
+    out.print(table)
+    if routine:
+        out.print(f"… and {routine} routine seal pings on the corridor (--pings lists them)")
+
+
+def _print_findings(found: list[Finding]) -> None:
+    if not found:
+        out.print("[green]no findings[/]")
+        return
+    table = Table("time", "MRN", "kind", "severity", "explanation", title="findings")
+    for f in found:
+        table.add_row(
+            f.public()["time"],
+            f.mrn or "-",
+            f.kind,
+            f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]",
+            f.explanation,
+        )
+    out.print(table)
+
+
+@transit_app.command()
+def check(
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    now: Annotated[str | None, NowOption] = None,
+    corridor_km: Annotated[float, CorridorOption] = 50.0,
+    kind: Annotated[str | None, typer.Option(help="Only findings of this kind")] = None,
+) -> None:
+    """Findings over every transit: overdue, exits elsewhere, deviations, seals, masses."""
+    with db.ready(db_url).connect() as conn:
+        found = _call(lambda: service.findings(conn, _now(now), _config(corridor_km)))
+    found = [f for f in found if kind is None or f.kind == kind]
+    if as_json:
+        emit_json([f.public() for f in found])
+        return
+    _print_findings(found)
+
+
+@transit_app.command("map")
+def map_(
+    mrn: str,
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write")],
+    db_url: Annotated[str | None, DbOption] = None,
+    now: Annotated[str | None, NowOption] = None,
+    corridor_km: Annotated[float, CorridorOption] = 50.0,
+) -> None:
+    """A self-contained HTML map (no internet): corridor, pings, posts and findings."""
+    with db.ready(db_url).connect() as conn:
+        detail = _call(lambda: service.movement(conn, mrn, _now(now), _config(corridor_km)))
+    try:
+        out_file.write_text(mapview.render(detail), encoding="utf-8")
+    except OSError as e:
+        fail(f"--out: cannot write {out_file}: {e.strerror}")
+    out.print(f"wrote {out_file} ({len(detail.findings)} findings)")
+
+
+def bench_transit(
+    movements: Annotated[int, typer.Option(help="Open movements", min=1)] = 100_000,
+    pings: Annotated[int, typer.Option(help="Seal pings to process", min=1)] = 500_000,
+    sample: Annotated[int, typer.Option(help="Pings for the naive baseline", min=1)] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Seal pings per second with many open movements, against the naive scan."""
+
+    def bar(desc: str, total: int | None) -> AbstractContextManager[Any]:
+        return progress(desc, total, enabled=not as_json)
+
+    r = bench_mod.run(movements, pings, seed, sample, bar)
+    if as_json:
+        emit_json(r)
+        return
+    out.print(f"seal pings, {r['movements']:,} open movements, {r['pings']:,} pings:")
+    out.print(
+        f"  decode + track:  {r['pings_per_s']:>12,} pings/s   (target ≥ 50,000; "
+        f"{r['pings_per_cpu_s']:,} per CPU second)"
+    )
+    out.print(f"  track only:      {r['track_only_pings_per_s']:>12,} pings/s")
+    out.print(f"  decode only:     {r['decode_pings_per_s']:>12,} pings/s   (ceiling)")
+    out.print(
+        f"  naive scan:      {r['naive_pings_per_s']:>12,} pings/s   "
+        f"(sample of {r['naive_sample']})"
+    )
+    out.print(
+        f"  speed-up vs naive: {r['speedup_vs_naive']:,}x; findings {r['findings']:,}; "
+        f"peak RSS {r['peak_rss_mb']} MB"
+    )
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+    app.command("posts")(posts)
+    app.add_typer(transit_app, name="transit")
+    bench.command("transit")(bench_transit)

@@ -19,6 +19,7 @@ from itertools import pairwise
 from math import cos, sin
 
 from keruen.transit.geo import EARTH_KM, Leg, Vec
+from keruen.transit.model import Config
 from keruen.transit.places import Place, Places, post_place
 
 
@@ -57,8 +58,11 @@ class Corridor:
         for i, leg in enumerate(legs):
             if i != hint and leg.within(p, s, c):
                 return i
+        ratio = self.detour_ratio
+        if legs[hint].detour(p) <= ratio:
+            return hint
         for i, leg in enumerate(legs):
-            if leg.detour(p) <= self.detour_ratio:
+            if i != hint and leg.detour(p) <= ratio:
                 return i
         return -1
 
@@ -95,6 +99,35 @@ def build(
         raise ValueError(f"neither post {entry!r} nor {exit_!r} is known")
     ratio = leg_detour_ratio if declared else detour_ratio
     return Corridor(_distinct(points), width_km, ratio, declared), unresolved
+
+
+class Corridors:
+    """Corridors by declaration: movements on the same route share one (it never changes)."""
+
+    MAX = 200_000  # distinct routes kept; beyond that the cache starts again
+
+    def __init__(self, places: Places, config: Config) -> None:
+        self.places, self.config = places, config
+        self._cache: dict[tuple[object, ...], tuple[Corridor, list[Unresolved]]] = {}
+
+    def get(
+        self, entry: str, exit_: str, route: Sequence[object] | None
+    ) -> tuple[Corridor, list[Unresolved]]:
+        key = (entry, exit_, *(_key(wp) for wp in route or ()))
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) >= self.MAX:
+                self._cache.clear()
+            c = self.config
+            hit = build(
+                self.places, entry, exit_, route, c.corridor_km, c.detour_ratio, c.leg_detour_ratio
+            )
+            self._cache[key] = hit
+        return hit
+
+
+def _key(wp: object) -> object:
+    return wp if isinstance(wp, str) else (getattr(wp, "lat", None), getattr(wp, "lon", None))
 
 
 def _distinct(points: list[Place]) -> list[Place]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
-from math import asin, atan2, cos, degrees, radians, sin, sqrt
+from math import acos, asin, atan2, cos, degrees, radians, sin, sqrt
 
 EARTH_KM = 6371.0088  # mean Earth radius (IUGG)
 
@@ -87,16 +87,30 @@ class Leg:
         return min(angle(p, self.a), angle(p, self.b))
 
     def within(self, p: Vec, sin_r: float, cos_r: float) -> bool:
-        """Whether `p` is within the angle r of the arc, given sin r and cos r (no trigonometry)."""
-        if self.length > 1e-12 and self.beside(p):
-            return abs(dot(p, self.n)) <= sin_r
-        return dot(p, self.a) >= cos_r or dot(p, self.b) >= cos_r
+        """Whether `p` is within the angle r of the arc, given sin r and cos r (no trigonometry).
+
+        The dot products are written out: this runs for every seal ping.
+        """
+        x, y, z = p
+        a, m = self.a, self.m
+        u = x * a[0] + y * a[1] + z * a[2]
+        v = x * m[0] + y * m[1] + z * m[2]
+        if v >= 0.0 and u * self.sin_len - v * self.cos_len >= 0.0 and self.length > 1e-12:
+            n = self.n
+            return abs(x * n[0] + y * n[1] + z * n[2]) <= sin_r
+        b = self.b
+        return u >= cos_r or x * b[0] + y * b[1] + z * b[2] >= cos_r
 
     def detour(self, p: Vec) -> float:
         """How much longer the way a -> p -> b is than a -> b, as a ratio (1.0 on the arc)."""
         if self.length < 1e-9:
             return float("inf") if angle(p, self.a) > 1e-9 else 1.0
-        return (angle(self.a, p) + angle(p, self.b)) / self.length
+        x, y, z = p
+        a, b = self.a, self.b
+        # acos is exact enough here (1e-8 rad, under a metre) and twice as fast as atan2
+        pa = acos(max(-1.0, min(1.0, x * a[0] + y * a[1] + z * a[2])))
+        pb = acos(max(-1.0, min(1.0, x * b[0] + y * b[1] + z * b[2])))
+        return (pa + pb) / self.length
 
     def point(self, f: float) -> Vec:
         """The point a fraction `f` of the way along the arc."""

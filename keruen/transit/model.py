@@ -173,12 +173,18 @@ class Episode:
 class Stop:
     """Positions within `stop_radius_km` of the first one: the load standing still."""
 
-    anchor: Vec
+    ax: float
+    ay: float
+    az: float
     lat: float
     lon: float
     start_us: int
     last_us: int
     pings: int
+
+    @property
+    def anchor(self) -> Vec:
+        return (self.ax, self.ay, self.az)
 
 
 def make(

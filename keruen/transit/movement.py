@@ -11,81 +11,66 @@ still silent, still stopped) are made by `findings(now)` without changing the mo
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
-from keruen.transit import corridor as corridor_mod
-from keruen.transit.geo import Vec, dot, km, to_vec
+from keruen.transit.corridor import Corridors
+from keruen.transit.geo import km, to_vec
 from keruen.transit.model import (
     AUTHORITY_INCIDENTS,
-    SEAL_CODES,
     US_PER_HOUR,
-    Entry,
-    Episode,
     Finding,
     Limits,
-    Stop,
     difference,
     iso,
     make,
 )
 from keruen.transit.places import Places
+from keruen.transit.watch import Watch, micros_of
 
 RUSSIA = "RU"
 
 
-def micros_of(text: str | None) -> int | None:
-    return micros(datetime.fromisoformat(text)) if text else None
-
-
-class Movement:
+class Movement(Watch):
     """The state of one MRN, updated event by event."""
 
+    __slots__ = (
+        "cancelled_us",
+        "close",
+        "deadline_us",
+        "declaration",
+        "declared_kg",
+        "opened_us",
+        "receipts",
+        "seals",
+    )
+
     def __init__(
-        self, e: ev.TransitOpen, places: Places, limits: Limits, keep_timeline: bool = False
+        self,
+        e: ev.TransitOpen,
+        places: Places,
+        limits: Limits,
+        corridors: Corridors,
+        keep_timeline: bool = False,
     ) -> None:
-        self.mrn, self.declaration = e.mrn, e
-        self.places, self.limits = places, limits
+        self.declaration = e
         self.opened_us, self.deadline_us = micros(e.time), micros(e.deadline)
         self.seals = list(e.seals)
         self.declared_kg = sum((g.mass_kg for g in e.goods), Decimal(0))
-        cfg = limits.config
-        self.corridor, unresolved = corridor_mod.build(
-            places,
-            e.entry_post,
-            e.exit_post,
-            e.route,
-            cfg.corridor_km,
-            cfg.detour_ratio,
-            cfg.leg_detour_ratio,
-        )
-        self.found = [
-            make(
-                self.mrn,
+        corridor, unresolved = corridors.get(e.entry_post, e.exit_post, e.route)
+        super().__init__(e.mrn, places, limits, corridor, self.opened_us, self.seals, keep_timeline)
+        for u in unresolved:
+            self._add(
                 "route_unresolved",
                 self.opened_us,
                 "low",
                 {"waypoint": u.waypoint, "index": u.index},
             )
-            for u in unresolved
-        ]
-        self.started_us: int | None = None
-        self.closed_us: int | None = None
         self.close: ev.TransitClose | None = None
         self.cancelled_us: int | None = None
         self.receipts: list[ev.Receipt] = []
-        self.last_seen = dict.fromkeys(self.seals, self.opened_us)
-        self.last_pos: tuple[float, float, int] | None = None
-        self.hint, self.pings = 0, 0
-        self.off: Episode | None = None
-        self.after: Episode | None = None
-        self.stop: Stop | None = None
-        self.alarms: dict[str, set[str]] = {}
-        self.incidents: list[tuple[int, Vec, str, str]] = []
-        self.timeline: list[Entry] | None = [] if keep_timeline else None
         self._log(
             self.opened_us,
             "transit_open",
@@ -115,213 +100,6 @@ class Movement:
         if now_us > self.deadline_us:
             return "overdue"
         return "in_transit" if self.started_us is not None else "declared"
-
-    def _log(self, t: int, type_: str, event_id: str, **data: Any) -> None:
-        if self.timeline is not None:
-            self.timeline.append(Entry(t, type_, event_id, data))
-
-    def _add(self, kind: str, t: int, severity: str, facts: dict[str, Any]) -> None:
-        self.found.append(make(self.mrn, kind, t, severity, facts))
-
-    # --- seal pings (the hot path) -----------------------------------------------------------
-
-    def ping(
-        self,
-        seal: str,
-        t: int,
-        lat: float,
-        lon: float,
-        state: str,
-        code: str | None,
-        event_id: str = "",
-    ) -> None:
-        """A seal's position and state: corridor, stop, silence and alarm checks."""
-        p = to_vec(lat, lon)
-        if self.closed_us is not None and t > self.closed_us:
-            self._after_close(seal, t, lat, lon, p, event_id)
-            return
-        self.pings += 1
-        if self.started_us is None:
-            self.started_us = t
-        last = self.last_seen.get(seal, t)
-        if t - last > self.limits.silent_us:
-            self._silent(seal, last, t, ongoing=False)
-        self.last_seen[seal] = t
-        leg = self.corridor.leg_holding(p, self.hint)
-        if leg >= 0:
-            self.hint = leg
-            if self.off is not None:
-                self._end_off()
-        else:
-            self._off(seal, t, lat, lon, p)
-        self._stop(p, t, lat, lon)
-        if state != "intact" or code is not None:
-            self._alarm(seal, t, lat, lon, p, state, code)
-        elif seal in self.alarms:
-            del self.alarms[seal]
-        self.last_pos = (lat, lon, t)
-        if self.timeline is not None:
-            self._log(
-                t,
-                "seal_ping",
-                event_id,
-                seal=seal,
-                lat=lat,
-                lon=lon,
-                state=state,
-                code=code,
-                corridor_km=round(self.corridor.distance_km(p), 1),
-                on_corridor=leg >= 0,
-            )
-
-    def _off(self, seal: str, t: int, lat: float, lon: float, p: Vec) -> None:
-        d = self.corridor.distance_km(p)
-        if self.off is None:
-            self.off = Episode(seal, t, t, 1, d, lat, lon)
-        else:
-            self.off.add(t, lat, lon, d)
-
-    def _end_off(self) -> None:
-        assert self.off is not None
-        self.found.append(self._deviation(self.off))
-        self.off = None
-
-    def _deviation(self, o: Episode) -> Finding:
-        return make(
-            self.mrn,
-            "route_deviation",
-            o.first_us,
-            "medium",
-            {
-                **o.facts(),
-                "max_km": round(o.max_km, 1),
-                "source": "position",
-                "threshold_km": self.corridor.width_km,
-                "corridor": self.corridor.kind,
-            },
-        )
-
-    def _stop(self, p: Vec, t: int, lat: float, lon: float) -> None:
-        s = self.stop
-        if s is not None and dot(p, s.anchor) >= self.limits.stop_cos:
-            s.last_us, s.pings = t, s.pings + 1
-            return
-        self._end_stop()
-        self.stop = Stop(p, lat, lon, t, t, 1)
-
-    def _end_stop(self) -> None:
-        s, self.stop = self.stop, None
-        if s is not None and (f := self._long_stop(s, ongoing=False)):
-            self.found.append(f)
-
-    def _long_stop(self, s: Stop, ongoing: bool) -> Finding | None:
-        if s.last_us - s.start_us < self.limits.stop_us:
-            return None
-        post, d = self.places.nearest_post(s.anchor)
-        if d <= self.limits.config.post_radius_km:
-            return None  # a queue at a border post
-        explained = self._incident_near(s.anchor, s.start_us, s.last_us, None)
-        facts = {
-            "lat": s.lat,
-            "lon": s.lon,
-            "start": iso(s.start_us),
-            "end": iso(s.last_us),
-            "hours": round((s.last_us - s.start_us) / US_PER_HOUR, 1),
-            "pings": s.pings,
-            "ongoing": ongoing,
-            "nearest_post": post.code,
-            "km_to_post": round(d, 1),
-            "explained_by": explained,
-        }
-        return make(self.mrn, "long_stop", s.start_us, "low" if explained else "medium", facts)
-
-    def _incident_near(
-        self, p: Vec, start: int, end: int, kinds: frozenset[str] | None
-    ) -> str | None:
-        """An incident (of `kinds`, or any) close in time and place: it explains what happened."""
-        lim = self.limits
-        for t, v, event_id, kind in self.incidents:
-            if (
-                (kinds is None or kind in kinds)
-                and start - lim.incident_us <= t <= end + lim.incident_us
-                and km(p, v) <= lim.config.incident_km
-            ):
-                return event_id
-        return None
-
-    def _alarm(
-        self, seal: str, t: int, lat: float, lon: float, p: Vec, state: str, code: str | None
-    ) -> None:
-        key = f"{state}/{code}"
-        seen = self.alarms.setdefault(seal, set())
-        if key in seen:
-            return  # the same alarm, repeated by every ping until the seal is intact again
-        seen.add(key)
-        meaning, kind = SEAL_CODES[code] if code else ("", "seal_breach")
-        base = {"seal": seal, "lat": lat, "lon": lon, "code": code, "code_meaning": meaning}
-        if state != "intact" or kind == "seal_breach":
-            post, d = self.places.nearest_post(p)
-            explained = self._incident_near(p, t, t, AUTHORITY_INCIDENTS)
-            self._add(
-                "seal_breach",
-                t,
-                "low" if explained else "high",
-                {
-                    **base,
-                    "state": state,
-                    "first": iso(t),
-                    "source": "ping",
-                    "nearest_post": post.code,
-                    "km_to_post": round(d, 1),
-                    "explained_by": explained,
-                },
-            )
-        elif kind == "route_deviation":
-            self._add(kind, t, "medium", {**base, "first": iso(t), "source": "seal code 03"})
-        elif kind == "seal_silent":
-            self._add(kind, t, "medium", {"seal": seal, "from": iso(t), "source": "seal code 06"})
-        else:
-            self._add(kind, t, "low", {**base, "time": iso(t)})
-
-    def _silent(self, seal: str, start: int, end: int, ongoing: bool) -> Finding:
-        facts = {
-            "seal": seal,
-            "from": iso(start),
-            "to": iso(end),
-            "hours": round((end - start) / US_PER_HOUR, 1),
-            "threshold_hours": self.limits.config.silent_hours,
-            "ongoing": ongoing,
-            "source": "gap",
-        }
-        f = make(self.mrn, "seal_silent", start, "medium", facts)
-        if not ongoing:
-            self.found.append(f)
-        return f
-
-    def _after_close(
-        self, seal: str, t: int, lat: float, lon: float, p: Vec, event_id: str
-    ) -> None:
-        assert self.closed_us is not None and self.close is not None
-        exit_post = self.places.post(self.close.post)
-        d = km(p, to_vec(exit_post.lat, exit_post.lon)) if exit_post else 0.0
-        self._log(
-            t,
-            "seal_ping",
-            event_id,
-            seal=seal,
-            lat=lat,
-            lon=lon,
-            after_close=True,
-            exit_km=round(d, 1),
-        )
-        lim = self.limits
-        if t - self.closed_us <= lim.close_grace_us and d <= lim.config.close_grace_km:
-            return  # the seal being taken off at the exit post
-        if self.after is None:
-            self.after = Episode(seal, t, t, 1, d, lat, lon)
-        else:
-            self.after.add(t, lat, lon, d)
-            self.after.lat, self.after.lon = lat, lon  # report the latest position
 
     # --- the other events of a movement ------------------------------------------------------
 
@@ -391,7 +169,7 @@ class Movement:
         for seal, last in self.last_seen.items():
             if t - last > self.limits.silent_us:
                 self._silent(seal, last, t, ongoing=False)
-        self.closed_us, self.close = t, e
+        self.closed_us, self.close, self.close_post = t, e, e.post
         self._exit_post(t, e.post)
         if t > self.deadline_us:
             hours = (t - self.deadline_us) / US_PER_HOUR
@@ -557,8 +335,8 @@ class Movement:
             "km_to_exit": None,
         }
         exit_post = self.places.post(self.declaration.exit_post)
-        if self.last_pos and exit_post:
-            lat, lon, t = self.last_pos
+        if self.stop and exit_post:  # where the last positions cluster, within stop_radius_km
+            lat, lon, t = self.stop.lat, self.stop.lon, self.stop.last_us
             facts.update(
                 last_seen=iso(t),
                 lat=lat,

@@ -23,10 +23,11 @@ from keruen.ledger.rules import micros
 from keruen.model import events as ev
 from keruen.store import schema as t
 from keruen.store.db import chunks
+from keruen.transit.corridor import Corridor
 from keruen.transit.errors import BadTransitQuery, MovementNotFound
 from keruen.transit.model import Config, Entry, Finding, iso
 from keruen.transit.movement import Movement
-from keruen.transit.places import Place, Places
+from keruen.transit.places import Places
 from keruen.transit.tracker import Tracker
 
 TRANSIT_TYPES = ("transit_open", "seal_ping", "checkpoint", "transit_close", "incident", "receipt")
@@ -72,7 +73,7 @@ class MovementDetail:
 
     view: MovementView
     declaration: dict[str, Any]
-    corridor_points: list[Place]
+    corridor: Corridor
     timeline: list[Entry]
     findings: list[Finding]
 
@@ -80,7 +81,7 @@ class MovementDetail:
         return {
             **self.view.public(),
             "declaration": self.declaration,
-            "corridor_points": [p.public() for p in self.corridor_points],
+            "corridor_points": [p.public() for p in self.corridor.places],
             "timeline": [e.public() for e in self.timeline],
             "findings": [f.public() for f in self.findings],
         }
@@ -153,7 +154,7 @@ def movement(
     return MovementDetail(
         view(m, now_us, len(found)),
         msgspec.to_builtins(m.declaration),
-        m.corridor.places,
+        m.corridor,
         m.timeline or [],
         found,
     )
@@ -235,6 +236,9 @@ def _merge(rows: Iterator[Row], cancelled: dict[str, tuple[int, str]]) -> Iterat
 
 
 def _feed(tracker: Tracker, row: Row, later: list[ev.Receipt]) -> None:
+    if row[2] == "seal_ping":
+        tracker.ping_json(row[0], row[3])
+        return
     e = _decode.decode(row[3])
     if isinstance(e, ev.Receipt) and e.ref not in tracker.movements:
         later.append(e)  # may refer to a dispatch or export: settled after the replay

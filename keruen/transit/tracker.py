@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
+from keruen.transit.corridor import Corridors
 from keruen.transit.model import (
     AUTHORITY_INCIDENTS,
     Config,
@@ -27,6 +30,20 @@ from keruen.transit.model import (
 )
 from keruen.transit.movement import RUSSIA, Movement
 from keruen.transit.places import Places, default_places
+
+
+class PingRow(msgspec.Struct):
+    """What a replay reads of a stored seal_ping: validated at ingest, its time in a column."""
+
+    id: str
+    seal: str
+    lat: float
+    lon: float
+    state: str = "intact"
+    code: str | None = None
+
+
+_ping_row = msgspec.json.Decoder(PingRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +73,7 @@ class Tracker:
     ) -> None:
         self.places = places or default_places()
         self.limits = Limits(config or Config())
+        self.corridors = Corridors(self.places, self.limits.config)
         self.timeline_for = timeline_for
         self.movements: dict[str, Movement] = {}
         self.bound: dict[str, Movement] = {}
@@ -105,6 +123,11 @@ class Tracker:
             u.add(t, lat, lon, 0.0)
             u.lat, u.lon = lat, lon
 
+    def ping_json(self, t: int, raw: bytes | str) -> None:
+        """A stored seal_ping (its canonical JSON) at time `t` (microseconds): the fast path."""
+        p = _ping_row.decode(raw)
+        self.ping(p.seal, t, p.lat, p.lon, p.state, p.code, p.id)
+
     def _bind(self, seal: str, m: Movement, t: int) -> None:
         held = self.bound.get(seal)
         if held is not None and held is not m and held.is_open:
@@ -145,7 +168,7 @@ class Tracker:
                 )
             )
             return
-        m = Movement(e, self.places, self.limits, keep_timeline=e.mrn in self.timeline_for)
+        m = Movement(e, self.places, self.limits, self.corridors, e.mrn in self.timeline_for)
         self.movements[e.mrn] = m
         self.open_ids[e.id] = m
         for seal in e.seals:

@@ -63,7 +63,7 @@ def test_show_one_movement(engine: Engine) -> None:
     types = [e.type for e in detail.timeline]
     assert types[0] == "transit_open" and types[-1] == "transit_close"
     assert any(e.data.get("on_corridor") is False for e in detail.timeline)
-    assert [p.code for p in detail.corridor_points] == [
+    assert [p.code for p in detail.corridor.places] == [
         "KZHOR-ROAD", "KZALA", "KZTAR", "KZZAA", "KZZH1-ROAD"]
     public = detail.public()
     assert public["declaration"]["mrn"] == "M1" and public["findings"]

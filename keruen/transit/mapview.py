@@ -1,0 +1,394 @@
+"""A self-contained HTML map of one movement: inline SVG, no tiles, no scripts, no network.
+
+Drawn in a Lambert conformal conic projection (standard parallels 42°N and 54°N, which
+bracket Kazakhstan), so the corridor band, drawn as a stroke `2 x corridor_km` wide,
+keeps its true width within about 1 %. Country outlines are Natural Earth 1:50m.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import escape
+from math import cos, log, pi, pow, radians, sin, tan
+from typing import TYPE_CHECKING, Any
+
+from keruen.transit.corridor import Corridor
+from keruen.transit.geo import EARTH_KM, densify, detour_outline, to_latlon
+from keruen.transit.model import Entry, Finding
+from keruen.transit.places import Places, country_outlines, default_places
+
+if TYPE_CHECKING:
+    from keruen.transit.service import MovementDetail
+
+WIDTH = 960
+SEVERITY_COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#607d8b"}
+
+
+class Lambert:
+    """Lambert conformal conic projection to kilometres (y grows northward)."""
+
+    def __init__(self, lat0: float, lon0: float, lat1: float = 42.0, lat2: float = 54.0) -> None:
+        p1, p2 = radians(lat1), radians(lat2)
+        self.n = log(cos(p1) / cos(p2)) / log(tan(pi / 4 + p2 / 2) / tan(pi / 4 + p1 / 2))
+        self.f = cos(p1) * pow(tan(pi / 4 + p1 / 2), self.n) / self.n
+        self.rho0 = self._rho(lat0)
+        self.lon0 = lon0
+
+    def _rho(self, lat: float) -> float:
+        lat = max(-89.5, min(89.5, lat))
+        return EARTH_KM * self.f / pow(tan(pi / 4 + radians(lat) / 2), self.n)
+
+    def __call__(self, lat: float, lon: float) -> tuple[float, float]:
+        dlon = (lon - self.lon0 + 180) % 360 - 180
+        theta = self.n * radians(dlon)
+        rho = self._rho(lat)
+        return rho * sin(theta), self.rho0 - rho * cos(theta)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """The projection plus the pixel window that holds every point of interest."""
+
+    proj: Lambert
+    x0: float
+    y1: float
+    px_per_km: float
+    height: int
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        x, y = self.proj(lat, lon)
+        return (x - self.x0) * self.px_per_km, (self.y1 - y) * self.px_per_km
+
+    def visible(self, pts: Sequence[tuple[float, float]], margin: float = 50) -> bool:
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return (
+            max(xs) > -margin
+            and min(xs) < WIDTH + margin
+            and max(ys) > -margin
+            and min(ys) < self.height + margin
+        )
+
+
+def frame_for(points: Sequence[tuple[float, float]], pad_km: float = 150) -> Frame:
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    proj = Lambert((min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2)
+    xy = [proj(lat, lon) for lat, lon in points]
+    x0, x1 = min(x for x, _ in xy) - pad_km, max(x for x, _ in xy) + pad_km
+    y0, y1 = min(y for _, y in xy) - pad_km, max(y for _, y in xy) + pad_km
+    if (y1 - y0) < (x1 - x0) * 0.5:  # keep the map no flatter than 2:1
+        grow = ((x1 - x0) * 0.5 - (y1 - y0)) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    scale = WIDTH / (x1 - x0)
+    return Frame(proj, x0, y1, scale, round((y1 - y0) * scale))
+
+
+def _path(pts: Iterable[tuple[float, float]], close: bool = False) -> str:
+    out, last = [], None
+    for x, y in pts:
+        if last is None or abs(x - last[0]) + abs(y - last[1]) >= 0.8:  # drop sub-pixel steps
+            out.append(f"{'M' if last is None else 'L'}{x:.1f},{y:.1f}")
+            last = (x, y)
+    return "".join(out) + ("Z" if close and out else "")
+
+
+def _countries(fr: Frame, features: Sequence[dict[str, Any]]) -> str:
+    parts = []
+    for feat in features:
+        g, props = feat["geometry"], feat["properties"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        d = "".join(_ring(fr, ring) for poly in polys for ring in poly)
+        if d:
+            kz = " home" if props.get("iso_a2") == "KZ" else ""
+            parts.append(
+                f'<path class="country{kz}" d="{d}"><title>{escape(props["name"])}</title></path>'
+            )
+    return f'<g id="countries">{"".join(parts)}</g>'
+
+
+def _ring(fr: Frame, ring: Sequence[Sequence[float]]) -> str:
+    pts = [fr.xy(lat, lon) for lon, lat in ring]
+    return _path(pts, close=True) if fr.visible(pts) else ""
+
+
+def _labels(fr: Frame, features: Sequence[dict[str, Any]]) -> str:
+    """Country codes at a few inland points of each country in view."""
+    out = []
+    for feat in features:
+        code = feat["properties"].get("iso_a2", "")
+        lat, lon = LABEL_AT.get(code, (None, None))
+        if lat is None or lon is None:
+            continue
+        x, y = fr.xy(lat, lon)
+        if 20 < x < WIDTH - 20 and 20 < y < fr.height - 20:
+            out.append(f'<text class="cc" x="{x:.0f}" y="{y:.0f}">{code}</text>')
+    return "".join(out)
+
+
+LABEL_AT = {
+    "KZ": (48.5, 67.0),
+    "RU": (55.0, 60.0),
+    "CN": (42.0, 86.0),
+    "UZ": (41.5, 63.5),
+    "KG": (41.5, 74.5),
+    "TM": (39.0, 59.0),
+    "MN": (47.0, 98.0),
+    "TJ": (38.7, 71.0),
+    "AF": (34.0, 66.0),
+    "IR": (33.0, 54.0),
+    "AZ": (40.3, 47.7),
+    "GE": (42.2, 43.5),
+}
+
+
+def _graticule(fr: Frame) -> str:
+    lines = [_path(fr.xy(lat, lon) for lon in range(20, 131)) for lat in range(30, 71, 5)]
+    lines += [_path(fr.xy(lat, lon) for lat in range(30, 71)) for lon in range(20, 131, 5)]
+    return f'<path id="graticule" d="{"".join(lines)}"/>'
+
+
+def _corridor(fr: Frame, c: Corridor) -> str:
+    vecs = [p.vec for p in c.places]
+    line = _path(fr.xy(*to_latlon(v)) for v in densify(vecs))
+    band = (
+        f'<path id="corridor" d="{line}" stroke-width="{2 * c.width_km * fr.px_per_km:.1f}">'
+        f"<title>corridor: {escape(c.kind)}</title></path>"
+    )
+    detours = "".join(
+        _path((fr.xy(*to_latlon(v)) for v in detour_outline(leg, c.detour_ratio)), close=True)
+        for leg in c.legs
+        if leg.length > 0 and c.detour_ratio > 1
+    )
+    marks = "".join(_waypoint(fr, p.code, p.lat, p.lon) for p in c.places[1:-1])
+    return (
+        f'<path id="detour" d="{detours}"/>{band}<path id="centre" d="{line}"/>'
+        f'<g id="waypoints">{marks}</g>'
+    )
+
+
+def _waypoint(fr: Frame, code: str, lat: float, lon: float) -> str:
+    x, y = fr.xy(lat, lon)
+    return (
+        f'<circle class="wp" cx="{x:.1f}" cy="{y:.1f}" r="4"/>'
+        f'<text class="wpl" x="{x + 6:.0f}" y="{y - 6:.0f}">{escape(code)}</text>'
+    )
+
+
+def _posts(fr: Frame, places: Places, roles: dict[str, str]) -> str:
+    out = []
+    for code, post in places.posts.items():
+        x, y = fr.xy(post.lat, post.lon)
+        if not (0 <= x <= WIDTH and 0 <= y <= fr.height):
+            continue
+        role = roles.get(code, "")
+        size = 9 if role else 5
+        tip = f"{code} {post.name} ({post.neighbour or post.mode}) {role}"
+        out.append(
+            f'<rect class="post {role}" x="{x - size / 2:.1f}" y="{y - size / 2:.1f}" '
+            f'width="{size}" height="{size}"><title>{escape(tip)}</title></rect>'
+        )
+        if role:
+            out.append(
+                f'<text class="pl" x="{x + 8:.0f}" y="{y + 4:.0f}">'
+                f"{escape(post.name)} · {escape(role)}</text>"
+            )
+    return f'<g id="posts">{"".join(out)}</g>'
+
+
+def _track(fr: Frame, timeline: Sequence[Entry]) -> str:
+    pings = [e for e in timeline if e.type == "seal_ping"]
+    path = _path(fr.xy(e.data["lat"], e.data["lon"]) for e in pings)
+    dots = "".join(_ping(fr, e) for e in pings)
+    return f'<path id="track" d="{path}"/><g id="pings">{dots}</g>'
+
+
+def _ping(fr: Frame, e: Entry) -> str:
+    d = e.data
+    x, y = fr.xy(d["lat"], d["lon"])
+    cls = "after" if d.get("after_close") else "off" if d.get("on_corridor") is False else "on"
+    if d.get("state", "intact") != "intact" or d.get("code"):
+        cls += " alarm"
+    tip = (
+        f"{d['seal']} {e.public()['time']} {d.get('state', '')} {d.get('code') or ''} "
+        f"{d.get('corridor_km', d.get('exit_km', ''))} km"
+    )
+    return (
+        f'<circle class="ping {cls}" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
+        f"<title>{escape(tip)}</title></circle>"
+    )
+
+
+def finding_point(f: Finding, places: Places) -> tuple[float, float] | None:
+    """Where a finding happened, when its facts say."""
+    if isinstance(f.facts.get("lat"), float | int) and isinstance(f.facts.get("lon"), float | int):
+        return float(f.facts["lat"]), float(f.facts["lon"])
+    post = places.post(str(f.facts.get("post", "")))
+    return (post.lat, post.lon) if post else None
+
+
+def _findings(fr: Frame, found: Sequence[Finding], places: Places) -> str:
+    out = []
+    for i, f in enumerate(found, 1):
+        where = finding_point(f, places)
+        if where is None:
+            continue
+        x, y = fr.xy(*where)
+        colour = SEVERITY_COLOURS.get(f.severity, "#333")
+        out.append(
+            f'<g class="finding"><circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="{colour}"/>'
+            f'<text x="{x:.1f}" y="{y + 4:.1f}">{i}</text>'
+            f"<title>{escape(f.kind)}: {escape(f.explanation)}</title></g>"
+        )
+    return f'<g id="findings">{"".join(out)}</g>'
+
+
+def _scale_bar(fr: Frame) -> str:
+    km = next(k for k in (1000, 500, 200, 100, 50) if k * fr.px_per_km <= WIDTH / 4)
+    w, y = km * fr.px_per_km, fr.height - 20
+    return (
+        f'<g id="scale"><rect x="20" y="{y - 4}" width="{w:.1f}" height="6"/>'
+        f'<text x="20" y="{y - 10}">{km} km</text></g>'
+    )
+
+
+def _roles(view: dict[str, Any], timeline: Sequence[Entry]) -> dict[str, str]:
+    roles = {e.data["post"]: "checkpoint" for e in timeline if e.type == "checkpoint"}
+    roles[view["entry_post"]] = "entry"
+    roles[view["exit_post"]] = "declared exit"
+    if view["exited_at"] and view["exited_at"] != view["exit_post"]:
+        roles[view["exited_at"]] = "actual exit"
+    return roles
+
+
+def _interesting(
+    c: Corridor,
+    timeline: Sequence[Entry],
+    found: Sequence[Finding],
+    places: Places,
+    roles: dict[str, str],
+) -> list[tuple[float, float]]:
+    pts = [(p.lat, p.lon) for p in c.places]
+    pts += [(e.data["lat"], e.data["lon"]) for e in timeline if "lat" in e.data]
+    pts += [(p.lat, p.lon) for code in roles if (p := places.post(code))]
+    pts += [pt for f in found if (pt := finding_point(f, places))]
+    return pts
+
+
+def svg(
+    view: dict[str, Any],
+    corridor: Corridor,
+    timeline: Sequence[Entry],
+    found: Sequence[Finding],
+    places: Places,
+    features: Sequence[dict[str, Any]],
+) -> str:
+    """The map of one movement as an SVG element."""
+    roles = _roles(view, timeline)
+    fr = frame_for(_interesting(corridor, timeline, found, places, roles))
+    body = "".join(
+        (
+            _graticule(fr),
+            _countries(fr, features),
+            _labels(fr, features),
+            _corridor(fr, corridor),
+            _posts(fr, places, roles),
+            _track(fr, timeline),
+            _findings(fr, found, places),
+            _scale_bar(fr),
+        )
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {fr.height}" '
+        f'width="{WIDTH}" height="{fr.height}" role="img" '
+        f'aria-label="map of transit {escape(view["mrn"])}">'
+        f'<rect id="sea" width="{WIDTH}" height="{fr.height}"/>{body}</svg>'
+    )
+
+
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#222;background:#fafafa}
+h1{font-size:20px;margin:0 0 4px}.state{padding:2px 8px;border-radius:10px;color:#fff;
+background:#455a64;font-size:13px}.state.diverted,.state.overdue{background:#c62828}
+.state.exited{background:#2e7d32}.wrap{display:flex;gap:16px;align-items:flex-start}
+svg{border:1px solid #bbb;background:#fff;flex:none}#sea{fill:#eef3f7}
+.country{fill:#f4f1ea;stroke:#9e9e9e;stroke-width:.7}.country.home{fill:#fffbe6;stroke:#6d6d6d}
+#graticule{fill:none;stroke:#d5dde3;stroke-width:.5}.cc{font-size:13px;fill:#9e9e9e;
+text-anchor:middle;font-weight:600;letter-spacing:1px}
+#corridor{fill:none;stroke:#1e88e5;stroke-opacity:.16;stroke-linecap:round;stroke-linejoin:round}
+#detour{fill:#1e88e5;fill-opacity:.04;stroke:#1e88e5;stroke-opacity:.35;stroke-dasharray:4 4}
+#centre{fill:none;stroke:#1e88e5;stroke-width:1.2;stroke-dasharray:6 4}
+.wp{fill:#fff;stroke:#1e88e5;stroke-width:2}.wpl,.pl{font-size:11px;fill:#37474f}
+.post{fill:#9e9e9e}.post.entry{fill:#2e7d32}.post.declared.exit,.post.declared{fill:#1565c0}
+.post.actual{fill:#c62828}.post.checkpoint{fill:#6a1b9a}
+#track{fill:none;stroke:#546e7a;stroke-width:1}.ping.on{fill:#1e88e5}.ping.off{fill:#e53935}
+.ping.after{fill:#ff9800}.ping.alarm{stroke:#000;stroke-width:2}
+.finding text{fill:#fff;font-size:11px;font-weight:700;text-anchor:middle}
+.finding circle{stroke:#fff;stroke-width:1.5}#scale rect{fill:#37474f}#scale text{font-size:11px}
+aside{min-width:300px;max-width:420px}table{border-collapse:collapse}td{padding:1px 8px 1px 0;
+vertical-align:top}td:first-child{color:#666}ol{padding-left:20px}li{margin-bottom:8px}
+.sev{font-size:11px;padding:0 6px;border-radius:8px;color:#fff}
+.legend span{display:inline-block;margin-right:10px}.dot{display:inline-block;width:10px;
+height:10px;border-radius:5px;margin-right:4px;vertical-align:middle}
+"""
+
+
+def _facts_table(view: dict[str, Any]) -> str:
+    rows = [
+        ("declared", view["declared"]),
+        ("deadline", view["deadline"]),
+        ("entry", view["entry_post"]),
+        ("declared exit", view["exit_post"]),
+        ("exited at", view["exited_at"] or "—"),
+        ("destination", view["destination"]),
+        ("seals", ", ".join(view["seals"]) or "—"),
+        ("mass", f"{view['mass_kg']} kg"),
+        ("pings", view["pings"]),
+        ("corridor", view["corridor"]),
+    ]
+    return (
+        "<table>"
+        + "".join(f"<tr><td>{k}</td><td>{escape(str(v))}</td></tr>" for k, v in rows)
+        + "</table>"
+    )
+
+
+def _finding_list(found: Sequence[Finding]) -> str:
+    if not found:
+        return "<p>No findings.</p>"
+    items = "".join(
+        f'<li><span class="sev" style="background:{SEVERITY_COLOURS.get(f.severity, "#333")}">'
+        f"{f.severity}</span> <b>{escape(f.kind)}</b><br>{escape(f.explanation)}</li>"
+        for f in found
+    )
+    return f'<ol id="finding-list">{items}</ol>'
+
+
+LEGEND = (
+    '<p class="legend"><span><i class="dot" style="background:#1e88e5"></i>ping in '
+    'corridor</span><span><i class="dot" style="background:#e53935"></i>off corridor</span>'
+    '<span><i class="dot" style="background:#ff9800"></i>after exit</span><span>■ post'
+    "</span><span>dashed: detour limit</span></p>"
+)
+
+
+def page(view: dict[str, Any], map_svg: str, found: Sequence[Finding]) -> str:
+    """The whole HTML document: map, movement facts and findings (numbered as on the map)."""
+    state = escape(view["state"])
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Transit {escape(view['mrn'])}</title><style>{STYLE}</style></head><body>"
+        f'<h1>Transit {escape(view["mrn"])} <span class="state {state}">{state}</span></h1>'
+        f'{LEGEND}<div class="wrap">{map_svg}<aside>{_facts_table(view)}'
+        f"<h2>Findings</h2>{_finding_list(found)}</aside></div>"
+        f"<p><small>Outlines: Natural Earth 1:50m. Posts: keruen/data/"
+        f"kz_border_crossing_points.csv. Generated by Keruen.</small></p></body></html>"
+    )
+
+
+def render(detail: MovementDetail, places: Places | None = None) -> str:
+    """The self-contained HTML map of a movement (what `keruen transit map` writes)."""
+    places = places or default_places()
+    view = detail.view.public()
+    found = detail.findings
+    map_svg = svg(view, detail.corridor, detail.timeline, found, places, country_outlines())
+    return page(view, map_svg, found)
