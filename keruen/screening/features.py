@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from keruen.screening.model import Contribution
 from keruen.screening.text import is_patronymic
@@ -54,7 +54,7 @@ def token_similarity(a: str, b: str) -> float:
         return 0.8 if a[0] == b[0] else 0.0
     if is_patronymic(a) != is_patronymic(b):  # Vladimir is not Vladimirovich
         return 0.0
-    return Levenshtein.normalized_similarity(a, b)
+    return OSA.normalized_similarity(a, b)  # a swap of two letters is one typo
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +186,7 @@ KERUEN_V1 = Algorithm(
     features=(
         (name_words, 0.60),
         (name_letters, 0.40),
-        (identifier_match, 0.80),
+        (identifier_match, 1.20),  # decisive: outweighs every penalty below
         (country_agrees, 0.05),
         (country_differs, -0.10),
         (words_conflict, -0.10),

@@ -4,13 +4,13 @@ Each indexed name is filed under blocking keys built from its skeleton words:
 
 - `w:` + word — every word of two letters or more;
 - `p:` + prefix pair — the three-letter prefixes of two of its words, for every pair of words
-  (a name of one word files its four-letter prefix instead). Prefixes survive the endings
+  (a name of one word files its first and last four letters instead). Prefixes survive the endings
   that romanisations disagree on (Lukashenko/Lukashenka, Aleksandr/Alexander) and typos late
   in a word; a pair of them is selective even when each word alone is common ("Mohammed Ali").
 
 A query looks its keys up rarest first and unions the postings until a budget is spent; a
 posting longer than `max_posting` is skipped once anything was found (a common word alone
-says little). The candidates then pass a C-level RapidFuzz prefilter before the features run.
+says little). The candidates then pass a C-level RapidFuzz prefilter (ratio of the sorted skeleton words) before the features run.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from itertools import combinations
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -28,17 +29,26 @@ def blocking_keys(skeleton: Iterable[str]) -> set[str]:
     """The keys a name is filed under (and looked up by)."""
     words = [w for w in dict.fromkeys(skeleton) if len(w) > 1]
     keys = {"w:" + w for w in words}
-    if len(words) == 1:
-        keys.add("p:" + words[0][:4])
+    if len(words) == 1:  # one word: its first and its last four letters (a typo spares one)
+        keys.update(("p:" + words[0][:4], "s:" + words[0][-4:]))
     prefixes = sorted({w[:3] for w in words[:MAX_WORDS_PAIRED]})
     keys.update(f"p:{a}|{b}" for a, b in combinations(prefixes, 2))
     return keys
 
 
+def _prefilter(key: str) -> tuple[str, Any]:
+    """The query and scorer of the prefilter: the ratio of the sorted words, or, for a query with
+    initials ("V. V. Putin"), the token-set ratio of its full words (initials left out)."""
+    words = key.split()
+    if any(len(w) == 1 for w in words):
+        return " ".join(w for w in words if len(w) > 1) or key, fuzz.token_set_ratio
+    return key, fuzz.ratio
+
+
 class NameIndex:
     """Names (as sorted skeleton keys) with their owner, filed under blocking keys."""
 
-    def __init__(self, max_posting: int = 4000, budget: int = 1500) -> None:
+    def __init__(self, max_posting: int = 1000, budget: int = 300) -> None:
         self.keys: list[str] = []
         self.owners = array("i")
         self.postings: dict[str, array[int]] = {}
@@ -69,7 +79,7 @@ class NameIndex:
         for posting in found:
             if rows and (len(posting) > self.max_posting or len(rows) >= self.budget):
                 break
-            rows.update(posting[: self.budget])
+            rows.update(posting[: self.budget] if len(posting) > self.budget else posting)
         return list(rows)
 
     def shortlist(self, key: str, cutoff: float, limit: int) -> list[tuple[int, float]]:
@@ -78,12 +88,14 @@ class NameIndex:
         if not rows:
             return []
         choices = [self.keys[r] for r in rows]
-        found = process.extract(key, choices, scorer=fuzz.token_set_ratio, processor=None,
+        query, scorer = _prefilter(key)
+        found = process.extract(query, choices, scorer=scorer, processor=None,
                                 score_cutoff=cutoff * 100, limit=limit)
         return [(rows[i], score / 100.0) for _, score, i in found]
 
     def brute_force(self, key: str, cutoff: float, limit: int) -> list[tuple[int, float]]:
         """The same shortlist over every name: the baseline the index is measured against."""
-        found = process.extract(key, self.keys, scorer=fuzz.token_set_ratio, processor=None,
+        query, scorer = _prefilter(key)
+        found = process.extract(query, self.keys, scorer=scorer, processor=None,
                                 score_cutoff=cutoff * 100, limit=limit)
         return [(i, score / 100.0) for _, score, i in found]

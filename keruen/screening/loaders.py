@@ -148,7 +148,7 @@ _ID_LABELS = {
     "Government Gazette Number": "registration", "Public Registration Number": "registration",
     "Identification Number": "national_id", "National ID No.": "national_id",
     "Personal ID Card": "national_id", "Passport": "passport", "Diplomatic Passport": "passport",
-    "Vessel Registration Identification": "imo", "IMO": "imo", "MMSI": "mmsi",
+    "Vessel Registration Identification IMO": "imo", "IMO": "imo", "MMSI": "mmsi",
     "SWIFT/BIC": "swift", "BIK (RU)": "bik", "Legal Entity Number": "lei",
 }
 _ID_PATTERN = re.compile(

@@ -23,8 +23,8 @@ from keruen.screening.model import (
 )
 from keruen.screening.text import analyse
 
-PREFILTER = 0.55  # letters shared below this never reach the threshold (0.4 x 1 + 0.6 x 0.55)
-SHORTLIST = 25
+PREFILTER = 0.45  # letters shared below this never reach the threshold (0.4 x 1 + 0.6 x 0.55)
+SHORTLIST = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +62,14 @@ class Screener:
 
     def __init__(self, rules: Iterable[GoodsRule] = (), algorithm: Algorithm | None = None,
                  index: NameIndex | None = None) -> None:
+        rules = list(rules)
         self.goods = GoodsRules(rules)
         self.algorithm = algorithm or get_algorithm()
         self.index = index or NameIndex()
         self.owners: list[_Owner] = []
         self.names: list[str] = []
         self.by_id: dict[str, list[int]] = defaultdict(list)
-        self.versions: dict[str, str] = {}
+        self.versions: dict[str, str] = {r.list: r.version for r in rules}
 
     @property
     def threshold(self) -> float:

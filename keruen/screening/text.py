@@ -49,8 +49,8 @@ _SKELETON_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"schtsch|shch|shh", "sh"),  # щ: shch (BGN), schtsch (German), shh (GOST B)
-        (r"t?sch", "sh"),  # ш: sch (German); ч: tsch (German) -- see the next line
-        (r"tch", "ch"),  # French ч
+        (r"t(?:s|)ch", "ch"),  # ч: tsch (German), tch (French)
+        (r"sch", "sh"),  # ш: sch (German)
         (r"c(?=[aouklrt]|$)", "k"),  # Victor / Viktor (before ц becomes c below)
         (r"kh|ch(?=r)", "h"),  # х: kh / h / x; Christos-style ch before r
         (r"x", "ks"),  # Alexandr / Aleksandr
@@ -104,7 +104,7 @@ def words(text: str) -> list[str]:
     return [w for w in _NON_WORD.split(_QUOTES_AND_DOTS.sub("", latin(text))) if w]
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=1 << 16)
 def skeleton(token: str) -> str:
     """A token reduced so that the romanisations of one Cyrillic spelling meet."""
     if token.isdigit():
@@ -117,8 +117,8 @@ def skeleton(token: str) -> str:
 def analyse(text: str) -> Name:
     """Prepare a name: transliterate, split, skeletonise, lift the legal forms out."""
     toks = words(text)
-    skel = [_legal_word(skeleton(t)) for t in toks]
-    keep, forms = _strip_legal_forms(skel)
+    skel = [_word_skeleton(t) for t in toks]
+    keep, forms = _strip_legal_forms([_form_word(t, k) for t, k in zip(toks, skel, strict=True)])
     if not keep:  # a name made only of legal-form words ("AO") keeps them
         keep = list(range(len(toks)))
     return Name(text, tuple(toks[i] for i in keep), tuple(skel[i] for i in keep), forms)
@@ -149,6 +149,11 @@ def _legal_form_at(skel: list[str], i: int) -> tuple[int, str] | None:
     return None
 
 
+@lru_cache(maxsize=1 << 20)
+def _word_skeleton(token: str) -> str:
+    return _legal_word(token, skeleton(token))
+
+
 PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna)$|^.{3,}(?:uli|kizi|ogli|oglu)$")
 
 
@@ -157,20 +162,25 @@ def is_patronymic(word: str) -> bool:
     return PATRONYMIC.search(word) is not None
 
 
-def _legal_word(word: str) -> str:
-    """A long word one typo away from a legal-form word ("COPANY", "LIMITED") becomes that word."""
-    if len(word) < 5 or word in _LEGAL_WORDS:
-        return word
-    for i in range(len(word) + 1):
-        hit = _LEGAL_DELETES.get(word[:i] + word[i + 1 :]) if i < len(word) else None
-        hit = hit or _LEGAL_DELETES.get(word)
-        if hit:
-            return hit
-    return word
+def _legal_word(token: str, skel: str) -> str:
+    """A long word one typo away from a legal-form word ("COPANY", "LIMIED") becomes that word."""
+    if len(token) < 5 or skel in _LEGAL_WORDS:
+        return skel
+    for word in (token, skel):
+        for variant in [word] + [word[:i] + word[i + 1 :] for i in range(len(word))]:
+            hit = _LEGAL_DELETES.get(variant)
+            if hit:
+                return hit
+    return skel
+
+
+def _form_word(token: str, skel: str) -> str:
+    """Short legal forms compare as written (ООО is "ooo", not the letter "o")."""
+    return token if len(token) <= 4 else skel
 
 
 def _form_key(phrase: str) -> tuple[str, ...]:
-    return tuple(skeleton(w) for w in words(phrase))
+    return tuple(_form_word(w, skeleton(w)) for w in words(phrase))
 
 
 def _form_table() -> dict[tuple[str, ...], str]:
@@ -185,7 +195,19 @@ def _form_table() -> dict[tuple[str, ...], str]:
 _FORMS = _form_table()
 _LONGEST = max(len(k) for k in _FORMS)
 _LEGAL_WORDS = frozenset(w for key in _FORMS for w in key if len(w) >= 6)
-_LEGAL_DELETES: dict[str, str] = {
-    variant: w for w in sorted(_LEGAL_WORDS)
-    for variant in [w] + [w[:i] + w[i + 1 :] for i in range(len(w))]
-}
+
+
+def _legal_deletes() -> dict[str, str]:
+    """Every legal-form word (as written and as skeleton) with one letter deleted -> skeleton:
+    two words one edit apart share such a variant (symmetric deletion)."""
+    table: dict[str, str] = {}
+    for phrases in LEGAL_FORMS.values():
+        for raw in (w for p in phrases for w in words(p) if len(w) >= 6):
+            skel = skeleton(raw)
+            for word in (raw, skel):
+                for variant in [word] + [word[:i] + word[i + 1 :] for i in range(len(word))]:
+                    table.setdefault(variant, skel)
+    return table
+
+
+_LEGAL_DELETES = _legal_deletes()

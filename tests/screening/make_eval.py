@@ -120,7 +120,9 @@ def build(data: Path) -> list[dict[str, str]]:
                      "note": note})
 
     for e in rng.sample([e for e in ru if len(e.names) > 1], 400):
-        variants = [a for a in e.names[1:] if 60 <= fuzz.token_sort_ratio(a, e.names[0]) < 97]
+        core = FORM_WORDS.sub("", e.names[0])
+        variants = [a for a in e.names[1:]
+                    if 70 <= fuzz.token_sort_ratio(FORM_WORDS.sub("", a), core) < 97]
         if variants:
             add("alias_spelling", variants[0], e, True, "OFAC's own alias of the entry")
         if sum(r["category"] == "alias_spelling" for r in rows) >= 120:
@@ -145,7 +147,7 @@ def build(data: Path) -> list[dict[str, str]]:
         add("legal_form", query, e, True, f"legal form rewritten as {form!r}")
     for e in rng.sample([e for e in ru if e.schema in ("person", "organization")], 200):
         words = e.names[0].replace(",", "").split()
-        long_words = [i for i, w in enumerate(words) if len(w) >= 5]
+        long_words = [i for i, w in enumerate(words) if len(re.sub(r"\W", "", w)) >= 5]
         if long_words:
             i = rng.choice(long_words)
             words[i] = typo(rng, words[i])
