@@ -1,0 +1,135 @@
+"""Unit-value anomaly: a declared value per unit or per kilogram far from its peers.
+
+Peers are the declarations of the same HS code, origin and route (the post and partner
+country), else of the same HS code, else of the same heading. A value per kilogram a hundred
+times its peers' is how high-priority electronics declared under an innocuous heading betray
+themselves; the score is a robust z-score (median and MAD of the logarithm).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from statistics import median
+
+from keruen.model import events as ev
+from keruen.risk import explain as say
+from keruen.risk.context import Context
+from keruen.risk.model import Alert, refs
+
+RULE = "unit_value"
+RULES = {RULE: __doc__.splitlines()[0] if __doc__ else RULE}
+MIN_SPREAD = 0.1  # log units: peers all declaring one price still allow ±10%
+
+
+@dataclass(frozen=True, slots=True)
+class Obs:
+    event: ev.Dispatch | ev.Import
+    measure: str  # "unit" or "kg"
+    value: float  # USD per unit or per kg
+    keys: tuple[tuple[str, ...], ...]  # peer groups, narrowest first
+
+
+def detect(ctx: Context) -> Iterator[Alert]:
+    obs = observations(ctx)
+    stats = _stats(obs, ctx.config.unit_value.min_peers)
+    worst: dict[str, tuple[float, Obs, tuple[str, ...], float]] = {}
+    for o in obs:
+        t = ctx.ledger.at(o.event)
+        if not (ctx.fresh(t) and ctx.judged(o.event)):
+            continue
+        found = _z(o, stats)
+        if found and _anomalous(o.value / found[2], found[1], ctx):
+            prev = worst.get(o.event.id)
+            if prev is None or abs(found[1]) > abs(prev[0]):
+                worst[o.event.id] = (found[1], o, found[0], found[2])
+    for z, o, key, med in worst.values():
+        yield _alert(ctx, o, z, key, med)
+
+
+def _anomalous(ratio: float, z: float, ctx: Context) -> bool:
+    cfg = ctx.config.unit_value
+    if ratio >= cfg.extreme_ratio or ratio <= 1 / cfg.extreme_ratio:
+        return True
+    return abs(z) >= cfg.z and (ratio >= cfg.min_ratio or ratio <= 1 / cfg.min_ratio)
+
+
+def _goods(ctx: Context, e: ev.Dispatch | ev.Import) -> ev.Goods | None:
+    return e.goods if isinstance(e, ev.Import) else ctx.ledger.goods.get(e.batch)
+
+
+def observations(ctx: Context) -> list[Obs]:
+    out: list[Obs] = []
+    for e in ctx.ledger.events:
+        if not isinstance(e, ev.Import | ev.Dispatch) or e.quantity <= 0:
+            continue
+        g, usd = _goods(ctx, e), ctx.usd(e.value)
+        if g is None or usd is None or usd <= 0:
+            continue
+        partner = e.seller.country if isinstance(e, ev.Import) else e.buyer.country
+        keys = ((g.hs, g.origin, e.post, partner), (g.hs,), (g.hs[:4],))
+        out.append(Obs(e, "unit", usd / float(e.quantity), keys))
+        if e.mass_kg:
+            out.append(Obs(e, "kg", usd / float(e.mass_kg), keys))
+    return out
+
+
+def _stats(obs: list[Obs], min_peers: int) -> dict[tuple[str, ...], tuple[float, float]]:
+    """(median, spread) of log values per (measure, direction, peer group) with enough peers."""
+    groups: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    for o in obs:
+        flow = "in" if isinstance(o.event, ev.Import) else "out"
+        for key in o.keys:
+            groups[(o.measure, flow, *key)].append(math.log(o.value))
+    stats = {}
+    for key, logs in groups.items():
+        if len(logs) >= min_peers:
+            mid = median(logs)
+            mad = median(abs(x - mid) for x in logs)
+            stats[key] = (mid, max(mad / 0.6745, MIN_SPREAD))
+    return stats
+
+
+def _z(
+    o: Obs, stats: dict[tuple[str, ...], tuple[float, float]]
+) -> tuple[tuple[str, ...], float, float] | None:
+    flow = "in" if isinstance(o.event, ev.Import) else "out"
+    for key in o.keys:
+        found = stats.get((o.measure, flow, *key))
+        if found:
+            mid, spread = found
+            return key, (math.log(o.value) - mid) / spread, math.exp(mid)
+    return None
+
+
+def _alert(ctx: Context, o: Obs, z: float, key: tuple[str, ...], med: float) -> Alert:
+    e, ledger = o.event, ctx.ledger
+    batch = e.batch
+    per = "per unit" if o.measure == "unit" else "per kg"
+    peers = "HS " + " / ".join(key)
+    ratio = o.value / med
+    text = (
+        f"{ledger.by_id[e.id].__struct_config__.tag} {e.id} on {say.day_of(ledger, e)} of "
+        f"{say.goods(ledger, batch)} declares {o.value:,.2f} USD {per}, {ratio:,.1f}× the "
+        f"median {med:,.2f} USD of its peers ({peers}); robust z-score {z:+.1f}."
+    )
+    party = e.seller.tax_id if isinstance(e, ev.Import) else e.buyer.tax_id
+    holder = e.holder
+    return Alert(
+        rule=RULE,
+        subject_kind="batch",
+        subject=batch,
+        score=ctx.config.unit_value.score if z > 0 else ctx.config.unit_value.score_low,
+        time_us=ledger.at(e),
+        explanation=text,
+        refs=refs([e.id], [batch], [holder, party]),
+        facts={
+            "measure": o.measure,
+            "value_usd": round(o.value, 4),
+            "median_usd": round(med, 4),
+            "z": round(z, 2),
+            "peers": list(key),
+        },
+    )

@@ -1,0 +1,151 @@
+"""The risk services every interface calls: detect, assess, pre-check, evaluate.
+
+Each reads what it needs through the adapters (`store`, `sources`), runs the pure core and
+writes the outcome in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from keruen.errors import NotFound
+from keruen.model import events as ev
+from keruen.risk import engine as core
+from keruen.risk import evaluation, store, truth
+from keruen.risk.config import RiskConfig, load
+from keruen.risk.context import Context
+from keruen.risk.errors import BadInput
+from keruen.risk.lanes import Rates, rates
+from keruen.risk.precheck import Plan, Verdict, judge
+from keruen.risk.sources import buyer_hits, load_facts
+from keruen.store import schema as t
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    run_id: int
+    now_us: int
+    since_us: int
+    alerts_added: int
+    signals_added: int
+    findings: int
+    lanes: Rates
+    seconds: float
+
+    def public(self) -> dict[str, object]:
+        from keruen.risk.model import iso
+
+        return {
+            "run": self.run_id,
+            "now": iso(self.now_us),
+            "since": iso(self.since_us) if self.since_us else None,
+            "alerts_added": self.alerts_added,
+            "signals_added": self.signals_added,
+            "findings": self.findings,
+            "lanes": self.lanes.public(),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def detect(
+    eng: Engine,
+    now_us: int | None = None,
+    since_us: int | None = None,
+    config: RiskConfig | None = None,
+) -> RunReport:
+    """Judge the ledger as of `now` (default: its latest event); store new alerts, risks, lanes."""
+    start = time.perf_counter()
+    config = config or load()
+    with eng.connect() as conn:
+        now = now_us if now_us is not None else store.latest_us(conn)
+        ledger = store.load_ledger(conn, now)
+        facts = load_facts(conn, now)
+    ctx = Context(ledger, facts, config, now, since_us or 0)
+    found = core.detect(ctx)
+    with eng.begin() as conn:
+        run = store.start_run(conn, now, since_us or 0)
+        added, signals = store.add_alerts(conn, run, found, config.scoring.alert_min)
+        assessment = core.assess(ledger, store.all_alerts(conn), facts, config)
+        store.save_assessment(conn, run, assessment)
+    return RunReport(
+        run,
+        now,
+        since_us or 0,
+        added,
+        signals,
+        len(found),
+        rates(((d.lane, d.random) for d in assessment.lanes.values()), config.lanes),
+        time.perf_counter() - start,
+    )
+
+
+def holdings(eng: Engine, batch: str) -> dict[str, Decimal]:
+    """Who holds how much of a batch now."""
+    with eng.connect() as conn:
+        s = t.balances.c
+        rows = conn.execute(sa.select(s.holder, s.quantity).where(s.batch == batch))
+        return {r.holder: r.quantity for r in rows if r.quantity > 0}
+
+
+def precheck(
+    eng: Engine,
+    batch: str,
+    quantity: Decimal,
+    buyer: ev.Party,
+    holder: str | None = None,
+    at_us: int | None = None,
+    export: bool = False,
+    config: RiskConfig | None = None,
+) -> tuple[Plan, Verdict]:
+    """The lane and reasons a planned dispatch of `quantity` of `batch` to `buyer` would get."""
+    config = config or load()
+    held = holdings(eng, batch)
+    holder = holder or _holder(batch, held)
+    if held.get(holder, Decimal(0)) < quantity:
+        raise BadInput(
+            "quantity",
+            f"holder {holder} holds {held.get(holder, 0)} of batch "
+            f"{batch!r}; cannot dispatch {quantity}",
+        )
+    with eng.connect() as conn:
+        now = at_us if at_us is not None else store.latest_us(conn)
+        ledger = store.load_ledger(conn, now)
+        facts = load_facts(conn, now)
+        standing = store.all_alerts(conn)
+        hits = buyer_hits(conn, buyer)
+    plan = Plan(batch, quantity, holder, buyer, max(now, ledger.latest_us), export)
+    return plan, judge(ledger, plan, facts, config, standing, hits)
+
+
+def _holder(batch: str, held: dict[str, Decimal]) -> str:
+    if not held:
+        raise NotFound(f"batch {batch!r} does not exist or nobody holds any of it")
+    return max(held, key=lambda h: held[h])
+
+
+def evaluate(eng: Engine, truth_path: Path, config: RiskConfig | None = None) -> dict[str, Any]:
+    """The stored alerts and lanes measured against a simulator's ground truth."""
+    config = config or load()
+    schemes = truth.read(truth_path)
+    with eng.connect() as conn:
+        if not store.runs(conn):
+            raise BadInput("db", "no detection has run on this database: run `keruen detect`")
+        flags = store.flags(conn)
+        moves, times = store.movements(conn)
+    result = evaluation.evaluate(schemes, flags, moves, times)
+    result["lanes"] = lane_rates(eng, config).public()
+    return result
+
+
+def lane_rates(eng: Engine, config: RiskConfig | None = None) -> Rates:
+    """Lane shares of the movements as of the last detection run, beside the planned ones."""
+    config = config or load()
+    with eng.connect() as conn:
+        return rates(((r["lane"], r["random"]) for r in store.lanes(conn)), config.lanes)

@@ -1,0 +1,215 @@
+"""The risk area's storage adapter: read the ledger as of a time, write alerts and risks.
+
+Everything here is SQLAlchemy Core over the shared tables, portable between SQLite and
+PostgreSQL. Duplicates are impossible by the UNIQUE key of `risk_alerts`; this adapter also
+skips keys already stored, so that a re-run is a no-op rather than a conflict.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, CursorResult
+
+from keruen.model import events as ev
+from keruen.risk import tables as rt
+from keruen.risk.engine import Assessment
+from keruen.risk.evaluation import Flag, Movement
+from keruen.risk.model import Alert, Refs
+from keruen.risk.state import Ledger, build
+from keruen.store import schema as t
+from keruen.store.db import chunks
+
+_decode = msgspec.json.Decoder(ev.AnyEvent)
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key a single-row INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def wall_us() -> int:
+    return time.time_ns() // 1000
+
+
+def latest_us(conn: Connection) -> int:
+    """The time of the latest event: "now" when a run names none."""
+    return int(conn.scalar(sa.select(sa.func.max(t.events.c.time_us))) or 0)
+
+
+def live_events(conn: Connection, now_us: int) -> Iterator[ev.Event]:
+    """Events dated up to `now` that stand as of `now`, in ledger order (cancels left out)."""
+    e, c = t.events.c, t.cancellations.c
+    cancel = t.events.alias("cancel")
+    cancelled = (
+        sa.select(c.target)
+        .join(cancel, cancel.c.id == c.event_id)
+        .where(cancel.c.time_us <= now_us)
+    )
+    q = (
+        sa.select(e.canonical)
+        .where(e.time_us <= now_us, e.type != "cancel", e.id.not_in(cancelled))
+        .order_by(e.seq)
+    )
+    for row in conn.execute(q).yield_per(20_000):
+        yield _decode.decode(row.canonical)
+
+
+def load_ledger(conn: Connection, now_us: int) -> Ledger:
+    return build(live_events(conn, now_us))
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def stored_keys(conn: Connection) -> set[tuple[str, str, str]]:
+    a = rt.risk_alerts.c
+    return {
+        (r.rule, r.subject_kind, r.subject)
+        for r in conn.execute(sa.select(a.rule, a.subject_kind, a.subject))
+    }
+
+
+def start_run(conn: Connection, now_us: int, since_us: int) -> int:
+    row = {
+        "started_us": wall_us(),
+        "now_us": now_us,
+        "since_us": since_us,
+        "alerts_added": 0,
+        "signals_added": 0,
+    }
+    return inserted_id(conn.execute(sa.insert(rt.risk_runs).values(row)))
+
+
+def add_alerts(
+    conn: Connection, run_id: int, alerts: Sequence[Alert], alert_min: float
+) -> tuple[int, int]:
+    """Store the alerts whose key is new; return (alerts, signals) added."""
+    known = stored_keys(conn)
+    new = [a for a in alerts if a.key not in known]
+    now = wall_us()
+    rows = [_row(a, run_id, now, alert_min) for a in new]
+    for part in chunks(rows, 1000):
+        conn.execute(sa.insert(rt.risk_alerts), list(part))
+    _add_refs(conn, run_id, {a.key: a.refs for a in new})
+    added = sum(1 for r in rows if r["level"] == "alert")
+    conn.execute(
+        sa.update(rt.risk_runs)
+        .where(rt.risk_runs.c.id == run_id)
+        .values(alerts_added=added, signals_added=len(rows) - added)
+    )
+    return added, len(rows) - added
+
+
+def _row(a: Alert, run_id: int, now: int, alert_min: float) -> dict[str, Any]:
+    return {
+        "rule": a.rule,
+        "subject_kind": a.subject_kind,
+        "subject": a.subject,
+        "level": "alert" if a.score >= alert_min else "signal",
+        "score": a.score,
+        "time_us": a.time_us,
+        "detected_us": now,
+        "run_id": run_id,
+        "explanation": a.explanation,
+        "refs": json.dumps(a.refs.public(), ensure_ascii=False),
+        "facts": json.dumps(a.facts, ensure_ascii=False, default=str),
+        "list_version": a.list_version,
+    }
+
+
+def _add_refs(conn: Connection, run_id: int, refs: dict[tuple[str, str, str], Refs]) -> None:
+    a = rt.risk_alerts.c
+    q = sa.select(a.id, a.rule, a.subject_kind, a.subject).where(a.run_id == run_id)
+    rows: list[dict[str, Any]] = []
+    for r in conn.execute(q):
+        found = refs.get((r.rule, r.subject_kind, r.subject))
+        if found is not None:
+            rows.extend({"alert_id": r.id, "kind": k, "value": v} for k, v in set(found.items()))
+    for part in chunks(rows, 2000):
+        conn.execute(sa.insert(rt.risk_alert_refs), list(part))
+
+
+def all_alerts(conn: Connection) -> list[Alert]:
+    """Every stored alert and signal, as the scoring reads them."""
+    a = rt.risk_alerts.c
+    q = sa.select(a.rule, a.subject_kind, a.subject, a.score, a.time_us)
+    return [
+        Alert(r.rule, r.subject_kind, r.subject, r.score, r.time_us, "", Refs())
+        for r in conn.execute(q)
+    ]
+
+
+def save_assessment(conn: Connection, run_id: int, found: Assessment) -> None:
+    """Rewrite the projection: one row per subject, the lane on movements."""
+    conn.execute(sa.delete(rt.risk_subjects))
+    rows = []
+    for key, risk in found.risks.items():
+        lane = found.lanes.get(key)
+        rows.append(
+            {
+                "subject_kind": risk.kind,
+                "subject": risk.subject,
+                "score": round(risk.score, 6),
+                "raw": round(risk.raw, 6),
+                "lane": lane.lane if lane else None,
+                "random": bool(lane and lane.random),
+                "rules": json.dumps(risk.rules),
+                "evidence": json.dumps(risk.evidence, ensure_ascii=False),
+                "run_id": run_id,
+            }
+        )
+    for part in chunks(rows, 2000):
+        conn.execute(sa.insert(rt.risk_subjects), list(part))
+
+
+def lanes(conn: Connection) -> list[dict[str, Any]]:
+    s = rt.risk_subjects.c
+    q = sa.select(s.subject_kind, s.subject, s.lane, s.score, s.random).where(s.lane.is_not(None))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def refs_of(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+    r = rt.risk_alert_refs.c
+    out: dict[int, dict[str, list[str]]] = {}
+    for part in chunks(sorted(set(ids))):
+        for row in conn.execute(sa.select(r.alert_id, r.kind, r.value).where(r.alert_id.in_(part))):
+            out.setdefault(row.alert_id, {}).setdefault(row.kind, []).append(row.value)
+    return out
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def flags(conn: Connection) -> list[Flag]:
+    """Every alert (not signal), as the evaluation reads them."""
+    a = rt.risk_alerts.c
+    q = sa.select(a.rule, a.subject_kind, a.subject, a.time_us).where(a.level == "alert")
+    return [Flag(r.rule, r.subject_kind, r.subject, r.time_us) for r in conn.execute(q)]
+
+
+def movements(conn: Connection) -> tuple[list[Movement], dict[str, int]]:
+    """Each movement with its lane, and when each movement happened (by event id and MRN)."""
+    e = t.events.c
+    q = sa.select(e.id, e.key, e.type, e.time_us).where(
+        e.type.in_(("dispatch", "export", "transit_open"))
+    )
+    times: dict[str, int] = {}
+    for r in conn.execute(q):
+        times[r.key if r.type == "transit_open" else r.id] = r.time_us
+    moves = [
+        Movement(r["subject_kind"], r["subject"], times.get(r["subject"], 0), r["lane"])
+        for r in lanes(conn)
+    ]
+    return moves, times
+
+
+def runs(conn: Connection) -> int:
+    return int(conn.scalar(sa.select(sa.func.count()).select_from(rt.risk_runs)) or 0)
