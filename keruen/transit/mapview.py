@@ -21,7 +21,7 @@ from keruen.transit.places import Places, country_outlines, default_places
 if TYPE_CHECKING:
     from keruen.transit.service import MovementDetail
 
-WIDTH = 960
+MAX_W, MAX_H = 960, 760  # the map fits this box, keeping the projection's proportions
 SEVERITY_COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#607d8b"}
 
 
@@ -54,6 +54,7 @@ class Frame:
     x0: float
     y1: float
     px_per_km: float
+    width: int
     height: int
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
@@ -64,7 +65,7 @@ class Frame:
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
         return (
             max(xs) > -margin
-            and min(xs) < WIDTH + margin
+            and min(xs) < self.width + margin
             and max(ys) > -margin
             and min(ys) < self.height + margin
         )
@@ -76,11 +77,8 @@ def frame_for(points: Sequence[tuple[float, float]], pad_km: float = 150) -> Fra
     xy = [proj(lat, lon) for lat, lon in points]
     x0, x1 = min(x for x, _ in xy) - pad_km, max(x for x, _ in xy) + pad_km
     y0, y1 = min(y for _, y in xy) - pad_km, max(y for _, y in xy) + pad_km
-    if (y1 - y0) < (x1 - x0) * 0.5:  # keep the map no flatter than 2:1
-        grow = ((x1 - x0) * 0.5 - (y1 - y0)) / 2
-        y0, y1 = y0 - grow, y1 + grow
-    scale = WIDTH / (x1 - x0)
-    return Frame(proj, x0, y1, scale, round((y1 - y0) * scale))
+    scale = min(MAX_W / (x1 - x0), MAX_H / (y1 - y0))
+    return Frame(proj, x0, y1, scale, round((x1 - x0) * scale), round((y1 - y0) * scale))
 
 
 def _path(pts: Iterable[tuple[float, float]], close: bool = False) -> str:
@@ -112,33 +110,47 @@ def _ring(fr: Frame, ring: Sequence[Sequence[float]]) -> str:
 
 
 def _labels(fr: Frame, features: Sequence[dict[str, Any]]) -> str:
-    """Country codes at a few inland points of each country in view."""
+    """Each country's code at the first of its inland points that falls well inside the map."""
     out = []
     for feat in features:
         code = feat["properties"].get("iso_a2", "")
-        lat, lon = LABEL_AT.get(code, (None, None))
-        if lat is None or lon is None:
-            continue
-        x, y = fr.xy(lat, lon)
-        if 20 < x < WIDTH - 20 and 20 < y < fr.height - 20:
-            out.append(f'<text class="cc" x="{x:.0f}" y="{y:.0f}">{code}</text>')
+        for lat, lon in LABEL_AT.get(code, ()):
+            x, y = fr.xy(lat, lon)
+            if 30 < x < fr.width - 30 and 30 < y < fr.height - 30:
+                out.append(f'<text class="cc" x="{x:.0f}" y="{y:.0f}">{code}</text>')
+                break
     return "".join(out)
 
 
-LABEL_AT = {
-    "KZ": (48.5, 67.0),
-    "RU": (55.0, 60.0),
-    "CN": (42.0, 86.0),
-    "UZ": (41.5, 63.5),
-    "KG": (41.5, 74.5),
-    "TM": (39.0, 59.0),
-    "MN": (47.0, 98.0),
-    "TJ": (38.7, 71.0),
-    "AF": (34.0, 66.0),
-    "IR": (33.0, 54.0),
-    "AZ": (40.3, 47.7),
-    "GE": (42.2, 43.5),
+LABEL_AT: dict[str, list[tuple[float, float]]] = {
+    "KZ": [(48.5, 67.0), (47.0, 75.0), (50.0, 80.0), (45.0, 60.0), (51.5, 71.0), (44.5, 70.0)],
+    "RU": [
+        (55.0, 60.0),
+        (56.0, 70.0),
+        (55.5, 80.0),
+        (53.5, 50.0),
+        (56.0, 48.0),
+        (52.5, 86.0),
+        (46.0, 45.0),
+    ],
+    "CN": [(42.0, 86.0), (45.5, 87.0), (40.0, 80.0), (44.0, 84.0)],
+    "UZ": [(41.5, 63.5), (42.5, 60.0), (40.8, 71.5), (43.0, 58.5)],
+    "KG": [(41.5, 74.5), (42.3, 73.0), (41.0, 77.0)],
+    "TM": [(39.0, 59.0), (40.5, 56.0)],
+    "MN": [(47.0, 98.0), (48.0, 92.0)],
+    "TJ": [(38.7, 71.0)],
+    "AF": [(34.0, 66.0)],
+    "IR": [(33.0, 54.0)],
+    "AZ": [(40.3, 47.7)],
+    "GE": [(42.2, 43.5)],
 }
+
+
+def _text(fr: Frame, x: float, y: float, cls: str, text: str) -> str:
+    """A label right of its point, or left of it near the map's right edge."""
+    if x > fr.width - 180:
+        return f'<text class="{cls}" x="{x - 8:.0f}" y="{y:.0f}" text-anchor="end">{text}</text>'
+    return f'<text class="{cls}" x="{x + 8:.0f}" y="{y:.0f}">{text}</text>'
 
 
 def _graticule(fr: Frame) -> str:
@@ -168,9 +180,8 @@ def _corridor(fr: Frame, c: Corridor) -> str:
 
 def _waypoint(fr: Frame, code: str, lat: float, lon: float) -> str:
     x, y = fr.xy(lat, lon)
-    return (
-        f'<circle class="wp" cx="{x:.1f}" cy="{y:.1f}" r="4"/>'
-        f'<text class="wpl" x="{x + 6:.0f}" y="{y - 6:.0f}">{escape(code)}</text>'
+    return f'<circle class="wp" cx="{x:.1f}" cy="{y:.1f}" r="4"/>' + _text(
+        fr, x, y - 6, "wpl", escape(code)
     )
 
 
@@ -178,7 +189,7 @@ def _posts(fr: Frame, places: Places, roles: dict[str, str]) -> str:
     out = []
     for code, post in places.posts.items():
         x, y = fr.xy(post.lat, post.lon)
-        if not (0 <= x <= WIDTH and 0 <= y <= fr.height):
+        if not (0 <= x <= fr.width and 0 <= y <= fr.height):
             continue
         role = roles.get(code, "")
         size = 9 if role else 5
@@ -188,10 +199,7 @@ def _posts(fr: Frame, places: Places, roles: dict[str, str]) -> str:
             f'width="{size}" height="{size}"><title>{escape(tip)}</title></rect>'
         )
         if role:
-            out.append(
-                f'<text class="pl" x="{x + 8:.0f}" y="{y + 4:.0f}">'
-                f"{escape(post.name)} · {escape(role)}</text>"
-            )
+            out.append(_text(fr, x, y + 4, "pl", f"{escape(post.name)} · {escape(role)}"))
     return f'<g id="posts">{"".join(out)}</g>'
 
 
@@ -227,15 +235,22 @@ def finding_point(f: Finding, places: Places) -> tuple[float, float] | None:
 
 
 def _findings(fr: Frame, found: Sequence[Finding], places: Places) -> str:
-    out = []
+    """Numbered markers (as in the list beside the map), nudged apart where they would overlap."""
+    out: list[str] = []
+    placed: list[tuple[float, float]] = []
     for i, f in enumerate(found, 1):
         where = finding_point(f, places)
         if where is None:
             continue
-        x, y = fr.xy(*where)
+        px, py = fr.xy(*where)
+        x, y = px + 16, py - 16  # beside the spot, with a leader, so the ping stays visible
+        while any(abs(x - qx) < 18 and abs(y - qy) < 18 for qx, qy in placed):
+            x += 20
+        placed.append((x, y))
         colour = SEVERITY_COLOURS.get(f.severity, "#333")
         out.append(
-            f'<g class="finding"><circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="{colour}"/>'
+            f'<g class="finding"><line x1="{px:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}"/>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="{colour}"/>'
             f'<text x="{x:.1f}" y="{y + 4:.1f}">{i}</text>'
             f"<title>{escape(f.kind)}: {escape(f.explanation)}</title></g>"
         )
@@ -243,7 +258,7 @@ def _findings(fr: Frame, found: Sequence[Finding], places: Places) -> str:
 
 
 def _scale_bar(fr: Frame) -> str:
-    km = next(k for k in (1000, 500, 200, 100, 50) if k * fr.px_per_km <= WIDTH / 4)
+    km = next(k for k in (1000, 500, 200, 100, 50) if k * fr.px_per_km <= fr.width / 4)
     w, y = km * fr.px_per_km, fr.height - 20
     return (
         f'<g id="scale"><rect x="20" y="{y - 4}" width="{w:.1f}" height="6"/>'
@@ -298,10 +313,10 @@ def svg(
         )
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {fr.height}" '
-        f'width="{WIDTH}" height="{fr.height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {fr.width} {fr.height}" '
+        f'width="{fr.width}" height="{fr.height}" role="img" '
         f'aria-label="map of transit {escape(view["mrn"])}">'
-        f'<rect id="sea" width="{WIDTH}" height="{fr.height}"/>{body}</svg>'
+        f'<rect id="sea" width="{fr.width}" height="{fr.height}"/>{body}</svg>'
     )
 
 
@@ -323,7 +338,8 @@ text-anchor:middle;font-weight:600;letter-spacing:1px}
 #track{fill:none;stroke:#546e7a;stroke-width:1}.ping.on{fill:#1e88e5}.ping.off{fill:#e53935}
 .ping.after{fill:#ff9800}.ping.alarm{stroke:#000;stroke-width:2}
 .finding text{fill:#fff;font-size:11px;font-weight:700;text-anchor:middle}
-.finding circle{stroke:#fff;stroke-width:1.5}#scale rect{fill:#37474f}#scale text{font-size:11px}
+.finding circle{stroke:#fff;stroke-width:1.5}.finding line{stroke:#333;stroke-width:1}
+#scale rect{fill:#37474f}#scale text{font-size:11px}
 aside{min-width:300px;max-width:420px}table{border-collapse:collapse}td{padding:1px 8px 1px 0;
 vertical-align:top}td:first-child{color:#666}ol{padding-left:20px}li{margin-bottom:8px}
 .sev{font-size:11px;padding:0 6px;border-radius:8px;color:#fff}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,18 +16,23 @@ from tests.transit import factory as f
 from tests.transit.factory import T0
 from tests.transit.scenarios import CASES, Case
 
-STORED = [c for c in CASES if c.name in {
-    "rail China-Europe, declared route, exits in Russia as declared",
-    "declared to Uzbekistan, drives north and exits to Russia",
-    "declaration cancelled, its seal keeps reporting",
-    "seals replaced by customs on the way",
-    "seal opened by a customs inspection",
-    "receipt from Russia for goods declared to Germany",
-    "long stop in the steppe",
-}]
+STORED = [
+    c
+    for c in CASES
+    if c.name
+    in {
+        "rail China-Europe, declared route, exits in Russia as declared",
+        "declared to Uzbekistan, drives north and exits to Russia",
+        "declaration cancelled, its seal keeps reporting",
+        "seals replaced by customs on the way",
+        "seal opened by a customs inspection",
+        "receipt from Russia for goods declared to Germany",
+        "long stop in the steppe",
+    }
+]
 
 
-def ingest(engine: Engine, events: list[dict]) -> None:
+def ingest(engine: Engine, events: list[dict[str, Any]]) -> None:
     report = ingest_lines(engine, f.lines(events))
     assert report.rejected == 0, report.public()
 
@@ -64,7 +70,12 @@ def test_show_one_movement(engine: Engine) -> None:
     assert types[0] == "transit_open" and types[-1] == "transit_close"
     assert any(e.data.get("on_corridor") is False for e in detail.timeline)
     assert [p.code for p in detail.corridor.places] == [
-        "KZHOR-ROAD", "KZALA", "KZTAR", "KZZAA", "KZZH1-ROAD"]
+        "KZHOR-ROAD",
+        "KZALA",
+        "KZTAR",
+        "KZZAA",
+        "KZZH1-ROAD",
+    ]
     public = detail.public()
     assert public["declaration"]["mrn"] == "M1" and public["findings"]
 
@@ -84,14 +95,21 @@ def test_unknown_post_is_rejected_by_name(engine: Engine) -> None:
 
 def test_dispatch_and_partner_receipt(engine: Engine) -> None:
     batch = "55501/010324/0000001/001"
-    ingest(engine, [ledger.import_("i1", batch, qty="100", mass_kg="1000"),
-                    ledger.dispatch("d1", batch, ledger.A, "100", day=4) | {"mass_kg": "1000"},
-                    f.receipt("d1", 24 * 6, "KG", mass="700", quantity="70")])
+    ingest(
+        engine,
+        [
+            ledger.import_("i1", batch, qty="100", mass_kg="1000"),
+            ledger.dispatch("d1", batch, ledger.A, "100", day=4) | {"mass_kg": "1000"},
+            f.receipt("d1", 24 * 6, "KG", mass="700", quantity="70"),
+        ],
+    )
     with engine.connect() as conn:
         found = service.findings(conn)
     assert {(x.kind, x.mrn, x.subject) for x in found} == {
-        ("destination_mismatch", "d1", "dispatch"), ("mass_difference", "d1", "dispatch"),
-        ("quantity_difference", "d1", "dispatch")}
+        ("destination_mismatch", "d1", "dispatch"),
+        ("mass_difference", "d1", "dispatch"),
+        ("quantity_difference", "d1", "dispatch"),
+    }
 
 
 def test_cancelled_checkpoint_is_left_out(engine: Engine) -> None:
