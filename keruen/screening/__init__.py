@@ -68,8 +68,9 @@ def screen_goods(hs: str, destination: str, on: date) -> list[GoodsHit]:
     return builtin_screener().screen_goods(hs, destination, on)
 
 
-def screen_party(name: str, country: str | None = None, ids: tuple[str, ...] = ()
-                 ) -> list[PartyHit]:
+def screen_party(
+    name: str, country: str | None = None, ids: tuple[str, ...] = ()
+) -> list[PartyHit]:
     """Entries of the shipped lists that a party matches, best first (see `load_screener` for
     the lists an administrator loaded)."""
     return builtin_screener().screen_party(name, country, ids)

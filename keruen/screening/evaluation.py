@@ -36,8 +36,16 @@ class Case:
 def read_keruen(path: Path) -> list[Case]:
     with path.open(encoding="utf-8", newline="") as f:
         return [
-            Case("keruen", r["category"], r["query"], r["target_name"], r["is_match"] == "true",
-                 r["target_id"], r["query_country"], tuple(i for i in [r["query_ids"]] if i))
+            Case(
+                "keruen",
+                r["category"],
+                r["query"],
+                r["target_name"],
+                r["is_match"] == "true",
+                r["target_id"],
+                r["query_country"],
+                tuple(i for i in [r["query_ids"]] if i),
+            )
             for r in csv.DictReader(f)
         ]
 
@@ -45,8 +53,14 @@ def read_keruen(path: Path) -> list[Case]:
 def read_nomenklatura(path: Path) -> list[Case]:
     with path.open(encoding="utf-8", newline="") as f:
         return [
-            Case(r["case_group"], r.get("category") or r["case_group"], r["name1"], r["name2"],
-                 r["is_match"].lower() == "true", schema=r["schema"])
+            Case(
+                r["case_group"],
+                r.get("category") or r["case_group"],
+                r["name1"],
+                r["name2"],
+                r["is_match"].lower() == "true",
+                schema=r["schema"],
+            )
             for r in csv.DictReader(f)
         ]
 
@@ -54,8 +68,12 @@ def read_nomenklatura(path: Path) -> list[Case]:
 def pair_score(algorithm: Algorithm, query: str, target: str) -> float:
     """Name against name, nothing else known: what both matchers see in the pair benchmark."""
     q, t = analyse(query), analyse(target)
-    return algorithm.score(Pair(Side(q.key, organization=True if q.forms else None),
-                                Side(t.key, organization=True if t.forms else None)))
+    return algorithm.score(
+        Pair(
+            Side(q.key, organization=True if q.forms else None),
+            Side(t.key, organization=True if t.forms else None),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -80,9 +98,16 @@ class Metrics:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def public(self) -> dict[str, Any]:
-        return {"n": self.n, "tp": self.tp, "fp": self.fp, "tn": self.tn, "fn": self.fn,
-                "precision": round(self.precision, 4), "recall": round(self.recall, 4),
-                "f1": round(self.f1, 4)}
+        return {
+            "n": self.n,
+            "tp": self.tp,
+            "fp": self.fp,
+            "tn": self.tn,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 def metrics(outcomes: Iterable[tuple[bool, bool]]) -> Metrics:
@@ -93,8 +118,12 @@ def metrics(outcomes: Iterable[tuple[bool, bool]]) -> Metrics:
     return Metrics(sum(counts.values()), **counts)
 
 
-def evaluate(cases: list[Case], scores: list[float], threshold: float,
-             by: Callable[[Case], str] = lambda c: c.category) -> dict[str, Metrics]:
+def evaluate(
+    cases: list[Case],
+    scores: list[float],
+    threshold: float,
+    by: Callable[[Case], str] = lambda c: c.category,
+) -> dict[str, Metrics]:
     """Metrics overall (key "all") and per slice (category by default)."""
     slices: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     for case, score in zip(cases, scores, strict=True):

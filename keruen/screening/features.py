@@ -75,8 +75,10 @@ def align(qkey: str, ckey: str) -> Alignment:
     the letters of the word it aligned with before the letter similarity is measured.
     """
     q, c = qkey.split(), ckey.split()
-    pairs = sorted(((token_similarity(a, b), i, j) for i, a in enumerate(q)
-                    for j, b in enumerate(c)), reverse=True)
+    pairs = sorted(
+        ((token_similarity(a, b), i, j) for i, a in enumerate(q) for j, b in enumerate(c)),
+        reverse=True,
+    )
     match: dict[int, tuple[int, float]] = {}
     used: set[int] = set()
     for sim, i, j in pairs:
@@ -87,21 +89,28 @@ def align(qkey: str, ckey: str) -> Alignment:
             used.add(j)
     rest_q = [w for i, w in enumerate(q) if match.get(i, (0, 0.0))[1] < WEAK_TOKEN_SIMILARITY]
     rest_c = [c[j] for j in range(len(c)) if j not in used] + [
-        c[j] for j, s in match.values() if s < WEAK_TOKEN_SIMILARITY]
+        c[j] for j, s in match.values() if s < WEAK_TOKEN_SIMILARITY
+    ]
     optional_q = not any(map(is_patronymic, c))
     optional_c = not any(map(is_patronymic, q))
     drop_q = {w for w in rest_q if optional_q and is_patronymic(w)}
     drop_c = {w for w in rest_c if optional_c and is_patronymic(w)}
-    q_words = [c[match[i][0]] if len(w) == 1 and i in match else w
-               for i, w in enumerate(q) if w not in drop_q]
+    q_words = [
+        c[match[i][0]] if len(w) == 1 and i in match else w
+        for i, w in enumerate(q)
+        if w not in drop_q
+    ]
     c_words = [w for w in c if w not in drop_c]
-    cover_q = sum(s * len(q[i]) for i, (_, s) in match.items()) / max(1, sum(
-        len(w) for w in q if w not in drop_q))
-    cover_c = sum(s * len(c[j]) for j, s in match.values()) / max(1, sum(
-        len(w) for w in c if w not in drop_c))
+    cover_q = sum(s * len(q[i]) for i, (_, s) in match.items()) / max(
+        1, sum(len(w) for w in q if w not in drop_q)
+    )
+    cover_c = sum(s * len(c[j]) for j, s in match.values()) / max(
+        1, sum(len(w) for w in c if w not in drop_c)
+    )
     letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
     conflict = any(len(w) > 2 for w in rest_q if w not in drop_q) and any(
-        len(w) > 2 for w in rest_c if w not in drop_c)
+        len(w) > 2 for w in rest_c if w not in drop_c
+    )
     return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict)
 
 

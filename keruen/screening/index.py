@@ -10,7 +10,8 @@ Each indexed name is filed under blocking keys built from its skeleton words:
 
 A query looks its keys up rarest first and unions the postings until a budget is spent; a
 posting longer than `max_posting` is skipped once anything was found (a common word alone
-says little). The candidates then pass a C-level RapidFuzz prefilter (ratio of the sorted skeleton words) before the features run.
+says little). The candidates then pass a C-level RapidFuzz prefilter (ratio of the sorted
+skeleton words) before the features run.
 """
 
 from __future__ import annotations
@@ -89,13 +90,15 @@ class NameIndex:
             return []
         choices = [self.keys[r] for r in rows]
         query, scorer = _prefilter(key)
-        found = process.extract(query, choices, scorer=scorer, processor=None,
-                                score_cutoff=cutoff * 100, limit=limit)
+        found = process.extract(
+            query, choices, scorer=scorer, processor=None, score_cutoff=cutoff * 100, limit=limit
+        )
         return [(rows[i], score / 100.0) for _, score, i in found]
 
     def brute_force(self, key: str, cutoff: float, limit: int) -> list[tuple[int, float]]:
         """The same shortlist over every name: the baseline the index is measured against."""
         query, scorer = _prefilter(key)
-        found = process.extract(query, self.keys, scorer=scorer, processor=None,
-                                score_cutoff=cutoff * 100, limit=limit)
+        found = process.extract(
+            query, self.keys, scorer=scorer, processor=None, score_cutoff=cutoff * 100, limit=limit
+        )
         return [(i, score / 100.0) for _, score, i in found]

@@ -46,9 +46,11 @@ def subjects(event: dict[str, Any], hs: str | None) -> list[Subject]:
     """What a dispatch, export or transit_open puts up for screening (`hs` of the batch moved)."""
     if event.get("type") == "transit_open":
         dest = event.get("destination", "")
-        found = [Subject(f"goods[{i}]", hs=g.get("hs", ""), destination=dest)
-                 for i, g in enumerate(event.get("goods") or [])]
-        roles = ("carrier", "consignee")
+        found = [
+            Subject(f"goods[{i}]", hs=g.get("hs", ""), destination=dest)
+            for i, g in enumerate(event.get("goods") or [])
+        ]
+        roles: tuple[str, ...] = ("carrier", "consignee")
     else:
         dest = (event.get("buyer") or {}).get("country", "")
         found = [Subject("goods[0]", hs=hs, destination=dest)] if hs else []
@@ -56,8 +58,14 @@ def subjects(event: dict[str, Any], hs: str | None) -> list[Subject]:
         roles = ("buyer",)
     for role in roles:
         p = event.get(role) or {}
-        found.append(Subject(role, name=p.get("name", ""), country=p.get("country", ""),
-                             tax_id=p.get("tax_id", "")))
+        found.append(
+            Subject(
+                role,
+                name=p.get("name", ""),
+                country=p.get("country", ""),
+                tax_id=p.get("tax_id", ""),
+            )
+        )
     return found
 
 
@@ -70,12 +78,21 @@ class LedgerReport:
     by_list: dict[str, int] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        return {"events": self.events, "screened": self.screened, "checks": self.checks,
-                "hits": self.hits, "hits_by_list": self.by_list}
+        return {
+            "events": self.events,
+            "screened": self.screened,
+            "checks": self.checks,
+            "hits": self.hits,
+            "hits_by_list": self.by_list,
+        }
 
 
-def screen_ledger(engine: Engine, since_seq: int | None = None, screener: Screener | None = None,
-                  progress: Callable[[int], None] | None = None) -> LedgerReport:
+def screen_ledger(
+    engine: Engine,
+    since_seq: int | None = None,
+    screener: Screener | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LedgerReport:
     """Screen the dispatches, exports and transits (after `since_seq`) not yet screened against
     the current version of every list; store checks and hits. Returns what was done."""
     with engine.begin() as conn:
@@ -104,10 +121,13 @@ def _event_chunks(engine: Engine, since_seq: int | None) -> Iterator[list[Any]]:
     e, b = ledger.events, ledger.batches
     last = -1 if since_seq is None else since_seq
     while True:
-        query = (sa.select(e.c.seq, e.c.id, e.c.time_us, e.c.canonical, b.c.hs)
-                 .select_from(e.outerjoin(b, b.c.batch == e.c.key))
-                 .where(e.c.type.in_(SCREENED_TYPES), e.c.seq > last)
-                 .order_by(e.c.seq).limit(CHUNK))
+        query = (
+            sa.select(e.c.seq, e.c.id, e.c.time_us, e.c.canonical, b.c.hs)
+            .select_from(e.outerjoin(b, b.c.batch == e.c.key))
+            .where(e.c.type.in_(SCREENED_TYPES), e.c.seq > last)
+            .order_by(e.c.seq)
+            .limit(CHUNK)
+        )
         with engine.connect() as conn:
             rows = list(conn.execute(query))
         if not rows:
@@ -116,8 +136,13 @@ def _event_chunks(engine: Engine, since_seq: int | None) -> Iterator[list[Any]]:
         last = rows[-1].seq
 
 
-def _screen_chunk(conn: Connection, rows: list[Any], screener: Screener,
-                  cache: dict[tuple[str, str, str], list[PartyHit]], report: LedgerReport) -> None:
+def _screen_chunk(
+    conn: Connection,
+    rows: list[Any],
+    screener: Screener,
+    cache: dict[tuple[str, str, str], list[PartyHit]],
+    report: LedgerReport,
+) -> None:
     done = _checked(conn, [r.id for r in rows])
     checks: list[dict[str, Any]] = []
     hits: dict[tuple[str, str, str, str], dict[str, Any]] = {}
@@ -133,12 +158,23 @@ def _screen_chunk(conn: Connection, rows: list[Any], screener: Screener,
             hits.setdefault((h["event_id"], h["list"], h["subject"], h["entry_id"]), h)
         for name, version in todo.items():
             n = sum(1 for h in found if h["list"] == name)
-            checks.append({"event_id": row.id, "list": name, "version": version, "hits": n,
-                           "screened_us": now})
+            checks.append(
+                {
+                    "event_id": row.id,
+                    "list": name,
+                    "version": version,
+                    "hits": n,
+                    "screened_us": now,
+                }
+            )
             report.by_list[name] = report.by_list.get(name, 0) + n
     db.upsert(conn, t.screening_checks, checks, ["event_id", "list", "version"])
-    db.upsert(conn, t.screening_hits, list(hits.values()),
-              ["event_id", "list", "version", "subject", "entry_id"])
+    db.upsert(
+        conn,
+        t.screening_hits,
+        list(hits.values()),
+        ["event_id", "list", "version", "subject", "entry_id"],
+    )
     report.checks += len(checks)
     report.hits += len(hits)
 
@@ -147,13 +183,21 @@ def _checked(conn: Connection, ids: list[str]) -> set[tuple[str, str, str]]:
     c = t.screening_checks
     out: set[tuple[str, str, str]] = set()
     for part in db.chunks(ids):
-        out.update((r.event_id, r.list, r.version) for r in conn.execute(
-            sa.select(c.c.event_id, c.c.list, c.c.version).where(c.c.event_id.in_(part))))
+        out.update(
+            (r.event_id, r.list, r.version)
+            for r in conn.execute(
+                sa.select(c.c.event_id, c.c.list, c.c.version).where(c.c.event_id.in_(part))
+            )
+        )
     return out
 
 
-def _screen_event(row: Any, screener: Screener, cache: dict[tuple[str, str, str], list[PartyHit]],
-                  todo: dict[str, str]) -> list[dict[str, Any]]:
+def _screen_event(
+    row: Any,
+    screener: Screener,
+    cache: dict[tuple[str, str, str], list[PartyHit]],
+    todo: dict[str, str],
+) -> list[dict[str, Any]]:
     event = json.loads(row.canonical)
     on = datetime.fromtimestamp(row.time_us / 1e6, UTC).date()
     found: list[dict[str, Any]] = []
@@ -161,8 +205,9 @@ def _screen_event(row: Any, screener: Screener, cache: dict[tuple[str, str, str]
         if s.hs:
             found += [_goods_row(row.id, s, h) for h in _goods(screener, s, on) if h.list in todo]
         else:
-            found += [_party_row(row.id, s, h) for h in _party(screener, s, cache)
-                      if h.list in todo]
+            found += [
+                _party_row(row.id, s, h) for h in _party(screener, s, cache) if h.list in todo
+            ]
     return found
 
 
@@ -170,8 +215,9 @@ def _goods(screener: Screener, s: Subject, on: date) -> list[GoodsHit]:
     return screener.screen_goods(s.hs, s.destination, on) if s.destination else []
 
 
-def _party(screener: Screener, s: Subject,
-           cache: dict[tuple[str, str, str], list[PartyHit]]) -> list[PartyHit]:
+def _party(
+    screener: Screener, s: Subject, cache: dict[tuple[str, str, str], list[PartyHit]]
+) -> list[PartyHit]:
     key = (s.name, s.country, s.tax_id)
     if key not in cache:
         ids = [s.tax_id] if s.tax_id else []
@@ -180,14 +226,34 @@ def _party(screener: Screener, s: Subject,
 
 
 def _goods_row(event_id: str, s: Subject, h: GoodsHit) -> dict[str, Any]:
-    return {"event_id": event_id, "list": h.list, "version": h.version, "subject": s.role,
-            "entry_id": h.hs_prefix, "kind": "goods", "query": f"{s.hs} -> {s.destination}",
-            "matched": h.hs_prefix, "score": 1.0, "action": h.action, "tier": h.tier,
-            "explanation": json.dumps(h.public(), ensure_ascii=False)}
+    return {
+        "event_id": event_id,
+        "list": h.list,
+        "version": h.version,
+        "subject": s.role,
+        "entry_id": h.hs_prefix,
+        "kind": "goods",
+        "query": f"{s.hs} -> {s.destination}",
+        "matched": h.hs_prefix,
+        "score": 1.0,
+        "action": h.action,
+        "tier": h.tier,
+        "explanation": json.dumps(h.public(), ensure_ascii=False),
+    }
 
 
 def _party_row(event_id: str, s: Subject, h: PartyHit) -> dict[str, Any]:
-    return {"event_id": event_id, "list": h.list, "version": h.version, "subject": s.role,
-            "entry_id": h.entry_id, "kind": "party", "query": s.name or s.tax_id,
-            "matched": h.matched_name, "score": round(h.score, 4), "action": "match",
-            "tier": "", "explanation": json.dumps(h.public(), ensure_ascii=False)}
+    return {
+        "event_id": event_id,
+        "list": h.list,
+        "version": h.version,
+        "subject": s.role,
+        "entry_id": h.entry_id,
+        "kind": "party",
+        "query": s.name or s.tax_id,
+        "matched": h.matched_name,
+        "score": round(h.score, 4),
+        "action": "match",
+        "tier": "",
+        "explanation": json.dumps(h.public(), ensure_ascii=False),
+    }

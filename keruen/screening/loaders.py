@@ -18,12 +18,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from keruen.errors import KeruenError
 from keruen.reference import data_path
 from keruen.screening.countries import country_code
-from keruen.screening.model import ACTIONS, Action, Entry, GoodsRule, Identifier
+from keruen.screening.model import ACTIONS, Entry, GoodsRule, Identifier
 
 CHPL_FILE = "chpl_common_high_priority_list.csv"
 OFAC_DEMO_FILE = "ofac_sdn_russia_related_eurasia_subset.csv"
@@ -81,10 +81,17 @@ def chpl(version: str | None = None) -> Loaded:
     version = version or rows[0]["list_version"]
     start = date.fromisoformat(rows[0]["list_version"])
     rules = [
-        GoodsRule(list="chpl", version=version, hs_prefix=r["hs6"], destinations=CHPL_DESTINATIONS,
-                  action="block" if r["tier_major"] in ("1", "2") else "flag",
-                  tier=r["tier"], valid_from=start, source=CHPL_SOURCE,
-                  note=r["tier_definition"])
+        GoodsRule(
+            list="chpl",
+            version=version,
+            hs_prefix=r["hs6"],
+            destinations=CHPL_DESTINATIONS,
+            action="block" if r["tier_major"] in ("1", "2") else "flag",
+            tier=r["tier"],
+            valid_from=start,
+            source=CHPL_SOURCE,
+            note=r["tier_definition"],
+        )
         for r in rows
     ]
     return Loaded("chpl", "goods", version, CHPL_SOURCE, rules=rules)
@@ -103,29 +110,37 @@ def goods_csv(path: Path, name: str, version: str | None = None, source: str = "
         missing = [c for c in GOODS_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
             raise ListFormatError(path, 1, f"missing column(s) {', '.join(missing)}")
-        rules = [_goods_rule(path, n, row, name, version, source)
-                 for n, row in enumerate(reader, 2)]
+        rules = [
+            _goods_rule(path, n, row, name, version, source) for n, row in enumerate(reader, 2)
+        ]
     return Loaded(name, "goods", version, source or str(path), rules=rules)
 
 
-def _goods_rule(path: Path, line: int, row: dict[str, str], name: str, version: str,
-                source: str) -> GoodsRule:
+def _goods_rule(
+    path: Path, line: int, row: dict[str, str], name: str, version: str, source: str
+) -> GoodsRule:
     prefix = (row["hs_prefix"] or "").replace(".", "").strip()
     if not re.fullmatch(r"\d{2,10}", prefix):
         raise ListFormatError(path, line, f"hs_prefix: {prefix!r} is not 2 to 10 digits")
     action = (row["action"] or "").strip().lower()
     if action not in ACTIONS:
         raise ListFormatError(path, line, f"action: {action!r} is not one of {', '.join(ACTIONS)}")
-    dests = frozenset(d.strip().upper() for d in re.split(r"[;, ]+", row["destinations"] or "")
-                      if d.strip())
+    dests = frozenset(
+        d.strip().upper() for d in re.split(r"[;, ]+", row["destinations"] or "") if d.strip()
+    )
     if not dests or any(d != "*" and not re.fullmatch(r"[A-Z]{2}", d) for d in dests):
         raise ListFormatError(path, line, "destinations: ISO alpha-2 codes separated by ; or *")
     return GoodsRule(
-        list=name, version=version, hs_prefix=prefix, destinations=dests,
-        action=cast(Action, action), tier=(row.get("tier") or "").strip(),
+        list=name,
+        version=version,
+        hs_prefix=prefix,
+        destinations=dests,
+        action=action,
+        tier=(row.get("tier") or "").strip(),
         valid_from=_date(path, line, "valid_from", row.get("valid_from")),
         valid_to=_date(path, line, "valid_to", row.get("valid_to")),
-        source=(row.get("source") or source).strip(), note=(row.get("note") or "").strip(),
+        source=(row.get("source") or source).strip(),
+        note=(row.get("note") or "").strip(),
     )
 
 
@@ -143,16 +158,28 @@ def _date(path: Path, line: int, column: str, value: str | None) -> date | None:
 _NONE = "-0-"
 _OFAC_SCHEMA = {"individual": "person", "vessel": "vessel", "aircraft": "aircraft"}
 _ID_LABELS = {
-    "Tax ID No.": "tax", "Registration Number": "registration", "Registration ID": "registration",
-    "Company Number": "registration", "Business Registration Number": "registration",
-    "Government Gazette Number": "registration", "Public Registration Number": "registration",
-    "Identification Number": "national_id", "National ID No.": "national_id",
-    "Personal ID Card": "national_id", "Passport": "passport", "Diplomatic Passport": "passport",
-    "Vessel Registration Identification IMO": "imo", "IMO": "imo", "MMSI": "mmsi",
-    "SWIFT/BIC": "swift", "BIK (RU)": "bik", "Legal Entity Number": "lei",
+    "Tax ID No.": "tax",
+    "Registration Number": "registration",
+    "Registration ID": "registration",
+    "Company Number": "registration",
+    "Business Registration Number": "registration",
+    "Government Gazette Number": "registration",
+    "Public Registration Number": "registration",
+    "Identification Number": "national_id",
+    "National ID No.": "national_id",
+    "Personal ID Card": "national_id",
+    "Passport": "passport",
+    "Diplomatic Passport": "passport",
+    "Vessel Registration Identification IMO": "imo",
+    "IMO": "imo",
+    "MMSI": "mmsi",
+    "SWIFT/BIC": "swift",
+    "BIK (RU)": "bik",
+    "Legal Entity Number": "lei",
 }
 _ID_PATTERN = re.compile(
-    r"(?P<label>" + "|".join(re.escape(k) for k in sorted(_ID_LABELS, key=len, reverse=True))
+    r"(?P<label>"
+    + "|".join(re.escape(k) for k in sorted(_ID_LABELS, key=len, reverse=True))
     + r")\s+(?P<value>[A-Za-z0-9][A-Za-z0-9./-]*[A-Za-z0-9])(?:\s+\((?P<country>[^)]+)\))?"
 )
 _NATIONALITY = re.compile(r"(?:nationality|citizen|Vessel Flag) ([A-Z][A-Za-z ,]+?)(?=;|\.|$)")
@@ -180,8 +207,13 @@ def _scheme(kind: str, value: str, country: str | None) -> str:
     return kind
 
 
-def ofac(path: Path, alt: Path | None = None, add: Path | None = None,
-         version: str | None = None, name: str = "ofac-sdn") -> Loaded:
+def ofac(
+    path: Path,
+    alt: Path | None = None,
+    add: Path | None = None,
+    version: str | None = None,
+    name: str = "ofac-sdn",
+) -> Loaded:
     """OFAC's SDN list: `sdn.csv` (legacy, header-less) with `alt.csv` and `add.csv` found beside
     it (any of `alt.csv`, `ofac_alt.csv`, `sdn_alt.csv`) unless given; or Keruen's flattened
     extract with a header (ent_num, name, ...)."""
@@ -195,8 +227,9 @@ def ofac(path: Path, alt: Path | None = None, add: Path | None = None,
     aliases = _ofac_side(alt, lambda r: (r[0], r[3])) if alt else {}
     places = _ofac_side(add, lambda r: (r[0], r[4])) if add else {}
     entries = [_ofac_entry(name, row, aliases, places) for row in _ofac_rows(path, 12)]
-    return Loaded(name, "parties", version, "OFAC SDN list: " + ", ".join(map(str, files)),
-                  entries=entries)
+    return Loaded(
+        name, "parties", version, "OFAC SDN list: " + ", ".join(map(str, files)), entries=entries
+    )
 
 
 def _beside(path: Path, kind: str) -> Path | None:
@@ -228,8 +261,9 @@ def _ofac_side(path: Path, pick: Any) -> dict[str, list[str]]:
     return out
 
 
-def _ofac_entry(name: str, row: list[str | None], aliases: dict[str, list[str]],
-                places: dict[str, list[str]]) -> Entry:
+def _ofac_entry(
+    name: str, row: list[str | None], aliases: dict[str, list[str]], places: dict[str, list[str]]
+) -> Entry:
     ent, primary, kind, programs = row[0] or "", row[1] or "", row[2], row[3] or ""
     remarks = row[11] or ""
     countries = [c for c in map(country_code, places.get(ent, [])) if c]
@@ -237,10 +271,14 @@ def _ofac_entry(name: str, row: list[str | None], aliases: dict[str, list[str]],
     if row[9]:
         countries.append(country_code(row[9]) or "")
     return Entry(
-        list=name, id=ent, schema=_OFAC_SCHEMA.get(kind or "", "organization"),
+        list=name,
+        id=ent,
+        schema=_OFAC_SCHEMA.get(kind or "", "organization"),
         names=tuple(dict.fromkeys([primary, *aliases.get(ent, [])])),
-        ids=remark_ids(remarks), countries=tuple(c for c in dict.fromkeys(countries) if c),
-        programs=tuple(p.strip("[] ") for p in programs.split("] [")), remarks=remarks,
+        ids=remark_ids(remarks),
+        countries=tuple(c for c in dict.fromkeys(countries) if c),
+        programs=tuple(p.strip("[] ") for p in programs.split("] [")),
+        remarks=remarks,
     )
 
 
@@ -252,15 +290,18 @@ def ofac_extract(path: Path, version: str | None = None, name: str = "ofac-sdn")
         for row in csv.DictReader(f):
             aliases = [a.split(": ", 1)[-1] for a in (row["aliases"] or "").split(" | ") if a]
             countries = [country_code(c) for c in (row["address_countries"] or "").split("; ")]
-            entries.append(Entry(
-                list=name, id=row["ent_num"], schema=_OFAC_SCHEMA.get(row["sdn_type"],
-                                                                       "organization"),
-                names=tuple(dict.fromkeys([row["name"], *aliases])),
-                ids=remark_ids(row["remarks"] or ""),
-                countries=tuple(c for c in dict.fromkeys(countries) if c),
-                programs=tuple(p for p in (row["programs"] or "").split("; ") if p),
-                remarks=row["remarks"] or "",
-            ))
+            entries.append(
+                Entry(
+                    list=name,
+                    id=row["ent_num"],
+                    schema=_OFAC_SCHEMA.get(row["sdn_type"], "organization"),
+                    names=tuple(dict.fromkeys([row["name"], *aliases])),
+                    ids=remark_ids(row["remarks"] or ""),
+                    countries=tuple(c for c in dict.fromkeys(countries) if c),
+                    programs=tuple(p for p in (row["programs"] or "").split("; ") if p),
+                    remarks=row["remarks"] or "",
+                )
+            )
     return Loaded(name, "parties", version, f"OFAC SDN extract: {path}", entries=entries)
 
 
@@ -272,15 +313,30 @@ def ofac_demo() -> Loaded:
 # --- parties: FollowTheMoney and plain CSV -----------------------------------------------
 
 _FTM_NAMES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
-_FTM_IDS = {"innCode": "inn", "ogrnCode": "ogrn", "taxNumber": "tax", "imoNumber": "imo",
-            "registrationNumber": "registration", "passportNumber": "passport",
-            "idNumber": "national_id", "leiCode": "lei", "swiftBic": "swift", "mmsi": "mmsi",
-            "okpoCode": "okpo", "vatCode": "vat"}
-_FTM_COUNTRIES = ("country", "nationality", "citizenship", "jurisdiction", "flag",
-                  "mainCountry")
-_FTM_SCHEMA = {"Person": "person", "Vessel": "vessel", "Airplane": "aircraft",
-               "Company": "organization", "Organization": "organization",
-               "LegalEntity": "organization", "PublicBody": "organization"}
+_FTM_IDS = {
+    "innCode": "inn",
+    "ogrnCode": "ogrn",
+    "taxNumber": "tax",
+    "imoNumber": "imo",
+    "registrationNumber": "registration",
+    "passportNumber": "passport",
+    "idNumber": "national_id",
+    "leiCode": "lei",
+    "swiftBic": "swift",
+    "mmsi": "mmsi",
+    "okpoCode": "okpo",
+    "vatCode": "vat",
+}
+_FTM_COUNTRIES = ("country", "nationality", "citizenship", "jurisdiction", "flag", "mainCountry")
+_FTM_SCHEMA = {
+    "Person": "person",
+    "Vessel": "vessel",
+    "Airplane": "aircraft",
+    "Company": "organization",
+    "Organization": "organization",
+    "LegalEntity": "organization",
+    "PublicBody": "organization",
+}
 
 
 def ftm(path: Path, name: str, version: str | None = None) -> Loaded:
@@ -309,10 +365,16 @@ def _ftm_entry(path: Path, n: int, line: str, name: str) -> Entry | None:
     if schema is None or not names:  # addresses, sanctions, ownership: not parties
         return None
     return Entry(
-        list=name, id=entity_id, schema=schema, names=tuple(dict.fromkeys(names)),
+        list=name,
+        id=entity_id,
+        schema=schema,
+        names=tuple(dict.fromkeys(names)),
         ids=tuple(Identifier(s, v) for p, s in _FTM_IDS.items() for v in props.get(p, [])),
-        countries=tuple(dict.fromkeys(c.upper() for p in _FTM_COUNTRIES
-                                      for c in props.get(p, []) if len(c) == 2)),
+        countries=tuple(
+            dict.fromkeys(
+                c.upper() for p in _FTM_COUNTRIES for c in props.get(p, []) if len(c) == 2
+            )
+        ),
         programs=tuple(props.get("program", []) + props.get("topics", [])),
         remarks="; ".join(props.get("notes", [])),
     )
@@ -337,14 +399,18 @@ def _csv_entry(path: Path, n: int, row: dict[str, str], name: str) -> Entry:
         raise ListFormatError(path, n, "name: empty")
     schema = (row.get("schema") or "unknown").strip().lower()
     if schema not in ("person", "organization", "vessel", "aircraft", "unknown"):
-        raise ListFormatError(path, n, f"schema: {schema!r} is not person, organization, "
-                                       "vessel, aircraft or unknown")
+        raise ListFormatError(
+            path, n, f"schema: {schema!r} is not person, organization, vessel, aircraft or unknown"
+        )
     return Entry(
-        list=name, id=(row.get("id") or "").strip() or str(n - 1), schema=schema,
+        list=name,
+        id=(row.get("id") or "").strip() or str(n - 1),
+        schema=schema,
         names=tuple(dict.fromkeys([primary, *_split(row.get("aliases"), "|")])),
         ids=tuple(_csv_id(v) for v in _split(row.get("ids"), ";")),
         countries=tuple(c for c in map(country_code, _split(row.get("countries"), ";")) if c),
-        programs=tuple(_split(row.get("programs"), ";")), remarks=row.get("remarks") or "",
+        programs=tuple(_split(row.get("programs"), ";")),
+        remarks=row.get("remarks") or "",
     )
 
 

@@ -22,7 +22,7 @@ def normalise_id(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Identifier:
-    """A registry number of a list entry: `scheme` says which (inn, ogrn, bin, imo, passport, ...)."""
+    """A registry number of an entry: `scheme` says which (inn, ogrn, bin, imo, passport, ...)."""
 
     scheme: str
     value: str
@@ -81,8 +81,15 @@ class GoodsHit:
     note: str
 
     def public(self) -> dict[str, Any]:
-        return {"list": self.list, "version": self.version, "hs_prefix": self.hs_prefix,
-                "action": self.action, "tier": self.tier, "source": self.source, "note": self.note}
+        return {
+            "list": self.list,
+            "version": self.version,
+            "hs_prefix": self.hs_prefix,
+            "action": self.action,
+            "tier": self.tier,
+            "source": self.source,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +119,22 @@ class PartyHit:
 
     @property
     def explanation(self) -> str:
-        parts = [f"{c.why} ({c.value:.2f} × {c.weight:+.2f})" for c in self.contributions
-                 if c.value]
+        parts = [
+            f"{c.why} ({c.value:.2f} × {c.weight:+.2f})" for c in self.contributions if c.value
+        ]
         return f"{self.score:.3f} = " + "; ".join(parts)
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.entry_id, "name": self.name, "matched_name": self.matched_name,
-            "list": self.list, "version": self.version, "score": round(self.score, 4),
-            "schema": self.schema, "programs": list(self.programs),
-            "countries": list(self.countries), "explanation": self.explanation,
+            "id": self.entry_id,
+            "name": self.name,
+            "matched_name": self.matched_name,
+            "list": self.list,
+            "version": self.version,
+            "score": round(self.score, 4),
+            "schema": self.schema,
+            "programs": list(self.programs),
+            "countries": list(self.countries),
+            "explanation": self.explanation,
             "features": {c.feature: round(c.value, 4) for c in self.contributions},
         }

@@ -47,7 +47,7 @@ class GoodsRules:
         return sum(map(len, self.by_chapter.values()))
 
     def screen(self, hs: str, destination: str, on: date) -> list[GoodsHit]:
-        """The rules that fire for goods `hs` bound for `destination` on date `on`, strictest first."""
+        """The rules that fire for goods `hs` bound for `destination` on `on`, strictest first."""
         hits = [
             GoodsHit(r.list, r.version, r.hs_prefix, r.action, r.tier, r.source, r.note)
             for r in self.by_chapter.get(hs[:2], ())
@@ -60,8 +60,12 @@ class GoodsRules:
 class Screener:
     """Every loaded list, indexed: `screen_goods` and `screen_party` answer from memory."""
 
-    def __init__(self, rules: Iterable[GoodsRule] = (), algorithm: Algorithm | None = None,
-                 index: NameIndex | None = None) -> None:
+    def __init__(
+        self,
+        rules: Iterable[GoodsRule] = (),
+        algorithm: Algorithm | None = None,
+        index: NameIndex | None = None,
+    ) -> None:
         rules = list(rules)
         self.goods = GoodsRules(rules)
         self.algorithm = algorithm or get_algorithm()
@@ -83,8 +87,12 @@ class Screener:
             if not names:  # nothing to match a name against
                 continue
             owner = len(self.owners)
-            side = Side("", frozenset(entry.countries), _ids(i.value for i in entry.ids),
-                        _organization(entry.schema))
+            side = Side(
+                "",
+                frozenset(entry.countries),
+                _ids(i.value for i in entry.ids),
+                _organization(entry.schema),
+            )
             first = len(self.index)
             for key, name in names:
                 self.index.add(key, owner)
@@ -96,12 +104,22 @@ class Screener:
     def screen_goods(self, hs: str, destination: str, on: date) -> list[GoodsHit]:
         return self.goods.screen(hs, destination, on)
 
-    def screen_party(self, name: str, country: str | None = None, ids: Sequence[str] = (),
-                     threshold: float | None = None, limit: int = 10) -> list[PartyHit]:
+    def screen_party(
+        self,
+        name: str,
+        country: str | None = None,
+        ids: Sequence[str] = (),
+        threshold: float | None = None,
+        limit: int = 10,
+    ) -> list[PartyHit]:
         """List entries that `name` (with its country and identifiers) matches, best first."""
         query = analyse(name)
-        side = Side(query.key, frozenset({country.upper()}) if country else frozenset(),
-                    _ids(ids), True if query.forms else None)
+        side = Side(
+            query.key,
+            frozenset({country.upper()}) if country else frozenset(),
+            _ids(ids),
+            True if query.forms else None,
+        )
         best = self._score_rows(side, self.index.shortlist(side.key, PREFILTER, SHORTLIST))
         for owner in {o for value in side.ids for o in self.by_id.get(value, ())}:
             best.setdefault(owner, self._best_name(side, owner))
@@ -109,7 +127,9 @@ class Screener:
         ranked = sorted(((s, o, r) for o, (s, r) in best.items() if s >= cut), reverse=True)
         return [self._hit(name, side, owner, row) for _, owner, row in ranked[:limit]]
 
-    def _score_rows(self, side: Side, rows: list[tuple[int, float]]) -> dict[int, tuple[float, int]]:
+    def _score_rows(
+        self, side: Side, rows: list[tuple[int, float]]
+    ) -> dict[int, tuple[float, int]]:
         best: dict[int, tuple[float, int]] = {}
         for row, _ in rows:
             owner = self.index.owners[row]
@@ -130,9 +150,15 @@ class Screener:
         o = self.owners[owner]
         pair = Pair(side, self._side(owner, row))
         return PartyHit(
-            list=o.entry.list, version=o.version, entry_id=o.entry.id, name=name,
-            matched_name=self.names[row], score=self.algorithm.score(pair),
-            schema=o.entry.schema, programs=o.entry.programs, countries=o.entry.countries,
+            list=o.entry.list,
+            version=o.version,
+            entry_id=o.entry.id,
+            name=name,
+            matched_name=self.names[row],
+            score=self.algorithm.score(pair),
+            schema=o.entry.schema,
+            programs=o.entry.programs,
+            countries=o.entry.countries,
             contributions=self.algorithm.contributions(pair),
         )
 

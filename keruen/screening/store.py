@@ -39,9 +39,14 @@ class ListInfo:
     loaded_us: int
 
     def public(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "kind": self.kind,
-                "source": self.source, "size": self.size,
-                "loaded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_us / 1e6))}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "source": self.source,
+            "size": self.size,
+            "loaded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_us / 1e6)),
+        }
 
 
 def now_us() -> int:
@@ -59,42 +64,75 @@ def save(conn: Connection, loaded: Loaded) -> bool:
         conn.execute(t.screening_entries.insert(), list(rows))
     for rows in db.chunks(_rule_rows(loaded.rules), 2000):
         conn.execute(t.screening_rules.insert(), list(rows))
-    db.upsert(conn, t.screening_lists, [{
-        "name": loaded.name, "version": loaded.version, "kind": loaded.kind,
-        "source": loaded.source[:2000], "size": loaded.size, "loaded_us": now_us()}],
-        ["name", "version"])
+    db.upsert(
+        conn,
+        t.screening_lists,
+        [
+            {
+                "name": loaded.name,
+                "version": loaded.version,
+                "kind": loaded.kind,
+                "source": loaded.source[:2000],
+                "size": loaded.size,
+                "loaded_us": now_us(),
+            }
+        ],
+        ["name", "version"],
+    )
     return True
 
 
 def _entry_rows(entries: Sequence[Entry], version: str) -> list[dict[str, Any]]:
     unique = {e.id: e for e in entries}  # a list names an entity once; the last row wins
-    return [{
-        "list": e.list, "version": version, "entry_id": e.id, "schema": e.schema,
-        "names": json.dumps(e.names, ensure_ascii=False),
-        "ids": json.dumps([[i.scheme, i.value, i.country] for i in e.ids]),
-        "countries": json.dumps(e.countries), "programs": json.dumps(e.programs),
-        "remarks": e.remarks,
-    } for e in unique.values()]
+    return [
+        {
+            "list": e.list,
+            "version": version,
+            "entry_id": e.id,
+            "schema": e.schema,
+            "names": json.dumps(e.names, ensure_ascii=False),
+            "ids": json.dumps([[i.scheme, i.value, i.country] for i in e.ids]),
+            "countries": json.dumps(e.countries),
+            "programs": json.dumps(e.programs),
+            "remarks": e.remarks,
+        }
+        for e in unique.values()
+    ]
 
 
 def _rule_rows(rules: Sequence[GoodsRule]) -> list[dict[str, Any]]:
-    return [{
-        "list": r.list, "version": r.version, "n": n, "hs_prefix": r.hs_prefix,
-        "destinations": ";".join(sorted(r.destinations)), "action": r.action, "tier": r.tier,
-        "valid_from": r.valid_from, "valid_to": r.valid_to, "source": r.source, "note": r.note,
-    } for n, r in enumerate(rules)]
+    return [
+        {
+            "list": r.list,
+            "version": r.version,
+            "n": n,
+            "hs_prefix": r.hs_prefix,
+            "destinations": ";".join(sorted(r.destinations)),
+            "action": r.action,
+            "tier": r.tier,
+            "valid_from": r.valid_from,
+            "valid_to": r.valid_to,
+            "source": r.source,
+            "note": r.note,
+        }
+        for n, r in enumerate(rules)
+    ]
 
 
 def current_versions(conn: Connection) -> dict[str, ListInfo]:
     """Every list's current version: the one loaded last."""
     rows = conn.execute(sa.select(t.screening_lists).order_by(t.screening_lists.c.loaded_us))
-    return {r.name: ListInfo(r.name, r.version, r.kind, r.source, r.size, r.loaded_us)
-            for r in rows}
+    return {
+        r.name: ListInfo(r.name, r.version, r.kind, r.source, r.size, r.loaded_us) for r in rows
+    }
 
 
 def history(conn: Connection) -> list[ListInfo]:
-    rows = conn.execute(sa.select(t.screening_lists).order_by(
-        t.screening_lists.c.name, t.screening_lists.c.loaded_us))
+    rows = conn.execute(
+        sa.select(t.screening_lists).order_by(
+            t.screening_lists.c.name, t.screening_lists.c.loaded_us
+        )
+    )
     return [ListInfo(r.name, r.version, r.kind, r.source, r.size, r.loaded_us) for r in rows]
 
 
@@ -113,8 +151,9 @@ def load_screener(conn: Connection, lists: Iterable[str] | None = None) -> Scree
     versions = {n: current[n].version for n in wanted}
     screener = Screener(rules=_rules(conn, versions))
     by_list: dict[str, list[Entry]] = defaultdict(list)
-    for row in conn.execute(sa.select(t.screening_entries).where(
-            t.screening_entries.c.list.in_(list(versions)))):
+    for row in conn.execute(
+        sa.select(t.screening_entries).where(t.screening_entries.c.list.in_(list(versions)))
+    ):
         if versions.get(row.list) == row.version:
             by_list[row.list].append(_entry(row))
     for name, entries in by_list.items():
@@ -124,19 +163,40 @@ def load_screener(conn: Connection, lists: Iterable[str] | None = None) -> Scree
 
 
 def _rules(conn: Connection, versions: dict[str, str]) -> list[GoodsRule]:
-    rows = conn.execute(sa.select(t.screening_rules).where(
-        t.screening_rules.c.list.in_(list(versions))).order_by(t.screening_rules.c.n))
-    return [GoodsRule(r.list, r.version, r.hs_prefix, frozenset(r.destinations.split(";")),
-                      r.action, r.tier, r.valid_from, r.valid_to, r.source, r.note)
-            for r in rows if versions.get(r.list) == r.version]
+    rows = conn.execute(
+        sa.select(t.screening_rules)
+        .where(t.screening_rules.c.list.in_(list(versions)))
+        .order_by(t.screening_rules.c.n)
+    )
+    return [
+        GoodsRule(
+            r.list,
+            r.version,
+            r.hs_prefix,
+            frozenset(r.destinations.split(";")),
+            r.action,
+            r.tier,
+            r.valid_from,
+            r.valid_to,
+            r.source,
+            r.note,
+        )
+        for r in rows
+        if versions.get(r.list) == r.version
+    ]
 
 
 def _entry(row: Any) -> Entry:
-    return Entry(list=row.list, id=row.entry_id, schema=row.schema,
-                 names=tuple(json.loads(row.names)),
-                 ids=tuple(Identifier(*i) for i in json.loads(row.ids)),
-                 countries=tuple(json.loads(row.countries)),
-                 programs=tuple(json.loads(row.programs)), remarks=row.remarks)
+    return Entry(
+        list=row.list,
+        id=row.entry_id,
+        schema=row.schema,
+        names=tuple(json.loads(row.names)),
+        ids=tuple(Identifier(*i) for i in json.loads(row.ids)),
+        countries=tuple(json.loads(row.countries)),
+        programs=tuple(json.loads(row.programs)),
+        remarks=row.remarks,
+    )
 
 
 def results_for(conn: Connection, event_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -158,10 +218,19 @@ def results_for(conn: Connection, event_ids: Iterable[str]) -> dict[str, list[di
 
 
 def _hit_dict(r: Any) -> dict[str, Any]:
-    return {"list": r.list, "version": r.version, "subject": r.subject, "kind": r.kind,
-            "entry_id": r.entry_id, "query": r.query, "matched": r.matched,
-            "score": r.score, "action": r.action, "tier": r.tier,
-            "explanation": json.loads(r.explanation)}
+    return {
+        "list": r.list,
+        "version": r.version,
+        "subject": r.subject,
+        "kind": r.kind,
+        "entry_id": r.entry_id,
+        "query": r.query,
+        "matched": r.matched,
+        "score": r.score,
+        "action": r.action,
+        "tier": r.tier,
+        "explanation": json.loads(r.explanation),
+    }
 
 
 def screened(conn: Connection, event_ids: Iterable[str]) -> set[str]:
@@ -170,8 +239,9 @@ def screened(conn: Connection, event_ids: Iterable[str]) -> set[str]:
     done: dict[str, set[str]] = defaultdict(set)
     c = t.screening_checks
     for ids in db.chunks(list(event_ids)):
-        for r in conn.execute(sa.select(c.c.event_id, c.c.list, c.c.version).where(
-                c.c.event_id.in_(ids))):
+        for r in conn.execute(
+            sa.select(c.c.event_id, c.c.list, c.c.version).where(c.c.event_id.in_(ids))
+        ):
             if current.get(r.list) == r.version:
                 done[r.event_id].add(r.list)
     return {e for e, lists in done.items() if lists >= set(current)}

@@ -26,19 +26,74 @@ from keruen.screening.legalforms import LEGAL_FORMS
 
 # Cyrillic (Russian, Kazakh, Belarusian, Ukrainian) to a passport-like Latin (BGN/PCGN, ICAO).
 CYRILLIC: dict[str, str] = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
-    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
-    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
     # Kazakh
-    "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+    "ә": "a",
+    "ғ": "g",
+    "қ": "k",
+    "ң": "n",
+    "ө": "o",
+    "ұ": "u",
+    "ү": "u",
+    "һ": "h",
+    "і": "i",
     # Belarusian and Ukrainian
-    "ў": "u", "ї": "yi", "є": "ye", "ґ": "g",
+    "ў": "u",
+    "ї": "yi",
+    "є": "ye",
+    "ґ": "g",
 }
 # Latin letters with diacritics whose plain-ASCII fold would lose a sound (ISO 9, Kazakh Latin).
 DIACRITICS: dict[str, str] = {
-    "ž": "zh", "č": "ch", "š": "sh", "ŝ": "shch", "ş": "sh", "ç": "ch", "û": "yu", "â": "ya",
-    "ğ": "g", "ñ": "n", "ı": "i", "ä": "a", "ö": "o", "ü": "u", "ū": "u", "ë": "e", "ß": "ss",
+    "ž": "zh",
+    "č": "ch",
+    "š": "sh",
+    "ŝ": "shch",
+    "ş": "sh",
+    "ç": "ch",
+    "û": "yu",
+    "â": "ya",
+    "ğ": "g",
+    "ñ": "n",
+    "ı": "i",
+    "ä": "a",
+    "ö": "o",
+    "ü": "u",
+    "ū": "u",
+    "ë": "e",
+    "ß": "ss",
 }
 _TABLE = str.maketrans({**CYRILLIC, **DIACRITICS})
 _QUOTES_AND_DOTS = re.compile(r"[.'`´‘’ʼʹ\"«»“”„‹›]")
@@ -184,7 +239,7 @@ def _form_key(phrase: str) -> tuple[str, ...]:
 
 
 def _form_table() -> dict[tuple[str, ...], str]:
-    """Skeleton phrase -> class; where two spellings meet (LLP and LP), the first class listed wins."""
+    """Skeleton phrase -> class; where two spellings meet (LLP, LP), the first class listed wins."""
     table: dict[tuple[str, ...], str] = {}
     for form, phrases in LEGAL_FORMS.items():
         for phrase in phrases:

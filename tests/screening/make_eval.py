@@ -19,46 +19,178 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from keruen.screening import loaders  # noqa: E402
-from keruen.screening.model import Entry  # noqa: E402
+from keruen.screening import loaders
+from keruen.screening.model import Entry
 
 OUT = Path(__file__).parent / "data" / "keruen_eval.csv"
-FIELDS = ["case", "category", "query", "query_country", "query_ids", "target_id", "target_name",
-          "is_match", "note"]
+FIELDS = [
+    "case",
+    "category",
+    "query",
+    "query_country",
+    "query_ids",
+    "target_id",
+    "target_name",
+    "is_match",
+    "note",
+]
 
 TO_CYRILLIC = [
-    ("shch", "щ"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("yu", "ю"),
-    ("ya", "я"), ("yo", "ё"), ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("ey", "ей"),
-    ("ay", "ай"), ("oy", "ой"), ("uy", "уй"), ("a", "а"), ("b", "б"),
-    ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"), ("k", "к"),
-    ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"),
-    ("t", "т"), ("u", "у"), ("f", "ф"), ("y", "ы"), ("'", "ь"), ("x", "кс"), ("c", "к"),
-    ("h", "х"), ("w", "в"), ("j", "дж"), ("q", "к"),
+    ("shch", "щ"),
+    ("kh", "х"),
+    ("zh", "ж"),
+    ("ts", "ц"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("yu", "ю"),
+    ("ya", "я"),
+    ("yo", "ё"),
+    ("ye", "е"),
+    ("iy", "ий"),
+    ("yy", "ый"),
+    ("ey", "ей"),
+    ("ay", "ай"),
+    ("oy", "ой"),
+    ("uy", "уй"),
+    ("a", "а"),
+    ("b", "б"),
+    ("v", "в"),
+    ("g", "г"),
+    ("d", "д"),
+    ("e", "е"),
+    ("z", "з"),
+    ("i", "и"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("f", "ф"),
+    ("y", "ы"),
+    ("'", "ь"),
+    ("x", "кс"),
+    ("c", "к"),
+    ("h", "х"),
+    ("w", "в"),
+    ("j", "дж"),
+    ("q", "к"),
 ]
 SYSTEMS: dict[str, dict[str, str]] = {
-    "iso9": dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                     "a b v g d e ë ž z i j k l m n o p r s t u f h c č š ŝ ʺ y ʹ è û â".split(),
-                     strict=True)),
-    "gost_b": {"ж": "zh", "х": "x", "ц": "cz", "ч": "ch", "ш": "sh", "щ": "shh", "ю": "yu",
-               "я": "ya", "й": "j", "ы": "y'", "э": "e'", "ъ": "``", "ь": "`", "ё": "yo"},
-    "icao": {"ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ю": "iu",
-             "я": "ia", "й": "i", "ы": "y", "ъ": "ie", "ь": "", "ё": "e", "э": "e"},
-    "german": {"ж": "sch", "з": "s", "й": "i", "х": "ch", "ц": "z", "ч": "tsch", "ш": "sch",
-               "щ": "schtsch", "ю": "ju", "я": "ja", "в": "w", "ы": "y", "ь": "", "ё": "jo",
-               "э": "e", "ъ": ""},
-    "french": {"ж": "j", "х": "kh", "ц": "ts", "ч": "tch", "ш": "ch", "щ": "chtch", "у": "ou",
-               "ю": "iou", "я": "ia", "й": "ï", "ы": "y", "ь": "", "ё": "io", "э": "e", "ъ": ""},
-    "kazakh_latin_2021": {"ж": "j", "й": "i", "х": "h", "ц": "ts", "ч": "ch", "ш": "ş",
-                          "щ": "şş", "ю": "iu", "я": "ia", "ы": "y", "ь": "", "ъ": "", "ё": "io",
-                          "э": "e", "и": "i", "у": "u", "к": "k", "г": "g"},
+    "iso9": dict(
+        zip(
+            "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+            "a b v g d e ë ž z i j k l m n o p r s t u f h c č š ŝ ʺ y ʹ è û â".split(),  # noqa: SIM905
+            strict=True,
+        )
+    ),
+    "gost_b": {
+        "ж": "zh",
+        "х": "x",
+        "ц": "cz",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shh",
+        "ю": "yu",
+        "я": "ya",
+        "й": "j",
+        "ы": "y'",
+        "э": "e'",
+        "ъ": "``",
+        "ь": "`",
+        "ё": "yo",
+    },
+    "icao": {
+        "ж": "zh",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ю": "iu",
+        "я": "ia",
+        "й": "i",
+        "ы": "y",
+        "ъ": "ie",
+        "ь": "",
+        "ё": "e",
+        "э": "e",
+    },
+    "german": {
+        "ж": "sch",
+        "з": "s",
+        "й": "i",
+        "х": "ch",
+        "ц": "z",
+        "ч": "tsch",
+        "ш": "sch",
+        "щ": "schtsch",
+        "ю": "ju",
+        "я": "ja",
+        "в": "w",
+        "ы": "y",
+        "ь": "",
+        "ё": "jo",
+        "э": "e",
+        "ъ": "",
+    },
+    "french": {
+        "ж": "j",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "tch",
+        "ш": "ch",
+        "щ": "chtch",
+        "у": "ou",
+        "ю": "iou",
+        "я": "ia",
+        "й": "ï",
+        "ы": "y",
+        "ь": "",
+        "ё": "io",
+        "э": "e",
+        "ъ": "",
+    },
+    "kazakh_latin_2021": {
+        "ж": "j",
+        "й": "i",
+        "х": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "ş",
+        "щ": "şş",
+        "ю": "iu",
+        "я": "ia",
+        "ы": "y",
+        "ь": "",
+        "ъ": "",
+        "ё": "io",
+        "э": "e",
+        "и": "i",
+        "у": "u",
+        "к": "k",
+        "г": "g",
+    },
 }
 BASIC = dict(zip("абвгдезиклмнопрстуф", "abvgdeziklmnoprstuf", strict=True))
-LLC_FORMS = ["{} LLC", "ООО «{}»", "Limited Liability Company {}", "TOO {}", "{} LLP",
-             "Obshchestvo s Ogranichennoi Otvetstvennostiu {}"]
+LLC_FORMS = [
+    "{} LLC",
+    "ООО «{}»",
+    "Limited Liability Company {}",
+    "TOO {}",
+    "{} LLP",
+    "Obshchestvo s Ogranichennoi Otvetstvennostiu {}",
+]
 JSC_FORMS = ["{} JSC", "АО «{}»", "Joint Stock Company {}", "{} PJSC", "ПАО «{}»", "{} AO"]
-FORM_WORDS = re.compile(r"\b(OOO|LLC|OAO|ZAO|PAO|AO|JSC|PJSC|OJSC|CJSC|LIMITED LIABILITY COMPANY|"
-                        r"JOINT STOCK COMPANY|PUBLIC JOINT STOCK COMPANY|OPEN JOINT STOCK COMPANY|"
-                        r"CLOSED JOINT STOCK COMPANY)\b,?")
+FORM_WORDS = re.compile(
+    r"\b(OOO|LLC|OAO|ZAO|PAO|AO|JSC|PJSC|OJSC|CJSC|LIMITED LIABILITY COMPANY|"
+    r"JOINT STOCK COMPANY|PUBLIC JOINT STOCK COMPANY|OPEN JOINT STOCK COMPANY|"
+    r"CLOSED JOINT STOCK COMPANY)\b,?"
+)
 
 
 def cyrillic(latin: str) -> str:
@@ -93,15 +225,18 @@ def typo(rng: random.Random, word: str) -> str:
     i = rng.randrange(1, len(word) - 1)
     op = rng.choice("dst")
     if op == "d":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if op == "s":
-        return word[:i] + rng.choice("aeioulnrst") + word[i + 1:]
-    return word[:i - 1] + word[i] + word[i - 1] + word[i + 1:]
+        return word[:i] + rng.choice("aeioulnrst") + word[i + 1 :]
+    return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
 
 
 def russian(entries: list[Entry]) -> list[Entry]:
-    return [e for e in entries if any("RUSSIA" in p or "UKRAINE" in p or "BELARUS" in p
-                                      for p in e.programs)]
+    return [
+        e
+        for e in entries
+        if any("RUSSIA" in p or "UKRAINE" in p or "BELARUS" in p for p in e.programs)
+    ]
 
 
 def build(data: Path) -> list[dict[str, str]]:
@@ -112,17 +247,35 @@ def build(data: Path) -> list[dict[str, str]]:
     orgs = [e for e in ru if e.schema == "organization" and FORM_WORDS.search(e.names[0])]
     rows: list[dict[str, str]] = []
 
-    def add(category: str, query: str, e: Entry, match: bool, note: str = "",
-            country: str = "", ids: str = "", target: str | None = None) -> None:
-        rows.append({"case": f"{category}-{len(rows):04d}", "category": category, "query": query,
-                     "query_country": country, "query_ids": ids, "target_id": e.id,
-                     "target_name": target or e.names[0], "is_match": str(match).lower(),
-                     "note": note})
+    def add(
+        category: str,
+        query: str,
+        e: Entry,
+        match: bool,
+        note: str = "",
+        country: str = "",
+        ids: str = "",
+        target: str | None = None,
+    ) -> None:
+        rows.append(
+            {
+                "case": f"{category}-{len(rows):04d}",
+                "category": category,
+                "query": query,
+                "query_country": country,
+                "query_ids": ids,
+                "target_id": e.id,
+                "target_name": target or e.names[0],
+                "is_match": str(match).lower(),
+                "note": note,
+            }
+        )
 
     for e in rng.sample([e for e in ru if len(e.names) > 1], 400):
         core = FORM_WORDS.sub("", e.names[0])
-        variants = [a for a in e.names[1:]
-                    if 70 <= fuzz.token_sort_ratio(FORM_WORDS.sub("", a), core) < 97]
+        variants = [
+            a for a in e.names[1:] if 70 <= fuzz.token_sort_ratio(FORM_WORDS.sub("", a), core) < 97
+        ]
         if variants:
             add("alias_spelling", variants[0], e, True, "OFAC's own alias of the entry")
         if sum(r["category"] == "alias_spelling" for r in rows) >= 120:
@@ -140,8 +293,11 @@ def build(data: Path) -> list[dict[str, str]]:
         core = FORM_WORDS.sub("", e.names[0]).strip(" ,")
         if not core:
             continue
-        forms = JSC_FORMS if re.search(r"\b(AO|JSC|PJSC|OAO|ZAO|PAO|STOCK)\b", e.names[0]) else (
-            LLC_FORMS)
+        forms = (
+            JSC_FORMS
+            if re.search(r"\b(AO|JSC|PJSC|OAO|ZAO|PAO|STOCK)\b", e.names[0])
+            else (LLC_FORMS)
+        )
         form = rng.choice(forms)
         query = form.format(cyrillic(core) if "«" in form else core.title())
         add("legal_form", query, e, True, f"legal form rewritten as {form!r}")
@@ -152,18 +308,33 @@ def build(data: Path) -> list[dict[str, str]]:
             i = rng.choice(long_words)
             words[i] = typo(rng, words[i])
             add("typo", " ".join(words), e, True, "one edit in one word")
-    central = [e for e in entries if set(e.countries) & {"KZ", "KG", "UZ", "TJ"}
-               and (e.schema == "person" or FORM_WORDS.search(e.names[0]))]
+    central = [
+        e
+        for e in entries
+        if set(e.countries) & {"KZ", "KG", "UZ", "TJ"}
+        and (e.schema == "person" or FORM_WORDS.search(e.names[0]))
+    ]
     for e in rng.sample(central, min(60, len(central))):
         core = FORM_WORDS.sub("", e.names[0]).replace(",", "").strip()
-        add("kazakh_latin", romanise(cyrillic(core), "kazakh_latin_2021"), e, True,
+        add(
+            "kazakh_latin",
+            romanise(cyrillic(core), "kazakh_latin_2021"),
+            e,
+            True,
             "Central Asian entry, via Cyrillic into the 2021 Kazakh Latin alphabet",
-            country=e.countries[0])
+            country=e.countries[0],
+        )
     with_ids = [e for e in ru if any(i.scheme in ("inn", "ogrn", "imo") for i in e.ids)]
     for e in rng.sample(with_ids, 40):
         ident = next(i for i in e.ids if i.scheme in ("inn", "ogrn", "imo"))
-        add("identifier", f"{rng.choice(['Vostok', 'Aurora', 'Stroi'])} Trade LLC", e, True,
-            f"unrelated name, same {ident.scheme}", ids=ident.value)
+        add(
+            "identifier",
+            f"{rng.choice(['Vostok', 'Aurora', 'Stroi'])} Trade LLC",
+            e,
+            True,
+            f"unrelated name, same {ident.scheme}",
+            ids=ident.value,
+        )
     rows.extend(hard_negatives(rng, ru, len(rows)))
     return rows
 
@@ -185,17 +356,28 @@ def hard_negatives(rng: random.Random, ru: list[Entry], start: int) -> list[dict
     pool = [e for e in ru if e.schema == "organization"]
     keys = [FORM_WORDS.sub("", e.names[0]).strip(" ,") for e in pool]
     for i in rng.sample(range(len(pool)), 700):
-        best = max((fuzz.token_sort_ratio(keys[i], keys[j]), j) for j in
-                   rng.sample(range(len(pool)), 400) if j != i and keys[j] != keys[i])
+        best = max(
+            (fuzz.token_sort_ratio(keys[i], keys[j]), j)
+            for j in rng.sample(range(len(pool)), 400)
+            if j != i and keys[j] != keys[i]
+        )
         if best[0] >= 70 and not set(pool[i].names) & set(pool[best[1]].names):
             out.append(_neg(start + len(out), "hard_negative_org", pool[i], pool[best[1]]))
     return out
 
 
 def _neg(n: int, category: str, a: Entry, b: Entry) -> dict[str, str]:
-    return {"case": f"{category}-{n:04d}", "category": category, "query": a.names[0],
-            "query_country": "", "query_ids": "", "target_id": b.id, "target_name": b.names[0],
-            "is_match": "false", "note": f"different OFAC entries {a.id} and {b.id}"}
+    return {
+        "case": f"{category}-{n:04d}",
+        "category": category,
+        "query": a.names[0],
+        "query_country": "",
+        "query_ids": "",
+        "target_id": b.id,
+        "target_name": b.names[0],
+        "is_match": "false",
+        "note": f"different OFAC entries {a.id} and {b.id}",
+    }
 
 
 def main() -> None:

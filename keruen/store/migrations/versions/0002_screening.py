@@ -81,6 +81,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("screening_hits", "screening_checks", "screening_rules", "screening_entries",
-                  "screening_lists"):
+    for table in (
+        "screening_hits",
+        "screening_checks",
+        "screening_rules",
+        "screening_entries",
+        "screening_lists",
+    ):
         op.drop_table(table)
