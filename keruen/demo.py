@@ -89,13 +89,17 @@ def _ingest(eng: Engine, events: Path, total: int) -> Any:
 
 
 def _screen(eng: Engine) -> str:
-    """Screen the ledger's movements and parties, when screening is installed."""
-    try:
-        from keruen.screening import screen_ledger
-    except ImportError:
-        return "screening not available"
+    """Load the shipped sanctions extract, screen the ledger's movements and their parties."""
+    from keruen.screening import screen_ledger
+    from keruen.screening.loaders import ofac_demo
+    from keruen.screening.store import ensure_builtin, save
+
+    with eng.begin() as conn:
+        ensure_builtin(conn)
+        save(conn, ofac_demo())
     found = screen_ledger(eng)
-    return str(getattr(found, "summary", lambda: found)())
+    hits = ", ".join(f"{n} {k}" for n, k in found.by_list.items())
+    return f"{found.screened:,} movements screened, hits: {hits or 'none'}"
 
 
 # --- the summary ------------------------------------------------------------------------------
@@ -164,12 +168,11 @@ def trade(ledger: Ledger, usd: Callable[[ev.Money], float | None]) -> dict[str, 
 
 
 def trade_table(ledger: Ledger, config: RiskConfig) -> Table:
-    from keruen.risk.context import Context
-    from keruen.risk.facts import Facts
-    from keruen.risk.goods import chpl_rules
+    def usd(money: ev.Money) -> float | None:
+        rate = config.usd.rates.get(money.currency)
+        return None if rate is None else float(money.amount) * rate
 
-    ctx = Context(ledger, Facts(chpl_rules), config, ledger.latest_us)
-    flows = trade(ledger, ctx.usd)
+    flows = trade(ledger, usd)
     table = Table("flow", "USD", "top partners", title="trade figures from the ledger (USD)")
     for flow in ("import", "arrival", "dispatch", "export"):
         by = flows.get(flow, {})

@@ -68,7 +68,7 @@ def measure(eng: Engine) -> dict[str, float]:
         t0 = time.perf_counter()
         ledger = store.load_ledger(conn, now)
         t1 = time.perf_counter()
-        facts = load_facts(conn, now)
+        facts = load_facts(conn, now, ledger)
         t2 = time.perf_counter()
     found = core.detect(Context(ledger, facts, config, now))
     core.assess(ledger, found, facts, config)

@@ -143,8 +143,10 @@ class UnitValue(Section):
     z: float = Field(5.0, gt=0)
     # ... and the value at least this many times its peers' median (or at most 1/this)
     min_ratio: float = Field(4.0, ge=1)
-    # a value this many times the peers' median is anomalous whatever their spread
+    # a value this many times the peers' median is anomalous whatever their spread, given at
+    # least `min_peers_extreme` peers
     extreme_ratio: float = Field(25.0, ge=1)
+    min_peers_extreme: int = Field(4, ge=2)
     score: float = Field(0.7, ge=0, le=1)
     # undervaluation is a customs matter more than a diversion one: a signal, not an alert
     score_low: float = Field(0.3, ge=0, le=1)
@@ -170,6 +172,8 @@ class Screening(Section):
     """Party hits from screening become alerts from this score on."""
 
     min_party_score: float = Field(0.8, ge=0, le=1)
+    # a name match whose countries disagree with the entry's must be near certain
+    min_party_score_other_country: float = Field(0.95, ge=0, le=1)
 
 
 class Scoring(Section):

@@ -46,6 +46,7 @@ class PartyHit:
     version: str
     score: float
     why: str = ""
+    entry_countries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from keruen.risk.config import RiskConfig, load
 from keruen.risk.context import Context
 from keruen.risk.errors import BadInput
 from keruen.risk.lanes import Rates, rates
-from keruen.risk.precheck import Plan, Verdict, judge
+from keruen.risk.precheck import PLANNED, Plan, Verdict, judge
 from keruen.risk.sources import buyer_hits, load_facts
 from keruen.store import schema as t
 
@@ -66,7 +66,7 @@ def detect(
     with eng.connect() as conn:
         now = now_us if now_us is not None else store.latest_us(conn)
         ledger = store.load_ledger(conn, now)
-        facts = load_facts(conn, now)
+        facts = load_facts(conn, now, ledger)
     ctx = Context(ledger, facts, config, now, since_us or 0)
     found = core.detect(ctx)
     with eng.begin() as conn:
@@ -117,9 +117,9 @@ def precheck(
     with eng.connect() as conn:
         now = at_us if at_us is not None else store.latest_us(conn)
         ledger = store.load_ledger(conn, now)
-        facts = load_facts(conn, now)
+        facts = load_facts(conn, now, ledger)
         standing = store.all_alerts(conn)
-        hits = buyer_hits(conn, buyer)
+        hits = buyer_hits(conn, buyer, PLANNED)
     plan = Plan(batch, quantity, holder, buyer, max(now, ledger.latest_us), export)
     return plan, judge(ledger, plan, facts, config, standing, hits)
 

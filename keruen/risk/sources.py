@@ -1,28 +1,125 @@
-"""Facts from the other areas for one run: screening hits, goods rules, transit findings.
+"""Facts from the other areas for one run: goods rules, screening hits, transit findings.
 
 The only place the risk engine calls the screening and transit services; it turns their
 results into the plain `keruen.risk.facts` types the detectors read.
+
+Goods rules: the lists in force when detection runs decide which goods are controlled (the
+shipped CHPL and any list an administrator loaded); `watch.effective` in the risk
+configuration decides from when a dispatch of them to a watched destination is judged.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from keruen.model import events as ev
-from keruen.risk.facts import Facts, PartyHit, TransitFinding
-from keruen.risk.goods import chpl_rules
+from keruen.risk.facts import Facts, GoodsHit, GoodsRules, PartyHit, TransitFinding
+from keruen.risk.state import Ledger
+from keruen.screening import Screener, builtin_screener, load_screener, results_for
+from keruen.screening.store import current_versions
+
+PARTY_ROLES = ("buyer", "carrier", "consignee", "seller")
 
 
-def load_facts(conn: Connection, now_us: int) -> Facts:
+def load_facts(conn: Connection, now_us: int, ledger: Ledger) -> Facts:
     findings, intact = transit_facts(conn, now_us)
-    return Facts(goods_rules=chpl_rules, party_hits=[], transit=findings, seals_intact=intact)
+    return Facts(
+        goods_rules=goods_rules(screener(conn)),
+        party_hits=party_hits(conn, ledger),
+        transit=findings,
+        seals_intact=intact,
+    )
 
 
 def _when(us: int) -> datetime:
     return datetime.fromtimestamp(us / 1_000_000, UTC)
+
+
+# --- screening --------------------------------------------------------------------------------
+
+
+def screener(conn: Connection) -> Screener:
+    """The lists loaded in this database, or the shipped ones when none was loaded yet."""
+    return load_screener(conn) if current_versions(conn) else builtin_screener()
+
+
+def goods_rules(s: Screener) -> GoodsRules:
+    """Screening's goods rules as the detectors call them, cached per (HS code, destination)."""
+    today = date.today()
+    cache: dict[tuple[str, str], list[GoodsHit]] = {}
+
+    def rules(hs: str, destination: str, _time_us: int) -> list[GoodsHit]:
+        key = (hs, destination)
+        if key not in cache:
+            cache[key] = [
+                GoodsHit(h.list, h.version, h.hs_prefix, h.action, h.tier, h.source)
+                for h in s.screen_goods(hs, destination, today)
+            ]
+        return cache[key]
+
+    return rules
+
+
+def party_hits(conn: Connection, ledger: Ledger) -> list[PartyHit]:
+    """Stored party hits of the ledger's dispatches, exports and transits."""
+    ids = [e.id for e in ledger.outflows] + [e.id for e in ledger.transits.values()]
+    found: list[PartyHit] = []
+    for event_id, hits in results_for(conn, ids).items():
+        e = ledger.by_id.get(event_id)
+        found.extend(_party(e, h) for h in hits if h["kind"] == "party" and e is not None)
+    return found
+
+
+def _party(e: ev.Event, h: dict[str, Any]) -> PartyHit:
+    role = h["subject"]
+    p = getattr(e, role, None) if role in PARTY_ROLES else None
+    if isinstance(p, ev.Party):
+        tax_id, name, country = p.tax_id, p.name, p.country
+    else:  # the holder: a Kazakh tax id
+        tax_id, name, country = str(getattr(e, role, h["query"])), h["query"], "KZ"
+    detail = h["explanation"] if isinstance(h["explanation"], dict) else {}
+    return PartyHit(
+        event_id=e.id,
+        role=role,
+        tax_id=tax_id,
+        name=name,
+        country=country,
+        entry_id=h["entry_id"],
+        entry_name=h["matched"],
+        list=h["list"],
+        version=h["version"],
+        score=float(h["score"]),
+        why=str(detail.get("explanation", "")),
+        entry_countries=tuple(detail.get("countries", ())),
+    )
+
+
+def buyer_hits(conn: Connection, buyer: ev.Party, event_id: str) -> list[PartyHit]:
+    """A planned buyer screened now against the loaded lists (pre-check)."""
+    hits = screener(conn).screen_party(buyer.name, buyer.country, (buyer.tax_id,))
+    return [
+        PartyHit(
+            event_id=event_id,
+            role="buyer",
+            tax_id=buyer.tax_id,
+            name=buyer.name,
+            country=buyer.country,
+            entry_id=h.entry_id,
+            entry_name=h.matched_name,
+            list=h.list,
+            version=h.version,
+            score=h.score,
+            why=h.explanation,
+            entry_countries=h.countries,
+        )
+        for h in hits
+    ]
+
+
+# --- transit ----------------------------------------------------------------------------------
 
 
 def transit_facts(conn: Connection, now_us: int) -> tuple[list[TransitFinding], set[str]]:
@@ -45,8 +142,3 @@ def _finding(f: Any) -> TransitFinding:
         facts=dict(f.facts),
         subject=f.subject,
     )
-
-
-def buyer_hits(conn: Connection, buyer: ev.Party) -> list[PartyHit]:
-    """Sanctions-list matches of a planned buyer (none until screening is wired in)."""
-    return []

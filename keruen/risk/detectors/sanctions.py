@@ -22,12 +22,20 @@ def detect(ctx: Context) -> Iterator[Alert]:
     by_party: dict[str, list[tuple[int, PartyHit]]] = defaultdict(list)
     for h in ctx.facts.party_hits:
         t = ctx.ledger.time_us.get(h.event_id)
-        if t is not None and h.score >= ctx.config.screening.min_party_score:
+        if t is not None and h.score >= threshold(ctx, h):
             by_party[h.tax_id or h.name].append((t, h))
     for party, hits in by_party.items():
         found = _alert(ctx, party, sorted(hits, key=lambda x: x[0]))
         if found is not None:
             yield found
+
+
+def threshold(ctx: Context, h: PartyHit) -> float:
+    """The score a hit needs: higher when the entry names countries and none is the party's."""
+    cfg = ctx.config.screening
+    if h.entry_countries and h.country not in h.entry_countries:
+        return cfg.min_party_score_other_country
+    return cfg.min_party_score
 
 
 def _alert(ctx: Context, party: str, hits: list[tuple[int, PartyHit]]) -> Alert | None:

@@ -32,28 +32,52 @@ class Obs:
     keys: tuple[tuple[str, ...], ...]  # peer groups, narrowest first
 
 
+@dataclass(frozen=True, slots=True)
+class Peers:
+    """A peer group's centre and spread (log values) and its size."""
+
+    median: float
+    spread: float
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    obs: Obs
+    key: tuple[str, ...]
+    z: float
+    median: float  # USD, the peers' median value
+
+
 def detect(ctx: Context) -> Iterator[Alert]:
     obs = observations(ctx)
-    stats = _stats(obs, ctx.config.unit_value.min_peers)
-    worst: dict[str, tuple[float, Obs, tuple[str, ...], float]] = {}
+    stats = _stats(obs, ctx.config.unit_value.min_peers_extreme)
+    worst: dict[str, Finding] = {}
     for o in obs:
         t = ctx.ledger.at(o.event)
         if not (ctx.fresh(t) and ctx.judged(o.event)):
             continue
-        found = _z(o, stats)
-        if found and _anomalous(o.value / found[2], found[1], ctx):
+        for f in _findings(o, stats, ctx):
             prev = worst.get(o.event.id)
-            if prev is None or abs(found[1]) > abs(prev[0]):
-                worst[o.event.id] = (found[1], o, found[0], found[2])
-    for z, o, key, med in worst.values():
-        yield _alert(ctx, o, z, key, med)
+            if prev is None or abs(f.z) > abs(prev.z):
+                worst[o.event.id] = f
+    for f in worst.values():
+        yield _alert(ctx, f)
 
 
-def _anomalous(ratio: float, z: float, ctx: Context) -> bool:
+def _findings(o: Obs, stats: dict[tuple[str, ...], Peers], ctx: Context) -> Iterator[Finding]:
+    """The peer groups against which the observation is anomalous."""
     cfg = ctx.config.unit_value
-    if ratio >= cfg.extreme_ratio or ratio <= 1 / cfg.extreme_ratio:
-        return True
-    return abs(z) >= cfg.z and (ratio >= cfg.min_ratio or ratio <= 1 / cfg.min_ratio)
+    flow = "in" if isinstance(o.event, ev.Import) else "out"
+    for key in o.keys:
+        peers = stats.get((o.measure, flow, *key))
+        if peers is None:
+            continue
+        z = (math.log(o.value) - peers.median) / peers.spread
+        ratio = max(o.value / math.exp(peers.median), math.exp(peers.median) / o.value)
+        extreme = ratio >= cfg.extreme_ratio
+        if extreme or (peers.n >= cfg.min_peers and abs(z) >= cfg.z and ratio >= cfg.min_ratio):
+            yield Finding(o, key, z, math.exp(peers.median))
 
 
 def _goods(ctx: Context, e: ev.Dispatch | ev.Import) -> ev.Goods | None:
@@ -76,8 +100,8 @@ def observations(ctx: Context) -> list[Obs]:
     return out
 
 
-def _stats(obs: list[Obs], min_peers: int) -> dict[tuple[str, ...], tuple[float, float]]:
-    """(median, spread) of log values per (measure, direction, peer group) with enough peers."""
+def _stats(obs: list[Obs], min_peers: int) -> dict[tuple[str, ...], Peers]:
+    """Centre and spread of log values per (measure, direction, peer group) with enough peers."""
     groups: dict[tuple[str, ...], list[float]] = defaultdict(list)
     for o in obs:
         flow = "in" if isinstance(o.event, ev.Import) else "out"
@@ -88,23 +112,12 @@ def _stats(obs: list[Obs], min_peers: int) -> dict[tuple[str, ...], tuple[float,
         if len(logs) >= min_peers:
             mid = median(logs)
             mad = median(abs(x - mid) for x in logs)
-            stats[key] = (mid, max(mad / 0.6745, MIN_SPREAD))
+            stats[key] = Peers(mid, max(mad / 0.6745, MIN_SPREAD), len(logs))
     return stats
 
 
-def _z(
-    o: Obs, stats: dict[tuple[str, ...], tuple[float, float]]
-) -> tuple[tuple[str, ...], float, float] | None:
-    flow = "in" if isinstance(o.event, ev.Import) else "out"
-    for key in o.keys:
-        found = stats.get((o.measure, flow, *key))
-        if found:
-            mid, spread = found
-            return key, (math.log(o.value) - mid) / spread, math.exp(mid)
-    return None
-
-
-def _alert(ctx: Context, o: Obs, z: float, key: tuple[str, ...], med: float) -> Alert:
+def _alert(ctx: Context, f: Finding) -> Alert:
+    o, z, key, med = f.obs, f.z, f.key, f.median
     e, ledger = o.event, ctx.ledger
     batch = e.batch
     per = "per unit" if o.measure == "unit" else "per kg"
