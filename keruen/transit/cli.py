@@ -44,6 +44,13 @@ def _call(fn: Any) -> Any:
         fail(str(e))
 
 
+def _movement(db_url: str | None, mrn: str, now: str | None, corridor_km: float) -> Any:
+    eng = db.ready(db_url)
+    service.refresh(eng)  # index new seal bindings, so one movement is a few indexed reads
+    with eng.connect() as conn:
+        return _call(lambda: service.movement(conn, mrn, _now(now), _config(corridor_km)))
+
+
 def posts(
     as_json: Annotated[bool, JsonOption] = False,
     neighbour: Annotated[str | None, typer.Option(help="Only posts facing this country")] = None,
@@ -139,8 +146,7 @@ def show(
     pings: Annotated[bool, typer.Option("--pings", help="List every seal ping")] = False,
 ) -> None:
     """One movement: state, declaration, timeline and findings."""
-    with db.ready(db_url).connect() as conn:
-        detail = _call(lambda: service.movement(conn, mrn, _now(now), _config(corridor_km)))
+    detail = _movement(db_url, mrn, now, corridor_km)
     if as_json:
         emit_json(detail.public())
         return
@@ -226,8 +232,7 @@ def map_(
     corridor_km: Annotated[float, CorridorOption] = 50.0,
 ) -> None:
     """A self-contained HTML map (no internet): corridor, pings, posts and findings."""
-    with db.ready(db_url).connect() as conn:
-        detail = _call(lambda: service.movement(conn, mrn, _now(now), _config(corridor_km)))
+    detail = _movement(db_url, mrn, now, corridor_km)
     try:
         out_file.write_text(mapview.render(detail), encoding="utf-8")
     except OSError as e:

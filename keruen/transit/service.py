@@ -10,19 +10,20 @@ out too, except a cancelled declaration: the movement stays visible as `cancelle
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
 from keruen.store import schema as t
 from keruen.store.db import chunks
+from keruen.transit import bindings
 from keruen.transit.corridor import Corridor
 from keruen.transit.errors import BadTransitQuery, MovementNotFound
 from keruen.transit.model import Config, Entry, Finding, iso
@@ -98,10 +99,14 @@ def parse_now(text: str) -> datetime:
     return when
 
 
+def refresh(eng: Engine) -> int:
+    """Bring the seal-binding index up to date (reads are complete without it, only slower)."""
+    return bindings.refresh(eng)
+
+
 def latest_us(conn: Connection) -> int | None:
     """The time of the latest event in the ledger: "now" when none is given."""
-    latest: int | None = conn.scalar(sa.select(sa.func.max(t.events.c.time_us)))
-    return latest
+    return bindings.latest_us(conn)
 
 
 def _now_us(conn: Connection, now: datetime | None) -> int:
@@ -143,9 +148,15 @@ def movement(
     config: Config | None = None,
     places: Places | None = None,
 ) -> MovementDetail:
-    """One movement: state, declaration, corridor, timeline and findings as of `now`."""
+    """One movement: state, declaration, corridor, timeline and findings as of `now`.
+
+    Replays only what can touch it: its own events, the pings of its seals, and the
+    movements that took one of its seals over (found through the binding index).
+    """
     now_us = _now_us(conn, now)
-    tracker = replay(conn, now_us, config, places, timeline_for=(mrn,))
+    seals = {b.seal for b in bindings.lookup(conn, mrns=[mrn])}
+    others = {b.mrn for b in bindings.lookup(conn, seals=seals)}
+    tracker = replay(conn, now_us, config, places, timeline_for=(mrn,), keys={mrn, *others, *seals})
     m = tracker.movements.get(mrn)
     if m is None:
         orphan = tracker.orphans.get(mrn)
@@ -189,12 +200,22 @@ def replay(
     config: Config | None = None,
     places: Places | None = None,
     timeline_for: Sequence[str] = (),
+    keys: Collection[str] | None = None,
 ) -> Tracker:
-    """A tracker fed every transit event dated up to `now_us`, in time order."""
+    """A tracker fed the transit events dated up to `now_us`, in time order.
+
+    Every transit event, or only those whose ledger `key` (MRN, seal or receipt ref) is one
+    of `keys` -- what replaying a single movement needs.
+    """
     tracker = Tracker(places, config, timeline_for)
-    cancelled = _cancellations(conn, now_us)
+    if keys is None:
+        rows: Iterable[Row] = _transit_rows(conn, now_us)
+        cancelled = _cancellations(conn, now_us)
+    else:
+        rows = _keyed_rows(conn, now_us, keys)
+        cancelled = _cancellations(conn, now_us, [r[1] for r in rows])
     later: list[ev.Receipt] = []
-    for row in _merge(_transit_rows(conn, now_us), cancelled):
+    for row in _merge(rows, cancelled):
         if row[2] == "cancel":
             tracker.cancel(row[3], row[0], row[1])
         elif row[1] not in cancelled or row[2] == "transit_open":
@@ -204,12 +225,13 @@ def replay(
 
 
 Row = tuple[int, str, str, str]  # time_us, id, type, canonical (or target, for a cancel)
+_COLUMNS = (t.events.c.time_us, t.events.c.id, t.events.c.type, t.events.c.canonical)
 
 
 def _transit_rows(conn: Connection, now_us: int) -> Iterator[Row]:
     c = t.events.c
     q = (
-        sa.select(c.time_us, c.id, c.type, c.canonical)
+        sa.select(*_COLUMNS)
         .where(c.type.in_(TRANSIT_TYPES), c.time_us <= now_us)
         .order_by(c.time_us, c.seq)
     )
@@ -217,8 +239,23 @@ def _transit_rows(conn: Connection, now_us: int) -> Iterator[Row]:
         yield r.time_us, r.id, r.type, r.canonical
 
 
-def _cancellations(conn: Connection, now_us: int) -> dict[str, tuple[int, str]]:
-    """Transit events cancelled by `now_us`: target id -> (time of the cancel, its id)."""
+def _keyed_rows(conn: Connection, now_us: int, keys: Collection[str]) -> list[Row]:
+    """The transit events of these keys, through the index on `key`, in time then ledger order."""
+    c = t.events.c
+    found: list[Any] = []
+    for part in chunks(sorted(keys)):
+        q = sa.select(c.seq, *_COLUMNS).where(
+            c.key.in_(part), c.type.in_(TRANSIT_TYPES), c.time_us <= now_us
+        )
+        found += conn.execute(q).all()
+    found.sort(key=lambda r: (r.time_us, r.seq))
+    return [(r.time_us, r.id, r.type, r.canonical) for r in found]
+
+
+def _cancellations(
+    conn: Connection, now_us: int, ids: Sequence[str] | None = None
+) -> dict[str, tuple[int, str]]:
+    """Transit events cancelled by `now_us` (of `ids`, or all): target -> (cancel time, id)."""
     target, by = t.events.alias("target"), t.events.alias("by")
     q = (
         sa.select(t.cancellations.c.target, by.c.time_us, by.c.id)
@@ -226,10 +263,16 @@ def _cancellations(conn: Connection, now_us: int) -> dict[str, tuple[int, str]]:
         .join(by, by.c.id == t.cancellations.c.event_id)
         .where(target.c.type.in_(TRANSIT_TYPES), by.c.time_us <= now_us)
     )
-    return {r.target: (r.time_us, r.id) for r in conn.execute(q)}
+    if ids is None:
+        return {r.target: (r.time_us, r.id) for r in conn.execute(q)}
+    out = {}
+    for part in chunks(sorted(ids)):
+        rows = conn.execute(q.where(t.cancellations.c.target.in_(part)))
+        out.update({r.target: (r.time_us, r.id) for r in rows})
+    return out
 
 
-def _merge(rows: Iterator[Row], cancelled: dict[str, tuple[int, str]]) -> Iterator[Row]:
+def _merge(rows: Iterable[Row], cancelled: dict[str, tuple[int, str]]) -> Iterator[Row]:
     """The event rows with each cancel placed at its own time (after events of that time)."""
     marks = sorted((at, cid, "cancel", target) for target, (at, cid) in cancelled.items())
     return heapq.merge(rows, marks, key=lambda r: (r[0], r[2] == "cancel"))
