@@ -116,6 +116,7 @@ def _seal_silent(f: Facts) -> str:
     return (
         f"Seal {f['seal']} sent nothing for {f['hours']:.1f} h (allowed "
         f"{f['threshold_hours']:.0f} h), from {_when(f['from'])} to {_when(f['to'])}{still}."
+        f"{_explained(f)}"
     )
 
 

@@ -66,7 +66,7 @@ class Config:
     stop_hours: float = 24.0
     stop_radius_km: float = 5.0
     post_radius_km: float = 20.0  # a stop this close to a border post is a queue
-    silent_hours: float = 12.0
+    silent_hours: float = 24.0  # a day without a report (code 06 flags shorter ones)
     mass_tolerance_pct: float = 2.0
     mass_tolerance_kg: float = 20.0
     close_grace_hours: float = 2.0  # pings near the exit post just after exit: seal removal

@@ -79,19 +79,45 @@ class Places:
 
 
 def load_locodes() -> dict[str, Place]:
-    """UN/LOCODE entries of the region that have coordinates, by code (`KZALA`)."""
+    """UN/LOCODE entries of the region with plausible coordinates, by code (`KZALA`).
+
+    A few source rows place a location outside its own country (`KZAKS` Aksay at 36°N in
+    Afghanistan; some with a latitude of 92° or no longitude); they are left out, so such
+    a waypoint falls back to the border post of that code, or is reported as unresolved.
+    """
+    boxes = country_boxes()
     places = {}
     for r in reference.read_rows("unlocode_kz_region.csv"):
-        if r["lat"] and r["lon"]:
-            code = r["country"] + r["location"]
+        if not (r["lat"] and r["lon"]):
+            continue
+        code, lat, lon = r["country"] + r["location"], float(r["lat"]), float(r["lon"])
+        if _plausible(lat, lon, boxes.get(r["country"])):
             places[code] = Place(
-                code,
-                r["nameWoDiacritics"] or r["name"],
-                float(r["lat"]),
-                float(r["lon"]),
-                r["geocoded"] == "true",
+                code, r["nameWoDiacritics"] or r["name"], lat, lon, r["geocoded"] == "true"
             )
     return places
+
+
+Box = tuple[float, float, float, float]  # south, north, west, east
+
+
+def _plausible(lat: float, lon: float, box: Box | None, margin: float = 0.5) -> bool:
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also False for NaN
+        return False
+    s, n, w, e = box or (-90.0, 90.0, -180.0, 180.0)
+    return s - margin <= lat <= n + margin and w - margin <= lon <= e + margin
+
+
+def country_boxes() -> dict[str, Box]:
+    """The bounding box of each country outline, by ISO alpha-2 code."""
+    boxes = {}
+    for feat in country_outlines():
+        g = feat["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        pts = [p for poly in polys for ring in poly for p in ring]
+        lons, lats = [p[0] for p in pts], [p[1] for p in pts]
+        boxes[feat["properties"]["iso_a2"]] = (min(lats), max(lats), min(lons), max(lons))
+    return boxes
 
 
 @cache

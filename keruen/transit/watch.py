@@ -220,6 +220,10 @@ class Watch:
                 return event_id
         return None
 
+    def _incident_between(self, start: int, end: int) -> str | None:
+        """An incident reported during a silence (a breakdown, an accident) explains it."""
+        return next((i for t, _, i, _ in self.incidents if start <= t <= end), None)
+
     def _alarm(
         self, seal: str, t: int, lat: float, lon: float, p: Vec, state: str, code: str | None
     ) -> None:
@@ -263,8 +267,11 @@ class Watch:
             "threshold_hours": self.limits.config.silent_hours,
             "ongoing": ongoing,
             "source": "gap",
+            "explained_by": self._incident_between(start, end),
         }
-        f = make(self.mrn, "seal_silent", start, "medium", facts)
+        f = make(
+            self.mrn, "seal_silent", start, "low" if facts["explained_by"] else "medium", facts
+        )
         if not ongoing:
             self.found.append(f)
         return f
