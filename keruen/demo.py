@@ -53,7 +53,7 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = time.perf_counter() - start
 
 
-def run(path: Path, events: int = 20_000, seed: int = 7, preset: str | None = None) -> None:
+def run(path: Path, events: int = 20_000, seed: int = 1, preset: str | None = None) -> None:
     """Run the whole job into the SQLite file `path` (recreated) and print the summary."""
     preset = preset or _preset(events)
     sim_dir = path.with_name(f"{path.stem}-sim")
@@ -77,10 +77,10 @@ def run(path: Path, events: int = 20_000, seed: int = 7, preset: str | None = No
 
 
 def _simulate(seed: int, preset: str, where: Path) -> dict[str, Any]:
-    from keruen.sim.run import Simulation, write_all
+    from keruen.sim.run import write_all
 
     with progress("simulate", None) as advance:
-        return write_all(Simulation(seed, preset), where, advance)
+        return write_all(seed, preset, where, advance)
 
 
 def _ingest(eng: Engine, events: Path, total: int) -> Any:

@@ -30,9 +30,9 @@ def register(bench: typer.Typer) -> None:
 
 def simulate(seed: int, preset: str, where: Path) -> Path:
     """Simulated events (and truth) written under `where`; returns the events file."""
-    from keruen.sim.run import Simulation, write_all
+    from keruen.sim.run import write_all
 
-    write_all(Simulation(seed, preset), where)
+    write_all(seed, preset, where)
     return where / "events.jsonl"
 
 

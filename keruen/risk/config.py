@@ -147,6 +147,8 @@ class UnitValue(Section):
     # least `min_peers_extreme` peers
     extreme_ratio: float = Field(25.0, ge=1)
     min_peers_extreme: int = Field(4, ge=2)
+    # ... and not within the spread of a heterogeneous group (a heading of unlike goods)
+    z_extreme: float = Field(3.0, gt=0)
     score: float = Field(0.7, ge=0, le=1)
     # undervaluation is a customs matter more than a diversion one: a signal, not an alert
     score_low: float = Field(0.3, ge=0, le=1)
@@ -171,7 +173,7 @@ class Ghost(Section):
 class Screening(Section):
     """Party hits from screening become alerts from this score on."""
 
-    min_party_score: float = Field(0.8, ge=0, le=1)
+    min_party_score: float = Field(0.88, ge=0, le=1)
     # a name match whose countries disagree with the entry's must be near certain
     min_party_score_other_country: float = Field(0.95, ge=0, le=1)
 

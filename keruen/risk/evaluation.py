@@ -105,6 +105,7 @@ def evaluate(
     flags: list[Flag],
     movements: list[Movement],
     times: Mapping[str, int],
+    wait_hours: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The figures of one evaluation; `times` gives the ledger time of each movement (by event
     id, or MRN for a transit)."""
@@ -126,7 +127,7 @@ def evaluate(
         days=[d for t in kinds.values() for d in t.days],
     )
     good = sum(hit for _, hit in per_rule.values())
-    load = burden(schemes, flags, movements)
+    load = burden(schemes, flags, movements, wait_hours or {})
     return {
         "recall": _ratio(total.value_detected, total.value),
         "precision": _ratio(good, len(flags)),
@@ -164,8 +165,14 @@ def _per_kind(
     return kinds
 
 
-def burden(schemes: list[Scheme], flags: list[Flag], movements: list[Movement]) -> dict[str, Any]:
-    """Legitimate movements named by an alert or sent to yellow or red, over all of them."""
+def burden(
+    schemes: list[Scheme],
+    flags: list[Flag],
+    movements: list[Movement],
+    wait_hours: Mapping[str, float],
+) -> dict[str, Any]:
+    """Legitimate movements named by an alert or sent to yellow or red, over all of them, and
+    the mean time a legitimate movement waits for its lane's check (planned hours per lane)."""
     planted = {i for s in schemes for i in (*s.events, *s.mrns)}
     named = {(f.subject_kind, f.subject) for f in flags}
     legit = [m for m in movements if m.id not in planted]
@@ -177,4 +184,9 @@ def burden(schemes: list[Scheme], flags: list[Flag], movements: list[Movement]) 
         "flagged": len(flagged),
         "by_alert": by_alert,
         "by_lane": sum(1 for m in legit if m.lane in ("yellow", "red")),
+        "mean_wait_hours": round(
+            sum(wait_hours.get(m.lane or "green", 0.0) for m in legit) / len(legit), 4
+        )
+        if legit
+        else 0.0,
     }

@@ -139,7 +139,8 @@ def evaluate(eng: Engine, truth_path: Path, config: RiskConfig | None = None) ->
             raise BadInput("db", "no detection has run on this database: run `keruen detect`")
         flags = store.flags(conn)
         moves, times = store.movements(conn)
-    result = evaluation.evaluate(schemes, flags, moves, times)
+    waits = {str(k): v for k, v in config.lanes.wait_hours.items()}
+    result = evaluation.evaluate(schemes, flags, moves, times, waits)
     result["lanes"] = lane_rates(eng, config).public()
     return result
 

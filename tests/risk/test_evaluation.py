@@ -33,6 +33,8 @@ def test_figures() -> None:
         Flag("sanctioned_party", "party", "RU1", DAY_US),
     ]
     r = evaluate(SCHEMES, flags, MOVES, TIMES)
+    waited = evaluate(SCHEMES, flags, MOVES, TIMES, {"yellow": 4.0, "red": 24.0})
+    assert waited["burden_detail"]["mean_wait_hours"] == 0.04  # one yellow in 100
     assert r["recall"] == pytest.approx(1900 / 2000)
     assert r["precision"] == pytest.approx(3 / 4)
     assert r["burden"] == pytest.approx(2 / 100)  # ok0 by lane, ok5 by alert
@@ -42,6 +44,7 @@ def test_figures() -> None:
         "flagged": 2,
         "by_alert": 1,
         "by_lane": 1,
+        "mean_wait_hours": 0.0,
     }
     assert r["per_kind"]["chpl_direct"]["days_to_detect"] == {"median": 0.0, "max": 0.0}
     assert r["per_kind"]["sanctioned_buyer"]["days_to_detect"]["median"] == 1.0

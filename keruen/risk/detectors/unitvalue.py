@@ -75,7 +75,7 @@ def _findings(o: Obs, stats: dict[tuple[str, ...], Peers], ctx: Context) -> Iter
             continue
         z = (math.log(o.value) - peers.median) / peers.spread
         ratio = max(o.value / math.exp(peers.median), math.exp(peers.median) / o.value)
-        extreme = ratio >= cfg.extreme_ratio
+        extreme = ratio >= cfg.extreme_ratio and abs(z) >= cfg.z_extreme
         if extreme or (peers.n >= cfg.min_peers and abs(z) >= cfg.z and ratio >= cfg.min_ratio):
             yield Finding(o, key, z, math.exp(peers.median))
 
