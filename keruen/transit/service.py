@@ -126,6 +126,32 @@ def findings(
     return replay(conn, now_us, config, places).findings(now_us)
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Every movement and every finding as of one "now", from a single replay."""
+
+    now_us: int
+    movements: list[MovementView]
+    findings: list[Finding]
+
+
+def overview(
+    conn: Connection,
+    now: datetime | None = None,
+    config: Config | None = None,
+    places: Places | None = None,
+) -> Overview:
+    """Movements (with their state) and findings together: what a detector run needs."""
+    now_us = _now_us(conn, now)
+    tracker = replay(conn, now_us, config, places)
+    found = tracker.findings(now_us)
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.mrn] = counts.get(f.mrn, 0) + 1
+    views = [view(m, now_us, counts.get(m.mrn, 0)) for m in tracker.movements.values()]
+    return Overview(now_us, views, found)
+
+
 def movements(
     conn: Connection,
     now: datetime | None = None,
@@ -133,12 +159,7 @@ def movements(
     places: Places | None = None,
 ) -> list[MovementView]:
     """Every declared movement with its state as of `now`, in declaration order."""
-    now_us = _now_us(conn, now)
-    tracker = replay(conn, now_us, config, places)
-    counts: dict[str, int] = {}
-    for f in tracker.findings(now_us):
-        counts[f.mrn] = counts.get(f.mrn, 0) + 1
-    return [view(m, now_us, counts.get(m.mrn, 0)) for m in tracker.movements.values()]
+    return overview(conn, now, config, places).movements
 
 
 def movement(

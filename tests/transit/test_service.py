@@ -123,3 +123,19 @@ def test_cancelled_checkpoint_is_left_out(engine: Engine) -> None:
 def test_bad_now(text: str) -> None:
     with pytest.raises(BadTransitQuery, match="now"):
         service.parse_now(text)
+
+
+def test_overview_is_findings_and_movements_from_one_replay(engine: Engine) -> None:
+    case = next(c for c in CASES if c.name.startswith("declared to Uzbekistan"))
+    ingest(engine, case.events)
+    with engine.connect() as conn:
+        both = service.overview(conn)
+        assert both.findings == service.findings(conn)
+        assert both.movements == service.movements(conn)
+    assert [(v.mrn, v.state, v.findings) for v in both.movements] == [("M1", "diverted", 2)]
+
+
+def test_exported_names_exist() -> None:
+    import keruen.transit as package
+
+    assert all(hasattr(package, name) for name in package.__all__)
