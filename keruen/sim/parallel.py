@@ -1,0 +1,121 @@
+"""Shards in parallel: each shard of a preset runs in its own process; the parent merges
+their time-ordered streams into one.
+
+A shard is an independent slice of the economy (its own companies, 1/n of every flow) with
+identifiers in its own residue class, so merged streams never collide. The merge depends
+only on the shards' streams — not on scheduling or the number of cores — so the output is
+the same bytes on any machine. Workers send batches of (times, lines); the parent takes,
+from every shard's current batch, what is not later than the earliest batch end, and orders
+that by (time, shard, position). Pipes block when full, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import bisect
+import multiprocessing as mp
+from array import array
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+
+import msgspec
+
+from keruen.sim.engine import SimulationError
+from keruen.sim.presets import preset
+from keruen.sim.run import Outcome, Simulation
+
+BATCH = 20_000
+_encoder = msgspec.json.Encoder()
+
+
+def worker(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
+    """Run one shard and send its events in batches, then its outcome (or its error)."""
+    try:
+        _run_shard(seed, preset_name, shard, conn)
+    except Exception as e:  # reported to the parent, which raises it
+        conn.send(("error", f"shard {shard}: {type(e).__name__}: {e}"))
+    conn.close()
+
+
+def _run_shard(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
+    sim = Simulation(seed, preset_name, shard)
+    engine, encode_into = sim.engine, _encoder.encode_into
+    times, buf, ends = array("q"), bytearray(), array("q")
+    for ev in sim.events():
+        times.append(engine.now)
+        encode_into(ev, buf, -1)
+        buf += b"\n"
+        ends.append(len(buf))
+        if len(times) >= BATCH:
+            conn.send((times.tobytes(), ends.tobytes(), bytes(buf)))
+            times, buf, ends = array("q"), bytearray(), array("q")
+    if times:
+        conn.send((times.tobytes(), ends.tobytes(), bytes(buf)))
+    conn.send(None)
+    conn.send(sim.outcome())
+
+
+class Source:
+    """The parent's view of one shard: its current batch and how far it has been read."""
+
+    def __init__(self, shard: int, conn: Connection) -> None:
+        self.shard, self.conn = shard, conn
+        self.times, self.ends, self.blob, self.pos = array("q"), array("q"), b"", 0
+        self.done = False
+        self.outcome: Outcome | None = None
+
+    def ready(self) -> bool:
+        """Whether unread events remain (receiving the next batch if needed)."""
+        while not self.done and self.pos >= len(self.times):
+            msg = self.conn.recv()
+            if msg and msg[0] == "error":
+                raise SimulationError(msg[1])
+            if msg is None:
+                self.done = True
+                self.outcome = self.conn.recv()
+                break
+            self.times, self.ends = array("q"), array("q")
+            self.times.frombytes(msg[0])
+            self.ends.frombytes(msg[1])
+            self.blob, self.pos = msg[2], 0
+        return self.pos < len(self.times)
+
+    def line(self, i: int) -> bytes:
+        return self.blob[self.ends[i - 1] if i else 0: self.ends[i]]
+
+
+def _round(sources: list[Source]) -> bytes:
+    """Every event not later than the earliest batch end, merged in time order."""
+    until = min(s.times[-1] for s in sources)
+    keys: list[tuple[int, int, int]] = []
+    for k, s in enumerate(sources):
+        end = bisect.bisect_right(s.times, until, s.pos)
+        keys.extend((s.times[i], k, i) for i in range(s.pos, end))
+        s.pos = end
+    keys.sort()
+    return b"".join(sources[k].line(i) for _, k, i in keys)
+
+
+def merged(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], Outcome]]:
+    """Start the shards' processes; the merged JSON Lines in chunks, and the outcome."""
+    ctx = mp.get_context()
+    sources, procs = [], []
+    for shard in range(preset(preset_name).shards):
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=worker, args=(seed, preset_name, shard, child), daemon=True)
+        proc.start()
+        child.close()
+        sources.append(Source(shard, parent))
+        procs.append(proc)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while active := [s for s in sources if s.ready()]:
+                yield _round(active)
+        finally:
+            for proc in procs:
+                proc.join(timeout=5)
+
+    def outcome() -> Outcome:
+        return Outcome.combine([s.outcome for s in sources if s.outcome is not None])
+
+    return chunks(), outcome

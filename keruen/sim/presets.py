@@ -1,0 +1,75 @@
+"""Presets: how long, how big, how consolidated, how many schemes.
+
+The value scale is the same in `year` and `national`: trade values match the public figures.
+What differs is consolidation — how many real consignments one simulated consignment
+stands for (quantities are multiplied, unit values and value per kilogram are not) — and so
+the number of events. `small` carries a small fraction of the public values over two months
+of 2022; its figures are compared with the public ones pro rata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from typing import Any
+
+from keruen.errors import KeruenError
+
+
+class UnknownPreset(KeruenError):
+    """A preset name that is not small, year or national."""
+
+    status = 422
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    start: date
+    end: date  # exclusive
+    value_scale: float  # fraction of the public trade values simulated
+    consolidation: float  # real consignments per simulated consignment
+    kz_companies: int
+    foreign_per_partner: int
+    transits_per_day: float
+    schemes_per_kind: int
+    bait_per_kind: int
+    scheme_lot: float  # size of a scheme's consignment relative to an ordinary one
+    ping_hours: tuple[float, float] = (4.0, 8.0)  # interval between a seal's reports
+    shards: int = 1  # independent parts of the economy, generated in parallel and merged
+
+    def shard(self) -> Preset:
+        """The share of this preset one of its shards simulates (1/shards of everything)."""
+        k = self.shards
+        return replace(self, value_scale=self.value_scale / k,
+                       kz_companies=-(-self.kz_companies // k),
+                       foreign_per_partner=-(-self.foreign_per_partner // k),
+                       transits_per_day=self.transits_per_day / k,
+                       schemes_per_kind=-(-self.schemes_per_kind // k),
+                       bait_per_kind=-(-self.bait_per_kind // k))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def public(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
+        return out
+
+
+PRESETS = {
+    "small": Preset("small", date(2022, 3, 1), date(2022, 5, 1), 0.0015, 1.0, 120, 3, 1.0, 2, 2,
+                    0.05),
+    "year": Preset("year", date(2021, 1, 1), date(2023, 1, 1), 1.0, 30.0, 3000, 20, 6.0, 12, 8,
+                   0.15),
+    "national": Preset("national", date(2021, 1, 1), date(2023, 1, 1), 1.0, 1.0, 40000, 150,
+                       150.0, 60, 40, 1.0, (1.0, 2.0), 4),
+}
+
+
+def preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UnknownPreset(f"unknown preset {name!r} (one of: {', '.join(PRESETS)})") from None

@@ -1,0 +1,151 @@
+"""A whole simulation: the world, the planner and the engine for one seed and preset, and
+the files it writes (events.jsonl, truth.jsonl, bait.jsonl, world.json).
+
+Everything random comes from `random.Random` instances seeded from the seed (and the shard)
+and consumed in a fixed order, and no output depends on hash order or the clock, so the
+same seed and preset give the same bytes. Presets with shards simulate independent parts of
+the economy in parallel processes and merge their streams by time (keruen.sim.parallel).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from keruen.sim import clock
+from keruen.sim.economy import KZT_PER_USD, Economy, Event
+from keruen.sim.engine import Engine, run_days
+from keruen.sim.plan import Planner
+from keruen.sim.presets import Preset, preset
+from keruen.sim.summary import figures
+from keruen.sim.world import World
+
+_encoder = msgspec.json.Encoder()
+FLUSH = 1 << 20
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Outcome:
+    """Everything a run produces besides its events; shards' outcomes add up."""
+
+    seed: int
+    preset: Preset
+    schemes: list[dict[str, Any]] = field(default_factory=list)
+    bait: list[dict[str, Any]] = field(default_factory=list)
+    parties: list[dict[str, Any]] = field(default_factory=list)
+    posts: set[str] = field(default_factory=set)
+    tally: Counter[tuple[int, int, str, str]] = field(default_factory=Counter)
+    expected: dict[tuple[int, str, str], float] = field(default_factory=dict)
+    events: int = 0
+
+    @classmethod
+    def combine(cls, parts: list[Outcome]) -> Outcome:
+        out = cls(parts[0].seed, parts[0].preset)
+        for p in parts:
+            out.schemes += p.schemes
+            out.bait += p.bait
+            out.parties += p.parties
+            out.posts |= p.posts
+            out.tally.update(p.tally)
+            out.events += p.events
+            for k, v in p.expected.items():
+                out.expected[k] = out.expected.get(k, 0.0) + v
+        out.schemes.sort(key=lambda r: r["id"])
+        out.bait.sort(key=lambda r: r["id"])
+        return out
+
+    def world(self) -> dict[str, Any]:
+        return {"seed": self.seed, "preset": self.preset.public(),
+                "kzt_per_usd": {str(k): v for k, v in KZT_PER_USD.items()},
+                "posts": sorted(self.posts), "parties": self.parties}
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        kinds = Counter(r["kind"] for r in self.schemes)
+        return {"preset": self.preset.name, "seed": self.seed, "events": self.events,
+                "seconds": round(seconds, 2),
+                "events_per_s": round(self.events / seconds) if seconds else 0,
+                "schemes": dict(sorted(kinds.items())), "scheme_count": len(self.schemes),
+                "diverted_usd": round(sum(float(r["value_usd"]) for r in self.schemes), 2),
+                "bait_count": len(self.bait), "parties": len(self.parties),
+                "figures": figures(self.tally, self.expected, self.preset)}
+
+
+class Simulation:
+    """One run (or one shard of one): iterate `events()` once, then read `outcome()`."""
+
+    def __init__(self, seed: int, preset_name: str = "small", shard: int = 0) -> None:
+        full = preset(preset_name)
+        self.seed, self.full, self.shard = seed, full, shard
+        self.preset = p = full.shard() if full.shards > 1 else full
+        self.rng = random.Random(seed if full.shards == 1 else f"{seed}:{shard}/{full.shards}")
+        world = World(self.rng, p.kz_companies, p.foreign_per_partner, p.start, shard, full.shards)
+        salt = random.Random(f"{seed}:ids").getrandbits(48)  # common to all shards
+        self.eco = Economy(world, self.rng, p.consolidation, salt, p.scheme_lot, shard,
+                           full.shards)
+        self.eco.ping_hours = p.ping_hours
+        self.engine = Engine()
+        self.eco.start = self.engine.start
+        self.planner = Planner(self.eco, p)
+
+    def events(self) -> Iterator[Event]:
+        """The event stream in time order (generated lazily; memory stays bounded)."""
+        return run_days(self.engine, clock.epoch(self.preset.start), self.preset.days,
+                        self.planner.spawn)
+
+    def outcome(self) -> Outcome:
+        eco = self.eco
+        return Outcome(self.seed, self.full, [r.public() for r in eco.schemes],
+                       [r.public() for r in eco.bait], eco.world.public(), set(eco.posts),
+                       Counter(eco.tally), dict(self.planner.expected), self.engine.written)
+
+
+def lines(events: Iterable[Event]) -> Iterator[bytes]:
+    """Events encoded as JSON Lines, in chunks of about a megabyte."""
+    buf = bytearray()
+    encode_into = _encoder.encode_into
+    for ev in events:
+        encode_into(ev, buf, -1)
+        buf += b"\n"
+        if len(buf) >= FLUSH:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
+def stream(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], Outcome]]:
+    """The run's JSON Lines in chunks, and a function giving its outcome once they are read."""
+    if preset(preset_name).shards > 1:
+        from keruen.sim.parallel import merged
+
+        return merged(seed, preset_name)
+    sim = Simulation(seed, preset_name)
+    return lines(sim.events()), sim.outcome
+
+
+def write_all(seed: int, preset_name: str, out: Path,
+              progress: Progress | None = None) -> dict[str, Any]:
+    """Write the four files of a run into `out`; returns the run's summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    chunks, outcome = stream(seed, preset_name)
+    with (out / "events.jsonl").open("wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
+            if progress:
+                progress(chunk.count(b"\n"))
+    seconds = time.perf_counter() - start
+    result = outcome()
+    for name, records in (("truth.jsonl", result.schemes), ("bait.jsonl", result.bait)):
+        (out / name).write_bytes(b"".join(_encoder.encode(r) + b"\n" for r in records))
+    world = msgspec.json.format(_encoder.encode(result.world()), indent=1)
+    (out / "world.json").write_bytes(world)
+    return result.summary(seconds)
