@@ -31,6 +31,8 @@ def worker(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
     """Run one shard and send its events in batches, then its outcome (or its error)."""
     try:
         _run_shard(seed, preset_name, shard, conn)
+    except (BrokenPipeError, EOFError):
+        pass  # the parent stopped reading (a benchmark of the first N events)
     except Exception as e:  # reported to the parent, which raises it
         conn.send(("error", f"shard {shard}: {type(e).__name__}: {e}"))
     conn.close()
@@ -111,9 +113,11 @@ def merged(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], O
         try:
             while active := [s for s in sources if s.ready()]:
                 yield _round(active)
-        finally:
+        finally:  # finished, or the reader stopped early: end the workers either way
             for proc in procs:
-                proc.join(timeout=5)
+                if not all(s.done for s in sources):
+                    proc.terminate()
+                proc.join(timeout=30)
 
     def outcome() -> Outcome:
         return Outcome.combine([s.outcome for s in sources if s.outcome is not None])

@@ -37,6 +37,7 @@ SOURCE_OF_GROUP = {"vehicles": ("KR", "JP", "CN", "DE", "US"), "electronics": ("
 FLOW_SEASON = {"export": "grain", "dispatch_kg": "fuel", "dispatch_am": "grain",
                "arrival_ru": "default", "dispatch_ru": "default"}
 SANCTIONS = date(2022, 2, 24)
+LEAD_DAYS = 12  # mean days from a dispatch flow's start (production, purchase) to the dispatch
 SCHEME_KINDS = ("chpl_direct", "shell_chain", "front_reexport", "transit_diversion",
                 "misdeclared_hs", "phantom_stock", "sanctioned_buyer", "layering", "ghost_trade")
 BAIT_KINDS = ("lookalike_name", "chpl_domestic", "ordinary_to_ru", "slow_transit",
@@ -48,20 +49,22 @@ class Planner:
         self.eco, self.p, self.rng = eco, p, eco.rng
         years = range(p.start.year, p.end.year + 1)
         self.lines = [t for t in targets() if t.year in years]
-        self.keys = {(t.year, t.flow, t.partner) for t in self.lines}
+        self._daily_cache: dict[tuple[int, int], float] = {}
         self.mixes = {name: mix(name) for name in mixes()}
         self.deficit: dict[Key, float] = {(t.year, t.flow, t.partner): -self.rng.random()
                                           * self._mean(t) for t in self.lines}
         self.expected: dict[Key, float] = dict.fromkeys(self.deficit, 0.0)
+        for t in self.lines:  # exits trail their start: begin with their first days' budget
+            if t.flow in ("dispatch", "export") and t.year == p.start.year:
+                self.deficit[(t.year, t.flow, t.partner)] += LEAD_DAYS * self._daily(t, p.start)
         self.transit_due = 0.0
-        self._daily_cache: dict[tuple[int, int], float] = {}
         self.schedule: dict[int, list[tuple[str, bool, Starter]]] = {}
         self._plan_schemes()
         self._plan_bait()
 
     def _mean(self, t: Target) -> float:
         m = self.mixes[t.mix]
-        return sum(i.mean_lot_value for i in m.items) / len(m.items) * self.eco.consolidation
+        return sum(i.lot_value(self.eco.consolidation) for i in m.items) / len(m.items)
 
     # --- each day -------------------------------------------------------------------------
 
@@ -165,9 +168,12 @@ class Planner:
                           else None, value)
 
     def _chpl_value(self, consignments: float, markup: float = 1.8) -> float:
-        items = [schemes.catalog()[c] for c in schemes.CHPL_WEIGHTS]
-        mean = sum(i.mean_lot_value for i in items) / len(items)
-        value = mean * self.eco.consolidation * self.eco.scheme_lot * consignments * markup
+        """Expected value a scheme dispatches (charged to the flow it hides in)."""
+        factor = self.eco.consolidation * self.eco.scheme_lot
+        weights = schemes.CHPL_WEIGHTS
+        mean = sum(schemes.catalog()[c].lot_value(factor) * w for c, w in weights.items()) \
+            / sum(weights.values())
+        value = mean * consignments * markup
         self._charge(self.p.start.year if self.p.start >= SANCTIONS else 2022, "import", "CN",
                      value / markup)
         return value

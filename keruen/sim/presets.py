@@ -59,8 +59,8 @@ class Preset:
 
 
 PRESETS = {
-    "small": Preset("small", date(2022, 3, 1), date(2022, 5, 1), 0.0015, 1.0, 120, 3, 1.0, 2, 2,
-                    0.05),
+    "small": Preset("small", date(2022, 3, 1), date(2022, 5, 1), 0.0008, 0.3, 120, 3, 1.0, 2, 2,
+                    0.015),
     "year": Preset("year", date(2021, 1, 1), date(2023, 1, 1), 1.0, 30.0, 3000, 20, 6.0, 12, 8,
                    0.15),
     "national": Preset("national", date(2021, 1, 1), date(2023, 1, 1), 1.0, 1.0, 40000, 150,

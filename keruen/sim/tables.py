@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,9 +44,20 @@ class Item:
         return self.hs in chpl_codes()
 
     @property
+    def mean_price(self) -> float:
+        """Mean of the unit price, which is drawn log-uniformly between its bounds."""
+        lo, hi = self.price_lo, self.price_hi
+        return (hi - lo) / math.log(hi / lo) if hi > lo else lo
+
+    def lot_value(self, factor: float = 1.0) -> float:
+        """Expected value of one consignment `factor` times the base size (at least one
+        unit of pieces), used to turn value shares into counts and budgets into plans."""
+        units = (self.lot_lo + self.lot_hi) / 2 * factor
+        return self.mean_price * (max(1.0, units) if self.unit == "PCE" else units)
+
+    @property
     def mean_lot_value(self) -> float:
-        """Mean value of one base consignment, used to turn value shares into counts."""
-        return (self.price_lo + self.price_hi) / 2 * (self.lot_lo + self.lot_hi) / 2
+        return self.lot_value()
 
 
 @dataclass(frozen=True, slots=True)
