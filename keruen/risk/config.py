@@ -122,7 +122,7 @@ class Transit(Section):
 class Phantom(Section):
     """Outflows whose stock came only from positive stocktake adjustments."""
 
-    min_share: float = Field(0.5, gt=0, le=1)
+    min_share: float = Field(0.2, gt=0, le=1)
     score: float = Field(0.8, ge=0, le=1)
 
 
