@@ -115,8 +115,8 @@ def list_(
     corridor_km: Annotated[float, CorridorOption] = 50.0,
 ) -> None:
     """Every declared movement with its state and number of findings."""
-    with db.ready(db_url).connect() as conn:
-        views = _call(lambda: service.movements(conn, _now(now), _config(corridor_km)))
+    with db.ready(db_url).connect() as conn, progress("replay", None, not as_json) as bar:
+        views = _call(lambda: service.movements(conn, _now(now), _config(corridor_km), None, bar))
     views = [v for v in views if state is None or v.state == state]
     if as_json:
         emit_json([v.public() for v in views])
@@ -214,8 +214,8 @@ def check(
     kind: Annotated[str | None, typer.Option(help="Only findings of this kind")] = None,
 ) -> None:
     """Findings over every transit: overdue, exits elsewhere, deviations, seals, masses."""
-    with db.ready(db_url).connect() as conn:
-        found = _call(lambda: service.findings(conn, _now(now), _config(corridor_km)))
+    with db.ready(db_url).connect() as conn, progress("replay", None, not as_json) as bar:
+        found = _call(lambda: service.findings(conn, _now(now), _config(corridor_km), None, bar))
     found = [f for f in found if kind is None or f.kind == kind]
     if as_json:
         emit_json([f.public() for f in found])

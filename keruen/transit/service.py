@@ -10,7 +10,7 @@ out too, except a cancelled declaration: the movement stays visible as `cancelle
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from keruen.transit.movement import Movement
 from keruen.transit.places import Places
 from keruen.transit.tracker import Tracker
 
+Progress = Callable[[int], None]
 TRANSIT_TYPES = ("transit_open", "seal_ping", "checkpoint", "transit_close", "incident", "receipt")
 _decode = msgspec.json.Decoder(
     ev.TransitOpen
@@ -120,10 +121,11 @@ def findings(
     now: datetime | None = None,
     config: Config | None = None,
     places: Places | None = None,
+    progress: Progress | None = None,
 ) -> list[Finding]:
     """Every transit finding as of `now` (default: the latest event time), in time order."""
     now_us = _now_us(conn, now)
-    return replay(conn, now_us, config, places).findings(now_us)
+    return replay(conn, now_us, config, places, progress=progress).findings(now_us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +142,11 @@ def overview(
     now: datetime | None = None,
     config: Config | None = None,
     places: Places | None = None,
+    progress: Progress | None = None,
 ) -> Overview:
     """Movements (with their state) and findings together: what a detector run needs."""
     now_us = _now_us(conn, now)
-    tracker = replay(conn, now_us, config, places)
+    tracker = replay(conn, now_us, config, places, progress=progress)
     found = tracker.findings(now_us)
     counts: dict[str, int] = {}
     for f in found:
@@ -157,9 +160,10 @@ def movements(
     now: datetime | None = None,
     config: Config | None = None,
     places: Places | None = None,
+    progress: Progress | None = None,
 ) -> list[MovementView]:
     """Every declared movement with its state as of `now`, in declaration order."""
-    return overview(conn, now, config, places).movements
+    return overview(conn, now, config, places, progress).movements
 
 
 def movement(
@@ -222,6 +226,7 @@ def replay(
     places: Places | None = None,
     timeline_for: Sequence[str] = (),
     keys: Collection[str] | None = None,
+    progress: Progress | None = None,
 ) -> Tracker:
     """A tracker fed the transit events dated up to `now_us`, in time order.
 
@@ -236,7 +241,7 @@ def replay(
         rows = _keyed_rows(conn, now_us, keys)
         cancelled = _cancellations(conn, now_us, [r[1] for r in rows])
     later: list[ev.Receipt] = []
-    for row in _merge(rows, cancelled):
+    for row in _counted(_merge(rows, cancelled), progress):
         if row[2] == "cancel":
             tracker.cancel(row[3], row[0], row[1])
         elif row[1] not in cancelled or row[2] == "transit_open":
@@ -246,6 +251,21 @@ def replay(
 
 
 Row = tuple[int, str, str, str]  # time_us, id, type, canonical (or target, for a cancel)
+
+
+def _counted(rows: Iterable[Row], progress: Progress | None, every: int = 10_000) -> Iterator[Row]:
+    """The rows, telling `progress` how many went by (a progress bar on long replays)."""
+    if progress is None:
+        yield from rows
+        return
+    n = 0
+    for n, row in enumerate(rows, 1):
+        yield row
+        if n % every == 0:
+            progress(every)
+    progress(n % every)
+
+
 _COLUMNS = (t.events.c.time_us, t.events.c.id, t.events.c.type, t.events.c.canonical)
 
 

@@ -139,3 +139,12 @@ def test_exported_names_exist() -> None:
     import keruen.transit as package
 
     assert all(hasattr(package, name) for name in package.__all__)
+
+
+def test_replay_reports_progress(engine: Engine) -> None:
+    case = next(c for c in CASES if c.name.startswith("declared to Uzbekistan"))
+    ingest(engine, case.events)
+    seen: list[int] = []
+    with engine.connect() as conn:
+        service.findings(conn, progress=seen.append)
+    assert sum(seen) == len(case.events)
