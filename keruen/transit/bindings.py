@@ -115,11 +115,26 @@ def lookup(
 ) -> list[Binding]:
     """Every binding of these MRNs or of these seals (stored, plus any not yet indexed)."""
     start = _start(conn)
-    found = [b for b in _scan(conn, start) if b.mrn in mrns or b.seal in seals]
+    fresh = list(_scan(conn, start))
+    found = [b for b in fresh if b.mrn in mrns or b.seal in seals]
     if start:
         found += _stored(conn, transit_bindings.c.mrn, mrns)
         found += _stored(conn, transit_bindings.c.seal, seals)
     return found
+
+
+def related(conn: Connection, mrn: str) -> tuple[set[str], set[str]]:
+    """The seals ever bound to `mrn`, and every MRN that any of those seals was bound to."""
+    start = _start(conn)
+    fresh = list(_scan(conn, start))  # what the index has not seen yet: read once
+    own = [b for b in fresh if b.mrn == mrn]
+    if start:
+        own += _stored(conn, transit_bindings.c.mrn, [mrn])
+    seals = {b.seal for b in own}
+    sharing = [b for b in fresh if b.seal in seals]
+    if start:
+        sharing += _stored(conn, transit_bindings.c.seal, seals)
+    return seals, {b.mrn for b in sharing} | {mrn}
 
 
 def _stored(conn: Connection, column: sa.Column[str], values: Collection[str]) -> list[Binding]:

@@ -179,8 +179,7 @@ def movement(
     movements that took one of its seals over (found through the binding index).
     """
     now_us = _now_us(conn, now)
-    seals = {b.seal for b in bindings.lookup(conn, mrns=[mrn])}
-    others = {b.mrn for b in bindings.lookup(conn, seals=seals)}
+    seals, others = bindings.related(conn, mrn)
     tracker = replay(conn, now_us, config, places, timeline_for=(mrn,), keys={mrn, *others, *seals})
     m = tracker.movements.get(mrn)
     if m is None:

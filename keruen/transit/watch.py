@@ -232,7 +232,9 @@ class Watch:
         if key in seen:
             return  # the same alarm, repeated by every ping until the seal is intact again
         seen.add(key)
-        meaning, kind = SEAL_CODES[code] if code else ("", "seal_breach")
+        meaning, kind = (
+            SEAL_CODES.get(code, ("unknown code", "seal_alarm")) if code else ("", "seal_breach")
+        )
         base = {"seal": seal, "lat": lat, "lon": lon, "code": code, "code_meaning": meaning}
         if state != "intact" or kind == "seal_breach":
             post, d = self.places.nearest_post(p)
