@@ -9,7 +9,7 @@ and (before the sanctions) high-priority goods sold to Russia when that was lawf
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from keruen.sim import flows, routes
@@ -72,8 +72,9 @@ def quick_resale(eco: Economy, t0: int, rec: Record) -> Process:
     """Goods sold on the same day down a straight line of established wholesalers."""
     rng = eco.rng
     chain = [eco.world.pick("wholesaler") for _ in range(3)]
-    ev, lot = source_import(eco, t0, eco.world.pick("importer"), catalog()[rng.choice(ORDINARY)],
-                            rec)
+    ev, lot = source_import(
+        eco, t0, eco.world.pick("importer"), catalog()[rng.choice(ORDINARY)], rec
+    )
     yield t0, ev
     t, seen = t0, {lot.holder}
     for holder in chain:
@@ -109,3 +110,30 @@ def slow_transit(eco: Economy, t0: int, rec: Record, breakdown: bool) -> Process
 
 
 SANCTIONS = date(2022, 2, 24)
+
+
+def _lookalike(eco: Economy, t: int, rec: Record, index: int = 0) -> Process:
+    from keruen.sim.listed import buyers
+    from keruen.sim.names import lookalike, short_core
+
+    pool = [e for e in buyers() if short_core(e.name)]
+    e = pool[index % len(pool)]
+    buyer = eco.world.new_foreign("RU", "buyer", date(2012, 4, 1), lookalike(e.name, eco.rng))
+    eco.world.extra.append(buyer)
+    rec.note = f"resembles listed entity ent_num {e.ent_num}: {e.name}"
+    return to_buyer(eco, t, rec, buyer)
+
+
+BAITS: dict[str, Callable[..., Process]] = {
+    "lookalike_name": _lookalike,
+    "chpl_domestic": chpl_domestic,
+    "ordinary_to_ru": lambda eco, t, rec: to_buyer(eco, t, rec, eco.world.partner("RU", "buyer")),
+    "slow_transit": lambda eco, t, rec, breakdown=False: slow_transit(eco, t, rec, breakdown),
+    "new_company": new_company_trade,
+    "quick_resale": quick_resale,
+    "surplus_at_home": surplus_at_home,
+    "chpl_before_sanctions": lambda eco, t, rec: to_buyer(
+        eco, t, rec, eco.world.partner("RU", "buyer"), chpl=True
+    ),
+}
+"""Bait kinds (legitimate trade that must not be flagged): the kinds of bait.jsonl."""

@@ -84,10 +84,18 @@ def measure(seed: int, preset_name: str, events: int, show: bool = True) -> dict
         seconds, cpu = time.perf_counter() - start, _cpu() - cpu0
         base = baseline(path, BASELINE_LINES)
     rate = n / seconds
-    return {"preset": preset_name, "seed": seed, "events": n, "seconds": round(seconds, 2),
-            "events_per_s": round(rate), "cpu_seconds": round(cpu, 2),
-            "events_per_cpu_s": round(n / cpu) if cpu else 0,
-            "shards": preset(preset_name).shards, "cpus": os.cpu_count(),
-            "load_average": round(os.getloadavg()[0], 2),
-            "baseline_events_per_s": round(base), "ratio": round(rate / base, 3),
-            "peak_rss_mb": _peak_mb()}
+    return {
+        "preset": preset_name,
+        "seed": seed,
+        "events": n,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(rate),
+        "cpu_seconds": round(cpu, 2),
+        "events_per_cpu_s": round(n / cpu) if cpu else 0,
+        "shards": preset(preset_name).shards,
+        "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
+        "baseline_events_per_s": round(base),
+        "ratio": round(rate / base, 3),
+        "peak_rss_mb": _peak_mb(),
+    }

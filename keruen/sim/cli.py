@@ -60,22 +60,37 @@ def _estimate(preset_name: str) -> int | None:
 
 
 def print_summary(s: dict[str, Any], out_dir: Path) -> None:
-    out.print(f"[bold]{s['events']:,}[/] events in {s['seconds']} s "
-              f"({s['events_per_s']:,} events/s) -> {out_dir}")
-    out.print(f"{s['scheme_count']} planted schemes "
-              f"({', '.join(f'{k} {v}' for k, v in s['schemes'].items())}), "
-              f"diverted {s['diverted_usd'] / 1e6:,.1f} M USD; {s['bait_count']} bait; "
-              f"{s['parties']:,} parties")
+    out.print(
+        f"[bold]{s['events']:,}[/] events in {s['seconds']} s "
+        f"({s['events_per_s']:,} events/s) -> {out_dir}"
+    )
+    out.print(
+        f"{s['scheme_count']} planted schemes "
+        f"({', '.join(f'{k} {v}' for k, v in s['schemes'].items())}), "
+        f"diverted {s['diverted_usd'] / 1e6:,.1f} M USD; {s['bait_count']} bait; "
+        f"{s['parties']:,} parties"
+    )
     out.print(figures_table(s["figures"]))
 
 
 def figures_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("figure", "simulated", "expected", "public", "ratio",
-                  title="simulated vs public figures (expected = public pro rata x scale)")
+    table = Table(
+        "figure",
+        "simulated",
+        "expected",
+        "public",
+        "ratio",
+        title="simulated vs public figures (expected = public pro rata x scale)",
+    )
     for r in rows:
         if "simulated_usd" in r:
-            table.add_row(r["figure"], _bn(r["simulated_usd"]), _bn(r["expected_usd"]),
-                          _bn(r["public_usd"]), f"{r['ratio']:.3f}" if r["ratio"] else "")
+            table.add_row(
+                r["figure"],
+                _bn(r["simulated_usd"]),
+                _bn(r["expected_usd"]),
+                _bn(r["public_usd"]),
+                f"{r['ratio']:.3f}" if r["ratio"] else "",
+            )
         else:
             table.add_row(r["figure"], _pct(r["simulated"]), "", _pct(r["public"]), "")
     return table
@@ -104,12 +119,16 @@ def bench_simulate(
     if as_json:
         emit_json(r)
         return
-    out.print(f"simulate {r['preset']}: {r['events']:,} events in {r['seconds']} s = "
-              f"[bold]{r['events_per_s']:,}[/] events/s written "
-              f"({r['shards']} shards, {r['cpus']} CPUs, load {r['load_average']})")
+    out.print(
+        f"simulate {r['preset']}: {r['events']:,} events in {r['seconds']} s = "
+        f"[bold]{r['events_per_s']:,}[/] events/s written "
+        f"({r['shards']} shards, {r['cpus']} CPUs, load {r['load_average']})"
+    )
     out.print(f"CPU: {r['cpu_seconds']} s = {r['events_per_cpu_s']:,} events per CPU-second")
-    out.print(f"baseline (decode + encode + write the same lines): "
-              f"{r['baseline_events_per_s']:,} events/s; ratio {r['ratio']}")
+    out.print(
+        f"baseline (decode + encode + write the same lines): "
+        f"{r['baseline_events_per_s']:,} events/s; ratio {r['ratio']}"
+    )
     out.print(f"peak RSS {r['peak_rss_mb']} MB (largest process)")
 
 

@@ -10,14 +10,13 @@ for the figures printed beside the public ones.
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from keruen import reference
-from keruen.sim import ids
 from keruen.sim.clock import EAST, ddmmyy, stamp, year_month, zone_of
 from keruen.sim.tables import Item
 from keruen.sim.truth import Record
@@ -78,8 +77,16 @@ class Lot:
 class Economy:
     """Builds events, numbers documents and tallies trade; shared by every process."""
 
-    def __init__(self, world: World, rng: random.Random, consolidation: float, salt: int,
-                 scheme_lot: float = 1.0, shard: int = 0, shards: int = 1) -> None:
+    def __init__(
+        self,
+        world: World,
+        rng: random.Random,
+        consolidation: float,
+        salt: int,
+        scheme_lot: float = 1.0,
+        shard: int = 0,
+        shards: int = 1,
+    ) -> None:
         self.world = world
         self.rng = rng
         self.consolidation = consolidation
@@ -89,7 +96,7 @@ class Economy:
         self.salt = salt
         self.n = 0
         self.numbers: Counter[str] = Counter()
-        self.tally: Counter[tuple[int, int, str, str]] = Counter()
+        self.tally: dict[tuple[int, int, str, str], float] = defaultdict(float)
         self.posts: set[str] = set()
         self.schemes: list[Record] = []
         self.bait: list[Record] = []
@@ -136,61 +143,148 @@ class Economy:
         price = item.price_lo * (item.price_hi / item.price_lo) ** self.rng.random()
         return q, round(price, 4)
 
-    def goods(self, item: Item, origin: str, hs: str | None = None,
-              description: str | None = None, extra: dict[str, str] | None = None) -> Event:
-        g: Event = {"hs": hs or item.hs, "description": description or item.description,
-                    "unit": item.unit, "origin": origin}
+    def goods(
+        self,
+        item: Item,
+        origin: str,
+        hs: str | None = None,
+        description: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> Event:
+        g: Event = {
+            "hs": hs or item.hs,
+            "description": description or item.description,
+            "unit": item.unit,
+            "origin": origin,
+        }
         if extra:
             g.update(extra)
         return g
 
     # --- stock events ---------------------------------------------------------------------
 
-    def _entry(self, kind: str, t: int, holder: Company, item: Item, q: int, price: float,
-               seller: Company, post: str, batch: str, doc: dict[str, str],
-               goods: Event) -> tuple[Event, Lot]:
+    def _entry(
+        self,
+        kind: str,
+        t: int,
+        holder: Company,
+        item: Item,
+        q: int,
+        price: float,
+        seller: Company,
+        post: str,
+        batch: str,
+        doc: dict[str, str],
+        goods: Event,
+    ) -> tuple[Event, Lot]:
         lot = Lot(batch, holder.tax_id, q, item, price, goods["hs"], goods["origin"], t)
         self.posts.add(post)
-        ev: Event = {"type": kind, "id": self.eid(), "time": stamp(t, self.zone(post)),
-                     "batch": batch, "holder": holder.tax_id, "goods": goods,
-                     "quantity": qty_text(q, lot.scale), "value": money(lot.value()),
-                     "seller": seller.party(), "post": post, "document": doc,
-                     "mass_kg": f"{lot.mass():.3f}"}
+        ev: Event = {
+            "type": kind,
+            "id": self.eid(),
+            "time": stamp(t, self.zone(post)),
+            "batch": batch,
+            "holder": holder.tax_id,
+            "goods": goods,
+            "quantity": qty_text(q, lot.scale),
+            "value": money(lot.value()),
+            "seller": seller.party(),
+            "post": post,
+            "document": doc,
+            "mass_kg": f"{lot.mass():.3f}",
+        }
         self.tally[(*year_month(t), kind, seller.country)] += lot.value()
         return ev, lot
 
-    def import_(self, t: int, holder: Company, item: Item, q: int, price: float,
-                seller: Company, post: str, goods: Event, decl: str | None = None,
-                line: int = 1) -> tuple[Event, Lot]:
+    def import_(
+        self,
+        t: int,
+        holder: Company,
+        item: Item,
+        q: int,
+        price: float,
+        seller: Company,
+        post: str,
+        goods: Event,
+        decl: str | None = None,
+        line: int = 1,
+    ) -> tuple[Event, Lot]:
         decl = decl or self.declaration(t, post)
-        return self._entry("import", t, holder, item, q, price, seller, post,
-                           f"{decl}/{line:03d}", {"kind": "DT", "number": decl}, goods)
+        return self._entry(
+            "import",
+            t,
+            holder,
+            item,
+            q,
+            price,
+            seller,
+            post,
+            f"{decl}/{line:03d}",
+            {"kind": "DT", "number": decl},
+            goods,
+        )
 
-    def arrival(self, t: int, holder: Company, item: Item, q: int, price: float,
-                seller: Company, post: str, goods: Event) -> tuple[Event, Lot]:
+    def arrival(
+        self,
+        t: int,
+        holder: Company,
+        item: Item,
+        q: int,
+        price: float,
+        seller: Company,
+        post: str,
+        goods: Event,
+    ) -> tuple[Event, Lot]:
         d = ddmmyy(t)
         batch = f"ZVT-{d[4:6]}{d[2:4]}-{self.number('zvt'):08d}"
-        return self._entry("arrival", t, holder, item, q, price, seller, post, batch,
-                           {"kind": "ZVT", "number": batch}, goods)
+        return self._entry(
+            "arrival",
+            t,
+            holder,
+            item,
+            q,
+            price,
+            seller,
+            post,
+            batch,
+            {"kind": "ZVT", "number": batch},
+            goods,
+        )
 
-    def transfer(self, t: int, lot: Lot, to: Company, q: int, markup: float = 1.15) -> tuple[Event, Lot]:
+    def transfer(
+        self, t: int, lot: Lot, to: Company, q: int, markup: float = 1.15
+    ) -> tuple[Event, Lot]:
         """`q` of `lot` changes holder; returns the event and the receiver's new lot."""
         lot.q -= q
         year = year_month(t)[0]
         kzt = lot.value(q) * markup * KZT_PER_USD.get(year, 460.0)
-        new = Lot(lot.batch, to.tax_id, q, lot.item, lot.price * markup, lot.hs, lot.origin,
-                  lot.created)
-        ev: Event = {"type": "transfer", "id": self.eid(), "time": stamp(t), "batch": lot.batch,
-                     "from": lot.holder, "to": to.tax_id, "quantity": qty_text(q, lot.scale),
-                     "value": money(kzt, "KZT"), "document": self._esf(lot.holder, year),
-                     "mass_kg": f"{lot.mass(q):.3f}"}
+        new = Lot(
+            lot.batch, to.tax_id, q, lot.item, lot.price * markup, lot.hs, lot.origin, lot.created
+        )
+        ev: Event = {
+            "type": "transfer",
+            "id": self.eid(),
+            "time": stamp(t),
+            "batch": lot.batch,
+            "from": lot.holder,
+            "to": to.tax_id,
+            "quantity": qty_text(q, lot.scale),
+            "value": money(kzt, "KZT"),
+            "document": self._esf(lot.holder, year),
+            "mass_kg": f"{lot.mass(q):.3f}",
+        }
         return ev, new
 
     def _esf(self, seller: str, year: int) -> dict[str, str]:
         return {"kind": "ESF", "number": f"ESF-{seller}-{year % 100}-{self.number('esf'):09d}"}
 
-    def transform(self, t: int, holder: str, inputs: list[tuple[Lot, int]],
-                  outputs: list[tuple[Item, int, float]]) -> tuple[Event, list[Lot]]:
+    def transform(
+        self,
+        t: int,
+        holder: str,
+        inputs: list[tuple[Lot, int]],
+        outputs: list[tuple[Item, int, float]],
+    ) -> tuple[Event, list[Lot]]:
         """Inputs consumed, new batches made (a production lot numbered by its maker)."""
         made: list[Lot] = []
         for item, q, price in outputs:
@@ -198,45 +292,98 @@ class Economy:
             made.append(Lot(batch, holder, q, item, price, item.hs, "KZ", t))
         for lot, q in inputs:
             lot.q -= q
-        ev: Event = {"type": "transform", "id": self.eid(), "time": stamp(t),
-                     "holder": holder,
-                     "inputs": [{"batch": lot.batch, "quantity": qty_text(q, lot.scale)}
-                                for lot, q in inputs],
-                     "outputs": [{"batch": m.batch, "quantity": qty_text(m.q, m.scale),
-                                  "goods": self.goods(m.item, "KZ")} for m in made]}
+        ev: Event = {
+            "type": "transform",
+            "id": self.eid(),
+            "time": stamp(t),
+            "holder": holder,
+            "inputs": [
+                {"batch": lot.batch, "quantity": qty_text(q, lot.scale)} for lot, q in inputs
+            ],
+            "outputs": [
+                {
+                    "batch": m.batch,
+                    "quantity": qty_text(m.q, m.scale),
+                    "goods": self.goods(m.item, "KZ"),
+                }
+                for m in made
+            ],
+        }
         return ev, made
 
-    def leave(self, kind: str, t: int, lot: Lot, q: int, buyer: Company, post: str,
-              price: float) -> Event:
+    def leave(
+        self, kind: str, t: int, lot: Lot, q: int, buyer: Company, post: str, price: float
+    ) -> Event:
         """A dispatch (EAEU partner) or export (outside the union) of `q` of `lot`."""
         lot.q -= q
         value = lot.units(q) * price
-        doc = ({"kind": "DT", "number": self.declaration(t, post)} if kind == "export"
-               else {"kind": "SNT", "number": f"KZ-SNT-{self.number('snt'):010d}"})
+        doc = (
+            {"kind": "DT", "number": self.declaration(t, post)}
+            if kind == "export"
+            else {"kind": "SNT", "number": f"KZ-SNT-{self.number('snt'):010d}"}
+        )
         self.tally[(*year_month(t), kind, buyer.country)] += value
         self.posts.add(post)
-        return {"type": kind, "id": self.eid(), "time": stamp(t, self.zone(post)),
-                "batch": lot.batch, "holder": lot.holder, "quantity": qty_text(q, lot.scale),
-                "value": money(value), "buyer": buyer.party(), "post": post, "document": doc,
-                "mass_kg": f"{lot.mass(q):.3f}"}
+        return {
+            "type": kind,
+            "id": self.eid(),
+            "time": stamp(t, self.zone(post)),
+            "batch": lot.batch,
+            "holder": lot.holder,
+            "quantity": qty_text(q, lot.scale),
+            "value": money(value),
+            "buyer": buyer.party(),
+            "post": post,
+            "document": doc,
+            "mass_kg": f"{lot.mass(q):.3f}",
+        }
 
     def write_off(self, t: int, lot: Lot, q: int, reason: str) -> Event:
         lot.q -= q
-        return {"type": "write_off", "id": self.eid(), "time": stamp(t), "batch": lot.batch,
-                "holder": lot.holder, "quantity": qty_text(q, lot.scale), "reason": reason}
+        return {
+            "type": "write_off",
+            "id": self.eid(),
+            "time": stamp(t),
+            "batch": lot.batch,
+            "holder": lot.holder,
+            "quantity": qty_text(q, lot.scale),
+            "reason": reason,
+        }
 
     def adjust(self, t: int, lot: Lot, dq: int, reason: str) -> Event:
         lot.q += dq
-        return {"type": "adjust", "id": self.eid(), "time": stamp(t), "batch": lot.batch,
-                "holder": lot.holder, "quantity": qty_text(dq, lot.scale), "reason": reason}
+        return {
+            "type": "adjust",
+            "id": self.eid(),
+            "time": stamp(t),
+            "batch": lot.batch,
+            "holder": lot.holder,
+            "quantity": qty_text(dq, lot.scale),
+            "reason": reason,
+        }
 
-    def receipt(self, t: int, ref: str, country: str, lot: Lot | None, q: int,
-                value: float, mass: float | None = None) -> Event:
+    def receipt(
+        self,
+        t: int,
+        ref: str,
+        country: str,
+        lot: Lot | None,
+        q: int,
+        value: float,
+        mass: float | None = None,
+    ) -> Event:
         """The partner's confirmation of what arrived (quantity for goods, mass for transit)."""
-        ev: Event = {"type": "receipt", "id": self.eid(), "time": stamp(t, 3 if country == "RU" else EAST),
-                     "ref": ref, "country": country,
-                     "document": {"kind": "ZVT" if lot else "CMR",
-                                  "number": f"{country}-{self.number('rcpt'):010d}"}}
+        ev: Event = {
+            "type": "receipt",
+            "id": self.eid(),
+            "time": stamp(t, 3 if country == "RU" else EAST),
+            "ref": ref,
+            "country": country,
+            "document": {
+                "kind": "ZVT" if lot else "CMR",
+                "number": f"{country}-{self.number('rcpt'):010d}",
+            },
+        }
         if lot is not None:
             ev["quantity"] = qty_text(q, lot.scale)
         if mass is not None:
@@ -245,8 +392,13 @@ class Economy:
         return ev
 
     def cancel(self, t: int, target: str, reason: str) -> Event:
-        return {"type": "cancel", "id": self.eid(), "time": stamp(t), "target": target,
-                "reason": reason}
+        return {
+            "type": "cancel",
+            "id": self.eid(),
+            "time": stamp(t),
+            "target": target,
+            "reason": reason,
+        }
 
     # --- places ---------------------------------------------------------------------------
 

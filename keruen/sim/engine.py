@@ -102,8 +102,9 @@ class Engine:
         return self.until(1 << 62)
 
 
-def run_days(engine: Engine, first_day: int, days: int,
-             spawn: Callable[[int], Iterable[Process]]) -> Iterator[Event]:
+def run_days(
+    engine: Engine, first_day: int, days: int, spawn: Callable[[int], Iterable[Process]]
+) -> Iterator[Event]:
     """Start each day's new processes, write that day's events, then finish what is left.
 
     The cyclic garbage collector is paused meanwhile: the live processes are many and

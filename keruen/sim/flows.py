@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator, Iterator
+from itertools import pairwise
 
 from keruen.sim import routes
 from keruen.sim.clock import DAY, EAST, HOUR
@@ -21,17 +22,31 @@ Process = Iterator[tuple[int, Event]]
 CANCEL_RATE = 0.004
 EAEU_PARTNERS = frozenset({"RU", "BY", "KG", "AM"})
 INPUTS = {  # group of the product: (input HS, input value / output value, source country)
-    "ores": ("360200", 0.03, "RU"), "fuel": ("843149", 0.02, "CN"),
-    "metals": ("270400", 0.08, "RU"), "chemicals": ("381512", 0.03, "DE"),
-    "plastics": ("381512", 0.03, "DE"), "grain": ("630533", 0.01, "CN"),
-    "food": ("481920", 0.02, "RU"), "building": ("843149", 0.02, "CN"),
-    "vehicles": ("721049", 0.30, "RU"), "apparel": ("630533", 0.01, "CN"),
+    "ores": ("360200", 0.03, "RU"),
+    "fuel": ("843149", 0.02, "CN"),
+    "metals": ("270400", 0.08, "RU"),
+    "chemicals": ("381512", 0.03, "DE"),
+    "plastics": ("381512", 0.03, "DE"),
+    "grain": ("630533", 0.01, "CN"),
+    "food": ("481920", 0.02, "RU"),
+    "building": ("843149", 0.02, "CN"),
+    "vehicles": ("721049", 0.30, "RU"),
+    "apparel": ("630533", 0.01, "CN"),
 }
-ASSEMBLY = {"854231": "902830", "854239": "902830", "853690": "853710", "853669": "853710",
-            "847150": "847149", "847180": "847149", "850440": "853710", "853400": "902830"}
+ASSEMBLY = {
+    "854231": "902830",
+    "854239": "902830",
+    "853690": "853710",
+    "853669": "853710",
+    "847150": "847149",
+    "847180": "847149",
+    "850440": "853710",
+    "853400": "902830",
+}
 
 
 # --- time -----------------------------------------------------------------------------------
+
 
 def office(t: int, rng: random.Random) -> int:
     """The next business moment (Mon-Sat, 09:00-19:00 in Astana) at or after `t`."""
@@ -60,7 +75,7 @@ def split(q: int, parts: int, rng: random.Random) -> list[int]:
         return [cut, q - cut]
     cuts = {1 + int(rng.random() * (q - 1)) for _ in range(parts - 1)}
     bounds = [0, *sorted(cuts), q]
-    return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [b - a for a, b in pairwise(bounds)]
 
 
 def one_of(options: tuple[int, ...], rng: random.Random) -> int:
@@ -70,6 +85,7 @@ def one_of(options: tuple[int, ...], rng: random.Random) -> int:
 
 # --- goods ----------------------------------------------------------------------------------
 
+
 def branded(eco: Economy, item: Item, seller_country: str) -> Event:
     """Goods as declared, with brand, maker and model where the item has known makers."""
     makers = brands_for(item.hs)
@@ -77,14 +93,26 @@ def branded(eco: Economy, item: Item, seller_country: str) -> Event:
         return eco.goods(item, seller_country)
     b = eco.rng.choice(makers)
     origin = b.country if eco.rng.random() < 0.4 else seller_country
-    extra = {"brand": b.brand, "manufacturer": b.brand, "manufacturer_country": b.country,
-             "model": f"{b.model_prefix}{eco.rng.randint(100, 9999)}"}
+    extra = {
+        "brand": b.brand,
+        "manufacturer": b.brand,
+        "manufacturer_country": b.country,
+        "model": f"{b.model_prefix}{eco.rng.randint(100, 9999)}",
+    }
     return eco.goods(item, origin, extra=extra)
 
 
-def enter(eco: Economy, t: int, holder: Company, partner: str, item: Item, q: int,
-          price: float, seller: Company | None = None,
-          goods: Event | None = None) -> tuple[Event, Lot]:
+def enter(
+    eco: Economy,
+    t: int,
+    holder: Company,
+    partner: str,
+    item: Item,
+    q: int,
+    price: float,
+    seller: Company | None = None,
+    goods: Event | None = None,
+) -> tuple[Event, Lot]:
     """An import (from outside the union) or an arrival (from a partner) of a new batch."""
     seller = seller or eco.world.partner(partner)
     post = routes.entry_post(partner, item, eco.rng)
@@ -96,8 +124,10 @@ def enter(eco: Economy, t: int, holder: Company, partner: str, item: Item, q: in
 
 # --- holding and selling on -----------------------------------------------------------------
 
-def sell(eco: Economy, lot: Lot, t: int, to: Company, q: int,
-         stage: str) -> Generator[tuple[int, Event], None, int]:
+
+def sell(
+    eco: Economy, lot: Lot, t: int, to: Company, q: int, stage: str
+) -> Generator[tuple[int, Event], None, int]:
     """Invoice `q` to `to` (now and then annulled and re-issued); the buyer's life follows.
     Returns the time of the invoice that stands."""
     ev, new = eco.transfer(t, lot, to, q)
@@ -172,6 +202,7 @@ _STAGES = {"wholesale": _wholesale, "retail": _retail, "assembly": _assemble, "u
 
 # --- whole consignments ---------------------------------------------------------------------
 
+
 def domestic(eco: Economy, t0: int, partner: str, item: Item, q: int, price: float) -> Process:
     """Goods imported (or arrived) for the home market: sold on and used up in Kazakhstan."""
     rng = eco.rng
@@ -185,8 +216,16 @@ def domestic(eco: Economy, t0: int, partner: str, item: Item, q: int, price: flo
     yield from hold(eco, lot, t0, stage)
 
 
-def reexport(eco: Economy, t0: int, partner: str, item: Item, q: int, price: float,
-             buyer_country: str, markup: float) -> Process:
+def reexport(
+    eco: Economy,
+    t0: int,
+    partner: str,
+    item: Item,
+    q: int,
+    price: float,
+    buyer_country: str,
+    markup: float,
+) -> Process:
     """Ordinary goods bought abroad and sold on to a partner state, with its receipt."""
     rng = eco.rng
     holder = eco.world.pick("trader" if rng.random() < 0.6 else "importer")
@@ -203,8 +242,15 @@ def reexport(eco: Economy, t0: int, partner: str, item: Item, q: int, price: flo
     yield from ship(eco, lot, t, buyer_country, price * markup)
 
 
-def ship(eco: Economy, lot: Lot, t: int, country: str, price: float,
-         buyer: Company | None = None, receipt: bool = True) -> Process:
+def ship(
+    eco: Economy,
+    lot: Lot,
+    t: int,
+    country: str,
+    price: float,
+    buyer: Company | None = None,
+    receipt: bool = True,
+) -> Process:
     """Dispatch (or export) the whole lot to a buyer in `country`; the receipt follows."""
     kind = "dispatch" if country in EAEU_PARTNERS else "export"
     buyer = buyer or eco.world.partner(country, "buyer")
@@ -217,8 +263,9 @@ def ship(eco: Economy, lot: Lot, t: int, country: str, price: float,
         yield t, eco.receipt(t, ev["id"], country, lot, q, lot.units(q) * price)
 
 
-def production(eco: Economy, t0: int, producer: Company, item: Item, q: int, price: float,
-               country: str) -> Process:
+def production(
+    eco: Economy, t0: int, producer: Company, item: Item, q: int, price: float, country: str
+) -> Process:
     """A producer's campaign: inputs bought in, made into products, shipped in lots."""
     rng = eco.rng
     in_hs, share, source = INPUTS.get(item.group, ("843149", 0.02, "CN"))
@@ -232,7 +279,8 @@ def production(eco: Economy, t0: int, producer: Company, item: Item, q: int, pri
     in_parts = split(stock.q, rng.choice((1, 2, 3)), rng)
     for out_q, in_part in zip(split(q, len(in_parts), rng), in_parts, strict=False):
         t = office(later(t, rng, 1, 8), rng)
-        made_ev, (made,) = eco.transform(t, producer.tax_id, [(stock, in_part)],
-                                         [(item, out_q, price)])
+        made_ev, (made,) = eco.transform(
+            t, producer.tax_id, [(stock, in_part)], [(item, out_q, price)]
+        )
         yield t, made_ev
         eco.start(ship(eco, made, office(later(t, rng, 0.5, 6), rng), country, price))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import pairwise
 
 EARTH_KM = 6371.0
 _DEG = 180.0 / math.pi
@@ -20,7 +21,7 @@ Vec = tuple[float, float, float]
 class Leg:
     """A great-circle segment, with what interpolation needs computed once."""
 
-    __slots__ = ("a", "b", "end_km", "va", "vb", "omega", "sin_omega")
+    __slots__ = ("a", "b", "end_km", "omega", "sin_omega", "va", "vb")
 
     def __init__(self, a: LatLon, b: LatLon, end_km: float) -> None:
         self.a, self.b, self.end_km = a, b, end_km
@@ -69,7 +70,7 @@ def path(points: list[LatLon]) -> list[Leg]:
     """Legs (start, end, cumulative km at end) of a polyline."""
     legs: list[Leg] = []
     total = 0.0
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in pairwise(points):
         total += distance_km(a, b)
         legs.append(Leg(a, b, total))
     return legs

@@ -59,8 +59,10 @@ def by_unp(serial: int, stride: int = 1) -> str:
 
 
 _FOREIGN = {
-    "CN": lambda s, r: f"91{r.randint(10, 65)}0{s % 10**7:07d}{r.choice('ABCDEFGHJKLMN')}"
-                       f"{r.randint(100, 999)}{r.choice('XY')}",
+    "CN": lambda s, r: (
+        f"91{r.randint(10, 65)}0{s % 10**7:07d}{r.choice('ABCDEFGHJKLMN')}"
+        f"{r.randint(100, 999)}{r.choice('XY')}"
+    ),
     "US": lambda s, r: f"{r.randint(10, 99)}-{s % 10**7:07d}",
     "KR": lambda s, r: f"{r.randint(100, 999)}-{s % 10**7 // 10**5:02d}-{s % 10**5:05d}",
     "JP": lambda s, r: f"{r.randint(100_000, 999_999)}{s % 10**7:07d}",

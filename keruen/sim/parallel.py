@@ -82,7 +82,7 @@ class Source:
         return self.pos < len(self.times)
 
     def line(self, i: int) -> bytes:
-        return self.blob[self.ends[i - 1] if i else 0: self.ends[i]]
+        return self.blob[self.ends[i - 1] if i else 0 : self.ends[i]]
 
 
 def _round(sources: list[Source]) -> bytes:

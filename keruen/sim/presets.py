@@ -41,12 +41,15 @@ class Preset:
     def shard(self) -> Preset:
         """The share of this preset one of its shards simulates (1/shards of everything)."""
         k = self.shards
-        return replace(self, value_scale=self.value_scale / k,
-                       kz_companies=-(-self.kz_companies // k),
-                       foreign_per_partner=-(-self.foreign_per_partner // k),
-                       transits_per_day=self.transits_per_day / k,
-                       schemes_per_kind=-(-self.schemes_per_kind // k),
-                       bait_per_kind=-(-self.bait_per_kind // k))
+        return replace(
+            self,
+            value_scale=self.value_scale / k,
+            kz_companies=-(-self.kz_companies // k),
+            foreign_per_partner=-(-self.foreign_per_partner // k),
+            transits_per_day=self.transits_per_day / k,
+            schemes_per_kind=-(-self.schemes_per_kind // k),
+            bait_per_kind=-(-self.bait_per_kind // k),
+        )
 
     @property
     def days(self) -> int:
@@ -59,12 +62,27 @@ class Preset:
 
 
 PRESETS = {
-    "small": Preset("small", date(2022, 3, 1), date(2022, 5, 1), 0.0008, 0.3, 120, 3, 1.0, 2, 2,
-                    0.015),
-    "year": Preset("year", date(2021, 1, 1), date(2023, 1, 1), 1.0, 30.0, 3000, 20, 6.0, 12, 8,
-                   0.15),
-    "national": Preset("national", date(2021, 1, 1), date(2023, 1, 1), 1.0, 1.0, 40000, 150,
-                       150.0, 60, 40, 1.0, (1.0, 2.0), 4),
+    "small": Preset(
+        "small", date(2022, 3, 1), date(2022, 5, 1), 0.0008, 0.3, 120, 3, 1.0, 2, 2, 0.015
+    ),
+    "year": Preset(
+        "year", date(2021, 1, 1), date(2023, 1, 1), 1.0, 30.0, 3000, 20, 6.0, 12, 8, 0.15
+    ),
+    "national": Preset(
+        "national",
+        date(2021, 1, 1),
+        date(2023, 1, 1),
+        1.0,
+        1.0,
+        40000,
+        150,
+        150.0,
+        60,
+        40,
+        1.0,
+        (1.0, 2.0),
+        4,
+    ),
 }
 
 

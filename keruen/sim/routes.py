@@ -92,19 +92,55 @@ def corridors() -> tuple[Corridor, ...]:
     ru_rail = ("KZZS1-RAIL", "KZSGV-RAIL", "KZMAM-RAIL", "KZPPK-RAIL", "KZSGU-RAIL")
     ru_road = ("KZZS1-ROAD", "KZTK1-ROAD", "KZSM1-ROAD", "KZKG1-ROAD", "KZAB1-ROAD")
     return (
-        Corridor("china-europe", cn_rail + cn_road, ru_rail + ru_road, EUROPE_DESTINATIONS,
-                 "transit_cn_eu", 0.8),
-        Corridor("china-caspian", cn_rail + cn_road, ("KZAAU-SEA", "KZKUR-SEA"),
-                 ("AZ", "GE", "TR"), "transit_cn_eu", 0.7),
-        Corridor("china-uzbekistan", cn_rail + cn_road, _posts("UZ"), ("UZ", "TJ", "AF"),
-                 "transit_cn_ca", 0.4),
+        Corridor(
+            "china-europe",
+            cn_rail + cn_road,
+            ru_rail + ru_road,
+            EUROPE_DESTINATIONS,
+            "transit_cn_eu",
+            0.8,
+        ),
+        Corridor(
+            "china-caspian",
+            cn_rail + cn_road,
+            ("KZAAU-SEA", "KZKUR-SEA"),
+            ("AZ", "GE", "TR"),
+            "transit_cn_eu",
+            0.7,
+        ),
+        Corridor(
+            "china-uzbekistan",
+            cn_rail + cn_road,
+            _posts("UZ"),
+            ("UZ", "TJ", "AF"),
+            "transit_cn_ca",
+            0.4,
+        ),
         Corridor("china-kyrgyzstan", cn_road, _posts("KG", "road"), ("KG",), "transit_cn_ca", 0.0),
-        Corridor("china-turkmenistan", cn_rail + cn_road, _posts("TM"), ("TM", "IR"),
-                 "transit_cn_ca", 0.5),
-        Corridor("russia-uzbekistan", ru_rail + ru_road, _posts("UZ"), ("UZ", "TJ", "AF"),
-                 "transit_ru_ca", 0.6),
-        Corridor("russia-turkmenistan", ru_rail + ru_road, _posts("TM"), ("TM", "IR"),
-                 "transit_ru_ca", 0.5),
+        Corridor(
+            "china-turkmenistan",
+            cn_rail + cn_road,
+            _posts("TM"),
+            ("TM", "IR"),
+            "transit_cn_ca",
+            0.5,
+        ),
+        Corridor(
+            "russia-uzbekistan",
+            ru_rail + ru_road,
+            _posts("UZ"),
+            ("UZ", "TJ", "AF"),
+            "transit_ru_ca",
+            0.6,
+        ),
+        Corridor(
+            "russia-turkmenistan",
+            ru_rail + ru_road,
+            _posts("TM"),
+            ("TM", "IR"),
+            "transit_ru_ca",
+            0.5,
+        ),
     )
 
 
@@ -121,6 +157,7 @@ def pick_mode_posts(c: Corridor, rng: random.Random) -> tuple[str, str]:
     """An entry and an exit of the same mode (a train leaves by rail) where both exist."""
     rail = rng.random() < c.rail_share
     entries = [p for p in c.entries if p.endswith("-RAIL") == rail] or list(c.entries)
-    exits = [p for p in c.exits if p.endswith("-RAIL") == rail or p.endswith("-SEA")] \
-        or list(c.exits)
+    exits = [p for p in c.exits if p.endswith("-RAIL") == rail or p.endswith("-SEA")] or list(
+        c.exits
+    )
     return rng.choice(entries), rng.choice(exits)

@@ -42,7 +42,7 @@ class Outcome:
     bait: list[dict[str, Any]] = field(default_factory=list)
     parties: list[dict[str, Any]] = field(default_factory=list)
     posts: set[str] = field(default_factory=set)
-    tally: Counter[tuple[int, int, str, str]] = field(default_factory=Counter)
+    tally: dict[tuple[int, int, str, str], float] = field(default_factory=dict)
     expected: dict[tuple[int, str, str], float] = field(default_factory=dict)
     events: int = 0
 
@@ -54,8 +54,9 @@ class Outcome:
             out.bait += p.bait
             out.parties += p.parties
             out.posts |= p.posts
-            out.tally.update(p.tally)
             out.events += p.events
+            for key, usd in p.tally.items():
+                out.tally[key] = out.tally.get(key, 0.0) + usd
             for k, v in p.expected.items():
                 out.expected[k] = out.expected.get(k, 0.0) + v
         out.schemes.sort(key=lambda r: r["id"])
@@ -63,19 +64,29 @@ class Outcome:
         return out
 
     def world(self) -> dict[str, Any]:
-        return {"seed": self.seed, "preset": self.preset.public(),
-                "kzt_per_usd": {str(k): v for k, v in KZT_PER_USD.items()},
-                "posts": sorted(self.posts), "parties": self.parties}
+        return {
+            "seed": self.seed,
+            "preset": self.preset.public(),
+            "kzt_per_usd": {str(k): v for k, v in KZT_PER_USD.items()},
+            "posts": sorted(self.posts),
+            "parties": self.parties,
+        }
 
     def summary(self, seconds: float) -> dict[str, Any]:
         kinds = Counter(r["kind"] for r in self.schemes)
-        return {"preset": self.preset.name, "seed": self.seed, "events": self.events,
-                "seconds": round(seconds, 2),
-                "events_per_s": round(self.events / seconds) if seconds else 0,
-                "schemes": dict(sorted(kinds.items())), "scheme_count": len(self.schemes),
-                "diverted_usd": round(sum(float(r["value_usd"]) for r in self.schemes), 2),
-                "bait_count": len(self.bait), "parties": len(self.parties),
-                "figures": figures(self.tally, self.expected, self.preset)}
+        return {
+            "preset": self.preset.name,
+            "seed": self.seed,
+            "events": self.events,
+            "seconds": round(seconds, 2),
+            "events_per_s": round(self.events / seconds) if seconds else 0,
+            "schemes": dict(sorted(kinds.items())),
+            "scheme_count": len(self.schemes),
+            "diverted_usd": round(sum(float(r["value_usd"]) for r in self.schemes), 2),
+            "bait_count": len(self.bait),
+            "parties": len(self.parties),
+            "figures": figures(self.tally, self.expected, self.preset),
+        }
 
 
 class Simulation:
@@ -88,8 +99,7 @@ class Simulation:
         self.rng = random.Random(seed if full.shards == 1 else f"{seed}:{shard}/{full.shards}")
         world = World(self.rng, p.kz_companies, p.foreign_per_partner, p.start, shard, full.shards)
         salt = random.Random(f"{seed}:ids").getrandbits(48)  # common to all shards
-        self.eco = Economy(world, self.rng, p.consolidation, salt, p.scheme_lot, shard,
-                           full.shards)
+        self.eco = Economy(world, self.rng, p.consolidation, salt, p.scheme_lot, shard, full.shards)
         self.eco.ping_hours = p.ping_hours
         self.engine = Engine()
         self.eco.start = self.engine.start
@@ -97,14 +107,23 @@ class Simulation:
 
     def events(self) -> Iterator[Event]:
         """The event stream in time order (generated lazily; memory stays bounded)."""
-        return run_days(self.engine, clock.epoch(self.preset.start), self.preset.days,
-                        self.planner.spawn)
+        return run_days(
+            self.engine, clock.epoch(self.preset.start), self.preset.days, self.planner.spawn
+        )
 
     def outcome(self) -> Outcome:
         eco = self.eco
-        return Outcome(self.seed, self.full, [r.public() for r in eco.schemes],
-                       [r.public() for r in eco.bait], eco.world.public(), set(eco.posts),
-                       Counter(eco.tally), dict(self.planner.expected), self.engine.written)
+        return Outcome(
+            self.seed,
+            self.full,
+            [r.public() for r in eco.schemes],
+            [r.public() for r in eco.bait],
+            eco.world.public(),
+            set(eco.posts),
+            dict(eco.tally),
+            dict(self.planner.expected),
+            self.engine.written,
+        )
 
 
 def lines(events: Iterable[Event]) -> Iterator[bytes]:
@@ -131,8 +150,9 @@ def stream(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], O
     return lines(sim.events()), sim.outcome
 
 
-def write_all(seed: int, preset_name: str, out: Path,
-              progress: Progress | None = None) -> dict[str, Any]:
+def write_all(
+    seed: int, preset_name: str, out: Path, progress: Progress | None = None
+) -> dict[str, Any]:
     """Write the four files of a run into `out`; returns the run's summary."""
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

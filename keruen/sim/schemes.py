@@ -9,7 +9,7 @@ pays, stock that appears from nowhere, a name that is a listed one in another sc
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import date
 
 from keruen.sim import flows, routes
@@ -24,9 +24,26 @@ from keruen.sim.world import Company
 Process = Iterator[tuple[int, Event]]
 Chain = Generator[tuple[int, Event], None, tuple[Lot, int]]
 SOURCES = ("CN", "CN", "CN", "HK", "HK", "TR", "AE", "DE", "US", "JP", "KR", "IT", "GB")
-CHPL_WEIGHTS = {"854231": 6, "854232": 4, "854239": 4, "851762": 4, "847150": 2, "847180": 2,
-                "850440": 2, "853669": 2, "853690": 2, "848210": 2, "852691": 2, "880730": 2,
-                "901310": 1, "903020": 1, "845710": 1, "845961": 1, "853221": 1, "854129": 1}
+CHPL_WEIGHTS = {
+    "854231": 6,
+    "854232": 4,
+    "854239": 4,
+    "851762": 4,
+    "847150": 2,
+    "847180": 2,
+    "850440": 2,
+    "853669": 2,
+    "853690": 2,
+    "848210": 2,
+    "852691": 2,
+    "880730": 2,
+    "901310": 1,
+    "903020": 1,
+    "845710": 1,
+    "845961": 1,
+    "853221": 1,
+    "854129": 1,
+}
 COVERS = ("392690", "731815", "940542", "848180", "950300")
 
 
@@ -50,8 +67,15 @@ def new_buyer(eco: Economy, t: int, country: str) -> Company:
     return c
 
 
-def source_import(eco: Economy, t: int, holder: Company, item: Item, rec: Record,
-                  factor: float = 1.0, goods: Event | None = None) -> tuple[Event, Lot]:
+def source_import(
+    eco: Economy,
+    t: int,
+    holder: Company,
+    item: Item,
+    rec: Record,
+    factor: float = 1.0,
+    goods: Event | None = None,
+) -> tuple[Event, Lot]:
     """The scheme's goods enter Kazakhstan legally, bought from a distributor abroad."""
     partner = eco.rng.choice(SOURCES)
     q, price = eco.draw(item, factor * eco.scheme_lot)
@@ -60,8 +84,9 @@ def source_import(eco: Economy, t: int, holder: Company, item: Item, rec: Record
     return ev, lot
 
 
-def ship_out(eco: Economy, rec: Record, lot: Lot, t: int, buyer: Company, markup: float,
-             receipt: bool = True) -> Process:
+def ship_out(
+    eco: Economy, rec: Record, lot: Lot, t: int, buyer: Company, markup: float, receipt: bool = True
+) -> Process:
     """The diverting exit: the whole lot to `buyer`, counted as diverted."""
     price = lot.price * markup
     rec.divert(lot.units(), lot.item.unit, lot.units() * price, lot.item.hs)
@@ -70,8 +95,9 @@ def ship_out(eco: Economy, rec: Record, lot: Lot, t: int, buyer: Company, markup
         yield rec.take(*step)
 
 
-def pass_along(eco: Economy, rec: Record, lot: Lot, t: int, chain: list[Company],
-               gap_days: tuple[float, float]) -> Chain:
+def pass_along(
+    eco: Economy, rec: Record, lot: Lot, t: int, chain: list[Company], gap_days: tuple[float, float]
+) -> Chain:
     """Transfers of the whole lot along `chain`; returns the last lot and time."""
     for holder in chain:
         t = office(later(t, eco.rng, *gap_days), eco.rng)
@@ -82,6 +108,7 @@ def pass_along(eco: Economy, rec: Record, lot: Lot, t: int, chain: list[Company]
 
 
 # --- the schemes ----------------------------------------------------------------------------
+
 
 def chpl_direct(eco: Economy, t0: int, rec: Record, consignments: int) -> Process:
     """High-priority goods imported and dispatched straight to a Russian buyer."""
@@ -94,8 +121,9 @@ def chpl_direct(eco: Economy, t0: int, rec: Record, consignments: int) -> Proces
     for _ in range(consignments):
         ev, lot = source_import(eco, t, importer, chpl_item(rng), rec)
         yield t, ev
-        eco.start(ship_out(eco, rec, lot, office(later(t, rng, 2, 20), rng), buyer,
-                           rng.uniform(1.3, 2.5)))
+        eco.start(
+            ship_out(eco, rec, lot, office(later(t, rng, 2, 20), rng), buyer, rng.uniform(1.3, 2.5))
+        )
         t = office(later(t, rng, 5, 30), rng)
 
 
@@ -111,8 +139,11 @@ def shell_chain(eco: Economy, t0: int, rec: Record, shells: int, consignments: i
         ev, lot = source_import(eco, t, importer, chpl_item(rng), rec)
         yield t, ev
         lot, t_last = yield from pass_along(eco, rec, lot, t, chain, (0.1, 4))
-        eco.start(ship_out(eco, rec, lot, office(later(t_last, rng, 0.5, 5), rng), buyer,
-                           rng.uniform(1.3, 2.5)))
+        eco.start(
+            ship_out(
+                eco, rec, lot, office(later(t_last, rng, 0.5, 5), rng), buyer, rng.uniform(1.3, 2.5)
+            )
+        )
         t = office(later(t_last, rng, 3, 25), rng)
 
 
@@ -124,22 +155,34 @@ def front_reexport(eco: Economy, t0: int, rec: Record, country: str, consignment
     rec.variant = f"front in {country}"
     t = t0
     for _ in range(consignments):
-        importer = eco.world.pick("importer") if rng.random() < 0.6 else new_company(eco, t, "trader")
+        importer = (
+            eco.world.pick("importer") if rng.random() < 0.6 else new_company(eco, t, "trader")
+        )
         ev, lot = source_import(eco, t, importer, chpl_item(rng), rec)
         yield t, ev
         t_last = t
         if rng.random() < 0.5:
-            lot, t_last = yield from pass_along(eco, rec, lot, t, [eco.world.pick("trader")], (1, 6))
-        eco.start(ship_out(eco, rec, lot, office(later(t_last, rng, 1, 10), rng), front,
-                           rng.uniform(1.15, 1.6)))
+            lot, t_last = yield from pass_along(
+                eco, rec, lot, t, [eco.world.pick("trader")], (1, 6)
+            )
+        eco.start(
+            ship_out(
+                eco, rec, lot, office(later(t_last, rng, 1, 10), rng), front, rng.uniform(1.15, 1.6)
+            )
+        )
         t = office(later(t_last, rng, 4, 25), rng)
 
 
 def transit_diversion(eco: Economy, t0: int, rec: Record, variant: str) -> Process:
     """A transit to a third country that leaves toward Russia, never leaves, or arrives light."""
     rng = eco.rng
-    corridor = rng.choice([c for c in routes.corridors()
-                           if c.name in ("china-uzbekistan", "china-kyrgyzstan", "china-turkmenistan")])
+    corridor = rng.choice(
+        [
+            c
+            for c in routes.corridors()
+            if c.name in ("china-uzbekistan", "china-kyrgyzstan", "china-turkmenistan")
+        ]
+    )
     rec.variant = variant
     items = [chpl_item(rng) for _ in range(rng.choice((1, 2)))]
     yield from diverted(eco, t0, corridor, variant, rec, items)
@@ -160,23 +203,34 @@ def misdeclared_hs(eco: Economy, t0: int, rec: Record, consignments: int) -> Pro
         mass = q / (1 if true_item.unit == "PCE" else 1000) * true_item.kg_per_unit
         item, dq, dprice = _as_cover(cover, true_item, q, price, mass)
         goods = eco.goods(item, rng.choice(("CN", "HK", "TR")))
-        ev, lot = flows.enter(eco, t, importer, rng.choice(("CN", "HK", "TR", "AE")), item, dq,
-                              dprice, goods=goods)
+        ev, lot = flows.enter(
+            eco, t, importer, rng.choice(("CN", "HK", "TR", "AE")), item, dq, dprice, goods=goods
+        )
         yield rec.take(t, ev)
         rec.note = f"true goods {true_item.hs} ({true_item.description})"
         rec.goods(true_item.hs)
-        eco.start(ship_out(eco, rec, lot, office(later(t, rng, 3, 20), rng), buyer,
-                           rng.uniform(1.3, 2.0)))
+        eco.start(
+            ship_out(eco, rec, lot, office(later(t, rng, 3, 20), rng), buyer, rng.uniform(1.3, 2.0))
+        )
         t = office(later(t, rng, 7, 30), rng)
 
 
-def _as_cover(cover: Item, true_item: Item, q: int, price: float,
-              mass: float) -> tuple[Item, int, float]:
+def _as_cover(
+    cover: Item, true_item: Item, q: int, price: float, mass: float
+) -> tuple[Item, int, float]:
     """The cover item with quantity and unit price that keep the true value and mass."""
     value = q / (1 if true_item.unit == "PCE" else 1000) * price
-    fake = Item(cover.hs, cover.group, cover.unit, cover.price_lo, cover.price_hi,
-                mass / max(q, 1) if cover.unit == "PCE" else 1.0, cover.lot_lo, cover.lot_hi,
-                cover.description)
+    fake = Item(
+        cover.hs,
+        cover.group,
+        cover.unit,
+        cover.price_lo,
+        cover.price_hi,
+        mass / max(q, 1) if cover.unit == "PCE" else 1.0,
+        cover.lot_lo,
+        cover.lot_hi,
+        cover.description,
+    )
     if cover.unit == "PCE":
         return fake, q, value / q
     kg = max(1, round(mass * 1000))
@@ -196,15 +250,22 @@ def phantom_stock(eco: Economy, t0: int, rec: Record, rounds: int) -> Process:
     t, imported = t0, lot.q
     for _ in range(rounds):
         t = office(later(t, rng, 3, 20), rng)
-        yield rec.take(t, eco.adjust(t, lot, max(1, int(imported * rng.uniform(0.5, 3))),
-                                     rng.choice(("stocktake surplus", "inventory regrading",
-                                                 "found in warehouse"))))
+        yield rec.take(
+            t,
+            eco.adjust(
+                t,
+                lot,
+                max(1, int(imported * rng.uniform(0.5, 3))),
+                rng.choice(("stocktake surplus", "inventory regrading", "found in warehouse")),
+            ),
+        )
     t = office(later(t, rng, 1, 7), rng)
     yield from ship_out(eco, rec, lot, t, buyer, rng.uniform(1.3, 2.2))
 
 
-def sanctioned_buyer(eco: Economy, t0: int, rec: Record, buyer: Company, variant: str,
-                     chpl: bool) -> Process:
+def sanctioned_buyer(
+    eco: Economy, t0: int, rec: Record, buyer: Company, variant: str, chpl: bool
+) -> Process:
     """A dispatch to a listed entity written another way (Cyrillic, short form, alias)."""
     rng = eco.rng
     holder = eco.world.pick("trader" if rng.random() < 0.5 else "importer")
@@ -212,8 +273,9 @@ def sanctioned_buyer(eco: Economy, t0: int, rec: Record, buyer: Company, variant
     ev, lot = source_import(eco, t0, holder, item, rec)
     yield t0, ev
     rec.variant = variant
-    yield from ship_out(eco, rec, lot, office(later(t0, rng, 3, 25), rng), buyer,
-                        rng.uniform(1.1, 1.8))
+    yield from ship_out(
+        eco, rec, lot, office(later(t0, rng, 3, 25), rng), buyer, rng.uniform(1.1, 1.8)
+    )
 
 
 def listed_holder(eco: Economy, t0: int, rec: Record, holder: Company) -> Process:
@@ -223,24 +285,38 @@ def listed_holder(eco: Economy, t0: int, rec: Record, holder: Company) -> Proces
     yield t0, ev
     rec.variant = "listed Kazakh holder"
     lot, t = yield from pass_along(eco, rec, lot, t0, [holder], (1, 8))
-    yield from ship_out(eco, rec, lot, office(later(t, rng, 1, 10), rng),
-                        eco.world.partner("RU", "buyer"), rng.uniform(1.2, 2.0))
+    yield from ship_out(
+        eco,
+        rec,
+        lot,
+        office(later(t, rng, 1, 10), rng),
+        eco.world.partner("RU", "buyer"),
+        rng.uniform(1.2, 2.0),
+    )
 
 
 def layering(eco: Economy, t0: int, rec: Record, hops: int) -> Process:
     """Quick circular transfers among a ring of companies before the goods leave."""
     rng = eco.rng
-    ring = [eco.world.pick("trader"), new_company(eco, t0, "trader"),
-            new_company(eco, t0, "wholesaler")] + ([eco.world.pick("wholesaler")]
-                                                   if rng.random() < 0.5 else [])
+    ring = [
+        eco.world.pick("trader"),
+        new_company(eco, t0, "trader"),
+        new_company(eco, t0, "wholesaler"),
+    ] + ([eco.world.pick("wholesaler")] if rng.random() < 0.5 else [])
     ev, lot = source_import(eco, t0, ring[0], chpl_item(rng), rec)
     yield t0, ev
     path = [ring[(i + 1) % len(ring)] for i in range(hops)]
     rec.variant = f"{hops} transfers around {len(ring)} companies"
     lot, t = yield from pass_along(eco, rec, lot, t0, path, (0.05, 1.5))
     country = "RU" if rng.random() < 0.8 else "KG"
-    yield from ship_out(eco, rec, lot, office(later(t, rng, 0.5, 4), rng),
-                        new_buyer(eco, t, country), rng.uniform(1.3, 2.2))
+    yield from ship_out(
+        eco,
+        rec,
+        lot,
+        office(later(t, rng, 0.5, 4), rng),
+        new_buyer(eco, t, country),
+        rng.uniform(1.3, 2.2),
+    )
 
 
 def ghost_dispatch(eco: Economy, t0: int, rec: Record) -> Process:
@@ -252,8 +328,15 @@ def ghost_dispatch(eco: Economy, t0: int, rec: Record) -> Process:
     yield t0, ev
     rec.variant = "dispatch without receipt"
     country = "RU" if rng.random() < 0.7 else "KG"
-    yield from ship_out(eco, rec, lot, office(later(t0, rng, 3, 20), rng),
-                        new_buyer(eco, t0, country), rng.uniform(1.0, 1.4), receipt=False)
+    yield from ship_out(
+        eco,
+        rec,
+        lot,
+        office(later(t0, rng, 3, 20), rng),
+        new_buyer(eco, t0, country),
+        rng.uniform(1.0, 1.4),
+        receipt=False,
+    )
 
 
 def ghost_receipt(eco: Economy, t0: int, rec: Record) -> Process:
@@ -267,3 +350,48 @@ def ghost_receipt(eco: Economy, t0: int, rec: Record) -> Process:
     ev = eco.receipt(t0, eco.skip_id(), "RU", ghost, q, units * price * 1.4)
     rec.divert(units, item.unit, units * price * 1.4, item.hs)
     yield rec.take(t0, ev)
+
+
+# --- the registry (used by the planner's tests and by Scenario.plant) ------------------------
+
+
+def _sanctioned(
+    eco: Economy,
+    t: int,
+    rec: Record,
+    style: str = "translit",
+    chpl: bool = True,
+    index: int = 0,
+    keep_id: bool = False,
+) -> Process:
+    from keruen.sim.listed import buyers, listed_buyer
+    from keruen.sim.names import short_core
+
+    pool = [e for e in buyers() if short_core(e.name)]
+    e = pool[index % len(pool)]
+    rec.note = f"listed entity ent_num {e.ent_num}: {e.name}"
+    return sanctioned_buyer(eco, t, rec, listed_buyer(eco.world, e, style, keep_id), style, chpl)
+
+
+def _ghost(eco: Economy, t: int, rec: Record, variant: str = "dispatch") -> Process:
+    return ghost_receipt(eco, t, rec) if variant == "receipt" else ghost_dispatch(eco, t, rec)
+
+
+PLANTS: dict[str, Callable[..., Process]] = {
+    "chpl_direct": lambda eco, t, rec, consignments=1: chpl_direct(eco, t, rec, consignments),
+    "shell_chain": lambda eco, t, rec, shells=3, consignments=1: shell_chain(
+        eco, t, rec, shells, consignments
+    ),
+    "front_reexport": lambda eco, t, rec, country="KG", consignments=1: front_reexport(
+        eco, t, rec, country, consignments
+    ),
+    "transit_diversion": lambda eco, t, rec, variant="exit_russia": transit_diversion(
+        eco, t, rec, variant
+    ),
+    "misdeclared_hs": lambda eco, t, rec, consignments=1: misdeclared_hs(eco, t, rec, consignments),
+    "phantom_stock": lambda eco, t, rec, rounds=1: phantom_stock(eco, t, rec, rounds),
+    "sanctioned_buyer": _sanctioned,
+    "layering": lambda eco, t, rec, hops=5: layering(eco, t, rec, hops),
+    "ghost_trade": _ghost,
+}
+"""Scheme kinds and their parameters (with defaults): the kinds of truth.jsonl."""

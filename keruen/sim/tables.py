@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,9 +21,8 @@ from keruen import reference
 
 
 def _rows(name: str) -> Iterator[dict[str, str]]:
-    path = resources.files("keruen.sim") / "data" / name
-    with path.open(encoding="utf-8", newline="") as f:
-        yield from csv.DictReader(f)
+    text = (resources.files("keruen.sim") / "data" / name).read_text(encoding="utf-8")
+    yield from csv.DictReader(io.StringIO(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +76,17 @@ class Target:
 def catalog() -> dict[str, Item]:
     """Goods by HS subheading."""
     return {
-        r["hs6"]: Item(r["hs6"], r["group"], r["unit"], float(r["price_lo"]),
-                       float(r["price_hi"]), float(r["kg_per_unit"]), int(r["lot_lo"]),
-                       int(r["lot_hi"]), r["description"])
+        r["hs6"]: Item(
+            r["hs6"],
+            r["group"],
+            r["unit"],
+            float(r["price_lo"]),
+            float(r["price_hi"]),
+            float(r["kg_per_unit"]),
+            int(r["lot_lo"]),
+            int(r["lot_hi"]),
+            r["description"],
+        )
         for r in _rows("hs_catalog.csv")
     }
 
@@ -125,8 +133,10 @@ def mix(name: str) -> Mix:
 
 @cache
 def targets() -> list[Target]:
-    return [Target(int(r["year"]), r["flow"], r["partner"], float(r["value_usd"]), r["mix"],
-                   r["basis"]) for r in _rows("trade_targets.csv")]
+    return [
+        Target(int(r["year"]), r["flow"], r["partner"], float(r["value_usd"]), r["mix"], r["basis"])
+        for r in _rows("trade_targets.csv")
+    ]
 
 
 @cache
@@ -139,8 +149,14 @@ def seasonality() -> dict[str, tuple[float, ...]]:
     return out
 
 
-SEASON_OF_GROUP = {"grain": "grain", "building": "building", "metals": "building",
-                   "fuel": "fuel", "ores": "fuel", "food": "food"}
+SEASON_OF_GROUP = {
+    "grain": "grain",
+    "building": "building",
+    "metals": "building",
+    "fuel": "fuel",
+    "ores": "fuel",
+    "food": "food",
+}
 
 
 def season_profile(group: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from keruen import reference
@@ -23,7 +23,6 @@ from keruen.sim.truth import Record
 from keruen.sim.world import Company, posts_toward
 
 Process = Iterator[tuple[int, Event]]
-Keep = Callable[[int, Event], tuple[int, Event]]
 SPEED_KM_DAY = {"rail": 650.0, "road": 420.0, "sea": 420.0}
 
 
@@ -62,22 +61,33 @@ def goods_lines(eco: Economy, name: str, n: int, items: list[Item] | None = None
     for item in chosen:
         q, price = eco.draw(item, 0.5 / eco.consolidation)
         units = q / (1 if item.unit == "PCE" else 1000)
-        lines.append({"hs": item.hs, "description": item.description,
-                      "quantity": str(q) if item.unit == "PCE" else f"{units:.3f}",
-                      "unit": item.unit, "mass_kg": f"{units * item.kg_per_unit:.3f}",
-                      "value": money(units * price), "_item": item})
+        lines.append(
+            {
+                "hs": item.hs,
+                "description": item.description,
+                "quantity": str(q) if item.unit == "PCE" else f"{units:.3f}",
+                "unit": item.unit,
+                "mass_kg": f"{units * item.kg_per_unit:.3f}",
+                "value": money(units * price),
+                "_item": item,
+            }
+        )
     return lines
 
 
-def declare(eco: Economy, t: int, entry: str, exit_: str, destination: str,
-            lines: list[Event]) -> Movement:
+def declare(
+    eco: Economy, t: int, entry: str, exit_: str, destination: str, lines: list[Event]
+) -> Movement:
     """The transit declaration (transit_open) for goods entering at `entry`."""
     rng = eco.rng
     km = geo.distance_km(pos(entry), pos(exit_))
     deadline = t + (math.ceil(km / 200) + 3) * DAY
     carrier_country = rng.choice(("KZ", "CN", "RU")) if mode(entry) == "road" else "KZ"
-    carrier = eco.world.pick("carrier") if carrier_country == "KZ" else \
-        eco.world.partner(carrier_country, "carrier")
+    carrier = (
+        eco.world.pick("carrier")
+        if carrier_country == "KZ"
+        else eco.world.partner(carrier_country, "carrier")
+    )
     consignee = eco.world.partner(destination, "consignee")
     year = year_month(t)[0]
     mrn = ids.mrn(year, eco.office(entry), eco.number("mrn"))
@@ -86,17 +96,29 @@ def declare(eco: Economy, t: int, entry: str, exit_: str, destination: str,
     eco.posts.update((entry, exit_))
     mass = sum(m for _, m in items)
     value = sum(float(ln["value"]["amount"]) for ln in lines)
-    ev: Event = {"type": "transit_open", "id": eco.eid(), "time": stamp(t, zone_of(pos(entry)[1])),
-                 "mrn": mrn, "entry_post": entry, "exit_post": exit_, "destination": destination,
-                 "deadline": stamp(deadline, zone_of(pos(exit_)[1])), "carrier": carrier.party(),
-                 "consignee": consignee.party(), "seals": seals, "goods": lines}
-    if rng.random() < 0.5:
-        ev["route"] = [entry[:5], exit_[:5]]
+    ev: Event = {
+        "type": "transit_open",
+        "id": eco.eid(),
+        "time": stamp(t, zone_of(pos(entry)[1])),
+        "mrn": mrn,
+        "entry_post": entry,
+        "exit_post": exit_,
+        "destination": destination,
+        "deadline": stamp(deadline, zone_of(pos(exit_)[1])),
+        "carrier": carrier.party(),
+        "consignee": consignee.party(),
+        "seals": seals,
+        "goods": lines,
+    }
     if rng.random() < 0.7:
-        ev["guarantee"] = {"reference": f"GRN-{mrn}", "amount": f"{value * 0.15:.2f}",
-                           "currency": "USD"}
-    return Movement(mrn, entry, exit_, destination, carrier, consignee, seals, mass, value,
-                    deadline, items, ev)
+        ev["guarantee"] = {
+            "reference": f"GRN-{mrn}",
+            "amount": f"{value * 0.15:.2f}",
+            "currency": "USD",
+        }
+    return Movement(
+        mrn, entry, exit_, destination, carrier, consignee, seals, mass, value, deadline, items, ev
+    )
 
 
 def weighed(mass: float, rng: random.Random) -> str:
@@ -104,28 +126,56 @@ def weighed(mass: float, rng: random.Random) -> str:
     return f"{mass * rng.uniform(0.998, 1.002):.3f}"
 
 
-def passage(eco: Economy, kind: str, t: int, m: Movement, post: str, mass: float,
-            intact: bool = True) -> Event:
+def passage(
+    eco: Economy, kind: str, t: int, m: Movement, post: str, mass: float, intact: bool = True
+) -> Event:
     eco.posts.add(post)
-    ev: Event = {"type": kind, "id": eco.eid(), "time": stamp(t, zone_of(pos(post)[1])),
-                 "mrn": m.mrn, "post": post, "mass_kg": weighed(mass, eco.rng)}
+    ev: Event = {
+        "type": kind,
+        "id": eco.eid(),
+        "time": stamp(t, zone_of(pos(post)[1])),
+        "mrn": m.mrn,
+        "post": post,
+        "mass_kg": weighed(mass, eco.rng),
+    }
     if kind == "transit_close":
         ev["seals_intact"] = intact
     return ev
 
 
-def ping(eco: Economy, t: int, seal: str, where: geo.LatLon, state: str = "intact",
-         code: str | None = None) -> Event:
+def ping(
+    eco: Economy,
+    t: int,
+    seal: str,
+    where: geo.LatLon,
+    state: str = "intact",
+    code: str | None = None,
+) -> Event:
     lat, lon = geo.jitter(where, eco.rng)
-    ev: Event = {"type": "seal_ping", "id": eco.eid(), "time": stamp(t, 5 if lon < 60.0 else 6),
-                 "seal": seal, "lat": lat, "lon": lon, "state": state}
+    ev: Event = {
+        "type": "seal_ping",
+        "id": eco.eid(),
+        "time": stamp(t, 5 if lon < 60.0 else 6),
+        "seal": seal,
+        "lat": lat,
+        "lon": lon,
+        "state": state,
+    }
     if code:
         ev["code"] = code
     return ev
 
 
-def drive(eco: Economy, m: Movement, t0: int, t1: int, legs: list[geo.Leg], km0: float,
-          km1: float, state: str = "intact") -> Process:
+def drive(
+    eco: Economy,
+    m: Movement,
+    t0: int,
+    t1: int,
+    legs: list[geo.Leg],
+    km0: float,
+    km1: float,
+    state: str = "intact",
+) -> Process:
     """Seal pings every few hours between `t0` and `t1`, moving from `km0` to `km1`, each a
     couple of km off the line (the most frequent event: kept tight)."""
     r, eid, lo, hi = eco.rng.random, eco.eid, *eco.ping_hours
@@ -140,9 +190,18 @@ def drive(eco: Economy, m: Movement, t0: int, t1: int, legs: list[geo.Leg], km0:
         dlon = 0.018 / max(0.2, math.cos(math.radians(lat)))
         for seal in m.seals:
             x = round(lon + (2 * r() - 1) * dlon, 5)
-            yield t, {"type": "seal_ping", "id": eid(), "time": stamp(t, 5 if x < 60.0 else 6),
-                      "seal": seal, "lat": round(lat + (2 * r() - 1) * 0.018, 5), "lon": x,
-                      "state": state if seal == first else "intact"}
+            yield (
+                t,
+                {
+                    "type": "seal_ping",
+                    "id": eid(),
+                    "time": stamp(t, 5 if x < 60.0 else 6),
+                    "seal": seal,
+                    "lat": round(lat + (2 * r() - 1) * 0.018, 5),
+                    "lon": x,
+                    "state": state if seal == first else "intact",
+                },
+            )
         t += step
 
 
@@ -150,58 +209,105 @@ def speed_of(eco: Economy, post: str) -> float:
     return SPEED_KM_DAY.get(mode(post), 420.0) * eco.rng.uniform(0.8, 1.2)
 
 
-def open_at(eco: Economy, t: int, corridor: routes.Corridor,
-            items: list[Item] | None = None) -> Movement:
+def open_at(
+    eco: Economy, t: int, corridor: routes.Corridor, items: list[Item] | None = None
+) -> Movement:
     rng = eco.rng
     entry, exit_ = routes.pick_mode_posts(corridor, rng)
     lines = goods_lines(eco, corridor.mix, rng.choice((1, 1, 2, 3)), items)
     return declare(eco, t, entry, exit_, rng.choice(corridor.destinations), lines)
 
 
-def transit(eco: Economy, t0: int, corridor: routes.Corridor, delay: float = 0.0,
-            breakdown: bool = False, rec: Record | None = None) -> Process:
-    """A legitimate transit, closed at its declared exit before its deadline; `delay` uses
-    that fraction of the time to spare (queues, paperwork), `breakdown` adds an incident."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a declared movement actually goes (by default: as declared)."""
+
+    exit_at: str | None = None  # leaves by this post instead of the declared exit
+    turn: float = 0.4  # where on the declared line it turns off, stops or is opened
+    stop: bool = False  # never reaches an exit
+    unload: float = 0.0  # share of the mass taken out on the way (seal opened)
+    delay: float = 0.0  # share of the time to spare before the deadline spent waiting
+    breakdown: bool = False  # a breakdown half way (an incident; seals intact)
+
+    @property
+    def diverts(self) -> bool:
+        return bool(self.exit_at or self.stop or self.unload)
+
+
+def journey(
+    eco: Economy, t0: int, m: Movement, plan: Plan = Plan(), rec: Record | None = None
+) -> Process:
+    """A declared movement from its declaration to its end (exit and receipt, or not)."""
     rng, keep = eco.rng, (rec.take if rec else _same)
-    m = open_at(eco, t0, corridor)
     yield keep(t0, m.open)
     t = t0 + rng.randrange(HOUR, 4 * HOUR)
     yield keep(t, passage(eco, "checkpoint", t, m, m.entry, m.mass))
+    t_start, speed = t + rng.randrange(HOUR, 8 * HOUR), speed_of(eco, m.entry)
+    go = _astray if plan.diverts else _as_declared
+    for step in go(eco, m, t_start, speed, plan):
+        yield keep(*step)
+    if rec and plan.diverts:
+        _divert_all(m, rec, plan.unload or 1.0)
+        rec.party(m.carrier.tax_id, m.consignee.tax_id)
+        rec.note = _what_happened(m, plan)
+
+
+def transit(
+    eco: Economy,
+    t0: int,
+    corridor: routes.Corridor,
+    delay: float = 0.0,
+    breakdown: bool = False,
+    rec: Record | None = None,
+) -> Process:
+    """A legitimate transit, closed at its declared exit before its deadline; `delay` uses
+    that fraction of the time to spare (queues, paperwork), `breakdown` adds an incident."""
+    return journey(eco, t0, open_at(eco, t0, corridor), Plan(delay=delay, breakdown=breakdown), rec)
+
+
+def _as_declared(eco: Economy, m: Movement, t_start: int, speed: float, plan: Plan) -> Process:
+    rng = eco.rng
     legs = geo.path([pos(m.entry), pos(m.exit)])
-    total, speed = legs[-1].end_km, speed_of(eco, m.entry)
-    t_start = t + rng.randrange(HOUR, 8 * HOUR)
+    total = legs[-1].end_km
     t_end = t_start + int(total / speed * DAY) + rng.randrange(HOUR, 10 * HOUR)
     spare = max(0, m.deadline - t_end - DAY)
-    pause = int(spare * rng.uniform(0.3, 0.6)) if breakdown else 0
-    t_end += int((spare - pause) * delay)
-    if breakdown:
-        yield from _with_breakdown(eco, m, t_start, t_end, pause, legs, total, keep)
+    pause = int(spare * rng.uniform(0.3, 0.6)) if plan.breakdown else 0
+    t_end += int((spare - pause) * plan.delay)
+    if plan.breakdown:
+        yield from _with_breakdown(eco, m, t_start, t_end, pause, legs, total)
         t_end += pause
     else:
-        for step in drive(eco, m, t_start, t_end, legs, 0.0, total):
-            yield keep(*step)
-    yield keep(t_end, passage(eco, "transit_close", t_end, m, m.exit, m.mass))
+        yield from drive(eco, m, t_start, t_end, legs, 0.0, total)
+    yield t_end, passage(eco, "transit_close", t_end, m, m.exit, m.mass)
     t = later_receipt(eco, t_end, m)
-    yield keep(t, eco.receipt(t, m.mrn, m.destination, None, 0, m.value, mass=m.mass))
+    yield t, eco.receipt(t, m.mrn, m.destination, None, 0, m.value, mass=m.mass)
 
 
 def _same(t: int, ev: Event) -> tuple[int, Event]:
     return t, ev
 
 
-def _with_breakdown(eco: Economy, m: Movement, t0: int, t1: int, pause: int,
-                    legs: list[geo.Leg], total: float, keep: Keep) -> Process:
+def _with_breakdown(
+    eco: Economy, m: Movement, t0: int, t1: int, pause: int, legs: list[geo.Leg], total: float
+) -> Process:
     """A truck breaks down half way: an incident, a pause, the seals stay intact."""
-    rng = eco.rng
     mid_t = (t0 + t1) // 2
-    for step in drive(eco, m, t0, mid_t, legs, 0.0, total / 2):
-        yield keep(*step)
-    lat, lon = geo.jitter(geo.at_km(legs, total / 2), rng, 0.5)
-    yield keep(mid_t, {"type": "incident", "id": eco.eid(), "time": stamp(mid_t, zone_of(lon)),
-                       "mrn": m.mrn, "kind": "breakdown", "lat": lat, "lon": lon,
-                       "note": "Vehicle breakdown; repaired on site, seals not touched"})
-    for step in drive(eco, m, mid_t + pause, t1 + pause, legs, total / 2, total):
-        yield keep(*step)
+    yield from drive(eco, m, t0, mid_t, legs, 0.0, total / 2)
+    lat, lon = geo.jitter(geo.at_km(legs, total / 2), eco.rng, 0.5)
+    yield (
+        mid_t,
+        {
+            "type": "incident",
+            "id": eco.eid(),
+            "time": stamp(mid_t, zone_of(lon)),
+            "mrn": m.mrn,
+            "kind": "breakdown",
+            "lat": lat,
+            "lon": lon,
+            "note": "Vehicle breakdown; repaired on site, seals not touched",
+        },
+    )
+    yield from drive(eco, m, mid_t + pause, t1 + pause, legs, total / 2, total)
 
 
 def later_receipt(eco: Economy, t: int, m: Movement) -> int:
@@ -215,22 +321,26 @@ def russian_post_near(where: geo.LatLon) -> str:
     return min(posts_toward("RU"), key=lambda p: geo.distance_km(where, pos(p)))
 
 
-
-def diverted(eco: Economy, t0: int, corridor: routes.Corridor, variant: str, rec: Record,
-             items: list[Item] | None = None) -> Process:
+def diverted(
+    eco: Economy,
+    t0: int,
+    corridor: routes.Corridor,
+    variant: str,
+    rec: Record,
+    items: list[Item] | None = None,
+) -> Process:
     """A transit that does not go where it was declared to: `exit_russia` (bends toward
     and leaves by a post on the Russian border), `no_exit` (stops inside the country and
     never closes) or `partial_unload` (seal opened on the way, exits lighter)."""
     rng = eco.rng
     m = open_at(eco, t0, corridor, items)
-    rec.party(m.carrier.tax_id, m.consignee.tax_id)
-    yield rec.take(t0, m.open)
-    t = t0 + rng.randrange(HOUR, 4 * HOUR)
-    yield rec.take(t, passage(eco, "checkpoint", t, m, m.entry, m.mass))
-    t_start = t + rng.randrange(HOUR, 8 * HOUR)
-    go = {"exit_russia": _to_russia, "no_exit": _vanish, "partial_unload": _unload}[variant]
-    for step in go(eco, m, t_start, rng.uniform(0.25, 0.6), speed_of(eco, m.entry), rec):
-        yield rec.take(*step)
+    f = rng.uniform(0.25, 0.6)
+    plan = {
+        "exit_russia": lambda: Plan(russian_post_near(geo.along(pos(m.entry), pos(m.exit), f)), f),
+        "no_exit": lambda: Plan(turn=f, stop=True),
+        "partial_unload": lambda: Plan(turn=f, unload=rng.uniform(0.2, 0.6)),
+    }[variant]()
+    return journey(eco, t0, m, plan, rec)
 
 
 def _divert_all(m: Movement, rec: Record, share: float = 1.0) -> None:
@@ -239,31 +349,42 @@ def _divert_all(m: Movement, rec: Record, share: float = 1.0) -> None:
         rec.divert(mass * share, "KGM", value * share, item.hs)
 
 
-def _to_russia(eco: Economy, m: Movement, t: int, f: float, speed: float,
-               rec: Record) -> Process:
-    turn = geo.along(pos(m.entry), pos(m.exit), f)
-    post = russian_post_near(turn)
-    legs = geo.path([pos(m.entry), turn, pos(post)])
+def _what_happened(m: Movement, plan: Plan) -> str:
+    if plan.exit_at:
+        return f"declared exit {m.exit} to {m.destination}; left by {plan.exit_at}"
+    if plan.stop:
+        return f"declared exit {m.exit} to {m.destination}; never closed"
+    return f"seal opened on the way; {plan.unload:.0%} of the mass missing at {m.exit}"
+
+
+def _astray(eco: Economy, m: Movement, t: int, speed: float, plan: Plan) -> Process:
+    if plan.exit_at:
+        return _to_post(eco, m, t, speed, plan)
+    if plan.stop:
+        return _vanish(eco, m, t, speed, plan)
+    return _unload(eco, m, t, speed, plan)
+
+
+def _to_post(eco: Economy, m: Movement, t: int, speed: float, plan: Plan) -> Process:
+    assert plan.exit_at
+    turn = geo.along(pos(m.entry), pos(m.exit), plan.turn)
+    legs = geo.path([pos(m.entry), turn, pos(plan.exit_at)])
     t_end = t + int(legs[-1].end_km / speed * DAY) + eco.rng.randrange(HOUR, 6 * HOUR)
     yield from drive(eco, m, t, t_end, legs, 0.0, legs[-1].end_km)
-    yield t_end, passage(eco, "transit_close", t_end, m, post, m.mass)
-    _divert_all(m, rec)
-    rec.note = f"declared exit {m.exit} to {m.destination}; left by {post}"
+    yield t_end, passage(eco, "transit_close", t_end, m, plan.exit_at, m.mass)
 
 
-def _vanish(eco: Economy, m: Movement, t: int, f: float, speed: float, rec: Record) -> Process:
+def _vanish(eco: Economy, m: Movement, t: int, speed: float, plan: Plan) -> Process:
     legs = geo.path([pos(m.entry), pos(m.exit)])
-    stop_km = legs[-1].end_km * f
+    stop_km = legs[-1].end_km * plan.turn
     t_stop = t + int(stop_km / speed * DAY)
     yield from drive(eco, m, t, t_stop, legs, 0.0, stop_km)
     if eco.rng.random() < 0.6:
         yield t_stop, ping(eco, t_stop, m.seals[0], geo.at_km(legs, stop_km), "opened", "01")
-    _divert_all(m, rec)
-    rec.note = f"declared exit {m.exit} to {m.destination}; never closed"
 
 
-def _unload(eco: Economy, m: Movement, t: int, f: float, speed: float, rec: Record) -> Process:
-    rng = eco.rng
+def _unload(eco: Economy, m: Movement, t: int, speed: float, plan: Plan) -> Process:
+    rng, f, share = eco.rng, plan.turn, plan.unload
     legs = geo.path([pos(m.entry), pos(m.exit)])
     total = legs[-1].end_km
     t_stop = t + int(total * f / speed * DAY)
@@ -273,10 +394,11 @@ def _unload(eco: Economy, m: Movement, t: int, f: float, speed: float, rec: Reco
     t_go = t_stop + rng.randrange(3 * HOUR, 10 * HOUR)
     t_end = t_go + int(total * (1 - f) / speed * DAY)
     yield from drive(eco, m, t_go, t_end, legs, total * f, total, "opened")
-    share = rng.uniform(0.2, 0.6)
     yield t_end, passage(eco, "transit_close", t_end, m, m.exit, m.mass * (1 - share), False)
     t = later_receipt(eco, t_end, m)
-    yield t, eco.receipt(t, m.mrn, m.destination, None, 0, m.value * (1 - share),
-                         mass=m.mass * (1 - share))
-    _divert_all(m, rec, share)
-    rec.note = f"seal opened on the way; {share:.0%} of the mass missing at {m.exit}"
+    yield (
+        t,
+        eco.receipt(
+            t, m.mrn, m.destination, None, 0, m.value * (1 - share), mass=m.mass * (1 - share)
+        ),
+    )

@@ -61,10 +61,18 @@ class Record:
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "kind": self.kind, "variant": self.variant, "start": self.start,
-            "events": self.events, "batches": self.batches, "parties": self.parties,
-            "mrns": self.mrns, "hs": self.hs, "quantity": f"{self.quantity:.3f}",
-            "unit": self.unit, "value_usd": f"{self.value_usd:.2f}",
+            "id": self.id,
+            "kind": self.kind,
+            "variant": self.variant,
+            "start": self.start,
+            "events": self.events,
+            "batches": self.batches,
+            "parties": self.parties,
+            "mrns": self.mrns,
+            "hs": self.hs,
+            "quantity": f"{self.quantity:.3f}",
+            "unit": self.unit,
+            "value_usd": f"{self.value_usd:.2f}",
         }
         if self.note:
             out["note"] = self.note

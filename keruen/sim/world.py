@@ -18,15 +18,47 @@ from typing import Any
 from keruen import reference
 from keruen.sim import ids, names
 
-KZ_ROLES = {"importer": 0.22, "wholesaler": 0.20, "retailer": 0.36, "manufacturer": 0.05,
-            "producer": 0.09, "trader": 0.05, "carrier": 0.03}
-PRODUCER_GROUPS = ("ores", "fuel", "metals", "chemicals", "plastics", "grain", "food",
-                   "building", "vehicles", "apparel")
-RU_REGIONS = {"Москва": "77", "Омск": "55", "Челябинск": "74", "Оренбург": "56",
-              "Новосибирск": "54", "Екатеринбург": "66", "Самара": "63", "Саратов": "64",
-              "Барнаул": "22", "Астрахань": "30", "Курган": "45", "Тюмень": "72",
-              "Магнитогорск": "74", "Орск": "56", "Санкт-Петербург": "78", "Казань": "16",
-              "Уфа": "02", "Пермь": "59"}
+KZ_ROLES = {
+    "importer": 0.22,
+    "wholesaler": 0.20,
+    "retailer": 0.36,
+    "manufacturer": 0.05,
+    "producer": 0.09,
+    "trader": 0.05,
+    "carrier": 0.03,
+}
+PRODUCER_GROUPS = (
+    "ores",
+    "fuel",
+    "metals",
+    "chemicals",
+    "plastics",
+    "grain",
+    "food",
+    "building",
+    "vehicles",
+    "apparel",
+)
+RU_REGIONS = {
+    "Москва": "77",
+    "Омск": "55",
+    "Челябинск": "74",
+    "Оренбург": "56",
+    "Новосибирск": "54",
+    "Екатеринбург": "66",
+    "Самара": "63",
+    "Саратов": "64",
+    "Барнаул": "22",
+    "Астрахань": "30",
+    "Курган": "45",
+    "Тюмень": "72",
+    "Магнитогорск": "74",
+    "Орск": "56",
+    "Санкт-Петербург": "78",
+    "Казань": "16",
+    "Уфа": "02",
+    "Пермь": "59",
+}
 
 
 @dataclass(slots=True)
@@ -49,8 +81,13 @@ class Company:
         return self._party
 
     def public(self) -> dict[str, Any]:
-        out = {"tax_id": self.tax_id, "name": self.name, "country": self.country,
-               "role": self.role, "registered": self.registered.isoformat()}
+        out = {
+            "tax_id": self.tax_id,
+            "name": self.name,
+            "country": self.country,
+            "role": self.role,
+            "registered": self.registered.isoformat(),
+        }
         if self.sector:
             out["sector"] = self.sector
         return out
@@ -82,18 +119,29 @@ def _usable(code: str) -> bool:
 
 def posts_toward(neighbour: str, mode: str | None = None) -> tuple[str, ...]:
     """Usable border posts on the border with `neighbour` (or seaports/airports)."""
-    return tuple(sorted(
-        p.code for p in reference.posts().values()
-        if (p.neighbour == neighbour or (neighbour == "" and p.mode in ("sea", "air")))
-        and (mode is None or p.mode == mode) and _usable(p.code)
-    ))
+    return tuple(
+        sorted(
+            p.code
+            for p in reference.posts().values()
+            if (p.neighbour == neighbour or (neighbour == "" and p.mode in ("sea", "air")))
+            and (mode is None or p.mode == mode)
+            and _usable(p.code)
+        )
+    )
 
 
 class World:
     """Everyone who trades, drawn once from the seed."""
 
-    def __init__(self, rng: random.Random, kz_companies: int, foreign_per_partner: int,
-                 start: date, shard: int = 0, shards: int = 1) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        kz_companies: int,
+        foreign_per_partner: int,
+        start: date,
+        shard: int = 0,
+        shards: int = 1,
+    ) -> None:
         self.rng = rng
         self.start = start
         self.kz: dict[str, Pool] = {role: Pool() for role in KZ_ROLES}
@@ -135,8 +183,16 @@ class World:
 
     def _make_kz(self, role: str, registered: date, weight: float, sector: str) -> Company:
         tax_id = self._unique(lambda n: ids.kz_bin(registered, n, self._stride))
-        return Company(tax_id, names.company_name("KZ", self.rng), "KZ", role, registered,
-                       names.city("KZ", self.rng), weight, sector)
+        return Company(
+            tax_id,
+            names.company_name("KZ", self.rng),
+            "KZ",
+            role,
+            registered,
+            names.city("KZ", self.rng),
+            weight,
+            sector,
+        )
 
     def new_kz(self, role: str, registered: date, weight: float = 1.0, sector: str = "") -> Company:
         """A Kazakh company outside the trading pools (a scheme's shell, a bait firm)."""
@@ -167,13 +223,21 @@ class World:
                 pool.add(self.new_foreign(country, role, self.registration(self.start, 1992)))
         return pool.pick(self.rng)
 
-    def new_foreign(self, country: str, role: str, registered: date, name: str = "",
-                    tax_id: str = "") -> Company:
+    def new_foreign(
+        self, country: str, role: str, registered: date, name: str = "", tax_id: str = ""
+    ) -> Company:
         city = names.city(country, self.rng)
         if not tax_id:
             tax_id = self._unique(lambda n: self._foreign_id(country, city, registered, n))
-        return Company(tax_id, name or names.company_name(country, self.rng), country, role,
-                       registered, city, self.rng.paretovariate(1.3))
+        return Company(
+            tax_id,
+            name or names.company_name(country, self.rng),
+            country,
+            role,
+            registered,
+            city,
+            self.rng.paretovariate(1.3),
+        )
 
     def _foreign_id(self, country: str, city: str, registered: date, serial: int) -> str:
         if country == "RU":
