@@ -51,6 +51,19 @@ def _movement(db_url: str | None, mrn: str, now: str | None, corridor_km: float)
         return _call(lambda: service.movement(conn, mrn, _now(now), _config(corridor_km)))
 
 
+POST_COLUMNS = (
+    "code",
+    "name",
+    "name_other_side",
+    "neighbour",
+    "mode",
+    "region",
+    "lat",
+    "lon",
+    "check",
+)
+
+
 def posts(
     as_json: Annotated[bool, JsonOption] = False,
     neighbour: Annotated[str | None, typer.Option(help="Only posts facing this country")] = None,
@@ -58,51 +71,19 @@ def posts(
 ) -> None:
     """Kazakhstan's border posts: code, name, neighbour, mode and coordinates."""
     rows = [
-        p
+        {k: getattr(p, k) or None for k in POST_COLUMNS}
         for p in reference.posts().values()
         if (neighbour is None or p.neighbour == neighbour.upper())
         and (mode is None or p.mode == mode.lower())
     ]
     if as_json:
-        emit_json(
-            [
-                {
-                    "code": p.code,
-                    "name": p.name,
-                    "name_other_side": p.name_other_side,
-                    "neighbour": p.neighbour or None,
-                    "mode": p.mode,
-                    "region": p.region,
-                    "lat": p.lat,
-                    "lon": p.lon,
-                    "check": p.check,
-                }
-                for p in rows
-            ]
-        )
+        emit_json(rows)
         return
-    table = Table(
-        "code",
-        "name",
-        "other side",
-        "neighbour",
-        "mode",
-        "lat",
-        "lon",
-        "check",
-        title=f"{len(rows)} border posts",
-    )
-    for p in rows:
-        table.add_row(
-            p.code,
-            p.name,
-            p.name_other_side,
-            p.neighbour,
-            p.mode,
-            f"{p.lat:.4f}",
-            f"{p.lon:.4f}",
-            p.check.split(":")[0],
-        )
+    shown = ("code", "name", "neighbour", "mode", "lat", "lon", "check")
+    table = Table(*shown, title=f"{len(rows)} border posts (--json for every column)")
+    for r in rows:
+        r["check"] = str(r["check"]).split(":")[0]
+        table.add_row(*(str(r[k] or "") for k in shown))
     out.print(table)
 
 

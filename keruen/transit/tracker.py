@@ -214,44 +214,30 @@ class Tracker:
             self._shipment_receipt(e, shipment)
 
     def _shipment_receipt(self, e: ev.Receipt, s: Shipment) -> None:
+        """A partner's receipt for a dispatch or export: its country, mass and quantity."""
         t = micros(e.time)
         if e.country != s.country:
-            self.found.append(
-                make(
-                    e.ref,
-                    "destination_mismatch",
-                    t,
-                    "high" if e.country == RUSSIA else "medium",
-                    {"receipt": e.id, "receipt_country": e.country, "destination": s.country},
-                    subject=s.type,
-                )
-            )
+            facts = {"receipt": e.id, "receipt_country": e.country, "destination": s.country}
+            severity = "high" if e.country == RUSSIA else "medium"
+            self.found.append(make(e.ref, "destination_mismatch", t, severity, facts, s.type))
         pairs = (
             ("mass_difference", "kg", s.mass_kg, e.mass_kg, None),
             ("quantity_difference", "units", s.quantity, e.quantity, Decimal(0)),
         )
         for kind, unit, sent, got, floor in pairs:
-            if (
-                sent is not None
-                and got is not None
-                and (facts := difference(self.limits, sent, got, floor))
-            ):
-                self.found.append(
-                    make(
-                        e.ref,
-                        kind,
-                        t,
-                        "high" if abs(facts["difference_pct"]) > 10 else "medium",
-                        {
-                            **facts,
-                            "stage": "receipt",
-                            "unit": unit,
-                            "against": f"in the {s.type}",
-                            "receipt": e.id,
-                        },
-                        subject=s.type,
-                    )
+            if sent is not None and got is not None:
+                self._shipment_difference(
+                    e, s, kind, unit, difference(self.limits, sent, got, floor)
                 )
+
+    def _shipment_difference(
+        self, e: ev.Receipt, s: Shipment, kind: str, unit: str, facts: dict[str, Any] | None
+    ) -> None:
+        if facts is None:
+            return
+        severity = "high" if abs(facts["difference_pct"]) > 10 else "medium"
+        more = {"stage": "receipt", "unit": unit, "against": f"in the {s.type}", "receipt": e.id}
+        self.found.append(make(e.ref, kind, micros(e.time), severity, {**facts, **more}, s.type))
 
     def cancel(self, target: str, t: int, event_id: str) -> None:
         """A cancelled declaration: the movement is withdrawn and its seals are free again."""
