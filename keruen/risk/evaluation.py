@@ -57,6 +57,7 @@ class Movement:
     id: str
     time_us: int
     lane: str | None
+    random: bool = False  # sent to its lane by random selection
 
 
 @dataclass(slots=True)
@@ -184,6 +185,7 @@ def burden(
         "flagged": len(flagged),
         "by_alert": by_alert,
         "by_lane": sum(1 for m in legit if m.lane in ("yellow", "red")),
+        "by_random_selection": sum(1 for m in legit if m.random),
         "mean_wait_hours": round(
             sum(wait_hours.get(m.lane or "green", 0.0) for m in legit) / len(legit), 4
         )

@@ -8,6 +8,7 @@ batches' standing risks. Detectors that need the future (a missing receipt) do n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from keruen.model import events as ev
@@ -44,8 +45,6 @@ class Verdict:
 
 
 def planned_event(plan: Plan) -> ev.Dispatch:
-    from datetime import UTC, datetime
-
     cls = ev.Export if plan.export else ev.Dispatch
     return cls(
         id=PLANNED,

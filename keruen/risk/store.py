@@ -205,7 +205,9 @@ def movements(conn: Connection) -> tuple[list[Movement], dict[str, int]]:
     for r in conn.execute(q):
         times[r.key if r.type == "transit_open" else r.id] = r.time_us
     moves = [
-        Movement(r["subject_kind"], r["subject"], times.get(r["subject"], 0), r["lane"])
+        Movement(
+            r["subject_kind"], r["subject"], times.get(r["subject"], 0), r["lane"], r["random"]
+        )
         for r in lanes(conn)
     ]
     return moves, times

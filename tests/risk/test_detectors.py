@@ -330,3 +330,15 @@ def test_since_keeps_only_findings_completed_after_it() -> None:
     ]
     later = found(*events, since=micros_of(f.t(6)))
     assert rules_on(later, "d2") and not rules_on(later, "d1")
+
+
+def test_a_transit_no_receipt_confirms_after_its_deadline() -> None:
+    opened = f.transit_open("o1", "MRN1", day=1)  # deadline: day 11
+    deadline = micros_of(f.t(11))
+    assert not found(opened, now=deadline + 10 * DAY_US)
+    a = next(a for a in found(opened, now=deadline + 46 * DAY_US) if a.rule == "ghost_transit")
+    assert (a.subject_kind, a.subject, a.refs.mrns) == ("transit", "MRN1", ("MRN1",))
+    assert "no receipt confirms" in a.explanation
+    confirmed = {**receipt("r1", "MRN1", 12), "mass_kg": "1200"}
+    confirmed.pop("quantity")
+    assert not found(opened, confirmed, now=deadline + 46 * DAY_US)

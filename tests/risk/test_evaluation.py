@@ -44,6 +44,7 @@ def test_figures() -> None:
         "flagged": 2,
         "by_alert": 1,
         "by_lane": 1,
+        "by_random_selection": 0,
         "mean_wait_hours": 0.0,
     }
     assert r["per_kind"]["chpl_direct"]["days_to_detect"] == {"median": 0.0, "max": 0.0}
