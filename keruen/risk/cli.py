@@ -55,6 +55,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.command()(detect)
     app.command()(alerts)
     app.command()(lanes)
+    app.command()(outcomes)
     app.command()(precheck)
     app.command()(evaluate)
     case = typer.Typer(no_args_is_help=True, help="Cases: work alerts, decide, audit.")
@@ -146,6 +147,27 @@ def lanes(
         emit_json(public)
     else:
         _print_rates(public)
+
+
+def outcomes(
+    config: Annotated[Path | None, ConfigOption] = None,
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Outcome figures: officers' precision and false-positive rate, lane rates, waiting."""
+    found = guard(lambda: service.outcomes(db.ready(db_url), load(config)))
+    if as_json:
+        emit_json(found)
+        return
+    pct = "—" if found["precision"] is None else f"{found['precision']:.1%}"
+    fpr = "—" if found["false_positive_rate"] is None else f"{found['false_positive_rate']:.1%}"
+    out.print(
+        f"{found['alerts']:,} alerts, {found['decided']:,} decided "
+        f"({', '.join(f'{k} {v}' for k, v in found['by_decision'].items()) or 'none yet'}); "
+        f"precision {pct}, false-positive rate {fpr}",
+        highlight=False,
+    )
+    _print_rates(found["lanes"])
 
 
 def _decimal(text: str, field: str) -> Decimal:

@@ -97,3 +97,33 @@ def counts(conn: Connection) -> dict[str, int]:
     a = rt.risk_alerts.c
     q = sa.select(a.rule, sa.func.count()).where(a.level == "alert").group_by(a.rule)
     return {rule: n for rule, n in conn.execute(q)}
+
+
+def decisions(conn: Connection) -> dict[str, int]:
+    """How many alerts each kind of case decision closed."""
+    ca, d = rt.risk_case_alerts.c, rt.risk_case_actions.c
+    q = (
+        sa.select(d.detail, sa.func.count())
+        .join_from(rt.risk_case_actions, rt.risk_case_alerts, ca.case_id == d.case_id)
+        .where(d.action == "decide")
+        .group_by(d.detail)
+    )
+    out: dict[str, int] = {}
+    for detail, n in conn.execute(q):
+        decision = json.loads(detail)["decision"]
+        out[decision] = out.get(decision, 0) + n
+    return out
+
+
+def outcomes(conn: Connection) -> dict[str, Any]:
+    """What officers decided about alerts: the precision and false-positive rate they measure."""
+    by = decisions(conn)
+    confirmed, false = by.get("confirmed_diversion", 0), by.get("false_positive", 0)
+    judged = confirmed + false
+    return {
+        "alerts": sum(counts(conn).values()),
+        "decided": sum(by.values()),
+        "by_decision": by,
+        "precision": round(confirmed / judged, 4) if judged else None,
+        "false_positive_rate": round(false / judged, 4) if judged else None,
+    }

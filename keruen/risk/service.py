@@ -145,6 +145,16 @@ def evaluate(eng: Engine, truth_path: Path, config: RiskConfig | None = None) ->
     return result
 
 
+def outcomes(eng: Engine, config: RiskConfig | None = None) -> dict[str, Any]:
+    """The outcome figures a dashboard publishes: officers' precision and false-positive rate
+    (from case decisions), lane rates and the planned waiting time."""
+    from keruen.risk import queries
+
+    with eng.connect() as conn:
+        found = queries.outcomes(conn)
+    return {**found, "lanes": lane_rates(eng, config).public()}
+
+
 def lane_rates(eng: Engine, config: RiskConfig | None = None) -> Rates:
     """Lane shares of the movements as of the last detection run, beside the planned ones."""
     config = config or load()

@@ -190,3 +190,9 @@ def test_evaluate_json(ledger: Path, tmp_path: Path) -> None:
     result = json.loads(run.stdout)
     assert (result["recall"], result["precision"], result["burden"]) == (1.0, 1.0, 0.0)
     assert result["per_kind"]["shell_chain"]["detected"] == 1
+
+
+def test_outcomes_count_the_officers_decisions(ledger: Path) -> None:
+    found = json.loads(keruen("outcomes", "--db", str(ledger), "--json").stdout)
+    assert found["alerts"] == 1 and found["lanes"]["total"] == 2
+    assert found["decided"] == sum(found["by_decision"].values())

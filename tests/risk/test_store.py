@@ -170,3 +170,17 @@ def test_precheck_is_origin_aware_and_names_its_reasons(engine: Engine) -> None:
     assert chairs.lane == "green" and chairs.alerts == []
     with pytest.raises(BadInput, match="holds 100"):
         service.precheck(engine, B2, Decimal(500), Party(**f.RU_BUYER))
+
+
+def test_outcomes_measure_precision_from_decisions(engine: Engine) -> None:
+    ingest(engine, *STORY)
+    service.detect(engine)
+    with engine.connect() as conn:
+        first, second = (r["id"] for r in queries.alerts(conn))
+    with engine.begin() as conn:
+        cases.decide(conn, cases.open_case(conn, [first], "x"), "confirmed_diversion", "x")
+        cases.decide(conn, cases.open_case(conn, [second], "x"), "false_positive", "x")
+    found = service.outcomes(engine)
+    assert found["by_decision"] == {"confirmed_diversion": 1, "false_positive": 1}
+    assert (found["precision"], found["false_positive_rate"]) == (0.5, 0.5)
+    assert found["lanes"]["total"] == 3
