@@ -197,3 +197,21 @@ def hours_of(events: list[dict[str, Any]]) -> float:
 
 def lines(events: Sequence[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(e).encode() for e in events]
+
+
+def renamed(events: Sequence[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """The events with every id, MRN and seal prefixed by `tag`: scenarios share one ledger."""
+
+    def name(value: str) -> str:
+        return f"{tag}-{value}"
+
+    out = []
+    for e in events:
+        e = json.loads(json.dumps(e))
+        for key in ("id", "mrn", "seal", "ref", "target"):
+            if key in e:
+                e[key] = name(e[key])
+        if "seals" in e:
+            e["seals"] = [name(s) for s in e["seals"]]
+        out.append(e)
+    return out
