@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from keruen import __version__, reference
 from keruen.api import engines
+from keruen.api.authcache import AuthCache
 from keruen.api.deps import AppState
 from keruen.api.middleware import AccessLog, BodyLimit
 from keruen.api.problems import HANDLERS
@@ -44,7 +45,9 @@ def create_app(
     """The API over an engine (used as is) or a URL (connected and migrated)."""
     settings = settings or get_api_settings()
     eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
-    state = AppState(eng, engines.reader(eng), Writer(eng, settings.writer_batch), settings)
+    writer = Writer(eng, settings.writer_batch)
+    cache = AuthCache(settings.auth_cache_s)
+    state = AppState(eng, engines.reader(eng), writer, settings, cache)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,9 +1,306 @@
-"""`keruen bench api` (placeholder while the benchmark is written)."""
+"""`keruen bench api`: the HTTP API measured from outside, with the server on loopback.
+
+A real server (`keruen serve`, uvicorn) runs in a subprocess over a fresh temporary database
+with an officer's API key. Single-event submit latency is measured open-loop: requests leave
+on a fixed schedule whatever the answers do, and latency counts from the scheduled time (no
+coordinated omission). Batch throughput posts JSON Lines batches of a valid event stream one
+after another, and is compared with `ingest_lines` in-process on the same events (the ratio is
+the cost of HTTP).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import httpx
+import msgspec
 import typer
+
+from keruen.bench.streams import StreamGen
+from keruen.console import JsonOption, emit_json, out, progress
+from keruen.ingest import ingest_lines
+from keruen.store import db
+
+T = TypeVar("T")
+_decode = msgspec.json.Decoder()
+_encode = msgspec.json.Encoder().encode
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else 0.0
+
+
+def make_key(path: str) -> str:
+    from keruen.api import accounts
+
+    with db.ready(path).begin() as conn:
+        accounts.add_user(conn, "bench", "officer")
+        return accounts.create_key(conn, "bench", "bench").key
+
+
+@contextmanager
+def server(path: str, log: Path) -> Iterator[str]:
+    """`keruen serve` on a free loopback port; yields its base URL, stops it afterwards."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-c",
+        "from keruen.cli import main; main()",
+        "serve",
+        "--db",
+        path,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    env = {**os.environ, "KERUEN_SECRET": "bench-" + os.urandom(24).hex()}
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, proc)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not become ready")
+
+
+def single_events(count: int, seed: int, first: int = 0) -> list[bytes]:
+    """Independent valid events (imports of new batches): open-loop requests may overtake
+    each other, so no event may depend on another."""
+    bodies: list[bytes] = []
+    gen = StreamGen(seed=seed)
+    while len(bodies) < count:
+        for line in gen.events(1000):
+            event = _decode.decode(line)
+            if event["type"] == "import":
+                n = first + len(bodies)
+                event.update(id=f"lat-{n:09d}", batch=f"55501/010124/{n:07d}/002")
+                bodies.append(_encode(event))
+    return bodies[:count]
+
+
+class Client:
+    """A minimal HTTP/1.1 client over a pool of keep-alive connections.
+
+    httpx costs several milliseconds of client CPU per request on the reference machine, which
+    would measure the load generator instead of the server; this costs a fraction of that."""
+
+    def __init__(self, base: str, key: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.auth = f"Authorization: Bearer {key}\r\n".encode()
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.open: list[asyncio.StreamWriter] = []
+
+    async def post(self, path: str, body: bytes, content_type: str) -> tuple[int, bytes]:
+        conn = self.idle.pop() if self.idle else await self._connect()
+        reader, writer = conn
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n"
+        ).encode()
+        writer.write(head + self.auth + b"\r\n" + body)
+        response = await reader.readuntil(b"\r\n\r\n")
+        status = int(response[9:12])
+        length = 0
+        for line in response.lower().split(b"\r\n"):
+            if line.startswith(b"content-length:"):
+                length = int(line[15:])
+        answer = await reader.readexactly(length)
+        self.idle.append(conn)
+        return status, answer
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.open.append(writer)
+        return reader, writer
+
+    async def close(self) -> None:
+        for writer in self.open:
+            writer.close()
+
+
+async def _open_loop(
+    base: str, key: str, bodies: list[bytes], rate: float
+) -> list[tuple[float, int]]:
+    """Send `bodies` at `rate` per second on a fixed schedule; (latency ms, status) each."""
+    client = Client(base, key)
+    results: list[tuple[float, int]] = []
+    start = time.perf_counter() + 0.1  # perf_counter: uvloop's clock has 1 ms resolution
+
+    async def one(i: int, body: bytes) -> None:
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        try:
+            status, _ = await client.post("/v1/events", body, "application/json")
+        except (OSError, ValueError, asyncio.IncompleteReadError):
+            status = 0
+        results.append(((time.perf_counter() - due) * 1000, status))
+
+    await asyncio.gather(*(one(i, b) for i, b in enumerate(bodies)))
+    await client.close()
+    return results
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """uvloop when it is installed (it ships with uvicorn[standard]): a cheaper load generator."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def latency_run(base: str, key: str, bodies: list[bytes], rate: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    results = run(_open_loop(base, key, bodies, rate))
+    elapsed = time.perf_counter() - started
+    ms = [r[0] for r in results]
+    ok = sum(1 for r in results if r[1] in (200, 201))
+    return {
+        "rate": rate,
+        "requests": len(results),
+        "ok": ok,
+        "errors": len(results) - ok,
+        "achieved_rps": round(len(results) / elapsed, 1),
+        "p50_ms": round(percentile(ms, 0.50), 2),
+        "p90_ms": round(percentile(ms, 0.90), 2),
+        "p99_ms": round(percentile(ms, 0.99), 2),
+        "max_ms": round(max(ms), 2),
+    }
+
+
+async def _batches(
+    base: str, key: str, lines: list[bytes], size: int, advance: Any
+) -> tuple[int, float]:
+    client = Client(base, key)
+    accepted, started = 0, time.perf_counter()
+    for i in range(0, len(lines), size):
+        part = lines[i : i + size]
+        status, answer = await client.post(
+            "/v1/events", b"\n".join(part) + b"\n", "application/x-ndjson"
+        )
+        if status != 200:
+            raise RuntimeError(f"batch answered {status}: {answer[:300]!r}")
+        accepted += int(_decode.decode(answer)["accepted"])
+        advance(len(part))
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return accepted, elapsed
+
+
+def batch_run(base: str, key: str, lines: list[bytes], size: int, show: bool) -> dict[str, Any]:
+    """Post the stream as consecutive JSON Lines batches (closed loop, one at a time)."""
+    with progress("batches", len(lines), show) as advance:
+        accepted, elapsed = run(_batches(base, key, lines, size, advance))
+    return {
+        "events": len(lines),
+        "batch_size": size,
+        "accepted": accepted,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(len(lines) / elapsed),
+    }
+
+
+def in_process(lines: list[bytes], size: int, tmp: str) -> float:
+    """Events per second of `ingest_lines` itself on the same events, in a fresh database."""
+    eng = db.ready(os.path.join(tmp, "baseline.db"))
+    started = time.perf_counter()
+    ingest_lines(eng, lines, source="bench", chunk_size=size)
+    rate = len(lines) / (time.perf_counter() - started)
+    eng.dispose()
+    return rate
+
+
+def bench_api(
+    rates: list[float], seconds: float, events: int, size: int, seed: int, show: bool
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "api.db")
+        key = make_key(path)
+        per_rate = [
+            single_events(int(r * seconds), seed + i, first=(i + 1) * 1_000_000)
+            for i, r in enumerate(rates)
+        ]
+        lines = list(StreamGen(seed=seed).events(events))
+        with server(path, Path(tmp) / "server.log") as base:
+            latency_run(base, key, single_events(200, seed + 99)[:200], 100)  # warm-up
+            singles = []
+            with progress("rates", len(rates), show) as advance:
+                for rate, bodies in zip(rates, per_rate, strict=True):
+                    singles.append(latency_run(base, key, bodies, rate))
+                    advance(1)
+            batch = batch_run(base, key, lines, size, show)
+        baseline = in_process(lines, size, tmp)
+    batch.update(
+        in_process_events_per_s=round(baseline), ratio=round(batch["events_per_s"] / baseline, 3)
+    )
+    return {"single": singles, "batch": batch}
 
 
 def register(bench: typer.Typer) -> None:
-    pass
+    @bench.command("api")
+    def api_cmd(
+        rates: Annotated[
+            str, typer.Option(help="Request rates per second, comma-separated")
+        ] = "100,250,500",
+        seconds: Annotated[float, typer.Option(help="Seconds at each rate")] = 5.0,
+        events: Annotated[int, typer.Option("--events", help="Events for the batch run")] = 50_000,
+        batch_size: Annotated[int, typer.Option(help="Events per batch request")] = 5000,
+        seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
+        as_json: Annotated[bool, JsonOption] = False,
+    ) -> None:
+        """Single-event submit latency (p50/p99) at fixed rates, and batch throughput."""
+        try:
+            wanted = [float(r) for r in rates.split(",") if r.strip()]
+        except ValueError:
+            raise typer.BadParameter("--rates: numbers separated by commas") from None
+        r = bench_api(wanted, seconds, events, batch_size, seed, show=not as_json)
+        if as_json:
+            emit_json(r)
+            return
+        for s in r["single"]:
+            out.print(
+                f"single event @ {s['rate']:g}/s: p50 {s['p50_ms']} ms  p99 {s['p99_ms']} ms"
+                f"  max {s['max_ms']} ms  ({s['requests']} requests, {s['errors']} errors,"
+                f" {s['achieved_rps']}/s achieved)"
+            )
+        b = r["batch"]
+        out.print(
+            f"batch ({b['batch_size']:,}/request): {b['events_per_s']:,} events/s over "
+            f"HTTP; ingest_lines in-process {b['in_process_events_per_s']:,} events/s; "
+            f"ratio {b['ratio']}"
+        )

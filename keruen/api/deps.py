@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from keruen.api import accounts, tokens
 from keruen.api.access import Can, Principal
 from keruen.api.audit import AuditEntry
+from keruen.api.authcache import AuthCache
 from keruen.api.errors import Forbidden, Unauthorized
 from keruen.api.settings import ApiSettings
 from keruen.api.writer import Writer
@@ -33,9 +34,10 @@ class AppState:
     reader: Engine  # reads: never waits for the writer
     writer: Writer
     settings: ApiSettings
+    auth_cache: AuthCache
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.keruen
     return state
 
@@ -56,15 +58,23 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def authenticate(state: AppState, credential: str) -> Principal:
-    """The caller behind an API key or a bearer token (checked live: revocation is immediate)."""
+    """The caller behind an API key or a bearer token; a token is checked for expiry every
+    time, and the key behind either is looked up at most every `auth_cache_s` seconds."""
+    if not tokens.looks_like_key(credential):
+        claims = tokens.decode_jwt(credential, state.settings.secret, int(time.time()))
+    if (cached := state.auth_cache.get(credential)) is not None:
+        return cached
     with state.reader.connect() as conn:
         if tokens.looks_like_key(credential):
-            return accounts.principal_by_key(conn, credential)
-        claims = tokens.decode_jwt(credential, state.settings.secret, int(time.time()))
-        return accounts.principal_by_key_id(conn, claims["kid"], int(claims["sub"]))
+            principal = accounts.principal_by_key(conn, credential)
+        else:
+            principal = accounts.principal_by_key_id(conn, claims["kid"], int(claims["sub"]))
+    state.auth_cache.put(credential, principal)
+    return principal
 
 
-def current_user(request: Request, state: StateDep, creds: Credentials) -> Principal:
+async def current_user(request: Request, state: StateDep, creds: Credentials) -> Principal:
+    """Runs on the event loop: the key lookup is one indexed read, cheaper than a thread hop."""
     if creds is None:
         raise Unauthorized("send Authorization: Bearer <API key or token>")
     principal = authenticate(state, creds.credentials)
@@ -75,8 +85,8 @@ def current_user(request: Request, state: StateDep, creds: Credentials) -> Princ
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-def require(capability: Can) -> Callable[[Principal], Principal]:
-    def check(user: CurrentUser) -> Principal:
+def require(capability: Can) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    async def check(user: CurrentUser) -> Principal:
         if not user.can(capability):
             raise Forbidden(f"the {user.role} role may not {capability}")
         return user
@@ -114,7 +124,7 @@ class Auditor:
         self.writer.record([self.entry(action, subject, outcome, detail)])
 
 
-def get_auditor(request: Request, state: StateDep, user: CurrentUser) -> Auditor:
+async def get_auditor(request: Request, state: StateDep, user: CurrentUser) -> Auditor:
     return Auditor(state.writer, user, client_of(request))
 
 

@@ -36,7 +36,7 @@ def _user(row: dict[str, Any]) -> UserPublic:
     "/users",
     response_model=UserPublic,
     status_code=201,
-    responses=problems(400, 401, 403, 409, 422, 503),
+    responses=problems(400, 401, 403, 409, 413, 422, 503),
 )
 def add_user(body: UserCreate, user: Admin, state: StateDep, log: AuditDep) -> UserPublic:
     """Create a user; a declarant needs the tax id it acts for."""
@@ -55,7 +55,7 @@ def list_users(user: Admin, conn: ConnDep) -> list[UserPublic]:
     "/users/{name}/keys",
     response_model=KeyCreated,
     status_code=201,
-    responses=problems(401, 403, 404, 422, 503),
+    responses=problems(400, 401, 403, 404, 413, 422, 503),
 )
 def create_key(
     name: str, user: Admin, state: StateDep, log: AuditDep, body: KeyCreate | None = None
@@ -94,6 +94,7 @@ def revoke_key(key_id: str, user: Admin, state: StateDep, log: AuditDep) -> Resp
     """Revoke a key: it and every token issued for it stop working at once."""
     with state.engine.begin() as conn:
         accounts.revoke_key(conn, key_id)
+    state.auth_cache.drop_key(key_id)
     log.record("keys.revoke", key_id)
     return Response(status_code=204)
 
@@ -105,7 +106,7 @@ def read_audit(
     log: AuditDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     actor: Annotated[str | None, Query(max_length=100)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="page: ids below")] = None,
 ) -> list[dict[str, Any]]:
     """The audit log, newest first."""
     rows = audit.read(conn, limit, actor, before)

@@ -99,7 +99,7 @@ def rejections(
     conn: ConnDep,
     audit: AuditDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="page: ids below")] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="page: ids below")] = None,
 ) -> list[dict[str, Any]]:
     """Rejected submissions, newest first; a declarant sees only its own."""
     source = user.source if user.tenant is not None else None
