@@ -49,7 +49,6 @@ def fuzz(api: Api, user: str, mode: GenerationMode) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
     for result in schema.get_all_operations():
         operation = result.ok()
-        caller = "root" if operation.path.startswith(ADMIN_PATHS) else user
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
@@ -59,7 +58,8 @@ def fuzz(api: Api, user: str, mode: GenerationMode) -> None:
             derandomize=not RANDOM,
             suppress_health_check=list(HealthCheck),
         )
-        def check(case: Any, caller: str = caller) -> None:
+        def check(case: Any) -> None:
+            caller = "root" if case.path.startswith(ADMIN_PATHS) else user
             case.call_and_validate(headers=api.auth(caller), checks=CHECKS)
 
         try:
