@@ -62,6 +62,8 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("received_us", sa.BigInteger, nullable=False),
+    # transit monitoring and the detectors read one kind of event at a time, in time order
+    sa.Index("ix_events_type_time", "type", "time_us"),
 )
 
 batches = sa.Table(

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("received_us", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_events_key", "events", ["key"])
+    op.create_index("ix_events_type_time", "events", ["type", "time_us"])
     op.create_table(
         "batches",
         sa.Column("batch", Id, primary_key=True),
