@@ -1,0 +1,92 @@
+"""The API tables: migration 0004 matches the metadata; accounts and the writer on each backend."""
+
+from __future__ import annotations
+
+from concurrent.futures import wait
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from keruen.api import accounts, tables
+from keruen.api.access import Principal, Role
+from keruen.api.audit import AuditEntry
+from keruen.api.errors import Conflict, Unauthorized
+from keruen.api.writer import Job, Writer
+from keruen.store import schema as t
+from tests.factory import A, import_, line
+
+API_TABLES = {"users", "api_keys", "audit_log"}
+
+
+def test_migration_matches_metadata(engine: Engine) -> None:
+    """Compare the migrated database with the API tables alone (types included)."""
+    ours = sa.MetaData()
+    for table in (tables.users, tables.api_keys, tables.audit_log):
+        table.to_metadata(ours)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, ours)
+    assert [d for d in diff if not _elsewhere(d)] == []
+
+
+def _elsewhere(diff: object) -> bool:
+    """A table or index of another area, absent from our metadata on purpose."""
+    if not isinstance(diff, tuple) or diff[0] not in ("remove_table", "remove_index"):
+        return False
+    table = diff[1] if diff[0] == "remove_table" else diff[1].table
+    return table.name not in API_TABLES
+
+
+def test_schema_refuses_a_declarant_without_tax_id(engine: Engine) -> None:
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            tables.users.insert(),
+            {"name": "x", "role": "declarant", "tax_id": None, "created_us": 1},
+        )
+
+
+def test_accounts(engine: Engine) -> None:
+    with engine.begin() as conn:
+        accounts.add_user(conn, "acme", "declarant", A)
+        key = accounts.create_key(conn, "acme", "erp")
+    with engine.connect() as conn:
+        p = accounts.principal_by_key(conn, key.key)
+        assert (p.name, p.role, p.tax_id, p.key_id) == ("acme", Role.declarant, A, key.key_id)
+        stored = conn.execute(sa.select(tables.api_keys)).one()
+        assert stored.digest != key.key and key.key not in str(tuple(stored))
+    with pytest.raises(Conflict), engine.begin() as conn:
+        accounts.add_user(conn, "acme", "officer")
+    with engine.begin() as conn:
+        accounts.revoke_key(conn, key.key_id)
+    with pytest.raises(Unauthorized), engine.connect() as conn:
+        accounts.principal_by_key(conn, key.key)
+
+
+def test_writer_groups_concurrent_jobs_and_reports_each(engine: Engine) -> None:
+    writer = Writer(engine, batch_limit=100)
+    who = Principal(1, "olga", Role.officer, None, "k")
+    events = [import_(f"e{i}", f"55501/010324/{i:07d}/001") for i in range(20)]
+    jobs = [
+        Job("api:user/1", [line(e)], [e["id"]], lambda outs: [AuditEntry(who, "a", "s", "c")])
+        for e in events
+    ]
+    jobs.append(
+        Job(
+            "api:user/2",
+            [line(events[0]), b"{oops"],
+            ["e0", None],
+            lambda outs: [AuditEntry(who, "b", "s", "c")],
+        )
+    )
+    futures = [writer.submit(job) for job in jobs]
+    wait(futures, timeout=60)
+    writer.stop()
+    assert [f.result()[0].status for f in futures[:20]] == ["accepted"] * 20
+    assert [o.status for o in futures[20].result()] == ["duplicate", "rejected"]
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == 20
+        assert conn.scalar(sa.select(t.rejections.c.source)) == "api:user/2"
+        assert conn.scalar(sa.select(sa.func.count()).select_from(tables.audit_log)) == 21
