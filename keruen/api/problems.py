@@ -62,27 +62,26 @@ def _kind(exc: Exception) -> str:
 
 
 async def keruen_error(request: Request, exc: Exception) -> Response:
+    """Any Keruen error: its status hint, and its `field` and `reason` when it has them (the
+    ledger's RejectedEvent, the API's errors, other areas' errors that follow the pattern)."""
     assert isinstance(exc, KeruenError)
     path = request.url.path
-    if isinstance(exc, RejectedEvent | ApiError):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        event_id = exc.event_id if isinstance(exc, RejectedEvent) else None
-        errors = exc.errors if isinstance(exc, ApiError) else None
-        return problem(
-            exc.status,
-            str(exc),
-            path,
-            field=exc.field,
-            reason=exc.reason,
-            kind=_kind(exc),
-            headers=headers,
-            errors=errors,
-            extra={"event_id": event_id} if event_id else None,
-        )
-    if exc.status >= 500:
+    if exc.status >= 500 and not isinstance(exc, ApiError):
         log.error("server error %s: %s", type(exc).__name__, exc)
         return problem(exc.status, "the server cannot answer now", path)
-    return problem(exc.status, str(exc), path, kind=_kind(exc))
+    field = getattr(exc, "field", None)
+    event_id = getattr(exc, "event_id", None) if isinstance(exc, RejectedEvent) else None
+    return problem(
+        exc.status,
+        str(exc),
+        path,
+        field=field if isinstance(field, str) else None,
+        reason=str(getattr(exc, "reason", str(exc))),
+        kind=_kind(exc),
+        headers={"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None,
+        errors=exc.errors if isinstance(exc, ApiError) else None,
+        extra={"event_id": event_id} if event_id else None,
+    )
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
