@@ -1,9 +1,11 @@
-"""Unit-value anomaly: a declared value per unit or per kilogram far from its peers.
+"""Unit-value anomaly: a declared value per unit or per kilogram, or a mass per unit, far from
+its peers.
 
 Peers are the declarations of the same HS code, origin and route (the post and partner
 country), else of the same HS code, else of the same heading. A value per kilogram a hundred
 times its peers' is how high-priority electronics declared under an innocuous heading betray
-themselves; the score is a robust z-score (median and MAD of the logarithm).
+themselves, and so does a "lamp" that weighs two grams; the score is a robust z-score (median
+and MAD of the logarithm).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ MIN_SPREAD = 0.1  # log units: peers all declaring one price still allow ±10%
 @dataclass(frozen=True, slots=True)
 class Obs:
     event: ev.Dispatch | ev.Import
-    measure: str  # "unit" or "kg"
+    measure: str  # "unit" (USD per unit), "kg" (USD per kg), "mass" (kg per unit)
     value: float  # USD per unit or per kg
     keys: tuple[tuple[str, ...], ...]  # peer groups, narrowest first
 
@@ -97,6 +99,8 @@ def observations(ctx: Context) -> list[Obs]:
         out.append(Obs(e, "unit", usd / float(e.quantity), keys))
         if e.mass_kg:
             out.append(Obs(e, "kg", usd / float(e.mass_kg), keys))
+            # a heading holds goods of every size: mass per unit compares within its HS code
+            out.append(Obs(e, "mass", float(e.mass_kg) / float(e.quantity), keys[:2]))
     return out
 
 
@@ -116,17 +120,28 @@ def _stats(obs: list[Obs], min_peers: int) -> dict[tuple[str, ...], Peers]:
     return stats
 
 
+def _compared(o: Obs, med: float) -> str:
+    what = {"unit": "USD per unit", "kg": "USD per kg", "mass": "kg per unit"}[o.measure]
+    ratio = o.value / med
+    times = f"{ratio:,.1f}×" if ratio >= 1 else f"1/{1 / ratio:,.0f}"
+    return f"{o.value:,.4g} {what}, {times} the median {med:,.4g} {what}"
+
+
+def _score(ctx: Context, o: Obs, z: float) -> float:
+    """Overvalued or of the wrong weight: the goods may not be what is declared. Undervalued:
+    a customs matter first, a signal here."""
+    cfg = ctx.config.unit_value
+    return cfg.score if z > 0 or o.measure == "mass" else cfg.score_low
+
+
 def _alert(ctx: Context, f: Finding) -> Alert:
     o, z, key, med = f.obs, f.z, f.key, f.median
     e, ledger = o.event, ctx.ledger
     batch = e.batch
-    per = "per unit" if o.measure == "unit" else "per kg"
-    peers = "HS " + " / ".join(key)
-    ratio = o.value / med
     text = (
         f"{ledger.by_id[e.id].__struct_config__.tag} {e.id} on {say.day_of(ledger, e)} of "
-        f"{say.goods(ledger, batch)} declares {o.value:,.2f} USD {per}, {ratio:,.1f}× the "
-        f"median {med:,.2f} USD of its peers ({peers}); robust z-score {z:+.1f}."
+        f"{say.goods(ledger, batch)} declares {_compared(o, med)} of its peers "
+        f"(HS {' / '.join(key)}); robust z-score {z:+.1f}."
     )
     party = e.seller.tax_id if isinstance(e, ev.Import) else e.buyer.tax_id
     holder = e.holder
@@ -134,7 +149,7 @@ def _alert(ctx: Context, f: Finding) -> Alert:
         rule=RULE,
         subject_kind="batch",
         subject=batch,
-        score=ctx.config.unit_value.score if z > 0 else ctx.config.unit_value.score_low,
+        score=_score(ctx, o, z),
         time_us=ledger.at(e),
         explanation=text,
         refs=refs([e.id], [batch], [holder, party]),
