@@ -265,7 +265,7 @@ def test_unit_value_far_above_its_peers_flags_the_batch() -> None:
     odd = f.import_("odd", B2, qty="100", hs=CHAIR, value={"amount": "90000", "currency": "USD"})
     alerts = [a for a in found(*peers, odd) if a.rule == "unit_value"]
     assert [(a.subject_kind, a.subject) for a in alerts] == [("batch", B2)]
-    assert "900.00 USD per unit" in alerts[0].explanation
+    assert "900 USD per unit, 80.7× the median 11.15 USD per unit" in alerts[0].explanation
 
 
 def hit(score: float, country: str, entry_countries: tuple[str, ...]) -> PartyHit:

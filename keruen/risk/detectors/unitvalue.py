@@ -124,7 +124,14 @@ def _compared(o: Obs, med: float) -> str:
     what = {"unit": "USD per unit", "kg": "USD per kg", "mass": "kg per unit"}[o.measure]
     ratio = o.value / med
     times = f"{ratio:,.1f}×" if ratio >= 1 else f"1/{1 / ratio:,.0f}"
-    return f"{o.value:,.4g} {what}, {times} the median {med:,.4g} {what}"
+    return f"{num(o.value)} {what}, {times} the median {num(med)} {what}"
+
+
+def num(x: float) -> str:
+    """A figure as a person writes it: 24,225 · 13.27 · 0.0005."""
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.2f}" if x >= 1 else f"{x:.2g}"
 
 
 def _score(ctx: Context, o: Obs, z: float) -> float:
