@@ -47,3 +47,25 @@ def own_events(conn: Connection, tax_id: str, ids: Iterable[str]) -> set[str]:
             if acting_party(_typed.decode(row.canonical)) == tax_id:
                 own.add(row.id)
     return own
+
+
+_raw = msgspec.json.Decoder()
+
+
+def transit_parties(canonical: str) -> set[str]:
+    """The tax ids party to a transit declaration: its carrier and its consignee."""
+    declaration = _raw.decode(canonical)
+    return {
+        p["tax_id"]
+        for p in (declaration.get("carrier"), declaration.get("consignee"))
+        if isinstance(p, dict) and isinstance(p.get("tax_id"), str)
+    }
+
+
+def visible_transits(conn: Connection, tax_id: str, mrns: Iterable[str] | None = None) -> set[str]:
+    """MRNs (among `mrns`, or all) of declarations `tax_id` is party to."""
+    e = t.events.c
+    q = sa.select(e.key, e.canonical).where(e.type == "transit_open")
+    if mrns is not None:
+        q = q.where(e.key.in_(sorted(set(mrns))[:500]))
+    return {row.key for row in conn.execute(q) if tax_id in transit_parties(row.canonical)}

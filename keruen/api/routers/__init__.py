@@ -18,6 +18,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keruen.api.routers import admin, auth, events, health, ledger
+from keruen.api.routers import admin, auth, events, health, ledger, transit
 
-ROUTERS: list[APIRouter] = [health.router, auth.router, events.router, ledger.router, admin.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    events.router,
+    ledger.router,
+    transit.router,
+    admin.router,
+]
