@@ -319,7 +319,8 @@ def test_transit_findings_are_scored_by_kind(
     alerts = found(f.transit_open("o1", "MRN1"), transit=[finding], now=micros_of(f.t(5)))
     a = next(a for a in alerts if a.rule == f"transit_{kind}")
     assert (a.subject_kind, a.subject, a.score) == ("transit", "MRN1", expected)
-    assert a.refs.mrns == ("MRN1",)
+    assert a.refs.mrns == ("MRN1",) and a.refs.events == ("o1",)
+    assert a.refs.tax_ids == ("CN77", "DE12")
 
 
 def test_since_keeps_only_findings_completed_after_it() -> None:

@@ -66,7 +66,10 @@ def score(ctx: Context, f: TransitFinding) -> float:
 def _alert(ctx: Context, f: TransitFinding) -> Alert:
     on_event = f.subject in ("dispatch", "export")
     kind: SubjectKind = "event" if on_event else "transit"
-    tax_ids = [str(v) for k, v in f.facts.items() if k in ("carrier", "consignee", "holder")]
+    declared = ctx.ledger.transits.get(f.mrn)
+    parties = (declared.carrier, declared.consignee) if declared else ()
+    tax_ids = [p.tax_id for p in parties]
+    events = [f.mrn] if on_event else [declared.id] if declared else []
     return Alert(
         rule=PREFIX + f.kind,
         subject_kind=kind,
@@ -74,6 +77,6 @@ def _alert(ctx: Context, f: TransitFinding) -> Alert:
         score=score(ctx, f),
         time_us=f.time_us,
         explanation=f.explanation,
-        refs=refs([f.mrn] if on_event else [], (), tax_ids, [] if on_event else [f.mrn]),
+        refs=refs(events, (), tax_ids, [] if on_event else [f.mrn]),
         facts={"severity": f.severity, **f.facts},
     )
