@@ -35,7 +35,8 @@ def test_single_rejected_event_is_a_problem_naming_field_and_reason(api: Api) ->
     assert count(api, t.rejections) == 1 and count(api, t.events) == 0
 
 
-def test_invalid_field_is_named(api: Api) -> None:
+def test_invalid_field_is_named(sqlite_api: Api) -> None:
+    api = sqlite_api
     bad = import_("e1", BATCH, holder="123")
     r = api.post_events("olga", bad)
     assert r.status_code == 422 and r.json()["field"] == "holder"
@@ -68,7 +69,8 @@ def test_batch_array_reports_every_event(api: Api) -> None:
     assert body["results"][2]["field"] == "quantity"
 
 
-def test_batch_as_json_lines(api: Api) -> None:
+def test_batch_as_json_lines(sqlite_api: Api) -> None:
+    api = sqlite_api
     r = api.post_lines("olga", import_("e1", BATCH), transfer("t1", BATCH, A, B, "30"))
     assert r.status_code == 200 and r.json()["accepted"] == 2
     with api.engine.connect() as conn:
@@ -76,12 +78,14 @@ def test_batch_as_json_lines(api: Api) -> None:
     assert {k: str(v) for k, v in held.items()} == {A: "70", B: "30"}
 
 
-def test_one_element_array_is_a_batch(api: Api) -> None:
+def test_one_element_array_is_a_batch(sqlite_api: Api) -> None:
+    api = sqlite_api
     r = api.post_events("olga", import_("e1", BATCH), batch=True)
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "accepted"
 
 
-def test_malformed_elements_are_rejected_per_event(api: Api) -> None:
+def test_malformed_elements_are_rejected_per_event(sqlite_api: Api) -> None:
+    api = sqlite_api
     body = b'[{"type": "import"}, 5, {"id": "x"}]'
     r = api.client.post(
         "/v1/events", content=body, headers={**api.auth("olga"), "Content-Type": "application/json"}

@@ -37,7 +37,8 @@ def test_declarant_sees_only_its_movements(transits: Api) -> None:
     assert transits.get("bolat", "/v1/transits").json() == []
 
 
-def test_declarant_carrier_may_declare_its_transit(api: Api) -> None:
+def test_declarant_carrier_may_declare_its_transit(sqlite_api: Api) -> None:
+    api = sqlite_api
     mine = transit_open("o1", "MRN-1")
     mine["carrier"] = {"tax_id": A, "name": "Acme Logistics", "country": "KZ"}
     assert api.post_events("acme", mine).status_code == 201
