@@ -126,9 +126,9 @@ def transit_facts(conn: Connection, now_us: int) -> tuple[list[TransitFinding], 
     """Transit findings as of `now`, and the movements whose seals reported and found nothing."""
     from keruen.transit import service
 
-    now = _when(now_us)
-    found = [_finding(f) for f in service.findings(conn, now)]
-    intact = {m.mrn for m in service.movements(conn, now) if m.findings == 0 and m.pings > 0}
+    seen = service.overview(conn, _when(now_us))
+    found = [_finding(f) for f in seen.findings]
+    intact = {m.mrn for m in seen.movements if m.findings == 0 and m.pings > 0}
     return found, intact
 
 
