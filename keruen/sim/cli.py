@@ -56,7 +56,9 @@ def _check(out_dir: Path, preset_name: str) -> None:
 
 def _estimate(preset_name: str) -> int | None:
     """Roughly how many events a preset writes (for the progress bar only)."""
-    return {"small": 2_000, "year": 240_000, "national": 11_000_000}.get(preset_name)
+    return {"small": 2_500, "demo": 31_000, "year": 235_000, "national": 12_600_000}.get(
+        preset_name
+    )
 
 
 def print_summary(s: dict[str, Any], out_dir: Path) -> None:

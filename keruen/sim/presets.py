@@ -4,7 +4,8 @@ The value scale is the same in `year` and `national`: trade values match the pub
 What differs is consolidation — how many real consignments one simulated consignment
 stands for (quantities are multiplied, unit values and value per kilogram are not) — and so
 the number of events. `small` carries a small fraction of the public values over two months
-of 2022; its figures are compared with the public ones pro rata.
+of 2022; its figures are compared with the public ones pro rata. `demo` is the sanctions
+year 2022 at full value in very large consignments: a year in a few seconds.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ PRESETS = {
     "small": Preset(
         "small", date(2022, 3, 1), date(2022, 5, 1), 0.0008, 0.3, 120, 3, 1.0, 2, 2, 0.015
     ),
+    "demo": Preset("demo", date(2022, 1, 1), date(2023, 1, 1), 1.0, 150.0, 800, 8, 2.0, 6, 4, 0.03),
     "year": Preset(
         "year", date(2021, 1, 1), date(2023, 1, 1), 1.0, 30.0, 3000, 20, 6.0, 12, 8, 0.15
     ),

@@ -238,15 +238,21 @@ def journey(
     eco: Economy, t0: int, m: Movement, plan: Plan = Plan(), rec: Record | None = None
 ) -> Process:
     """A declared movement from its declaration to its end (exit and receipt, or not)."""
-    rng, keep = eco.rng, (rec.take if rec else _same)
-    yield keep(t0, m.open)
+    rng = eco.rng
     t = t0 + rng.randrange(HOUR, 4 * HOUR)
-    yield keep(t, passage(eco, "checkpoint", t, m, m.entry, m.mass))
-    t_start, speed = t + rng.randrange(HOUR, 8 * HOUR), speed_of(eco, m.entry)
-    go = _astray if plan.diverts else _as_declared
-    for step in go(eco, m, t_start, speed, plan):
-        yield keep(*step)
-    if rec and plan.diverts:
+    steps = (_as_declared if not plan.diverts else _astray)(
+        eco, m, t + rng.randrange(HOUR, 8 * HOUR), speed_of(eco, m.entry), plan
+    )
+    if rec is None:  # the common case: no bookkeeping per seal ping
+        yield t0, m.open
+        yield t, passage(eco, "checkpoint", t, m, m.entry, m.mass)
+        yield from steps
+        return
+    yield rec.take(t0, m.open)
+    yield rec.take(t, passage(eco, "checkpoint", t, m, m.entry, m.mass))
+    for step in steps:
+        yield rec.take(*step)
+    if plan.diverts:
         _divert_all(m, rec, plan.unload or 1.0)
         rec.party(m.carrier.tax_id, m.consignee.tax_id)
         rec.note = _what_happened(m, plan)
@@ -281,10 +287,6 @@ def _as_declared(eco: Economy, m: Movement, t_start: int, speed: float, plan: Pl
     yield t_end, passage(eco, "transit_close", t_end, m, m.exit, m.mass)
     t = later_receipt(eco, t_end, m)
     yield t, eco.receipt(t, m.mrn, m.destination, None, 0, m.value, mass=m.mass)
-
-
-def _same(t: int, ev: Event) -> tuple[int, Event]:
-    return t, ev
 
 
 def _with_breakdown(
