@@ -11,7 +11,7 @@ of holders between. Quantities are floats: this attributes, the ledger keeps the
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from keruen.model import events as ev
@@ -43,7 +43,7 @@ def put(queue: deque[Lot], lot: Lot) -> None:
         queue.append(lot)
 
 
-def take(queue: deque[Lot], quantity: float, unknown: Hop) -> list[Lot]:
+def take(queue: deque[Lot], quantity: float, unknown: Callable[[], Hop]) -> list[Lot]:
     """The oldest lots making up `quantity` (split where needed), removed from the queue."""
     taken: list[Lot] = []
     need = quantity
@@ -57,7 +57,7 @@ def take(queue: deque[Lot], quantity: float, unknown: Hop) -> list[Lot]:
             taken.append(Lot(need, head.path))
             need = 0.0
     if need > EPS:  # only if cancelled events left a gap: said, not hidden
-        taken.append(Lot(need, (unknown,)))
+        taken.append(Lot(need, (unknown(),)))
     return taken
 
 
@@ -95,7 +95,7 @@ def _apply(prov: Provenance, e: ev.Event, t: int) -> None:
 def _out(
     stock: dict[Key, deque[Lot]], e: ev.Event, t: int, holder: str, batch: str, q: float
 ) -> list[Lot]:
-    return take(stock[holder, batch], q, hop(e, t, holder, batch, "unknown"))
+    return take(stock[holder, batch], q, lambda: hop(e, t, holder, batch, "unknown"))
 
 
 def _transform(stock: dict[Key, deque[Lot]], e: ev.Transform, t: int) -> None:

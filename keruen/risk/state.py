@@ -26,13 +26,12 @@ class Ledger:
     inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> input batches
     receipts: dict[str, list[ev.Receipt]] = field(default_factory=lambda: defaultdict(list))
     transits: dict[str, ev.TransitOpen] = field(default_factory=dict)
-    transit_events: dict[str, list[ev.Event]] = field(default_factory=lambda: defaultdict(list))
     outflows: list[Outflow] = field(default_factory=list)
     latest_us: int = 0
 
-    def add(self, e: ev.Event) -> None:
-        """Index one event; events come in ledger order."""
-        t = micros(e.time)
+    def add(self, e: ev.Event, t: int | None = None) -> None:
+        """Index one event (at time `t`, else its own); events come in ledger order."""
+        t = micros(e.time) if t is None else t
         self.events.append(e)
         self.by_id[e.id] = e
         self.time_us[e.id] = t
@@ -52,9 +51,6 @@ class Ledger:
                 self.receipts[e.ref].append(e)
             case ev.TransitOpen():
                 self.transits[e.mrn] = e
-                self.transit_events[e.mrn].append(e)
-            case ev.Checkpoint() | ev.TransitClose() | ev.Incident():
-                self.transit_events[e.mrn].append(e)
 
     def ancestors(self, batch: str) -> list[str]:
         """The batch and every batch it was made from, nearest first."""
@@ -75,6 +71,14 @@ def build(events: Iterable[ev.Event]) -> Ledger:
     ledger = Ledger()
     for e in events:
         ledger.add(e)
+    return ledger
+
+
+def build_timed(events: Iterable[tuple[ev.Event, int]]) -> Ledger:
+    """The same from (event, time in microseconds) pairs, as the store reads them."""
+    ledger = Ledger()
+    for e, t in events:
+        ledger.add(e, t)
     return ledger
 
 

@@ -21,7 +21,7 @@ from keruen.risk import tables as rt
 from keruen.risk.engine import Assessment
 from keruen.risk.evaluation import Flag, Movement
 from keruen.risk.model import Alert, Refs
-from keruen.risk.state import Ledger, build
+from keruen.risk.state import Ledger, build_timed
 from keruen.store import schema as t
 from keruen.store.db import chunks
 
@@ -44,8 +44,13 @@ def latest_us(conn: Connection) -> int:
     return int(conn.scalar(sa.select(sa.func.max(t.events.c.time_us))) or 0)
 
 
-def live_events(conn: Connection, now_us: int) -> Iterator[ev.Event]:
-    """Events dated up to `now` that stand as of `now`, in ledger order (cancels left out)."""
+# what the detectors read: stock events, transit declarations, receipts (seal pings,
+# checkpoints and closes reach them as transit monitoring's findings)
+READ_TYPES = (*sorted(ev.STOCK_TYPES), "transit_open", "receipt")
+
+
+def live_events(conn: Connection, now_us: int) -> Iterator[tuple[ev.Event, int]]:
+    """Events dated up to `now` that stand as of `now`, in ledger order, with their time."""
     e, c = t.events.c, t.cancellations.c
     cancel = t.events.alias("cancel")
     cancelled = (
@@ -53,17 +58,19 @@ def live_events(conn: Connection, now_us: int) -> Iterator[ev.Event]:
         .join(cancel, cancel.c.id == c.event_id)
         .where(cancel.c.time_us <= now_us)
     )
+    gone = set(conn.scalars(cancelled))
     q = (
-        sa.select(e.canonical)
-        .where(e.time_us <= now_us, e.type != "cancel", e.id.not_in(cancelled))
+        sa.select(e.id, e.time_us, e.canonical)
+        .where(e.time_us <= now_us, e.type.in_(READ_TYPES))
         .order_by(e.seq)
     )
-    for row in conn.execute(q).yield_per(20_000):
-        yield _decode.decode(row.canonical)
+    for event_id, time_us, canonical in conn.execute(q).yield_per(20_000):
+        if event_id not in gone:
+            yield _decode.decode(canonical), time_us
 
 
 def load_ledger(conn: Connection, now_us: int) -> Ledger:
-    return build(live_events(conn, now_us))
+    return build_timed(live_events(conn, now_us))
 
 
 # --- alerts -----------------------------------------------------------------------------------
