@@ -120,7 +120,7 @@ def _print(
     with eng.connect() as conn:
         ledger = risk_store.load_ledger(conn, risk_store.latest_us(conn))
         intact = not any(isinstance(b, ledger_store.ChainBreak) for b in ledger_store.verify(conn))
-        top = queries.alerts(conn, status="all", limit=5)
+        top = one_per_rule(queries.alerts(conn, status="all"), 5)
     out.rule(f"[bold]Keruen demo[/] · seed {summary['seed']} · preset {summary['preset']}")
     out.print(
         f"{summary['events']:,} events simulated with {summary['scheme_count']} planted schemes "
@@ -155,6 +155,14 @@ def _print(
         f"keruen case open ID --db {path}, keruen trace BATCH --back --db {path}",
         highlight=False,
     )
+
+
+def one_per_rule(alerts: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The best alert of each rule, best first: a tour of what the detectors find."""
+    best: dict[str, dict[str, Any]] = {}
+    for a in alerts:
+        best.setdefault(a["rule"], a)
+    return list(best.values())[:n]
 
 
 def trade(ledger: Ledger, usd: Callable[[ev.Money], float | None]) -> dict[str, dict[str, float]]:

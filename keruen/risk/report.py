@@ -14,19 +14,20 @@ def _pct(x: float | None) -> str:
 
 
 def _days(d: dict[str, float] | None) -> str:
-    return "—" if not d else f"{d['median']:.1f} / {d['max']:.1f}"
+    return "—" if not d else f"{d['median']:.0f} / {d['max']:.0f}"
 
 
 def evaluation_table(result: dict[str, Any]) -> Table:
     table = Table(
         "scheme kind",
         "schemes",
-        "detected",
-        "recall (value)",
+        "found",
+        "recall",
         "diverted USD",
         "alerts",
-        "days to detect (median / max)",
+        "days",
         title="detection against the planted schemes",
+        caption="recall: share of the diverted value; days: to detect, median / max",
     )
     for kind, k in result["per_kind"].items():
         table.add_row(
