@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from keruen.console import JsonOption, emit_json, out
@@ -22,6 +23,7 @@ from keruen.risk.config import load
 from keruen.risk.context import Context
 from keruen.risk.sources import load_facts
 from keruen.store import db
+from keruen.store import schema as t
 
 
 def register(bench: typer.Typer) -> None:
@@ -53,18 +55,21 @@ def bench_detect(
         emit_json(figures)
         return
     out.print(
-        f"{figures['events']:,} events: read {figures['read_s']:.2f} s, facts "
-        f"{figures['facts_s']:.2f} s, detect {figures['detect_s']:.2f} s "
-        f"({figures['events_per_s']:,.0f} events/s), {figures['alerts']:,} findings; "
-        f"detection / reading = {figures['ratio']:.2f}"
+        f"ledger of {figures['ledger_events']:,} events ({figures['events']:,} read by the "
+        f"detectors): read {figures['read_s']:.2f} s, screening and transit facts "
+        f"{figures['facts_s']:.2f} s, detect and assess {figures['detect_s']:.2f} s — "
+        f"{figures['events_per_s']:,.0f} ledger events/s end to end, {figures['alerts']:,} "
+        f"findings; detection / reading = {figures['ratio']:.2f}"
     )
 
 
 def measure(eng: Engine) -> dict[str, float]:
-    """Seconds to read the ledger, to gather facts, to detect and assess; and the ratio."""
+    """Seconds to read the ledger, to gather facts, to detect and assess; the ratio of detecting
+    to reading; ledger events per second from reading to assessed lanes."""
     config = load()
     with eng.connect() as conn:
         now = store.latest_us(conn)
+        total = int(conn.scalar(sa.select(sa.func.count()).select_from(t.events)) or 0)
         t0 = time.perf_counter()
         ledger = store.load_ledger(conn, now)
         t1 = time.perf_counter()
@@ -75,11 +80,12 @@ def measure(eng: Engine) -> dict[str, float]:
     t3 = time.perf_counter()
     n = len(ledger.events)
     return {
+        "ledger_events": total,
         "events": n,
         "read_s": round(t1 - t0, 3),
         "facts_s": round(t2 - t1, 3),
         "detect_s": round(t3 - t2, 3),
-        "events_per_s": round(n / (t3 - t2)) if t3 > t2 else 0,
+        "events_per_s": round(total / (t3 - t0)) if t3 > t0 else 0,
         "alerts": len(found),
         "ratio": round((t3 - t2) / (t1 - t0), 2) if t1 > t0 else 0.0,
     }

@@ -165,7 +165,7 @@ def test_precheck_is_origin_aware_and_names_its_reasons(engine: Engine) -> None:
     plan, verdict = service.precheck(engine, B1, Decimal(5), kg)
     assert plan.holder == f.A and verdict.lane == "red"
     assert {a.rule for a in verdict.alerts} >= {"high_priority_goods", "origin_reexport"}
-    assert any("manufactured in US" in r for r in verdict.reasons)
+    assert any("manufactured by Intel in US" in r for r in verdict.reasons)
     _, chairs = service.precheck(engine, B2, Decimal(5), Party(**f.RU_BUYER))
     assert chairs.lane == "green" and chairs.alerts == []
     with pytest.raises(BadInput, match="holds 100"):

@@ -46,9 +46,11 @@ def _alert(ctx: Context, e: ev.Dispatch, made: list[tuple[str, ev.Goods]]) -> Al
     ledger = ctx.ledger
     batch, goods = made[0]
     watched = e.buyer.country in ctx.config.watch.destinations
+    what = "The goods were" if batch == e.batch else f"It was made from {say.goods(ledger, batch)},"
+    by = f" by {goods.manufacturer}" if goods.manufacturer else ""
     text = (
-        f"{say.outflow(ledger, e)}. {say.goods(ledger, batch)} was manufactured in "
-        f"{goods.manufacturer_country}, a state that bans exporting such goods to Russia"
+        f"{say.outflow(ledger, e)}. {what} manufactured{by} in {goods.manufacturer_country}, a "
+        f"state that bans exporting such goods to Russia"
         + ("." if watched else f"; {e.buyer.country} is a conduit state.")
     )
     return Alert(
