@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import typer
 import sqlalchemy as sa
+import typer
 from sqlalchemy.engine import Engine
 
 from keruen.console import JsonOption, emit_json, out
