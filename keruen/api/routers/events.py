@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from keruen.api import bodies, tenancy
 from keruen.api.access import Principal, acting_party, submit_refusal
 from keruen.api.audit import AuditEntry
-from keruen.api.deps import AppState, StateDep, Submitter, client_of
+from keruen.api.deps import AppState, Submitter, client_of
 from keruen.api.errors import Forbidden
 from keruen.api.schemas import SubmitResult, Submitted, problems
 from keruen.api.writer import Job, Outcome
@@ -59,9 +59,10 @@ EVENTS_BODY = {
         **problems(400, 401, 403, 409, 413, 415, 422, 503),
     },
 )
-async def submit(request: Request, user: Submitter, state: StateDep) -> Response:
+async def submit(request: Request, user: Submitter) -> Response:
     """Submit one event (a JSON object: 201, or 200 for a duplicate, or a 4xx problem) or a
     batch (a JSON array, or JSON Lines as application/x-ndjson: 200 with per-event results)."""
+    state: AppState = request.app.state.keruen
     body = bodies.read(
         request.headers.get("content-type"), await request.body(), state.settings.max_events
     )
