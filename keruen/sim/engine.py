@@ -37,14 +37,21 @@ class Engine:
 
     def __init__(self, bucket: int = HOUR) -> None:
         self.bucket = bucket
-        self._heap: list[Entry] = []  # the current bucket
+        self._cur: list[Entry] = []  # the current bucket, sorted, read from _i on
+        self._i = 0
+        self._side: list[Entry] = []  # a heap: steps added to the current bucket meanwhile
         self._hour = -(1 << 62)
-        self._later: dict[int, list[Entry]] = {}
-        self._hours: list[int] = []  # heap of the keys of _later
+        self._later: dict[int, list[Entry]] = {}  # later buckets, unsorted
+        self._hours: list[int] = []  # a heap of the keys of _later
         self._seq = 0
         self.now = -(1 << 62)
         self.written = 0
-        self.live = 0
+
+    @property
+    def live(self) -> int:
+        """Processes waiting for their next step."""
+        pending = sum(len(entries) for entries in self._later.values())
+        return pending + len(self._side) + len(self._cur) - self._i
 
     def start(self, process: Process) -> None:
         """Schedule a process; its first step is taken now."""
@@ -57,11 +64,10 @@ class Engine:
         if t < floor:
             raise SimulationError(f"event {step[1]} at {t} is before {floor}")
         self._seq += 1
-        self.live += 1
         entry = (t, self._seq, step[1], process)
         hour = t // self.bucket
         if hour == self._hour:
-            heapq.heappush(self._heap, entry)
+            heapq.heappush(self._side, entry)
             return
         pending = self._later.get(hour)
         if pending is None:
@@ -71,32 +77,51 @@ class Engine:
 
     def _advance(self, end: int) -> bool:
         """Make the next non-empty bucket before `end` current; False if there is none."""
-        while self._hours and self._hours[0] * self.bucket < end:
+        if self._hours and self._hours[0] * self.bucket < end:
             self._hour = heapq.heappop(self._hours)
-            self._heap = self._later.pop(self._hour)
-            heapq.heapify(self._heap)
+            self._cur, self._i = self._later.pop(self._hour), 0
+            self._cur.sort()
             return True
         return False
 
     def until(self, end: int) -> Iterator[Event]:
-        """Events strictly before `end` (a multiple of the bucket), in time order."""
-        pop, push, put, size = heapq.heappop, heapq.heappush, self._put, self.bucket
-        while self._heap or self._advance(end):
-            heap, hour = self._heap, self._hour
-            while heap:
-                t, _, event, process = pop(heap)
+        """Events strictly before `end` (a multiple of the bucket), in time order.
+
+        The hot loop of the simulator, hence written out: the next entry is the smaller of
+        the sorted bucket's next and the side heap's top; the process's next step goes to
+        the side heap (same hour) or to its later bucket."""
+        pop, push, size = heapq.heappop, heapq.heappush, self.bucket
+        later, hours = self._later, self._hours
+        while self._i < len(self._cur) or self._side or self._advance(end):
+            cur, side, hour = self._cur, self._side, self._hour
+            n = len(cur)
+            while self._i < n or side:
+                i = self._i
+                if i < n and not (side and side[0] < cur[i]):
+                    t, _, event, process = cur[i]
+                    self._i = i + 1
+                else:
+                    t, _, event, process = pop(side)
                 self.now = t
                 self.written += 1
                 yield event
                 step = next(process, None)
                 if step is None:
-                    self.live -= 1
-                elif step[0] // size == hour and step[0] >= t:  # the common case, inline
-                    self._seq += 1
-                    push(heap, (step[0], self._seq, step[1], process))
-                else:
-                    self.live -= 1
-                    put(step, process, t)
+                    continue
+                when = step[0]
+                if when < t:
+                    raise SimulationError(f"event {step[1]} at {when} is before {t}")
+                self._seq += 1
+                entry = (when, self._seq, step[1], process)
+                h = when // size
+                if h == hour:
+                    push(side, entry)
+                    continue
+                pending = later.get(h)
+                if pending is None:
+                    pending = later[h] = []
+                    push(hours, h)
+                pending.append(entry)
 
     def drain(self) -> Iterator[Event]:
         return self.until(1 << 62)

@@ -40,18 +40,16 @@ def worker(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
 
 def _run_shard(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
     sim = Simulation(seed, preset_name, shard)
-    engine, encode_into = sim.engine, _encoder.encode_into
-    times, buf, ends = array("q"), bytearray(), array("q")
+    engine, encode_lines = sim.engine, _encoder.encode_lines
+    times, batch = array("q"), []
     for ev in sim.events():
         times.append(engine.now)
-        encode_into(ev, buf, -1)
-        buf += b"\n"
-        ends.append(len(buf))
-        if len(times) >= BATCH:
-            conn.send((times.tobytes(), ends.tobytes(), bytes(buf)))
-            times, buf, ends = array("q"), bytearray(), array("q")
-    if times:
-        conn.send((times.tobytes(), ends.tobytes(), bytes(buf)))
+        batch.append(ev)
+        if len(batch) >= BATCH:
+            conn.send((times.tobytes(), encode_lines(batch)))
+            times, batch = array("q"), []
+    if batch:
+        conn.send((times.tobytes(), encode_lines(batch)))
     conn.send(None)
     conn.send(sim.outcome())
 
@@ -61,7 +59,7 @@ class Source:
 
     def __init__(self, shard: int, conn: Connection) -> None:
         self.shard, self.conn = shard, conn
-        self.times, self.ends, self.blob, self.pos = array("q"), array("q"), b"", 0
+        self.times, self.lines, self.pos = array("q"), [b""], 0
         self.done = False
         self.outcome: Outcome | None = None
 
@@ -75,26 +73,24 @@ class Source:
                 self.done = True
                 self.outcome = self.conn.recv()
                 break
-            self.times, self.ends = array("q"), array("q")
+            self.times = array("q")
             self.times.frombytes(msg[0])
-            self.ends.frombytes(msg[1])
-            self.blob, self.pos = msg[2], 0
+            self.lines, self.pos = msg[1].split(b"\n"), 0
         return self.pos < len(self.times)
-
-    def line(self, i: int) -> bytes:
-        return self.blob[self.ends[i - 1] if i else 0 : self.ends[i]]
 
 
 def _round(sources: list[Source]) -> bytes:
     """Every event not later than the earliest batch end, merged in time order."""
     until = min(s.times[-1] for s in sources)
     keys: list[tuple[int, int, int]] = []
-    for k, s in enumerate(sources):
+    for s in sources:
         end = bisect.bisect_right(s.times, until, s.pos)
-        keys.extend((s.times[i], k, i) for i in range(s.pos, end))
+        k, times = s.shard, s.times
+        keys.extend([(times[i], k, i) for i in range(s.pos, end)])
         s.pos = end
     keys.sort()
-    return b"".join(sources[k].line(i) for _, k, i in keys)
+    shards = {s.shard: s.lines for s in sources}
+    return b"\n".join([shards[k][i] for _, k, i in keys]) + b"\n"
 
 
 def merged(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], Outcome]]:

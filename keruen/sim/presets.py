@@ -82,7 +82,7 @@ PRESETS = {
         60,
         40,
         1.0,
-        (1.0, 2.0),
+        (0.5, 1.0),  # navigation seals report several times an hour; half-hourly here
         4,
     ),
 }

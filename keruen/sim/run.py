@@ -28,7 +28,7 @@ from keruen.sim.summary import figures
 from keruen.sim.world import World
 
 _encoder = msgspec.json.Encoder()
-FLUSH = 1 << 20
+CHUNK = 4096
 Progress = Callable[[int], None]
 
 
@@ -127,17 +127,16 @@ class Simulation:
 
 
 def lines(events: Iterable[Event]) -> Iterator[bytes]:
-    """Events encoded as JSON Lines, in chunks of about a megabyte."""
-    buf = bytearray()
-    encode_into = _encoder.encode_into
+    """Events encoded as JSON Lines, in chunks of a few thousand events."""
+    batch: list[Event] = []
+    encode_lines = _encoder.encode_lines
     for ev in events:
-        encode_into(ev, buf, -1)
-        buf += b"\n"
-        if len(buf) >= FLUSH:
-            yield bytes(buf)
-            buf.clear()
-    if buf:
-        yield bytes(buf)
+        batch.append(ev)
+        if len(batch) >= CHUNK:
+            yield encode_lines(batch)
+            batch = []
+    if batch:
+        yield encode_lines(batch)
 
 
 def stream(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], Outcome]]:
