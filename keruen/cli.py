@@ -239,12 +239,15 @@ def demo(
     db_file: Annotated[Path, typer.Option("--db", help="SQLite file to (re)create")] = Path(
         "keruen-demo.db"
     ),
-    events: Annotated[int, typer.Option(help="Events to generate")] = 20_000,
+    events: Annotated[int, typer.Option(help="Size hint: 200,000+ simulates the `year` preset")] = (
+        20_000
+    ),
+    seed: Annotated[int, typer.Option(help="Simulator seed")] = 1,
 ) -> None:
-    """The main job end to end on the embedded default: build a ledger, verify, trace."""
+    """The main job on the embedded default: simulate a year, ingest, screen, detect, evaluate."""
     from keruen.demo import run
 
-    run(db_file, events)
+    run(db_file, events, seed=seed)
 
 
 @app.command()
