@@ -28,12 +28,17 @@ def goods(ledger: Ledger, batch: str) -> str:
     return f"batch {batch} (HS {g.hs} {g.description}, origin {g.origin}{made})"
 
 
+PLANNED = "precheck"  # the id a pre-check gives the dispatch it judges
+
+
 def outflow(ledger: Ledger, e: ev.Dispatch) -> str:
     """'dispatch D1 on 2024-03-04 by BIN … of 500 PCE of batch … to ООО … (RU, …)'."""
     unit = ledger.goods[e.batch].unit if e.batch in ledger.goods else ""
+    planned = e.id == PLANNED
+    name = f"The planned {kind(e)}" if planned else f"{kind(e)} {e.id}"
     return (
-        f"{kind(e)} {e.id} on {day(ledger.at(e))} by holder {e.holder} of "
-        f"{qty(e.quantity, unit)} of {goods(ledger, e.batch)} to {party(e.buyer)} via {e.post}"
+        f"{name} on {day(ledger.at(e))} by holder {e.holder} of {qty(e.quantity, unit)} of "
+        f"{goods(ledger, e.batch)} to {party(e.buyer)}" + ("" if planned else f" via {e.post}")
     )
 
 

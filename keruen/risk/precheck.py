@@ -15,13 +15,15 @@ from keruen.model import events as ev
 from keruen.risk import engine
 from keruen.risk.config import RiskConfig
 from keruen.risk.context import Context
+from keruen.risk.explain import PLANNED
 from keruen.risk.facts import Facts, PartyHit
 from keruen.risk.lanes import by_risk
 from keruen.risk.model import Alert
+from keruen.risk.provenance import EPS, trace
 from keruen.risk.scoring import History, Risk, by_subject, movement_risk, movement_subjects
 from keruen.risk.state import Ledger, build
 
-PLANNED = "precheck"
+__all__ = ["PLANNED", "Plan", "Verdict", "holdings", "judge"]
 DETECTORS = ("chpl", "sanctions", "reexport", "origin", "phantom", "layering")
 
 
@@ -42,6 +44,13 @@ class Verdict:
     alerts: list[Alert]
     reasons: list[str]
     evidence: list[str]
+
+
+def holdings(ledger: Ledger, batch: str) -> dict[str, float]:
+    """Who holds how much of a batch at the ledger's end (replayed, so as of any "now")."""
+    stock = trace(ledger).stock
+    held = {h: sum(lot.quantity for lot in lots) for (h, b), lots in stock.items() if b == batch}
+    return {h: q for h, q in held.items() if q > EPS}
 
 
 def planned_event(plan: Plan) -> ev.Dispatch:

@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from keruen.errors import NotFound
@@ -23,9 +22,8 @@ from keruen.risk.config import RiskConfig, load
 from keruen.risk.context import Context
 from keruen.risk.errors import BadInput
 from keruen.risk.lanes import Rates, rates
-from keruen.risk.precheck import PLANNED, Plan, Verdict, judge
+from keruen.risk.precheck import PLANNED, Plan, Verdict, holdings, judge
 from keruen.risk.sources import buyer_hits, load_facts
-from keruen.store import schema as t
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +84,6 @@ def detect(
     )
 
 
-def holdings(eng: Engine, batch: str) -> dict[str, Decimal]:
-    """Who holds how much of a batch now."""
-    with eng.connect() as conn:
-        s = t.balances.c
-        rows = conn.execute(sa.select(s.holder, s.quantity).where(s.batch == batch))
-        return {r.holder: r.quantity for r in rows if r.quantity > 0}
-
-
 def precheck(
     eng: Engine,
     batch: str,
@@ -104,27 +94,28 @@ def precheck(
     export: bool = False,
     config: RiskConfig | None = None,
 ) -> tuple[Plan, Verdict]:
-    """The lane and reasons a planned dispatch of `quantity` of `batch` to `buyer` would get."""
+    """The lane and reasons a planned dispatch of `quantity` of `batch` to `buyer` would get,
+    as of `at_us` (default: the latest event), by `holder` (default: the largest holder then)."""
     config = config or load()
-    held = holdings(eng, batch)
-    holder = holder or _holder(batch, held)
-    if held.get(holder, Decimal(0)) < quantity:
-        raise BadInput(
-            "quantity",
-            f"holder {holder} holds {held.get(holder, 0)} of batch "
-            f"{batch!r}; cannot dispatch {quantity}",
-        )
     with eng.connect() as conn:
         now = at_us if at_us is not None else store.latest_us(conn)
         ledger = store.load_ledger(conn, now)
         facts = load_facts(conn, now, ledger)
         standing = store.all_alerts(conn)
         hits = buyer_hits(conn, buyer, PLANNED)
+    held = holdings(ledger, batch)
+    holder = holder or _holder(batch, held)
+    if held.get(holder, 0.0) < float(quantity):
+        raise BadInput(
+            "quantity",
+            f"holder {holder} holds {held.get(holder, 0.0):g} of batch {batch!r}; "
+            f"cannot dispatch {quantity}",
+        )
     plan = Plan(batch, quantity, holder, buyer, max(now, ledger.latest_us), export)
     return plan, judge(ledger, plan, facts, config, standing, hits)
 
 
-def _holder(batch: str, held: dict[str, Decimal]) -> str:
+def _holder(batch: str, held: dict[str, float]) -> str:
     if not held:
         raise NotFound(f"batch {batch!r} does not exist or nobody holds any of it")
     return max(held, key=lambda h: held[h])

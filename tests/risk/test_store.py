@@ -184,3 +184,12 @@ def test_outcomes_measure_precision_from_decisions(engine: Engine) -> None:
     assert found["by_decision"] == {"confirmed_diversion": 1, "false_positive": 1}
     assert (found["precision"], found["false_positive_rate"]) == (0.5, 0.5)
     assert found["lanes"]["total"] == 3
+
+
+def test_precheck_as_of_a_past_time_uses_the_stock_then(engine: Engine) -> None:
+    ingest(engine, *STORY)  # B holds 80 of B1, dispatches 30 on day 4 and 30 on day 9
+    buyer = Party(**f.RU_BUYER)
+    plan, verdict = service.precheck(engine, B1, Decimal(40), buyer, at_us=micros_of(f.t(6)))
+    assert plan.holder == f.B and verdict.lane == "red"
+    with pytest.raises(BadInput, match=f"holder {f.B} holds 20 of batch"):
+        service.precheck(engine, B1, Decimal(40), buyer, holder=f.B)
