@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 import re
 
+from anyascii import anyascii
+
 from keruen.sim.tables import name_parts
 
 CYRILLIC_COUNTRIES = frozenset({"KZ", "RU", "KG", "BY"})
@@ -174,6 +176,26 @@ def company_name(country: str, rng: random.Random) -> str:
     stems, trades, form = _LATIN.get(country, _GENERIC)
     form = _FORMS.get(country, form) if country not in _LATIN else form
     return f"{rng.choice(stems)} {rng.choice(trades)} {form}"
+
+
+_ROMAN_FORMS = {
+    "ООО": "LLC",
+    "ОсОО": "LLC",
+    "АО": "JSC",
+    "ПАО": "PJSC",
+    "ЗАО": "CJSC",
+    "ОАО": "OJSC",
+    "ЧУП": "PUE",
+    "ТОО": "LLP",
+}
+
+
+def romanised(name: str) -> str:
+    """A Cyrillic company name as firms write it on Latin-script documents:
+    'ООО «Техноснаб»' -> 'Tekhnosnab LLC'."""
+    form, _, rest = name.partition(" ")
+    core = anyascii(rest.strip("«» ")).strip()
+    return f"{core} {_ROMAN_FORMS.get(form, 'LLC')}" if form in _ROMAN_FORMS else anyascii(name)
 
 
 def _local_name(country: str, rng: random.Random) -> str:

@@ -153,6 +153,9 @@ class World:
         self.foreign_per_partner = foreign_per_partner
         for _ in range(kz_companies):
             self._add_kz(self._role())
+        for role, pool in self.kz.items():  # a small world still has every role
+            while len(pool) < 2:
+                self._add_kz(role)
 
     def _role(self) -> str:
         r, acc = self.rng.random(), 0.0
@@ -229,9 +232,13 @@ class World:
         city = names.city(country, self.rng)
         if not tax_id:
             tax_id = self._unique(lambda n: self._foreign_id(country, city, registered, n))
+        if not name:
+            name = names.company_name(country, self.rng)
+            if country in ("RU", "KG", "BY") and self.rng.random() < 0.15:
+                name = names.romanised(name)  # some write their name in Latin letters
         return Company(
             tax_id,
-            name or names.company_name(country, self.rng),
+            name,
             country,
             role,
             registered,
