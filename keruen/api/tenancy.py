@@ -66,6 +66,10 @@ def visible_transits(conn: Connection, tax_id: str, mrns: Iterable[str] | None =
     """MRNs (among `mrns`, or all) of declarations `tax_id` is party to."""
     e = t.events.c
     q = sa.select(e.key, e.canonical).where(e.type == "transit_open")
-    if mrns is not None:
-        q = q.where(e.key.in_(sorted(set(mrns))[:500]))
-    return {row.key for row in conn.execute(q) if tax_id in transit_parties(row.canonical)}
+    parts = [q] if mrns is None else [q.where(e.key.in_(p)) for p in chunks(sorted(set(mrns)))]
+    return {
+        row.key
+        for part in parts
+        for row in conn.execute(part)
+        if tax_id in transit_parties(row.canonical)
+    }

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -64,3 +67,16 @@ def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
     target = tmp_path / "openapi.json"
     assert run("openapi", "--out", str(target))[0] == 0
     assert "/v1/events" in json.loads(target.read_text())["paths"]
+
+
+def test_production_server_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "KERUEN_SECRET"}
+    run = subprocess.run(
+        [sys.executable, "-m", "keruen", "serve", "--db", str(tmp_path / "k.db"), "--port", "1"],
+        env={**env, "KERUEN_ENV": "production"},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert b"KERUEN_SECRET is not set" in run.stderr and b"Traceback" not in run.stderr
