@@ -32,12 +32,6 @@ def detect(ctx: Context, only: Iterable[str] | None = None) -> list[Alert]:
     return sorted(best.values(), key=lambda a: (a.time_us, a.key))
 
 
-def is_alert(a: Alert | float, config: RiskConfig) -> bool:
-    """An alert goes to an officer's queue; below the threshold it is a signal feeding risk."""
-    score = a if isinstance(a, float) else a.score
-    return score >= config.scoring.alert_min
-
-
 @dataclass(slots=True)
 class Assessment:
     risks: dict[Subject, Risk]

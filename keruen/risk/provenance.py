@@ -120,11 +120,3 @@ def holders(path: tuple[Hop, ...]) -> list[str]:
         if not chain or chain[-1] != h.holder:
             chain.append(h.holder)
     return chain
-
-
-def roots(lots: Iterable[Lot]) -> dict[str, float]:
-    """Quantity taken per root event (import, arrival, adjust) of the lots."""
-    out: dict[str, float] = defaultdict(float)
-    for lot in lots:
-        out[lot.root.event_id] += lot.quantity
-    return dict(out)

@@ -82,9 +82,5 @@ def build_timed(events: Iterable[tuple[ev.Event, int]]) -> Ledger:
     return ledger
 
 
-def is_export(e: ev.Event) -> bool:
-    return isinstance(e, ev.Export)
-
-
 def kind(e: ev.Event) -> str:
     return str(e.__struct_config__.tag)
