@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -55,9 +56,26 @@ def make_key(path: str) -> str:
         return accounts.create_key(conn, "bench", "bench").key
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: a figure other load on the machine does
+    not inflate the way it inflates latency."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+
 @contextmanager
-def server(path: str, log: Path) -> Iterator[str]:
-    """`keruen serve` on a free loopback port; yields its base URL, stops it afterwards."""
+def server(path: str, log: Path) -> Iterator[Server]:
+    """`keruen serve` on a free loopback port; yields its address, stops it afterwards."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -77,7 +95,7 @@ def server(path: str, log: Path) -> Iterator[str]:
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(base, proc)
-            yield base
+            yield Server(base, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -184,10 +202,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coro)
 
 
-def latency_run(base: str, key: str, bodies: list[bytes], rate: float) -> dict[str, Any]:
-    started = time.perf_counter()
-    results = run(_open_loop(base, key, bodies, rate))
-    elapsed = time.perf_counter() - started
+def latency_run(srv: Server, key: str, bodies: list[bytes], rate: float) -> dict[str, Any]:
+    started, cpu = time.perf_counter(), cpu_seconds(srv.pid)
+    results = run(_open_loop(srv.base, key, bodies, rate))
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(srv.pid) - cpu
     ms = [r[0] for r in results]
     ok = sum(1 for r in results if r[1] in (200, 201))
     return {
@@ -200,6 +218,7 @@ def latency_run(base: str, key: str, bodies: list[bytes], rate: float) -> dict[s
         "p90_ms": round(percentile(ms, 0.90), 2),
         "p99_ms": round(percentile(ms, 0.99), 2),
         "max_ms": round(max(ms), 2),
+        "server_cpu_ms_per_request": round(cpu * 1000 / len(results), 3),
     }
 
 
@@ -222,27 +241,31 @@ async def _batches(
     return accepted, elapsed
 
 
-def batch_run(base: str, key: str, lines: list[bytes], size: int, show: bool) -> dict[str, Any]:
+def batch_run(srv: Server, key: str, lines: list[bytes], size: int, show: bool) -> dict[str, Any]:
     """Post the stream as consecutive JSON Lines batches (closed loop, one at a time)."""
+    cpu = cpu_seconds(srv.pid)
     with progress("batches", len(lines), show) as advance:
-        accepted, elapsed = run(_batches(base, key, lines, size, advance))
+        accepted, elapsed = run(_batches(srv.base, key, lines, size, advance))
+    cpu = cpu_seconds(srv.pid) - cpu
     return {
         "events": len(lines),
         "batch_size": size,
         "accepted": accepted,
         "seconds": round(elapsed, 2),
         "events_per_s": round(len(lines) / elapsed),
+        "server_cpu_us_per_event": round(cpu * 1e6 / len(lines), 1),
     }
 
 
-def in_process(lines: list[bytes], size: int, tmp: str) -> float:
-    """Events per second of `ingest_lines` itself on the same events, in a fresh database."""
+def in_process(lines: list[bytes], size: int, tmp: str) -> tuple[float, float]:
+    """Events per second, and CPU µs per event, of `ingest_lines` itself on the same events in
+    a fresh database."""
     eng = db.ready(os.path.join(tmp, "baseline.db"))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     ingest_lines(eng, lines, source="bench", chunk_size=size)
-    rate = len(lines) / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     eng.dispose()
-    return rate
+    return len(lines) / elapsed, cpu * 1e6 / len(lines)
 
 
 def bench_api(
@@ -256,17 +279,19 @@ def bench_api(
             for i, r in enumerate(rates)
         ]
         lines = list(StreamGen(seed=seed).events(events))
-        with server(path, Path(tmp) / "server.log") as base:
-            latency_run(base, key, single_events(200, seed + 99)[:200], 100)  # warm-up
+        with server(path, Path(tmp) / "server.log") as srv:
+            latency_run(srv, key, single_events(200, seed + 99)[:200], 100)  # warm-up
             singles = []
             with progress("rates", len(rates), show) as advance:
                 for rate, bodies in zip(rates, per_rate, strict=True):
-                    singles.append(latency_run(base, key, bodies, rate))
+                    singles.append(latency_run(srv, key, bodies, rate))
                     advance(1)
-            batch = batch_run(base, key, lines, size, show)
-        baseline = in_process(lines, size, tmp)
+            batch = batch_run(srv, key, lines, size, show)
+        baseline, baseline_cpu = in_process(lines, size, tmp)
     batch.update(
-        in_process_events_per_s=round(baseline), ratio=round(batch["events_per_s"] / baseline, 3)
+        in_process_events_per_s=round(baseline),
+        in_process_cpu_us_per_event=round(baseline_cpu, 1),
+        ratio=round(batch["events_per_s"] / baseline, 3),
     )
     return {"single": singles, "batch": batch}
 
@@ -296,11 +321,13 @@ def register(bench: typer.Typer) -> None:
             out.print(
                 f"single event @ {s['rate']:g}/s: p50 {s['p50_ms']} ms  p99 {s['p99_ms']} ms"
                 f"  max {s['max_ms']} ms  ({s['requests']} requests, {s['errors']} errors,"
-                f" {s['achieved_rps']}/s achieved)"
+                f" {s['achieved_rps']}/s achieved; server CPU "
+                f"{s['server_cpu_ms_per_request']} ms/request)"
             )
         b = r["batch"]
         out.print(
             f"batch ({b['batch_size']:,}/request): {b['events_per_s']:,} events/s over "
             f"HTTP; ingest_lines in-process {b['in_process_events_per_s']:,} events/s; "
-            f"ratio {b['ratio']}"
+            f"ratio {b['ratio']}; server CPU {b['server_cpu_us_per_event']} µs/event vs "
+            f"{b['in_process_cpu_us_per_event']} µs/event in-process"
         )
