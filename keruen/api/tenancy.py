@@ -38,15 +38,14 @@ def is_party(conn: Connection, tax_id: str, batch: str) -> bool:
     return batch in visible_batches(conn, tax_id, [batch])
 
 
-def own_events(conn: Connection, tax_id: str, ids: Iterable[str]) -> set[str]:
-    """The ids among `ids` of stored events in which `tax_id` is the acting party."""
+def acting_parties(conn: Connection, ids: Iterable[str]) -> dict[str, str | None]:
+    """For each stored event among `ids`, the tax id acting in it (None if none)."""
     e = t.events.c
-    own: set[str] = set()
+    found: dict[str, str | None] = {}
     for part in chunks(sorted(set(ids))):
         for row in conn.execute(sa.select(e.id, e.canonical).where(e.id.in_(part))):
-            if acting_party(_typed.decode(row.canonical)) == tax_id:
-                own.add(row.id)
-    return own
+            found[row.id] = acting_party(_typed.decode(row.canonical))
+    return found
 
 
 _raw = msgspec.json.Decoder()

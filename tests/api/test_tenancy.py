@@ -193,3 +193,12 @@ def test_unrelated_declarant_sees_nothing(ledger: Api) -> None:
     assert B not in ledger.get("caspian", f"/v1/batches/{THEIRS}/history").text
     assert ledger.get("caspian", f"/v1/stock/{A}").status_code == 403
     assert C  # the other company exists: the refusals above did not depend on it
+
+
+def test_reusing_a_foreign_event_id_does_not_make_it_cancellable(ledger: Api) -> None:
+    """An event of one's own under another company's event id must not open that event."""
+    fake = import_("c2", "55501/010324/0000007/001", holder=A)  # c2 is caspian's write_off
+    before = events_count(ledger)
+    r = ledger.post_events("acme", fake, cancel("k1", "c2"))
+    assert r.status_code == 403 and r.json()["field"] == "[1].target"
+    assert events_count(ledger) == before

@@ -103,13 +103,15 @@ def _authorize(state: AppState, user: Principal, lines: list[bytes], client: str
 
 
 def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[str]:
-    """Events the declarant may cancel: its own stored ones and its own earlier in the request."""
-    own = {e.id for e in typed if e is not None and acting_party(e) == tax_id}
-    targets = {e.target for e in typed if isinstance(e, ev.Cancel)} - own
-    if targets:
-        with state.reader.connect() as conn:
-            own |= tenancy.own_events(conn, tax_id, targets)
-    return own
+    """The cancel targets the declarant may cancel: a stored event is judged as stored (an event
+    in the request reusing its id changes nothing), an unknown id by the request's own events."""
+    targets = {e.target for e in typed if isinstance(e, ev.Cancel)}
+    if not targets:
+        return set()
+    with state.reader.connect() as conn:
+        stored = tenancy.acting_parties(conn, targets)
+    in_request = {e.id for e in typed if e is not None and acting_party(e) == tax_id}
+    return {t for t in targets if (stored[t] == tax_id if t in stored else t in in_request)}
 
 
 def _entry(user: Principal, client: str, outcomes: list[Outcome]) -> AuditEntry:
