@@ -45,7 +45,7 @@ def create_app(
     """The API over an engine (used as is) or a URL (connected and migrated)."""
     settings = settings or get_api_settings()
     eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
-    writer = Writer(eng, settings.writer_batch)
+    writer = Writer(eng, settings.writer_batch, settings.writer_linger_ms / 1000)
     cache = AuthCache(settings.auth_cache_s)
     state = AppState(eng, engines.reader(eng), writer, settings, cache)
 

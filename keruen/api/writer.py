@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -73,9 +74,10 @@ def split(
 
 
 class Writer:
-    def __init__(self, eng: Engine, batch_limit: int = 5000) -> None:
+    def __init__(self, eng: Engine, batch_limit: int = 5000, linger_s: float = 0.0) -> None:
         self.eng = eng
         self.batch_limit = batch_limit
+        self.linger_s = linger_s
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -107,10 +109,13 @@ class Writer:
                 return
 
     def _drain(self, first: Job) -> tuple[list[Job], bool]:
+        """The first job and what joins it: whatever waits, and what arrives within `linger_s`
+        (a transaction's fixed cost is then shared by more requests)."""
         jobs, size = [first], len(first.lines)
+        deadline = time.monotonic() + self.linger_s
         while size < self.batch_limit:
             try:
-                nxt = self._queue.get_nowait()
+                nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
             if nxt is None:
