@@ -147,6 +147,7 @@ def test_analyst_and_admin_read_no_party_data(ledger: Api) -> None:
             f"/v1/batches/{MINE}/history",
             "/v1/rejections",
             "/v1/transits",
+            "/v1/alerts",
         ):
             assert ledger.get(user, path).status_code == 403, (user, path)
 

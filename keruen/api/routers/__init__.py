@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keruen.api.routers import admin, auth, events, health, ledger, transit
+from keruen.api.routers import admin, alerts, auth, events, health, ledger, transit
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -26,5 +26,6 @@ ROUTERS: list[APIRouter] = [
     events.router,
     ledger.router,
     transit.router,
+    alerts.router,
     admin.router,
 ]
