@@ -58,3 +58,39 @@ def test_counts_are_aggregates(alerted: Api) -> None:
     assert sum(counts.values()) >= 2
     assert alerted.get("ana", "/v1/alerts").status_code == 403
     assert alerted.get("acme", "/v1/alerts/counts").status_code == 403
+
+
+RU = {"tax_id": "7701234567", "name": "OOO Romashka", "country": "RU"}
+
+
+def test_precheck_of_own_goods_names_lane_and_reasons(sqlite_api: Api) -> None:
+    api = sqlite_api
+    api.post_events("olga", import_("a1", MINE, holder=A), import_("c1", THEIRS, holder=C))
+    r = api.client.post(
+        "/v1/precheck",
+        json={"batch": MINE, "quantity": "10", "buyer": RU},
+        headers=api.auth("acme"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["holder"] == A and body["lane"] in ("green", "yellow", "red", "blue")
+    assert body["reasons"] and "high_priority_goods" in body["rules"]
+
+
+def test_precheck_refusals(sqlite_api: Api) -> None:
+    api = sqlite_api
+    api.post_events("olga", import_("a1", MINE, holder=A), import_("c1", THEIRS, holder=C))
+
+    def ask(user: str, **body: object) -> tuple[int, dict[str, object]]:
+        r = api.client.post(
+            "/v1/precheck", json={"quantity": "10", "buyer": RU, **body}, headers=api.auth(user)
+        )
+        return r.status_code, r.json()
+
+    theirs, missing = ask("acme", batch=THEIRS), ask("acme", batch="55501/010324/0009999/001")
+    assert theirs[0] == missing[0] == 404
+    assert ask("acme", batch=MINE, holder=C)[0] == 403
+    status, body = ask("acme", batch=MINE, quantity="1000")
+    assert status == 422 and body["field"] == "quantity"
+    assert ask("olga", batch=THEIRS)[0] == 200
+    assert ask("ana", batch=MINE)[0] == 403

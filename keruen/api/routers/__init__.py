@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keruen.api.routers import admin, alerts, auth, events, health, ledger, transit
+from keruen.api.routers import admin, alerts, auth, events, health, ledger, precheck, transit
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -27,5 +27,6 @@ ROUTERS: list[APIRouter] = [
     ledger.router,
     transit.router,
     alerts.router,
+    precheck.router,
     admin.router,
 ]
