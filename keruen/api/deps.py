@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -35,6 +35,7 @@ class AppState:
     writer: Writer
     settings: ApiSettings
     auth_cache: AuthCache
+    extras: dict[str, Any] = field(default_factory=dict)  # routers' per-app caches
 
 
 async def get_state(request: Request) -> AppState:

@@ -18,7 +18,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keruen.api.routers import admin, alerts, auth, events, health, ledger, precheck, transit
+from keruen.api.routers import (
+    admin,
+    alerts,
+    auth,
+    events,
+    health,
+    ledger,
+    precheck,
+    screening,
+    transit,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -28,5 +38,6 @@ ROUTERS: list[APIRouter] = [
     transit.router,
     alerts.router,
     precheck.router,
+    screening.router,
     admin.router,
 ]
