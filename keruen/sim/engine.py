@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -43,7 +44,7 @@ class Engine:
         self._hour = -(1 << 62)
         self._later: dict[int, list[Entry]] = {}  # later buckets, unsorted
         self._hours: list[int] = []  # a heap of the keys of _later
-        self._seq = 0
+        self._count = itertools.count(1)  # ties in time: order of scheduling
         self.now = -(1 << 62)
         self.written = 0
 
@@ -63,8 +64,7 @@ class Engine:
         t = step[0]
         if t < floor:
             raise SimulationError(f"event {step[1]} at {t} is before {floor}")
-        self._seq += 1
-        entry = (t, self._seq, step[1], process)
+        entry = (t, next(self._count), step[1], process)
         hour = t // self.bucket
         if hour == self._hour:
             heapq.heappush(self._side, entry)
@@ -87,41 +87,43 @@ class Engine:
     def until(self, end: int) -> Iterator[Event]:
         """Events strictly before `end` (a multiple of the bucket), in time order.
 
-        The hot loop of the simulator, hence written out: the next entry is the smaller of
-        the sorted bucket's next and the side heap's top; the process's next step goes to
-        the side heap (same hour) or to its later bucket."""
-        pop, push, size = heapq.heappop, heapq.heappush, self.bucket
-        later, hours = self._later, self._hours
-        while self._i < len(self._cur) or self._side or self._advance(end):
-            cur, side, hour = self._cur, self._side, self._hour
-            n = len(cur)
-            while self._i < n or side:
-                i = self._i
-                if i < n and not (side and side[0] < cur[i]):
-                    t, _, event, process = cur[i]
-                    self._i = i + 1
-                else:
-                    t, _, event, process = pop(side)
-                self.now = t
-                self.written += 1
-                yield event
-                step = next(process, None)
-                if step is None:
-                    continue
-                when = step[0]
-                if when < t:
-                    raise SimulationError(f"event {step[1]} at {when} is before {t}")
-                self._seq += 1
-                entry = (when, self._seq, step[1], process)
-                h = when // size
-                if h == hour:
-                    push(side, entry)
-                    continue
-                pending = later.get(h)
-                if pending is None:
-                    pending = later[h] = []
-                    push(hours, h)
-                pending.append(entry)
+        The hot loop of the simulator, hence written out with locals: the next entry is the
+        smaller of the sorted bucket's next and the side heap's top; the process's next step
+        goes to the side heap (same hour) or to its later bucket."""
+        pop, push, size, count = heapq.heappop, heapq.heappush, self.bucket, self._count
+        later, hours, written = self._later, self._hours, 0
+        try:
+            while self._i < len(self._cur) or self._side or self._advance(end):
+                cur, side, hour, i = self._cur, self._side, self._hour, self._i
+                n = len(cur)
+                while i < n or side:
+                    if i < n and not (side and side[0] < cur[i]):
+                        t, _, event, process = cur[i]
+                        i += 1
+                    else:
+                        t, _, event, process = pop(side)
+                    self.now = t
+                    written += 1
+                    yield event
+                    step = next(process, None)
+                    if step is None:
+                        continue
+                    when = step[0]
+                    if when < t:
+                        raise SimulationError(f"event {step[1]} at {when} is before {t}")
+                    entry = (when, next(count), step[1], process)
+                    h = when // size
+                    if h == hour:
+                        push(side, entry)
+                        continue
+                    pending = later.get(h)
+                    if pending is None:
+                        pending = later[h] = []
+                        push(hours, h)
+                    pending.append(entry)
+                self._i = i
+        finally:
+            self.written += written
 
     def drain(self) -> Iterator[Event]:
         return self.until(1 << 62)

@@ -13,6 +13,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from math import atan2, cos, hypot
 
 from keruen import reference
 from keruen.sim import geo, ids, routes
@@ -23,6 +24,8 @@ from keruen.sim.truth import Record
 from keruen.sim.world import Company, posts_toward
 
 Process = Iterator[tuple[int, Event]]
+_DEG = 180.0 / math.pi
+_SCRAMBLE, _MASK = 0x9E3779B97F4A7C15, (1 << 64) - 1  # as keruen.sim.ids.event_id
 SPEED_KM_DAY = {"rail": 650.0, "road": 420.0, "sea": 420.0}
 
 
@@ -177,24 +180,31 @@ def drive(
     state: str = "intact",
 ) -> Process:
     """Seal pings every few hours between `t0` and `t1`, moving from `km0` to `km1`, each a
-    couple of km off the line (the most frequent event: kept tight)."""
-    r, eid, lo, hi = eco.rng.random, eco.eid, *eco.ping_hours
+    couple of km off the line. The most frequent event of all, so written out: positions by
+    normalised interpolation on the leg (see geo.Leg.at), ids as Economy.eid makes them."""
+    r, (lo, hi), first = eco.rng.random, eco.ping_hours, m.seals[0]
+    stride, shard, salt = eco.shards, eco.shard, eco.salt
     step = int((lo + (hi - lo) * r()) * HOUR)
     rate = (km1 - km0) / max(1, t1 - t0)
-    first = m.seals[0]
-    t = t0 + step
     leg = legs[0] if len(legs) == 1 else None
+    t = t0 + step
     while t < t1:
         km = km0 + rate * (t - t0)
-        lat, lon = leg.at(km / leg.end_km) if leg else geo.at_km(legs, km)
-        dlon = 0.018 / max(0.2, math.cos(math.radians(lat)))
+        if leg is None:
+            lat, lon = geo.at_km(legs, km)
+        else:
+            (x1, y1, z1), (x2, y2, z2), f = leg.va, leg.vb, km / leg.end_km
+            x, y, z = x1 + f * (x2 - x1), y1 + f * (y2 - y1), z1 + f * (z2 - z1)
+            lat, lon = _DEG * atan2(z, hypot(x, y)), _DEG * atan2(y, x)
+        dlon = 0.018 / max(0.2, cos(lat / _DEG))
         for seal in m.seals:
+            eco.n += 1
             x = round(lon + (2 * r() - 1) * dlon, 5)
             yield (
                 t,
                 {
                     "type": "seal_ping",
-                    "id": eid(),
+                    "id": f"{((eco.n * stride + shard) ^ salt) * _SCRAMBLE & _MASK:016x}",
                     "time": stamp(t, 5 if x < 60.0 else 6),
                     "seal": seal,
                     "lat": round(lat + (2 * r() - 1) * 0.018, 5),
