@@ -56,7 +56,7 @@ def _check(out_dir: Path, preset_name: str) -> None:
 
 def _estimate(preset_name: str) -> int | None:
     """Roughly how many events a preset writes (for the progress bar only)."""
-    return {"small": 2_500, "demo": 31_000, "year": 235_000, "national": 12_600_000}.get(
+    return {"small": 2_500, "demo": 31_000, "year": 235_000, "national": 20_900_000}.get(
         preset_name
     )
 
