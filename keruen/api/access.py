@@ -35,11 +35,12 @@ class Can(StrEnum):
     read_aggregates = "read aggregates"
     manage = "manage users and keys"
     read_audit = "read the audit log"
+    work_cases = "work alerts into cases"
 
 
 GRANTS: dict[Role, frozenset[Can]] = {
     Role.admin: frozenset({Can.manage, Can.read_audit}),
-    Role.officer: frozenset({Can.submit, Can.read_party, Can.read_aggregates}),
+    Role.officer: frozenset({Can.submit, Can.read_party, Can.read_aggregates, Can.work_cases}),
     Role.analyst: frozenset({Can.read_aggregates}),
     Role.declarant: frozenset({Can.submit, Can.read_party}),
 }

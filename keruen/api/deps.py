@@ -114,6 +114,7 @@ PartyReader = Annotated[Principal, Depends(require(Can.read_party))]
 AggregateReader = Annotated[Principal, Depends(require(Can.read_aggregates))]
 Admin = Annotated[Principal, Depends(require(Can.manage))]
 AuditReader = Annotated[Principal, Depends(require(Can.read_audit))]
+CaseWorker = Annotated[Principal, Depends(require(Can.work_cases))]
 
 
 def client_of(request: Request) -> str:

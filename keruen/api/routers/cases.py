@@ -1,0 +1,132 @@
+"""Cases over `keruen.risk.cases` (SPEC C5): officers open cases from alerts, assign, note,
+attach, decide. Every action is a row of the case's own audit log and of the API's audit log.
+Declarants and analysts have no access: cases hold officers' findings about parties."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from keruen.api.deps import AuditDep, CaseWorker, ConnDep, StateDep
+from keruen.api.schemas import problems
+from keruen.risk import cases
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+AlertIds = Annotated[
+    list[Annotated[int, Field(ge=1, le=2**62)]], Field(min_length=1, max_length=500)
+]
+Decision = Literal["release", "inspect", "hold", "confirmed_diversion", "false_positive"]
+WRITE = problems(400, 401, 403, 404, 409, 413, 415, 422, 503)
+
+
+class CasePublic(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    title: str
+    status: str
+    assignee: str | None
+    decision: str | None
+
+
+class CaseOpen(BaseModel):
+    alert_ids: AlertIds
+    title: str = Field(default="", max_length=200)
+
+
+class Assign(BaseModel):
+    officer: str = Field(min_length=1, max_length=100)
+
+
+class Note(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class Attach(BaseModel):
+    alert_ids: AlertIds
+
+
+class Decide(BaseModel):
+    decision: Decision
+    reason: str = Field(default="", max_length=2000)
+
+
+def _show(state: StateDep, case_id: int) -> dict[str, Any]:
+    with state.engine.connect() as conn:
+        return cases.public_case(cases.show(conn, case_id))
+
+
+@router.get("/cases", response_model=list[CasePublic], responses=problems(401, 403, 422, 503))
+def list_cases(
+    user: CaseWorker,
+    conn: ConnDep,
+    audit: AuditDep,
+    status: Annotated[Literal["open", "assigned", "decided"] | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    """Every case with its derived state, newest first."""
+    found = cases.cases(conn, status)
+    audit.record("cases.read", "*", detail={"cases": len(found)})
+    return found
+
+
+@router.post("/cases", status_code=201, response_model=CasePublic, responses=WRITE)
+def open_case(body: CaseOpen, user: CaseWorker, state: StateDep, audit: AuditDep) -> dict[str, Any]:
+    """Open a case from one or more alerts (an alert belongs to one case only)."""
+    with state.engine.begin() as conn:
+        case_id = cases.open_case(conn, body.alert_ids, user.name, body.title)
+    audit.record("case.open", str(case_id), detail={"alerts": body.alert_ids})
+    return _show(state, case_id)
+
+
+@router.get(
+    "/cases/{case_id}", response_model=CasePublic, responses=problems(401, 403, 404, 422, 503)
+)
+def show_case(case_id: CaseId, user: CaseWorker, conn: ConnDep, audit: AuditDep) -> dict[str, Any]:
+    """A case with its alerts and its full history of actions."""
+    found = cases.public_case(cases.show(conn, case_id))
+    audit.record("case.read", str(case_id))
+    return found
+
+
+@router.post("/cases/{case_id}/assign", response_model=CasePublic, responses=WRITE)
+def assign(
+    case_id: CaseId, body: Assign, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    with state.engine.begin() as conn:
+        cases.assign(conn, case_id, body.officer, user.name)
+    audit.record("case.assign", str(case_id), detail={"officer": body.officer})
+    return _show(state, case_id)
+
+
+@router.post("/cases/{case_id}/notes", response_model=CasePublic, responses=WRITE)
+def note(
+    case_id: CaseId, body: Note, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    with state.engine.begin() as conn:
+        cases.note(conn, case_id, body.text, user.name)
+    audit.record("case.note", str(case_id))
+    return _show(state, case_id)
+
+
+@router.post("/cases/{case_id}/alerts", response_model=CasePublic, responses=WRITE)
+def attach(
+    case_id: CaseId, body: Attach, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    with state.engine.begin() as conn:
+        cases.attach(conn, case_id, body.alert_ids, user.name)
+    audit.record("case.attach", str(case_id), detail={"alerts": body.alert_ids})
+    return _show(state, case_id)
+
+
+@router.post("/cases/{case_id}/decision", response_model=CasePublic, responses=WRITE)
+def decide(
+    case_id: CaseId, body: Decide, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    """Decide once: release, inspect, hold, confirmed_diversion or false_positive."""
+    with state.engine.begin() as conn:
+        cases.decide(conn, case_id, body.decision, user.name, body.reason)
+    audit.record("case.decide", str(case_id), detail={"decision": body.decision})
+    return _show(state, case_id)
