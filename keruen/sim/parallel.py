@@ -23,7 +23,7 @@ from keruen.sim.engine import SimulationError
 from keruen.sim.presets import preset
 from keruen.sim.run import Outcome, Simulation
 
-BATCH = 20_000
+BATCH = 20_000  # events per message; positions fit in 20 bits, shards in 4
 _encoder = msgspec.json.Encoder()
 
 
@@ -80,24 +80,32 @@ class Source:
 
 
 def _round(sources: list[Source]) -> bytes:
-    """Every event not later than the earliest batch end, merged in time order."""
+    """Every event not later than the earliest batch end, merged in time order.
+
+    Each event's key is one integer, time then shard then position (time << 24 | shard << 20
+    | position), so the merge is a sort of integers."""
     until = min(s.times[-1] for s in sources)
-    keys: list[tuple[int, int, int]] = []
+    keys: list[int] = []
     for s in sources:
         end = bisect.bisect_right(s.times, until, s.pos)
-        k, times = s.shard, s.times
-        keys.extend([(times[i], k, i) for i in range(s.pos, end)])
+        tag, times = s.shard << 20, s.times
+        keys.extend([times[i] << 24 | tag | i for i in range(s.pos, end)])
         s.pos = end
     keys.sort()
-    shards = {s.shard: s.lines for s in sources}
-    return b"\n".join([shards[k][i] for _, k, i in keys]) + b"\n"
+    lines: list[list[bytes]] = [[] for _ in range(16)]
+    for s in sources:
+        lines[s.shard] = s.lines
+    return b"\n".join([lines[k >> 20 & 15][k & 0xFFFFF] for k in keys]) + b"\n"
 
 
 def merged(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], Outcome]]:
     """Start the shards' processes; the merged JSON Lines in chunks, and the outcome."""
     ctx = mp.get_context()
     sources, procs = [], []
-    for shard in range(preset(preset_name).shards):
+    shards = preset(preset_name).shards
+    if not 1 <= shards <= 16:
+        raise SimulationError(f"a preset has 1 to 16 shards, not {shards}")
+    for shard in range(shards):
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=worker, args=(seed, preset_name, shard, child), daemon=True)
         proc.start()
