@@ -196,7 +196,7 @@ def misdeclared_hs(eco: Economy, t0: int, rec: Record, consignments: int) -> Pro
     importer = eco.world.pick("importer") if rng.random() < 0.4 else new_company(eco, t0, "trader")
     buyer = new_buyer(eco, t0, "RU")
     rec.variant = f"declared as {cover.hs}"
-    t = t0
+    t, truly = t0, []
     for _ in range(consignments):
         true_item = chpl_item(rng)
         q, price = eco.draw(true_item, eco.scheme_lot)
@@ -207,8 +207,9 @@ def misdeclared_hs(eco: Economy, t0: int, rec: Record, consignments: int) -> Pro
             eco, t, importer, rng.choice(("CN", "HK", "TR", "AE")), item, dq, dprice, goods=goods
         )
         yield rec.take(t, ev)
-        rec.note = f"true goods {true_item.hs} ({true_item.description})"
         rec.goods(true_item.hs)
+        truly.append(f"{true_item.hs} ({true_item.description})")
+        rec.note = f"declared as {cover.hs}; true goods: {', '.join(truly)}"
         eco.start(
             ship_out(eco, rec, lot, office(later(t, rng, 3, 20), rng), buyer, rng.uniform(1.3, 2.0))
         )

@@ -57,12 +57,14 @@ def mode(post: str) -> str:
 
 
 def goods_lines(eco: Economy, name: str, n: int, items: list[Item] | None = None) -> list[Event]:
-    """Transit goods lines drawn from a corridor's mix (or the given items)."""
+    """Transit goods lines drawn from a corridor's mix: half a consignment each, whatever the
+    preset's consolidation (a transit is one truck or train). Given items (a scheme's
+    high-priority goods, light and dear) come by the truckload: five consignments each."""
     rng = eco.rng
     chosen = items or [mix(name).pick(rng.random()) for _ in range(n)]
     lines = []
     for item in chosen:
-        q, price = eco.draw(item, 0.5 / eco.consolidation)
+        q, price = eco.draw(item, (5.0 if items else 0.5) / eco.consolidation)
         units = q / (1 if item.unit == "PCE" else 1000)
         lines.append(
             {
