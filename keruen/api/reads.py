@@ -7,34 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keruen.store import queries
 from keruen.store import schema as t
-from keruen.store.queries import iso
 
 
 def rejections(
     conn: Connection, source: str | None, limit: int, before: int | None = None
 ) -> list[dict[str, Any]]:
     """Newest rejections first; only those submitted under `source` when it is given."""
-    r = t.rejections.c
-    q = sa.select(t.rejections).order_by(r.id.desc()).limit(limit)
-    if source is not None:
-        q = q.where(r.source == source)
-    if before is not None:
-        q = q.where(r.id < before)
-    return [
-        {
-            "id": row.id,
-            "received": iso(row.received_us),
-            "source": row.source,
-            "line": row.line,
-            "event_id": row.event_id,
-            "error": row.error,
-            "field": row.field,
-            "reason": row.reason,
-            "raw": row.raw,
-        }
-        for row in conn.execute(q)
-    ]
+    return queries.rejections(conn, limit, source, before)
 
 
 def summary(conn: Connection) -> dict[str, Any]:

@@ -263,11 +263,20 @@ def _totals(node: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in sorted(totals.items())}
 
 
-def rejections(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+def rejections(
+    conn: Connection, limit: int = 50, source: str | None = None, before: int | None = None
+) -> list[dict[str, Any]]:
+    """Newest rejections first; only those submitted under `source` (and older than the
+    rejection numbered `before`) when given."""
     r = t.rejections.c
     q = sa.select(t.rejections).order_by(r.id.desc()).limit(limit)
+    if source is not None:
+        q = q.where(r.source == source)
+    if before is not None:
+        q = q.where(r.id < before)
     return [
         {
+            "id": row.id,
             "received": iso(row.received_us),
             "source": row.source,
             "line": row.line,
