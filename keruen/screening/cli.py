@@ -257,7 +257,7 @@ def bench_screening(
     names: Annotated[int, typer.Option("--names", help="Index size")] = 1_000_000,
     brute: Annotated[int, typer.Option("--brute", help="Brute-force sample queries")] = 20,
     sdn: Annotated[Path, typer.Option(help="OFAC sdn.csv (alt/add beside it)")] = Path(
-        "../shared/data/ofac_sdn.csv"
+        "tests/screening/data/ofac/sdn.csv"
     ),
     peer_python: Annotated[
         str | None, typer.Option(help="A Python with nomenklatura installed (default: this one)")
