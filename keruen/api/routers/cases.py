@@ -4,10 +4,12 @@ Declarants and analysts have no access: cases hold officers' findings about part
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
 
 from keruen.api.deps import AuditDep, CaseWorker, ConnDep, StateDep
 from keruen.api.schemas import problems
@@ -59,6 +61,21 @@ def _show(state: StateDep, case_id: int) -> dict[str, Any]:
         return cases.public_case(cases.show(conn, case_id))
 
 
+def _act(
+    state: StateDep,
+    audit: AuditDep,
+    case_id: int,
+    action: str,
+    do: Callable[[Connection], None],
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One case action in its own transaction, then the API's audit entry, then the case."""
+    with state.engine.begin() as conn:
+        do(conn)
+    audit.record(action, str(case_id), detail=detail)
+    return _show(state, case_id)
+
+
 @router.get("/cases", response_model=list[CasePublic], responses=problems(401, 403, 422, 503))
 def list_cases(
     user: CaseWorker,
@@ -95,30 +112,30 @@ def show_case(case_id: CaseId, user: CaseWorker, conn: ConnDep, audit: AuditDep)
 def assign(
     case_id: CaseId, body: Assign, user: CaseWorker, state: StateDep, audit: AuditDep
 ) -> dict[str, Any]:
-    with state.engine.begin() as conn:
+    def do(conn: Connection) -> None:
         cases.assign(conn, case_id, body.officer, user.name)
-    audit.record("case.assign", str(case_id), detail={"officer": body.officer})
-    return _show(state, case_id)
+
+    return _act(state, audit, case_id, "case.assign", do, {"officer": body.officer})
 
 
 @router.post("/cases/{case_id}/notes", response_model=CasePublic, responses=WRITE)
 def note(
     case_id: CaseId, body: Note, user: CaseWorker, state: StateDep, audit: AuditDep
 ) -> dict[str, Any]:
-    with state.engine.begin() as conn:
+    def do(conn: Connection) -> None:
         cases.note(conn, case_id, body.text, user.name)
-    audit.record("case.note", str(case_id))
-    return _show(state, case_id)
+
+    return _act(state, audit, case_id, "case.note", do)
 
 
 @router.post("/cases/{case_id}/alerts", response_model=CasePublic, responses=WRITE)
 def attach(
     case_id: CaseId, body: Attach, user: CaseWorker, state: StateDep, audit: AuditDep
 ) -> dict[str, Any]:
-    with state.engine.begin() as conn:
+    def do(conn: Connection) -> None:
         cases.attach(conn, case_id, body.alert_ids, user.name)
-    audit.record("case.attach", str(case_id), detail={"alerts": body.alert_ids})
-    return _show(state, case_id)
+
+    return _act(state, audit, case_id, "case.attach", do, {"alerts": body.alert_ids})
 
 
 @router.post("/cases/{case_id}/decision", response_model=CasePublic, responses=WRITE)
@@ -126,7 +143,8 @@ def decide(
     case_id: CaseId, body: Decide, user: CaseWorker, state: StateDep, audit: AuditDep
 ) -> dict[str, Any]:
     """Decide once: release, inspect, hold, confirmed_diversion or false_positive."""
-    with state.engine.begin() as conn:
+
+    def do(conn: Connection) -> None:
         cases.decide(conn, case_id, body.decision, user.name, body.reason)
-    audit.record("case.decide", str(case_id), detail={"decision": body.decision})
-    return _show(state, case_id)
+
+    return _act(state, audit, case_id, "case.decide", do, {"decision": body.decision})
