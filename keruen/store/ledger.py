@@ -243,9 +243,3 @@ def verify(conn: Connection) -> Iterator[int | ChainBreak]:
         prev = row.hash
         expected_seq += 1
         yield row.seq
-
-
-def balance_of(conn: Connection, holder: str, batch: str) -> Decimal:
-    c = t.balances.c
-    q = sa.select(c.quantity).where(c.holder == holder, c.batch == batch)
-    return conn.scalar(q) or Decimal(0)
