@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import random
 import resource
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,41 +16,12 @@ from sqlalchemy.engine import Engine
 from keruen.bench.streams import StreamGen
 from keruen.console import DbOption, JsonOption, emit_json, out, progress
 from keruen.ingest import ingest_lines
-from keruen.settings import normalise_db_url
 from keruen.store import db, queries
 from keruen.store import schema as t
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@contextmanager
-def scratch_engine(url: str | None) -> Iterator[Engine]:
-    """A fresh, empty ledger: a temporary SQLite file, or a throwaway PostgreSQL schema."""
-    if url and normalise_db_url(url).startswith("postgresql"):
-        schema = f"keruen_bench_{os.getpid()}"
-        admin = sa.create_engine(normalise_db_url(url))
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        eng = sa.create_engine(
-            normalise_db_url(url), connect_args={"options": f"-csearch_path={schema}"}
-        )
-        try:
-            db.migrate(eng)
-            yield eng
-        finally:
-            eng.dispose()
-            with admin.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        path = url or os.path.join(tmp, "bench.db")
-        eng = db.engine(path)
-        db.migrate(eng)
-        yield eng
-        eng.dispose()
 
 
 def write_stream(path: Path, events: int, seed: int, show: bool) -> None:
@@ -95,7 +63,7 @@ def bench_ingest(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
         write_stream(path, events, seed, show)
-        with scratch_engine(db_url) as eng:
+        with db.scratch(db_url) as eng:
             start = time.perf_counter()
             with path.open("rb") as f, progress("ingest", events, show) as advance:
                 report = ingest_lines(eng, f, source=str(path), chunk_size=chunk, progress=advance)
@@ -125,7 +93,7 @@ def _percentile(values: list[float], p: float) -> float:
 def bench_trace(
     events: int, samples: int, db_url: str | None, seed: int, show: bool
 ) -> dict[str, Any]:
-    with scratch_engine(db_url) as eng:
+    with db.scratch(db_url) as eng:
         gen = StreamGen(seed=seed)
         with progress("build ledger", events, show) as advance:
             ingest_lines(eng, gen.events(events), source="bench", progress=advance)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -23,14 +27,47 @@ sqlite3.register_adapter(Decimal, str)
 
 @cache
 def engine(url: str | None = None) -> Engine:
-    """One engine per URL; SQLite is tuned for a single fast writer (WAL, relaxed sync)."""
+    """One engine per URL, shared by the process."""
+    return new_engine(url)
+
+
+def new_engine(url: str | None = None, **connect_args: Any) -> Engine:
+    """An engine of its own; SQLite is tuned for a single fast writer (WAL, relaxed sync)."""
     url = normalise_db_url(url) if url else get_settings().db_url
     if url.startswith("sqlite"):
-        eng = sa.create_engine(url, connect_args={"timeout": 30})
+        eng = sa.create_engine(url, connect_args={"timeout": 30, **connect_args})
         sa.event.listen(eng, "connect", _sqlite_pragmas)
         sa.event.listen(eng, "begin", _sqlite_begin)
         return eng
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+@contextmanager
+def scratch(url: str | None = None) -> Iterator[Engine]:
+    """A fresh, migrated, empty database for a benchmark or a test: a temporary SQLite file
+    (or the SQLite file `url` names), or a throwaway schema on the PostgreSQL server `url`."""
+    if url and normalise_db_url(url).startswith("postgresql"):
+        schema = f"keruen_scratch_{uuid.uuid4().hex[:12]}"
+        admin = new_engine(url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        eng = new_engine(url, options=f"-csearch_path={schema}")
+        try:
+            migrate(eng)
+            yield eng
+        finally:
+            eng.dispose()
+            with admin.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        eng = new_engine(url or os.path.join(tmp, "keruen.db"))
+        try:
+            migrate(eng)
+            yield eng
+        finally:
+            eng.dispose()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from sqlalchemy.engine import Engine
 
+from keruen.store import db
 from tests.api.conftest import Api, make_api
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -37,11 +37,8 @@ RANDOM = os.environ.get("KERUEN_FUZZ_RANDOM") == "1"
 
 
 @pytest.fixture(scope="module")
-def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    from tests.conftest import fresh_engine
-
-    engines: Iterator[Engine] = fresh_engine("sqlite", tmp_path_factory.mktemp("fuzz"))
-    for eng in engines:
+def fuzz_api() -> Iterator[Api]:
+    with db.scratch() as eng:
         yield from make_api(eng)
 
 
