@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 
 from keruen.api.access import Principal
 from keruen.api.tables import audit_log
+from keruen.ledger.rules import iso
 from keruen.store.ledger import micros_now
-from keruen.store.queries import iso
 
 
 @dataclass(slots=True)

@@ -14,8 +14,8 @@ from rich.table import Table
 
 from keruen.console import DbOption, JsonOption, emit_json, fail, out
 from keruen.errors import KeruenError
+from keruen.ledger.rules import iso
 from keruen.store import db
-from keruen.store.queries import iso
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -69,6 +69,11 @@ class LedgerView(Protocol):
 def micros(t: datetime) -> int:
     """A time as integer microseconds since the epoch (UTC), the ledger's time column."""
     return int(t.timestamp()) * 1_000_000 + t.microsecond
+
+
+def iso(us: int) -> str:
+    """A ledger time (microseconds, UTC) as RFC 3339 with a `Z`."""
+    return datetime.fromtimestamp(us / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
 
 
 def apply(view: LedgerView, event: ev.Event) -> Effect:

@@ -6,13 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from keruen.ledger.rules import iso as iso
+
 SubjectKind = Literal["event", "batch", "transit", "party"]
 SUBJECT_KINDS: tuple[SubjectKind, ...] = ("event", "batch", "transit", "party")
-
-
-def iso(us: int) -> str:
-    """A ledger time (microseconds, UTC) as RFC 3339."""
-    return datetime.fromtimestamp(us / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
 
 
 def day(us: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,13 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keruen.errors import NotFound
+from keruen.ledger.rules import iso
 from keruen.store import schema as t
 
 OUT_KINDS = ("dispatch", "export", "write_off")
-
-
-def iso(us: int) -> str:
-    return datetime.fromtimestamp(us / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
 
 
 def stock(conn: Connection, holder: str) -> list[dict[str, Any]]:

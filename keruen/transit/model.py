@@ -8,6 +8,7 @@ from decimal import Decimal
 from math import cos
 from typing import Any
 
+from keruen.ledger.rules import iso as iso
 from keruen.transit.explain import explain
 from keruen.transit.geo import EARTH_KM, Vec
 
@@ -81,10 +82,6 @@ US_PER_HOUR = 3_600_000_000
 
 def from_us(us: int) -> datetime:
     return datetime.fromtimestamp(us / 1_000_000, UTC)
-
-
-def iso(us: int) -> str:
-    return from_us(us).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from keruen.api.schemas import (
     UserPublic,
     problems,
 )
-from keruen.store.queries import iso
+from keruen.ledger.rules import iso
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 

@@ -14,7 +14,7 @@ from keruen.api.access import Principal
 from keruen.api.deps import CurrentUser, StateDep
 from keruen.api.errors import BadRequest, Unauthorized, UnsupportedMediaType
 from keruen.api.schemas import Token, UserPublic, problems
-from keruen.store.queries import iso
+from keruen.ledger.rules import iso
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
