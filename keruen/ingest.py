@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from keruen.errors import InvalidEvent, RejectedEvent
-from keruen.ledger.overlay import Accepted
+from keruen.ledger.overlay import Accepted, Overlay
 from keruen.model.validate import Parsed, parse
 from keruen.settings import get_settings
 from keruen.store import ledger as store
@@ -73,16 +73,24 @@ def ingest_lines(
     """Ingest JSON Lines; each chunk is judged and written in one transaction."""
     report = Report()
     size = chunk_size or get_settings().chunk_size
+    state: Overlay | None = None
     for part in batched(enumerate(lines, 1), size):
-        _ingest_chunk(eng, part, source, report, keep_ids)
+        with _no_gc():
+            state = _ingest_chunk(eng, part, source, report, keep_ids, state)
         if progress:
             progress(len(part))
     return report
 
 
 def _ingest_chunk(
-    eng: Engine, part: Iterable[tuple[int, bytes]], source: str, report: Report, keep_ids: bool
-) -> None:
+    eng: Engine,
+    part: Iterable[tuple[int, bytes]],
+    source: str,
+    report: Report,
+    keep_ids: bool,
+    state: Overlay | None,
+) -> Overlay:
+    """Judge and write one chunk; returns the ledger state after it, for the next chunk."""
     parsed: list[tuple[int, bytes, Parsed]] = []
     rejected: list[store.Rejection] = []
     for lineno, line in part:
@@ -94,9 +102,9 @@ def _ingest_chunk(
             rejected.append(store.Rejection(lineno, e.event_id, e, line))
     accepted: list[Accepted] = []
     duplicates = 0
-    with eng.begin() as conn, _no_gc():
+    with eng.begin() as conn:
         lock_writer(conn)
-        overlay = store.snapshot(conn, [p.event for _, _, p in parsed])
+        overlay = store.snapshot(conn, [p.event for _, _, p in parsed], state)
         for lineno, line, p in parsed:
             try:
                 outcome = overlay.admit(p)
@@ -115,3 +123,4 @@ def _ingest_chunk(
     report.rejections.extend(rejected)
     if keep_ids:
         report.accepted_ids.extend(a.parsed.event.id for a in accepted)
+    return overlay

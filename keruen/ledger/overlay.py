@@ -37,13 +37,32 @@ class Accepted:
     effect: Effect
 
 
+# batches and balances an overlay keeps between chunks, at most (about 250 bytes each)
+CARRY_LIMIT = 1_000_000
+
+
 @dataclass(slots=True)
 class Overlay:
+    """The state a chunk reads: batches and balances (None and zero for those known to be
+    absent), events by id; `touched` names the balances the chunk changed."""
+
     batches: dict[str, Batch | None] = field(default_factory=dict)
     balances: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     known: dict[str, Known] = field(default_factory=dict)
     cancelled_ids: set[str] = field(default_factory=set)
     touched: set[tuple[str, str]] = field(default_factory=set)
+    # the ledger head (seq, hash) this state is true at; set by the store
+    head: tuple[int, str] | None = None
+
+    def carry_over(self) -> Overlay:
+        """The state worth keeping for the next chunk, if the ledger head does not move.
+
+        Batches and balances stay (they are most of what a chunk reads, and the stream's
+        next chunk mostly moves what this one made); events are looked up again by id.
+        """
+        if len(self.batches) + len(self.balances) > CARRY_LIMIT:
+            return Overlay(head=self.head)
+        return Overlay(batches=self.batches, balances=self.balances, head=self.head)
 
     # LedgerView
     def batch(self, batch: str) -> Batch | None:

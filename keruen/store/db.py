@@ -79,6 +79,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         "cache_size=-262144",
         "temp_store=MEMORY",
         "busy_timeout=30000",
+        "wal_autocheckpoint=16384",
     ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
@@ -199,12 +200,32 @@ def fetch_in(
     values: Iterable[tuple[Any, ...]],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows whose `keys` columns equal one of `values` (raw driver values, in chunks)."""
-    head = f"SELECT {_names(conn, columns)} FROM {_names(conn, [table.name])} WHERE "
+    quote = conn.dialect.identifier_preparer.quote
+    name = _names(conn, [table.name])
     for part in chunks(sorted(values)):
-        if len(keys) == 1:
-            where = f"{_names(conn, keys)} IN ({_marks(conn, len(part))})"
-        else:
-            row = f"({_marks(conn, len(keys))})"
-            where = f"({_names(conn, keys)}) IN (VALUES {', '.join([row] * len(part))})"
         params = tuple(v for value in part for v in value)
-        yield from conn.exec_driver_sql(head + where, params)
+        if len(keys) == 1:
+            sql = (
+                f"SELECT {_names(conn, columns)} FROM {name} "
+                f"WHERE {_names(conn, keys)} IN ({_marks(conn, len(part))})"
+            )
+        else:
+            # a join with a VALUES list: SQLite scans the whole table for `(a, b) IN (VALUES …)`
+            row = f"({_marks(conn, len(keys))})"
+            on = " AND ".join(f"t.{quote(k)} = k.column{i}" for i, k in enumerate(keys, 1))
+            sql = (
+                f"SELECT {', '.join(f't.{quote(c)}' for c in columns)} "
+                f"FROM (VALUES {', '.join([row] * len(part))}) AS k JOIN {name} AS t ON {on}"
+            )
+        yield from conn.exec_driver_sql(sql, params)
+
+
+def bulk_delete(
+    conn: Connection, table: sa.Table, keys: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """DELETE the rows whose `keys` columns equal each of `rows`, by key lookups."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    where = " AND ".join(f"{_names(conn, [k])} = {mark}" for k in keys)
+    conn.exec_driver_sql(f"DELETE FROM {_names(conn, [table.name])} WHERE {where}", list(rows))

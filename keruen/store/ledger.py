@@ -17,7 +17,7 @@ from keruen.ledger.overlay import Accepted, Known, Overlay, cancel_needs, needs
 from keruen.ledger.rules import Batch, micros
 from keruen.model import events as ev
 from keruen.store import schema as t
-from keruen.store.db import bulk_insert, chunks, fetch_in
+from keruen.store.db import bulk_delete, bulk_insert, fetch_in
 
 GENESIS = "0" * 64
 
@@ -56,13 +56,19 @@ def event_key(e: ev.Event) -> str | None:
 # --- reading the state a chunk needs -------------------------------------------------------
 
 
-def snapshot(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
-    overlay = Overlay()
+def snapshot(
+    conn: Connection, events: Sequence[ev.Event], previous: Overlay | None = None
+) -> Overlay:
+    """The state `events` can touch: carried over from the previous chunk while the ledger
+    head has not moved since (no other writer came in between), the rest read in bulk."""
+    at = head(conn)
+    overlay = previous.carry_over() if previous and previous.head == at else Overlay()
+    overlay.head = at
     batch_ids, balance_keys, ids = needs(events)
     _load_events(conn, overlay, ids)
     more_batches, more_balances = cancel_needs(overlay, events)
-    _load_batches(conn, overlay, batch_ids | more_batches)
-    _load_balances(conn, overlay, balance_keys | more_balances)
+    _load_batches(conn, overlay, (batch_ids | more_batches) - overlay.batches.keys())
+    _load_balances(conn, overlay, (balance_keys | more_balances) - overlay.balances.keys())
     return overlay
 
 
@@ -78,11 +84,13 @@ def _load_events(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
 
 def _load_batches(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
     columns = [c.name for c in t.batches.columns]
+    overlay.batches.update(dict.fromkeys(ids))
     for row in fetch_in(conn, t.batches, columns, ("batch",), ((i,) for i in ids)):
         overlay.batches[row[0]] = Batch(*row)
 
 
 def _load_balances(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
+    overlay.balances.update(dict.fromkeys(keys, Decimal(0)))
     for holder, batch, quantity in fetch_in(
         conn, t.balances, ("holder", "batch", "quantity"), ("holder", "batch"), keys
     ):
@@ -123,7 +131,7 @@ def write(
     source: str,
 ) -> None:
     now = micros_now()
-    seq, prev = head(conn)
+    seq, prev = overlay.head or head(conn)
     event_rows: list[tuple[Any, ...]] = []
     move_rows: list[tuple[Any, ...]] = []
     batch_rows: list[tuple[Any, ...]] = []
@@ -167,6 +175,7 @@ def write(
     bulk_insert(conn, t.cancellations, ("target", "event_id"), cancel_rows)
     _write_balances(conn, overlay)
     write_rejections(conn, rejected, source, now)
+    overlay.head = (seq, prev)
 
 
 def _write_balances(conn: Connection, overlay: Overlay) -> None:
@@ -178,9 +187,7 @@ def _write_balances(conn: Connection, overlay: Overlay) -> None:
         [r for r in rows if r[2] != 0],
         upsert_keys=("holder", "batch"),
     )
-    c = t.balances.c
-    for part in chunks([(h, b) for h, b, q in rows if q == 0]):
-        conn.execute(t.balances.delete().where(sa.tuple_(c.holder, c.batch).in_(part)))
+    bulk_delete(conn, t.balances, ("holder", "batch"), [(h, b) for h, b, q in rows if q == 0])
 
 
 def write_rejections(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -108,6 +109,25 @@ def test_chunking_never_changes_the_outcome(engine: Engine, chunk: int) -> None:
     assert (report.accepted, report.rejected) == (len(events) - 1, 1)
     with engine.connect() as conn:
         assert {r["batch"]: r["quantity"] for r in queries.stock(conn, D)} == {"P-1": "4"}
+        assert [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)] == []
+
+
+def test_a_writer_between_chunks_is_seen_by_the_next_chunk(engine: Engine) -> None:
+    """State carried from one chunk to the next must not hide another writer's events."""
+
+    def stream() -> Iterator[bytes]:
+        yield from f.lines(f.import_("imp1", B1, A, "100", day=1), f.transfer("t1", B1, A, B, "10"))
+        # another writer moves A's remaining stock while this ingest is between chunks
+        other = ingest_lines(engine, f.lines(f.transfer("other", B1, A, C, "90", day=2)))
+        assert other.accepted == 1
+        yield from f.lines(f.transfer("t2", B1, A, D, "50", day=3))
+
+    report = ingest_lines(engine, stream(), chunk_size=2)
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert report.rejections[0].event_id == "t2"
+    assert "holds 0" in report.rejections[0].error.reason
+    with engine.connect() as conn:
+        assert queries.stock(conn, A) == []
         assert [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)] == []
 
 
