@@ -9,11 +9,11 @@ and (before the sanctions) high-priority goods sold to Russia when that was lawf
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 from keruen.sim import flows, routes
-from keruen.sim.economy import Economy, Event
+from keruen.sim.economy import Economy, Process
 from keruen.sim.flows import later, office
 from keruen.sim.schemes import chpl_item, new_company, source_import
 from keruen.sim.tables import catalog
@@ -21,7 +21,6 @@ from keruen.sim.transits import transit
 from keruen.sim.truth import Record
 from keruen.sim.world import Company
 
-Process = Iterator[tuple[int, Event]]
 ORDINARY = ("870323", "401110", "851713", "847130", "300490", "620342", "841810")
 
 

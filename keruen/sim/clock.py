@@ -15,8 +15,10 @@ HOUR = 3_600
 EAST, WEST = 6, 5
 
 _TOD = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY)]
+TOD_BYTES = [s.encode() for s in _TOD]  # for lines written as bytes (seal pings)
 _SUFFIX = {6: "+06:00", 5: "+05:00", 3: "+03:00", 0: "Z"}
 _days: dict[int, str] = {}
+_day_bytes: dict[int, bytes] = {}
 _dates: dict[int, date] = {}
 
 
@@ -42,6 +44,14 @@ def stamp(t: int, zone: int = EAST) -> str:
     if prefix is None:
         prefix = _days[day] = f"{to_date(day * DAY).isoformat()}T"
     return prefix + _TOD[local % DAY] + _SUFFIX[zone]
+
+
+def day_bytes(day: int) -> bytes:
+    """`YYYY-MM-DDT` of a day (days since the epoch), as bytes; cached."""
+    prefix = _day_bytes.get(day)
+    if prefix is None:
+        prefix = _day_bytes[day] = f"{to_date(day * DAY).isoformat()}T".encode()
+    return prefix
 
 
 def zone_of(lon: float) -> int:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import msgspec
+
 from keruen import reference
 from keruen.sim.clock import EAST, ddmmyy, stamp, year_month, zone_of
 from keruen.sim.tables import Item
@@ -23,6 +25,8 @@ from keruen.sim.truth import Record
 from keruen.sim.world import Company, World
 
 Event = dict[str, Any]
+Line = msgspec.Raw  # an event already encoded as JSON (seal pings, the most frequent)
+Process = Iterator[tuple[int, Event | Line]]  # a process's steps: (time, event), in time order
 KZT_PER_USD = {2021: 426.0, 2022: 460.5, 2023: 456.0}
 _OFFICE_PREFIX = {"CN": "556", "RU": "506", "KG": "536", "UZ": "586", "TM": "476", "": "501"}
 
@@ -30,7 +34,7 @@ _OFFICE_PREFIX = {"CN": "556", "RU": "506", "KG": "536", "UZ": "586", "TM": "476
 _SCRAMBLE, _MASK = 0x9E3779B97F4A7C15, (1 << 64) - 1  # as keruen.sim.ids.event_id
 
 
-def _unscheduled(process: Iterator[tuple[int, Event]]) -> None:
+def _unscheduled(process: Process) -> None:
     raise RuntimeError("this Economy is not attached to an Engine")
 
 
@@ -100,14 +104,18 @@ class Economy:
         self.posts: set[str] = set()
         self.schemes: list[Record] = []
         self.bait: list[Record] = []
-        self.start: Callable[[Iterator[tuple[int, Event]]], None] = _unscheduled
+        self.start: Callable[[Process], None] = _unscheduled
 
     # --- numbering ------------------------------------------------------------------------
 
     def eid(self) -> str:
-        """A fresh event id; shards number in disjoint residue classes."""
+        """A fresh event id (16 hex digits)."""
+        return f"{self.id_number():016x}"
+
+    def id_number(self) -> int:
+        """A fresh event id as a number; shards number in disjoint residue classes."""
         self.n += 1
-        return f"{((self.n * self.shards + self.shard) ^ self.salt) * _SCRAMBLE & _MASK:016x}"
+        return ((self.n * self.shards + self.shard) ^ self.salt) * _SCRAMBLE & _MASK
 
     def skip_id(self) -> str:
         """An id that no event will carry (for a document the ledger never sees)."""

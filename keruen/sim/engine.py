@@ -20,10 +20,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import msgspec
+
 from keruen.errors import KeruenError
 from keruen.sim.clock import DAY, HOUR
 
-Event = dict[str, Any]
+Event = dict[str, Any] | msgspec.Raw  # a dict, or a line already encoded
 Step = tuple[int, Event]
 Process = Iterator[Step]
 Entry = tuple[int, int, Event, Process]
@@ -63,7 +65,7 @@ class Engine:
     def _put(self, step: Step, process: Process, floor: int) -> None:
         t = step[0]
         if t < floor:
-            raise SimulationError(f"event {step[1]} at {t} is before {floor}")
+            raise SimulationError(f"event {step[1]!r} at {t} is before {floor}")
         entry = (t, next(self._count), step[1], process)
         hour = t // self.bucket
         if hour == self._hour:
@@ -110,7 +112,7 @@ class Engine:
                         continue
                     when = step[0]
                     if when < t:
-                        raise SimulationError(f"event {step[1]} at {when} is before {t}")
+                        raise SimulationError(f"event {step[1]!r} at {when} is before {t}")
                     entry = (when, next(count), step[1], process)
                     h = when // size
                     if h == hour:

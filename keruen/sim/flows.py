@@ -9,16 +9,15 @@ starts as a new process, so chains of resale branch without any global bookkeepi
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from itertools import pairwise
 
 from keruen.sim import routes
 from keruen.sim.clock import DAY, EAST, HOUR
-from keruen.sim.economy import Economy, Event, Lot, scale_of
+from keruen.sim.economy import Economy, Event, Lot, Process, scale_of
 from keruen.sim.tables import Item, brands_for, catalog
 from keruen.sim.world import Company
 
-Process = Iterator[tuple[int, Event]]
 CANCEL_RATE = 0.004
 EAEU_PARTNERS = frozenset({"RU", "BY", "KG", "AM"})
 INPUTS = {  # group of the product: (input HS, input value / output value, source country)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from keruen.sim import bait, flows, routes, schemes
 from keruen.sim.clock import DAY, HOUR, epoch, to_date
-from keruen.sim.economy import Economy, Event
+from keruen.sim.economy import Economy, Process
 from keruen.sim.listed import buyers, kazakh, listed_buyer, listed_holder
 from keruen.sim.names import lookalike, short_core
 from keruen.sim.presets import Preset
@@ -26,7 +26,6 @@ from keruen.sim.transits import transit
 from keruen.sim.truth import Record
 from keruen.sim.world import Company
 
-Process = Iterator[tuple[int, Event]]
 Key = tuple[int, str, str]
 Starter = Callable[[int, Record], Process]
 REEXPORT_SHARE = {"RU": 0.15, "KG": 0.3, "BY": 0.1, "AM": 0.1}

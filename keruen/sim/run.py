@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from keruen.sim import clock
-from keruen.sim.economy import KZT_PER_USD, Economy, Event
+from keruen.sim.economy import KZT_PER_USD, Economy, Event, Line
 from keruen.sim.engine import Engine, run_days
 from keruen.sim.plan import Planner
 from keruen.sim.presets import Preset, preset
@@ -105,7 +105,7 @@ class Simulation:
         self.eco.start = self.engine.start
         self.planner = Planner(self.eco, p)
 
-    def events(self) -> Iterator[Event]:
+    def events(self) -> Iterator[Event | Line]:
         """The event stream in time order (generated lazily; memory stays bounded)."""
         return run_days(
             self.engine, clock.epoch(self.preset.start), self.preset.days, self.planner.spawn
@@ -126,9 +126,9 @@ class Simulation:
         )
 
 
-def lines(events: Iterable[Event]) -> Iterator[bytes]:
+def lines(events: Iterable[Event | Line]) -> Iterator[bytes]:
     """Events encoded as JSON Lines, in chunks of a few thousand events."""
-    batch: list[Event] = []
+    batch: list[Event | Line] = []
     encode_lines = _encoder.encode_lines
     for ev in events:
         batch.append(ev)

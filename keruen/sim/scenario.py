@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine as DbEngine
 from keruen.ingest import Report, ingest_lines
 from keruen.sim import bait as bait_mod
 from keruen.sim import clock, flows, routes, schemes, transits
-from keruen.sim.economy import Economy, Event, Lot, scale_of
+from keruen.sim.economy import Economy, Event, Line, Lot, scale_of
 from keruen.sim.engine import Engine, Process
 from keruen.sim.listed import buyers, kazakh, listed_buyer, listed_holder
 from keruen.sim.names import short_core
@@ -53,7 +53,7 @@ class Scenario:
         self.engine = Engine()
         self.eco.start = self.engine.start
         self.t = clock.epoch(day) + 3 * clock.HOUR  # 09:00 in Astana
-        self._steps: list[tuple[int, int, Event]] = []
+        self._steps: list[tuple[int, int, Event | Line]] = []
         self._record: Record | None = None
 
     # --- the clock and the output -------------------------------------------------------
@@ -72,11 +72,14 @@ class Scenario:
 
     @property
     def events(self) -> list[Event]:
-        """Every event so far, in time order."""
-        return [ev for _, _, ev in sorted(self._steps, key=lambda s: (s[0], s[1]))]
+        """Every event so far, in time order (as dicts)."""
+        return [ev if isinstance(ev, dict) else msgspec.json.decode(ev) for ev in self._ordered()]
 
     def lines(self) -> list[bytes]:
-        return [_encoder.encode(ev) for ev in self.events]
+        return [_encoder.encode(ev) for ev in self._ordered()]
+
+    def _ordered(self) -> list[Event | Line]:
+        return [ev for _, _, ev in sorted(self._steps, key=lambda s: (s[0], s[1]))]
 
     @property
     def truth(self) -> list[dict[str, Any]]:

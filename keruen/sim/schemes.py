@@ -9,20 +9,19 @@ pays, stock that appears from nowhere, a name that is a listed one in another sc
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from datetime import date
 
 from keruen.sim import flows, routes
 from keruen.sim.clock import DAY, to_date
-from keruen.sim.economy import Economy, Event, Lot
+from keruen.sim.economy import Economy, Event, Line, Lot, Process
 from keruen.sim.flows import later, office
 from keruen.sim.tables import Item, catalog, chpl_codes
 from keruen.sim.transits import diverted
 from keruen.sim.truth import Record
 from keruen.sim.world import Company
 
-Process = Iterator[tuple[int, Event]]
-Chain = Generator[tuple[int, Event], None, tuple[Lot, int]]
+Chain = Generator[tuple[int, Event | Line], None, tuple[Lot, int]]
 SOURCES = ("CN", "CN", "CN", "HK", "HK", "TR", "AE", "DE", "US", "JP", "KR", "IT", "GB")
 CHPL_WEIGHTS = {
     "854231": 6,

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from math import atan2, cos, hypot
 
 from keruen import reference
 from keruen.sim import geo, ids, routes
-from keruen.sim.clock import DAY, HOUR, stamp, year_month, zone_of
-from keruen.sim.economy import Economy, Event, money
+from keruen.sim.clock import DAY, HOUR, TOD_BYTES, day_bytes, stamp, year_month, zone_of
+from keruen.sim.economy import Economy, Event, Line, Process, money
 from keruen.sim.tables import Item, mix
 from keruen.sim.truth import Record
 from keruen.sim.world import Company, posts_toward
 
-Process = Iterator[tuple[int, Event]]
 _DEG = 180.0 / math.pi
 _SCRAMBLE, _MASK = 0x9E3779B97F4A7C15, (1 << 64) - 1  # as keruen.sim.ids.event_id
 SPEED_KM_DAY = {"rail": 650.0, "road": 420.0, "sea": 420.0}
+# A seal ping, formatted as bytes in one step: id, date, time of day, zone (5 or 6), seal,
+# lat, lon (5 decimals, about a metre), state. The same fields as any event, in JSON.
+_PING = (
+    b'{"type":"seal_ping","id":"%016x","time":"%s%s+0%d:00","seal":"%s",'
+    b'"lat":%.5f,"lon":%.5f,"state":"%s"}'
+)
 
 
 @dataclass(slots=True)
@@ -155,20 +159,23 @@ def ping(
     where: geo.LatLon,
     state: str = "intact",
     code: str | None = None,
-) -> Event:
+) -> Line:
+    """One seal ping at `where` (a couple of km of noise), as drive writes them."""
     lat, lon = geo.jitter(where, eco.rng)
-    ev: Event = {
-        "type": "seal_ping",
-        "id": eco.eid(),
-        "time": stamp(t, 5 if lon < 60.0 else 6),
-        "seal": seal,
-        "lat": lat,
-        "lon": lon,
-        "state": state,
-    }
-    if code:
-        ev["code"] = code
-    return ev
+    zone = 5 if lon < 60.0 else 6
+    local = t + zone * HOUR
+    day = local // DAY
+    line = _PING % (
+        eco.id_number(),
+        day_bytes(day),
+        TOD_BYTES[local - day * DAY],
+        zone,
+        seal.encode(),
+        lat,
+        lon,
+        state.encode(),
+    )
+    return Line(line[:-1] + b',"code":"%s"}' % code.encode() if code else line)
 
 
 def drive(
@@ -183,13 +190,15 @@ def drive(
 ) -> Process:
     """Seal pings every few hours between `t0` and `t1`, moving from `km0` to `km1`, each a
     couple of km off the line. The most frequent event of all, so written out: positions by
-    normalised interpolation on the leg (see geo.Leg.at), ids as Economy.eid makes them."""
+    normalised interpolation on the leg (see geo.Leg.at), ids as Economy.eid makes them,
+    the line formatted as bytes in one step (no dict, no encoder; see _PING)."""
     r, (lo, hi), first = eco.rng.random, eco.ping_hours, m.seals[0]
     stride, shard, salt = eco.shards, eco.shard, eco.salt
+    seals = [(s.encode(), (state if s == first else "intact").encode()) for s in m.seals]
     step = int((lo + (hi - lo) * r()) * HOUR)
     rate = (km1 - km0) / max(1, t1 - t0)
     leg = legs[0] if len(legs) == 1 else None
-    t = t0 + step
+    t, day, prefix = t0 + step, -1, b""
     while t < t1:
         km = km0 + rate * (t - t0)
         if leg is None:
@@ -199,20 +208,31 @@ def drive(
             x, y, z = x1 + f * (x2 - x1), y1 + f * (y2 - y1), z1 + f * (z2 - z1)
             lat, lon = _DEG * atan2(z, hypot(x, y)), _DEG * atan2(y, x)
         dlon = 0.018 / max(0.2, cos(lat / _DEG))
-        for seal in m.seals:
+        for seal, seal_state in seals:
             eco.n += 1
-            x = round(lon + (2 * r() - 1) * dlon, 5)
+            x = lon + (2 * r() - 1) * dlon
+            zone = 5 if x < 60.0 else 6
+            local = t + zone * HOUR
+            if local // DAY != day:
+                day = local // DAY
+                prefix = day_bytes(day)
+            eid = ((eco.n * stride + shard) ^ salt) * _SCRAMBLE & _MASK
+            lat_noisy = lat + (2 * r() - 1) * 0.018
             yield (
                 t,
-                {
-                    "type": "seal_ping",
-                    "id": f"{((eco.n * stride + shard) ^ salt) * _SCRAMBLE & _MASK:016x}",
-                    "time": stamp(t, 5 if x < 60.0 else 6),
-                    "seal": seal,
-                    "lat": round(lat + (2 * r() - 1) * 0.018, 5),
-                    "lon": x,
-                    "state": state if seal == first else "intact",
-                },
+                Line(
+                    _PING
+                    % (
+                        eid,
+                        prefix,
+                        TOD_BYTES[local - day * DAY],
+                        zone,
+                        seal,
+                        lat_noisy,
+                        x,
+                        seal_state,
+                    )
+                ),
             )
         t += step
 

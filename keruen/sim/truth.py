@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-Event = dict[str, Any]
+import msgspec
+
+Event = dict[str, Any] | msgspec.Raw  # a dict, or a line already encoded (seal pings)
 
 
 @dataclass(slots=True)
@@ -31,6 +33,11 @@ class Record:
 
     def take(self, t: int, ev: Event) -> tuple[int, Event]:
         """Note an event as part of this record and pass it on (`yield rec.take(t, ev)`)."""
+        fields = msgspec.json.decode(ev) if isinstance(ev, msgspec.Raw) else ev
+        self._note(fields)
+        return t, ev
+
+    def _note(self, ev: dict[str, Any]) -> None:
         self.events.append(ev["id"])
         self.start = self.start or ev["time"]
         for key in ("batch", "mrn"):
@@ -38,7 +45,6 @@ class Record:
                 self._add(self.batches if key == "batch" else self.mrns, ev[key])
         for out in ev.get("outputs", ()):
             self._add(self.batches, out["batch"])
-        return t, ev
 
     def party(self, *tax_ids: str) -> None:
         for tax_id in tax_ids:

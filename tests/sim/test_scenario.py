@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 import pytest
 from sqlalchemy.engine import Engine
 
 from keruen import reference
 from keruen.jurisdiction import kz_bin_problem
+from keruen.model import events as ev
 from keruen.sim import Scenario
 from keruen.sim.bait import BAITS
 from keruen.sim.schemes import PLANTS
@@ -83,3 +85,18 @@ def test_positive_adjust_feeds_a_dispatch(sqlite_engine: Engine) -> None:
     d = s.dispatch(lot, s.buyer("RU"))
     assert d["quantity"] == "350"
     assert s.ingest(sqlite_engine).rejected == 0
+
+
+def test_seal_pings_written_as_bytes_read_back_as_events() -> None:
+    """Seal pings skip the dict and the encoder (the hot path); they still decode into the
+    contract's SealPing, a scheme's truth names them, and an opened seal carries its code."""
+    s = Scenario(seed=5)
+    rec = s.plant("transit_diversion", variant="partial_unload")
+    pings = [e for e in s.events if e["type"] == "seal_ping"]
+    assert len(pings) > 5 and {p["id"] for p in pings} <= set(rec["events"])
+    for p in pings:
+        ping = msgspec.json.decode(msgspec.json.encode(p), type=ev.SealPing)
+        offset = "+05:00" if ping.lon < 60 else "+06:00"
+        assert p["time"].endswith(offset) and len(p["id"]) == 16
+    opened = [p for p in pings if p["state"] == "opened"]
+    assert opened and opened[0]["code"] == "01"
