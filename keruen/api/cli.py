@@ -55,9 +55,10 @@ def serve(
     """Run the HTTP API (OpenAPI at /docs and /openapi.json); logs are JSON lines on stderr."""
     import uvicorn
 
-    from keruen.api.app import create_app
+    from keruen.api.app import create_app, settle
 
     app = _run(lambda: create_app(db.ready(db_url)))
+    settle()
     uvicorn.run(
         app, host=host, port=port, log_config=log_config(), access_log=False, server_header=False
     )

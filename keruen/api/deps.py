@@ -109,7 +109,8 @@ def require(capability: Can) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return check
 
 
-Submitter = Annotated[Principal, Depends(require(Can.submit))]
+submitter = require(Can.submit)  # also called directly by keruen.api.fastpath
+Submitter = Annotated[Principal, Depends(submitter)]
 PartyReader = Annotated[Principal, Depends(require(Can.read_party))]
 AggregateReader = Annotated[Principal, Depends(require(Can.read_aggregates))]
 Admin = Annotated[Principal, Depends(require(Can.manage))]
