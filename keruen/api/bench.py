@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -118,6 +119,8 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -
 def single_events(count: int, seed: int, first: int = 0) -> list[bytes]:
     """Independent valid events (imports of new batches): open-loop requests may overtake
     each other, so no event may depend on another."""
+    if first + count > 10_000_000:
+        raise ValueError("single events are numbered below 10,000,000 (a 7-digit batch number)")
     bodies: list[bytes] = []
     gen = StreamGen(seed=seed)
     while len(bodies) < count:
@@ -278,12 +281,22 @@ def batch_run(srv: Server, key: str, lines: list[bytes], size: int, show: bool) 
     }
 
 
-def in_process(lines: list[bytes], size: int, tmp: str) -> tuple[float, float]:
+def in_process(lines: list[bytes], size: int, tmp: str, threaded: bool) -> tuple[float, float]:
     """Events per second, and CPU µs per event, of `ingest_lines` itself on the same events in
-    a fresh database."""
-    eng = db.ready(os.path.join(tmp, "baseline.db"))
+    a fresh database. `threaded`: called from a second thread, as the server's writer calls it
+    (a process with threads never forks a parser process for `ingest_lines`): the baseline of
+    the ratio, so that it measures HTTP alone. Otherwise from this single-threaded process, as
+    `keruen ingest` calls it (its CPU figure then leaves out a forked parser's)."""
+    eng = db.ready(os.path.join(tmp, f"baseline-{threaded}.db"))
     started, cpu = time.perf_counter(), time.process_time()
-    ingest_lines(eng, lines, source="bench", chunk_size=size)
+    if threaded:
+        worker = threading.Thread(
+            target=ingest_lines, args=(eng, lines), kwargs={"source": "bench", "chunk_size": size}
+        )
+        worker.start()
+        worker.join()
+    else:
+        ingest_lines(eng, lines, source="bench", chunk_size=size)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     eng.dispose()
     return len(lines) / elapsed, cpu * 1e6 / len(lines)
@@ -295,10 +308,10 @@ def bench_api(
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "api.db")
         key = make_key(path)
-        per_rate = [
-            single_events(int(r * seconds), seed + i, first=(i + 1) * 1_000_000)
-            for i, r in enumerate(rates)
-        ]
+        per_rate, first = [], 1000  # the warm-up's events are numbered from 0
+        for i, r in enumerate(rates):  # numbered on: every event a new batch of its own
+            per_rate.append(single_events(int(r * seconds), seed + i, first=first))
+            first += len(per_rate[-1])
         lines = list(StreamGen(seed=seed).events(events))
         with server(path, Path(tmp) / "server.log") as srv:
             latency_run(srv, key, single_events(200, seed + 99)[:200], 100)  # warm-up
@@ -308,11 +321,13 @@ def bench_api(
                     singles.append(latency_run(srv, key, bodies, rate))
                     advance(1)
             batch = batch_run(srv, key, lines, size, show)
-        baseline, baseline_cpu = in_process(lines, size, tmp)
+        baseline, baseline_cpu = in_process(lines, size, tmp, threaded=True)
+        single_threaded, _ = in_process(lines, size, tmp, threaded=False)
     batch.update(
         in_process_events_per_s=round(baseline),
         in_process_cpu_us_per_event=round(baseline_cpu, 1),
         ratio=round(batch["events_per_s"] / baseline, 3),
+        ingest_cli_events_per_s=round(single_threaded),
     )
     return {"single": singles, "batch": batch}
 
@@ -348,7 +363,9 @@ def register(bench: typer.Typer) -> None:
         b = r["batch"]
         out.print(
             f"batch ({b['batch_size']:,}/request): {b['events_per_s']:,} events/s over "
-            f"HTTP; ingest_lines in-process {b['in_process_events_per_s']:,} events/s; "
+            f"HTTP; ingest_lines in-process (a writer thread, as in the server) "
+            f"{b['in_process_events_per_s']:,} events/s; "
             f"ratio {b['ratio']}; server CPU {b['server_cpu_us_per_event']} µs/event vs "
-            f"{b['in_process_cpu_us_per_event']} µs/event in-process"
+            f"{b['in_process_cpu_us_per_event']} µs/event in-process; ingest_lines in a "
+            f"single-threaded process (as keruen ingest) {b['ingest_cli_events_per_s']:,} events/s"
         )

@@ -28,7 +28,7 @@ class ApiSettings:
     max_events: int = 100_000
     writer_batch: int = 5000
     auth_cache_s: float = 2.0
-    writer_linger_ms: int = 2
+    writer_linger_ms: int = 0
 
     @property
     def production(self) -> bool:
@@ -74,7 +74,7 @@ def from_env(env: Mapping[str, str]) -> ApiSettings:
         max_events=_int(env, "KERUEN_API_MAX_EVENTS", 100_000, 1),
         writer_batch=_int(env, "KERUEN_API_WRITER_BATCH", 5000, 1),
         auth_cache_s=_int(env, "KERUEN_AUTH_CACHE_S", 2, 0),
-        writer_linger_ms=_int(env, "KERUEN_API_WRITER_LINGER_MS", 2, 0),
+        writer_linger_ms=_int(env, "KERUEN_API_WRITER_LINGER_MS", 0, 0),
     )
 
 
