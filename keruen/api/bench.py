@@ -227,9 +227,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def latency_run(srv: Server, key: str, bodies: list[bytes], rate: float) -> dict[str, Any]:
-    started, cpu = time.perf_counter(), cpu_seconds(srv.pid)
+    started, cpu, own = time.perf_counter(), cpu_seconds(srv.pid), time.process_time()
     results = run(_open_loop(srv.base, key, bodies, rate))
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(srv.pid) - cpu
+    own = time.process_time() - own
     ms = [r[0] for r in results]
     ok = sum(1 for r in results if r[1] in (200, 201))
     return {
@@ -243,6 +244,7 @@ def latency_run(srv: Server, key: str, bodies: list[bytes], rate: float) -> dict
         "p99_ms": round(percentile(ms, 0.99), 2),
         "max_ms": round(max(ms), 2),
         "server_cpu_ms_per_request": round(cpu * 1000 / len(results), 3),
+        "client_cpu_ms_per_request": round(own * 1000 / len(results), 3),
     }
 
 
@@ -357,8 +359,9 @@ def register(bench: typer.Typer) -> None:
             out.print(
                 f"single event @ {s['rate']:g}/s: p50 {s['p50_ms']} ms  p99 {s['p99_ms']} ms"
                 f"  max {s['max_ms']} ms  ({s['requests']} requests, {s['errors']} errors,"
-                f" {s['achieved_rps']}/s achieved; server CPU "
-                f"{s['server_cpu_ms_per_request']} ms/request)"
+                f" {s['achieved_rps']}/s achieved; CPU per request: server "
+                f"{s['server_cpu_ms_per_request']} ms, load generator "
+                f"{s['client_cpu_ms_per_request']} ms)"
             )
         b = r["batch"]
         out.print(
