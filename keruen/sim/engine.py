@@ -86,27 +86,32 @@ class Engine:
             return True
         return False
 
-    def until(self, end: int) -> Iterator[Event]:
-        """Events strictly before `end` (a multiple of the bucket), in time order.
+    def fill(self, end: int, events: list[Event], times: list[int], limit: int) -> bool:
+        """Append the next events strictly before `end` (a multiple of the bucket) to
+        `events`, and their times to `times`, until `events` holds `limit`. True if it
+        stopped at the limit (more may remain before `end`), False if `end` was reached.
 
-        The hot loop of the simulator, hence written out with locals: the next entry is the
-        smaller of the sorted bucket's next and the side heap's top; the process's next step
-        goes to the side heap (same hour) or to its later bucket."""
+        The hot loop of the simulator, hence written out with locals and filling lists
+        rather than yielding each event: the next entry is the smaller of the sorted
+        bucket's next and the side heap's top; the process's next step goes to the side
+        heap (same hour) or to its later bucket."""
         pop, push, size, count = heapq.heappop, heapq.heappush, self.bucket, self._count
-        later, hours, written = self._later, self._hours, 0
+        later, hours, add, add_time = self._later, self._hours, events.append, times.append
+        room, written = limit - len(events), 0
         try:
             while self._i < len(self._cur) or self._side or self._advance(end):
                 cur, side, hour, i = self._cur, self._side, self._hour, self._i
                 n = len(cur)
-                while i < n or side:
+                while (i < n or side) and written < room:
                     if i < n and not (side and side[0] < cur[i]):
                         t, _, event, process = cur[i]
                         i += 1
                     else:
                         t, _, event, process = pop(side)
                     self.now = t
+                    add(event)
+                    add_time(t)
                     written += 1
-                    yield event
                     step = next(process, None)
                     if step is None:
                         continue
@@ -124,31 +129,63 @@ class Engine:
                         push(hours, h)
                     pending.append(entry)
                 self._i = i
+                if written >= room:
+                    return True
+            return False
         finally:
             self.written += written
+
+    def until(self, end: int, batch: int = 1024) -> Iterator[Event]:
+        """Events strictly before `end`, in time order, one by one (made `batch` at a time;
+        `now` is each event's time as it is read)."""
+        events: list[Event] = []
+        times: list[int] = []
+        while True:
+            more = self.fill(end, events, times, batch)
+            for t, event in zip(times, events, strict=True):
+                self.now = t
+                yield event
+            if not more:
+                return
+            events, times = [], []
 
     def drain(self) -> Iterator[Event]:
         return self.until(1 << 62)
 
 
+Batch = tuple[list[int], list[Event]]  # times, events
+
+
 def run_days(
-    engine: Engine, first_day: int, days: int, spawn: Callable[[int], Iterable[Process]]
-) -> Iterator[Event]:
-    """Start each day's new processes, write that day's events, then finish what is left.
+    engine: Engine,
+    first_day: int,
+    days: int,
+    spawn: Callable[[int], Iterable[Process]],
+    size: int = 4096,
+) -> Iterator[Batch]:
+    """Start each day's new processes, write that day's events, then finish what is left;
+    in batches of `size` events (the last may be smaller).
 
     The cyclic garbage collector is paused meanwhile: the live processes are many and
     long-lived, nothing here makes reference cycles, and its scans cost a third of the time.
     """
     enabled = gc.isenabled()
     gc.disable()
+    times: list[int] = []
+    events: list[Event] = []
     try:
-        for i in range(days):
+        for i in range(days + 1):  # the days, then whatever is still under way
             day = first_day + i * DAY
-            engine.now = max(engine.now, day)
-            for process in spawn(day):
-                engine.start(process)
-            yield from engine.until(day + DAY)
-        yield from engine.drain()
+            if i < days:
+                engine.now = max(engine.now, day)
+                for process in spawn(day):
+                    engine.start(process)
+            end = day + DAY if i < days else 1 << 62
+            while engine.fill(end, events, times, size):
+                yield times, events
+                times, events = [], []
+        if events:
+            yield times, events
     finally:
         if enabled:
             gc.enable()

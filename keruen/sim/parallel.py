@@ -40,16 +40,8 @@ def worker(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
 
 def _run_shard(seed: int, preset_name: str, shard: int, conn: Connection) -> None:
     sim = Simulation(seed, preset_name, shard)
-    engine, encode_lines = sim.engine, _encoder.encode_lines
-    times, batch = array("q"), []
-    for ev in sim.events():
-        times.append(engine.now)
-        batch.append(ev)
-        if len(batch) >= BATCH:
-            conn.send((times.tobytes(), encode_lines(batch)))
-            times, batch = array("q"), []
-    if batch:
-        conn.send((times.tobytes(), encode_lines(batch)))
+    for times, events in sim.batches(BATCH):
+        conn.send((array("q", times).tobytes(), _encoder.encode_lines(events)))
     conn.send(None)
     conn.send(sim.outcome())
 

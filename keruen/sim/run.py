@@ -21,7 +21,7 @@ import msgspec
 
 from keruen.sim import clock
 from keruen.sim.economy import KZT_PER_USD, Economy, Event, Line
-from keruen.sim.engine import Engine, run_days
+from keruen.sim.engine import Batch, Engine, run_days
 from keruen.sim.plan import Planner
 from keruen.sim.presets import Preset, preset
 from keruen.sim.summary import figures
@@ -105,11 +105,16 @@ class Simulation:
         self.eco.start = self.engine.start
         self.planner = Planner(self.eco, p)
 
+    def batches(self, size: int = CHUNK) -> Iterator[Batch]:
+        """The event stream in time order, in batches of (times, events) (generated lazily;
+        memory stays bounded)."""
+        first = clock.epoch(self.preset.start)
+        return run_days(self.engine, first, self.preset.days, self.planner.spawn, size)
+
     def events(self) -> Iterator[Event | Line]:
-        """The event stream in time order (generated lazily; memory stays bounded)."""
-        return run_days(
-            self.engine, clock.epoch(self.preset.start), self.preset.days, self.planner.spawn
-        )
+        """The event stream in time order, one by one."""
+        for _, events in self.batches():
+            yield from events
 
     def outcome(self) -> Outcome:
         eco = self.eco
@@ -126,17 +131,10 @@ class Simulation:
         )
 
 
-def lines(events: Iterable[Event | Line]) -> Iterator[bytes]:
-    """Events encoded as JSON Lines, in chunks of a few thousand events."""
-    batch: list[Event | Line] = []
-    encode_lines = _encoder.encode_lines
-    for ev in events:
-        batch.append(ev)
-        if len(batch) >= CHUNK:
-            yield encode_lines(batch)
-            batch = []
-    if batch:
-        yield encode_lines(batch)
+def lines(batches: Iterable[Batch]) -> Iterator[bytes]:
+    """Batches of events encoded as JSON Lines."""
+    for _, events in batches:
+        yield _encoder.encode_lines(events)
 
 
 def stream(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], Outcome]]:
@@ -146,7 +144,7 @@ def stream(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], O
 
         return merged(seed, preset_name)
     sim = Simulation(seed, preset_name)
-    return lines(sim.events()), sim.outcome
+    return lines(sim.batches()), sim.outcome
 
 
 def write_all(

@@ -38,9 +38,23 @@ def test_processes_started_day_by_day_and_by_other_processes() -> None:
         engine.start(process("child", t + 10, [0, 5]))
         yield t + 100, {"id": "parent-end", "t": t + 100}
 
-    out = list(run_days(engine, 0, 2, lambda day: [parent(day + 50)]))
+    batches = list(run_days(engine, 0, 2, lambda day: [parent(day + 50)], size=3))
+    out = [e for _, events in batches for e in events]
     assert [e["id"] for e in out[:4]] == ["parent", "child-0", "child-1", "parent-end"]
-    assert len(out) == 8
+    assert len(out) == 8 and [len(events) for _, events in batches] == [3, 3, 2]
+    assert [t for times, _ in batches for t in times] == [e["t"] for e in out]
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=5 * DAY), gaps), max_size=30))
+def test_batches_of_any_size_give_the_same_stream(specs: list[tuple[int, list[int]]]) -> None:
+    def starts(day: int) -> list[Process]:
+        return [process(f"{day}-{n}", day + s, g) for n, (s, g) in enumerate(specs)]
+
+    def stream(size: int) -> list[object]:
+        batches = run_days(Engine(), 0, 2, starts, size)
+        return [e for _, events in batches for e in events]
+
+    assert stream(1) == stream(7) == stream(4096)
 
 
 def test_a_step_back_in_time_is_a_bug() -> None:
