@@ -62,8 +62,10 @@ def create_app(
     settings = settings or get_api_settings()
     eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
     write = engines.writer(eng)
-    writer = Writer(write, settings.writer_batch, settings.writer_linger_ms / 1000)
     checkpointer = engines.Checkpointer(write)
+    writer = Writer(
+        write, settings.writer_batch, settings.writer_linger_ms / 1000, checkpointer.finish
+    )
     cache = AuthCache(settings.auth_cache_s)
     state = AppState(eng, engines.reader(eng), writer, settings, cache)
 

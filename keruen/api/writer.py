@@ -74,10 +74,17 @@ def split(
 
 
 class Writer:
-    def __init__(self, eng: Engine, batch_limit: int = 5000, linger_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        eng: Engine,
+        batch_limit: int = 5000,
+        linger_s: float = 0.0,
+        between_groups: Callable[[], object] | None = None,
+    ) -> None:
         self.eng = eng
         self.batch_limit = batch_limit
         self.linger_s = linger_s
+        self.between_groups = between_groups  # e.g. Checkpointer.finish, after a group's answers
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -105,6 +112,8 @@ class Writer:
         while (job := self._queue.get()) is not None:
             jobs, stop = self._drain(job)
             self._process(jobs)
+            if self.between_groups is not None:
+                self.between_groups()
             if stop:
                 return
 

@@ -40,6 +40,25 @@ def test_writer_commits_leave_checkpoints_to_the_checkpointer(sqlite_engine: Eng
         write.dispose()
 
 
+def test_the_writer_finishing_a_long_wal_starts_it_over(sqlite_engine: Engine) -> None:
+    write = engines.writer(sqlite_engine)
+    checkpointer = engines.Checkpointer(write, interval=3600, restart_frames=20)
+    try:
+        lines = [line(import_(f"e{i}", f"55501/010324/{i:07d}/001")) for i in range(30)]
+        for i in range(0, 30, 3):  # ten commits
+            ingest_lines(write, lines[i : i + 3], source="t")
+        assert not checkpointer.finish()  # not asked to: nothing happens
+        before = checkpointer.checkpoint() or (-1, -1, -1)
+        assert before[1] >= 20
+        checkpointer.background_pass()
+        assert checkpointer.finish() and not checkpointer.finish()  # once per request
+        ingest_lines(write, [line(import_("x1", "55501/010324/0000999/001"))], source="t")
+        after = checkpointer.checkpoint() or (-1, -1, -1)
+        assert 0 < after[1] < before[1] / 3  # the WAL holds only the last commit
+    finally:
+        write.dispose()
+
+
 def test_separate_engines_and_checkpoints_only_for_a_sqlite_file(engine: Engine) -> None:
     separate = engine.dialect.name == "sqlite"
     write, read = engines.writer(engine), engines.reader(engine)
