@@ -148,7 +148,13 @@ def _rss_mb() -> float:
 
 def _clear_caches() -> None:
     """Measure cold: no query profits from a cache warmed by an earlier run of itself."""
-    for fn in (features.align, features.token_similarity, text.skeleton, text._word_skeleton):
+    for fn in (
+        features.align,
+        features.token_similarity,
+        text.skeleton,
+        text._word_skeleton,
+        text.is_patronymic,
+    ):
         fn.cache_clear()
 
 

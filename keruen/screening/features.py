@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -75,15 +75,16 @@ def align(qkey: str, ckey: str) -> Alignment:
     the letters of the word it aligned with before the letter similarity is measured.
     """
     q, c = qkey.split(), ckey.split()
-    pairs = sorted(
-        ((token_similarity(a, b), i, j) for i, a in enumerate(q) for j, b in enumerate(c)),
-        reverse=True,
-    )
+    pairs = [
+        (sim, i, j)
+        for i, a in enumerate(q)
+        for j, b in enumerate(c)
+        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
+    ]
+    pairs.sort(reverse=True)
     match: dict[int, tuple[int, float]] = {}
     used: set[int] = set()
     for sim, i, j in pairs:
-        if sim < MIN_TOKEN_SIMILARITY:
-            break
         if i not in match and j not in used:
             match[i] = (j, sim)
             used.add(j)
@@ -91,10 +92,8 @@ def align(qkey: str, ckey: str) -> Alignment:
     rest_c = [c[j] for j in range(len(c)) if j not in used] + [
         c[j] for j, s in match.values() if s < WEAK_TOKEN_SIMILARITY
     ]
-    optional_q = not any(map(is_patronymic, c))
-    optional_c = not any(map(is_patronymic, q))
-    drop_q = {w for w in rest_q if optional_q and is_patronymic(w)}
-    drop_c = {w for w in rest_c if optional_c and is_patronymic(w)}
+    drop_q = _optional_patronymics(rest_q, c)
+    drop_c = _optional_patronymics(rest_c, q)
     q_words = [
         c[match[i][0]] if len(w) == 1 and i in match else w
         for i, w in enumerate(q)
@@ -104,14 +103,18 @@ def align(qkey: str, ckey: str) -> Alignment:
     cover_q = sum(s * len(q[i]) for i, (_, s) in match.items()) / max(
         1, sum(len(w) for w in q if w not in drop_q)
     )
-    cover_c = sum(s * len(c[j]) for j, s in match.values()) / max(
-        1, sum(len(w) for w in c if w not in drop_c)
-    )
+    cover_c = sum(s * len(c[j]) for j, s in match.values()) / max(1, sum(map(len, c_words)))
     letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
     conflict = any(len(w) > 2 for w in rest_q if w not in drop_q) and any(
         len(w) > 2 for w in rest_c if w not in drop_c
     )
     return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict)
+
+
+def _optional_patronymics(rest: list[str], other: list[str]) -> set[str]:
+    """The patronymics left over on one side, unless the other side names one too."""
+    found = {w for w in rest if is_patronymic(w)}
+    return set() if found and any(map(is_patronymic, other)) else found
 
 
 def name_words(pair: Pair) -> float:
@@ -178,6 +181,11 @@ class Algorithm:
     def contributions(self, pair: Pair) -> tuple[Contribution, ...]:
         return tuple(Contribution(f.__name__, f(pair), w, _why(f)) for f, w in self.features)
 
+    def explain(self, pair: Pair) -> tuple[float, tuple[Contribution, ...]]:
+        """The score and the contributions it is the sum of, each feature computed once."""
+        parts = self.contributions(pair)
+        return clip(sum(c.weight * c.value for c in parts)), parts
+
     def score(self, pair: Pair) -> float:
         return clip(sum(w * f(pair) for f, w in self.features))
 
@@ -186,6 +194,7 @@ def clip(x: float) -> float:
     return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
 
 
+@cache
 def _why(f: Feature) -> str:
     return (f.__doc__ or f.__name__).strip().splitlines()[0]
 

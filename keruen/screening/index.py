@@ -19,6 +19,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from itertools import combinations
+from operator import itemgetter
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -88,7 +89,7 @@ class NameIndex:
         rows = self.candidates(key)
         if not rows:
             return []
-        choices = [self.keys[r] for r in rows]
+        choices = itemgetter(*rows)(self.keys) if len(rows) > 1 else [self.keys[rows[0]]]
         query, scorer = _prefilter(key)
         found = process.extract(
             query, choices, scorer=scorer, processor=None, score_cutoff=cutoff * 100, limit=limit

@@ -148,18 +148,18 @@ class Screener:
 
     def _hit(self, name: str, side: Side, owner: int, row: int) -> PartyHit:
         o = self.owners[owner]
-        pair = Pair(side, self._side(owner, row))
+        score, contributions = self.algorithm.explain(Pair(side, self._side(owner, row)))
         return PartyHit(
             list=o.entry.list,
             version=o.version,
             entry_id=o.entry.id,
             name=name,
             matched_name=self.names[row],
-            score=self.algorithm.score(pair),
+            score=score,
             schema=o.entry.schema,
             programs=o.entry.programs,
             countries=o.entry.countries,
-            contributions=self.algorithm.contributions(pair),
+            contributions=contributions,
         )
 
 

@@ -212,6 +212,7 @@ def _word_skeleton(token: str) -> str:
 PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna)$|^.{3,}(?:uli|kizi|ogli|oglu)$")
 
 
+@lru_cache(maxsize=1 << 16)
 def is_patronymic(word: str) -> bool:
     """Russian, Ukrainian and Belarusian patronymics, Kazakh -uly/-kyzy, Uzbek and Azeri -o'g'li."""
     return PATRONYMIC.search(word) is not None
