@@ -8,6 +8,7 @@ clipped to [0, 1]. `ALGORITHMS` and `get_algorithm` are the registry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -20,6 +21,8 @@ from keruen.screening.text import is_patronymic
 
 MIN_TOKEN_SIMILARITY = 0.5  # below this two words are different words, not misspellings
 WEAK_TOKEN_SIMILARITY = 0.65  # aligned, but too far apart to vouch for each other (Ruslan/Roman)
+
+_DIGIT = re.compile(r"[0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,8 @@ def country_differs(pair: Pair) -> float:
 
 def numbers_differ(pair: Pair) -> float:
     """Numbers in the names differ (fund 1 is not fund 2)"""
+    if not (_DIGIT.search(pair.query.key) or _DIGIT.search(pair.candidate.key)):
+        return 0.0  # most names have no digit at all: spare the splitting
     q = {t for t in pair.query.tokens if t.isdigit()}
     c = {t for t in pair.candidate.tokens if t.isdigit()}
     return 1.0 if (q or c) and q != c else 0.0

@@ -9,7 +9,7 @@ Each indexed name is filed under blocking keys built from its skeleton words:
   in a word; a pair of them is selective even when each word alone is common ("Mohammed Ali").
 
 A query looks its keys up rarest first and unions the postings until a budget is spent; a
-posting longer than `max_posting` is skipped once anything was found (a common word alone
+posting longer than `max_posting` (300) is skipped once anything was found (a common word alone
 says little). The candidates then pass a C-level RapidFuzz prefilter (ratio of the sorted
 skeleton words) before the features run.
 """
@@ -50,7 +50,7 @@ def _prefilter(key: str) -> tuple[str, Any]:
 class NameIndex:
     """Names (as sorted skeleton keys) with their owner, filed under blocking keys."""
 
-    def __init__(self, max_posting: int = 1000, budget: int = 300) -> None:
+    def __init__(self, max_posting: int = 300, budget: int = 300) -> None:
         self.keys: list[str] = []
         self.owners = array("i")
         self.postings: dict[str, array[int]] = {}
