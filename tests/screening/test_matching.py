@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keruen.screening import builtin_screener, screen_goods, screen_party
 from keruen.screening.features import ALGORITHMS, Pair, Side, get_algorithm
@@ -80,6 +82,36 @@ def test_index_finds_without_scanning_everything() -> None:
     rows = index.candidates("aleksandr lukashenka")
     assert rows and len(rows) == 100
     assert {index.keys[r] for r in rows} == {"aleksandr lukashenko"}
+
+
+def test_index_skips_a_common_word_once_a_rare_one_found_something() -> None:
+    index = NameIndex(max_posting=300)
+    for i in range(400):
+        index.add("ivan petrov", i)
+    rare = index.add("ivan lukashenko", 400)
+    assert index.candidates("ivan lukashenko") == [rare]
+    index.max_posting = 1000
+    assert len(index.candidates("ivan lukashenko")) == 301  # the budget's share of "ivan" too
+    assert len(index.candidates("ivan")) == 300  # nothing rarer: the budget's share of the posting
+
+
+WORDS = st.sampled_from(
+    ["ivan", "ivanov", "ivanovich", "petr", "petrov", "i", "p", "2", "22", "romashka", "ooo"]
+)
+NAMES = st.lists(WORDS, min_size=1, max_size=4).map(" ".join)
+
+
+@given(NAMES, NAMES, st.booleans(), st.booleans())
+def test_score_is_the_sum_of_its_explanation(q: str, c: str, same_id: bool, org: bool) -> None:
+    ids = frozenset({"7701234567"})
+    pair = Pair(
+        Side(analyse(q).key, frozenset({"RU"}), ids),
+        Side(analyse(c).key, frozenset({"KZ"}), ids if same_id else frozenset(), org),
+    )
+    score, parts = ALG.explain(pair)
+    assert score == ALG.score(pair)
+    assert [p.feature for p in parts] == [f.__name__ for f, _ in ALG.features]
+    assert score == max(0.0, min(1.0, sum(p.value * p.weight for p in parts)))
 
 
 def entry(
