@@ -23,6 +23,7 @@ MIN_TOKEN_SIMILARITY = 0.5  # below this two words are different words, not miss
 WEAK_TOKEN_SIMILARITY = 0.65  # aligned, but too far apart to vouch for each other (Ruslan/Roman)
 
 _DIGIT = re.compile(r"[0-9]")
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def align(qkey: str, ckey: str) -> Alignment:
         if i not in match and j not in used:
             match[i] = (j, sim)
             used.add(j)
-    rest_q = [w for i, w in enumerate(q) if match.get(i, (0, 0.0))[1] < WEAK_TOKEN_SIMILARITY]
+    rest_q = [w for i, w in enumerate(q) if i not in match or match[i][1] < WEAK_TOKEN_SIMILARITY]
     rest_c = [c[j] for j in range(len(c)) if j not in used] + [
         c[j] for j, s in match.values() if s < WEAK_TOKEN_SIMILARITY
     ]
@@ -102,22 +103,24 @@ def align(qkey: str, ckey: str) -> Alignment:
         for i, w in enumerate(q)
         if w not in drop_q
     ]
-    c_words = [w for w in c if w not in drop_c]
-    cover_q = sum(s * len(q[i]) for i, (_, s) in match.items()) / max(
-        1, sum(len(w) for w in q if w not in drop_q)
-    )
-    cover_c = sum(s * len(c[j]) for j, s in match.values()) / max(1, sum(map(len, c_words)))
+    c_words = [w for w in c if w not in drop_c] if drop_c else c
+    matched_q = sum(s * len(q[i]) for i, (_, s) in match.items())
+    matched_c = sum(s * len(c[j]) for j, s in match.values())
+    cover_q = matched_q / max(1, sum(len(w) for w in q if w not in drop_q))
+    cover_c = matched_c / max(1, sum(map(len, c_words)))
     letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
-    conflict = any(len(w) > 2 for w in rest_q if w not in drop_q) and any(
-        len(w) > 2 for w in rest_c if w not in drop_c
+    conflict = (
+        bool(rest_q and rest_c)
+        and any(len(w) > 2 for w in rest_q if w not in drop_q)
+        and any(len(w) > 2 for w in rest_c if w not in drop_c)
     )
     return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict)
 
 
-def _optional_patronymics(rest: list[str], other: list[str]) -> set[str]:
+def _optional_patronymics(rest: list[str], other: list[str]) -> frozenset[str] | set[str]:
     """The patronymics left over on one side, unless the other side names one too."""
-    found = {w for w in rest if is_patronymic(w)}
-    return set() if found and any(map(is_patronymic, other)) else found
+    found = {w for w in rest if is_patronymic(w)} if rest else _NONE
+    return _NONE if found and any(map(is_patronymic, other)) else found
 
 
 def name_words(pair: Pair) -> float:
