@@ -9,17 +9,22 @@ for what was written before.
 from __future__ import annotations
 
 import gc
+import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
+from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Accepted, Overlay
-from keruen.model.validate import Parsed, parse
+from keruen.model.validate import Outcome, Parsed, parse_many, rebuild
 from keruen.settings import get_settings
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer
@@ -56,7 +61,7 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def batched(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while part := list(islice(it, size)):
         yield part
@@ -69,12 +74,17 @@ def ingest_lines(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     keep_ids: bool = False,
+    parallel: bool | None = None,
 ) -> Report:
-    """Ingest JSON Lines; each chunk is judged and written in one transaction."""
+    """Ingest JSON Lines; each chunk is judged and written in one transaction.
+
+    With more than one chunk (and `parallel` not False) a second process parses the next
+    chunks while this one judges and writes: parsing is pure, judging is sequential.
+    """
     report = Report()
     size = chunk_size or get_settings().chunk_size
     state: Overlay | None = None
-    for part in batched(enumerate(lines, 1), size):
+    for part in _parsed_parts(lines, size, parallel):
         with _no_gc():
             state = _ingest_chunk(eng, part, source, report, keep_ids, state)
         if progress:
@@ -82,9 +92,55 @@ def ingest_lines(
     return report
 
 
+# (line number, raw line, what parsing made of it)
+Line = tuple[int, bytes, Outcome]
+
+
+def _parsed_parts(lines: Iterable[bytes], size: int, parallel: bool | None) -> Iterator[list[Line]]:
+    parts = batched(((n, line) for n, line in enumerate(lines, 1) if line.strip()), size)
+    if _may_fork(parallel):
+        ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
+        if len(ahead) == 2:
+            yield from _parsed_in_process(chain(ahead, parts))
+            return
+        parts = iter(ahead)
+    for part in parts:
+        with _no_gc():
+            outcomes = parse_many(_texts(part))
+        yield [(n, line, o) for (n, line), o in zip(part, outcomes, strict=True)]
+
+
+def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[list[Line]]:
+    """Chunks parsed by a forked process, up to two chunks ahead of the one being judged."""
+    with ProcessPoolExecutor(1, mp_context=get_context("fork")) as pool:
+        window: deque[tuple[list[tuple[int, bytes]], Future[list[Outcome]]]] = deque()
+        for part in parts:
+            window.append((part, pool.submit(parse_many, _texts(part))))
+            if len(window) > 2:
+                yield _joined(*window.popleft())
+        while window:
+            yield _joined(*window.popleft())
+
+
+def _may_fork(parallel: bool | None) -> bool:
+    """A parse process is forked only from a single-threaded process (a fork copies locks that
+    other threads may hold), and by default only when there is a second core to run it on."""
+    if parallel is False or threading.active_count() > 1:
+        return False
+    return parallel is True or (os.cpu_count() or 1) > 1
+
+
+def _texts(part: list[tuple[int, bytes]]) -> list[bytes]:
+    return [line for _, line in part]
+
+
+def _joined(part: list[tuple[int, bytes]], outcomes: Future[list[Outcome]]) -> list[Line]:
+    return [(n, line, o) for (n, line), o in zip(part, outcomes.result(), strict=True)]
+
+
 def _ingest_chunk(
     eng: Engine,
-    part: Iterable[tuple[int, bytes]],
+    part: list[Line],
     source: str,
     report: Report,
     keep_ids: bool,
@@ -93,11 +149,9 @@ def _ingest_chunk(
     """Judge and write one chunk; returns the ledger state after it, for the next chunk."""
     parsed: list[tuple[int, bytes, Parsed]] = []
     rejected: list[store.Rejection] = []
-    for lineno, line in part:
-        if not line.strip():
-            continue
+    for lineno, line, result in part:
         try:
-            parsed.append((lineno, line, parse(line)))
+            parsed.append((lineno, line, rebuild(result)))
         except InvalidEvent as e:
             rejected.append(store.Rejection(lineno, e.event_id, e, line))
     accepted: list[Accepted] = []

@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from keruen import ingest as ingest_module
 from keruen.errors import NotFound
 from keruen.ingest import ingest_lines
+from keruen.store import db, queries
 from keruen.store import ledger as store
-from keruen.store import queries
 from keruen.store import schema as t
 from tests import factory as f
 from tests.factory import A, B, C, D
@@ -122,13 +123,39 @@ def test_a_writer_between_chunks_is_seen_by_the_next_chunk(engine: Engine) -> No
         assert other.accepted == 1
         yield from f.lines(f.transfer("t2", B1, A, D, "50", day=3))
 
-    report = ingest_lines(engine, stream(), chunk_size=2)
+    report = ingest_lines(engine, stream(), chunk_size=2, parallel=False)
     assert (report.accepted, report.rejected) == (2, 1)
     assert report.rejections[0].event_id == "t2"
     assert "holds 0" in report.rejections[0].error.reason
     with engine.connect() as conn:
         assert queries.stock(conn, A) == []
         assert [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)] == []
+
+
+def test_parsing_in_a_second_process_changes_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks: list[int] = []
+    real = ingest_module._parsed_in_process
+    spy = lambda parts: forks.append(1) or real(parts)  # noqa: E731
+    monkeypatch.setattr(ingest_module, "_parsed_in_process", spy)
+    events = f.lines(*STORY, f.transfer("late", B1, A, B, "41", day=7), STORY[2])
+    stream = [*events[:3], b"", b"{not json", *events[3:], b'{"type": "import", "id": "x"}']
+    here = ingest_lines(engine, stream, chunk_size=3, parallel=False)
+    with db.scratch() as other:
+        forked = ingest_lines(other, stream, chunk_size=3, parallel=True)
+        with other.connect() as conn:
+            chain = [
+                (r.id, r.hash) for r in conn.execute(sa.select(t.events.c.id, t.events.c.hash))
+            ]
+    assert forks == [1]  # the forked path really ran
+    assert forked.public() == here.public()
+    assert (here.accepted, here.duplicates, here.rejected) == (len(STORY), 1, 3)
+    assert [r["line"] for r in here.public()["rejections"]] == [5, 12, 14]
+    with engine.connect() as conn:
+        assert chain == [
+            (r.id, r.hash) for r in conn.execute(sa.select(t.events.c.id, t.events.c.hash))
+        ]
 
 
 def test_verify_names_the_first_altered_event(engine: Engine) -> None:
