@@ -58,8 +58,9 @@ events = sa.Table(
     sa.Column("key", Id, nullable=True, index=True),
     sa.Column("canonical", sa.Text, nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
-    # UNIQUE(prev_hash): two writers can never both extend the chain from the same event
-    sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
+    # no second index needed to keep the chain from forking: writers hold the writer lock and
+    # take seq and prev_hash from the same head row, and seq is the primary key
+    sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("received_us", sa.BigInteger, nullable=False),
     # transit monitoring and the detectors read one kind of event at a time, in time order

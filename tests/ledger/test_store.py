@@ -185,10 +185,11 @@ def test_verify_catches_a_rewritten_digest_and_a_deleted_event(engine: Engine) -
 
 
 def test_the_chain_cannot_fork(engine: Engine) -> None:
-    ingest(engine, STORY[0])
+    """A second event extending the same predecessor claims the same seq: refused."""
+    ingest(engine, STORY[0], STORY[1])
     with engine.connect() as conn:
-        row = conn.execute(sa.select(t.events)).one()._asdict()
-    row |= {"seq": 2, "id": "fork"}
+        row = conn.execute(sa.select(t.events).where(t.events.c.seq == 2)).one()._asdict()
+    row |= {"id": "fork", "digest": "1" * 64, "hash": "2" * 64}
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(t.events.insert().values(**row))
 
