@@ -35,7 +35,7 @@ def normalise_db_url(url: str) -> str:
 def get_settings() -> Settings:
     env = os.environ.get("KERUEN_ENV", "development")
     try:
-        chunk = int(os.environ.get("KERUEN_CHUNK", "5000"))
+        chunk = int(os.environ.get("KERUEN_CHUNK", "20000"))
     except ValueError as e:
         raise ConfigError("KERUEN_CHUNK must be an integer") from e
     if chunk < 1:

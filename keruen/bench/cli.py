@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         events: Annotated[int, typer.Option("--events", help="Number of events")] = 100_000,
         db_url: Annotated[str | None, DbOption] = None,
         seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
-        chunk: Annotated[int, typer.Option(help="Events per transaction")] = 5000,
+        chunk: Annotated[int, typer.Option(help="Events per transaction")] = 20_000,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
         """Validated ingest vs a plain insert of the same rows, in the same run."""
