@@ -78,8 +78,9 @@ def ingest_lines(
 ) -> Report:
     """Ingest JSON Lines; each chunk is judged and written in one transaction.
 
-    With more than one chunk (and `parallel` not False) a second process parses the next
-    chunks while this one judges and writes: parsing is pure, judging is sequential.
+    With more than one chunk a second process parses the next chunks while this one judges
+    and writes (parsing is pure, judging is sequential): always with `parallel=True`, never
+    with False, by default only from a single-threaded process on a machine with two cores.
     """
     report = Report()
     size = chunk_size or get_settings().chunk_size
@@ -123,11 +124,12 @@ def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[lis
 
 
 def _may_fork(parallel: bool | None) -> bool:
-    """A parse process is forked only from a single-threaded process (a fork copies locks that
-    other threads may hold), and by default only when there is a second core to run it on."""
-    if parallel is False or threading.active_count() > 1:
-        return False
-    return parallel is True or (os.cpu_count() or 1) > 1
+    """Whether to fork a parse process: when asked (`parallel=True`), or by default from a
+    single-threaded process (a fork copies locks that other threads may hold) on a machine
+    with a second core to run it."""
+    if parallel is not None:
+        return parallel
+    return threading.active_count() == 1 and (os.cpu_count() or 1) > 1
 
 
 def _texts(part: list[tuple[int, bytes]]) -> list[bytes]:
