@@ -176,14 +176,17 @@ def bulk_insert(
         # COPY cannot upsert: one INSERT … SELECT from one array per column instead
         conn.exec_driver_sql(
             f"INSERT INTO {name} ({cols}) SELECT * FROM {_unnest(conn, table, columns)}{conflict}",
-            tuple(list(column) for column in zip(*rows, strict=True)),
+            _arrays(rows),
         )
         return
     _copy(conn, f"COPY {name} ({cols}) FROM STDIN", rows)
 
 
+# --- PostgreSQL: many rows as one array parameter per column --------------------------------
+
+
 def _unnest(conn: Connection, table: sa.Table, columns: Sequence[str]) -> str:
-    """`unnest(%s::type[], …)`: PostgreSQL rows from one array parameter per column."""
+    """`unnest(%s::type[], …)`: rows from one array parameter per column."""
     types = []
     for c in columns:
         t = table.c[c].type
@@ -191,6 +194,17 @@ def _unnest(conn: Connection, table: sa.Table, columns: Sequence[str]) -> str:
             t = t.load_dialect_impl(conn.dialect)
         types.append(f"%s::{t.compile(dialect=conn.dialect)}[]")
     return f"unnest({', '.join(types)})"
+
+
+def _keys_join(conn: Connection, table: sa.Table, keys: Sequence[str]) -> tuple[str, str]:
+    """(`unnest(…) AS k(k0, …)`, `t.key0 = k.k0 AND …`): the table as `t` joined to key rows."""
+    aliases = ", ".join(f"k{i}" for i in range(len(keys)))
+    on = " AND ".join(f"t.{_names(conn, [k])} = k.k{i}" for i, k in enumerate(keys))
+    return f"{_unnest(conn, table, keys)} AS k({aliases})", on
+
+
+def _arrays(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    return tuple(list(column) for column in zip(*rows, strict=True))
 
 
 def _copy(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -213,15 +227,13 @@ def fetch_in(
     name = _names(conn, [table.name])
     select = f"SELECT {', '.join(f't.{quote(c)}' for c in columns)} FROM "
     if conn.dialect.name == "postgresql":
-        # one text array per key column: one parameter each, however many rows
+        # one statement, one parameter per key column, however many rows (no re-planning)
         rows = sorted(values)
         if rows:
-            arrays = tuple(list(column) for column in zip(*rows, strict=True))
-            unnest = ", ".join(["%s::text[]"] * len(keys))
-            aliases = ", ".join(f"k{i}" for i in range(len(keys)))
-            on = " AND ".join(f"t.{quote(k)} = k.k{i}" for i, k in enumerate(keys))
-            sql = f"{select}unnest({unnest}) AS k({aliases}) JOIN {name} AS t ON {on}"
-            yield from conn.exec_driver_sql(sql, arrays)
+            keyrows, on = _keys_join(conn, table, keys)
+            yield from conn.exec_driver_sql(
+                f"{select}{keyrows} JOIN {name} AS t ON {on}", _arrays(rows)
+            )
         return
     for part in chunks(sorted(values)):
         params = tuple(v for value in part for v in value)
@@ -246,13 +258,8 @@ def bulk_delete(
         return
     name = _names(conn, [table.name])
     if conn.dialect.name == "postgresql":
-        aliases = ", ".join(f"k{i}" for i in range(len(keys)))
-        on = " AND ".join(f"t.{_names(conn, [k])} = k.k{i}" for i, k in enumerate(keys))
-        conn.exec_driver_sql(
-            f"DELETE FROM {name} AS t USING {_unnest(conn, table, keys)} AS k({aliases}) "
-            f"WHERE {on}",
-            tuple(list(column) for column in zip(*rows, strict=True)),
-        )
+        keyrows, on = _keys_join(conn, table, keys)
+        conn.exec_driver_sql(f"DELETE FROM {name} AS t USING {keyrows} WHERE {on}", _arrays(rows))
         return
     where = " AND ".join(f"{_names(conn, [k])} = ?" for k in keys)
     conn.exec_driver_sql(f"DELETE FROM {name} WHERE {where}", list(rows))
