@@ -238,10 +238,7 @@ def fetch_in(
     for part in chunks(sorted(values)):
         params = tuple(v for value in part for v in value)
         if len(keys) == 1:
-            sql = (
-                f"SELECT {_names(conn, columns)} FROM {name} "
-                f"WHERE {_names(conn, keys)} IN ({_marks(conn, len(part))})"
-            )
+            sql = f"{select}{name} AS t WHERE t.{quote(keys[0])} IN ({_marks(conn, len(part))})"
         else:
             # a join with a VALUES list: SQLite scans the whole table for `(a, b) IN (VALUES …)`
             row = f"({_marks(conn, len(keys))})"
