@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import factory as f
+from tests.conftest import BACKENDS, PG_URL
 from tests.ledger.test_store import B1, STORY
 
 
@@ -82,3 +83,21 @@ def test_user_mistakes_get_a_message_not_a_traceback(tmp_path: Path) -> None:
         run = keruen(*args)
         assert run.returncode != 0
         assert b"Traceback" not in run.stderr and run.stderr.strip(), args
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bench_ingest_and_trace_print_their_figures(backend: str) -> None:
+    db_args = ["--db", PG_URL] if backend == "postgresql" and PG_URL else []
+    run = keruen("bench", "ingest", "--events", "3000", "--chunk", "1000", "--json", *db_args)
+    assert run.returncode == 0, run.stderr
+    r = json.loads(run.stdout)
+    assert (r["accepted"], r["rejected"], r["stored"]) == (3000, 0, 3000)
+    assert r["ratio"] == pytest.approx(r["events_per_s"] / r["raw_events_per_s"], rel=0.01)
+    assert 0 < r["events_per_s"] < r["stored_rows_events_per_s"]
+    assert r["peak_rss_mb"] > 0
+    run = keruen("bench", "trace", "--events", "3000", "--samples", "50", "--json", *db_args)
+    assert run.returncode == 0, run.stderr
+    r = json.loads(run.stdout)
+    assert (r["events"], r["samples"]) == (3000, 50)
+    assert 0 < r["back_p50_ms"] <= r["back_p99_ms"]
+    assert 0 < r["forward_p50_ms"] <= r["forward_p99_ms"]
