@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from keruen.errors import NotFound
 from keruen.ledger.rules import iso
 from keruen.store import schema as t
+from keruen.store.schema import plain
 
 OUT_KINDS = ("dispatch", "export", "write_off")
 
@@ -84,33 +85,42 @@ def history(conn: Connection, batch: str) -> dict[str, Any]:
     return {"batch": info, "events": entries}
 
 
-def _lineage(conn: Connection, batch: str, back: bool, max_depth: int) -> list[tuple[str, str]]:
-    """Transform edges (input, output) reachable from `batch`, in one recursive query."""
+def _lineage_query(back: bool, max_depth: int = 50) -> sa.Select[Any]:
+    """Transform edges (input, output) reachable from the batch `:batch`, recursively."""
     lk = t.links.c
     near = lk.output if back else lk.input
-    start = sa.select(lk.input, lk.output, sa.literal(1).label("depth")).where(near == batch)
+    start = sa.select(lk.input, lk.output, sa.literal(1).label("depth")).where(
+        near == sa.bindparam("batch")
+    )
     walk = start.cte("walk", recursive=True)
     step = (
         sa.select(lk.input, lk.output, (walk.c.depth + 1).label("depth"))
         .join_from(t.links, walk, near == (walk.c.input if back else walk.c.output))
-        .where(walk.c.depth < max_depth)
+        .where(walk.c.depth < sa.bindparam("max_depth", max_depth))
     )
     walk = walk.union(step)
-    rows = conn.execute(sa.select(walk.c.input, walk.c.output).distinct())
+    return sa.select(walk.c.input, walk.c.output).distinct()
+
+
+# built once: building a statement costs more than running it on a small trace
+_LINEAGE = {back: _lineage_query(back) for back in (True, False)}
+
+
+def _lineage(conn: Connection, batch: str, back: bool, max_depth: int) -> list[tuple[str, str]]:
+    """Transform edges (input, output) reachable from `batch`, in one recursive query."""
+    rows = conn.execute(_LINEAGE[back], {"batch": batch, "max_depth": max_depth})
     return sorted((r.input, r.output) for r in rows)
 
 
 def _infos(conn: Connection, batches: Sequence[str]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(sa.select(t.batches).where(t.batches.c.batch.in_(batches)))
+    rows = conn.execute(_INFOS, {"batches": list(batches)})
     return {r.batch: dict(r._mapping) for r in rows}
 
 
-def _live_moves(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]]:
-    """Moves of these batches by events that stand (not cancelled, not reversals), with the
-    event's JSON where a trace shows its parties (creations and exits)."""
+def _live_moves_query() -> sa.Select[Any]:
     m, e, c = t.moves.c, t.events.c, t.cancellations.c
     shown = ("import", "arrival", "dispatch", "export")
-    q = (
+    return (
         sa.select(
             m.batch,
             m.source,
@@ -124,11 +134,24 @@ def _live_moves(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]
         )
         .join_from(t.moves, t.events, m.event_seq == e.seq)
         .outerjoin(t.cancellations, c.target == e.id)
-        .where(m.batch.in_(batches), c.target.is_(None), m.kind != "cancel")
+        .where(
+            m.batch.in_(sa.bindparam("batches", expanding=True)),
+            c.target.is_(None),
+            m.kind != "cancel",
+        )
         .order_by(m.event_seq, m.n)
     )
+
+
+_LIVE_MOVES = _live_moves_query()
+_INFOS = sa.select(t.batches).where(t.batches.c.batch.in_(sa.bindparam("batches", expanding=True)))
+
+
+def _live_moves(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]]:
+    """Moves of these batches by events that stand (not cancelled, not reversals), with the
+    event's JSON where a trace shows its parties (creations and exits)."""
     out: dict[str, list[Any]] = {b: [] for b in batches}
-    for row in conn.execute(q):
+    for row in conn.execute(_LIVE_MOVES, {"batches": list(batches)}):
         out[row.batch].append(row)
     return out
 
@@ -212,21 +235,30 @@ def trace_forward(conn: Connection, batch: str, max_depth: int = 50) -> dict[str
     outputs: dict[str, list[str]] = {b: [] for b in names}
     for i, o in edges:
         outputs[i].append(o)
-    held: dict[str, list[dict[str, str]]] = {b: [] for b in names}
-    s = t.balances.c
-    for h in conn.execute(sa.select(s.holder, s.batch, s.quantity).where(s.batch.in_(names))):
-        held[h.batch].append({"holder": h.holder, "quantity": str(h.quantity)})
     nodes = {
         b: {
             "batch": b,
             "holders": _holders_chain(moves[b]),
-            "held_by": held[b],
+            "held_by": _held(moves[b]),
             "exits": _exits(moves[b]),
             "outputs": sorted(outputs[b]),
         }
         for b in names
     }
     return {"batch": batch, "totals": _totals(nodes[batch]), "batches": list(nodes.values())}
+
+
+def _held(moves: list[Any]) -> list[dict[str, str]]:
+    """Who holds the batch now: the net of the moves that stand, which is what `balances`
+    holds (a cancel reverses its target's moves and cannot itself be cancelled), without
+    scanning `balances`, whose key begins with the holder."""
+    held: dict[str, Decimal] = {}
+    for mv in moves:
+        if mv.source is not None:
+            held[mv.source] = held.get(mv.source, Decimal(0)) - mv.quantity
+        if mv.target is not None:
+            held[mv.target] = held.get(mv.target, Decimal(0)) + mv.quantity
+    return [{"holder": h, "quantity": str(plain(q))} for h, q in sorted(held.items()) if q]
 
 
 def _exits(moves: list[Any]) -> list[dict[str, Any]]:
