@@ -8,9 +8,10 @@ before its batch was created; a cancel reverses its target only if the balances 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -66,14 +67,22 @@ class LedgerView(Protocol):
     def cancelled(self, event_id: str) -> bool: ...
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def micros(t: datetime) -> int:
-    """A time as integer microseconds since the epoch (UTC), the ledger's time column."""
-    return int(t.timestamp()) * 1_000_000 + t.microsecond
+    """A time as integer microseconds since the epoch (UTC), the ledger's time column: exact
+    integer arithmetic (no float seconds), before 1970 too; a time without offset is UTC."""
+    return ((t if t.tzinfo else t.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
 
 
 def iso(us: int) -> str:
-    """A ledger time (microseconds, UTC) as RFC 3339 with a `Z`."""
-    return datetime.fromtimestamp(us / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
+    """A ledger time (microseconds, UTC) as RFC 3339 with a `Z`: exact (no float seconds), and
+    cheap enough for the thousands of times a trace or a history prints."""
+    seconds, fraction = divmod(us, 1_000_000)
+    base = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}".format(*time.gmtime(seconds)[:6])
+    return f"{base}.{fraction:06d}Z" if fraction else f"{base}Z"
 
 
 def apply(view: LedgerView, event: ev.Event) -> Effect:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keruen.errors import (
     BatchExists,
@@ -17,6 +20,7 @@ from keruen.errors import (
     UnknownBatch,
 )
 from keruen.ledger.overlay import Overlay
+from keruen.ledger.rules import iso, micros
 from keruen.model.validate import parse
 from tests import factory as f
 from tests.factory import A, B, C
@@ -120,3 +124,10 @@ def test_cancel_reverses_when_balances_allow() -> None:
 def test_phantom_stock_needs_a_positive_adjust_on_an_existing_batch() -> None:
     overlay = run(*SETUP, f.adjust("a", BATCH, B, "25"), f.dispatch("d", BATCH, B, 25))
     assert overlay.balance(B, BATCH) == 0
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_ledger_times_print_back_exactly(when: datetime) -> None:
+    text = iso(micros(when))
+    assert text.endswith("Z")
+    assert datetime.fromisoformat(text.replace("Z", "+00:00")) == when
