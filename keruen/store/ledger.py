@@ -123,90 +123,6 @@ MOVE_COLUMNS = ("event_seq", "n", "batch", "source", "target", "quantity", "kind
 BATCH_COLUMNS = ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
 
 
-@dataclass(slots=True)
-class Rows:
-    """A judged chunk as the rows it adds, before seq numbers and chain hashes are given.
-
-    Events are numbered by their position `i` in the chunk (moves and links name it): the
-    writer holding the lock turns positions into seq numbers and chains the hashes, so rows can
-    be built, and sent to another process, before the ledger head they follow is known."""
-
-    events: list[tuple[Any, ...]]  # (id, type, time_us, key, canonical, digest)
-    moves: list[tuple[Any, ...]]  # (i, n, batch, source, target, quantity, kind, time_us)
-    batches: list[tuple[Any, ...]]
-    links: list[tuple[Any, ...]]  # (input, output, i)
-    cancellations: list[tuple[Any, ...]]
-    balances: list[tuple[Any, ...]]  # (holder, batch, quantity) to store
-    emptied: list[tuple[Any, ...]]  # (holder, batch) whose balance is now zero
-    rejections: list[dict[str, Any]]
-
-
-def rows(accepted: Sequence[Accepted], rejected: Sequence[Rejection], overlay: Overlay) -> Rows:
-    """The rows a judged chunk adds (pure: no connection needed)."""
-    out = Rows([], [], [], [], [], [], [], [_rejection_row(r) for r in rejected])
-    for i, a in enumerate(accepted):
-        e, effect = a.parsed.event, a.effect
-        at = micros(e.time)
-        out.events.append(
-            (
-                e.id,
-                e.__struct_config__.tag,
-                at,
-                event_key(e),
-                a.parsed.canonical.decode(),
-                a.parsed.digest,
-            )
-        )
-        out.moves.extend(
-            (i, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
-            for n, m in enumerate(effect.moves)
-        )
-        out.batches.extend(
-            (b.batch, b.hs, b.unit, b.description, b.origin, b.created_us, b.event_id)
-            for b in effect.new_batches
-        )
-        out.links.extend((i_, o, i) for i_, o in effect.links)
-        if effect.cancels:
-            out.cancellations.append((effect.cancels, e.id))
-    for holder, batch in overlay.touched:
-        quantity = overlay.balances[(holder, batch)]
-        if quantity:
-            out.balances.append((holder, batch, quantity))
-        else:
-            out.emptied.append((holder, batch))
-    return out
-
-
-def insert(conn: Connection, rows: Rows, at: tuple[int, str], source: str) -> tuple[int, str]:
-    """Store `rows` after the ledger head `at` (the caller holds the writer lock); returns the
-    new head."""
-    now = micros_now()
-    base, prev = at
-    event_rows: list[tuple[Any, ...]] = []
-    for seq, (event_id, type_, time_us, key, canonical, digest) in enumerate(rows.events, base + 1):
-        h = chain_hash(prev, digest)
-        event_rows.append((seq, event_id, type_, time_us, key, canonical, digest, prev, h, now))
-        prev = h
-    first = base + 1
-    bulk_insert(conn, t.events, EVENT_COLUMNS, event_rows)
-    bulk_insert(conn, t.batches, BATCH_COLUMNS, rows.batches)
-    bulk_insert(conn, t.moves, MOVE_COLUMNS, [(first + m[0], *m[1:]) for m in rows.moves])
-    links = [(i, o, first + n) for i, o, n in rows.links]
-    bulk_insert(conn, t.links, ("input", "output", "event_seq"), links)
-    bulk_insert(conn, t.cancellations, ("target", "event_id"), rows.cancellations)
-    balance_keys = ("holder", "batch")
-    bulk_insert(
-        conn, t.balances, (*balance_keys, "quantity"), rows.balances, upsert_keys=balance_keys
-    )
-    bulk_delete(conn, t.balances, balance_keys, rows.emptied)
-    if rows.rejections:
-        conn.execute(
-            t.rejections.insert(),
-            [{"received_us": now, "source": source[:200], **r} for r in rows.rejections],
-        )
-    return (base + len(event_rows), prev)
-
-
 def write(
     conn: Connection,
     accepted: Sequence[Accepted],
@@ -214,21 +130,88 @@ def write(
     overlay: Overlay,
     source: str,
 ) -> None:
-    """Store a judged chunk after the head `overlay` was read at (the caller holds the lock)."""
-    overlay.head = insert(
-        conn, rows(accepted, rejected, overlay), overlay.head or head(conn), source
+    now = micros_now()
+    seq, prev = overlay.head or head(conn)
+    event_rows: list[tuple[Any, ...]] = []
+    move_rows: list[tuple[Any, ...]] = []
+    batch_rows: list[tuple[Any, ...]] = []
+    link_rows: list[tuple[Any, ...]] = []
+    cancel_rows: list[tuple[Any, ...]] = []
+    for a in accepted:
+        seq += 1
+        e, effect = a.parsed.event, a.effect
+        h = chain_hash(prev, a.parsed.digest)
+        at = micros(e.time)
+        event_rows.append(
+            (
+                seq,
+                e.id,
+                e.__struct_config__.tag,
+                at,
+                event_key(e),
+                a.parsed.canonical.decode(),
+                a.parsed.digest,
+                prev,
+                h,
+                now,
+            )
+        )
+        prev = h
+        move_rows.extend(
+            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
+            for n, m in enumerate(effect.moves)
+        )
+        batch_rows.extend(
+            (b.batch, b.hs, b.unit, b.description, b.origin, b.created_us, b.event_id)
+            for b in effect.new_batches
+        )
+        link_rows.extend((i, o, seq) for i, o in effect.links)
+        if effect.cancels:
+            cancel_rows.append((effect.cancels, e.id))
+    bulk_insert(conn, t.events, EVENT_COLUMNS, event_rows)
+    bulk_insert(conn, t.batches, BATCH_COLUMNS, batch_rows)
+    bulk_insert(conn, t.moves, MOVE_COLUMNS, move_rows)
+    bulk_insert(conn, t.links, ("input", "output", "event_seq"), link_rows)
+    bulk_insert(conn, t.cancellations, ("target", "event_id"), cancel_rows)
+    _write_balances(conn, overlay)
+    write_rejections(conn, rejected, source, now)
+    overlay.head = (seq, prev)
+
+
+def _write_balances(conn: Connection, overlay: Overlay) -> None:
+    rows = [(h, b, overlay.balances[(h, b)]) for h, b in overlay.touched]
+    bulk_insert(
+        conn,
+        t.balances,
+        ("holder", "batch", "quantity"),
+        [r for r in rows if r[2] != 0],
+        upsert_keys=("holder", "batch"),
     )
+    bulk_delete(conn, t.balances, ("holder", "batch"), [(h, b) for h, b, q in rows if q == 0])
 
 
-def _rejection_row(r: Rejection) -> dict[str, Any]:
-    return {
-        "line": r.line,
-        "event_id": r.event_id,
-        "error": type(r.error).__name__,
-        "field": r.error.field[:200],
-        "reason": r.error.reason,
-        "raw": r.raw.decode("utf-8", errors="backslashreplace"),
-    }
+def write_rejections(
+    conn: Connection, rejected: Sequence[Rejection], source: str, now: int | None = None
+) -> None:
+    if not rejected:
+        return
+    now = now or micros_now()
+    conn.execute(
+        t.rejections.insert(),
+        [
+            {
+                "received_us": now,
+                "source": source[:200],
+                "line": r.line,
+                "event_id": r.event_id,
+                "error": type(r.error).__name__,
+                "field": r.error.field[:200],
+                "reason": r.error.reason,
+                "raw": r.raw.decode("utf-8", errors="backslashreplace"),
+            }
+            for r in rejected
+        ],
+    )
 
 
 def micros_now() -> int:
