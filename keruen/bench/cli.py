@@ -72,9 +72,17 @@ def stored_rows_insert(eng: Engine, db_url: str | None, chunk: int) -> float:
             part = [
                 src.execute(sa.select(*(e[c] for c in EVENT_COLUMNS)).where(e.seq.between(*span))),
                 src.execute(
-                    sa.select(*(b[c] for c in BATCH_COLUMNS))
-                    .join_from(t.batches, t.events, e.id == b.event_id)
-                    .where(e.seq.between(*span))
+                    # made by these events: under their key (import, arrival, a transform's
+                    # first output), or as a transform's output (links); batches.event_id has
+                    # no index to join on
+                    sa.union(
+                        sa.select(*(b[c] for c in BATCH_COLUMNS))
+                        .join_from(t.events, t.batches, (b.batch == e.key) & (b.event_id == e.id))
+                        .where(e.seq.between(*span)),
+                        sa.select(*(b[c] for c in BATCH_COLUMNS))
+                        .join_from(t.links, t.batches, b.batch == lk.output)
+                        .where(lk.event_seq.between(*span)),
+                    )
                 ),
                 src.execute(
                     sa.select(*(m[c] for c in MOVE_COLUMNS)).where(m.event_seq.between(*span))
