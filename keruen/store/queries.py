@@ -19,7 +19,7 @@ OUT_KINDS = ("dispatch", "export", "write_off")
 
 
 # Statements are built once, with parameters: building one costs more than running it on
-# an indexed lookup (trace back p50 2.0 -> 0.4 ms on the reference machine).
+# an indexed lookup (trace back p50 2.0 -> 0.4 ms on a 200 k-event ledger).
 _STOCK = (
     sa.select(t.balances.c.batch, t.balances.c.quantity, t.batches)
     .join_from(t.balances, t.batches, t.balances.c.batch == t.batches.c.batch)
@@ -27,6 +27,7 @@ _STOCK = (
     .order_by(t.balances.c.batch)
 )
 _BATCH = sa.select(t.batches).where(t.batches.c.batch == sa.bindparam("batch"))
+_INFOS = sa.select(t.batches).where(t.batches.c.batch.in_(sa.bindparam("batches", expanding=True)))
 
 
 def stock(conn: Connection, holder: str) -> list[dict[str, Any]]:
@@ -153,7 +154,6 @@ def _live_moves_query() -> sa.Select[Any]:
 
 
 _LIVE_MOVES = _live_moves_query()
-_INFOS = sa.select(t.batches).where(t.batches.c.batch.in_(sa.bindparam("batches", expanding=True)))
 
 
 def _live_moves(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]]:
