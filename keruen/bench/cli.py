@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         chunk: Annotated[int, typer.Option(help="Events per transaction")] = 20_000,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
-        """Validated ingest vs a plain insert of the same rows, in the same run."""
+        """Validated ingest vs a plain insert of the same rows, and vs the stored rows alone."""
         r = bench_ingest(events, db_url, seed, chunk, show=not as_json)
         if as_json:
             emit_json(r)
