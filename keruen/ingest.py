@@ -108,7 +108,7 @@ def _parsed_parts(lines: Iterable[bytes], size: int, parallel: bool | None) -> I
     for part in parts:
         with _no_gc():
             outcomes = parse_many(_texts(part))
-        yield [(n, line, o) for (n, line), o in zip(part, outcomes, strict=True)]
+        yield _joined(part, outcomes)
 
 
 def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[list[Line]]:
@@ -118,9 +118,10 @@ def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[lis
         for part in parts:
             window.append((part, pool.submit(parse_many, _texts(part))))
             if len(window) > 2:
-                yield _joined(*window.popleft())
-        while window:
-            yield _joined(*window.popleft())
+                done, outcomes = window.popleft()
+                yield _joined(done, outcomes.result())
+        for done, outcomes in window:
+            yield _joined(done, outcomes.result())
 
 
 def _may_fork(parallel: bool | None) -> bool:
@@ -136,8 +137,8 @@ def _texts(part: list[tuple[int, bytes]]) -> list[bytes]:
     return [line for _, line in part]
 
 
-def _joined(part: list[tuple[int, bytes]], outcomes: Future[list[Outcome]]) -> list[Line]:
-    return [(n, line, o) for (n, line), o in zip(part, outcomes.result(), strict=True)]
+def _joined(part: list[tuple[int, bytes]], outcomes: list[Outcome]) -> list[Line]:
+    return [(n, line, o) for (n, line), o in zip(part, outcomes, strict=True)]
 
 
 def _ingest_chunk(
