@@ -10,6 +10,7 @@
     + IdConflict        same event id, other content      -> 409
     + CancelRefused     the effect cannot be reversed
   x NotFound                                  -> 404
+  x InvalidQuery      a read's filter (field, reason)     -> 422
   x ConfigError       unsafe or invalid settings          -> 500
   x IntegrityFailure  the hash chain does not verify      -> 500
 ```
@@ -74,3 +75,14 @@ class ConfigError(KeruenError):
 
 class IntegrityFailure(KeruenError):
     """The stored hash chain no longer matches the stored events."""
+
+
+class InvalidQuery(KeruenError):
+    """A read names an unknown filter value or an impossible range; `field` says which."""
+
+    status = 422
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
