@@ -13,6 +13,8 @@
   x InvalidQuery      a read's filter (field, reason)     -> 422
   x ConfigError       unsafe or invalid settings          -> 500
   x IntegrityFailure  the hash chain does not verify      -> 500
+  x AnalyticsError    bad analytics input (file, option)   -> 422
+    + MissingRate       no currency rate for a date
 ```
 """
 
@@ -86,3 +88,18 @@ class InvalidQuery(KeruenError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class AnalyticsError(KeruenError):
+    """An analytics input that cannot be used: a malformed file, an unknown grouping key."""
+
+    status = 422
+
+
+class MissingRate(AnalyticsError):
+    """A value in a currency the loaded rates do not cover on the event's date."""
+
+    def __init__(self, currency: str, day: str) -> None:
+        self.currency = currency
+        self.day = day
+        super().__init__(f"no {currency} rate for {day} in the loaded rates file")
