@@ -14,7 +14,7 @@ from rich.table import Table
 from keruen import __version__
 from keruen.console import DbOption, JsonOption, emit_json, err, fail, out, progress
 from keruen.errors import KeruenError
-from keruen.ingest import ingest_lines
+from keruen.ingest import ingest_lines, read_lines
 from keruen.model.events import json_schema
 from keruen.store import db, queries
 from keruen.store import ledger as ledger_store
@@ -30,10 +30,10 @@ app.add_typer(bench_app, name="bench")
 
 def _lines(path: str) -> Iterator[bytes]:
     if path == "-":
-        yield from sys.stdin.buffer
+        yield from read_lines(sys.stdin.buffer)
         return
     with open(path, "rb") as f:
-        yield from f
+        yield from read_lines(f)
 
 
 def _count_lines(path: str) -> int | None:

@@ -18,16 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, BinaryIO
 
+import sqlalchemy as sa
+from psycopg import DatabaseError
 from sqlalchemy.engine import Engine
 
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Accepted, Overlay
-from keruen.model.validate import Outcome, Parsed, parse_many, rebuild
+from keruen.model.validate import MAX_LINE_BYTES, Outcome, Parsed, parse_many, rebuild
 from keruen.settings import get_settings
 from keruen.store import ledger as store
-from keruen.store.db import lock_writer
+from keruen.store.db import lock_writer, unreachable
 
 Progress = Callable[[int], None]
 
@@ -87,10 +89,55 @@ def ingest_lines(
     state: Overlay | None = None
     for part in _parsed_parts(lines, size, parallel):
         with _no_gc():
-            state = _ingest_chunk(eng, part, source, report, keep_ids, state)
+            state = _ingest_isolating(eng, part, source, report, keep_ids, state)
         if progress:
             progress(len(part))
     return report
+
+
+def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of a stream, each cut after `limit + 1` bytes (the rest of a longer line is
+    skipped unread into memory; the cut line is then rejected for its length)."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
+def _ingest_isolating(
+    eng: Engine,
+    part: list[Line],
+    source: str,
+    report: Report,
+    keep_ids: bool,
+    state: Overlay | None,
+) -> Overlay | None:
+    """`_ingest_chunk`, and when the database refuses the chunk's content (not when it is
+    unreachable), the chunk again in halves, down to the one line refused: that line is stored
+    as a rejection with the database's reason, and every other line keeps its outcome."""
+    try:
+        return _ingest_chunk(eng, part, source, report, keep_ids, state)
+    except Exception as e:
+        if unreachable(e) or not isinstance(e, sa.exc.SQLAlchemyError | DatabaseError):
+            raise  # the database is down or gone, or a bug: nothing to isolate
+        if len(part) == 1:
+            lineno, line, _ = part[0]
+            refused = InvalidEvent("", f"the database refused it: {_first_line(e)}")
+            with eng.begin() as conn:
+                lock_writer(conn)
+                store.write_rejections(conn, [store.Rejection(lineno, None, refused, line)], source)
+            report.rejected += 1
+            report.rejections.append(store.Rejection(lineno, None, refused, line))
+            return None
+    half = len(part) // 2
+    state = _ingest_isolating(eng, part[:half], source, report, keep_ids, None)
+    return _ingest_isolating(eng, part[half:], source, report, keep_ids, state)
+
+
+def _first_line(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
 
 
 # (line number, raw line, what parsing made of it)
@@ -167,6 +214,10 @@ def _ingest_chunk(
                 outcome = overlay.admit(p)
             except RejectedEvent as e:
                 rejected.append(store.Rejection(lineno, p.event.id, e, line))
+                continue
+            except Exception as e:  # judging is pure: the overlay is unchanged, the line refused
+                reason = f"cannot be judged ({type(e).__name__}: {e})"[:300]
+                rejected.append(store.Rejection(lineno, p.event.id, InvalidEvent("", reason), line))
                 continue
             if outcome is None:
                 duplicates += 1

@@ -18,7 +18,7 @@ _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 @lru_cache(maxsize=1 << 16)
 def kz_bin_problem(tax_id: str) -> str | None:
     """Why a Kazakh BIN/IIN is invalid (12 digits, mod-11 check digit), or None when valid."""
-    if len(tax_id) != 12 or not tax_id.isdigit():
+    if len(tax_id) != 12 or not (tax_id.isascii() and tax_id.isdigit()):
         return "must be 12 digits (a Kazakh BIN/IIN)"
     digits = [int(c) for c in tax_id]
     for weights in (_WEIGHTS_1, _WEIGHTS_2):

@@ -74,11 +74,13 @@ def _json(body: bytes) -> Body:
         return Body(False, [bytes(raw) for raw in _raw_list.decode(body)])
     except msgspec.DecodeError as e:
         raise BadRequest(f"malformed JSON array: {e}", "body") from None
+    except RecursionError:
+        raise BadRequest("malformed JSON array: nested too deeply", "body") from None
 
 
 def event_id(line: bytes) -> str | None:
     """The id the ledger will see in a line, or None when the line does not decode."""
     try:
         return _ids.decode(line).id
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except Exception:  # whatever is wrong with the line, the ledger rejects it with the reason
         return None

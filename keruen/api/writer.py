@@ -134,46 +134,73 @@ class Writer:
         return jobs, False
 
     def _process(self, jobs: list[Job]) -> None:
+        """Ingest, audit, answer. A failure fails only the requests it belongs to."""
+        results: dict[int, list[Outcome] | BaseException]
         try:
-            outcomes = self._ingest(jobs)
-            entries = [e for job in jobs for e in job.finish(outcomes[id(job)])]
-            with self.eng.begin() as conn:
-                audit.write(conn, entries)
-        except sa.exc.DBAPIError:
-            log.exception("storage failed")
-            for job in jobs:
-                job.future.set_exception(
-                    StorageUnavailable(
-                        "the database failed; retry: accepted events come back as duplicates"
-                    )
-                )
-            return
+            results = dict(self._ingest(jobs))
+            done = [job for job in jobs if not isinstance(results[id(job)], Exception)]
+            try:
+                entries = [e for job in done for e in job.finish(_ok(results[id(job)]))]
+                with self.eng.begin() as conn:
+                    audit.write(conn, entries)
+            except Exception as e:
+                results.update((id(job), _failure(e)) for job in done)
         except BaseException as e:  # a bug: answer every waiting request, keep the writer alive
             log.exception("writer failed")
-            for job in jobs:
-                job.future.set_exception(e)
-            return
+            results = {id(job): e for job in jobs}
         for job in jobs:
-            job.future.set_result(outcomes[id(job)])
+            result = results[id(job)]
+            if isinstance(result, BaseException):
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)
 
-    def _ingest(self, jobs: list[Job]) -> dict[int, list[Outcome]]:
-        """Ingest each submitter's waiting jobs together; rejections keep their source."""
+    def _ingest(self, jobs: list[Job]) -> dict[int, list[Outcome] | Exception]:
+        """Ingest each submitter's waiting jobs together; rejections keep their source. When a
+        group fails, each of its jobs is tried alone: one bad submission fails only itself."""
         by_source: dict[str, list[Job]] = {}
         for job in jobs:
             by_source.setdefault(job.source, []).append(job)
-        outcomes: dict[int, list[Outcome]] = {}
+        results: dict[int, list[Outcome] | Exception] = {}
         for source, group in by_source.items():
-            lines = [line for job in group for line in job.lines]
-            if not lines:
-                outcomes.update((id(job), []) for job in group)
-                continue
-            report = ingest_lines(
-                self.eng, lines, source=source, chunk_size=self.batch_limit, keep_ids=True
-            )
-            spans, start = [], 0
-            for job in group:
-                spans.append((start, start + len(job.lines)))
-                start += len(job.lines)
-            ids = [i for job in group for i in job.ids]
-            outcomes.update(zip(map(id, group), split(report, ids, spans), strict=True))
-        return outcomes
+            try:
+                results.update(self._ingest_group(source, group))
+            except Exception as e:
+                if len(group) == 1:
+                    results[id(group[0])] = _failure(e)
+                    continue
+                for job in group:
+                    try:
+                        results.update(self._ingest_group(source, [job]))
+                    except Exception as alone:
+                        results[id(job)] = _failure(alone)
+        return results
+
+    def _ingest_group(self, source: str, group: list[Job]) -> dict[int, list[Outcome]]:
+        """One transaction for the group (so a failure leaves nothing of it written)."""
+        lines = [line for job in group for line in job.lines]
+        if not lines:
+            return {id(job): [] for job in group}
+        report = ingest_lines(self.eng, lines, source=source, chunk_size=len(lines), keep_ids=True)
+        spans, start = [], 0
+        for job in group:
+            spans.append((start, start + len(job.lines)))
+            start += len(job.lines)
+        ids = [i for job in group for i in job.ids]
+        return dict(zip(map(id, group), split(report, ids, spans), strict=True))
+
+
+def _ok(result: list[Outcome] | BaseException) -> list[Outcome]:
+    assert not isinstance(result, BaseException)
+    return result
+
+
+def _failure(e: Exception) -> Exception:
+    """What a request whose processing raised `e` is answered with."""
+    if isinstance(e, sa.exc.DBAPIError):
+        log.error("storage failed: %s", e)
+        return StorageUnavailable(
+            "the database failed; retry: accepted events come back as duplicates"
+        )
+    log.exception("writer failed", exc_info=e)
+    return e

@@ -26,6 +26,12 @@ from keruen.model import events as ev
 MAX_QUANTITY = Decimal("1e15")
 MAX_DECIMALS = 6
 IMPORT_BATCH = re.compile(r"^(\d{5})/(\d{2})(\d{2})(\d{2})/(\d{7})/(\d{3})$")
+# bounds on what one line may hold: a real event is a few kilobytes, nested a few levels
+MAX_LINE_BYTES = 1 << 20
+MAX_DEPTH = 64
+BOM = b"\xef\xbb\xbf"
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 _typed = msgspec.json.Decoder(ev.AnyEvent)
 _raw = msgspec.json.Decoder(float_hook=Decimal)
@@ -42,7 +48,22 @@ class Parsed:
 
 
 def parse(line: bytes | str, jurisdiction: Jurisdiction = KAZAKHSTAN) -> Parsed:
-    """Decode and validate one event, or raise `InvalidEvent` naming the field and the reason."""
+    """Decode and validate one event, or raise `InvalidEvent` naming the field and the reason.
+
+    Whatever the bytes, the only exception is `InvalidEvent`: a line the checks below did not
+    foresee still ends as a rejection with a reason, never as a crash of the whole ingest.
+    """
+    try:
+        return _parse(line, jurisdiction)
+    except InvalidEvent:
+        raise
+    except Exception as e:  # the ingest boundary: one line never takes the others down
+        reason = f"cannot be read as an event ({type(e).__name__}: {e})"[:300]
+        raise InvalidEvent("", reason) from None
+
+
+def _parse(line: bytes | str, jurisdiction: Jurisdiction) -> Parsed:
+    line = _bounded(line)
     raw = decode_object(line)
     event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
     try:
@@ -54,6 +75,9 @@ def parse(line: bytes | str, jurisdiction: Jurisdiction = KAZAKHSTAN) -> Parsed:
     if problem:
         raise InvalidEvent(problem[0], problem[1], event_id)
     canonical = _encoder.encode(_merge(raw, msgspec.to_builtins(event)))
+    if b"\\u0000" in canonical and _has_nul(raw):
+        # PostgreSQL's text cannot hold it, and no identifier or name needs it
+        raise InvalidEvent("", "a NUL character (\\u0000) is not allowed in an event", event_id)
     return Parsed(event, canonical, hashlib.sha256(canonical).hexdigest())
 
 
@@ -88,6 +112,38 @@ def parse_object(obj: dict[str, Any], jurisdiction: Jurisdiction = KAZAKHSTAN) -
     return parse(_encoder.encode(obj), jurisdiction)
 
 
+def _bounded(line: bytes | str) -> bytes:
+    """The line as bytes without a UTF-8 byte-order mark, once its size and nesting are
+    known to be within bounds (deep nesting would exhaust the decoder's recursion)."""
+    data = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    if len(data) > MAX_LINE_BYTES:
+        raise InvalidEvent("", f"the line is longer than the limit of {MAX_LINE_BYTES:,} bytes")
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(data) > MAX_DEPTH:
+        raise InvalidEvent("", f"JSON nested deeper than the limit of {MAX_DEPTH} levels")
+    return data
+
+
+def _depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects, brackets inside strings not counted."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b"", data)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def decode_object(line: bytes | str) -> dict[str, Any]:
     try:
         raw = _raw.decode(line)
@@ -97,11 +153,12 @@ def decode_object(line: bytes | str) -> dict[str, Any]:
         raise InvalidEvent("", f"not UTF-8: byte {e.start} cannot be decoded") from None
     if not isinstance(raw, dict):
         raise InvalidEvent("", "an event must be a JSON object")
-    if "type" in raw and raw["type"] not in ev.EVENT_TYPES:
+    kind = raw.get("type")
+    if "type" in raw and not (isinstance(kind, str) and kind in ev.EVENT_TYPES):
         known = ", ".join(ev.EVENT_TYPES)
         raise InvalidEvent(
             "type",
-            f"unknown event type {raw['type']!r} (one of: {known})",
+            f"unknown event type {repr(kind)[:80]} (one of: {known})",
             raw.get("id") if isinstance(raw.get("id"), str) else None,
         )
     return raw
@@ -188,7 +245,7 @@ def _country(field: str, code: str) -> Problem:
 
 
 def _hs(field: str, code: str) -> Problem:
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         return field, f"{code!r} is not an HS code (6 to 10 digits)"
     if code[:6] in reference.hs_subheadings():
         return None

@@ -106,6 +106,22 @@ def ready(url: str | None = None) -> Engine:
     return eng
 
 
+def unreachable(e: BaseException) -> bool:
+    """Whether an error says the database cannot be used (down, gone, locked, out of space),
+    as opposed to refusing one statement's content. The raw COPY path raises driver errors."""
+    import psycopg
+
+    lost = (
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        sqlite3.OperationalError,
+        sqlite3.InterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    )
+    return isinstance(e, lost)
+
+
 def lock_writer(conn: Connection) -> None:
     """Serialise ledger writers: the hash chain and the balances have one writer at a time."""
     if conn.dialect.name == "postgresql":

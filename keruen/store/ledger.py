@@ -17,9 +17,8 @@ from keruen.ledger.overlay import Accepted, Known, Overlay, cancel_needs, needs
 from keruen.ledger.rules import Batch, micros
 from keruen.model import events as ev
 from keruen.store import schema as t
+from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import bulk_delete, bulk_insert, fetch_in
-
-GENESIS = "0" * 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +35,6 @@ class Rejection:
             "field": self.error.field,
             "reason": str(self.error),
         }
-
-
-def chain_hash(prev: str, digest: str) -> str:
-    return hashlib.sha256(bytes.fromhex(prev) + bytes.fromhex(digest)).hexdigest()
 
 
 def event_key(e: ev.Event) -> str | None:
@@ -193,25 +188,57 @@ def _write_balances(conn: Connection, overlay: Overlay) -> None:
 def write_rejections(
     conn: Connection, rejected: Sequence[Rejection], source: str, now: int | None = None
 ) -> None:
-    if not rejected:
+    """Store rejections, chained; a line already stored as rejected (same source, line number
+    and content: a file ingested again) is not logged a second time."""
+    source = text(source[:200])
+    fresh = _not_yet_stored(conn, rejected, source)
+    if not fresh:
         return
     now = now or micros_now()
-    conn.execute(
-        t.rejections.insert(),
-        [
-            {
-                "received_us": now,
-                "source": source[:200],
-                "line": r.line,
-                "event_id": r.event_id,
-                "error": type(r.error).__name__,
-                "field": r.error.field[:200],
-                "reason": r.error.reason,
-                "raw": r.raw.decode("utf-8", errors="backslashreplace"),
-            }
-            for r in rejected
-        ],
-    )
+    prev = rejections_head(conn)[1]
+    rows = []
+    for r, digest in fresh:
+        values = (
+            now,
+            source,
+            r.line,
+            None if r.event_id is None else text(r.event_id),
+            type(r.error).__name__,
+            text(r.error.field[:200]),
+            text(r.error.reason),
+            text(r.raw.decode("utf-8", errors="backslashreplace")),
+            digest,
+        )
+        prev = chain_hash(prev, row_digest(values))
+        rows.append((*values, prev))
+    bulk_insert(conn, t.rejections, (*REJECTION_COLUMNS, "hash"), rows)
+
+
+def _not_yet_stored(
+    conn: Connection, rejected: Sequence[Rejection], source: str
+) -> list[tuple[Rejection, str]]:
+    with_digest = [(r, raw_digest(r.raw)) for r in rejected]
+    digests = {(d,) for _, d in with_digest}
+    stored = {
+        (line, digest)
+        for src, line, digest in fetch_in(
+            conn, t.rejections, ("source", "line", "digest"), ("digest",), digests
+        )
+        if src == source
+    }
+    fresh = []
+    for r, d in with_digest:
+        if (r.line, d) not in stored:
+            stored.add((r.line, d))
+            fresh.append((r, d))
+    return fresh
+
+
+def rejections_head(conn: Connection) -> tuple[int, str]:
+    """(id, hash) of the newest rejection; (0, GENESIS) when there is none."""
+    r = t.rejections.c
+    row = conn.execute(sa.select(r.id, r.hash).order_by(r.id.desc()).limit(1)).first()
+    return (row.id, row.hash) if row else (0, GENESIS)
 
 
 def micros_now() -> int:

@@ -128,6 +128,10 @@ rejections = sa.Table(
     sa.Column("field", sa.String(200), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("raw", sa.Text, nullable=False),
+    # sha256 of the submitted line: a line rejected again (same source, line) is not logged twice
+    sa.Column("digest", sa.String(64), nullable=False, index=True),
+    # the rejections' own hash chain (keruen.store.chain), checked by `keruen verify`
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 
