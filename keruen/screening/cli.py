@@ -254,73 +254,93 @@ def lists_show(
 
 
 def bench_screening(
-    names: Annotated[int, typer.Option("--names", help="Index size")] = 1_000_000,
-    brute: Annotated[int, typer.Option("--brute", help="Brute-force sample queries")] = 20,
-    sdn: Annotated[Path, typer.Option(help="OFAC sdn.csv (alt/add beside it)")] = Path(
-        "tests/screening/data/ofac/sdn.csv"
-    ),
-    peer_python: Annotated[
-        str | None, typer.Option(help="A Python with nomenklatura installed (default: this one)")
+    shared: Annotated[
+        Path | None,
+        typer.Option(
+            help="The shared folder (conformance/names, data/ofac_sdn.csv); "
+            "default: found beside the checkout"
+        ),
     ] = None,
-    skip_speed: Annotated[bool, typer.Option("--skip-speed", help="Quality only")] = False,
+    sdn: Annotated[
+        Path | None, typer.Option(help="OFAC sdn.csv (alt/add beside it); default: in --shared")
+    ] = None,
+    peer_python: Annotated[
+        str | None,
+        typer.Option(help="A Python with nomenklatura installed (else its frozen scores)"),
+    ] = None,
+    burden_names: Annotated[
+        int, typer.Option("--burden", help="Plausible names on no list to screen")
+    ] = 5000,
+    names: Annotated[int, typer.Option("--names", help="Index size (speed)")] = 1_000_000,
+    brute: Annotated[int, typer.Option("--brute", help="Brute-force sample queries")] = 20,
+    skip_speed: Annotated[bool, typer.Option("--skip-speed", help="No speed run")] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Precision/recall/F1 beside nomenklatura; queries/s beside brute-force RapidFuzz."""
-    from keruen.screening import bench
+    """P/R/F1 beside nomenklatura, burden of ordinary names on the full list, queries/s."""
+    from keruen.bench import screening as bench
 
-    if not sdn.is_file():
-        fail(f"--sdn: {sdn}: no such file")
+    folder = shared or bench.find_shared()
+    if folder is None or not (folder / "conformance" / "names").is_dir():
+        fail("--shared: no shared/conformance/names folder found beside the checkout; name it")
+    inputs = bench.Inputs.under(folder)
+    if sdn is not None:
+        inputs = bench.Inputs(inputs.names, sdn)
+    if not inputs.sdn.is_file():
+        fail(f"--sdn: {inputs.sdn}: no such file")
     log = (lambda _: None) if as_json else (lambda m: err.print(f"[dim]{m}[/]"))
-    result: dict[str, Any] = {"quality": bench.quality(peer_python, log=log)}
-    if not skip_speed:
-        result["speed"] = bench.speed(names, sdn, brute, log=log)
+    result = bench.run(inputs, peer_python, burden_names, names, brute, skip_speed, log)
     if as_json:
         emit_json(result)
         return
     _print_bench(result)
 
 
-def _print_bench(result: dict[str, Any]) -> None:
-    q = result["quality"]
-    table = Table(
-        "pairs",
-        "matcher",
-        "threshold",
-        "precision",
-        "recall",
-        "F1",
-        "source",
-        title="quality at each matcher's default threshold",
-    )
-    for name, row in q.items():
-        if not isinstance(row, dict):
-            continue
-        for who, thr in (("keruen", q["keruen_threshold"]), ("peer", q["peer_threshold"])):
-            m = row.get(who)
-            if m:
-                table.add_row(
-                    f"{name} ({row['pairs']})",
-                    who,
-                    str(thr),
-                    f"{m['precision']:.3f}",
-                    f"{m['recall']:.3f}",
-                    f"{m['f1']:.3f}",
-                    "" if who == "keruen" else row["peer_source"],
-                )
+def _print_bench(r: dict[str, Any]) -> None:
+    table = Table("pairs", "matcher", "threshold", "precision", "recall", "F1", title="quality")
+    nb = r["name_bench"]
+
+    def row(label: str, who: str, thr: float, m: dict[str, Any] | None) -> None:
+        if m:
+            p, rc, f1 = (f"{m[k]:.3f}" for k in ("precision", "recall", "f1"))
+            table.add_row(label, who, str(thr), p, rc, f1)
+
+    row(f"name_bench ({nb['pairs']})", r["algorithm"], r["threshold"], nb["keruen"])
+    if "keruen_on_peer_pairs" in nb:
+        n = nb["keruen_on_peer_pairs"]["n"]
+        row(f"name_bench ({n} frozen)", r["algorithm"], r["threshold"], nb["keruen_on_peer_pairs"])
+        row(f"name_bench ({n} frozen)", "nomenklatura", r["peer_threshold"], nb.get("peer"))
+    else:
+        row(f"name_bench ({nb['pairs']})", "nomenklatura", r["peer_threshold"], nb.get("peer"))
+    s2 = r["second_set"]
+    label = f"yente UN {s2['positives']} + {s2['negatives']} on no list"
+    row(label, r["algorithm"], r["threshold"], s2["keruen"])
     out.print(table)
-    s = result.get("speed")
+    out.print(f"peer: {nb['peer_source']}")
+    w = r["wikidata_tokens"]
+    out.print(f"wikidata Latin/Cyrillic name tokens: recall {w['recall']} on {w['pairs']:,}")
+    b = r["burden"]
+    kinds = ", ".join(f"{k} {v['false_hits']}/{v['names']}" for k, v in b["by_kind"].items())
+    out.print(
+        f"burden: {b['false_hits']:,} of {b['names']:,} plausible names on no list hit "
+        f"the full list ({b['rate']:.2%}; {kinds})"
+    )
+    for w in b["worst"][:8]:
+        out.print(f"  {w['score']:.3f}  {w['query']}  ~  {w['matched']}")
+    t = r["transliteration"]
+    kinds = ", ".join(f"{k} {v}" for k, v in t["by_kind"].items())
+    out.print(f"transliteration: recall {t['recall']} on {t['queries']} ({kinds})")
+    s = r.get("speed")
     if s:
-        i, b, same = s["indexed"], s["brute_force_sample"], s["indexed_same_sample"]
-        out.print(
-            f"index: {s['names']:,} names ({s['entries']:,} entries), built in "
-            f"{s['index_build_s']} s, {s['index_memory_mb']:,} MB"
-        )
-        out.print(
-            f"indexed:     {i['queries_per_s_cpu']:,} queries/s CPU "
-            f"({i['queries_per_s_wall']:,} wall), recall {i['recall']} on {i['queries']:,}"
-        )
+        for label in ("current", "previous"):
+            x = s[label]
+            out.print(
+                f"{label} ({x['algorithm']}): {x['queries_per_s_cpu']:,} queries/s CPU "
+                f"({x['queries_per_s_wall']:,} wall), recall {x['recall']} on {x['queries']:,}; "
+                f"{x['names']:,} names, built in {x['index_build_s']} s"
+            )
+        b, same = s["brute_force_sample"], s["indexed_same_sample"]
         out.print(
             f"brute force: {b['queries_per_s_cpu']:,} queries/s CPU, recall {b['recall']} "
-            f"on {b['queries']} (indexed on the same: {same['recall']})"
+            f"on {b['queries']} (indexed on the same: {same['recall']}); "
+            f"ratio {s['speedup_vs_brute_force']}x"
         )
-        out.print(f"ratio:       {s['speedup_vs_brute_force']}x")

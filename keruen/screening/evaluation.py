@@ -1,6 +1,6 @@
 """Labelled name pairs and the figures measured on them: precision, recall, F1.
 
-Two file shapes are read: Keruen's own evaluation set (tests/screening/data/keruen_eval*.csv:
+Two file shapes are read: Keruen's own evaluation set (keruen_eval*.csv in tests/screening/data:
 query, target_id, target_name, is_match, category) and nomenklatura's name_bench `cases.csv`
 (name1, name2, is_match, schema, case_group). Pure apart from reading the CSV files.
 """
@@ -65,13 +65,18 @@ def read_nomenklatura(path: Path) -> list[Case]:
         ]
 
 
-def pair_score(algorithm: Algorithm, query: str, target: str) -> float:
-    """Name against name, nothing else known: what both matchers see in the pair benchmark."""
+SCHEMA_KINDS = {"person": False, "company": True, "organization": True}
+
+
+def pair_score(algorithm: Algorithm, query: str, target: str, schema: str = "") -> float:
+    """Name against name, and the schema both share when the pair set gives one (nomenklatura's
+    Person / Company / ...): what both matchers see in the pair benchmark."""
     q, t = analyse(query), analyse(target)
+    kind = SCHEMA_KINDS.get(schema.lower())
     return algorithm.score(
         Pair(
-            Side(q.key, organization=True if q.forms else None),
-            Side(t.key, organization=True if t.forms else None),
+            Side(q.key, organization=True if q.forms else kind, forms=frozenset(q.forms)),
+            Side(t.key, organization=True if t.forms else kind, forms=frozenset(t.forms)),
         )
     )
 

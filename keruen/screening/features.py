@@ -16,8 +16,10 @@ from functools import cache, lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from keruen.screening.legalforms import FAMILIES
 from keruen.screening.model import Contribution
 from keruen.screening.text import is_patronymic
+from keruen.screening.words import WEIGHTS
 
 MIN_TOKEN_SIMILARITY = 0.5  # below this two words are different words, not misspellings
 WEAK_TOKEN_SIMILARITY = 0.65  # aligned, but too far apart to vouch for each other (Ruslan/Roman)
@@ -34,6 +36,7 @@ class Side:
     countries: frozenset[str] = frozenset()
     ids: frozenset[str] = frozenset()
     organization: bool | None = None  # None: unknown
+    forms: frozenset[str] = frozenset()  # legal-form classes (llc, jsc, ag, ...)
 
     @property
     def tokens(self) -> list[str]:
@@ -69,6 +72,7 @@ class Alignment:
     cover_c: float
     letters: float
     conflict: bool
+    info: float = 0.0  # what the words that met weigh together (letters times rarity)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -177,6 +181,147 @@ def kind_differs(pair: Pair) -> float:
     return 1.0 if q is not None and c is not None and q != c else 0.0
 
 
+# --- keruen-v2: weighted words, joined and split words, stricter subsets -----------------------
+
+JOIN_SIMILARITY = 0.85  # a word and two words of the other name, written together
+
+
+def _joined(word: str, other: list[str]) -> tuple[str, str] | None:
+    """Two words of `other` that `word` writes as one (VladimirPutin, Goodwill), either order."""
+    if len(word) < 6:
+        return None
+    for a in other:
+        if len(a) < 2 or a[:2] != word[:2] or len(a) >= len(word):
+            continue
+        for b in other:
+            if b is not a and OSA.normalized_similarity(word, a + b) >= JOIN_SIMILARITY:
+                return a, b
+    return None
+
+
+def _resplit(q: list[str], c: list[str]) -> tuple[list[str], list[str]]:
+    """Rewrite a word of one name that is two words of the other as those two words."""
+    for one, two in ((q, c), (c, q)):
+        if len(one) < len(two) or any(len(w) >= 6 for w in one):
+            for i, word in enumerate(one):
+                if word in two:
+                    continue
+                pair = _joined(word, two)
+                if pair:
+                    one[i : i + 1] = list(pair)
+                    return _resplit(q, c)
+    return q, c
+
+
+def _weight(word: str, matched: bool) -> float:
+    """A word's weight in a coverage: its length times how rare it is; a lone letter left over
+    counts as a short word (M INVEST is not INVEST)."""
+    if not matched and len(word) <= 2:
+        return 3.0
+    return len(word) * WEIGHTS.factor(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def align2(qkey: str, ckey: str) -> Alignment:
+    """`align`, with words weighted by rarity and words written together or apart rejoined."""
+    q, c = _resplit(qkey.split(), ckey.split())
+    pairs = [
+        (sim, i, j)
+        for i, a in enumerate(q)
+        for j, b in enumerate(c)
+        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
+    ]
+    pairs.sort(reverse=True)
+    match: dict[int, tuple[int, float]] = {}
+    used: dict[int, float] = {}
+    for sim, i, j in pairs:
+        if i not in match and j not in used:
+            match[i] = (j, sim)
+            used[j] = sim
+    strong_q = {i for i, (_, s) in match.items() if s >= WEAK_TOKEN_SIMILARITY}
+    strong_c = {j for j, s in used.items() if s >= WEAK_TOKEN_SIMILARITY}
+    rest_q = [w for i, w in enumerate(q) if i not in strong_q]
+    rest_c = [w for j, w in enumerate(c) if j not in strong_c]
+    drop_q = _optional_patronymics(rest_q, c)
+    drop_c = _optional_patronymics(rest_c, q)
+    q_words = [c[match[i][0]] if len(w) == 1 and i in match else w for i, w in enumerate(q)]
+    q_words = [w for w in q_words if w not in drop_q]
+    c_words = [w for w in c if w not in drop_c]
+    cover_q = _cover(q, {i: s for i, (_, s) in match.items()}, drop_q)
+    cover_c = _cover(c, used, drop_c)
+    letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
+    conflict = any(len(w) > 2 for w in rest_q if w not in drop_q) and any(
+        len(w) > 2 for w in rest_c if w not in drop_c
+    )
+    info = sum(_weight(c[j], True) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
+    return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info)
+
+
+CLOSE_SPELLING = 0.85  # below, two words are more often two names (Maria / Marina) than a typo
+
+
+def _cover(words: list[str], sims: dict[int, float], drop: frozenset[str] | set[str]) -> float:
+    """The weighted share of a name's words that found a partner, by how well they did."""
+    total = matched = 0.0
+    for i, w in enumerate(words):
+        if w in drop:
+            continue
+        sim = sims.get(i, 0.0)
+        weight = _weight(w, sim > 0)
+        total += weight
+        matched += weight * (sim if sim >= CLOSE_SPELLING else sim * sim)
+    return matched / total if total else 0.0
+
+
+def _words(key: str) -> int:
+    return key.count(" ") + 1
+
+
+def name_words_weighted(pair: Pair) -> float:
+    """Words of the names align one to one, rare words weighing more than common ones"""
+    qk, ck = pair.query.key, pair.candidate.key
+    if not qk or not ck:
+        return 0.0
+    a = align2(qk, ck)
+    best, worst = sorted((a.cover_q, a.cover_c), reverse=True)
+    if _words(qk) == 1 or _words(ck) == 1:  # one word against several: all of them must meet
+        return worst
+    return 0.5 * best + 0.5 * worst
+
+
+def name_letters2(pair: Pair) -> float:
+    """The names share their letters (edit similarity of the sorted words)"""
+    if not pair.query.key or not pair.candidate.key:
+        return 0.0
+    return align2(pair.query.key, pair.candidate.key).letters
+
+
+def words_conflict2(pair: Pair) -> float:
+    """Each name has a word the other lacks (another given name, another place)"""
+    if not pair.query.key or not pair.candidate.key:
+        return 0.0
+    return 1.0 if align2(pair.query.key, pair.candidate.key).conflict else 0.0
+
+
+GENERIC_INFO = 6.0  # matched words weighing less than one rare six-letter word
+
+
+def generic_match(pair: Pair) -> float:
+    """The words that meet are few and common (Сервис, Invest, Communication Equipment)"""
+    qk, ck = pair.query.key, pair.candidate.key
+    if not qk or not ck:
+        return 0.0
+    info = align2(qk, ck).info
+    return max(0.0, 1.0 - info / GENERIC_INFO)
+
+
+def forms_differ(pair: Pair) -> float:
+    """The legal forms name different kinds of company (AG / GmbH, LLC / non-profit)"""
+    q = {FAMILIES[f] for f in pair.query.forms if f in FAMILIES}
+    c = {FAMILIES[f] for f in pair.candidate.forms if f in FAMILIES}
+    return 1.0 if q and c and not q & c else 0.0
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """A named list of weighted features and the threshold above which a pair is a hit."""
@@ -223,14 +368,34 @@ KERUEN_V1 = Algorithm(
     description="transliteration-aware word alignment and letter similarity, identifiers "
     "decisive, country and kind as qualifiers",
 )
+KERUEN_V2 = Algorithm(
+    name="keruen-v2",
+    features=(
+        (name_words_weighted, 0.60),
+        (name_letters2, 0.40),
+        (identifier_match, 1.20),  # decisive: outweighs every penalty below
+        (country_agrees, 0.05),
+        (country_differs, -0.10),
+        (words_conflict2, -0.10),
+        (numbers_differ, -0.30),
+        (kind_differs, -0.30),
+        (forms_differ, -0.20),
+        (generic_match, -0.30),
+    ),
+    threshold=0.78,
+    description="keruen-v1 with words weighted by rarity (in the list and the economy), "
+    "words joined or split, stricter one-word and subset matches, legal forms and kind as "
+    "evidence",
+)
 LETTERS_ONLY = Algorithm(
     name="letters",
     features=((name_letters, 1.0),),
     threshold=0.80,
     description="baseline: RapidFuzz ratio of the sorted skeleton words, nothing else",
 )
-ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (KERUEN_V1, LETTERS_ONLY)}
-DEFAULT_ALGORITHM = KERUEN_V1.name
+ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (KERUEN_V2, KERUEN_V1, LETTERS_ONLY)}
+DEFAULT_ALGORITHM = KERUEN_V2.name
+CACHES = (align, align2, token_similarity)
 
 
 def get_algorithm(name: str = DEFAULT_ALGORITHM) -> Algorithm:
@@ -239,3 +404,6 @@ def get_algorithm(name: str = DEFAULT_ALGORITHM) -> Algorithm:
         return ALGORITHMS[name]
     except KeyError:
         raise KeyError(f"unknown algorithm {name!r}; known: {', '.join(ALGORITHMS)}") from None
+
+
+WEIGHTS.on_change.append(align2.cache_clear)  # a learnt word changes the alignments

@@ -72,6 +72,7 @@ class Screener:
         self.index = index or NameIndex()
         self.owners: list[_Owner] = []
         self.names: list[str] = []
+        self.forms: list[frozenset[str]] = []  # legal-form classes of each indexed name
         self.by_id: dict[str, list[int]] = defaultdict(list)
         self.versions: dict[str, str] = {r.list: r.version for r in rules}
 
@@ -94,9 +95,10 @@ class Screener:
                 _organization(entry.schema),
             )
             first = len(self.index)
-            for key, name in names:
+            for key, name, forms in names:
                 self.index.add(key, owner)
                 self.names.append(name)
+                self.forms.append(forms)
             self.owners.append(_Owner(entry, version, side, range(first, len(self.index))))
             for value in side.ids:
                 self.by_id[value].append(owner)
@@ -111,14 +113,17 @@ class Screener:
         ids: Sequence[str] = (),
         threshold: float | None = None,
         limit: int = 10,
+        schema: str | None = None,
     ) -> list[PartyHit]:
-        """List entries that `name` (with its country and identifiers) matches, best first."""
+        """List entries that `name` (with its country, identifiers and, when known, its schema:
+        person or organization) matches, best first."""
         query = analyse(name)
         side = Side(
             query.key,
             frozenset({country.upper()}) if country else frozenset(),
             _ids(ids),
-            True if query.forms else None,
+            True if query.forms else _organization(schema or ""),
+            frozenset(query.forms),
         )
         best = self._score_rows(side, self.index.shortlist(side.key, PREFILTER, SHORTLIST))
         for owner in {o for value in side.ids for o in self.by_id.get(value, ())}:
@@ -144,7 +149,7 @@ class Screener:
 
     def _side(self, owner: int, row: int) -> Side:
         o = self.owners[owner].side
-        return Side(self.index.keys[row], o.countries, o.ids, o.organization)
+        return Side(self.index.keys[row], o.countries, o.ids, o.organization, self.forms[row])
 
     def _hit(self, name: str, side: Side, owner: int, row: int) -> PartyHit:
         o = self.owners[owner]
@@ -171,11 +176,13 @@ def _organization(schema: str) -> bool | None:
     return {"person": False, "organization": True}.get(schema)
 
 
-def _distinct_names(names: Iterable[str]) -> list[tuple[str, str]]:
-    """(skeleton key, original) per name, dropping names that reduce to the same key."""
-    seen: dict[str, str] = {}
+def _distinct_names(names: Iterable[str]) -> list[tuple[str, str, frozenset[str]]]:
+    """(skeleton key, original, legal forms) per name, dropping names that reduce to the same
+    key."""
+    seen: dict[str, tuple[str, str, frozenset[str]]] = {}
     for name in names:
-        key = analyse(name).key
+        found = analyse(name)
+        key = found.key
         if key and key not in seen:
-            seen[key] = name
-    return list(seen.items())
+            seen[key] = (key, name, frozenset(found.forms))
+    return list(seen.values())

@@ -170,8 +170,8 @@ def skeleton(token: str) -> str:
 
 
 def analyse(text: str) -> Name:
-    """Prepare a name: transliterate, split, skeletonise, lift the legal forms out."""
-    toks = words(text)
+    """Prepare a name: transliterate, split, numbers as digits, skeletonise, lift legal forms."""
+    toks = numbers(words(text))
     skel = [_word_skeleton(t) for t in toks]
     keep, forms = _strip_legal_forms([_form_word(t, k) for t, k in zip(toks, skel, strict=True)])
     if not keep:  # a name made only of legal-form words ("AO") keeps them
@@ -206,16 +206,96 @@ def _legal_form_at(skel: list[str], i: int) -> tuple[int, str] | None:
 
 @lru_cache(maxsize=1 << 20)
 def _word_skeleton(token: str) -> str:
+    kazakh = _KAZAKH_PATRONYMIC.match(token)
+    if kazakh:  # the ending keeps its "y": no other skeleton has one (Arabic AL-MOSULI does not)
+        return skeleton(kazakh[1]) + ("uly" if kazakh[2] == "uly" else "kyzy")
     return _legal_word(token, skeleton(token))
 
 
-PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna)$|^.{3,}(?:uli|kizi|ogli|oglu)$")
+# Kazakh -ұлы / -қызы as written in Cyrillic (via the table), passports and the 2021 Latin
+_KAZAKH_PATRONYMIC = re.compile(r"^(.{3,}?)(uly|kyzy|qyzy)$")
+PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna)$|^.{3,}(?:uly|kyzy|ogli|oglu)$")
 
 
 @lru_cache(maxsize=1 << 16)
 def is_patronymic(word: str) -> bool:
-    """Russian, Ukrainian and Belarusian patronymics, Kazakh -uly/-kyzy, Uzbek and Azeri -o'g'li."""
+    """Russian, Ukrainian and Belarusian patronymics, Kazakh -uly/-kyzy, Uzbek and Azeri -o'g'li
+    (on skeleton words: a nisbah such as AL-MOSULI ends in "uli", never in "uly")."""
     return PATRONYMIC.search(word) is not None
+
+
+_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS: tuple[str, ...] = (
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+)
+_TEENS += ("eighteen", "nineteen")
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60}
+_TENS |= {"seventy": 70, "eighty": 80, "ninety": 90}
+_ORDINALS: tuple[str, ...] = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+)
+_ORDINALS += ("tenth",)
+NUMBER_WORDS: dict[str, int] = (
+    {w: i for i, w in enumerate(_UNITS)}
+    | {w: 10 + i for i, w in enumerate(_TEENS)}
+    | _TENS
+    | {w: 1 + i for i, w in enumerate(_ORDINALS)}
+)
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
+_ROMAN_NUMERAL = re.compile(r"^(?:x{0,3})(?:ix|iv|v?i{0,3})$")
+_NOT_ROMAN = frozenset({"xi", "vi"})  # Xi Jinping, Vi: names before numbers
+_ORDINAL_DIGITS = re.compile(r"^([0-9]+)(?:st|nd|rd|th)$")
+
+
+def _roman(word: str) -> int | None:
+    """II to XXXIX (a lone I, V or X stays a letter: an initial more often than a number)."""
+    if len(word) < 2 or word in _NOT_ROMAN or not _ROMAN_NUMERAL.match(word):
+        return None
+    values = [_ROMAN[c] for c in word]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def number(word: str) -> int | None:
+    """The number a word writes: 44, 1st, first, forty, VIII."""
+    if word.isdigit():
+        return int(word)
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS[word]
+    ordinal = _ORDINAL_DIGITS.match(word)
+    return int(ordinal[1]) if ordinal else _roman(word)
+
+
+def numbers(tokens: list[str]) -> list[str]:
+    """Numbers in one shape: "Forty-Four", "forty 4" and "44" are "44"; "1st" and "First" "1"."""
+    out: list[str] = []
+    tens = False  # the last token was a multiple of ten written as a word
+    for tok in tokens:
+        value = number(tok)
+        if value is None:
+            out.append(tok)
+            tens = False
+        elif tens and value < 10:
+            out[-1] = str(int(out[-1]) + value)
+            tens = False
+        else:
+            out.append(str(value))
+            tens = tok in _TENS
+    return out
 
 
 def _legal_word(token: str, skel: str) -> str:
@@ -267,3 +347,4 @@ def _legal_deletes() -> dict[str, str]:
 
 
 _LEGAL_DELETES = _legal_deletes()
+CACHES = (skeleton, _word_skeleton, is_patronymic)

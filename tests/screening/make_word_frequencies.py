@@ -1,0 +1,39 @@
+"""Build keruen/data/screening_word_frequencies.csv from the full OFAC SDN list (deterministic).
+
+Run: `.venv/bin/python tests/screening/make_word_frequencies.py [/work/shared/data]`. For each
+skeleton word, the number of OFAC names (primary names and aliases) that contain it; words in
+fewer than 8 names are left out (they weigh fully anyway). Re-run when the list or the
+skeleton rules change.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from keruen.screening import loaders
+from keruen.screening.text import analyse
+
+OUT = Path(__file__).resolve().parents[2] / "keruen" / "data" / "screening_word_frequencies.csv"
+MIN_NAMES = 8
+
+
+def main() -> None:
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data")
+    counts: Counter[str] = Counter()
+    names = 0
+    for entry in loaders.ofac(data / "ofac_sdn.csv").entries:
+        for name in entry.names:
+            names += 1
+            counts.update(set(analyse(name).skeleton))
+    rows = sorted((w, n) for w, n in counts.items() if n >= MIN_NAMES)
+    with OUT.open("w", encoding="utf-8") as f:
+        f.write(f"word,names\n_total,{names}\n")
+        f.writelines(f"{w},{n}\n" for w, n in rows)
+    print(f"{len(rows)} words of {names} names -> {OUT}")
+
+
+if __name__ == "__main__":
+    main()
