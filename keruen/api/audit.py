@@ -18,10 +18,15 @@ from keruen.api.tables import audit_log
 from keruen.ledger.rules import iso
 from keruen.store.ledger import micros_now
 
+ANONYMOUS = "anonymous"  # the actor of a request refused before it was authenticated
+
 
 @dataclass(slots=True)
 class AuditEntry:
-    principal: Principal
+    """One audited access; `principal` is None for a caller that did not authenticate (a
+    refused key or password: `detail` then says what it claimed)."""
+
+    principal: Principal | None
     action: str
     subject: str
     client: str
@@ -33,9 +38,9 @@ class AuditEntry:
         p = self.principal
         return {
             "at_us": self.at_us,
-            "user_id": p.user_id,
-            "actor": p.name,
-            "role": p.role.value,
+            "user_id": p.user_id if p else None,
+            "actor": p.name if p else ANONYMOUS,
+            "role": p.role.value if p else "none",
             "action": self.action,
             "subject": self.subject[:200],
             "outcome": self.outcome,

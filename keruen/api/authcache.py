@@ -51,6 +51,13 @@ class AuthCache:
             for credential in stale:
                 del self._entries[credential]
 
+    def drop_user(self, user_id: int) -> None:
+        """Forget every credential of a user (disabled, removed, or given another role)."""
+        with self._lock:
+            stale = [c for c, (_, p) in self._entries.items() if p.user_id == user_id]
+            for credential in stale:
+                del self._entries[credential]
+
 
 def _digest(credential: str) -> bytes:
     return hashlib.sha256(credential.encode()).digest()

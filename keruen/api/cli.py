@@ -1,6 +1,6 @@
 """CLI commands of keruen.api (mounted on the root `keruen` app by `keruen.cli`):
-`keruen serve`, `keruen users add|list`, `keruen keys create|list|revoke`, `keruen openapi`,
-and `keruen bench api`."""
+`keruen serve`, `keruen users add|list|password|disable|enable|role|remove`,
+`keruen keys create|list|revoke`, `keruen openapi`, and `keruen bench api`."""
 
 from __future__ import annotations
 
@@ -77,20 +77,49 @@ def openapi_cmd(
         sys.stdout.write(text)
 
 
+PasswordStdin = typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input"
+)
+
+
+def read_password(from_stdin: bool) -> str:
+    """A password from stdin's first line, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        fail("no terminal to type a password in: give --password-stdin")
+    typed: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    return typed
+
+
+def _write(db_url: str | None, fn: Callable[[Any], T]) -> T:
+    """One service call in a transaction; a Keruen error is a clear message."""
+
+    def run() -> T:
+        with db.ready(db_url).begin() as conn:
+            return fn(conn)
+
+    return _run(run)
+
+
 @users_app.command("add")
 def users_add(
     name: str,
     role: Annotated[str, typer.Option(help="admin, officer, analyst or declarant")],
     tax_id: Annotated[str | None, typer.Option("--tax-id", help="BIN a declarant acts for")] = None,
+    password_stdin: Annotated[bool, PasswordStdin] = False,
     db_url: Annotated[str | None, DbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Add a user with a role; a declarant is bound to its tax id."""
+    """Add a user with a role; a declarant is bound to its tax id. With --password-stdin the
+    user can also sign in to the web dashboard (programs use API keys)."""
     from keruen.api import accounts
+
+    password = read_password(True) if password_stdin else None
 
     def add() -> dict[str, Any]:
         with db.ready(db_url).begin() as conn:
-            return accounts.add_user(conn, name, role, tax_id)
+            return accounts.add_user(conn, name, role, tax_id, password)
 
     user = _run(add)
     if as_json:
@@ -117,10 +146,80 @@ def users_list(
     if as_json:
         emit_json(rows)
         return
-    table = Table("id", "name", "role", "tax id", "created")
+    table = Table("id", "name", "role", "tax id", "created", "password", "state")
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["role"], r["tax_id"] or "", iso(r["created_us"]))
+        table.add_row(
+            str(r["id"]),
+            r["name"],
+            r["role"],
+            r["tax_id"] or "",
+            iso(r["created_us"]),
+            "yes" if r["password"] else "",
+            "disabled" if r["disabled"] else "enabled",
+        )
     out.print(table)
+
+
+@users_app.command("password")
+def users_password(
+    name: str,
+    password_stdin: Annotated[bool, PasswordStdin] = False,
+    db_url: Annotated[str | None, DbOption] = None,
+) -> None:
+    """Set or replace a user's password (for the web dashboard; API keys are unchanged)."""
+    from keruen.api import accounts
+
+    password = read_password(password_stdin)
+    _write(db_url, lambda c: accounts.set_password(c, name, password))
+    out.print(f"password of {name} set", highlight=False)
+
+
+@users_app.command("disable")
+def users_disable(name: str, db_url: Annotated[str | None, DbOption] = None) -> None:
+    """Disable a user: its keys, their tokens and its password stop working until enabled."""
+    from keruen.api import accounts
+
+    _write(db_url, lambda c: accounts.set_disabled(c, name, True))
+    out.print(f"user {name} disabled", highlight=False)
+
+
+@users_app.command("enable")
+def users_enable(name: str, db_url: Annotated[str | None, DbOption] = None) -> None:
+    """Enable a disabled user again (its keys that were not revoked work again)."""
+    from keruen.api import accounts
+
+    _write(db_url, lambda c: accounts.set_disabled(c, name, False))
+    out.print(f"user {name} enabled", highlight=False)
+
+
+@users_app.command("role")
+def users_role(
+    name: str,
+    role: Annotated[str, typer.Argument(help="admin, officer, analyst or declarant")],
+    tax_id: Annotated[str | None, typer.Option("--tax-id", help="BIN a declarant acts for")] = None,
+    db_url: Annotated[str | None, DbOption] = None,
+) -> None:
+    """Give a user another role (a declarant needs --tax-id)."""
+    from keruen.api import accounts
+
+    _write(db_url, lambda c: accounts.set_role(c, name, role, tax_id))
+    out.print(f"user {name} is now {role}", highlight=False)
+
+
+@users_app.command("remove")
+def users_remove(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    db_url: Annotated[str | None, DbOption] = None,
+) -> None:
+    """Remove a user and delete its keys (the audit log keeps its id and name; the id is never
+    given to another user)."""
+    from keruen.api import accounts
+
+    if not yes and not typer.confirm(f"remove user {name} and its keys?"):
+        fail("nothing removed")
+    keys = _write(db_url, lambda c: accounts.remove_user(c, name))
+    out.print(f"user {name} removed, {len(keys)} key(s) deleted", highlight=False)
 
 
 @keys_app.command("create")

@@ -19,10 +19,29 @@ class Strict(BaseModel):
 # --- users and keys -----------------------------------------------------------------------
 
 
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+TaxId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class UserCreate(Strict):
     name: Name
     role: Role
-    tax_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    tax_id: TaxId | None = None
+    password: Password | None = Field(
+        default=None, description="to sign in to the web dashboard (programs use API keys)"
+    )
+
+
+class UserUpdate(Strict):
+    """Change what is given; a role change also sets the tax id (a declarant's, or none)."""
+
+    role: Role | None = None
+    tax_id: TaxId | None = None
+    disabled: bool | None = None
+
+
+class PasswordSet(Strict):
+    password: Password
 
 
 class UserPublic(BaseModel):
@@ -31,6 +50,8 @@ class UserPublic(BaseModel):
     role: Role
     tax_id: str | None
     created: str
+    disabled: bool = False
+    password: bool = Field(default=False, description="whether it has a password (never shown)")
 
 
 class KeyCreate(Strict):

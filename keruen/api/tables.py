@@ -1,4 +1,4 @@
-"""Tables of the API area: users, their API keys, and the audit log (migration 0004).
+"""Tables of the API area: users, their API keys, and the audit log (migrations 0004, 0007).
 
 Keys are stored as a SHA-256 digest only; the key itself is shown once, at creation.
 Audit rows are appended, never updated.
@@ -22,8 +22,11 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("tax_id", sa.String(64), nullable=True),
     sa.Column("created_us", sa.BigInteger, nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=True),  # scrypt, see keruen.api.passwords
+    sa.Column("disabled_us", sa.BigInteger, nullable=True),  # set: its keys and password refused
     sa.CheckConstraint(ROLE_CHECK, name="ck_users_role"),
     sa.CheckConstraint(TAX_ID_CHECK, name="ck_users_tax_id"),
+    sqlite_autoincrement=True,  # ids never reused (migration 0007)
 )
 
 api_keys = sa.Table(

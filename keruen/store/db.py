@@ -80,6 +80,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         "temp_store=MEMORY",
         "busy_timeout=30000",
         "wal_autocheckpoint=16384",
+        "foreign_keys=ON",
     ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()

@@ -13,8 +13,10 @@ from keruen.api.schemas import (
     KeyCreate,
     KeyCreated,
     KeyPublic,
+    PasswordSet,
     UserCreate,
     UserPublic,
+    UserUpdate,
     problems,
 )
 from keruen.ledger.rules import iso
@@ -29,6 +31,8 @@ def _user(row: dict[str, Any]) -> UserPublic:
         role=row["role"],
         tax_id=row["tax_id"],
         created=iso(row["created_us"]),
+        disabled=row["disabled"],
+        password=row["password"],
     )
 
 
@@ -41,9 +45,62 @@ def _user(row: dict[str, Any]) -> UserPublic:
 def add_user(body: UserCreate, user: Admin, state: StateDep, log: AuditDep) -> UserPublic:
     """Create a user; a declarant needs the tax id it acts for."""
     with state.engine.begin() as conn:
-        row = accounts.add_user(conn, body.name, body.role.value, body.tax_id)
+        row = accounts.add_user(conn, body.name, body.role.value, body.tax_id, body.password)
     log.record("users.add", body.name, detail={"role": body.role.value, "tax_id": body.tax_id})
     return _user(row)
+
+
+@router.patch(
+    "/users/{name}",
+    response_model=UserPublic,
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503),
+)
+def update_user(
+    name: str, body: UserUpdate, user: Admin, state: StateDep, log: AuditDep
+) -> UserPublic:
+    """Change a user's role (and tax id), or disable or enable it; the change applies to its
+    keys and tokens at once."""
+    with state.engine.begin() as conn:
+        row = accounts.user_by_name(conn, name)
+        if body.role is not None:
+            row = accounts.set_role(conn, name, body.role.value, body.tax_id)
+        if body.disabled is not None:
+            row = accounts.set_disabled(conn, name, body.disabled)
+    state.auth_cache.drop_user(row["id"])
+    log.record("users.update", name, detail=body.model_dump(exclude_none=True))
+    return _user(row)
+
+
+@router.put(
+    "/users/{name}/password",
+    status_code=204,
+    response_class=Response,
+    responses=problems(400, 401, 403, 404, 413, 422, 503),
+)
+def set_password(
+    name: str, body: PasswordSet, user: Admin, state: StateDep, log: AuditDep
+) -> Response:
+    """Set or replace a user's password (for the web dashboard)."""
+    with state.engine.begin() as conn:
+        accounts.set_password(conn, name, body.password)
+    log.record("users.password", name)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/users/{name}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403, 404, 409, 503),
+)
+def remove_user(name: str, user: Admin, state: StateDep, log: AuditDep) -> Response:
+    """Remove a user and delete its keys; its id is never given to another user."""
+    with state.engine.begin() as conn:
+        found = accounts.user_by_name(conn, name)
+        keys = accounts.remove_user(conn, name)
+    state.auth_cache.drop_user(found["id"])
+    log.record("users.remove", name, detail={"id": found["id"], "keys": keys})
+    return Response(status_code=204)
 
 
 @router.get("/users", response_model=list[UserPublic], responses=problems(401, 403, 503))

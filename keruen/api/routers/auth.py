@@ -106,4 +106,6 @@ def me(user: CurrentUser, state: StateDep) -> UserPublic:
         role=row["role"],
         tax_id=row["tax_id"],
         created=iso(row["created_us"]),
+        disabled=row["disabled"],
+        password=row["password"],
     )
