@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from keruen.console import fail
+from keruen.console import JsonOption, emit_json, fail, out
+from keruen.epcis.conformance import Row, public, run_conformance
 from keruen.epcis.document import Document, EpcisFormatError, parse_document
 from keruen.epcis.hashing import event_hash, prehash
+from keruen.epcis.validate import Report, validate_bytes
 
 epcis_app = typer.Typer(no_args_is_help=True, help="GS1 EPCIS 2.0: hash, validate, import, export.")
 
@@ -38,6 +41,68 @@ def hash_command(
     doc = read_document(file)
     for event in doc.events:
         sys.stdout.write((prehash(event) if show_prehash else event_hash(event)) + "\n")
+
+
+@epcis_app.command("validate")
+def validate_command(
+    file: Annotated[Path, FileArg],
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Validate in layers (schema, CBV 2.0 rules); exit 0 when valid, 1 when not."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    report = validate_bytes(file.read_bytes(), file.name)
+    if as_json:
+        emit_json(report.public())
+    else:
+        _print_report(report)
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def _print_report(report: Report) -> None:
+    verdict = "[green]valid[/]" if report.valid else "[red]invalid[/]"
+    out.print(f"{report.document}: {verdict}, {report.events} events", highlight=False)
+    for label, issues in (("error", report.errors), ("warning", report.warnings)):
+        for i in issues:
+            event = "" if i.event is None else f" event {i.event}"
+            out.print(
+                f"  {label} [{i.layer}]{event} {i.pointer} {i.rule}: {i.reason}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@epcis_app.command("conformance")
+def conformance_command(
+    path: Annotated[
+        Path,
+        typer.Argument(help="The conformance/epcis folder (GS1, hash answers, OpenEPCIS)"),
+    ] = Path("../shared/conformance/epcis"),
+    as_json: Annotated[bool, JsonOption] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every miss")] = False,
+) -> None:
+    """Run the external EPCIS material and print what passed; exit 1 on any miss."""
+    if not (path / "event-hash-oracle").is_dir():
+        fail(f"{path}: not the EPCIS conformance folder (no event-hash-oracle inside)")
+    rows = run_conformance(path)
+    if as_json:
+        emit_json(public(rows))
+    else:
+        _print_rows(rows, verbose)
+    raise typer.Exit(0 if all(r.passed == r.total for r in rows if r.target) else 1)
+
+
+def _print_rows(rows: list[Row], verbose: bool) -> None:
+    table = Table("check", "passed", "misses", "warnings")
+    for r in rows:
+        style = "green" if r.passed == r.total else ("red" if r.target else "yellow")
+        table.add_row(r.check, f"[{style}]{r.passed}/{r.total}[/]", str(len(r.misses)),
+                      str(len(r.warnings)))  # fmt: skip
+    out.print(table)
+    for r in rows:
+        label = "miss" if r.target else "differs"
+        for line in r.misses if verbose else r.misses[:3]:
+            out.print(f"  {label}: {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

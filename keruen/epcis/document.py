@@ -141,6 +141,9 @@ def _typed_list(entries: Any, terms: dict[str, str], ns: dict[str, str]) -> None
 
 
 def _sensor_report(report: dict[str, Any], ns: dict[str, str]) -> None:
+    kind = report.get("type")
+    if isinstance(kind, str) and kind.isidentifier():  # the context's @vocab is gs1:
+        report["type"] = "https://gs1.org/voc/" + kind
     for key, terms in (
         ("type", vocab.SENSOR_TYPES),
         ("exception", vocab.SENSOR_EXCEPTIONS),
@@ -176,6 +179,8 @@ def _json_value(value: Any, ns: dict[str, str]) -> Any:
 
 
 def _json_event(raw: dict[str, Any], ns: dict[str, str], ignore: set[str]) -> dict[str, Any]:
+    if "@context" in raw:  # an event may declare its own prefixes
+        ns = {**ns, **_context_namespaces(raw["@context"])}
     event: dict[str, Any] = {}
     for key, value in raw.items():
         name = expand_key(key, ns)
@@ -255,12 +260,24 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_EPCIS_NAMESPACES = {"urn:epcglobal:epcis:xsd:1", "urn:epcglobal:epcis:xsd:2",
+                     "urn:epcglobal:epcis-query:xsd:2"}  # fmt: skip
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+_NIL = _XSI + "nil"
+
+
 def _children(element: Any) -> list[Any]:
-    """Element children, with `extension`/`baseExtension` wrappers flattened away."""
+    """Element children, `extension`/`baseExtension` wrappers flattened, `xsi:nil` ones left out.
+
+    Elements in the EPCIS namespaces get their bare local name, as unqualified ones have.
+    """
     out: list[Any] = []
     for child in element:
-        if not isinstance(child.tag, str):
+        if not isinstance(child.tag, str) or child.get(_NIL) in ("true", "1"):
             continue
+        qname = etree.QName(child)
+        if qname.namespace in _EPCIS_NAMESPACES:
+            child.tag = qname.localname
         if child.tag in _WRAPPERS:
             out.extend(_children(child))
         else:
@@ -282,7 +299,7 @@ def _xml_value(text: str) -> str:
 def _generic(element: Any) -> Any:
     """An extension element: text, or a dict of its children and attributes."""
     kids = _children(element)
-    attributes = {k: _xml_value(v) for k, v in element.attrib.items()}
+    attributes = {k: _xml_value(v) for k, v in element.attrib.items() if not k.startswith(_XSI)}
     if not kids and not attributes:
         return _xml_value(_text(element))
     out: dict[str, Any] = dict(attributes)
@@ -390,6 +407,8 @@ def _xml_event_elements(root: Any) -> tuple[str, list[Any], Any]:
         if isinstance(element.tag, str) and etree.QName(element).localname == "EventList":
             holder = element
             break
+    if holder is None and local in ("EPCISQueryDocument", "EPCISMasterDataDocument"):
+        return local, [], None  # a query (Poll) or master data: no events
     if holder is None:
         raise EpcisFormatError("no EventList element", "/")
     kind = "EPCISQueryDocument" if "Query" in local else "EPCISDocument"
