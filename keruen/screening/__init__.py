@@ -60,6 +60,7 @@ def builtin_screener() -> Screener:
     screener = Screener(rules=chpl().rules)
     demo = ofac_demo()
     screener.add_entries(demo.entries, demo.version)
+    screener.shipped_extract = True
     return screener
 
 

@@ -19,6 +19,8 @@ from keruen.console import DbOption, JsonOption, emit_json, err, fail, out, prog
 from keruen.errors import KeruenError
 from keruen.screening import loaders, store
 from keruen.screening.ledger import count_events, screen_ledger
+from keruen.screening.loaders import ofac_demo
+from keruen.screening.screener import Screener
 from keruen.store import db
 
 screen_app = typer.Typer(no_args_is_help=True, help="Screen goods and parties against lists.")
@@ -33,11 +35,18 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     bench.command("screening")(bench_screening)
 
 
-def _screener(db_url: str | None) -> Any:
+def _screener(db_url: str | None) -> Screener:
+    """The lists in the database; with no party list there, the shipped OFAC extract, named as
+    such in every answer (`Screener.warning`)."""
     eng = db.ready(db_url)
     with eng.begin() as conn:
         store.ensure_builtin(conn)
-        return store.load_screener(conn)
+        screener = store.load_screener(conn)
+    if not screener.party_lists:
+        demo = ofac_demo()
+        screener.add_entries(demo.entries, demo.version)
+        screener.shipped_extract = True
+    return screener
 
 
 @screen_app.command("goods")
@@ -98,10 +107,12 @@ def screen_party_cmd(
     """List entries a party matches, best first, each with score and explanation."""
     if (name is None) == (file is None):
         fail("give a NAME or --file NAMES.csv", 2)
-    queries = (
+    queries: list[dict[str, Any]] = (
         _queries(file) if file else [{"name": name or "", "country": country, "ids": ids or []}]
     )
     screener = _screener(db_url)
+    if screener.warning:
+        err.print(f"[bold red]warning:[/] {screener.warning}")
     for q in queries:
         hits = screener.screen_party(q["name"], q["country"], q["ids"], threshold, limit)
         if as_json:
@@ -110,6 +121,8 @@ def screen_party_cmd(
                     "query": q["name"],
                     "country": q["country"],
                     "ids": q["ids"],
+                    "party_lists": screener.party_lists,
+                    "warning": screener.warning,
                     "hits": [h.public() for h in hits],
                 }
             )
@@ -159,6 +172,8 @@ def screen_ledger_cmd(
     if as_json:
         emit_json(report.public())
         return
+    if report.warning:
+        err.print(f"[bold red]warning:[/] {report.warning}")
     out.print(
         f"events {report.events:,}  screened {report.screened:,}  hits {report.hits:,}  "
         + "  ".join(f"{k}: {v:,}" for k, v in sorted(report.by_list.items()))

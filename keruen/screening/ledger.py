@@ -76,9 +76,11 @@ class LedgerReport:
     checks: int = 0
     hits: int = 0
     by_list: dict[str, int] = field(default_factory=dict)
+    warning: str | None = None  # no party list loaded: parties were not screened
 
     def public(self) -> dict[str, Any]:
         return {
+            "warning": self.warning,
             "events": self.events,
             "screened": self.screened,
             "checks": self.checks,
@@ -98,7 +100,7 @@ def screen_ledger(
     with engine.begin() as conn:
         store.ensure_builtin(conn)
         screener = screener or store.load_screener(conn)
-    report = LedgerReport()
+    report = LedgerReport(warning=screener.warning)
     cache: dict[tuple[str, str, str], list[PartyHit]] = {}
     for rows in _event_chunks(engine, since_seq):
         with engine.begin() as conn:

@@ -75,6 +75,8 @@ class Screener:
         self.forms: list[frozenset[str]] = []  # legal-form classes of each indexed name
         self.by_id: dict[str, list[int]] = defaultdict(list)
         self.versions: dict[str, str] = {r.list: r.version for r in rules}
+        self.party_lists: dict[str, int] = {}  # list -> entries indexed
+        self.shipped_extract = False  # the party list is only the extract shipped with Keruen
 
     @property
     def threshold(self) -> float:
@@ -84,6 +86,7 @@ class Screener:
         """Index a list's entries: every name under its blocking keys, every identifier exactly."""
         for entry in entries:
             self.versions[entry.list] = version
+            self.party_lists[entry.list] = self.party_lists.get(entry.list, 0) + 1
             names = _distinct_names(entry.names)
             if not names:  # nothing to match a name against
                 continue
@@ -102,6 +105,19 @@ class Screener:
             self.owners.append(_Owner(entry, version, side, range(first, len(self.index))))
             for value in side.ids:
                 self.by_id[value].append(owner)
+
+    @property
+    def warning(self) -> str | None:
+        """What a user must be told before trusting a party screen's silence, or None."""
+        if not self.party_lists:
+            return "no party list is loaded: party screening finds nothing (keruen lists load)"
+        if self.shipped_extract:
+            n = sum(self.party_lists.values())
+            return (
+                f"only the shipped OFAC extract ({n} entries) is loaded, not a full list: "
+                "load one with `keruen lists load ofac sdn.csv`"
+            )
+        return None
 
     def screen_goods(self, hs: str, destination: str, on: date) -> list[GoodsHit]:
         return self.goods.screen(hs, destination, on)

@@ -25,6 +25,12 @@ def test_screen_goods_and_party(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["hits"][0]["tier"] == "1"
     code, out = run("screen", "goods", "12x", "--to", "RU", "--db", db)
     assert code == 1 and "hs: '12x'" in out
+    code, out = run("screen", "party", "Лукашенко Александр", "--db", db, "--json")
+    answer = json.loads(out.splitlines()[-1])  # no party list loaded: the shipped extract, named
+    assert answer["hits"][0]["id"] == "9760" and "shipped OFAC extract" in answer["warning"]
+    assert "warning" in out.splitlines()[0] or "shipped OFAC extract" in out
+    code, out = run("screen", "ledger", "--db", db, "--json")
+    assert code == 0 and "no party list" in json.loads(out)["warning"]
     code, out = run("lists", "load", "ofac", "--db", db, "--json")
     assert code == 0 and json.loads(out)["size"] == 409
     code, out = run("screen", "party", "Лукашенко Александр", "--db", db, "--json")
