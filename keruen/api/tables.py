@@ -1,4 +1,4 @@
-"""Tables of the API area: users, their API keys, and the audit log (migrations 0004, 0007).
+"""Tables of the API area: users, their API keys, and the audit log (migrations 0004, 0008).
 
 Keys are stored as a SHA-256 digest only; the key itself is shown once, at creation.
 Audit rows are appended, never updated.
@@ -26,7 +26,7 @@ users = sa.Table(
     sa.Column("disabled_us", sa.BigInteger, nullable=True),  # set: its keys and password refused
     sa.CheckConstraint(ROLE_CHECK, name="ck_users_role"),
     sa.CheckConstraint(TAX_ID_CHECK, name="ck_users_tax_id"),
-    sqlite_autoincrement=True,  # ids never reused (migration 0007)
+    sqlite_autoincrement=True,  # ids never reused (migration 0008)
 )
 
 api_keys = sa.Table(

@@ -138,7 +138,7 @@ def test_role_changes_keep_the_tax_id_rule_and_an_admin(engine: Engine) -> None:
 
 
 def test_migration_keeps_users_and_keys_of_a_populated_database(tmp_path: Path) -> None:
-    """0004 -> 0007 on SQLite rebuilds `users` (AUTOINCREMENT) with api_keys pointing at it."""
+    """0004 -> 0008 on SQLite rebuilds `users` (AUTOINCREMENT) with api_keys pointing at it."""
     eng = db.new_engine(str(tmp_path / "old.db"))
     cfg = Config()
     cfg.set_main_option("script_location", "keruen/store/migrations")

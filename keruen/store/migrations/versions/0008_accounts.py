@@ -4,8 +4,8 @@ On SQLite the users table is rebuilt with AUTOINCREMENT: without it a deleted us
 to the next user created, and with it the deleted user's keys (an old declarant key became
 an admin's). PostgreSQL's sequences never hand out an id twice.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0008
+Revises: 0007, 0004 (joins the api branch, which made `users`, to the ledger's)
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0004"
+revision = "0008"
+down_revision: tuple[str, ...] = ("0007", "0004")
 branch_labels = None
 depends_on = None
 
