@@ -9,11 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from keruen.console import JsonOption, emit_json, fail, out
+from keruen.console import DbOption, JsonOption, emit_json, fail, out
+from keruen.epcis.capture import capture, load_parties
 from keruen.epcis.conformance import Row, public, run_conformance
 from keruen.epcis.document import Document, EpcisFormatError, parse_document
 from keruen.epcis.hashing import event_hash, prehash
+from keruen.epcis.mapping import Parties
 from keruen.epcis.validate import Report, validate_bytes
+from keruen.store import db
 
 epcis_app = typer.Typer(no_args_is_help=True, help="GS1 EPCIS 2.0: hash, validate, import, export.")
 
@@ -70,6 +73,40 @@ def _print_report(report: Report) -> None:
                 highlight=False,
                 markup=False,
             )
+
+
+@epcis_app.command("import")
+def import_command(
+    file: Annotated[Path, FileArg],
+    db_url: Annotated[str | None, DbOption] = None,
+    parties: Annotated[
+        Path | None,
+        typer.Option("--parties", help="Party master data: GLN to tax id (CSV or JSON)"),
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Validate, map and append an EPCIS document's events to the ledger (exit 1 if any is
+    rejected; every rejection is in the rejection log with its layer and reason)."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    book = Parties()
+    if parties is not None:
+        if not parties.is_file():
+            fail(f"{parties}: no such file")
+        book = load_parties(parties.read_text(encoding="utf-8"), parties.name)
+    report = capture(db.ready(db_url), file.read_bytes(), file.name, book)
+    if as_json:
+        emit_json(report.public())
+    else:
+        out.print(
+            f"{report.document}: {report.events} events; accepted {report.accepted}, "
+            f"duplicates {report.duplicates}, rejected {report.rejected}",
+            highlight=False,
+        )
+        for i in report.rejections[:20]:
+            out.print(f"  event {i.event} [{i.layer}] {i.pointer} {i.rule}: {i.reason}",
+                      highlight=False, markup=False)  # fmt: skip
+    raise typer.Exit(1 if report.rejected else 0)
 
 
 @epcis_app.command("conformance")

@@ -1,0 +1,160 @@
+"""Capturing an EPCIS document into the ledger: the one service behind `keruen epcis import`
+and `POST /v1/epcis/capture`.
+
+`prepare` runs the validation layers and the mapping (no I/O): each event either becomes
+contract lines for the ledger or is refused with its layer, pointer, rule and reason. The
+ledger then judges the lines like any others (layer `ledger`); the CBV 2.0 event hash is the
+idempotency key (the contract ids derive from it), so the same event sent twice, or once in
+XML and once in JSON-LD, is one event, and the same hash with other content a conflict.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from keruen.epcis.hashing import event_hash
+from keruen.epcis.mapping import Parties, Unmappable, map_event
+from keruen.epcis.validate import Issue, validate_bytes
+from keruen.errors import InvalidEvent, KeruenError
+from keruen.ingest import ingest_lines
+from keruen.store import ledger as store
+from keruen.store.db import lock_writer
+
+__all__ = ["CaptureReport", "Prepared", "capture", "load_parties", "prepare"]
+
+
+class PartiesFileError(KeruenError):
+    status = 400
+
+
+@dataclass
+class Prepared:
+    """The ledger lines of a document and the events refused before the ledger."""
+
+    document: str
+    events: int
+    lines: list[bytes] = field(default_factory=list)
+    line_event: list[int] = field(default_factory=list)  # event index of each line
+    hashes: list[str] = field(default_factory=list)
+    refused: list[Issue] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # each event's JSON, for the rejection log
+
+
+@dataclass
+class CaptureReport:
+    document: str
+    events: int
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejections: list[Issue] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["rejections"] = [asdict(i) for i in self.rejections]
+        return out
+
+
+def _raw(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False, sort_keys=True, default=str).encode()
+
+
+def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
+    """Validate and map a document; nothing is written."""
+    report = validate_bytes(data, name)
+    doc = report.parsed
+    if doc is None:
+        return Prepared(name, 0, refused=report.errors)
+    out = Prepared(name, len(doc.events), hashes=[event_hash(e) for e in doc.events])
+    out.raw = [_raw(e) for e in doc.events]
+    document_level = [e for e in report.errors if e.event is None]
+    for i, event in enumerate(doc.events):
+        own = [e for e in report.errors if e.event == i] or document_level
+        if own:
+            out.refused.append(_for_event(own[0], i, out.hashes[i]))
+            continue
+        try:
+            mapped = map_event(event, out.hashes[i], parties)
+        except Unmappable as e:
+            pointer = f"{doc.pointers[i]}/{e.pointer}"
+            out.refused.append(Issue("ledger", i, pointer, "mapping", e.reason, out.hashes[i]))
+            continue
+        for contract in mapped:
+            out.lines.append(json.dumps(contract, ensure_ascii=False, default=str).encode())
+            out.line_event.append(i)
+    return out
+
+
+def _for_event(issue: Issue, i: int, h: str) -> Issue:
+    return Issue(issue.layer, i, issue.pointer, issue.rule, issue.reason, h)
+
+
+def refusals(prepared: Prepared) -> list[store.Rejection]:
+    """The refused events as rejection-log rows (field: pointer; reason: layer and rule)."""
+    rows = []
+    for issue in prepared.refused:
+        error = InvalidEvent(issue.pointer[:200], f"[{issue.layer}] {issue.rule}: {issue.reason}")
+        raw = prepared.raw[issue.event] if issue.event is not None else b"{}"
+        rows.append(store.Rejection(None, issue.hash, error, raw))
+    return rows
+
+
+def capture(eng: Engine, data: bytes, name: str, parties: Parties) -> CaptureReport:
+    """Validate, map and ingest one document; every refused event is in the rejection log."""
+    prepared = prepare(data, name, parties)
+    source = f"epcis:{name}"
+    report = CaptureReport(name, prepared.events, rejections=list(prepared.refused))
+    if prepared.refused:
+        with eng.begin() as conn:
+            lock_writer(conn)
+            store.write_rejections(conn, refusals(prepared), source)
+    outcome = ingest_lines(eng, prepared.lines, source=source)
+    report.accepted, report.duplicates = outcome.accepted, outcome.duplicates
+    for r in outcome.rejections:
+        i = prepared.line_event[r.line - 1] if r.line else None
+        h = prepared.hashes[i] if i is not None else None
+        report.rejections.append(
+            Issue("ledger", i, r.error.field, type(r.error).__name__, r.error.reason, h)
+        )
+    report.rejected = len(prepared.refused) + outcome.rejected
+    return report
+
+
+# ---------------------------------------------------------------- party master data
+
+
+def load_parties(text: str, name: str = "") -> Parties:
+    """Party master data: CSV with columns id,tax_id,name,country (id: a GLN, SGLN, PGLN or
+    party URI), or JSON: an object of id to {tax_id, name, country}, or a list with `id`."""
+    book = Parties()
+    rows = _json_rows(text) if name.endswith(".json") or text.lstrip()[:1] in "[{" else None
+    for row in rows if rows is not None else csv.DictReader(io.StringIO(text)):
+        _add(book, row)
+    return book
+
+
+def _json_rows(text: str) -> Sequence[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise PartiesFileError(f"party master data: not JSON: {e}") from e
+    if isinstance(data, dict):
+        return [{"id": key, **value} for key, value in data.items() if isinstance(value, dict)]
+    if isinstance(data, list):
+        return [row for row in data if isinstance(row, dict)]
+    raise PartiesFileError("party master data: an object or a list of parties")
+
+
+def _add(book: Parties, row: dict[str, Any]) -> None:
+    missing = [c for c in ("id", "tax_id", "name", "country") if not row.get(c)]
+    if missing:
+        raise PartiesFileError(f"party master data: a row lacks {', '.join(missing)}: {row}")
+    party = {"tax_id": str(row["tax_id"]), "name": str(row["name"]), "country": str(row["country"])}
+    book.add(str(row["id"]), party)

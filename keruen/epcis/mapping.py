@@ -1,0 +1,455 @@
+"""EPCIS 2.0 events to Keruen's contract events (the table in docs/epcis.md). Pure.
+
+An EPCIS event (the form `keruen.epcis.document` gives) maps to one contract event per
+quantity element, or is refused with the field and the reason (`Unmappable`). What EPCIS
+has no place for travels in extensions of Keruen's namespace `https://keruen.kz/epcis/`
+(`keruen:goods`, `keruen:value`, `keruen:post`, ...); the whole EPCIS event is kept with
+the contract event under `epcis` (unknown fields are kept by the ledger), so nothing is
+dropped and an export gives it back with the same CBV 2.0 hash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote
+
+from keruen.epcis.digitallink import to_digital_link
+from keruen.epcis.hashing import canonical_value
+from keruen.jurisdiction import KAZAKHSTAN, Jurisdiction
+
+__all__ = [
+    "KNS",
+    "Parties",
+    "Unmappable",
+    "batch_of",
+    "batch_uri",
+    "k",
+    "map_event",
+    "party_uri",
+]
+
+KNS = "https://keruen.kz/epcis/"
+PARTY = "https://keruen.kz/party/"
+BATCH = "https://keruen.kz/batch/"
+CBV = "https://ref.gs1.org/cbv/"
+OWNING = CBV + "SDT-owning_party"
+POSSESSING = CBV + "SDT-possessing_party"
+DECLARATION = re.compile(r"^\d{5}/\d{6}/\d{7}/\d{3}$")
+_KEPT_OUT = {"recordTime", "eventID", "errorDeclaration"}
+
+
+def k(name: str) -> str:
+    """A key of Keruen's EPCIS extension namespace, in the `{namespace}local` form."""
+    return "{" + KNS + "}" + name
+
+
+class Unmappable(Exception):
+    """The event has no Keruen meaning, or lacks what its Keruen meaning needs."""
+
+    def __init__(self, pointer: str, reason: str) -> None:
+        super().__init__(reason)
+        self.pointer = pointer
+        self.reason = reason
+
+
+@dataclass
+class Parties:
+    """Party master data: GLN, SGLN, PGLN or any party URI to `{tax_id, name, country}`."""
+
+    by_key: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add(self, key: str, party: dict[str, str]) -> None:
+        self.by_key[_party_key(key)] = party
+
+    def resolve(self, uri: str) -> dict[str, str] | None:
+        found = self.by_key.get(_party_key(uri))
+        if found is not None:
+            return found
+        if uri.startswith(PARTY):  # Keruen's own: https://keruen.kz/party/<CC>/<tax id>
+            country, _, tax_id = uri[len(PARTY) :].partition("/")
+            if len(country) == 2 and tax_id:
+                return {"tax_id": unquote(tax_id), "name": unquote(tax_id), "country": country}
+        return None
+
+
+def _party_key(uri: str) -> str:
+    """GLNs stand for themselves whatever their spelling (PGLN, SGLN, Digital Link, bare)."""
+    if uri.isdigit() and len(uri) == 13:
+        return uri
+    link = to_digital_link(uri) or uri
+    m = re.match(r"https://id\.gs1\.org/(?:414|417)/(\d{13})", link)
+    return m.group(1) if m else uri
+
+
+def party_uri(tax_id: str, country: str) -> str:
+    return f"{PARTY}{country}/{quote(tax_id, safe='')}"
+
+
+def batch_uri(batch: str) -> str:
+    return BATCH + quote(batch, safe="")
+
+
+def batch_of(epc_class: str) -> tuple[str, str | None]:
+    """(Keruen batch, GTIN or None) of an EPC class: Keruen's batch URI, or an LGTIN whose
+    lot is the batch when it is a declaration item number, else `01/<GTIN>/10/<lot>`."""
+    if epc_class.startswith(BATCH):
+        return unquote(epc_class[len(BATCH) :]), None
+    link = to_digital_link(epc_class) or epc_class
+    m = re.fullmatch(r"https://id\.gs1\.org/01/(\d{14})/10/(.+)", link)
+    if m is None:
+        raise Unmappable("epcClass", f"{epc_class!r} is not a batch (an LGTIN or Keruen batch)")
+    gtin, lot = m.group(1), unquote(m.group(2))
+    return (lot if DECLARATION.match(lot) else f"01/{gtin}/10/{lot}"), gtin
+
+
+# ---------------------------------------------------------------- reading an event
+
+
+@dataclass
+class _Reader:
+    """One EPCIS event with the lookups the mappings share."""
+
+    event: dict[str, Any]
+    parties: Parties
+    j: Jurisdiction
+
+    def ext(self, name: str, default: Any = None) -> Any:
+        return self.event.get(k(name), default)
+
+    def need(self, name: str) -> Any:
+        value = self.ext(name)
+        if value is None:
+            raise Unmappable(f"keruen:{name}", f"this event needs keruen:{name} ({KNS})")
+        return value
+
+    def party(self, side: str, kind: str = OWNING) -> dict[str, str] | None:
+        """The party on one side (`source` or `destination`) of the given type."""
+        for entry in self.event.get(f"{side}List") or []:
+            if isinstance(entry, dict) and entry.get("type") == kind:
+                uri = str(entry.get(side, ""))
+                found = self.parties.resolve(uri)
+                if found is None:
+                    raise Unmappable(
+                        f"{side}List", f"party {uri!r} is not in the party master data"
+                    )
+                return dict(found)
+        return None
+
+    def home(self, party: dict[str, str] | None) -> bool:
+        return party is not None and party.get("country") == self.j.home
+
+    def quantities(self, name: str = "quantityList") -> list[dict[str, Any]]:
+        items = self.event.get(name) or []
+        if self.event.get(name.replace("Quantity", "EPC").replace("quantity", "epc")):
+            raise Unmappable(name, "instance-level EPCs are not batches; send class quantities")
+        return [q for q in items if isinstance(q, dict)]
+
+    def document(self, prefer: str | None = None) -> dict[str, str]:
+        entries = [t for t in self.event.get("bizTransactionList") or [] if isinstance(t, dict)]
+        if prefer:
+            entries = sorted(entries, key=lambda t: _btt_kind(t.get("type")) != prefer)
+        if not entries:
+            raise Unmappable(
+                "bizTransactionList", "a business transaction (the document) is needed"
+            )
+        return {
+            "kind": _btt_kind(entries[0].get("type")),
+            "number": str(entries[0]["bizTransaction"]),
+        }
+
+    def has_document(self, kind: str) -> bool:
+        entries = self.event.get("bizTransactionList") or []
+        return any(isinstance(t, dict) and _btt_kind(t.get("type")) == kind for t in entries)
+
+
+def _btt_kind(uri: Any) -> str:
+    text = str(uri or "document")
+    for prefix in (CBV + "BTT-", KNS + "BTT-"):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text.rsplit("/", 1)[-1][-64:] or "document"
+
+
+def _base(r: _Reader, kind: str, ehash: str, i: int) -> dict[str, Any]:
+    own = r.ext("id")
+    ids = own if isinstance(own, list) else [own] if own else []
+    event_id = str(ids[i]) if i < len(ids) else f"epcis:{ehash.split(';')[1][:48]}:{i}"
+    kept = {
+        key: plain(v) for key, v in r.event.items() if key not in _KEPT_OUT and v not in ([], {})
+    }
+    return {
+        "type": kind,
+        "id": event_id,
+        "time": r.event.get("eventTime"),
+        "epcis": {"hash": ehash, "index": i, "event": kept},
+    }
+
+
+def plain(value: Any) -> Any:
+    """Scalars as canonical text, so that XML and JSON of one event keep the same content."""
+    if isinstance(value, dict):
+        return {key: plain(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return canonical_value(str(int(value) if float(value).is_integer() else value))
+    return value
+
+
+def _quantity(q: dict[str, Any]) -> str:
+    value = q.get("quantity")
+    if value is None:
+        raise Unmappable("quantity", "a class-level quantity needs its quantity")
+    return str(value)
+
+
+def _goods(r: _Reader, i: int, gtin: str | None, unit: Any) -> dict[str, Any]:
+    ilmd = r.event.get("ilmd")
+    goods = (ilmd.get(k("goods")) if isinstance(ilmd, dict) else None) or r.ext("goods")
+    if isinstance(goods, list):
+        goods = goods[i] if i < len(goods) else None
+    if not isinstance(goods, dict):
+        raise Unmappable(
+            "ilmd/keruen:goods", "new goods need keruen:goods (hs, description, origin)"
+        )
+    out = {key.rpartition("}")[2]: v for key, v in goods.items()}
+    out.setdefault("unit", str(unit or "PCE"))
+    if gtin and "gtin" not in out:
+        out["gtin"] = gtin
+    return out
+
+
+def _value(r: _Reader) -> dict[str, Any]:
+    value = r.need("value")
+    if not isinstance(value, dict):
+        raise Unmappable("keruen:value", "keruen:value is {amount, currency}")
+    return {key.rpartition("}")[2]: v for key, v in value.items()}
+
+
+def _optional(out: dict[str, Any], r: _Reader, *names: str) -> dict[str, Any]:
+    for name in names:
+        if r.ext(name) is not None:
+            out[name] = r.ext(name)
+    return out
+
+
+def _party_object(party: dict[str, str] | None, r: _Reader, name: str) -> dict[str, str]:
+    given = r.ext(name)
+    if isinstance(given, dict):
+        return {key.rpartition("}")[2]: str(v) for key, v in given.items()}
+    if party is None:
+        raise Unmappable(name, f"the {name} needs an owning party or keruen:{name}")
+    return party
+
+
+# ---------------------------------------------------------------- the mappings
+
+
+def _entry(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    source, dest = r.party("source"), r.party("destination")
+    kind = "import" if r.has_document("customs_declaration") else "arrival"
+    holder = dest or r.party("destination", POSSESSING)
+    if holder is None:
+        raise Unmappable("destinationList", "the new holder is the destination's owning party")
+    out = []
+    for i, q in enumerate(r.quantities()):
+        batch, gtin = batch_of(str(q.get("epcClass", "")))
+        event = _base(r, kind, ehash, i) | {
+            "batch": batch,
+            "holder": holder["tax_id"],
+            "quantity": _quantity(q),
+            "goods": _goods(r, i, gtin, q.get("uom")),
+            "value": _value(r),
+            "seller": _party_object(source, r, "seller"),
+            "post": r.need("post"),
+            "document": r.document("customs_declaration"),
+        }
+        out.append(_optional(event, r, "mass_kg"))
+    return out
+
+
+def _moves(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    source, dest = r.party("source"), r.party("destination")
+    if source is None or dest is None:
+        raise Unmappable("sourceList", "a change of holder needs owning parties on both sides")
+    if not r.home(source):
+        raise Unmappable("sourceList", "the giving holder must be a home-country party")
+    out = []
+    for i, q in enumerate(r.quantities()):
+        batch, _ = batch_of(str(q.get("epcClass", "")))
+        common = {"batch": batch, "quantity": _quantity(q), "value": _value(r)}
+        if r.home(dest):
+            event = (
+                _base(r, "transfer", ehash, i)
+                | common
+                | {"from": source["tax_id"], "to": dest["tax_id"], "document": r.document()}
+            )
+        else:
+            buyer = _party_object(dest, r, "buyer")
+            kind = "dispatch" if buyer.get("country") in r.j.partners else "export"
+            event = (
+                _base(r, kind, ehash, i)
+                | common
+                | {
+                    "holder": source["tax_id"],
+                    "buyer": buyer,
+                    "post": r.need("post"),
+                    "document": r.document(),
+                }
+            )
+        out.append(_optional(event, r, "mass_kg"))
+    return out
+
+
+_WRITE_OFF = {
+    "retail_selling": "retail",
+    "destroying": "destruction",
+    "decommissioning": "consumption",
+    "dispensing": "consumption",
+}
+
+
+def _leaves(r: _Reader, ehash: str, step: str) -> list[dict[str, Any]]:
+    holder = r.party("source") or r.party("source", POSSESSING)
+    if holder is None:
+        raise Unmappable("sourceList", "the holder is the source's owning party")
+    reason = r.ext("reason") or ("loss" if "stolen" in str(r.event.get("disposition")) else None)
+    reason = reason or _WRITE_OFF[step]
+    out = []
+    for i, q in enumerate(r.quantities()):
+        batch, _ = batch_of(str(q.get("epcClass", "")))
+        out.append(
+            _base(r, "write_off", ehash, i)
+            | {
+                "batch": batch,
+                "holder": holder["tax_id"],
+                "quantity": _quantity(q),
+                "reason": reason,
+            }
+        )
+    return out
+
+
+def _adjust(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    holder = r.party("source") or r.party("destination")
+    if holder is None:
+        raise Unmappable("sourceList", "a stocktake names its holder as an owning party")
+    out = []
+    for i, q in enumerate(r.quantities()):
+        batch, _ = batch_of(str(q.get("epcClass", "")))
+        signed = r.ext("quantity") if len(r.quantities()) == 1 else None
+        out.append(
+            _base(r, "adjust", ehash, i)
+            | {
+                "batch": batch,
+                "holder": holder["tax_id"],
+                "quantity": str(signed or _quantity(q)),
+                "reason": str(r.ext("reason") or "stocktake"),
+            }
+        )
+    return out
+
+
+def _transform(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    holder = r.party("source") or r.party("destination")
+    if holder is None:
+        raise Unmappable("sourceList", "a transformation names its holder as an owning party")
+    inputs = [
+        {"batch": batch_of(str(q.get("epcClass", "")))[0], "quantity": _quantity(q)}
+        for q in r.quantities("inputQuantityList")
+    ]
+    outputs = []
+    for i, q in enumerate(r.quantities("outputQuantityList")):
+        batch, gtin = batch_of(str(q.get("epcClass", "")))
+        outputs.append(
+            {"batch": batch, "quantity": _quantity(q), "goods": _goods(r, i, gtin, q.get("uom"))}
+        )
+    event = _base(r, "transform", ehash, 0)
+    return [event | {"holder": holder["tax_id"], "inputs": inputs, "outputs": outputs}]
+
+
+def _seal_ping(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    epcs = r.event.get("epcList") or []
+    if len(epcs) != 1:
+        raise Unmappable("epcList", "a seal report names exactly one seal")
+    position: dict[str, Any] = {}
+    for element in r.event.get("sensorElementList") or []:
+        for report in element.get("sensorReport") or [] if isinstance(element, dict) else []:
+            component = str(report.get("component", ""))
+            for axis in ("latitude", "longitude"):
+                if component.endswith("Comp-" + axis):
+                    position[axis[:3]] = float(report["value"])
+    if set(position) != {"lat", "lon"}:
+        raise Unmappable("sensorElementList", "a seal report needs latitude and longitude readings")
+    state = r.ext("state") or ("tampered" if _alarm(r.event) else "intact")
+    event = _base(r, "seal_ping", ehash, 0) | {"seal": str(epcs[0]), "state": state, **position}
+    return [_optional(event, r, "code")]
+
+
+def _alarm(event: dict[str, Any]) -> bool:
+    return "ALARM_CONDITION" in str(event.get("sensorElementList"))
+
+
+def _kind(r: _Reader) -> str:
+    e = r.event
+    step = str(e.get("bizStep", "")).removeprefix(CBV + "BizStep-")
+    kind, action = e.get("type"), e.get("action")
+    if kind == "TransformationEvent":
+        return "transform"
+    if kind != "ObjectEvent":
+        raise Unmappable("type", f"a {kind} has no meaning in the ledger (not imported)")
+    if e.get("sensorElementList") and e.get("epcList"):
+        return "seal_ping"
+    if action == "ADD" and step in ("commissioning", "receiving", "arriving", "accepting"):
+        return "entry"
+    if action in ("OBSERVE", "DELETE") and step in ("shipping", "departing"):
+        return "moves"
+    if action == "DELETE" and step in _WRITE_OFF:
+        return "leaves:" + step
+    if step == "cycle_counting":
+        return "adjust"
+    raise Unmappable("bizStep", f"{kind} with action {action} and bizStep {step!r} is not mapped")
+
+
+def map_event(
+    event: dict[str, Any], ehash: str, parties: Parties, j: Jurisdiction = KAZAKHSTAN
+) -> list[dict[str, Any]]:
+    """The contract events of one EPCIS event (with an `errorDeclaration`: their cancels)."""
+    r = _Reader(event, parties, j)
+    kind = _kind(r)
+    if kind == "entry":
+        mapped = _entry(r, ehash)
+    elif kind == "moves":
+        mapped = _moves(r, ehash)
+    elif kind.startswith("leaves:"):
+        mapped = _leaves(r, ehash, kind.split(":", 1)[1])
+    else:
+        mapped = {"adjust": _adjust, "transform": _transform, "seal_ping": _seal_ping}[kind](
+            r, ehash
+        )
+    declaration = event.get("errorDeclaration")
+    return _cancels(mapped, declaration) if isinstance(declaration, dict) else mapped
+
+
+def _cancels(mapped: list[dict[str, Any]], declaration: dict[str, Any]) -> list[dict[str, Any]]:
+    """An error declaration withdraws the events the corrected event had mapped to."""
+    own = declaration.get(k("id"))
+    ids = own if isinstance(own, list) else [own] if own else []
+    reason = str(declaration.get("reason", "")).rpartition("ER-")[2] or "error declared"
+    out = []
+    for i, target in enumerate(mapped):
+        cancel_id = str(ids[i]) if i < len(ids) else f"{target['id']}:x"
+        out.append(
+            {
+                "type": "cancel",
+                "id": cancel_id,
+                "time": declaration.get("declarationTime"),
+                "target": target["id"],
+                "reason": reason,
+            }
+        )
+    return out

@@ -1,0 +1,98 @@
+"""Importing EPCIS into the ledger, on SQLite and PostgreSQL: mapping, idempotency, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from keruen.cli import app
+from keruen.epcis.capture import capture, load_parties
+from keruen.store import queries
+from tests.epcis.kzdoc import (
+    BATCH,
+    DISPATCH,
+    IMPORT,
+    TRANSFER,
+    TRANSFER_XML,
+    WRITE_OFF,
+    document,
+    parties_json,
+)
+from tests.factory import A, B
+
+PARTIES = load_parties(parties_json())
+
+
+def _balance(eng: Engine, holder: str) -> dict[str, str]:
+    with eng.connect() as conn:
+        return {row["batch"]: str(row["quantity"]) for row in queries.stock(conn, holder)}
+
+
+def test_a_chain_maps_to_import_transfer_dispatch_write_off(engine: Engine) -> None:
+    report = capture(engine, document(IMPORT, TRANSFER, DISPATCH, WRITE_OFF), "kz.jsonld", PARTIES)
+    assert (report.accepted, report.rejected) == (4, 0), report.public()
+    assert _balance(engine, A) == {BATCH: "60"}
+    assert _balance(engine, B) == {BATCH: "25"}
+    with engine.connect() as conn:
+        kinds = [e["type"] for e in queries.history(conn, BATCH)["events"]]
+    assert kinds == ["import", "transfer", "dispatch", "write_off"]
+
+
+def test_the_event_hash_is_the_idempotency_key_across_syntaxes(engine: Engine) -> None:
+    capture(engine, document(IMPORT), "import.jsonld", PARTIES)
+    first = capture(engine, document(TRANSFER), "t.jsonld", PARTIES)
+    again = capture(engine, TRANSFER_XML, "t.xml", PARTIES)
+    twice = capture(engine, document(TRANSFER), "t.jsonld", PARTIES)
+    assert (first.accepted, again.duplicates, twice.duplicates) == (1, 1, 1)
+    assert _balance(engine, B) == {BATCH: "40"}
+
+
+def test_same_hash_other_content_is_a_conflict(engine: Engine) -> None:
+    capture(engine, document(IMPORT, TRANSFER), "a.jsonld", PARTIES)
+    other = load_parties(parties_json().replace("Astana Retail LLP", "x").replace(B, A))
+    report = capture(engine, document(TRANSFER), "b.jsonld", other)
+    assert report.rejected == 1
+    assert report.rejections[0].layer == "ledger"
+
+
+def test_unmappable_and_invalid_events_are_refused_with_their_reason(engine: Engine) -> None:
+    unknown_party = json.loads(json.dumps(TRANSFER))
+    unknown_party["destinationList"][0]["destination"] = "https://id.gs1.org/417/0000000000000"
+    bad_step = dict(TRANSFER, bizStep="transforming")
+    report = capture(engine, document(IMPORT, unknown_party, bad_step), "x.jsonld", PARTIES)
+    assert report.accepted == 1 and report.rejected == 2
+    by_event = {r.event: r for r in report.rejections}
+    assert by_event[1].layer == "ledger" and "master data" in by_event[1].reason
+    assert by_event[2].layer == "cbv" and by_event[2].rule == "cbv/bizStep"
+    assert all(r.hash and r.hash.startswith("ni:///sha-256;") for r in report.rejections)
+    with engine.connect() as conn:
+        logged = queries.rejections(conn)
+    assert len(logged) >= 2
+
+
+def test_an_error_declaration_cancels_the_event(engine: Engine) -> None:
+    capture(engine, document(IMPORT, TRANSFER), "a.jsonld", PARTIES)
+    declared = dict(
+        TRANSFER,
+        errorDeclaration={
+            "declarationTime": "2024-03-02T12:00:00+05:00",
+            "reason": "incorrect_data",
+        },
+    )
+    report = capture(engine, document(declared), "e.jsonld", PARTIES)
+    assert report.accepted == 1, report.public()
+    assert _balance(engine, B) == {}
+    assert _balance(engine, A) == {BATCH: "100"}
+
+
+def test_cli_import(tmp_path: Path) -> None:
+    doc, parties, db = tmp_path / "kz.jsonld", tmp_path / "parties.json", tmp_path / "k.db"
+    doc.write_bytes(document(IMPORT, TRANSFER))
+    parties.write_text(parties_json())
+    args = ["epcis", "import", str(doc), "--db", str(db), "--parties", str(parties), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accepted"] == 2
