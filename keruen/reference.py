@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 
@@ -55,6 +56,23 @@ def countries() -> frozenset[str]:
 def units() -> dict[str, str]:
     """UN/ECE Recommendation 20 unit codes in force (rows marked deleted are left out)."""
     return {r["code"]: r["name"] for r in read_rows("unece_rec20.csv") if r["status"] != "X"}
+
+
+# Rec 20 codes that count whole things (piece, one, each, articles, packs, pairs, sets,
+# tablets): a quantity in one of them is a whole number. Multiples (dozen, hundred) are not
+# here: 1.5 dozen is 18 pieces.
+COUNT_UNITS = frozenset({"PCE", "H87", "C62", "EA", "NAR", "NMP", "NPR", "PR", "SET", "U2"})
+
+
+@cache
+def currencies() -> dict[str, date | None]:
+    """ISO 4217 alphabetic codes: None for a code in use, else the first day it is not
+    (the month after its withdrawal) - documents dated before it may still use it."""
+    out: dict[str, date | None] = {}
+    for r in read_rows("iso4217.csv"):
+        year, month = (int(x) for x in r["withdrawn"].split("-")) if r["withdrawn"] else (0, 0)
+        out[r["code"]] = None if not year else date(year + month // 12, month % 12 + 1, 1)
+    return out
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ class Settings:
     db_url: str
     env: str
     chunk_size: int
+    # how far after the ingest clock an event's time may be (clocks drift; a document is
+    # never written tomorrow): KERUEN_FUTURE_TOLERANCE_S, seconds
+    future_tolerance_s: int = 900
 
     @property
     def production(self) -> bool:
@@ -44,4 +47,15 @@ def get_settings() -> Settings:
         db_url=normalise_db_url(os.environ.get("KERUEN_DB", DEFAULT_DB)),
         env=env,
         chunk_size=chunk,
+        future_tolerance_s=_non_negative("KERUEN_FUTURE_TOLERANCE_S", 900),
     )
+
+
+def _non_negative(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, str(default)))
+    except ValueError as e:
+        raise ConfigError(f"{name} must be an integer") from e
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value

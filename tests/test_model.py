@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,10 @@ INVALID = [
     (("seller.country", "RU"), "seller.country", "outside the customs union"),
     (("value.amount", "-1"), "value.amount", "non-negative"),
     (("value.currency", "usd"), "value.currency", "ISO 4217"),
+    (("value.currency", "ZZZ"), "value.currency", "ISO 4217"),
+    (("value.currency", "BYR"), "value.currency", "withdrawn"),  # replaced by BYN in 2016
+    (("quantity", "0.1"), "quantity", "whole"),
+    (("seller.tax_id", 7), "seller.tax_id", "str"),
     (("batch", ""), "batch", "length"),
     (("type", "teleport"), "type", "unknown event type"),
     (("type", None), "type", "required"),
@@ -154,11 +159,75 @@ def test_all_types_are_covered() -> None:
 
 
 def test_decimals_are_exact() -> None:
-    event = parse(f.line(with_(IMPORT, "quantity", "0.1"))).event
+    by_mass = with_(IMPORT, "goods.unit", "KGM")  # pieces are whole; kilograms need not be
+    event = parse(f.line(with_(by_mass, "quantity", "0.1"))).event
     assert event.quantity == Decimal("0.1")  # type: ignore[attr-defined]
-    number = parse(f.line(IMPORT).replace(b'"quantity": "100"', b'"quantity": 12345678901.000001'))
+    number = parse(f.line(by_mass).replace(b'"quantity": "100"', b'"quantity": 12345678901.000001'))
     assert number.event.quantity == Decimal("12345678901.000001")  # type: ignore[attr-defined]
     assert b'"quantity":"12345678901.000001"' in number.canonical
+
+
+def test_a_withdrawn_currency_is_right_on_a_document_of_its_time() -> None:
+    old = with_(with_(IMPORT, "value.currency", "HRK"), "time", "2022-12-31T10:00:00+01:00")
+    assert parse(f.line(old)).event.value.currency == "HRK"  # type: ignore[attr-defined]
+
+
+def test_a_foreign_party_needs_no_tax_id_a_home_party_does() -> None:
+    foreign = parse(f.line(with_(IMPORT, "seller.tax_id", None))).event
+    assert foreign.seller.tax_id is None  # type: ignore[attr-defined]
+    assert foreign.seller.key == "Shenzhen Hua Tech Co (CN)"  # type: ignore[attr-defined]
+    buyer = {"name": "ООО Ромашка", "country": "RU"}
+    assert parse(f.line(f.dispatch("d", "B", f.A, 1, buyer=buyer))).event
+    home = {"name": "ТОО Алма", "country": "KZ"}
+    with pytest.raises(InvalidEvent) as info:
+        parse(f.line(with_(f.dispatch("d", "B", f.A, 1), "type", "export") | {"buyer": home}))
+    assert (info.value.field, "home country" in info.value.reason) == ("buyer.tax_id", True)
+
+
+def test_count_units_take_whole_numbers_measures_do_not() -> None:
+    for unit, quantity, ok in [("PCE", "3", True), ("SET", "2.5", False), ("KGM", "2.5", True)]:
+        event = with_(with_(IMPORT, "goods.unit", unit), "quantity", quantity)
+        if ok:
+            assert parse(f.line(event)).event
+        else:
+            with pytest.raises(InvalidEvent, match="whole"):
+                parse(f.line(event))
+
+
+_OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda m: timezone(timedelta(minutes=m))
+)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
+    ),
+    _OFFSETS,
+)
+def test_the_same_instant_in_any_offset_is_the_same_event(when: datetime, tz: timezone) -> None:
+    utc = parse(f.line(with_(IMPORT, "time", when.isoformat())))
+    local = parse(f.line(with_(IMPORT, "time", when.astimezone(tz).isoformat())))
+    assert utc.canonical == local.canonical and utc.digest == local.digest
+
+
+@given(st.decimals(min_value=1, max_value=10**12, places=2, allow_nan=False), st.integers(0, 4))
+def test_the_same_decimal_in_any_notation_is_the_same_event(amount: Decimal, zeros: int) -> None:
+    plain = parse(f.line(with_(IMPORT, "value.amount", str(amount))))
+    padded = f"{amount:.{2 + zeros}f}"
+    exponent = f"{amount:.{2 + zeros}E}"
+    scientific = exponent if Decimal(exponent) == amount else padded
+    for text in (padded, scientific):
+        other = parse(f.line(with_(IMPORT, "value.amount", text)))
+        assert other.digest == plain.digest, text
+    number = f.line(with_(IMPORT, "value.amount", "@")).replace(b'"@"', padded.encode())
+    assert parse(number).digest == plain.digest  # a JSON number, not a string
+
+
+def test_a_retry_in_another_offset_and_notation_is_a_duplicate_not_a_conflict() -> None:
+    first = with_(with_(IMPORT, "time", "2024-03-01T04:00:00Z"), "value.amount", "1000000.00")
+    retry = with_(with_(IMPORT, "time", "2024-03-01T10:00:00+06:00"), "value.amount", 1000000)
+    assert parse(f.line(first)).digest == parse(f.line(retry)).digest
 
 
 def test_unknown_fields_are_kept_in_the_canonical_form() -> None:

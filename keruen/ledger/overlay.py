@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from keruen.errors import IdConflict, RejectedEvent
-from keruen.ledger.rules import Batch, Effect, apply, balance_deltas
+from keruen.errors import IdConflict, InvalidEvent, RejectedEvent
+from keruen.ledger.rules import Batch, Effect, apply, balance_deltas, iso, micros
 from keruen.model import events as ev
 from keruen.model.validate import Parsed, parse
 
@@ -51,6 +51,11 @@ class Overlay:
     known: dict[str, Known] = field(default_factory=dict)
     cancelled_ids: set[str] = field(default_factory=set)
     touched: set[tuple[str, str]] = field(default_factory=set)
+    # (holder, batch) known to have been held (read for positive adjusts, grown by moves)
+    held_keys: set[tuple[str, str]] = field(default_factory=set)
+    # events dated after this (µs, UTC) are refused: the ingest clock plus the tolerance
+    not_after_us: int | None = None
+    future_tolerance_us: int = 0
     # the ledger head (seq, hash) this state is true at; set by the store
     head: tuple[int, str] | None = None
 
@@ -71,6 +76,10 @@ class Overlay:
     def balance(self, holder: str, batch: str) -> Decimal:
         return self.balances.get((holder, batch), Decimal(0))
 
+    def held(self, holder: str, batch: str) -> bool:
+        key = (holder, batch)
+        return key in self.held_keys or self.balances.get(key, Decimal(0)) != 0
+
     def event(self, event_id: str) -> ev.Event | None:
         known = self.known.get(event_id)
         return known.event() if known else None
@@ -85,10 +94,16 @@ class Overlay:
         """
         known = self.known.get(parsed.event.id)
         if known is not None:
-            if known.digest == parsed.digest:
+            if known.digest == parsed.digest or _same_content(known, parsed):
                 return None
             raise IdConflict(
                 "id", f"event id {parsed.event.id!r} was used before for other content"
+            )
+        if self.not_after_us is not None and micros(parsed.event.time) > self.not_after_us:
+            raise InvalidEvent(
+                "time",
+                f"{parsed.event.time.isoformat()} is in the future (the ingest clock reads "
+                f"{iso(self.not_after_us - self.future_tolerance_us)})",
             )
         effect = apply(self, parsed.event)
         self._fold(parsed, effect)
@@ -102,8 +117,24 @@ class Overlay:
             key = (holder, batch)
             self.balances[key] = self.balances.get(key, Decimal(0)) + delta
             self.touched.add(key)
+            if delta > 0:
+                self.held_keys.add(key)
         if effect.cancels:
             self.cancelled_ids.add(effect.cancels)
+
+
+def _same_content(known: Known, parsed: Parsed) -> bool:
+    """An event stored before the canonical form was normalised (times in their offset,
+    decimals as written) equals a retry in another notation once read again."""
+    try:
+        return parse(known.canonical).digest == parsed.digest
+    except RejectedEvent:
+        return False
+
+
+def held_needs(events: Iterable[ev.Event]) -> set[tuple[str, str]]:
+    """(holder, batch) whose past holding a positive adjust must know."""
+    return {(e.holder, e.batch) for e in events if isinstance(e, ev.Adjust) and e.quantity > 0}
 
 
 def needs(events: Iterable[ev.Event]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
@@ -147,4 +178,4 @@ def cancel_needs(
     return batches, balances
 
 
-__all__ = ["Accepted", "Known", "Overlay", "RejectedEvent", "cancel_needs", "needs"]
+__all__ = ["Accepted", "Known", "Overlay", "RejectedEvent", "cancel_needs", "held_needs", "needs"]

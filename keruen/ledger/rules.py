@@ -23,6 +23,7 @@ from keruen.errors import (
     UnknownBatch,
 )
 from keruen.model import events as ev
+from keruen.reference import COUNT_UNITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,10 @@ class LedgerView(Protocol):
     def batch(self, batch: str) -> Batch | None: ...
 
     def balance(self, holder: str, batch: str) -> Decimal: ...
+
+    def held(self, holder: str, batch: str) -> bool:
+        """Whether the holder holds or ever held some of the batch."""
+        ...
 
     def event(self, event_id: str) -> ev.Event | None: ...
 
@@ -137,10 +142,19 @@ def _existing(view: LedgerView, e: ev.Event, batch: str, field: str) -> Batch:
     return info
 
 
+def _whole(info: Batch, quantity: Decimal, field: str) -> None:
+    """A batch counted in pieces (sets, pairs, ...) moves in whole numbers."""
+    if info.unit in COUNT_UNITS and quantity != quantity.to_integral_value():
+        raise InvalidEvent(
+            field, f"batch {info.batch!r} counts whole {info.unit}; {quantity} is not whole"
+        )
+
+
 def _take(
     view: LedgerView, e: ev.Event, batch: str, holder: str, quantity: Decimal, field: str = "batch"
 ) -> None:
-    _existing(view, e, batch, field)
+    info = _existing(view, e, batch, field)
+    _whole(info, quantity, "quantity" if field == "batch" else field.replace("batch", "quantity"))
     held = view.balance(holder, batch)
     if held < quantity:
         raise InsufficientStock(
@@ -163,8 +177,16 @@ def _transform(view: LedgerView, e: ev.Transform) -> Effect:
 
 
 def _adjust(view: LedgerView, e: ev.Adjust) -> Effect:
+    """A stocktake corrects what a holder has or had; it does not hand a batch to a stranger
+    (that would be stock from nowhere, with no trail behind it)."""
     if e.quantity > 0:
-        _existing(view, e, e.batch, "batch")
+        _whole(_existing(view, e, e.batch, "batch"), e.quantity, "quantity")
+        if not view.held(e.holder, e.batch):
+            raise InvalidEvent(
+                "holder",
+                f"holder {e.holder} never held batch {e.batch!r}; an adjust corrects the stock "
+                "of a batch its holder holds or held",
+            )
         return Effect(moves=[Move(e.batch, None, e.holder, e.quantity, "adjust")])
     _take(view, e, e.batch, e.holder, -e.quantity)
     return Effect(moves=[Move(e.batch, e.holder, None, -e.quantity, "adjust")])

@@ -23,7 +23,7 @@ Country = Annotated[
     str,
     Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["KZ", "RU", "CN"]),
 ]
-Currency = Annotated[str, Meta(min_length=3, max_length=3, description="ISO 4217")]
+Currency = Annotated[str, Meta(min_length=3, max_length=3, description="ISO 4217 alphabetic code")]
 HsCode = Annotated[str, Meta(min_length=6, max_length=10, description="HS code, 6 to 10 digits")]
 Unit = Annotated[str, Meta(min_length=2, max_length=3, description="UN/ECE Rec 20 unit code")]
 Time = Annotated[datetime, Meta(tz=True, description="RFC 3339 with an offset")]
@@ -37,9 +37,17 @@ class Model(Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=Fals
 
 
 class Party(Model):
-    tax_id: Code
+    """A counterparty. A home-country party carries its tax id; a foreign one often has only
+    a name and a country (what declarations and CMRs carry for the foreign side)."""
+
     name: Text
     country: Country
+    tax_id: Code | None = None
+
+    @property
+    def key(self) -> str:
+        """How the party is referred to: its tax id, else `name (country)` (no identifier)."""
+        return self.tax_id or f"{self.name} ({self.country})"
 
 
 class Goods(Model):

@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -74,7 +74,8 @@ def _parse(line: bytes | str, jurisdiction: Jurisdiction) -> Parsed:
     problem = first_problem(event, jurisdiction)
     if problem:
         raise InvalidEvent(problem[0], problem[1], event_id)
-    canonical = _encoder.encode(_merge(raw, msgspec.to_builtins(event)))
+    typed = msgspec.to_builtins(event, builtin_types=(Decimal, datetime))
+    canonical = _encoder.encode(_merge(raw, _canonical(typed)))
     if b"\\u0000" in canonical and _has_nul(raw):
         # PostgreSQL's text cannot hold it, and no identifier or name needs it
         raise InvalidEvent("", "a NUL character (\\u0000) is not allowed in an event", event_id)
@@ -181,6 +182,26 @@ def _path(path: str) -> str:
     return path.lstrip(".")
 
 
+def _canonical(value: Any) -> Any:
+    """Equal values written alike: an instant in UTC whatever offset it was sent in
+    (`10:00:00+06:00` is `04:00:00Z`), a decimal in its shortest plain notation (`1000000.00`
+    and `1E+6` are `1000000`), so a retry in another notation is the same event."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def decimal_text(q: Decimal) -> str:
+    """The shortest plain notation of a finite decimal: no exponent, no trailing zeros."""
+    return "0" if q == 0 else format(q.normalize(), "f")
+
+
 def _merge(raw: Any, typed: Any) -> Any:
     """The normalised contract fields, plus the unknown fields the submitter sent."""
     if isinstance(raw, dict) and isinstance(typed, dict):
@@ -268,9 +289,13 @@ def _tax_id(field: str, tax_id: str, j: Jurisdiction) -> Problem:
 
 
 def _party(p: ev.Party, j: Jurisdiction) -> Problem:
-    return _country("country", p.country) or (
-        _tax_id("tax_id", p.tax_id, j) if p.country == j.home else None
-    )
+    """A home-country party is identified by its checked tax id; a foreign one may have none
+    (its name and country identify it), and its tax id follows no rule we know."""
+    if p.country != j.home:
+        return _country("country", p.country)
+    if p.tax_id is None:
+        return "tax_id", f"required for a party in {j.home} (the home country)"
+    return _tax_id("tax_id", p.tax_id, j)
 
 
 def _goods(g: ev.Goods) -> Problem:
@@ -286,13 +311,27 @@ def _goods(g: ev.Goods) -> Problem:
     )
 
 
-def _money(m: ev.Money) -> Problem:
-    return _currency("currency", m.currency) or _amount("amount", m.amount)
+def _money(m: ev.Money, t: datetime) -> Problem:
+    return _currency("currency", m.currency, t) or _amount("amount", m.amount)
 
 
-def _currency(field: str, code: str) -> Problem:
-    ok = code.isascii() and code.isalpha() and code.isupper()
-    return None if ok else (field, f"{code!r} is not an ISO 4217 currency code")
+def _currency(field: str, code: str, t: datetime) -> Problem:
+    """An ISO 4217 code in use at the event's time (a withdrawn code only before its
+    withdrawal: an invoice of 2022 in Croatian kuna is right, one of 2024 is not)."""
+    known = reference.currencies()
+    if code not in known:
+        return field, f"{code!r} is not an ISO 4217 currency code"
+    withdrawn = known[code]
+    if withdrawn is not None and t.astimezone(UTC).date() >= withdrawn:
+        return field, f"{code!r} is withdrawn from ISO 4217 (not in use from {withdrawn})"
+    return None
+
+
+def _whole(field: str, q: Decimal, unit: str) -> Problem:
+    """A count (pieces, sets, pairs) is a whole number."""
+    if unit in reference.COUNT_UNITS and q != q.to_integral_value():
+        return field, f"{unit} counts whole units; {q} is not a whole number"
+    return None
 
 
 def _mass(field: str, mass: Decimal | None) -> Problem:
@@ -327,7 +366,8 @@ def _check_import(e: ev.Import, j: Jurisdiction) -> Problem:
         _tax_id("holder", e.holder, j)
         or _at("goods", _goods(e.goods))
         or quantity_problem("quantity", e.quantity)
-        or _at("value", _money(e.value))
+        or _whole("quantity", e.quantity, e.goods.unit)
+        or _at("value", _money(e.value, e.time))
         or _at("seller", _party(e.seller, j))
         or _origin(e, j)
         or _post("post", e.post)
@@ -342,7 +382,7 @@ def _check_transfer(e: ev.Transfer, j: Jurisdiction) -> Problem:
         _tax_id("from", e.from_, j)
         or _tax_id("to", e.to, j)
         or quantity_problem("quantity", e.quantity)
-        or _at("value", _money(e.value))
+        or _at("value", _money(e.value, e.time))
         or _mass("mass_kg", e.mass_kg)
     )
 
@@ -366,6 +406,7 @@ def _check_transform(e: ev.Transform, j: Jurisdiction) -> Problem:
             problem
             or _at(f"outputs[{i}].goods", _goods(o.goods))
             or quantity_problem(f"outputs[{i}].quantity", o.quantity)
+            or _whole(f"outputs[{i}].quantity", o.quantity, o.goods.unit)
         )
     return problem
 
@@ -399,7 +440,7 @@ def _check_dispatch(e: ev.Dispatch, j: Jurisdiction) -> Problem:
     return (
         _tax_id("holder", e.holder, j)
         or quantity_problem("quantity", e.quantity)
-        or _at("value", _money(e.value))
+        or _at("value", _money(e.value, e.time))
         or _at("buyer", _party(e.buyer, j))
         or _destination(e, j)
         or _post("post", e.post)
@@ -415,14 +456,15 @@ def _check_adjust(e: ev.Adjust, j: Jurisdiction) -> Problem:
     return _tax_id("holder", e.holder, j) or quantity_problem("quantity", e.quantity, signed=True)
 
 
-def _check_transit_goods(i: int, g: ev.TransitGoods) -> Problem:
+def _check_transit_goods(i: int, g: ev.TransitGoods, t: datetime) -> Problem:
     return _at(
         f"goods[{i}]",
         _hs("hs", g.hs)
         or _unit("unit", g.unit)
         or quantity_problem("quantity", g.quantity)
+        or _whole("quantity", g.quantity, g.unit)
         or _amount("mass_kg", g.mass_kg)
-        or _at("value", _money(g.value)),
+        or _at("value", _money(g.value, t)),
     )
 
 
@@ -439,10 +481,10 @@ def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Problem:
     if not problem and len(set(e.seals)) != len(e.seals):
         problem = "seals", "a seal is listed twice"
     for i, g in enumerate(e.goods):
-        problem = problem or _check_transit_goods(i, g)
+        problem = problem or _check_transit_goods(i, g, e.time)
     if not problem and e.guarantee:
         guarantee = e.guarantee
-        problem = _currency("guarantee.currency", guarantee.currency) or _amount(
+        problem = _currency("guarantee.currency", guarantee.currency, e.time) or _amount(
             "guarantee.amount", guarantee.amount
         )
     return problem

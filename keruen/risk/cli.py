@@ -185,7 +185,9 @@ def precheck(
     quantity: Annotated[str, typer.Argument(help="Quantity to dispatch")],
     buyer_name: Annotated[str, typer.Option("--buyer-name", help="Buyer's name")],
     buyer_country: Annotated[str, typer.Option("--buyer-country", help="ISO alpha-2")],
-    buyer_id: Annotated[str, typer.Option("--buyer-id", help="Buyer's tax id")] = "unknown",
+    buyer_id: Annotated[
+        str | None, typer.Option("--buyer-id", help="Buyer's tax id (none for many foreign buyers)")
+    ] = None,
     holder: Annotated[
         str | None, typer.Option(help="Dispatching holder (default: largest)")
     ] = None,

@@ -11,7 +11,12 @@ from keruen.risk.state import Ledger, kind
 
 
 def party(p: ev.Party) -> str:
-    return f"{p.name} ({p.country}, tax id {p.tax_id})"
+    return f"{p.name} ({p.country}, {identifier(p.tax_id)})"
+
+
+def identifier(tax_id: str | None) -> str:
+    """'tax id …', or the fact that the documents carry none (common for a foreign party)."""
+    return f"tax id {tax_id}" if tax_id else "no identifier"
 
 
 def qty(q: Decimal | float, unit: str = "") -> str:

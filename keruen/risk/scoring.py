@@ -62,10 +62,10 @@ def movement_subjects(ledger: Ledger, e: ev.Event) -> list[Subject]:
                 ("event", e.id),
                 *(("batch", b) for b in batches),
                 ("party", e.holder),
-                ("party", e.buyer.tax_id),
+                ("party", e.buyer.key),
             ]
         case ev.TransitOpen():
-            return [("transit", e.mrn), ("party", e.carrier.tax_id), ("party", e.consignee.tax_id)]
+            return [("transit", e.mrn), ("party", e.carrier.key), ("party", e.consignee.key)]
     return []
 
 

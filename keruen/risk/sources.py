@@ -77,7 +77,7 @@ def _party(e: ev.Event, h: dict[str, Any]) -> PartyHit:
     role = h["subject"]
     p = getattr(e, role, None) if role in PARTY_ROLES else None
     if isinstance(p, ev.Party):
-        tax_id, name, country = p.tax_id, p.name, p.country
+        tax_id, name, country = p.tax_id or "", p.name, p.country
     else:  # the holder: a Kazakh tax id
         tax_id, name, country = str(getattr(e, role, h["query"])), h["query"], "KZ"
     detail = h["explanation"] if isinstance(h["explanation"], dict) else {}
@@ -99,12 +99,13 @@ def _party(e: ev.Event, h: dict[str, Any]) -> PartyHit:
 
 def buyer_hits(conn: Connection, buyer: ev.Party, event_id: str) -> list[PartyHit]:
     """A planned buyer screened now against the loaded lists (pre-check)."""
-    hits = screener(conn).screen_party(buyer.name, buyer.country, (buyer.tax_id,))
+    ids = (buyer.tax_id,) if buyer.tax_id else ()
+    hits = screener(conn).screen_party(buyer.name, buyer.country, ids)
     return [
         PartyHit(
             event_id=event_id,
             role="buyer",
-            tax_id=buyer.tax_id,
+            tax_id=buyer.tax_id or "",
             name=buyer.name,
             country=buyer.country,
             entry_id=h.entry_id,

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keruen.errors import RejectedEvent
-from keruen.ledger.overlay import Accepted, Known, Overlay, cancel_needs, needs
+from keruen.ledger.overlay import Accepted, Known, Overlay, cancel_needs, held_needs, needs
 from keruen.ledger.rules import Batch, micros
 from keruen.model import events as ev
+from keruen.settings import get_settings
 from keruen.store import schema as t
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import bulk_delete, bulk_insert, fetch_in
@@ -64,7 +65,20 @@ def snapshot(
     more_batches, more_balances = cancel_needs(overlay, events)
     _load_batches(conn, overlay, (batch_ids | more_batches) - overlay.batches.keys())
     _load_balances(conn, overlay, (balance_keys | more_balances) - overlay.balances.keys())
+    _load_held(conn, overlay, held_needs(events))
+    tolerance = get_settings().future_tolerance_s * 1_000_000
+    overlay.not_after_us = micros_now() + tolerance
+    overlay.future_tolerance_us = tolerance
     return overlay
+
+
+def _load_held(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
+    """Which holders ever received the batches they adjust (a move to them exists)."""
+    keys = {k for k in keys if not overlay.held(*k)}
+    overlay.held_keys.update(
+        (target, batch)
+        for target, batch in fetch_in(conn, t.moves, ("target", "batch"), ("target", "batch"), keys)
+    )
 
 
 def _load_events(conn: Connection, overlay: Overlay, ids: set[str]) -> None:

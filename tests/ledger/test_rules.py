@@ -38,7 +38,10 @@ def run(*events: dict[str, Any]) -> Overlay:
 
 # (events after SETUP, error class, word of the reason)
 REFUSED = [
-    ([f.transfer("t", BATCH, A, B, "100.000001")], InsufficientStock, "holds 100"),
+    ([f.transfer("t", BATCH, A, B, "101")], InsufficientStock, "holds 100"),
+    ([f.transfer("t", BATCH, A, B, "0.5")], InvalidEvent, "whole"),
+    ([f.transform("x", A, [(BATCH, "2.5")], "P-1", 1)], InvalidEvent, "whole"),
+    ([f.adjust("adj", BATCH, B, "25")], InvalidEvent, "never held"),
     ([f.transfer("t", BATCH, B, C, "1")], InsufficientStock, "holds 0"),
     ([f.transfer("t", "55501/010324/0000009/001", A, B, 1)], UnknownBatch, "does not exist"),
     ([f.import_("imp2", BATCH, B)], BatchExists, "never reused"),
@@ -53,7 +56,7 @@ REFUSED = [
         "holds 40",
     ),
     ([f.dispatch("d", BATCH, A, 101)], InsufficientStock, "cannot give 101"),
-    ([f.adjust("adj", BATCH, A, "-100.5")], InsufficientStock, "holds 100"),
+    ([f.adjust("adj", BATCH, A, "-101")], InsufficientStock, "holds 100"),
     ([f.adjust("adj", "P-404", A, "5")], UnknownBatch, "does not exist"),
     ([f.transform("x", A, [(BATCH, 10), ("P-404", 1)], "P-1", 5)], UnknownBatch, "P-404"),
     (
@@ -83,10 +86,10 @@ def test_refused(events: list[dict[str, Any]], error: type[RejectedEvent], word:
 
 
 def test_transfer_chain_conserves_quantity() -> None:
-    overlay = run(*SETUP, f.transfer("t1", BATCH, A, B, 60), f.transfer("t2", BATCH, B, C, "59.5"))
+    overlay = run(*SETUP, f.transfer("t1", BATCH, A, B, 60), f.transfer("t2", BATCH, B, C, "59"))
     assert overlay.balance(A, BATCH) == 40
-    assert overlay.balance(B, BATCH) == Decimal("0.5")
-    assert overlay.balance(C, BATCH) == Decimal("59.5")
+    assert overlay.balance(B, BATCH) == Decimal("1")
+    assert overlay.balance(C, BATCH) == Decimal("59")
 
 
 def test_transform_consumes_inputs_and_creates_outputs_atomically() -> None:
@@ -122,8 +125,22 @@ def test_cancel_reverses_when_balances_allow() -> None:
 
 
 def test_phantom_stock_needs_a_positive_adjust_on_an_existing_batch() -> None:
-    overlay = run(*SETUP, f.adjust("a", BATCH, B, "25"), f.dispatch("d", BATCH, B, 25))
-    assert overlay.balance(B, BATCH) == 0
+    overlay = run(*SETUP, f.adjust("a", BATCH, A, "25"), f.dispatch("d", BATCH, A, 125))
+    assert overlay.balance(A, BATCH) == 0
+
+
+def test_an_adjust_may_correct_a_batch_its_holder_gave_away() -> None:
+    overlay = run(*SETUP, f.transfer("t", BATCH, A, B, 100), f.adjust("a", BATCH, A, "3"))
+    assert overlay.balance(A, BATCH) == 3
+
+
+def test_an_event_dated_after_the_ingest_clock_is_refused() -> None:
+    overlay = run(*SETUP)
+    overlay.not_after_us = micros(datetime(2024, 3, 2, tzinfo=UTC))
+    with pytest.raises(InvalidEvent, match="in the future") as info:
+        overlay.admit(parse(f.line(f.transfer("t", BATCH, A, B, 1, day=3))))
+    assert info.value.field == "time"
+    overlay.admit(parse(f.line(f.transfer("t", BATCH, A, B, 1, day=1))))
 
 
 @given(st.datetimes(timezones=st.just(UTC)))

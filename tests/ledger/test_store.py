@@ -208,3 +208,25 @@ def test_undecodable_bytes_are_kept_not_lost(engine: Engine) -> None:
     assert report.rejected == 1
     with engine.connect() as conn:
         assert queries.rejections(conn)[0]["raw"] == '{"id": "\\xff\\xfe"}'
+
+
+def test_an_adjust_reads_past_holdings_from_storage(engine: Engine) -> None:
+    ingest(engine, f.import_("imp1", B1, A, "10", day=1), f.transfer("t1", B1, A, B, "10", day=2))
+    assert ingest(engine, f.adjust("a1", B1, A, "2", day=3)) is None  # A held it before
+    refused = ingest(engine, f.adjust("a2", B1, C, "2", day=3))
+    assert refused is not None and refused.error.field == "holder"
+    assert "never held" in refused.error.reason
+
+
+def test_an_event_dated_in_the_future_is_refused(engine: Engine) -> None:
+    refused = ingest(engine, f.import_("imp1", B1, A, "10") | {"time": "2099-01-01T00:00:00Z"})
+    assert refused is not None and refused.error.field == "time"
+    assert "in the future" in refused.error.reason
+
+
+def test_a_retry_in_another_offset_and_notation_is_a_duplicate(engine: Engine) -> None:
+    first = f.import_("imp1", B1, A, "10") | {"time": "2024-03-01T04:00:00Z"}
+    retry = first | {"time": "2024-03-01T10:00:00+06:00", "quantity": "10.000"}
+    report = ingest_lines(engine, f.lines(first))
+    again = ingest_lines(engine, f.lines(retry))
+    assert (report.accepted, again.duplicates, again.rejected) == (1, 1, 0)

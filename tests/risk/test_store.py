@@ -193,3 +193,31 @@ def test_precheck_as_of_a_past_time_uses_the_stock_then(engine: Engine) -> None:
     assert plan.holder == f.B and verdict.lane == "red"
     with pytest.raises(BadInput, match=f"holder {f.B} holds 20 of batch"):
         service.precheck(engine, B1, Decimal(40), buyer, holder=f.B)
+
+
+def test_parties_known_by_name_and_country_only_are_screened_and_explained(
+    engine: Engine,
+) -> None:
+    """Foreign sellers and buyers often carry no identifier: screening, detection and the
+    explanation work on name and country, and say that no identifier was given."""
+    from keruen.screening import screen_ledger
+    from keruen.screening.loaders import ofac_demo
+    from keruen.screening.store import save
+
+    no_id_seller = {"name": "Shenzhen Hua Tech Co", "country": "CN"}
+    no_id_buyer = {"name": "OAO Polotsk Steklovolokno", "country": "BY"}
+    ingest(
+        engine,
+        f.import_("i1", B1, holder=f.A, qty="100", seller=no_id_seller),
+        f.dispatch("d1", B1, f.A, "30", day=4, buyer=no_id_buyer),
+    )
+    with engine.begin() as conn:
+        save(conn, ofac_demo())
+    screen_ledger(engine)
+    service.detect(engine)
+    with engine.connect() as conn:
+        alerts = queries.alerts(conn)
+    party = [a for a in alerts if a["rule"] == "sanctioned_party"]
+    assert party, [a["rule"] for a in alerts]
+    assert "no identifier" in party[0]["explanation"]
+    assert party[0]["subject"] == "OAO Polotsk Steklovolokno (BY)"

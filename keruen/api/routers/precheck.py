@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["alerts"])
 
 
 class Buyer(Strict):
-    tax_id: Annotated[str, Field(min_length=1, max_length=64)] = "unknown"
+    tax_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=500)]
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 

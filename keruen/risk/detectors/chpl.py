@@ -28,7 +28,7 @@ def detect(ctx: Context) -> Iterator[Alert]:
     buyers_seen: set[str] = set()
     for e in ctx.ledger.outflows:
         found = _judge(ctx, e, buyers_seen) if ctx.judged(e) else None
-        buyers_seen.add(e.buyer.tax_id)
+        buyers_seen.add(e.buyer.key)
         if found is not None:
             yield found
 
@@ -71,10 +71,10 @@ def _score(
 def front_signs(ctx: Context, e: ev.Dispatch, buyers_seen: set[str]) -> list[str]:
     """Why the buyer in a conduit state looks like a front company."""
     signs = []
-    age = age_months(e.buyer.tax_id, e.buyer.country, ctx.ledger.at(e))
+    age = age_months(e.buyer.tax_id or "", e.buyer.country, ctx.ledger.at(e))
     if age is not None and age < ctx.config.chpl.front_company_months:
         signs.append(f"the buyer was registered {age:.0f} months before")
-    if e.buyer.tax_id not in buyers_seen:
+    if e.buyer.key not in buyers_seen:
         signs.append("the buyer never bought before in the ledger")
     return signs
 

@@ -37,7 +37,7 @@ def detect(ctx: Context) -> Iterator[Alert]:
 def _seller(e: ev.Event) -> tuple[str, ev.Money, str] | None:
     match e:
         case ev.Dispatch():
-            return e.holder, e.value, e.buyer.tax_id
+            return e.holder, e.value, e.buyer.key
         case ev.Transfer():
             return e.from_, e.value, e.to
     return None

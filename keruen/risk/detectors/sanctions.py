@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from keruen.risk.context import Context
+from keruen.risk.explain import identifier
 from keruen.risk.facts import PartyHit
 from keruen.risk.model import Alert, day, refs
 
@@ -23,7 +24,7 @@ def detect(ctx: Context) -> Iterator[Alert]:
     for h in ctx.facts.party_hits:
         t = ctx.ledger.time_us.get(h.event_id)
         if t is not None and h.score >= threshold(ctx, h):
-            by_party[h.tax_id or h.name].append((t, h))
+            by_party[h.tax_id or f"{h.name} ({h.country})"].append((t, h))
     for party, hits in by_party.items():
         found = _alert(ctx, party, sorted(hits, key=lambda x: x[0]))
         if found is not None:
@@ -46,7 +47,7 @@ def _alert(ctx: Context, party: str, hits: list[tuple[int, PartyHit]]) -> Alert 
     best = max((h for _, h in judged), key=lambda h: h.score)
     events = [h.event_id for _, h in judged]
     text = (
-        f"{first.role.capitalize()} {first.name} ({first.country}, tax id {first.tax_id}) of "
+        f"{first.role.capitalize()} {first.name} ({first.country}, {identifier(first.tax_id)}) of "
         f"{first.event_id} on {day(first_t)} matches {best.entry_name!r} (entry {best.entry_id}, "
         f"list {best.list} {best.version}) with score {best.score:.2f}"
         + (f": {best.why}" if best.why else "")
@@ -59,7 +60,7 @@ def _alert(ctx: Context, party: str, hits: list[tuple[int, PartyHit]]) -> Alert 
         score=best.score,
         time_us=first_t,
         explanation=text,
-        refs=refs(events, (), [party]),
+        refs=refs(events, (), [first.tax_id]),
         facts={
             "entry_id": best.entry_id,
             "entry_name": best.entry_name,

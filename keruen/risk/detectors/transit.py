@@ -68,7 +68,7 @@ def _alert(ctx: Context, f: TransitFinding) -> Alert:
     kind: SubjectKind = "event" if on_event else "transit"
     declared = ctx.ledger.transits.get(f.mrn)
     parties = (declared.carrier, declared.consignee) if declared else ()
-    tax_ids = [p.tax_id for p in parties]
+    tax_ids = [p.tax_id for p in parties if p.tax_id]
     events = [f.mrn] if on_event else [declared.id] if declared else []
     return Alert(
         rule=PREFIX + f.kind,
