@@ -9,19 +9,20 @@ from keruen.model import events as ev
 
 def parties(event: ev.AnyEvent) -> frozenset[str]:
     """The tax ids an event names: holders, giver and taker, seller, buyer, carrier,
-    consignee. Seal pings, checkpoints, closes, incidents, receipts and cancels name none
-    (a cancel's parties are those of the moves it reverses, which the ledger stores)."""
+    consignee (a foreign party may have none). Seal pings, checkpoints, closes, incidents,
+    receipts and cancels name none (a cancel's parties are those of the moves it reverses,
+    which the ledger stores)."""
     match event:
         case ev.Import() | ev.Arrival():
-            return frozenset((event.holder, event.seller.tax_id))
+            return _ids(event.holder, event.seller.tax_id)
         case ev.Transfer():
             return frozenset((event.from_, event.to))
         case ev.Dispatch() | ev.Export():
-            return frozenset((event.holder, event.buyer.tax_id))
+            return _ids(event.holder, event.buyer.tax_id)
         case ev.Transform() | ev.WriteOff() | ev.Adjust():
             return frozenset((event.holder,))
         case ev.TransitOpen():
-            return frozenset((event.carrier.tax_id, event.consignee.tax_id))
+            return _ids(event.carrier.tax_id, event.consignee.tax_id)
         case (
             ev.SealPing()
             | ev.Checkpoint()
@@ -33,3 +34,7 @@ def parties(event: ev.AnyEvent) -> frozenset[str]:
             return frozenset()
         case _:
             assert_never(event)
+
+
+def _ids(*tax_ids: str | None) -> frozenset[str]:
+    return frozenset(i for i in tax_ids if i)
