@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +15,12 @@ from keruen.console import DbOption, JsonOption, emit_json, fail, out
 from keruen.epcis.capture import capture, load_parties
 from keruen.epcis.conformance import Row, public, run_conformance
 from keruen.epcis.document import Document, EpcisFormatError, parse_document
+from keruen.epcis.export import export_events, to_json_ld
 from keruen.epcis.hashing import event_hash, prehash
 from keruen.epcis.mapping import Parties
 from keruen.epcis.validate import Report, validate_bytes
 from keruen.store import db
+from keruen.store.port import LedgerReader
 
 epcis_app = typer.Typer(no_args_is_help=True, help="GS1 EPCIS 2.0: hash, validate, import, export.")
 
@@ -104,9 +108,60 @@ def import_command(
             highlight=False,
         )
         for i in report.rejections[:20]:
-            out.print(f"  event {i.event} [{i.layer}] {i.pointer} {i.rule}: {i.reason}",
-                      highlight=False, markup=False)  # fmt: skip
+            out.print(
+                f"  event {i.event} [{i.layer}] {i.pointer} {i.rule}: {i.reason}",
+                highlight=False,
+                markup=False,
+            )
     raise typer.Exit(1 if report.rejected else 0)
+
+
+def _since(text: str | None) -> tuple[int, datetime | None]:
+    if text is None:
+        return 0, None
+    if text.isdigit():
+        return int(text), None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--since {text!r}: a sequence number or an RFC 3339 time")
+    if moment.tzinfo is None:
+        fail(f"--since {text!r}: give the time with its offset")
+    return 0, moment
+
+
+@epcis_app.command("export")
+def export_command(
+    out_file: Annotated[Path, typer.Option("--out", help="Write the EPCIS JSON-LD here")],
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only events after this seq, or from this time")
+    ] = None,
+    batch: Annotated[str | None, typer.Option("--batch", help="Only events of this batch")] = None,
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Write the ledger's events as one EPCIS 2.0 JSON-LD document."""
+    after, start = _since(since)
+    eng = db.ready(db_url)
+    with eng.connect() as conn:
+        selected = LedgerReader(conn).select_events(after_seq=after, start=start, batch=batch)
+        exported = export_events(conn, selected)
+    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    out_file.write_text(json.dumps(to_json_ld(exported.events, created), ensure_ascii=False))
+    summary = {
+        "events": len(exported.events),
+        "last_seq": exported.last_seq,
+        "skipped": exported.skipped,
+        "out": str(out_file),
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        out.print(
+            f"{summary['events']} EPCIS events to {out_file} (last seq "
+            f"{exported.last_seq}); skipped: {exported.skipped or 'none'}",
+            highlight=False,
+        )
 
 
 @epcis_app.command("conformance")
@@ -133,8 +188,9 @@ def _print_rows(rows: list[Row], verbose: bool) -> None:
     table = Table("check", "passed", "misses", "warnings")
     for r in rows:
         style = "green" if r.passed == r.total else ("red" if r.target else "yellow")
-        table.add_row(r.check, f"[{style}]{r.passed}/{r.total}[/]", str(len(r.misses)),
-                      str(len(r.warnings)))  # fmt: skip
+        table.add_row(
+            r.check, f"[{style}]{r.passed}/{r.total}[/]", str(len(r.misses)), str(len(r.warnings))
+        )
     out.print(table)
     for r in rows:
         label = "miss" if r.target else "differs"

@@ -33,6 +33,8 @@ __all__ = [
 KNS = "https://keruen.kz/epcis/"
 PARTY = "https://keruen.kz/party/"
 BATCH = "https://keruen.kz/batch/"
+DOCUMENT = "https://keruen.kz/document/"
+SEAL = "https://keruen.kz/seal/"
 CBV = "https://ref.gs1.org/cbv/"
 OWNING = CBV + "SDT-owning_party"
 POSSESSING = CBV + "SDT-possessing_party"
@@ -154,10 +156,11 @@ class _Reader:
             raise Unmappable(
                 "bizTransactionList", "a business transaction (the document) is needed"
             )
-        return {
-            "kind": _btt_kind(entries[0].get("type")),
-            "number": str(entries[0]["bizTransaction"]),
-        }
+        number = str(entries[0].get("bizTransaction", ""))
+        if number.startswith(DOCUMENT):  # Keruen's own: .../document/<kind>/<number>
+            kind, _, rest = number[len(DOCUMENT) :].partition("/")
+            return {"kind": unquote(kind), "number": unquote(rest)}
+        return {"kind": _btt_kind(entries[0].get("type")), "number": number}
 
     def has_document(self, kind: str) -> bool:
         entries = self.event.get("bizTransactionList") or []
@@ -168,7 +171,7 @@ def _btt_kind(uri: Any) -> str:
     text = str(uri or "document")
     for prefix in (CBV + "BTT-", KNS + "BTT-"):
         if text.startswith(prefix):
-            return text[len(prefix) :]
+            return unquote(text[len(prefix) :])
     return text.rsplit("/", 1)[-1][-64:] or "document"
 
 
@@ -251,7 +254,7 @@ def _party_object(party: dict[str, str] | None, r: _Reader, name: str) -> dict[s
 
 def _entry(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     source, dest = r.party("source"), r.party("destination")
-    kind = "import" if r.has_document("customs_declaration") else "arrival"
+    kind = r.ext("type") or ("import" if r.has_document("customs_declaration") else "arrival")
     holder = dest or r.party("destination", POSSESSING)
     if holder is None:
         raise Unmappable("destinationList", "the new holder is the destination's owning party")
@@ -318,7 +321,7 @@ def _leaves(r: _Reader, ehash: str, step: str) -> list[dict[str, Any]]:
     if holder is None:
         raise Unmappable("sourceList", "the holder is the source's owning party")
     reason = r.ext("reason") or ("loss" if "stolen" in str(r.event.get("disposition")) else None)
-    reason = reason or _WRITE_OFF[step]
+    reason = reason or _WRITE_OFF.get(step, "consumption")
     out = []
     for i, q in enumerate(r.quantities()):
         batch, _ = batch_of(str(q.get("epcClass", "")))
@@ -386,7 +389,9 @@ def _seal_ping(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     if set(position) != {"lat", "lon"}:
         raise Unmappable("sensorElementList", "a seal report needs latitude and longitude readings")
     state = r.ext("state") or ("tampered" if _alarm(r.event) else "intact")
-    event = _base(r, "seal_ping", ehash, 0) | {"seal": str(epcs[0]), "state": state, **position}
+    seal = str(epcs[0])
+    seal = unquote(seal[len(SEAL) :]) if seal.startswith(SEAL) else seal
+    event = _base(r, "seal_ping", ehash, 0) | {"seal": seal, "state": state, **position}
     return [_optional(event, r, "code")]
 
 
@@ -394,8 +399,25 @@ def _alarm(event: dict[str, Any]) -> bool:
     return "ALARM_CONDITION" in str(event.get("sensorElementList"))
 
 
+_BY_TYPE = {
+    "import": "entry",
+    "arrival": "entry",
+    "transfer": "moves",
+    "dispatch": "moves",
+    "export": "moves",
+    "adjust": "adjust",
+    "transform": "transform",
+    "seal_ping": "seal_ping",
+}
+
+
 def _kind(r: _Reader) -> str:
     e = r.event
+    declared = r.ext("type")
+    if declared in _BY_TYPE:
+        return _BY_TYPE[declared]
+    if declared == "write_off":
+        return "leaves:" + str(e.get("bizStep", "")).removeprefix(CBV + "BizStep-")
     step = str(e.get("bizStep", "")).removeprefix(CBV + "BizStep-")
     kind, action = e.get("type"), e.get("action")
     if kind == "TransformationEvent":
@@ -439,7 +461,7 @@ def _cancels(mapped: list[dict[str, Any]], declaration: dict[str, Any]) -> list[
     """An error declaration withdraws the events the corrected event had mapped to."""
     own = declaration.get(k("id"))
     ids = own if isinstance(own, list) else [own] if own else []
-    reason = str(declaration.get("reason", "")).rpartition("ER-")[2] or "error declared"
+    reason = unquote(str(declaration.get("reason", "")).rpartition("ER-")[2]) or "error declared"
     out = []
     for i, target in enumerate(mapped):
         cancel_id = str(ids[i]) if i < len(ids) else f"{target['id']}:x"
