@@ -107,7 +107,7 @@ def _entry(e: ev.Import, home: str) -> dict[str, Any]:
         "bizStep": CBV + "BizStep-receiving",
         "quantityList": [_quantity(e.batch, e.quantity, e.goods.unit)],
         "bizTransactionList": _document(e.document, _entry_kind(e)),
-        "sourceList": _owner("source", party_uri(e.seller.tax_id, e.seller.country)),
+        "sourceList": _owner("source", party_uri(e.seller.tax_id, e.seller.country, e.seller.name)),
         "destinationList": _owner("destination", party_uri(e.holder, home)),
         "ilmd": {k("goods"): _struct(e.goods)},
         k("value"): _struct(e.value),
@@ -149,7 +149,9 @@ def _dispatch(e: ev.Dispatch, home: str) -> dict[str, Any]:
         "quantityList": [_quantity(e.batch, e.quantity)],
         "bizTransactionList": _document(e.document),
         "sourceList": _owner("source", party_uri(e.holder, home)),
-        "destinationList": _owner("destination", party_uri(e.buyer.tax_id, e.buyer.country)),
+        "destinationList": _owner(
+            "destination", party_uri(e.buyer.tax_id, e.buyer.country, e.buyer.name)
+        ),
         k("value"): _struct(e.value),
         k("post"): e.post,
         k("buyer"): _struct(e.buyer),

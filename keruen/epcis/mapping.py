@@ -71,6 +71,8 @@ class Parties:
             return found
         if uri.startswith(PARTY):  # Keruen's own: https://keruen.kz/party/<CC>/<tax id>
             country, _, tax_id = uri[len(PARTY) :].partition("/")
+            if len(country) == 2 and tax_id.startswith("name:"):
+                return {"name": unquote(tax_id[5:]), "country": country}
             if len(country) == 2 and tax_id:
                 return {"tax_id": unquote(tax_id), "name": unquote(tax_id), "country": country}
         return None
@@ -85,7 +87,10 @@ def _party_key(uri: str) -> str:
     return m.group(1) if m else uri
 
 
-def party_uri(tax_id: str, country: str) -> str:
+def party_uri(tax_id: str | None, country: str, name: str = "") -> str:
+    """Keruen's party URI: by tax id, or by name for a foreign party that has none."""
+    if tax_id is None:
+        return f"{PARTY}{country}/name:{quote(name, safe='')}"
     return f"{PARTY}{country}/{quote(tax_id, safe='')}"
 
 
@@ -240,6 +245,12 @@ def _optional(out: dict[str, Any], r: _Reader, *names: str) -> dict[str, Any]:
     return out
 
 
+def _tin(party: dict[str, str]) -> str:
+    if not party.get("tax_id"):
+        raise Unmappable("sourceList", f"holder {party.get('name')!r} has no tax id")
+    return party["tax_id"]
+
+
 def _party_object(party: dict[str, str] | None, r: _Reader, name: str) -> dict[str, str]:
     given = r.ext(name)
     if isinstance(given, dict):
@@ -263,7 +274,7 @@ def _entry(r: _Reader, ehash: str) -> list[dict[str, Any]]:
         batch, gtin = batch_of(str(q.get("epcClass", "")))
         event = _base(r, kind, ehash, i) | {
             "batch": batch,
-            "holder": holder["tax_id"],
+            "holder": _tin(holder),
             "quantity": _quantity(q),
             "goods": _goods(r, i, gtin, q.get("uom")),
             "value": _value(r),
@@ -289,7 +300,7 @@ def _moves(r: _Reader, ehash: str) -> list[dict[str, Any]]:
             event = (
                 _base(r, "transfer", ehash, i)
                 | common
-                | {"from": source["tax_id"], "to": dest["tax_id"], "document": r.document()}
+                | {"from": _tin(source), "to": _tin(dest), "document": r.document()}
             )
         else:
             buyer = _party_object(dest, r, "buyer")
@@ -298,7 +309,7 @@ def _moves(r: _Reader, ehash: str) -> list[dict[str, Any]]:
                 _base(r, kind, ehash, i)
                 | common
                 | {
-                    "holder": source["tax_id"],
+                    "holder": _tin(source),
                     "buyer": buyer,
                     "post": r.need("post"),
                     "document": r.document(),
@@ -329,7 +340,7 @@ def _leaves(r: _Reader, ehash: str, step: str) -> list[dict[str, Any]]:
             _base(r, "write_off", ehash, i)
             | {
                 "batch": batch,
-                "holder": holder["tax_id"],
+                "holder": _tin(holder),
                 "quantity": _quantity(q),
                 "reason": reason,
             }
@@ -349,7 +360,7 @@ def _adjust(r: _Reader, ehash: str) -> list[dict[str, Any]]:
             _base(r, "adjust", ehash, i)
             | {
                 "batch": batch,
-                "holder": holder["tax_id"],
+                "holder": _tin(holder),
                 "quantity": str(signed or _quantity(q)),
                 "reason": str(r.ext("reason") or "stocktake"),
             }
@@ -372,7 +383,7 @@ def _transform(r: _Reader, ehash: str) -> list[dict[str, Any]]:
             {"batch": batch, "quantity": _quantity(q), "goods": _goods(r, i, gtin, q.get("uom"))}
         )
     event = _base(r, "transform", ehash, 0)
-    return [event | {"holder": holder["tax_id"], "inputs": inputs, "outputs": outputs}]
+    return [event | {"holder": _tin(holder), "inputs": inputs, "outputs": outputs}]
 
 
 def _seal_ping(r: _Reader, ehash: str) -> list[dict[str, Any]]:
