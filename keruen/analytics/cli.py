@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from keruen.console import DbOption, JsonOption, emit_json, out, progress
+from keruen.console import DbOption, JsonOption, emit_json, fail, out, progress
+from keruen.errors import KeruenError
 
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger for analytics.")
 trade_app = typer.Typer(no_args_is_help=True, help="Trade figures and mirror statistics.")
@@ -27,7 +31,7 @@ def export_parquet(
     from keruen.store import db
 
     eng = db.ready(db_url)
-    with eng.connect() as conn:
+    with eng.connect() as conn, user_errors():
         total = head(conn).seq
         with progress("export", total, enabled=not as_json) as advance:
             report = run(conn, out_dir, progress=advance)
@@ -41,6 +45,96 @@ def export_parquet(
     )
 
 
+DataOption = typer.Option(
+    "--data",
+    envvar="KERUEN_EXPORT",
+    help="Parquet export directory (updated from --db first when --db is given)",
+)
+EngineOption = typer.Option("--engine", help="duckdb (embedded), spark (local) or postgres")
+PgOption = typer.Option("--pg", help="PostgreSQL URL to load the export into (--engine postgres)")
+RatesOption = typer.Option(
+    "--rates", help="Currency rates CSV (currency,date,usd_per_unit|units_per_usd)"
+)
+CsvOption = typer.Option("--csv", help="Print CSV")
+ParquetOption = typer.Option("--parquet", help="Write the rows to this Parquet file")
+
+
+def emit_rows(
+    rows: list[dict[str, Any]], as_json: bool, as_csv: bool, parquet: Path | None, title: str
+) -> None:
+    from keruen.analytics import tables
+
+    if parquet:
+        tables.write_parquet(rows, parquet)
+    if as_json:
+        sys.stdout.write(tables.to_json(rows) + "\n")
+    elif as_csv:
+        sys.stdout.write(tables.to_csv(rows))
+    elif not parquet:
+        out.print(tables.rich_table(rows, title))
+
+
+def source_for(data: Path, db_url: str | None, engine: str, pg: str | None) -> Any:
+    from keruen.analytics import service
+
+    if db_url:
+        from keruen.analytics.export import export_parquet as run
+        from keruen.store import db
+
+        with db.ready(db_url).connect() as conn:
+            run(conn, data)
+    return service.open_source(data, engine, pg)
+
+
+@trade_app.command("figures")
+def trade_figures(
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Keys: partner, origin, year, quarter, "
+            "month, hs2, hs4, hs6, post (comma-separated)",
+        ),
+    ] = "partner,year",
+    flow: Annotated[
+        str,
+        typer.Option(
+            "--flow", help="import, arrival, dispatch, export, transit, turnover (comma-separated)"
+        ),
+    ] = "turnover",
+    data: Annotated[Path, DataOption] = Path("keruen-export"),
+    db_url: Annotated[str | None, DbOption] = None,
+    engine: Annotated[str, EngineOption] = "duckdb",
+    pg: Annotated[str | None, PgOption] = None,
+    rates_file: Annotated[Path | None, RatesOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """Trade figures from the ledger: value (USD), quantity, mass, events by flow and keys."""
+    from keruen.analytics import rates, service
+
+    with user_errors():
+        loaded = rates.load(rates_file) if rates_file else None
+        src = source_for(data, db_url, engine, pg)
+        rows = service.trade_figures(src, split(flow), split(by), loaded)
+    emit_rows(rows, as_json, as_csv, parquet, f"trade figures by {by}")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A user's mistake (a bad option, file or missing rate) is a clear message, exit 1."""
+    try:
+        yield
+    except KeruenError as e:
+        fail(str(e))
+
+
+def split(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
     app.add_typer(export_app, name="export")
+    app.add_typer(trade_app, name="trade")

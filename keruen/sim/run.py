@@ -24,6 +24,7 @@ from keruen.sim.economy import KZT_PER_USD, Economy, Event, Line
 from keruen.sim.engine import Batch, Engine, run_days
 from keruen.sim.plan import Planner
 from keruen.sim.presets import Preset, preset
+from keruen.sim.rates import write_rates
 from keruen.sim.summary import figures
 from keruen.sim.world import World
 
@@ -163,6 +164,7 @@ def write_all(
     result = outcome()
     for name, records in (("truth.jsonl", result.schemes), ("bait.jsonl", result.bait)):
         (out / name).write_bytes(b"".join(_encoder.encode(r) + b"\n" for r in records))
+    write_rates(out / "rates.csv")  # the currency rates it used, for keruen trade --rates
     world = msgspec.json.format(_encoder.encode(result.world()), indent=1)
     (out / "world.json").write_bytes(world)
     return result.summary(seconds)

@@ -51,3 +51,13 @@ def fill(engine: Engine, events: list[dict[str, Any]]) -> None:
 def ledger(engine: Engine) -> Iterator[Engine]:
     fill(engine, ledger_events())
     yield engine
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local Spark session for the whole run (its start-up is the cost)."""
+    from keruen.analytics.engines import spark_session as make
+
+    session = make()
+    yield session
+    session.stop()

@@ -1,0 +1,117 @@
+"""Ibis over an export: DuckDB (embedded default), Spark (local) on the Parquet files, or
+PostgreSQL with the export loaded into a schema there. The queries never know which."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from keruen.analytics.export import BATCH_SCHEMA, EVENT_SCHEMA, MANIFEST, read_manifest
+from keruen.errors import AnalyticsError
+
+ENGINES = ("duckdb", "spark", "postgres")
+
+
+@dataclass
+class Source:
+    """The tables of one export on one engine, and what they describe."""
+
+    engine: str
+    con: Any  # an Ibis backend
+    events: ir.Table
+    batches: ir.Table
+    vintage: str  # the ledger state: head seq and hash, export time
+
+
+def files(export: Path, kind: str) -> list[str]:
+    return sorted(str(p) for p in (export / kind).glob("**/part-*.parquet"))
+
+
+def vintage(export: Path) -> str:
+    m = read_manifest(export)
+    if m is None:
+        raise AnalyticsError(f"{export}: no {MANIFEST}: run keruen export parquet --out {export}")
+    return f"ledger seq {m.head_seq} hash {m.head_hash[:16]} exported {m.exported_at}"
+
+
+def _empty(schema: pa.Schema) -> ir.Table:
+    return ibis.memtable(schema.empty_table())
+
+
+def _parquet(con: Any, export: Path, kind: str, schema: pa.Schema) -> ir.Table:
+    found = files(export, kind)
+    if not found:
+        return _empty(schema)
+    table = con.read_parquet(found if len(found) > 1 else found[0])
+    return table.select(*schema.names)
+
+
+def duckdb(export: Path, threads: int | None = None) -> Source:
+    con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return _source("duckdb", con, export)
+
+
+def _source(engine: str, con: Any, export: Path) -> Source:
+    stamp = vintage(export)
+    events = _parquet(con, export, "events", EVENT_SCHEMA)
+    batches = _parquet(con, export, "batches", BATCH_SCHEMA)
+    return Source(engine, con, events, batches, stamp)
+
+
+def spark_session() -> Any:
+    """One local Spark session, quiet and small: UTC, one shuffle partition per core."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("keruen")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+
+
+def spark(export: Path, session: Any = None) -> Source:
+    con = ibis.pyspark.connect(session or spark_session())
+    stamp = vintage(export)
+    events = _spark_parquet(con, export, "events", EVENT_SCHEMA)
+    batches = _spark_parquet(con, export, "batches", BATCH_SCHEMA)
+    return Source("spark", con, events, batches, stamp)
+
+
+def _spark_parquet(con: Any, export: Path, kind: str, schema: pa.Schema) -> ir.Table:
+    if not files(export, kind):
+        return _empty(schema)
+    df = con._session.read.option("basePath", str(export / kind)).parquet(str(export / kind))
+    name = f"keruen_{kind}_{abs(hash(str(export))):x}"
+    df.createOrReplaceTempView(name)
+    return con.table(name).select(*schema.names)
+
+
+def postgres(export: Path, url: str, schema: str) -> Source:
+    """Load the export into `schema` on the PostgreSQL server `url` (replacing what is there)."""
+    con = ibis.connect(url.replace("postgresql+psycopg://", "postgres://"))
+    con.raw_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    stamp = vintage(export)
+    for kind, sch in (("events", EVENT_SCHEMA), ("batches", BATCH_SCHEMA)):
+        found = files(export, kind)
+        data = pq.read_table(found, schema=sch) if found else sch.empty_table()
+        con.create_table(kind, data, database=schema, overwrite=True)
+    events = con.table("events", database=schema)
+    batches = con.table("batches", database=schema)
+    return Source("postgres", con, events, batches, stamp)
+
+
+def manifest_text(export: Path) -> dict[str, Any]:
+    return json.loads((export / MANIFEST).read_text(encoding="utf-8"))  # type: ignore[no-any-return]

@@ -1,0 +1,203 @@
+"""Trade figures from the ledger, written once as Ibis expressions (the named queries).
+
+A flow is one of: import (released from outside the EAEU), arrival (from an EAEU state),
+dispatch (to an EAEU state), export (outside the EAEU), transit (goods lines of transits
+opened), and turnover (the first four together). Cancelled events are left out: a `cancel`
+row names its target. Values convert to USD with the loaded rates on the event's UTC day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from keruen.analytics.decimals import QTY, cents, product, ratio
+from keruen.analytics.engines import Source
+from keruen.analytics.rates import Rates
+from keruen.errors import AnalyticsError, MissingRate
+
+FLOW_TYPES = {
+    "import": ("import",),
+    "arrival": ("arrival",),
+    "dispatch": ("dispatch",),
+    "export": ("export",),
+    "transit": ("transit_open",),
+    "turnover": ("import", "arrival", "dispatch", "export"),
+}
+KEYS: dict[str, Callable[[ir.Table], ir.Value]] = {
+    "partner": lambda t: t.partner,
+    "origin": lambda t: t.origin,
+    "year": lambda t: t.day.year(),
+    "quarter": lambda t: t.day.quarter(),
+    "month": lambda t: t.day.month(),
+    "hs2": lambda t: t.hs.substr(0, 2),
+    "hs4": lambda t: t.hs.substr(0, 4),
+    "hs6": lambda t: t.hs.substr(0, 6),
+    "post": lambda t: t.post,
+}
+FORMULA = (
+    "value_usd = Σ value.amount × USD per unit of its currency on the event's UTC day "
+    "(each product exact, rounded to 6 places; the sum rounded to the cent); quantity and "
+    "mass_kg = Σ as declared (quantity in the goods' own units); events = distinct event "
+    "ids; cancelled events excluded; flow {flow} = event types {types}"
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A named figure: its expression on a source, and how to read it."""
+
+    name: str
+    build: Callable[[Source, ir.Table], ir.Table]
+    doc: str
+
+
+def flows(names: Sequence[str]) -> list[str]:
+    for f in names:
+        if f not in FLOW_TYPES:
+            raise AnalyticsError(f"flow: {f!r} is not one of {', '.join(FLOW_TYPES)}")
+    return list(names)
+
+
+def keys(names: Sequence[str]) -> list[str]:
+    for k in names:
+        if k not in KEYS:
+            raise AnalyticsError(f"by: {k!r} is not one of {', '.join(KEYS)}")
+    return list(names)
+
+
+def live(src: Source, flow: str) -> ir.Table:
+    """The events of a flow that stand, with HS and origin from their batch where missing."""
+    e = src.events
+    cancels = e.filter(e.type == "cancel").select(cancelled=e.target).distinct()
+    rows = e.filter(e.type.isin(FLOW_TYPES[flow])).anti_join(cancels, e.id == cancels.cancelled)
+    b = src.batches.select(b_batch="batch", b_hs="hs", b_origin="origin")
+    j = rows.left_join(b, rows.batch == b.b_batch)
+    return j.mutate(
+        hs=j.hs.coalesce(j.b_hs), origin=j.origin.coalesce(j.b_origin), flow=ibis.literal(flow)
+    ).drop("b_batch", "b_hs", "b_origin")
+
+
+def with_rates(rows: ir.Table, rates: ir.Table) -> ir.Table:
+    """Each row with its USD per unit (null where the rates do not cover it)."""
+    j = rows.left_join(
+        rates,
+        [
+            rows.currency == rates.r_currency,
+            rows.day >= rates.valid_from,
+            rows.day < rates.valid_to,
+        ],
+    )
+    return j.drop("r_currency", "valid_from", "valid_to")
+
+
+def valued(src: Source, flow: str, rates: ir.Table) -> ir.Table:
+    rows = with_rates(live(src, flow), rates)
+    return rows.mutate(value_usd=product(rows.amount, rows.usd_per_unit))
+
+
+def missing_rate(src: Source, flows_: Sequence[str], rates: ir.Table) -> MissingRate | None:
+    """The first (currency, day) a value needs and the rates lack, if any."""
+    for flow in flows_:
+        rows = with_rates(live(src, flow), rates)
+        gap = rows.filter(rows.amount.notnull() & rows.usd_per_unit.isnull())
+        first = gap.select("currency", "day").order_by(["day", "currency"]).limit(1)
+        found = src.con.execute(first).to_dict("records")
+        if found:
+            return MissingRate(str(found[0]["currency"]), str(found[0]["day"])[:10])
+    return None
+
+
+def by_keys(src: Source, flow: str, rates: ir.Table, by: Sequence[str]) -> ir.Table:
+    rows = valued(src, flow, rates)
+    groups = {"flow": rows.flow, **{k: KEYS[k](rows) for k in by}}
+    return rows.group_by(**groups).aggregate(
+        value_usd=cents(rows.value_usd.sum()),
+        quantity=rows.quantity.cast(QTY).sum(),
+        mass_kg=rows.mass_kg.cast(QTY).sum(),
+        events=rows.id.nunique(),
+    )
+
+
+def figures_expr(
+    src: Source, flows_: Sequence[str], rates: ir.Table, by: Sequence[str]
+) -> ir.Table:
+    parts = [by_keys(src, f, rates, by) for f in flows_]
+    out = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return out.order_by(["flow", *by])
+
+
+def shares_expr(src: Source, flow: str, rates: ir.Table, by: Sequence[str]) -> ir.Table:
+    """Each group's share of its flow's value within the same year (or overall)."""
+    t = by_keys(src, flow, rates, by)
+    within = [k for k in ("year",) if k in by]
+    w = ibis.window(group_by=within) if within else ibis.window()
+    return t.mutate(share=ratio(t.value_usd, t.value_usd.sum().over(w))).order_by(list(by))
+
+
+def growth_expr(src: Source, flow: str, rates: ir.Table, by: Sequence[str]) -> ir.Table:
+    """Year-over-year growth per group: value / value of the previous year − 1."""
+    keys_ = [k for k in by if k != "year"]
+    t = by_keys(src, flow, rates, [*keys_, "year"])
+    w = ibis.window(group_by=keys_, order_by="year") if keys_ else ibis.window(order_by="year")
+    prev = t.value_usd.lag().over(w)
+    return t.mutate(previous_usd=prev, growth=ratio(t.value_usd, prev) - 1).order_by(
+        [*keys_, "year"]
+    )
+
+
+def peak_expr(src: Source, flow: str, rates: ir.Table, by: Sequence[str]) -> ir.Table:
+    """The peak month of each group, and its multiple over the group's mean month."""
+    t = by_keys(src, flow, rates, [*by, "year", "month"])
+    w = ibis.window(group_by=list(by)) if by else ibis.window()
+    ranked = t.mutate(
+        rank=ibis.row_number().over(
+            ibis.window(group_by=list(by), order_by=[ibis.desc("value_usd"), "year", "month"])
+        ),
+        multiple=ratio(t.value_usd, t.value_usd.mean().over(w)),
+    )
+    return ranked.filter(ranked["rank"] == 0).drop("rank").order_by(list(by))
+
+
+def rates_table(rates: Rates) -> ir.Table:
+    return ibis.memtable(rates.table())
+
+
+def run(expr: ir.Table, src: Source) -> list[dict[str, Any]]:
+    df = src.con.execute(expr)
+    return [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _plain(v: Any) -> Any:
+    """pandas' missing values and numpy scalars as plain Python values."""
+    if v is None:
+        return None
+    try:
+        if v != v:  # NaN, NaT
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v.item() if hasattr(v, "item") else v
+
+
+def event_values_expr(src: Source, flow: str, rates: ir.Table) -> ir.Table:
+    """Each standing event line's USD value at 6 places: where rounding would show first."""
+    rows = valued(src, flow, rates)
+    return rows.select("id", "line", "flow", "currency", "value_usd").order_by(["id", "line"])
+
+
+QueryFn = Callable[[Source, ir.Table], ir.Table]
+NAMED: dict[str, QueryFn] = {
+    "figures_by_partner_year": lambda s, r: figures_expr(
+        s, list(FLOW_TYPES), r, ["partner", "year"]
+    ),
+    "figures_by_hs_month": lambda s, r: figures_expr(s, ["turnover"], r, ["hs4", "year", "month"]),
+    "dispatch_shares": lambda s, r: shares_expr(s, "dispatch", r, ["partner", "year"]),
+    "turnover_growth": lambda s, r: growth_expr(s, "turnover", r, ["partner"]),
+    "peak_month": lambda s, r: peak_expr(s, "turnover", r, ["partner"]),
+    "event_values": lambda s, r: event_values_expr(s, "turnover", r),
+}

@@ -1,0 +1,110 @@
+"""One suite of named queries on DuckDB, PostgreSQL and Spark: results must be equal (money to
+the cent, ratios within 1e-9). One Spark session for the run; PostgreSQL when CI=true."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from keruen.analytics import engines
+from keruen.analytics import figures as fg
+from keruen.analytics import rates as rt
+from keruen.analytics.engines import Source
+from keruen.analytics.export import export_parquet
+from keruen.store import db
+from tests import factory as f
+from tests.analytics.conftest import batch_no, fill, ledger_events
+from tests.conftest import PG_URL
+
+RATES = "currency,date,usd_per_unit\nKZT,2024-03,0.002171552660\nEUR,2024-03-02,0.5\n"
+
+
+def rounding_edge() -> list[dict[str, Any]]:
+    """EUR imports whose USD value ends in a 5 at the 7th place: half away from zero."""
+    rows = []
+    for n, amount in enumerate(("1.000005", "3.000003", "2.000001"), 20):
+        e = f.import_(f"e-eur{n}", batch_no(n), day=2)
+        e["value"] = {"amount": amount, "currency": "EUR"}
+        rows.append(e)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export")
+    with db.scratch(None) as eng:
+        fill(eng, ledger_events() + rounding_edge())
+        with eng.connect() as conn:
+            export_parquet(conn, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sources(export: Path, spark_session: Any) -> Iterator[dict[str, Source]]:
+    found = {"duckdb": engines.duckdb(export), "spark": engines.spark(export, spark_session)}
+    schema = f"keruen_an_{uuid.uuid4().hex[:10]}"
+    if PG_URL:
+        found["postgres"] = engines.postgres(export, PG_URL, schema)
+    yield found
+    if PG_URL:
+        with sa.create_engine(PG_URL).begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def results(src: Source, name: str) -> list[dict[str, Any]]:
+    rates = fg.rates_table(rt.parse(RATES, "rates.csv"))
+    return fg.run(fg.NAMED[name](src, rates), src)
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9)
+    return bool(a == b)
+
+
+@pytest.mark.parametrize("name", sorted(fg.NAMED))
+def test_every_engine_gives_the_same_rows(sources: dict[str, Source], name: str) -> None:
+    expected = results(sources["duckdb"], name)
+    assert expected, f"{name} returned no rows"
+    for engine, src in sources.items():
+        got = results(src, name)
+        assert len(got) == len(expected), engine
+        for g, e in zip(got, expected, strict=True):
+            assert g.keys() == e.keys(), engine
+            bad = {k: (g[k], e[k]) for k in e if not same(g[k], e[k])}
+            assert not bad, f"{engine}: {bad}"
+
+
+def test_values_round_half_away_from_zero_at_six_places(sources: dict[str, Source]) -> None:
+    values = {r["id"]: r["value_usd"] for r in results(sources["spark"], "event_values")}
+    assert values["e-eur20"] == Decimal("0.500003")  # 0.5000025
+    assert values["e-eur21"] == Decimal("1.500002")  # 1.5000015
+    assert values["e-arr"] == Decimal("9989.142236")  # 4,600,000 KZT × 0.002171552660
+    assert "e-d3" not in values  # cancelled
+
+
+def test_figures_match_the_ledger_by_hand(sources: dict[str, Source]) -> None:
+    found = results(sources["duckdb"], "figures_by_partner_year")
+    rows = {(r["flow"], r["partner"]): r for r in found}
+    # 1000 + 1000 USD + EUR 0.500003 + 1.500002 + 1.000001, rounded to the cent after the sum
+    assert rows[("import", "CN")]["value_usd"] == Decimal("2003.00")
+    assert rows[("import", "CN")]["events"] == 5
+    assert rows[("dispatch", "RU")]["value_usd"] == Decimal("900.00")  # e-d3 cancelled
+    assert rows[("turnover", "RU")]["value_usd"] == Decimal("10889.14")
+    assert rows[("transit", "DE")]["mass_kg"] == Decimal("1200")
+
+
+@pytest.mark.parametrize("name", sorted(fg.NAMED))
+def test_every_named_query_keeps_the_decimal_policy(sources: dict[str, Source], name: str) -> None:
+    rates = fg.rates_table(rt.parse(RATES, "rates.csv"))
+    assert fg.NAMED[name](sources["duckdb"], rates) is not None
+    from keruen.analytics.decimals import violations
+
+    assert violations(fg.NAMED[name](sources["duckdb"], rates)) == []
