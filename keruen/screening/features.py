@@ -242,8 +242,8 @@ def align2(qkey: str, ckey: str) -> Alignment:
     strong_c = {j for j, s in used.items() if s >= WEAK_TOKEN_SIMILARITY}
     rest_q = [w for i, w in enumerate(q) if i not in strong_q]
     rest_c = [w for j, w in enumerate(c) if j not in strong_c]
-    drop_q = _optional_patronymics(rest_q, c)
-    drop_c = _optional_patronymics(rest_c, q)
+    drop_q = _optional_patronymics(rest_q, rest_c)  # a patronymic left over is optional,
+    drop_c = _optional_patronymics(rest_c, rest_q)  # unless the other side has another one
     q_words = [c[match[i][0]] if len(w) == 1 and i in match else w for i, w in enumerate(q)]
     q_words = [w for w in q_words if w not in drop_q]
     c_words = [w for w in c if w not in drop_c]
@@ -286,6 +286,8 @@ def name_words_weighted(pair: Pair) -> float:
     best, worst = sorted((a.cover_q, a.cover_c), reverse=True)
     if _words(qk) == 1 or _words(ck) == 1:  # one word against several: all of them must meet
         return worst
+    if pair.query.organization is False or pair.candidate.organization is False:
+        return PERSON_BEST * best + (1 - PERSON_BEST) * worst  # middle names come and go
     return 0.5 * best + 0.5 * worst
 
 
@@ -303,6 +305,7 @@ def words_conflict2(pair: Pair) -> float:
     return 1.0 if align2(pair.query.key, pair.candidate.key).conflict else 0.0
 
 
+PERSON_BEST = 0.6  # people: the better coverage weighs a little more (middle names come and go)
 GENERIC_INFO = 6.0  # matched words weighing less than one rare six-letter word
 
 

@@ -21,7 +21,7 @@ from keruen.screening.model import (
     PartyHit,
     normalise_id,
 )
-from keruen.screening.text import analyse
+from keruen.screening.text import analyse, is_patronymic
 
 PREFILTER = 0.45  # letters shared below this never reach the threshold (0.4 x 1 + 0.6 x 0.55)
 SHORTLIST = 8
@@ -73,6 +73,8 @@ class Screener:
         self.owners: list[_Owner] = []
         self.names: list[str] = []
         self.forms: list[frozenset[str]] = []  # legal-form classes of each indexed name
+        self.scored: list[int] = []  # the row a row is scored as (a name without patronymic:
+        # found by "Viktor Smirnov", scored as SMIRNOV, Viktor Vladimirovich)
         self.by_id: dict[str, list[int]] = defaultdict(list)
         self.versions: dict[str, str] = {r.list: r.version for r in rules}
         self.party_lists: dict[str, int] = {}  # list -> entries indexed
@@ -98,10 +100,19 @@ class Screener:
                 _organization(entry.schema),
             )
             first = len(self.index)
+            keys = {key for key, _, _ in names}
             for key, name, forms in names:
-                self.index.add(key, owner)
+                row = self.index.add(key, owner)
                 self.names.append(name)
                 self.forms.append(forms)
+                self.scored.append(row)
+                short = _without_patronymics(key)
+                if short and short not in keys:
+                    keys.add(short)
+                    self.index.add(short, owner)
+                    self.names.append(name)
+                    self.forms.append(forms)
+                    self.scored.append(row)
             self.owners.append(_Owner(entry, version, side, range(first, len(self.index))))
             for value in side.ids:
                 self.by_id[value].append(owner)
@@ -152,7 +163,9 @@ class Screener:
         self, side: Side, rows: list[tuple[int, float]]
     ) -> dict[int, tuple[float, int]]:
         best: dict[int, tuple[float, int]] = {}
-        for row, _ in rows:
+        scored = self.scored
+        for found, _ in rows:
+            row = scored[found]
             owner = self.index.owners[row]
             score = self.algorithm.score(Pair(side, self._side(owner, row)))
             if score > best.get(owner, (-1.0, 0))[0]:
@@ -160,7 +173,7 @@ class Screener:
         return best
 
     def _best_name(self, side: Side, owner: int) -> tuple[float, int]:
-        rows = self.owners[owner].rows
+        rows = {self.scored[r] for r in self.owners[owner].rows}
         return max((self.algorithm.score(Pair(side, self._side(owner, r))), r) for r in rows)
 
     def _side(self, owner: int, row: int) -> Side:
@@ -190,6 +203,13 @@ def _ids(values: Iterable[str]) -> frozenset[str]:
 
 def _organization(schema: str) -> bool | None:
     return {"person": False, "organization": True}.get(schema)
+
+
+def _without_patronymics(key: str) -> str | None:
+    """A person's name without its patronymics, when that leaves two words or more."""
+    words = key.split()
+    kept = [w for w in words if not is_patronymic(w)]
+    return " ".join(kept) if len(words) > len(kept) >= 2 else None
 
 
 def _distinct_names(names: Iterable[str]) -> list[tuple[str, str, frozenset[str]]]:

@@ -119,6 +119,7 @@ _SKELETON_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ou", "u"),  # French у
         (r"[yj]", "i"),  # й, ы, -iy, -ij, ya/ia/ja, yu/iu/ju
         (r"^ie", "e"),  # Yevgeny / Evgeny
+        (r"(?<=[bvgdzklmnprstfh])io", "e"),  # ё: Alyoksa / Алёкса, Fyodor / Fedor
         (r"(.)\1+", r"\1"),  # doubled letters
         (r"(?<=.)ie", "e"),  # Grigorievich / Grigorevich
         (r"(?<=[aeiou])f$", "v"),  # -off / -ov, -eff / -ev
@@ -214,7 +215,9 @@ def _word_skeleton(token: str) -> str:
 
 # Kazakh -ұлы / -қызы as written in Cyrillic (via the table), passports and the 2021 Latin
 _KAZAKH_PATRONYMIC = re.compile(r"^(.{3,}?)(uly|kyzy|qyzy)$")
-PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|inichna)$|^.{3,}(?:uly|kyzy|ogli|oglu)$")
+PATRONYMIC = re.compile(
+    r"(?:ovich|evich|avich|ovna|evna|avna|ichna|inichna)$|^.{3,}(?:uly|kyzy|ogli|oglu)$"
+)
 
 
 @lru_cache(maxsize=1 << 16)

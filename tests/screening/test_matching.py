@@ -78,6 +78,11 @@ CASES = [
     ("construction ltd", "LLC CONSTRUCTION DREDGING COMPANY", False),
     ("CRYSTALORD SYSTEMS LIMITED", "CRYSTALORD LTD", False),
     ("OAO Gazprom", "Gasprom JSC", True),
+    # transliteration bench: given name and surname, no patronymic
+    ("Viktor Ânukovyč", "YANUKOVYCH, Viktor Fedorovych", True),  # a surname ending like one
+    ("Алёкса Александр Иванович", "ALYOKSA, Aleksandr Ivanovich", True),  # ё written yo
+    ("Aliaksandr Lasiakin", "LASIAKIN, Aliaksandr Mikhajlavich", True),  # Belarusian -avich
+    ("Smirnov Viktor Petrovich", "SMIRNOV, Viktor Vladimirovich", False),  # another father
 ]
 
 
@@ -102,6 +107,8 @@ KNOWN_WRONG = [  # found wrong; kept until fixed (strict: a fix makes this fail,
     ("Zhang Mingjing", "WANG, Mingjing", False),  # 0.90
     ("ANO Iskusstvo Krasoty", "LIMITED LIABILITY COMPANY ISKUSSTVO KRASOTY", False),
     ("Deutsche Bank Trust Company", "Deutsche Bank", False),
+    ("Sergej Obuxov", "OBUKHOV, Sergey Pavlovich", True),  # GOST 7.79 B writes х as x
+    ("Salman Sakriew", "ZAKRIEV, Salman Soipovich", True),  # German s for з
 ]
 
 # Rows that hold once the word weights know the economy's own party names (what screen_ledger
@@ -267,3 +274,20 @@ def test_numbers_in_one_shape(words: list[str], expected: list[str]) -> None:
 )
 def test_patronymics_not_nisbahs(name: str, patronymic: bool) -> None:
     assert any(map(is_patronymic, analyse(name).skeleton)) is patronymic
+
+
+def test_given_name_and_surname_find_the_full_name_among_namesakes() -> None:
+    """Crowded by shorter names nearer in letters, "Viktor Smirnov" still reaches SMIRNOV,
+    Viktor Vladimirovich: each name is also filed without its patronymic."""
+    s = Screener()
+    surnames = ("IVANOV", "PETROV", "SIDOROV", "SMIRNOVA", "SMIRNYKH", "SIMONOV", "KOZLOV", "POPOV")
+    crowd = [f"{surname}, {given}" for surname in surnames for given in ("Viktor", "Viktoria")]
+    crowd += [f"SMIRNOV, {given}" for given in ("Viktoria", "Viktorina", "Pavel", "Petr", "Oleg")]
+    s.add_entries(
+        [entry(str(i), n, schema="person") for i, n in enumerate(crowd)]
+        + [entry("target", "SMIRNOV, Viktor Vladimirovich", schema="person")],
+        "v1",
+    )
+    hits = s.screen_party("Виктор Смирнов", schema="person")
+    assert hits[0].entry_id == "target" and hits[0].matched_name.endswith("Vladimirovich")
+    assert [h.entry_id for h in s.screen_party("Smirnov Viktor Petrovich")] != ["target"]
