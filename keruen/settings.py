@@ -19,6 +19,8 @@ class Settings:
     # how far after the ingest clock an event's time may be (clocks drift; a document is
     # never written tomorrow): KERUEN_FUTURE_TOLERANCE_S, seconds
     future_tolerance_s: int = 900
+    # party master data for EPCIS import (GLN to tax id): KERUEN_EPCIS_PARTIES, a file path
+    epcis_parties: str | None = None
 
     @property
     def production(self) -> bool:
@@ -48,6 +50,7 @@ def get_settings() -> Settings:
         env=env,
         chunk_size=chunk,
         future_tolerance_s=_non_negative("KERUEN_FUTURE_TOLERANCE_S", 900),
+        epcis_parties=os.environ.get("KERUEN_EPCIS_PARTIES") or None,
     )
 
 

@@ -19,6 +19,7 @@ from keruen.epcis.export import export_events, to_json_ld
 from keruen.epcis.hashing import event_hash, prehash
 from keruen.epcis.mapping import Parties
 from keruen.epcis.validate import Report, validate_bytes
+from keruen.settings import get_settings
 from keruen.store import db
 from keruen.store.port import LedgerReader
 
@@ -94,6 +95,8 @@ def import_command(
     if not file.is_file():
         fail(f"{file}: no such file")
     book = Parties()
+    configured = get_settings().epcis_parties
+    parties = parties or (Path(configured) if configured else None)
     if parties is not None:
         if not parties.is_file():
             fail(f"{parties}: no such file")

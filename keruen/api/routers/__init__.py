@@ -23,6 +23,7 @@ from keruen.api.routers import (
     alerts,
     auth,
     cases,
+    epcis,
     events,
     health,
     ledger,
@@ -42,4 +43,5 @@ ROUTERS: list[APIRouter] = [
     precheck.router,
     screening.router,
     admin.router,
+    epcis.router,
 ]
