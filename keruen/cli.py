@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.table import Table
 
 from keruen import __version__
-from keruen.console import DbOption, JsonOption, emit_json, err, fail, out, progress
+from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, err, fail, out, progress
 from keruen.errors import KeruenError
-from keruen.ingest import ingest_lines, read_lines
+from keruen.ingest import Report, ingest_lines, read_lines
 from keruen.model.events import json_schema
 from keruen.store import db, queries
 from keruen.store import ledger as ledger_store
@@ -46,22 +47,52 @@ def _count_lines(path: str) -> int | None:
 @app.command()
 def ingest(
     file: Annotated[str, typer.Argument(help="JSON Lines file, or - for standard input")],
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
     rejects: Annotated[
         Path | None, typer.Option("--rejects", help="Write rejected lines here")
     ] = None,
+    allow_rejects: Annotated[
+        bool,
+        typer.Option("--allow-rejects", help="Exit 0 even when lines were rejected"),
+    ] = False,
 ) -> None:
-    """Validate and append events to the ledger; rejected lines are stored with their reason."""
+    """Validate and append events to the ledger; rejected lines are stored with their reason.
+
+    Exits 0 when every line was accepted or a duplicate, 3 when some were rejected (0 with
+    --allow-rejects), 1 on an error (nothing of the failing chunk is written)."""
     if file != "-" and not os.path.isfile(file):
         fail(f"{file}: no such file")
-    eng = db.ready(db_url)
-    with progress("ingest", _count_lines(file), enabled=not as_json) as advance:
-        report = ingest_lines(eng, _lines(file), source=file, progress=advance)
-    if rejects:
-        with rejects.open("wb") as f:
-            for r in report.rejections:
-                f.write(r.raw.rstrip(b"\n") + b"\n")
+    with _rejects_file(rejects) as sink:
+        eng = db.ready(db_url)
+        with progress("ingest", _count_lines(file), enabled=not as_json) as advance:
+            report = ingest_lines(eng, _lines(file), source=file, progress=advance)
+        if sink is not None:
+            sink.writelines(r.raw.rstrip(b"\n") + b"\n" for r in report.rejections)
+    _print_report(report, as_json)
+    if report.rejected and not allow_rejects:
+        raise typer.Exit(REJECTED)
+
+
+REJECTED = 3  # `keruen ingest`'s exit status when lines were rejected
+
+
+@contextmanager
+def _rejects_file(path: Path | None) -> Iterator[BinaryIO | None]:
+    """The --rejects file, opened before anything is ingested (an unwritable path fails
+    first, not after the ingest committed)."""
+    if path is None:
+        yield None
+        return
+    try:
+        f = path.open("wb")
+    except OSError as e:
+        fail(f"--rejects {path}: {e.strerror or e}")
+    with f:
+        yield f
+
+
+def _print_report(report: Report, as_json: bool) -> None:
     if as_json:
         emit_json(report.public())
         return
@@ -236,9 +267,14 @@ def schema(
 
 @app.command()
 def demo(
-    db_file: Annotated[Path, typer.Option("--db", help="SQLite file to (re)create")] = Path(
-        "keruen-demo.db"
-    ),
+    db_url: Annotated[
+        str,
+        typer.Option(
+            "--db",
+            help="Database URL or SQLite file for a new ledger (a file the demo made before "
+            "is recreated; any other existing ledger is refused, never deleted)",
+        ),
+    ] = "keruen-demo.db",
     events: Annotated[int, typer.Option(help="Size hint: 200,000+ simulates the `year` preset")] = (
         20_000
     ),
@@ -247,7 +283,7 @@ def demo(
     """The main job on the embedded default: simulate a year, ingest, screen, detect, evaluate."""
     from keruen.demo import run
 
-    run(db_file, events, seed=seed)
+    run(db_url, events, seed=seed)
 
 
 @app.command()
@@ -271,8 +307,12 @@ _mount()
 
 
 def main() -> None:
+    """The `keruen` command: a database problem or a KeruenError is one line and exit 1."""
     try:
         app()
-    except KeruenError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False)
+    except Exception as e:
+        problem = db.failure(e) or (e if isinstance(e, KeruenError) else None)
+        if problem is None:
+            raise
+        err.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
         sys.exit(1)

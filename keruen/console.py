@@ -23,7 +23,25 @@ out = Console()
 err = Console(stderr=True)
 _json = msgspec.json.Encoder()
 
-DbOption = typer.Option("--db", help="Database URL or SQLite file (default: $KERUEN_DB)")
+
+def _existing_db(value: str | None) -> str | None:
+    """A command that reads refuses a SQLite file that does not exist (no empty ledger)."""
+    from keruen.errors import StorageFailure
+    from keruen.store.db import require_existing
+
+    try:
+        require_existing(value)
+    except StorageFailure as e:
+        fail(str(e))
+    return value
+
+
+DbOption = typer.Option(
+    "--db", help="Database URL or SQLite file (default: $KERUEN_DB)", callback=_existing_db
+)
+NewDbOption = typer.Option(
+    "--db", help="Database URL or SQLite file, created if new (default: $KERUEN_DB)"
+)
 JsonOption = typer.Option("--json", help="Print machine-readable JSON")
 
 
@@ -32,7 +50,7 @@ def emit_json(obj: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -8,8 +8,9 @@ evaluation table.
 
 from __future__ import annotations
 
-import os
 import shutil
+import sqlite3
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -17,11 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from rich.padding import Padding
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from keruen.console import out, progress
+from keruen.errors import StorageFailure
 from keruen.ingest import ingest_lines
 from keruen.jurisdiction import EAEU
 from keruen.model import events as ev
@@ -30,8 +33,10 @@ from keruen.risk import store as risk_store
 from keruen.risk.config import RiskConfig, load
 from keruen.risk.report import evaluation_table
 from keruen.risk.state import Ledger, kind
+from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store import ledger as ledger_store
+from keruen.store import schema as t
 
 LARGE = 200_000  # from this many events on, the demo simulates the `year` preset
 
@@ -53,18 +58,22 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = time.perf_counter() - start
 
 
-def run(path: Path, events: int = 20_000, seed: int = 1, preset: str | None = None) -> None:
-    """Run the whole job into the SQLite file `path` (recreated) and print the summary."""
+MARK = "keruen_demo"  # a table the demo creates in its ledger: what it may recreate later
+
+
+def run(url: str, events: int = 20_000, seed: int = 1, preset: str | None = None) -> None:
+    """Run the whole job into a new ledger at `url` and print the summary. A SQLite file the
+    demo made before is recreated; any other existing ledger is refused, never deleted."""
     preset = preset or _preset(events)
-    sim_dir = path.with_name(f"{path.stem}-sim")
-    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if stale.exists():
-            os.remove(stale)
-    shutil.rmtree(sim_dir, ignore_errors=True)
+    path = db.sqlite_path(normalise_db_url(url))
+    if path is not None:
+        _clear_own(Path(path))
+    eng = db.ready(url)
+    _claim(eng)
+    sim_dir = _sim_dir(Path(path) if path else None)
     timings: dict[str, float] = {}
     with step("simulate", timings):
         summary = _simulate(seed, preset, sim_dir)
-    eng = db.ready(str(path))
     with step("ingest", timings):
         report = _ingest(eng, sim_dir / "events.jsonl", summary["events"])
     with step("screen", timings):
@@ -73,7 +82,48 @@ def run(path: Path, events: int = 20_000, seed: int = 1, preset: str | None = No
         detected = service.detect(eng)
     with step("evaluate", timings):
         result = service.evaluate(eng, sim_dir / "truth.jsonl")
-    _print(eng, path, sim_dir, summary, report.rejected, screened, detected, result, timings)
+    where = path or db.describe(url)
+    _print(eng, where, sim_dir, summary, report.rejected, screened, detected, result, timings)
+
+
+def _made_by_demo(path: Path) -> bool:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        q = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return conn.execute(q, (MARK,)).fetchone() is not None
+
+
+def _clear_own(path: Path) -> None:
+    if not path.exists():
+        return
+    if not _made_by_demo(path):
+        raise StorageFailure(
+            str(path), "exists and was not made by keruen demo: name a new file with --db"
+        )
+    for own in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        own.unlink(missing_ok=True)
+
+
+def _claim(eng: Engine) -> None:
+    """Mark the ledger as the demo's; refuse a database that already holds events."""
+    with eng.begin() as conn:
+        if conn.scalar(sa.select(sa.func.count()).select_from(t.events)):
+            raise StorageFailure(
+                db.describe(), "already holds a ledger: the demo needs a new, empty one"
+            )
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {MARK} (made_us BIGINT NOT NULL)")
+        conn.exec_driver_sql(f"INSERT INTO {MARK} (made_us) VALUES ({time.time_ns() // 1000})")
+
+
+def _sim_dir(path: Path | None) -> Path:
+    """Next to the demo's SQLite file (recreated if the demo made it), else a new directory."""
+    if path is not None:
+        sim_dir = path.with_name(f"{path.stem}-sim")
+        if not sim_dir.exists() or (sim_dir / f".{MARK}").exists():
+            shutil.rmtree(sim_dir, ignore_errors=True)
+            sim_dir.mkdir(parents=True)
+            (sim_dir / f".{MARK}").touch()
+            return sim_dir
+    return Path(tempfile.mkdtemp(prefix="keruen-demo-sim-"))
 
 
 def _simulate(seed: int, preset: str, where: Path) -> dict[str, Any]:
@@ -107,7 +157,7 @@ def _screen(eng: Engine) -> str:
 
 def _print(
     eng: Engine,
-    path: Path,
+    path: str,
     sim_dir: Path,
     summary: dict[str, Any],
     rejected: int,

@@ -103,3 +103,14 @@ class MissingRate(AnalyticsError):
         self.currency = currency
         self.day = day
         super().__init__(f"no {currency} rate for {day} in the loaded rates file")
+
+
+class StorageFailure(KeruenError):
+    """The database cannot be used: unreachable, missing, or not a supported kind."""
+
+    status = 503
+
+    def __init__(self, database: str, cause: str) -> None:
+        self.database = database
+        self.cause = cause
+        super().__init__(f"database {database}: {cause}")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from keruen.console import DbOption, JsonOption, emit_json, fail, out
+from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, fail, out
 from keruen.errors import KeruenError
 from keruen.ledger.rules import iso
 from keruen.store import db
@@ -50,7 +50,7 @@ def log_config() -> dict[str, Any]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs and /openapi.json); logs are JSON lines on stderr."""
     import uvicorn
@@ -108,7 +108,7 @@ def users_add(
     role: Annotated[str, typer.Option(help="admin, officer, analyst or declarant")],
     tax_id: Annotated[str | None, typer.Option("--tax-id", help="BIN a declarant acts for")] = None,
     password_stdin: Annotated[bool, PasswordStdin] = False,
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Add a user with a role; a declarant is bound to its tax id. With --password-stdin the

@@ -14,7 +14,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from keruen.bench.streams import StreamGen
-from keruen.console import DbOption, JsonOption, emit_json, out, progress
+from keruen.console import JsonOption, NewDbOption, emit_json, out, progress
 from keruen.ingest import ingest_lines
 from keruen.store import db, queries
 from keruen.store import schema as t
@@ -65,7 +65,9 @@ def stored_rows_insert(eng: Engine, db_url: str | None, chunk: int) -> float:
     the ledger's own bulk insert: what storage alone costs, without parsing or judging."""
     e, m, b, lk = t.events.c, t.moves.c, t.batches.c, t.links.c
     spent = 0.0
-    with db.scratch(db_url) as fresh, eng.connect() as src:
+    # a second scratch database: on the PostgreSQL server named, or a temporary SQLite file
+    other = db_url if eng.dialect.name == "postgresql" else None
+    with db.scratch(other) as fresh, eng.connect() as src:
         last = src.scalar(sa.select(sa.func.max(e.seq))) or 0
         for first in range(1, last + 1, chunk):
             span = (first, first + chunk - 1)
@@ -168,7 +170,7 @@ def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
         events: Annotated[int, typer.Option("--events", help="Number of events")] = 100_000,
-        db_url: Annotated[str | None, DbOption] = None,
+        db_url: Annotated[str | None, NewDbOption] = None,
         seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
         chunk: Annotated[int, typer.Option(help="Events per transaction")] = 20_000,
         as_json: Annotated[bool, JsonOption] = False,
@@ -194,7 +196,7 @@ def register(app: typer.Typer) -> None:
     def trace_cmd(
         events: Annotated[int, typer.Option("--events", help="Ledger size to build")] = 200_000,
         samples: Annotated[int, typer.Option(help="Traces timed per direction")] = 1000,
-        db_url: Annotated[str | None, DbOption] = None,
+        db_url: Annotated[str | None, NewDbOption] = None,
         seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:

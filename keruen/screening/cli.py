@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from keruen.console import DbOption, JsonOption, emit_json, err, fail, out, progress
+from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, err, fail, out, progress
 from keruen.errors import KeruenError
 from keruen.screening import loaders, store
 from keruen.screening.ledger import count_events, screen_ledger
@@ -54,7 +54,7 @@ def screen_goods_cmd(
     hs: Annotated[str, typer.Argument(help="HS code, 2 to 10 digits (dots allowed)")],
     to: Annotated[str, typer.Option("--to", help="Destination country, ISO alpha-2")],
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today)")] = None,
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """The goods rules that fire for HS code bound for a destination, with list and version."""
@@ -101,7 +101,7 @@ def screen_party_cmd(
     file: Annotated[Path | None, typer.Option("--file", help="CSV: name[,country,id]")] = None,
     threshold: Annotated[float | None, typer.Option(help="Minimum score")] = None,
     limit: Annotated[int, typer.Option(help="Most hits per name")] = 10,
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """List entries a party matches, best first, each with score and explanation."""
@@ -189,7 +189,7 @@ def lists_load(
     alt: Annotated[Path | None, typer.Option(help="OFAC alt.csv (default: beside sdn)")] = None,
     add: Annotated[Path | None, typer.Option(help="OFAC add.csv (default: beside sdn)")] = None,
     rescreen: Annotated[bool, typer.Option(help="Re-screen the ledger afterwards")] = True,
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Load a list into the database as its new current version."""

@@ -17,29 +17,100 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
+from keruen.errors import StorageFailure
 from keruen.settings import get_settings, normalise_db_url
 
 # exact decimals as text on SQLite (PostgreSQL's NUMERIC takes Decimal natively)
 sqlite3.register_adapter(Decimal, str)
 
 
-@cache
 def engine(url: str | None = None) -> Engine:
     """One engine per URL, shared by the process."""
+    url = normalise_db_url(url) if url else get_settings().db_url
+    _check_scheme(url)
+    global _in_use
+    _in_use = url
+    return _engine(url)
+
+
+@cache
+def _engine(url: str) -> Engine:
     return new_engine(url)
 
 
 def new_engine(url: str | None = None, **connect_args: Any) -> Engine:
     """An engine of its own; SQLite is tuned for a single fast writer (WAL, relaxed sync)."""
     url = normalise_db_url(url) if url else get_settings().db_url
+    _check_scheme(url)
+    global _in_use
+    _in_use = url
     if url.startswith("sqlite"):
         eng = sa.create_engine(url, connect_args={"timeout": 30, **connect_args})
         sa.event.listen(eng, "connect", _sqlite_pragmas)
         sa.event.listen(eng, "begin", _sqlite_begin)
         return eng
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+SCHEMES = ("sqlite", "postgresql")
+_in_use: str | None = None  # the database the process uses last: named in error messages
+
+
+def _check_scheme(url: str) -> None:
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    if scheme not in SCHEMES:
+        raise StorageFailure(
+            describe(url),
+            f"unsupported URL scheme {scheme!r} (use a SQLite file, sqlite:///FILE or "
+            "postgresql://HOST/NAME)",
+        )
+
+
+def describe(url: str | None = None) -> str:
+    """The database as a person names it: the SQLite file, or the URL without its password."""
+    url = normalise_db_url(url) if url else (_in_use or get_settings().db_url)
+    path = sqlite_path(url)
+    if path is not None:
+        return path
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL names; None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    path = path.split("?", 1)[0]
+    return None if path in ("", ":memory:") else path
+
+
+def require_existing(url: str | None) -> None:
+    """Refuse a SQLite file that does not exist: a read never creates an empty ledger."""
+    url = normalise_db_url(url) if url else get_settings().db_url
+    _check_scheme(url)
+    path = sqlite_path(url)
+    if path is not None and not os.path.exists(path):
+        raise StorageFailure(path, "no such file (a new ledger is created by keruen ingest)")
+
+
+def failure(e: BaseException) -> StorageFailure | None:
+    """The driver or SQLAlchemy error `e` as one line naming the database, or None if `e` is
+    not a database error."""
+    import psycopg
+
+    if isinstance(e, StorageFailure):
+        return e
+    if not isinstance(e, sa.exc.SQLAlchemyError | sqlite3.Error | psycopg.Error):
+        return None
+    orig = getattr(e, "orig", None) or e
+    lines = str(orig).strip().splitlines()
+    cause = lines[0] if lines else type(orig).__name__
+    return StorageFailure(describe(), cause.removeprefix("(psycopg.OperationalError) "))
 
 
 @contextmanager
@@ -61,6 +132,9 @@ def scratch(url: str | None = None) -> Iterator[Engine]:
                 conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
         return
+    path = sqlite_path(normalise_db_url(url)) if url else None
+    if path is not None and os.path.exists(path) and os.path.getsize(path) > 0:
+        raise StorageFailure(path, "exists; a benchmark or test only writes into a new file")
     with tempfile.TemporaryDirectory() as tmp:
         eng = new_engine(url or os.path.join(tmp, "keruen.db"))
         try:
@@ -100,10 +174,19 @@ def migrate(eng: Engine) -> None:
         command.upgrade(cfg, "heads")
 
 
-def ready(url: str | None = None) -> Engine:
-    """An engine whose database is migrated: what every command starts from."""
-    eng = engine(url)
-    migrate(eng)
+def ready(url: str | None = None, create: bool = True) -> Engine:
+    """An engine whose database is migrated: what every command starts from. With
+    `create=False` a SQLite file that does not exist is refused, not created empty.
+    Database errors come out as one `StorageFailure` naming the database and the cause."""
+    if not create:
+        require_existing(url)
+    try:
+        eng = engine(url)
+        migrate(eng)
+    except Exception as e:
+        if (f := failure(e)) is None:
+            raise
+        raise StorageFailure(describe(url), f.cause) from e
     return eng
 
 
