@@ -5,6 +5,7 @@ delete) a ledger they did not create."""
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -59,6 +60,11 @@ ARGS: dict[str, list[str]] = {
     "keys create": ["olga"],
     "keys revoke": ["k1"],
     "export parquet": ["--out", "{tmp}/parquet"],
+    "epcis import": ["{file}"],
+    "epcis export": ["--out", "{tmp}/epcis.json"],
+    "users role": ["olga", "officer"],
+    "users remove": ["olga", "--yes"],
+    "users password": ["olga", "--password-stdin"],
 }
 CREATES = {"ingest", "serve", "users add", "lists load", "screen goods", "screen party", "demo"}
 CREATES |= {"bench ingest", "bench trace"}
@@ -66,22 +72,31 @@ CREATES |= {"bench ingest", "bench trace"}
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """`keruen ARGV` in this process, as the installed command runs it: (status, stderr)."""
-    old = sys.argv
-    sys.argv = ["keruen", *argv]
+    old, stdin = sys.argv, sys.stdin
+    sys.argv, sys.stdin = ["keruen", *argv], io.StringIO("a long enough passphrase 1\n")
     try:
         main()
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
     finally:
-        sys.argv = old
+        sys.argv, sys.stdin = old, stdin
     return code, capsys.readouterr().err
+
+
+def _required(name: str) -> list[str]:
+    """A value for each required argument and option of a command not in ARGS."""
+    argv: list[str] = []
+    for p in COMMANDS[name].params:
+        if p.required:
+            argv += ["olga"] if p.param_type_name == "argument" else [p.opts[0], "olga"]
+    return argv
 
 
 def _argv(name: str, url: str, tmp: Path) -> list[str]:
     file = tmp / "input.jsonl"
     file.write_bytes(b"")
-    extra = [a.format(file=file, tmp=tmp) for a in ARGS.get(name, [])]
+    extra = [a.format(file=file, tmp=tmp) for a in ARGS.get(name, _required(name))]
     return [*name.split(), *extra, "--db", url]
 
 
