@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import Engine
 
-from keruen.epcis.hashing import event_hash
 from keruen.epcis.mapping import Parties, Unmappable, map_event
 from keruen.epcis.validate import Issue, validate_bytes
 from keruen.errors import InvalidEvent, KeruenError
@@ -62,6 +62,13 @@ class CaptureReport:
         return out
 
 
+_encoder = msgspec.json.Encoder()
+
+
+def _line(contract: dict[str, Any]) -> bytes:
+    return _encoder.encode(contract)
+
+
 def _raw(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, sort_keys=True, default=str).encode()
 
@@ -72,7 +79,7 @@ def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
     doc = report.parsed
     if doc is None:
         return Prepared(name, 0, refused=report.errors)
-    out = Prepared(name, len(doc.events), hashes=[event_hash(e) for e in doc.events])
+    out = Prepared(name, len(doc.events), hashes=report.hashes)
     out.raw = [_raw(e) for e in doc.events]
     document_level = [e for e in report.errors if e.event is None]
     for i, event in enumerate(doc.events):
@@ -87,7 +94,7 @@ def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
             out.refused.append(Issue("ledger", i, pointer, "mapping", e.reason, out.hashes[i]))
             continue
         for contract in mapped:
-            out.lines.append(json.dumps(contract, ensure_ascii=False, default=str).encode())
+            out.lines.append(_line(contract))
             out.line_event.append(i)
     return out
 

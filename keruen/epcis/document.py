@@ -30,6 +30,7 @@ __all__ = [
     "EpcisFormatError",
     "parse_document",
     "parse_json",
+    "parse_json_object",
     "parse_xml",
 ]
 
@@ -229,6 +230,11 @@ def parse_json(text: str | bytes) -> Document:
         doc = json.loads(text)
     except (ValueError, UnicodeDecodeError) as e:
         raise EpcisFormatError(f"not JSON: {e}") from e
+    return parse_json_object(doc)
+
+
+def parse_json_object(doc: Any) -> Document:
+    """A document already decoded from JSON."""
     if not isinstance(doc, dict):
         raise EpcisFormatError("the document is not a JSON object", "")
     ns = _context_namespaces(doc.get("@context"))

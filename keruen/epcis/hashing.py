@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from keruen.epcis.digitallink import to_digital_link
@@ -74,6 +75,7 @@ def _number(text: str) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
+@lru_cache(maxsize=1 << 16)
 def canonical_value(text: str) -> str:
     """A value in its canonical form: CBV web URI, number, or GS1 Digital Link URI."""
     for urn, web in _URN_VOCAB:
@@ -83,6 +85,7 @@ def canonical_value(text: str) -> str:
     return to_digital_link(text) or text
 
 
+@lru_cache(maxsize=1 << 14)
 def canonical_time(text: str) -> str:
     """A timestamp in UTC at millisecond precision (`...T10:00:30.000Z`), half-up rounded."""
     m = _TIME.fullmatch(text.strip())

@@ -11,6 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft7Validator
 from lxml import etree
 
@@ -34,6 +35,15 @@ def load_json(name: str) -> Any:
 @cache
 def document_schema() -> Draft7Validator:
     return Draft7Validator(load_json("EPCIS-JSON-Schema.json"))
+
+
+@cache
+def fast_validators() -> tuple[Any, Any]:
+    """Rust validators of the same schemas: the fast yes/no; the Python ones explain a no."""
+    return (
+        jsonschema_rs.Draft7Validator(load_json("EPCIS-JSON-Schema.json")),
+        jsonschema_rs.Draft7Validator(load_json("query-schema.json")),
+    )
 
 
 @cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,13 @@ from jsonschema.exceptions import ValidationError, best_match
 from lxml import etree
 
 from keruen.epcis import schemas, vocab
-from keruen.epcis.document import EVENT_TYPES, Document, EpcisFormatError, parse_document
+from keruen.epcis.document import (
+    EVENT_TYPES,
+    Document,
+    EpcisFormatError,
+    parse_document,
+    parse_json_object,
+)
 from keruen.epcis.hashing import event_hash
 
 __all__ = ["Issue", "Report", "check_cbv", "validate_bytes"]
@@ -50,6 +56,7 @@ class Report:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     parsed: Document | None = None
+    hashes: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -94,7 +101,10 @@ def _is_query_body(doc: Any) -> bool:
 
 
 def json_schema_issues(doc: Any) -> list[Issue]:
-    validator = schemas.query_schema() if _is_query_body(doc) else schemas.document_schema()
+    query = _is_query_body(doc)
+    if schemas.fast_validators()[query].is_valid(doc):
+        return []
+    validator = schemas.query_schema() if query else schemas.document_schema()
     return [_schema_issue(e) for e in validator.iter_errors(doc)]
 
 
@@ -339,43 +349,42 @@ def _xml_event_of(issue: Issue, pointers: list[str]) -> int | None:
 def validate_bytes(data: bytes, name: str = "") -> Report:
     """Every layer but the ledger's: schema first, then (if it parses) the CBV rules."""
     report = Report(name)
+    parse: Callable[[], Document]
     is_xml = name.lower().endswith(".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
-    schema_issues, schema_warnings = xsd_issues(data) if is_xml else (_json_layer(data), [])
-    report.warnings = schema_warnings
-    if not is_xml and _is_query_body(_json_or_none(data)):
-        report.errors = schema_issues  # a query body: no events to read
-        return report
+    if is_xml:
+        schema_issues, report.warnings = xsd_issues(data)
+        parse = lambda: parse_document(data, name)  # noqa: E731
+    else:
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as e:
+            report.errors = [Issue("syntax", None, "", "json", f"not JSON: {e}")]
+            return report
+        schema_issues = json_schema_issues(obj)
+        if _is_query_body(obj):
+            report.errors = schema_issues  # a query body: no events to read
+            return report
+        parse = lambda: parse_json_object(obj)  # noqa: E731
     try:
-        doc = parse_document(data, name)
+        doc = parse()
     except EpcisFormatError as e:
         if not any(i.layer == "syntax" for i in schema_issues):
             schema_issues.append(Issue("syntax", None, e.pointer or "/", "epcis", e.reason))
         report.errors = schema_issues
         return report
+    return _event_layers(report, doc, schema_issues, is_xml)
+
+
+def _event_layers(report: Report, doc: Document, schema_issues: list[Issue], xml: bool) -> Report:
     report.parsed = doc
     report.events = len(doc.events)
-    if is_xml:
+    if xml:
         schema_issues = [
             Issue(i.layer, _xml_event_of(i, doc.pointers), i.pointer, i.rule, i.reason)
             for i in schema_issues
         ]
-    hashes = [event_hash(e) for e in doc.events]
+    hashes = report.hashes = [event_hash(e) for e in doc.events]
     errors, warnings = check_cbv(doc)
     report.errors = _with_hashes(schema_issues + errors, hashes)
-    report.warnings = schema_warnings + _with_hashes(warnings, hashes)
+    report.warnings = report.warnings + _with_hashes(warnings, hashes)
     return report
-
-
-def _json_or_none(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _json_layer(data: bytes) -> list[Issue]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        return [Issue("syntax", None, "", "json", f"not JSON: {e}")]
-    return json_schema_issues(doc)
