@@ -21,6 +21,9 @@ class Settings:
     future_tolerance_s: int = 900
     # party master data for EPCIS import (GLN to tax id): KERUEN_EPCIS_PARTIES, a file path
     epcis_parties: str | None = None
+    # party-screening thresholds per list and schema: KERUEN_SCREENING_THRESHOLDS, for example
+    # "ofac-sdn:person=0.82;*:organization=0.8" (see keruen.screening.screener.parse_thresholds)
+    screening_thresholds: str = ""
 
     @property
     def production(self) -> bool:
@@ -51,6 +54,7 @@ def get_settings() -> Settings:
         chunk_size=chunk,
         future_tolerance_s=_non_negative("KERUEN_FUTURE_TOLERANCE_S", 900),
         epcis_parties=os.environ.get("KERUEN_EPCIS_PARTIES") or None,
+        screening_thresholds=os.environ.get("KERUEN_SCREENING_THRESHOLDS", ""),
     )
 
 

@@ -99,6 +99,10 @@ def screen_party_cmd(
     country: Annotated[str | None, typer.Option("--country", help="ISO alpha-2")] = None,
     ids: Annotated[list[str] | None, typer.Option("--id", help="Tax id, OGRN, IMO, ...")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="CSV: name[,country,id]")] = None,
+    dob: Annotated[
+        list[str] | None, typer.Option("--dob", help="Date of birth, YYYY[-MM[-DD]]")
+    ] = None,
+    schema: Annotated[str | None, typer.Option(help="person or organization")] = None,
     threshold: Annotated[float | None, typer.Option(help="Minimum score")] = None,
     limit: Annotated[int, typer.Option(help="Most hits per name")] = 10,
     db_url: Annotated[str | None, NewDbOption] = None,
@@ -110,11 +114,18 @@ def screen_party_cmd(
     queries: list[dict[str, Any]] = (
         _queries(file) if file else [{"name": name or "", "country": country, "ids": ids or []}]
     )
+    for d in dob or []:
+        if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", d):
+            fail(f"--dob: {d!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    if schema not in (None, "person", "organization"):
+        fail(f"--schema: {schema!r} is not person or organization")
     screener = _screener(db_url)
     if screener.warning:
         err.print(f"[bold red]warning:[/] {screener.warning}")
     for q in queries:
-        hits = screener.screen_party(q["name"], q["country"], q["ids"], threshold, limit)
+        hits = screener.screen_party(
+            q["name"], q["country"], q["ids"], threshold, limit, schema, dob or ()
+        )
         if as_json:
             emit_json(
                 {

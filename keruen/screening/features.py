@@ -37,6 +37,8 @@ class Side:
     ids: frozenset[str] = frozenset()
     organization: bool | None = None  # None: unknown
     forms: frozenset[str] = frozenset()  # legal-form classes (llc, jsc, ag, ...)
+    birth_dates: frozenset[str] = frozenset()  # ISO prefixes: 1954-10-12, 1962-08, 1946
+    weak: bool = False  # the name is a weak alias (OFAC weak AKA, FtM weakAlias)
 
     @property
     def tokens(self) -> list[str]:
@@ -306,6 +308,34 @@ def words_conflict2(pair: Pair) -> float:
 
 
 PERSON_BEST = 0.6  # people: the better coverage weighs a little more (middle names come and go)
+
+
+def _dates_meet(a: str, b: str) -> bool:
+    """Two dates agree as far as both are known (1954 and 1954-10-12 agree)."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def birth_date_agrees(pair: Pair) -> float:
+    """The dates of birth agree"""
+    q, c = pair.query.birth_dates, pair.candidate.birth_dates
+    return 1.0 if any(_dates_meet(a, b) for a in q for b in c) else 0.0
+
+
+def birth_date_differs(pair: Pair) -> float:
+    """Both sides give a date of birth, and none agrees (a year apart counts half)"""
+    q, c = pair.query.birth_dates, pair.candidate.birth_dates
+    if not q or not c or any(_dates_meet(a, b) for a in q for b in c):
+        return 0.0
+    gap = min(abs(int(a[:4]) - int(b[:4])) for a in q for b in c)
+    return 0.5 if gap <= 1 else 1.0
+
+
+def weak_alias(pair: Pair) -> float:
+    """The name matched is one the list calls a weak alias"""
+    return 1.0 if pair.candidate.weak else 0.0
+
+
 GENERIC_INFO = 6.0  # matched words weighing less than one rare six-letter word
 
 
@@ -384,6 +414,9 @@ KERUEN_V2 = Algorithm(
         (kind_differs, -0.30),
         (forms_differ, -0.20),
         (generic_match, -0.30),
+        (birth_date_agrees, 0.10),
+        (birth_date_differs, -0.30),
+        (weak_alias, -0.10),
     ),
     threshold=0.78,
     description="keruen-v1 with words weighted by rarity (in the list and the economy), "

@@ -3,6 +3,8 @@
 Each indexed name is filed under blocking keys built from its skeleton words:
 
 - `w:` + word — every word of two letters or more;
+- `f:` + the first five letters of every word of seven letters or more: a long word whose
+  ending alone differs (Lukashenka / Lukashenko) still meets when its partners differ too;
 - `p:` + prefix pair — the three-letter prefixes of two of its words, for every pair of words
   (a name of one word files its first and last four letters instead). Prefixes survive the endings
   that romanisations disagree on (Lukashenko/Lukashenka, Aleksandr/Alexander) and typos late
@@ -33,6 +35,7 @@ def blocking_keys(skeleton: Iterable[str]) -> set[str]:
     keys = {"w:" + w for w in words}
     if len(words) == 1:  # one word: its first and its last four letters (a typo spares one)
         keys.update(("p:" + words[0][:4], "s:" + words[0][-4:]))
+    keys.update("f:" + w[:5] for w in words if len(w) >= 7)  # Lukashenka / Lukashenko
     prefixes = sorted({w[:3] for w in words[:MAX_WORDS_PAIRED]})
     keys.update(f"p:{a}|{b}" for a, b in combinations(prefixes, 2))
     return keys

@@ -185,6 +185,29 @@ _ID_PATTERN = re.compile(
 _NATIONALITY = re.compile(r"(?:nationality|citizen|Vessel Flag) ([A-Z][A-Za-z ,]+?)(?=;|\.|$)")
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_DOB = re.compile(r"DOB (?:circa |c\. )?(?:(\d{1,2}) )?(?:([A-Z][a-z]{2}) )?(\d{4})")
+
+
+def remark_birth_dates(remarks: str) -> tuple[str, ...]:
+    """Dates of birth written into OFAC remarks ("DOB 10 Dec 1948", "DOB Aug 1962", "DOB 1946";
+    a range "1960 to 1962" keeps its first year), as ISO prefixes."""
+    found = []
+    for day, month, year in _DOB.findall(remarks):
+        parts = [year]
+        if month in _MONTHS:
+            parts.append(f"{_MONTHS[month]:02d}")
+            if day:
+                parts.append(f"{int(day):02d}")
+        found.append("-".join(parts))
+    return tuple(dict.fromkeys(found))
+
+
 def remark_ids(remarks: str) -> tuple[Identifier, ...]:
     """Identifiers written into OFAC remarks ("Tax ID No. 7705001013 (Russia)"), with the scheme
     named the way Russian and Kazakh registries call them where the country tells."""
@@ -279,6 +302,7 @@ def _ofac_entry(
         countries=tuple(c for c in dict.fromkeys(countries) if c),
         programs=tuple(p.strip("[] ") for p in programs.split("] [")),
         remarks=remarks,
+        birth_dates=remark_birth_dates(remarks),
     )
 
 
@@ -300,6 +324,7 @@ def ofac_extract(path: Path, version: str | None = None, name: str = "ofac-sdn")
                     countries=tuple(c for c in dict.fromkeys(countries) if c),
                     programs=tuple(p for p in (row["programs"] or "").split("; ") if p),
                     remarks=row["remarks"] or "",
+                    birth_dates=remark_birth_dates(row["remarks"] or ""),
                 )
             )
     return Loaded(name, "parties", version, f"OFAC SDN extract: {path}", entries=entries)
@@ -312,7 +337,7 @@ def ofac_demo() -> Loaded:
 
 # --- parties: FollowTheMoney and plain CSV -----------------------------------------------
 
-_FTM_NAMES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
+_FTM_NAMES = ("name", "alias", "previousName", "abbreviation")
 _FTM_IDS = {
     "innCode": "inn",
     "ogrnCode": "ogrn",
@@ -362,7 +387,8 @@ def _ftm_entry(path: Path, n: int, line: str, name: str) -> Entry | None:
     except (ValueError, KeyError, AttributeError) as e:
         raise ListFormatError(path, n, f"not a FollowTheMoney entity ({e})") from None
     names = [v for p in _FTM_NAMES for v in props.get(p, [])]
-    if schema is None or not names:  # addresses, sanctions, ownership: not parties
+    weak = [v for v in props.get("weakAlias", []) if v not in names]
+    if schema is None or not (names or weak):  # addresses, sanctions, ownership: not parties
         return None
     return Entry(
         list=name,
@@ -377,12 +403,15 @@ def _ftm_entry(path: Path, n: int, line: str, name: str) -> Entry | None:
         ),
         programs=tuple(props.get("program", []) + props.get("topics", [])),
         remarks="; ".join(props.get("notes", [])),
+        weak_names=tuple(dict.fromkeys(weak)),
+        birth_dates=tuple(dict.fromkeys(d[:10] for d in props.get("birthDate", []) if d)),
     )
 
 
 def parties_csv(path: Path, name: str, version: str | None = None) -> Loaded:
-    """A plain CSV: name (required), and optional id, aliases ("|"-separated), schema,
-    countries (";"), ids (";", each `value` or `scheme:value`), programs (";"), remarks."""
+    """A plain CSV: name (required), and optional id, aliases ("|"-separated), weak_aliases
+    ("|"), schema, countries (";"), ids (";", each `value` or `scheme:value`), programs (";"),
+    birth_dates (";", YYYY[-MM[-DD]]), remarks."""
     _require(path)
     version = version or digest(path)
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -411,7 +440,18 @@ def _csv_entry(path: Path, n: int, row: dict[str, str], name: str) -> Entry:
         countries=tuple(c for c in map(country_code, _split(row.get("countries"), ";")) if c),
         programs=tuple(_split(row.get("programs"), ";")),
         remarks=row.get("remarks") or "",
+        weak_names=tuple(_split(row.get("weak_aliases"), "|")),
+        birth_dates=tuple(_birth_date(path, n, v) for v in _split(row.get("birth_dates"), ";")),
     )
+
+
+_ISO_PREFIX = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def _birth_date(path: Path, n: int, value: str) -> str:
+    if not _ISO_PREFIX.match(value):
+        raise ListFormatError(path, n, f"birth_dates: {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    return value
 
 
 def _split(value: str | None, sep: str) -> list[str]:

@@ -41,6 +41,13 @@ class Entry:
     countries: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
     remarks: str = ""
+    weak_names: tuple[str, ...] = ()  # OFAC's weak AKAs, FtM's weakAlias: matched with less weight
+    birth_dates: tuple[str, ...] = ()  # ISO prefixes: "1954-10-12", "1962-08", "1946"
+
+    def details(self) -> dict[str, Any]:
+        """What the list says beyond names, ids and countries (stored as one JSON object)."""
+        out = {"weak_names": list(self.weak_names), "birth_dates": list(self.birth_dates)}
+        return {k: v for k, v in out.items() if v}
 
 
 @dataclass(frozen=True, slots=True)

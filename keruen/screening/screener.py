@@ -73,6 +73,8 @@ class Screener:
         self.owners: list[_Owner] = []
         self.names: list[str] = []
         self.forms: list[frozenset[str]] = []  # legal-form classes of each indexed name
+        self.weak: list[bool] = []  # the indexed name is a weak alias
+        self.thresholds: dict[tuple[str, str], float] = {}  # (list or "*", schema or "*")
         self.scored: list[int] = []  # the row a row is scored as (a name without patronymic:
         # found by "Viktor Smirnov", scored as SMIRNOV, Viktor Vladimirovich)
         self.by_id: dict[str, list[int]] = defaultdict(list)
@@ -89,7 +91,7 @@ class Screener:
         for entry in entries:
             self.versions[entry.list] = version
             self.party_lists[entry.list] = self.party_lists.get(entry.list, 0) + 1
-            names = _distinct_names(entry.names)
+            names = _distinct_names(entry.names, entry.weak_names)
             if not names:  # nothing to match a name against
                 continue
             owner = len(self.owners)
@@ -98,24 +100,39 @@ class Screener:
                 frozenset(entry.countries),
                 _ids(i.value for i in entry.ids),
                 _organization(entry.schema),
+                birth_dates=frozenset(entry.birth_dates),
             )
             first = len(self.index)
-            keys = {key for key, _, _ in names}
-            for key, name, forms in names:
-                row = self.index.add(key, owner)
-                self.names.append(name)
-                self.forms.append(forms)
-                self.scored.append(row)
+            keys = {key for key, _, _, _ in names}
+            for key, name, forms, weak in names:
+                row = self._file(key, owner, name, forms, weak, None)
                 short = _without_patronymics(key)
                 if short and short not in keys:
                     keys.add(short)
-                    self.index.add(short, owner)
-                    self.names.append(name)
-                    self.forms.append(forms)
-                    self.scored.append(row)
+                    self._file(short, owner, name, forms, weak, row)
             self.owners.append(_Owner(entry, version, side, range(first, len(self.index))))
             for value in side.ids:
                 self.by_id[value].append(owner)
+
+    def _file(
+        self, key: str, owner: int, name: str, forms: frozenset[str], weak: bool, as_row: int | None
+    ) -> int:
+        row = self.index.add(key, owner)
+        self.names.append(name)
+        self.forms.append(forms)
+        self.weak.append(weak)
+        self.scored.append(row if as_row is None else as_row)
+        return row
+
+    def threshold_for(self, owner: int) -> float:
+        """The threshold of an entry's list and schema, most specific first."""
+        if not self.thresholds:
+            return self.threshold
+        e = self.owners[owner].entry
+        for key in ((e.list, e.schema), (e.list, "*"), ("*", e.schema)):
+            if key in self.thresholds:
+                return self.thresholds[key]
+        return self.threshold
 
     @property
     def warning(self) -> str | None:
@@ -141,9 +158,11 @@ class Screener:
         threshold: float | None = None,
         limit: int = 10,
         schema: str | None = None,
+        birth_dates: Sequence[str] = (),
     ) -> list[PartyHit]:
         """List entries that `name` (with its country, identifiers and, when known, its schema:
-        person or organization) matches, best first."""
+        person or organization, and dates of birth as YYYY[-MM[-DD]]) matches, best first. A
+        threshold given here overrides the per-list and per-schema ones."""
         query = analyse(name)
         side = Side(
             query.key,
@@ -151,12 +170,19 @@ class Screener:
             _ids(ids),
             True if query.forms else _organization(schema or ""),
             frozenset(query.forms),
+            frozenset(birth_dates),
         )
         best = self._score_rows(side, self.index.shortlist(side.key, PREFILTER, SHORTLIST))
         for owner in {o for value in side.ids for o in self.by_id.get(value, ())}:
             best.setdefault(owner, self._best_name(side, owner))
-        cut = self.threshold if threshold is None else threshold
-        ranked = sorted(((s, o, r) for o, (s, r) in best.items() if s >= cut), reverse=True)
+        ranked = sorted(
+            (
+                (s, o, r)
+                for o, (s, r) in best.items()
+                if s >= (self.threshold_for(o) if threshold is None else threshold)
+            ),
+            reverse=True,
+        )
         return [self._hit(name, side, owner, row) for _, owner, row in ranked[:limit]]
 
     def _score_rows(
@@ -178,7 +204,15 @@ class Screener:
 
     def _side(self, owner: int, row: int) -> Side:
         o = self.owners[owner].side
-        return Side(self.index.keys[row], o.countries, o.ids, o.organization, self.forms[row])
+        return Side(
+            self.index.keys[row],
+            o.countries,
+            o.ids,
+            o.organization,
+            self.forms[row],
+            o.birth_dates,
+            self.weak[row],
+        )
 
     def _hit(self, name: str, side: Side, owner: int, row: int) -> PartyHit:
         o = self.owners[owner]
@@ -197,6 +231,23 @@ class Screener:
         )
 
 
+def parse_thresholds(text: str) -> dict[tuple[str, str], float]:
+    """ "ofac-sdn:person=0.82;*:organization=0.8" -> {("ofac-sdn", "person"): 0.82, ...}; a
+    list without ":schema" applies to all its schemas. ValueError names the bad part."""
+    out: dict[tuple[str, str], float] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, sep, value = part.partition("=")
+        lst, _, schema = key.strip().partition(":")
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not sep or not lst or not 0.0 < number <= 1.0:
+            raise ValueError(f"screening threshold {part!r}: write LIST[:SCHEMA]=0.xx")
+        out[(lst, schema or "*")] = number
+    return out
+
+
 def _ids(values: Iterable[str]) -> frozenset[str]:
     return frozenset(v for v in map(normalise_id, values) if len(v) >= MIN_ID_LENGTH)
 
@@ -212,13 +263,15 @@ def _without_patronymics(key: str) -> str | None:
     return " ".join(kept) if len(words) > len(kept) >= 2 else None
 
 
-def _distinct_names(names: Iterable[str]) -> list[tuple[str, str, frozenset[str]]]:
-    """(skeleton key, original, legal forms) per name, dropping names that reduce to the same
-    key."""
-    seen: dict[str, tuple[str, str, frozenset[str]]] = {}
-    for name in names:
+def _distinct_names(
+    names: Iterable[str], weak: Iterable[str] = ()
+) -> list[tuple[str, str, frozenset[str], bool]]:
+    """(skeleton key, original, legal forms, is weak) per name, dropping names that reduce to
+    the same key (a weak alias that is also a strong name is strong)."""
+    seen: dict[str, tuple[str, str, frozenset[str], bool]] = {}
+    for name, is_weak in [(n, False) for n in names] + [(n, True) for n in weak]:
         found = analyse(name)
         key = found.key
         if key and key not in seen:
-            seen[key] = (key, name, frozenset(found.forms))
+            seen[key] = (key, name, frozenset(found.forms), is_weak)
     return list(seen.values())

@@ -13,11 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keruen.errors import NotFound
+from keruen.errors import ConfigError, NotFound
 from keruen.screening import tables as t
 from keruen.screening.loaders import Loaded, chpl
 from keruen.screening.model import Entry, GoodsRule, Identifier
-from keruen.screening.screener import Screener
+from keruen.screening.screener import Screener, parse_thresholds
+from keruen.settings import get_settings
 from keruen.store import db
 
 
@@ -95,6 +96,7 @@ def _entry_rows(entries: Sequence[Entry], version: str) -> list[dict[str, Any]]:
             "countries": json.dumps(e.countries),
             "programs": json.dumps(e.programs),
             "remarks": e.remarks,
+            "details": json.dumps(e.details(), ensure_ascii=False) if e.details() else None,
         }
         for e in unique.values()
     ]
@@ -159,6 +161,10 @@ def load_screener(conn: Connection, lists: Iterable[str] | None = None) -> Scree
     for name, entries in by_list.items():
         screener.add_entries(entries, versions[name])
     screener.versions.update(versions)
+    try:
+        screener.thresholds = parse_thresholds(get_settings().screening_thresholds)
+    except ValueError as e:
+        raise ConfigError(f"KERUEN_SCREENING_THRESHOLDS: {e}") from None
     return screener
 
 
@@ -187,6 +193,7 @@ def _rules(conn: Connection, versions: dict[str, str]) -> list[GoodsRule]:
 
 
 def _entry(row: Any) -> Entry:
+    details = json.loads(row.details) if row.details else {}
     return Entry(
         list=row.list,
         id=row.entry_id,
@@ -196,6 +203,8 @@ def _entry(row: Any) -> Entry:
         countries=tuple(json.loads(row.countries)),
         programs=tuple(json.loads(row.programs)),
         remarks=row.remarks,
+        weak_names=tuple(details.get("weak_names", ())),
+        birth_dates=tuple(details.get("birth_dates", ())),
     )
 
 

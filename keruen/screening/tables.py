@@ -42,6 +42,7 @@ screening_entries = sa.Table(
     sa.Column("countries", sa.Text, nullable=False),  # JSON array of ISO alpha-2
     sa.Column("programs", sa.Text, nullable=False),  # JSON array
     sa.Column("remarks", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=True),  # JSON object: weak_names, birth_dates
 )
 
 screening_rules = sa.Table(

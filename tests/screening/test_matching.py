@@ -159,7 +159,7 @@ def test_every_feature_explains_itself() -> None:
 
 def test_blocking_keys_pair_prefixes() -> None:
     keys = blocking_keys(["lukashenko", "aleksandr"])
-    assert {"w:lukashenko", "w:aleksandr", "p:ale|luk"} == keys
+    assert {"w:lukashenko", "w:aleksandr", "p:ale|luk", "f:aleks", "f:lukas"} == keys
     assert {"p:pele", "s:leng"} <= blocking_keys(["peleng"])
 
 
