@@ -121,6 +121,78 @@ def trade_figures(
     emit_rows(rows, as_json, as_csv, parquet, f"trade figures by {by}")
 
 
+@trade_app.command("headline")
+def trade_headline(
+    data: Annotated[Path, DataOption] = Path("keruen-export"),
+    db_url: Annotated[str | None, DbOption] = None,
+    engine: Annotated[str, EngineOption] = "duckdb",
+    pg: Annotated[str | None, PgOption] = None,
+    rates_file: Annotated[Path | None, RatesOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """The seed's figures from the ledger beside the public ones (exports to Russia, growth,
+    Russia's share of EAEU turnover)."""
+    from keruen.analytics import rates, service
+
+    with user_errors():
+        loaded = rates.load(rates_file) if rates_file else None
+        rows = service.headline(source_for(data, db_url, engine, pg), loaded)
+    emit_rows(rows, as_json, as_csv, parquet, "ledger vs public figures")
+
+
+@trade_app.command("mirror")
+def trade_mirror(
+    reporter: Annotated[str, typer.Option("--reporter", help="ISO code of the importer")] = "KZ",
+    partner: Annotated[
+        str, typer.Option("--partner", help="ISO code or group (EU27) of the exporter")
+    ] = "EU27",
+    year: Annotated[list[int] | None, typer.Option("--year", help="Years (default: all)")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Option("--file", help="More statistics (see --format)")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Layout of --file: keruen or comtrade")
+    ] = "keruen",
+    rates_file: Annotated[Path | None, RatesOption] = None,
+    cif_fob: Annotated[
+        float, typer.Option("--cif-fob", help="Assumed CIF/FOB margin for the adjusted ratio")
+    ] = 0.06,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """Mirror statistics: partner-reported exports beside reporter-reported imports, with
+    gap, ratio and data-quality flags (shipped Eurostat and national files, plus --file)."""
+    from decimal import Decimal
+
+    from keruen.analytics import mirror, mirror_files, rates
+
+    with user_errors():
+        loaded = rates.load(rates_file) if rates_file else None
+        records = mirror_files.shipped()
+        for f in files or []:
+            records += mirror_files.load(f, fmt, loaded)
+        rows = mirror.mirror(
+            records, reporter.upper(), partner.upper(), year, Decimal(str(cif_fob))
+        )
+    emit_rows(rows, as_json, as_csv, parquet, f"mirror: {partner} exports vs {reporter} imports")
+
+
+@trade_app.command("roundabout")
+def trade_roundabout(
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """The published "roundabout trade" figures reproduced from the shipped files."""
+    from keruen.analytics import mirror, mirror_files
+
+    rows = mirror.roundabout(mirror_files.shipped())
+    emit_rows(rows, as_json, as_csv, parquet, "roundabout trade through KZ, KG, AM (2022)")
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """A user's mistake (a bad option, file or missing rate) is a clear message, exit 1."""

@@ -75,3 +75,37 @@ def eaeu_share(src: Source, rates: Rates | None, partner: str = "RU") -> list[di
         share = float(by.get(partner, Decimal(0))) / float(total) if total else None
         out.append({"year": year, "partner": partner, "eaeu_usd": total, "share": share})
     return out
+
+
+PUBLIC_SOURCE = (
+    "public figures quoted in the SPEC: Kazakhstan's exports to Russia 2021 and 2022; "
+    "Russia's share of Kazakhstan's trade with the EAEU"
+)
+PUBLIC_EXPORTS_RU = {2021: Decimal("7.02e9"), 2022: Decimal("8.78e9")}
+PUBLIC_RU_SHARE = 0.923
+
+
+def headline(src: Source, rates: Rates | None) -> list[dict[str, Any]]:
+    """The seed's figures from the ledger beside the public ones: exports (dispatches) to
+    Russia per year, their growth, and Russia's share of turnover with the EAEU."""
+    rows = trade_figures(src, ["dispatch"], ["partner", "year"], rates)
+    ru = {r["year"]: r["value_usd"] for r in rows if r["partner"] == "RU"}
+    out: list[dict[str, Any]] = []
+    for year, public in PUBLIC_EXPORTS_RU.items():
+        out.append(_figure(f"exports to Russia {year} (USD)", ru.get(year), public))
+    if ru.get(2021) and ru.get(2022):
+        growth = float(ru[2022]) / float(ru[2021]) - 1
+        public_growth = float(PUBLIC_EXPORTS_RU[2022] / PUBLIC_EXPORTS_RU[2021]) - 1
+        out.append(_figure("growth of exports to Russia 2021→2022", growth, public_growth))
+    for r in eaeu_share(src, rates):
+        if r["year"] in PUBLIC_EXPORTS_RU:
+            out.append(_figure(f"Russia's share of EAEU turnover {r['year']}", r["share"],
+                               PUBLIC_RU_SHARE))  # fmt: skip
+    for r in out:
+        r["sources"] = [f"Keruen ledger ({src.vintage})", PUBLIC_SOURCE]
+    return out
+
+
+def _figure(name: str, ledger: Any, public: Any) -> dict[str, Any]:
+    ratio = float(ledger) / float(public) if ledger is not None and public else None
+    return {"figure": name, "ledger": ledger, "public": public, "ratio": ratio}

@@ -59,11 +59,15 @@ def rich_table(rows: list[dict[str, Any]], title: str) -> Table:
     for r in rows:
         table.add_row(*(_show(r.get(c)) for c in cols))
     if rows:
-        table.caption = f"{rows[0].get('vintage', '')}; formula and sources: --json"
+        table.caption = "; ".join(
+            x for x in (rows[0].get("vintage"), "formula, sources, flags in full: --json") if x
+        )
     return table
 
 
 def _show(v: Any) -> str:
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return ", ".join(dict.fromkeys(x.split(":")[0] for x in v))
     if isinstance(v, Decimal):
         return f"{v:,.2f}"
     if isinstance(v, float):
