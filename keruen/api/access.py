@@ -7,7 +7,8 @@
 | analyst   | read aggregates only                                                 |
 | declarant | submit events where it is the acting party; read what it is party to |
 
-A declarant is *party* to a batch when it holds it now or appears in the batch's history.
+A declarant is *party* to a batch when it gave or received any of its quantity; what it sees
+of it is `keruen.api.views`.
 """
 
 from __future__ import annotations
@@ -119,25 +120,29 @@ def submit_refusal(
     return None
 
 
-# --- tenant views of traces ------------------------------------------------------------------
+# --- the batches an event moves or makes ----------------------------------------------------
 
 
-def prune_trace(trace: dict[str, Any], visible: Collection[str]) -> dict[str, Any]:
-    """A trace (back or forward) cut down to the batches in `visible`, references included."""
-    nodes = [_prune_node(n, visible) for n in trace["batches"] if n["batch"] in visible]
-    pruned = {**trace, "batches": nodes}
-    if "origins" in trace:
-        pruned["origins"] = [o for o in trace["origins"] if o["batch"] in visible]
-    return pruned
+def batch_refs(event: ev.Event) -> list[tuple[str, str]]:
+    """(field, batch) of every existing batch an event takes quantity from or adds to."""
+    match event:
+        case ev.Transfer() | ev.Dispatch() | ev.WriteOff() | ev.Adjust():
+            return [("batch", event.batch)]
+        case ev.Transform():
+            return [(f"inputs[{i}].batch", p.batch) for i, p in enumerate(event.inputs)]
+    return []
 
 
-def _prune_node(node: dict[str, Any], visible: Collection[str]) -> dict[str, Any]:
-    out = dict(node)
-    for ref in ("inputs", "outputs"):
-        if ref in out:
-            out[ref] = [b for b in out[ref] if b in visible]
-    return out
+def created_batches(event: ev.Event) -> list[str]:
+    """The new batches an event makes (imports, arrivals, transform outputs)."""
+    match event:
+        case ev.Import():
+            return [event.batch]
+        case ev.Transform():
+            return [o.batch for o in event.outputs]
+    return []
 
 
 def trace_batches(trace: dict[str, Any]) -> list[str]:
+    """Every batch a trace names (kept here for callers of the earlier name)."""
     return [n["batch"] for n in trace["batches"]]

@@ -121,7 +121,7 @@ class BatchInfo(BaseModel):
     description: str
     origin: str
     created: str
-    event_id: str
+    event_id: str | None = Field(description="the creating event (for a declarant: if its own)")
 
 
 class HistoryEntry(BaseModel):
@@ -149,7 +149,7 @@ class Hop(BaseModel):
 
 
 class CreatedBy(BaseModel):
-    event: str
+    event: str | None
     time: str
     type: str
     holder: str | None

@@ -29,6 +29,10 @@ class ApiSettings:
     writer_batch: int = 5000
     auth_cache_s: float = 2.0
     writer_linger_ms: int = 0
+    # what a declarant sees of the alerts: "none", or "own" (about itself or its own events,
+    # without facts or other parties). Default none: alerts must not warn the companies that
+    # officers investigate.
+    declarant_alerts: str = "none"
 
     @property
     def production(self) -> bool:
@@ -59,6 +63,16 @@ def secret_problem(secret: str | None, production: bool) -> str | None:
     return None
 
 
+ALERT_POLICIES = ("none", "own")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, choices[0])
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def from_env(env: Mapping[str, str]) -> ApiSettings:
     """Settings from a mapping of environment variables; raises ConfigError on unsafe values."""
     name = env.get("KERUEN_ENV", "development")
@@ -75,6 +89,7 @@ def from_env(env: Mapping[str, str]) -> ApiSettings:
         writer_batch=_int(env, "KERUEN_API_WRITER_BATCH", 5000, 1),
         auth_cache_s=_int(env, "KERUEN_AUTH_CACHE_S", 2, 0),
         writer_linger_ms=_int(env, "KERUEN_API_WRITER_LINGER_MS", 0, 0),
+        declarant_alerts=_choice(env, "KERUEN_DECLARANT_ALERTS", ALERT_POLICIES),
     )
 
 

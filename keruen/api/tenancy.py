@@ -1,74 +1,129 @@
-"""Storage side of tenant isolation: which batches and events a declarant is party to.
+"""Storage side of tenant isolation, read through the ledger's read port: which batches,
+events, transits and alerts a declarant is party to. `keruen.api.views` cuts the read models
+down to what it may see.
 
-Party to a batch = holds it now, or is the source or target of any of its moves (its whole
-history, cancelled moves included). Refusals look exactly like absence, so a declarant cannot
-learn whether another company's batch or event exists.
+Party to a batch = gave or received any of its quantity (source or target of a move, the
+cancelled ones included). Party to a transit = its carrier or consignee. Its own alert = an
+alert about itself or about an event it acted in, and only when the policy lets declarants
+see their alerts (`KERUEN_DECLARANT_ALERTS`). Refusals look exactly like absence, so a
+declarant cannot learn whether another company's batch, event, transit or alert exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 
-import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keruen.api.access import acting_party
+from keruen.api import views
+from keruen.api.access import acting_party, batch_refs, created_batches
+from keruen.errors import NotFound, UnknownBatch
 from keruen.model import events as ev
-from keruen.store import schema as t
-from keruen.store.db import chunks
-
-_typed = msgspec.json.Decoder(ev.AnyEvent)
+from keruen.store import queries
+from keruen.store.port import LedgerReader
 
 
-def visible_batches(conn: Connection, tax_id: str, batches: Iterable[str]) -> set[str]:
-    """The batches among `batches` that `tax_id` is party to."""
-    m, b = t.moves.c, t.balances.c
-    found: set[str] = set()
-    for part in chunks(sorted(set(batches))):
-        moved = sa.select(m.batch).where(
-            m.batch.in_(part), sa.or_(m.source == tax_id, m.target == tax_id)
-        )
-        held = sa.select(b.batch).where(b.batch.in_(part), b.holder == tax_id)
-        found.update(conn.scalars(sa.union(moved, held)))
-    return found
+def held_batches(conn: Connection, tax_id: str, batches: Iterable[str]) -> set[str]:
+    """The batches among `batches` that `tax_id` gave or received any quantity of."""
+    reader = LedgerReader(conn)
+    return {b for b in set(batches) if any(reader.select_events(batch=b, holder=tax_id, limit=1))}
+
+
+visible_batches = held_batches  # the earlier name
 
 
 def is_party(conn: Connection, tax_id: str, batch: str) -> bool:
-    return batch in visible_batches(conn, tax_id, [batch])
+    return batch in held_batches(conn, tax_id, [batch])
 
 
 def acting_parties(conn: Connection, ids: Iterable[str]) -> dict[str, str | None]:
     """For each stored event among `ids`, the tax id acting in it (None if none)."""
-    e = t.events.c
-    found: dict[str, str | None] = {}
-    for part in chunks(sorted(set(ids))):
-        for row in conn.execute(sa.select(e.id, e.canonical).where(e.id.in_(part))):
-            found[row.id] = acting_party(_typed.decode(row.canonical))
-    return found
+    found = LedgerReader(conn).events_by_id(set(ids))
+    return {i: acting_party(stored.event) for i, stored in found.items()}
 
 
-_raw = msgspec.json.Decoder()
-
-
-def transit_parties(canonical: str) -> set[str]:
+def transit_parties(declaration: ev.TransitOpen) -> set[str]:
     """The tax ids party to a transit declaration: its carrier and its consignee."""
-    declaration = _raw.decode(canonical)
-    return {
-        p["tax_id"]
-        for p in (declaration.get("carrier"), declaration.get("consignee"))
-        if isinstance(p, dict) and isinstance(p.get("tax_id"), str)
-    }
+    return {declaration.carrier.tax_id, declaration.consignee.tax_id}
 
 
 def visible_transits(conn: Connection, tax_id: str, mrns: Iterable[str] | None = None) -> set[str]:
     """MRNs (among `mrns`, or all) of declarations `tax_id` is party to."""
-    e = t.events.c
-    q = sa.select(e.key, e.canonical).where(e.type == "transit_open")
-    parts = [q] if mrns is None else [q.where(e.key.in_(p)) for p in chunks(sorted(set(mrns)))]
+    reader = LedgerReader(conn)
+    if mrns is None:
+        found = reader.select_events(types={"transit_open"}, party=tax_id)
+    else:
+        found = (s for m in set(mrns) for s in reader.select_events(types={"transit_open"}, mrn=m))
     return {
-        row.key
-        for part in parts
-        for row in conn.execute(part)
-        if tax_id in transit_parties(row.canonical)
+        s.event.mrn
+        for s in found
+        if isinstance(s.event, ev.TransitOpen) and tax_id in transit_parties(s.event)
     }
+
+
+def own_alert(conn: Connection, tax_id: str, alert: dict[str, Any]) -> bool:
+    """Whether an alert is about the declarant itself or about an event it acted in (never
+    about a batch it once held, whose later holders are other companies)."""
+    kind, subject = alert.get("subject_kind"), alert.get("subject")
+    if kind == "party":
+        return subject == tax_id
+    if kind == "event" and isinstance(subject, str):
+        return acting_parties(conn, [subject]).get(subject) == tax_id
+    return False
+
+
+def unheld_refusals(
+    conn: Connection, tax_id: str, typed: Collection[ev.Event | None]
+) -> dict[int, UnknownBatch]:
+    """Events (by index) that move a batch the declarant never held, each refused exactly as
+    the ledger refuses a batch that does not exist: the same error, field and reason, so a
+    declarant cannot tell another company's batch from no batch (no 201-vs-422 oracle).
+
+    Batches created earlier in the same request by its own events count as held."""
+    refs = {i: batch_refs(e) for i, e in enumerate(typed) if e is not None}
+    held = held_batches(conn, tax_id, {b for pairs in refs.values() for _, b in pairs})
+    made: set[str] = set()
+    refused: dict[int, UnknownBatch] = {}
+    for i, event in enumerate(typed):
+        if event is None:
+            continue
+        missing = [(f, b) for f, b in refs[i] if b not in held and b not in made]
+        if missing:
+            refused[i] = unknown_batch(*missing[0])
+        else:
+            made.update(created_batches(event))
+    return refused
+
+
+def unknown_batch(field: str, batch: str) -> UnknownBatch:
+    """The ledger's own refusal of a batch that does not exist (`keruen.ledger.rules`)."""
+    return UnknownBatch(field, f"batch {batch!r} does not exist; a batch exists before it moves")
+
+
+# --- the reads the API and the web dashboard share ----------------------------------------
+
+
+def history_for(conn: Connection, tenant: str | None, batch: str) -> dict[str, Any] | None:
+    """A batch's history as the caller may see it (`tenant`: a declarant's tax id, None for
+    an officer); None where the batch does not exist or the declarant is not party to it."""
+    try:
+        result = queries.history(conn, batch)
+    except NotFound:
+        return None
+    return result if tenant is None else views.history(result, tenant)
+
+
+def trace_for(
+    conn: Connection, tenant: str | None, batch: str, back: bool
+) -> dict[str, Any] | None:
+    """A trace back or forward as the caller may see it; None as for `history_for`."""
+    try:
+        result = (queries.trace_back if back else queries.trace_forward)(conn, batch)
+    except NotFound:
+        return None
+    if tenant is None:
+        return result
+    visible = held_batches(conn, tenant, views.trace_batches(result))
+    view = views.trace_back if back else views.trace_forward
+    return view(result, tenant, visible)

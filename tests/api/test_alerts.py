@@ -1,21 +1,24 @@
-"""Read-only alert endpoints: an officer sees the queue, a declarant the alerts that name it."""
+"""Alert endpoints: an officer sees the queue; a declarant none, or (by policy) its own."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import pytest
+from sqlalchemy.engine import Engine
 
 from keruen.risk import service
-from tests.api.conftest import Api
+from tests.api.conftest import SETTINGS, Api, make_api
 from tests.factory import A, C, dispatch, import_
 
 MINE = "55501/010324/0000001/001"
 THEIRS = "55501/010324/0000002/001"
 
 
-@pytest.fixture
-def alerted(sqlite_api: Api) -> Api:
+def with_alerts(api: Api) -> Api:
     """High-priority goods (integrated circuits) dispatched to Russia by A and by C."""
-    r = sqlite_api.post_events(
+    r = api.post_events(
         "olga",
         import_("a1", MINE, holder=A),
         import_("c1", THEIRS, holder=C),
@@ -23,27 +26,49 @@ def alerted(sqlite_api: Api) -> Api:
         dispatch("c2", THEIRS, C, "50"),
     )
     assert r.json()["accepted"] == 4, r.text
-    service.detect(sqlite_api.engine)
-    return sqlite_api
+    service.detect(api.engine)
+    return api
+
+
+@pytest.fixture
+def alerted(sqlite_api: Api) -> Api:
+    return with_alerts(sqlite_api)
 
 
 def ids_naming(alerts: list[dict[str, object]], tax_id: str) -> set[object]:
     return {a["id"] for a in alerts if tax_id in a.get("tax_ids", [])}  # type: ignore[operator]
 
 
-def test_officer_sees_the_queue_and_declarant_its_own(alerted: Api) -> None:
+@pytest.fixture
+def own_alerts(sqlite_engine: Engine) -> Iterator[Api]:
+    """The API with KERUEN_DECLARANT_ALERTS=own, and the alerts of `alerted`."""
+    for api in make_api(sqlite_engine, replace(SETTINGS, declarant_alerts="own")):
+        yield with_alerts(api)
+
+
+def test_by_default_a_declarant_sees_no_alert(alerted: Api) -> None:
     queue = alerted.get("olga", "/v1/alerts").json()
     assert ids_naming(queue, A) and ids_naming(queue, C)
-    mine = alerted.get("acme", "/v1/alerts").json()
-    assert mine and all(A in a["tax_ids"] for a in mine)
-    assert {a["id"] for a in mine} == ids_naming(queue, A)
-    assert alerted.get("bolat", "/v1/alerts").json() == []
+    assert alerted.get("acme", "/v1/alerts").json() == []
+    mine = min(ids_naming(queue, A))
+    assert alerted.get("acme", f"/v1/alerts/{mine}").status_code == 404
 
 
-def test_another_companys_alert_looks_like_a_missing_one(alerted: Api) -> None:
+def test_officer_sees_the_queue_and_declarant_its_own(own_alerts: Api) -> None:
+    queue = own_alerts.get("olga", "/v1/alerts").json()
+    mine = own_alerts.get("acme", "/v1/alerts").json()
+    assert mine and {a["id"] for a in mine} <= ids_naming(queue, A)
+    assert all(a["subject"] == "a2" or a["subject"] == A for a in mine)
+    for a in mine:  # the rule's meaning, never the facts, evidence or other parties
+        assert "facts" not in a and "tax_ids" not in a and C not in str(a)
+    assert own_alerts.get("bolat", "/v1/alerts").json() == []
+
+
+def test_another_companys_alert_looks_like_a_missing_one(own_alerts: Api) -> None:
+    alerted = own_alerts
     queue = alerted.get("olga", "/v1/alerts").json()
     theirs = min(ids_naming(queue, C) - ids_naming(queue, A))
-    mine = min(ids_naming(queue, A))
+    mine = min(a["id"] for a in alerted.get("acme", "/v1/alerts").json())
     assert alerted.get("acme", f"/v1/alerts/{mine}").status_code == 200
     refused = alerted.get("acme", f"/v1/alerts/{theirs}")
     missing = alerted.get("acme", "/v1/alerts/999999")

@@ -57,11 +57,13 @@ def test_other_batch_looks_exactly_like_a_missing_one(ledger: Api, path: str) ->
     assert C not in theirs.text
 
 
-def test_party_reads_the_batch_it_held(ledger: Api) -> None:
-    for user in ("acme", "bolat", "olga"):
+def test_party_reads_the_moves_it_gave_or_received(ledger: Api) -> None:
+    for user, seen in (("acme", ["a1", "a2"]), ("bolat", ["a2"]), ("olga", ["a1", "a2"])):
         r = ledger.get(user, f"/v1/batches/{MINE}/history")
         assert r.status_code == 200, user
-        assert [e["id"] for e in r.json()["events"]] == ["a1", "a2"]
+        assert [e["id"] for e in r.json()["events"]] == seen
+    received = ledger.get("bolat", f"/v1/batches/{MINE}/history").json()
+    assert received["batch"]["event_id"] is None  # acme's import declaration is acme's
     assert ledger.get("bolat", f"/v1/batches/{THEIRS}/history").status_code == 404
 
 

@@ -68,15 +68,37 @@ async def submit(request: Request, user: Submitter) -> Response:
     )
     ids = [bodies.event_id(line) for line in body.lines]
     client = client_of(request)
+    refused: dict[int, RejectedEvent] = {}
     if user.tenant is not None:
-        await run_in_threadpool(_authorize, state, user, body.lines, client)
-    job = Job(user.source, body.lines, ids, lambda outs: [_entry(user, client, outs)])
-    outcomes = await asyncio.wrap_future(state.writer.submit(job))
+        refused = await run_in_threadpool(_authorize, state, user, body.lines, client)
+    kept = [i for i in range(len(body.lines)) if i not in refused]
+    job = Job(
+        user.source,
+        [body.lines[i] for i in kept],
+        [ids[i] for i in kept],
+        lambda outs: [_entry(user, client, _merged(outs, kept, ids, refused), refused)],
+    )
+    outcomes = _merged(await asyncio.wrap_future(state.writer.submit(job)), kept, ids, refused)
     return _single(outcomes[0]) if body.single else _batch(outcomes)
 
 
-def _authorize(state: AppState, user: Principal, lines: list[bytes], client: str) -> None:
-    """Refuse the whole request if any event is not the declarant's to submit."""
+def _merged(
+    outcomes: list[Outcome],
+    kept: list[int],
+    ids: list[str | None],
+    refused: dict[int, RejectedEvent],
+) -> list[Outcome]:
+    """The writer's outcomes of the kept events and the refused ones, in request order."""
+    merged = {kept[o.index]: Outcome(kept[o.index], o.id, o.status, o.error) for o in outcomes}
+    merged.update((i, Outcome(i, ids[i], "rejected", e)) for i, e in refused.items())
+    return [merged[i] for i in sorted(merged)]
+
+
+def _authorize(
+    state: AppState, user: Principal, lines: list[bytes], client: str
+) -> dict[int, RejectedEvent]:
+    """Refuse the whole request if any event is not the declarant's to submit; then the
+    events (by index) that move a batch it never held, refused as unknown batches."""
     assert user.tax_id is not None
     typed: list[ev.Event | None] = []
     for line in lines:
@@ -100,6 +122,8 @@ def _authorize(state: AppState, user: Principal, lines: list[bytes], client: str
             ]
         )
         raise Forbidden(errors[0]["reason"], errors[0]["field"], errors)
+    with state.reader.connect() as conn:
+        return dict(tenancy.unheld_refusals(conn, user.tax_id, typed))
 
 
 def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[str]:
@@ -114,9 +138,12 @@ def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[
     return {t for t in targets if (stored[t] == tax_id if t in stored else t in in_request)}
 
 
-def _entry(user: Principal, client: str, outcomes: list[Outcome]) -> AuditEntry:
+def _entry(
+    user: Principal, client: str, outcomes: list[Outcome], refused: dict[int, RejectedEvent]
+) -> AuditEntry:
     accepted = [o.id for o in outcomes if o.status == "accepted"]
     detail: dict[str, Any] = {
+        "refused": [{"index": i, "field": e.field} for i, e in sorted(refused.items())][:50],
         "accepted": accepted,
         "duplicates": sum(o.status == "duplicate" for o in outcomes),
         "rejected": sum(o.status == "rejected" for o in outcomes),

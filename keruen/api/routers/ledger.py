@@ -1,7 +1,8 @@
 """Reads of the ledger: stock, batch history and trace, rejections, counts.
 
-A declarant reads only what it is party to; anything else answers exactly as if it did not
-exist (404 with the same body), so nothing leaks. Every party-level read is audited.
+A declarant reads only the moves it gave or received (`keruen.api.views`); a batch it is not
+party to answers exactly as one that does not exist (404, same body), so nothing leaks.
+Every party-level read is audited.
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy.engine import Connection
 
-from keruen.api import access, reads, tenancy
-from keruen.api.access import Principal
+from keruen.api import reads, tenancy
 from keruen.api.deps import AggregateReader, AuditDep, Auditor, ConnDep, PartyReader
 from keruen.api.errors import Forbidden
 from keruen.api.schemas import (
@@ -30,14 +29,10 @@ from keruen.store import queries
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
 
-def _ensure_party(
-    conn: Connection, user: Principal, batch: str, audit: Auditor, action: str
-) -> None:
-    """404 for a batch the declarant is not party to: the same answer as for no batch at all."""
-    if user.tenant is None or tenancy.is_party(conn, user.tenant, batch):
-        return
+def _absent(batch: str, audit: Auditor, action: str) -> NotFound:
+    """What a declarant gets for a batch it is not party to: the answer for no batch at all."""
     audit.record(action, batch, "denied")
-    raise NotFound(f"batch {batch!r} does not exist")
+    return NotFound(f"batch {batch!r} does not exist")
 
 
 @router.get("/stock/{tax_id}", response_model=list[StockRow], responses=problems(401, 403, 503))
@@ -58,8 +53,9 @@ def stock(tax_id: str, user: PartyReader, conn: ConnDep, audit: AuditDep) -> lis
 )
 def history(batch: str, user: PartyReader, conn: ConnDep, audit: AuditDep) -> dict[str, Any]:
     """Every event that moved the batch, in ledger order, cancelled ones marked."""
-    _ensure_party(conn, user, batch, audit, "batch.history")
-    result = queries.history(conn, batch)
+    result = tenancy.history_for(conn, user.tenant, batch)
+    if result is None:
+        raise _absent(batch, audit, "batch.history")
     audit.record("batch.history", batch)
     return result
 
@@ -80,13 +76,10 @@ def trace(
 ) -> dict[str, Any]:
     """Trace a batch back to its imports or forward to where its quantities went.
 
-    A declarant sees the part of the trace made of batches it is party to."""
-    _ensure_party(conn, user, batch, audit, "batch.trace")
-    fn = queries.trace_back if direction == "back" else queries.trace_forward
-    result = fn(conn, batch)
-    if user.tenant is not None:
-        visible = tenancy.visible_batches(conn, user.tenant, access.trace_batches(result))
-        result = access.prune_trace(result, visible)
+    A declarant sees the batches it is party to and, in each, only its own moves."""
+    result = tenancy.trace_for(conn, user.tenant, batch, direction == "back")
+    if result is None:
+        raise _absent(batch, audit, "batch.trace")
     audit.record("batch.trace", batch, detail={"direction": direction})
     return {"direction": direction, **result}
 

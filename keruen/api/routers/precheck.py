@@ -2,7 +2,9 @@
 this buyer?" — the lane the dispatch would get and why, judged now, nothing written.
 
 A declarant pre-checks only its own dispatches (the holder is its tax id) of batches it is
-party to; any other batch answers like one that does not exist.
+party to; any other batch answers like one that does not exist. It gets the lane and the
+rules with their meaning, not the officers' reasons: those cite the batch's earlier holders
+and their suppliers, other companies' trade.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from keruen.api.schemas import Strict, problems
 from keruen.errors import NotFound
 from keruen.model import events as ev
 from keruen.risk import service
+from keruen.risk.detectors import RULES
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
@@ -72,6 +75,11 @@ def precheck(
         state.reader, body.batch, Decimal(body.quantity), buyer, holder, export=body.export
     )
     audit.record("precheck", body.batch, detail={"lane": verdict.lane})
+    rules = [a.rule for a in verdict.alerts]
+    if user.tenant is not None:
+        reasons, evidence = [RULES.get(r, r) for r in rules], []
+    else:
+        reasons, evidence = verdict.reasons, verdict.evidence
     return {
         "batch": plan.batch,
         "quantity": str(plan.quantity),
@@ -79,7 +87,7 @@ def precheck(
         "buyer": body.buyer.model_dump(),
         "lane": verdict.lane,
         "risk": verdict.risk,
-        "rules": [a.rule for a in verdict.alerts],
-        "reasons": verdict.reasons,
-        "evidence": verdict.evidence,
+        "rules": rules,
+        "reasons": reasons,
+        "evidence": evidence,
     }
