@@ -45,7 +45,8 @@ def acting_parties(conn: Connection, ids: Iterable[str]) -> dict[str, str | None
 
 def transit_parties(declaration: ev.TransitOpen) -> set[str]:
     """The tax ids party to a transit declaration: its carrier and its consignee."""
-    return {declaration.carrier.tax_id, declaration.consignee.tax_id}
+    named = (declaration.carrier.tax_id, declaration.consignee.tax_id)
+    return {tax_id for tax_id in named if tax_id}
 
 
 def visible_transits(conn: Connection, tax_id: str, mrns: Iterable[str] | None = None) -> set[str]:

@@ -220,6 +220,9 @@ def test_writes_on_a_foreign_batch_answer_like_a_missing_one(world: Api, kind: s
     assert officer.json()["field"] == missing.json()["field"]
     assert _events(world) == before
     assert world.get("acme", f"/v1/batches/{THEIRS}/history").status_code == 404
+    stored = world.get("acme", "/v1/rejections").json()[:2]  # kept, like any rejection
+    assert [r["reason"].replace(THEIRS, MISSING) for r in stored] == [missing.json()["reason"]] * 2
+    assert {r["error"] for r in stored} == {"UnknownBatch"}
 
 
 def test_in_a_batch_the_refusal_is_per_event_like_the_ledgers(world: Api) -> None:

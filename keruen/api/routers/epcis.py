@@ -22,13 +22,14 @@ from keruen.api import bodies
 from keruen.api.audit import AuditEntry
 from keruen.api.deps import AppState, AuditDep, ConnDep, PartyReader, Submitter, client_of
 from keruen.api.errors import BadRequest, UnsupportedMediaType
-from keruen.api.routers.events import _authorize
+from keruen.api.routers.events import gate, merged
 from keruen.api.schemas import problems
 from keruen.api.writer import Job, Outcome
 from keruen.epcis.capture import CaptureReport, Prepared, load_parties, prepare, refusals
 from keruen.epcis.export import export_events, to_json_ld
 from keruen.epcis.mapping import Parties, Unmappable, batch_of
 from keruen.epcis.validate import Issue
+from keruen.errors import RejectedEvent
 from keruen.settings import get_settings
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer
@@ -77,16 +78,20 @@ async def capture(request: Request, user: Submitter) -> Response:
     name = "capture.xml" if kind.endswith("xml") else "capture.jsonld"
     prepared = await run_in_threadpool(prepare, await request.body(), name, _parties(state))
     client = client_of(request)
-    if user.tenant is not None and prepared.lines:
-        await run_in_threadpool(_authorize, state, user, prepared.lines, client)
     source = f"epcis:{user.source}"
+    refused: dict[int, RejectedEvent] = {}
+    if user.tenant is not None and prepared.lines:
+        refused = await run_in_threadpool(gate, state, user, prepared.lines, client, source)
     if prepared.refused:
         await run_in_threadpool(_store_refusals, state, prepared, source)
     outcomes: list[Outcome] = []
     if prepared.lines:
         ids = [bodies.event_id(line) for line in prepared.lines]
-        job = Job(source, prepared.lines, ids, lambda outs: [_entry(user, client, outs)])
-        outcomes = await asyncio.wrap_future(state.writer.submit(job))
+        kept = [i for i in range(len(prepared.lines)) if i not in refused]  # tenancy's gate
+        lines = [prepared.lines[i] for i in kept]
+        job = Job(source, lines, [ids[i] for i in kept], lambda outs: [_entry(user, client, outs)])
+        done = await asyncio.wrap_future(state.writer.submit(job))
+        outcomes = merged(done, kept, ids, refused)
     return Response(_encode(_report(prepared, outcomes).public()), media_type="application/json")
 
 

@@ -27,6 +27,8 @@ from keruen.api.writer import Job, Outcome
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.model import events as ev
 from keruen.model.validate import parse
+from keruen.store.db import lock_writer
+from keruen.store.ledger import Rejection, write_rejections
 
 router = APIRouter(prefix="/v1", tags=["events"])
 _encode = msgspec.json.Encoder().encode
@@ -70,19 +72,52 @@ async def submit(request: Request, user: Submitter) -> Response:
     client = client_of(request)
     refused: dict[int, RejectedEvent] = {}
     if user.tenant is not None:
-        refused = await run_in_threadpool(_authorize, state, user, body.lines, client)
+        refused = await run_in_threadpool(gate, state, user, body.lines, client, user.source)
     kept = [i for i in range(len(body.lines)) if i not in refused]
     job = Job(
         user.source,
         [body.lines[i] for i in kept],
         [ids[i] for i in kept],
-        lambda outs: [_entry(user, client, _merged(outs, kept, ids, refused), refused)],
+        lambda outs: [_entry(user, client, merged(outs, kept, ids, refused), refused)],
     )
-    outcomes = _merged(await asyncio.wrap_future(state.writer.submit(job)), kept, ids, refused)
+    outcomes = merged(await asyncio.wrap_future(state.writer.submit(job)), kept, ids, refused)
     return _single(outcomes[0]) if body.single else _batch(outcomes)
 
 
-def _merged(
+def gate(
+    state: AppState, user: Principal, lines: list[bytes], client: str, source: str
+) -> dict[int, RejectedEvent]:
+    """A declarant's request through tenancy: refused whole (403) if any event is not its to
+    submit; else the events (by index) that move a batch it never held, refused as unknown
+    batches and stored in the rejection log under `source` as the ledger would store them.
+    The caller submits the other lines and merges the outcomes (`merged`)."""
+    _authorize(state, user, lines, client)
+    assert user.tax_id is not None
+    typed = [_typed(line) for line in lines]
+    with state.reader.connect() as conn:
+        refused: dict[int, RejectedEvent] = dict(tenancy.unheld_refusals(conn, user.tax_id, typed))
+    if refused:
+        rows = [
+            Rejection(i + 1, typed_id(typed[i]), e, lines[i]) for i, e in sorted(refused.items())
+        ]
+        with state.engine.begin() as conn:
+            lock_writer(conn)
+            write_rejections(conn, rows, source)
+    return refused
+
+
+def _typed(line: bytes) -> ev.Event | None:
+    try:
+        return parse(line).event
+    except InvalidEvent:
+        return None  # the ledger rejects it on its own, with its reason
+
+
+def typed_id(event: ev.Event | None) -> str | None:
+    return event.id if event is not None else None
+
+
+def merged(
     outcomes: list[Outcome],
     kept: list[int],
     ids: list[str | None],
@@ -94,18 +129,10 @@ def _merged(
     return [merged[i] for i in sorted(merged)]
 
 
-def _authorize(
-    state: AppState, user: Principal, lines: list[bytes], client: str
-) -> dict[int, RejectedEvent]:
-    """Refuse the whole request if any event is not the declarant's to submit; then the
-    events (by index) that move a batch it never held, refused as unknown batches."""
+def _authorize(state: AppState, user: Principal, lines: list[bytes], client: str) -> None:
+    """Refuse the whole request if any event is not the declarant's to submit."""
     assert user.tax_id is not None
-    typed: list[ev.Event | None] = []
-    for line in lines:
-        try:
-            typed.append(parse(line).event)
-        except InvalidEvent:
-            typed.append(None)  # the ledger rejects it on its own, with its reason
+    typed = [_typed(line) for line in lines]
     own = _own_ids(state, user.tax_id, typed)
     errors = []
     for i, event in enumerate(typed):
@@ -122,8 +149,6 @@ def _authorize(
             ]
         )
         raise Forbidden(errors[0]["reason"], errors[0]["field"], errors)
-    with state.reader.connect() as conn:
-        return dict(tenancy.unheld_refusals(conn, user.tax_id, typed))
 
 
 def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[str]:
