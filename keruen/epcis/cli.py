@@ -55,11 +55,22 @@ def hash_command(
 def validate_command(
     file: Annotated[Path, FileArg],
     as_json: Annotated[bool, JsonOption] = False,
+    shacl: Annotated[
+        bool, typer.Option("--shacl", help="Also GS1's SHACL shapes (slow: ~40 events/s)")
+    ] = False,
 ) -> None:
-    """Validate in layers (schema, CBV 2.0 rules); exit 0 when valid, 1 when not."""
+    """Validate in layers (schema, CBV 2.0 rules, optionally SHACL); exit 0 when valid."""
     if not file.is_file():
         fail(f"{file}: no such file")
     report = validate_bytes(file.read_bytes(), file.name)
+    if shacl and report.parsed is not None:
+        try:
+            from keruen.epcis.shacl import shacl_issues
+        except ImportError:
+            fail("--shacl needs pyshacl: pip install 'keruen[shacl]'")
+        errors, warnings = shacl_issues(report.parsed)
+        report.errors += errors
+        report.warnings += warnings
     if as_json:
         emit_json(report.public())
     else:

@@ -1,0 +1,31 @@
+"""The opt-in SHACL layer (GS1's shapes, repaired in memory) on a valid and an invalid document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keruen.epcis.document import parse_document
+
+pytest.importorskip("pyshacl")
+from keruen.epcis.shacl import shacl_issues  # noqa: E402
+
+
+def test_gs1_example_conforms_and_an_invalid_action_is_named(conformance: Path) -> None:
+    good = conformance / "JSON" / "Example_9.6.1-ObjectEvent.jsonld"
+    assert shacl_issues(parse_document(good.read_bytes())) == ([], [])
+    bad = next(conformance.rglob("ObjectEvent_with_invalid_action.json"))
+    errors, _ = shacl_issues(parse_document(bad.read_bytes()))
+    assert [e.rule for e in errors] == ["shacl/ActionShape"]
+    assert "CREATE" in errors[0].reason
+
+
+def test_known_conflicts_are_warnings_not_errors(conformance: Path) -> None:
+    example = conformance / "JSON" / "Example_9.6.2-ObjectEvent.jsonld"
+    errors, warnings = shacl_issues(parse_document(example.read_bytes()))
+    assert errors == []
+    assert {w.rule for w in warnings} == {
+        "shacl/QuantityShape",
+        "shacl/SourceOrDestinationTypeShape",
+    }
