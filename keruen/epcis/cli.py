@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from keruen.console import DbOption, JsonOption, emit_json, fail, out
+from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, fail, out
 from keruen.epcis.capture import capture, load_parties
 from keruen.epcis.conformance import Row, public, run_conformance
 from keruen.epcis.document import Document, EpcisFormatError, parse_document
@@ -94,7 +94,7 @@ def _print_report(report: Report) -> None:
 @epcis_app.command("import")
 def import_command(
     file: Annotated[Path, FileArg],
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     parties: Annotated[
         Path | None,
         typer.Option("--parties", help="Party master data: GLN to tax id (CSV or JSON)"),

@@ -9,7 +9,7 @@ import pytest
 from keruen.epcis.document import parse_document
 
 pytest.importorskip("pyshacl")
-from keruen.epcis.shacl import shacl_issues  # noqa: E402
+from keruen.epcis.shacl import shacl_issues
 
 
 def test_gs1_example_conforms_and_an_invalid_action_is_named(conformance: Path) -> None:
