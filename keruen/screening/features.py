@@ -406,7 +406,7 @@ KERUEN_V2 = Algorithm(
     features=(
         (name_words_weighted, 0.60),
         (name_letters2, 0.40),
-        (identifier_match, 1.20),  # decisive: outweighs every penalty below
+        (identifier_match, 2.50),  # decisive: outweighs every penalty below together
         (country_agrees, 0.05),
         (country_differs, -0.10),
         (words_conflict2, -0.10),

@@ -238,9 +238,13 @@ def ofac(
     name: str = "ofac-sdn",
 ) -> Loaded:
     """OFAC's SDN list: `sdn.csv` (legacy, header-less) with `alt.csv` and `add.csv` found beside
-    it (any of `alt.csv`, `ofac_alt.csv`, `sdn_alt.csv`) unless given; or Keruen's flattened
-    extract with a header (ent_num, name, ...)."""
+    it (any of `alt.csv`, `ofac_alt.csv`, `sdn_alt.csv`) unless given; OFAC's `SDN.XML`; or
+    Keruen's flattened extract with a header (ent_num, name, ...)."""
     _require(path)
+    from keruen.screening.ofac_xml import is_ofac_xml, ofac_xml  # it builds on this module
+
+    if is_ofac_xml(path):
+        return ofac_xml(path, version, name)
     if path.read_text(encoding="latin-1")[:8] == "ent_num,":
         return ofac_extract(path, version, name)
     alt = alt or _beside(path, "alt")

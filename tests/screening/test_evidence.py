@@ -121,3 +121,45 @@ def test_store_keeps_weak_aliases_and_birth_dates(engine: Engine) -> None:
     entry = back.owners[0].entry
     assert (entry.weak_names, entry.birth_dates) == (("BATKA",), ("1954-08-30",))
     assert back.screen_party("Lukashenko Alexander", birth_dates=["1954"])[0].entry_id == "9760"
+
+
+SAMPLE_XML = Path(__file__).parent / "data" / "ofac" / "sdn_sample.xml"
+
+
+def test_ofac_xml_beside_the_csv() -> None:
+    loaded = loaders.ofac(SAMPLE_XML)
+    assert loaded.size == 3 and loaded.name == "ofac-sdn"
+    person, company, vessel = loaded.entries
+    assert person.schema == "person" and person.names[0] == "LUKASHENKA, Alyaksandr Ryhorovich"
+    assert person.weak_names == ("BATKA",) and "BATKA" not in person.names
+    assert person.birth_dates == ("1954-08-30", "1954-08-31") and person.countries == ("BY",)
+    assert {(i.scheme, i.value) for i in company.ids} == {
+        ("ogrn", "1117746521452"),
+        ("inn", "7718852163"),
+    }
+    assert company.programs[-1] == "RUSSIA-EO14024"
+    assert (vessel.schema, vessel.countries) == ("vessel", ("CU",))
+    s = Screener()
+    s.add_entries(loaded.entries, loaded.version)
+    assert s.screen_party("Лукашенко Александр Григорьевич", birth_dates=["1954"])[0].entry_id == (
+        "9760"
+    )
+    assert s.screen_party("Some Name LLC", ids=["7718852163"])[0].entry_id == "18782"
+
+
+def test_ofac_xml_expands_no_entity_and_names_bad_xml(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    evil = tmp_path / "evil.xml"
+    evil.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY s SYSTEM "file://{secret}">]>'
+        "<sdnList><sdnEntry><uid>1</uid><lastName>A &s;</lastName>"
+        "<sdnType>Entity</sdnType></sdnEntry></sdnList>",
+        encoding="utf-8",
+    )
+    entries = loaders.ofac(evil).entries
+    assert "TOP SECRET" not in " ".join(entries[0].names)
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<sdnList><sdnEntry><uid>1</uid>", encoding="utf-8")
+    with pytest.raises(ListFormatError, match="not well-formed"):
+        loaders.ofac(broken)

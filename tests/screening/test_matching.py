@@ -193,13 +193,25 @@ NAMES = st.lists(WORDS, min_size=1, max_size=4).map(" ".join)
 def test_score_is_the_sum_of_its_explanation(q: str, c: str, same_id: bool, org: bool) -> None:
     ids = frozenset({"7701234567"})
     pair = Pair(
-        Side(analyse(q).key, frozenset({"RU"}), ids),
-        Side(analyse(c).key, frozenset({"KZ"}), ids if same_id else frozenset(), org),
+        Side(
+            analyse(q).key, frozenset({"RU"}), ids, not org, frozenset({"llc"}), frozenset({"1970"})
+        ),
+        Side(
+            analyse(c).key,
+            frozenset({"KZ"}),
+            ids if same_id else frozenset(),
+            org,
+            frozenset({"jsc"}),
+            frozenset({"1990-01-01"}),
+            weak=True,
+        ),
     )
     score, parts = ALG.explain(pair)
     assert score == ALG.score(pair)
     assert [p.feature for p in parts] == [f.__name__ for f, _ in ALG.features]
     assert score == max(0.0, min(1.0, sum(p.value * p.weight for p in parts)))
+    if same_id:  # an identifier decides, whatever the names, forms and kinds say
+        assert score >= ALG.threshold
 
 
 def entry(
