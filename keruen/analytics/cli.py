@@ -45,6 +45,19 @@ def export_parquet(
     )
 
 
+def _given_db(value: str | None) -> str | None:
+    """--db is optional here (the export may be enough); a named SQLite file must exist."""
+    from keruen.store.db import require_existing
+
+    if value is not None:
+        with user_errors():
+            require_existing(value)
+    return value
+
+
+LedgerOption = typer.Option(
+    "--db", help="Ledger to bring the export up to date from first", callback=_given_db
+)
 DataOption = typer.Option(
     "--data",
     envvar="KERUEN_EXPORT",
@@ -103,7 +116,7 @@ def trade_figures(
         ),
     ] = "turnover",
     data: Annotated[Path, DataOption] = Path("keruen-export"),
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, LedgerOption] = None,
     engine: Annotated[str, EngineOption] = "duckdb",
     pg: Annotated[str | None, PgOption] = None,
     rates_file: Annotated[Path | None, RatesOption] = None,
@@ -124,7 +137,7 @@ def trade_figures(
 @trade_app.command("headline")
 def trade_headline(
     data: Annotated[Path, DataOption] = Path("keruen-export"),
-    db_url: Annotated[str | None, DbOption] = None,
+    db_url: Annotated[str | None, LedgerOption] = None,
     engine: Annotated[str, EngineOption] = "duckdb",
     pg: Annotated[str | None, PgOption] = None,
     rates_file: Annotated[Path | None, RatesOption] = None,
@@ -193,6 +206,26 @@ def trade_roundabout(
     emit_rows(rows, as_json, as_csv, parquet, "roundabout trade through KZ, KG, AM (2022)")
 
 
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for index.html and tables/")],
+    data: Annotated[Path, DataOption] = Path("keruen-export"),
+    db_url: Annotated[str | None, LedgerOption] = None,
+    engine: Annotated[str, EngineOption] = "duckdb",
+    pg: Annotated[str | None, PgOption] = None,
+    rates_file: Annotated[Path | None, RatesOption] = None,
+) -> None:
+    """One self-contained HTML page of trade figures and mirror statistics (charts beside
+    tables), plus every table as CSV and Parquet."""
+    from keruen.analytics import rates
+    from keruen.analytics import report as rp
+
+    with user_errors():
+        loaded = rates.load(rates_file) if rates_file else None
+        src = source_for(data, db_url, engine, pg)
+        index = rp.write(out_dir, rp.build(src, loaded), src.vintage)
+    out.print(f"report: {index}", highlight=False)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """A user's mistake (a bad option, file or missing rate) is a clear message, exit 1."""
@@ -210,3 +243,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
     app.add_typer(export_app, name="export")
     app.add_typer(trade_app, name="trade")
+    app.command("report")(report)

@@ -49,8 +49,13 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    """Columns of one type as that type; a column mixing types (a figure that is money in one
+    row and a ratio in the next) as text."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), path)
+    cols = columns(rows)
+    mixed = {c for c in cols if len({type(r.get(c)) for r in rows} - {type(None)}) > 1}
+    fixed = [{c: (cell(r.get(c)) if c in mixed else r.get(c)) for c in cols} for r in rows]
+    pq.write_table(pa.Table.from_pylist(fixed), path)
 
 
 def rich_table(rows: list[dict[str, Any]], title: str) -> Table:
