@@ -166,8 +166,18 @@ class Ghost(Section):
     """Dispatches with no partner receipt; receipts that refer to nothing."""
 
     grace_days: float = Field(45, gt=0)
+    # the score of a missing receipt where every comparable movement got one; scaled down by
+    # the share that did (receipt coverage of the buyer, else of the partner country)
     score_missing: float = Field(0.7, ge=0, le=1)
     score_orphan: float = Field(0.8, ge=0, le=1)
+    # earlier movements a buyer (else a partner) needs before its coverage is trusted
+    min_history: int = Field(3, ge=1)
+    # a partner's receipts are awaited the longest delay seen from it, plus this share
+    wait_margin: float = Field(0.5, ge=0)
+    # coverage assumed before that: a receipt neither expected nor excluded
+    prior_coverage: float = Field(0.5, ge=0, le=1)
+    # a transit closed with a mass within this share of its declaration is consistent
+    mass_tolerance: float = Field(0.02, ge=0, le=1)
 
 
 class Screening(Section):

@@ -27,6 +27,11 @@ class Context:
     _prov: Provenance | None = field(default=None, repr=False)
 
     @cached_property
+    def transit_findings(self) -> frozenset[str]:
+        """MRNs that transit monitoring found something about."""
+        return frozenset(f.mrn for f in self.facts.transit)
+
+    @cached_property
     def prov(self) -> Provenance:
         return self._prov or trace(self.ledger)
 

@@ -3,7 +3,8 @@
 - recall: share of the diverted value (USD) in schemes with at least one alert tied to them;
 - precision: share of alerts tied to a planted scheme;
 - burden: share of legitimate movements (dispatches, exports, transits in no scheme) that an
-  alert names or that the lanes send to yellow or red;
+  alert names or that the lanes send to yellow or red; `burden_outside_random` leaves out
+  those the lanes chose by random selection (planned, whatever the risk);
 - time to detect: from the scheme's first movement (dispatch, export or transit declaration)
   to its first alert, in days of ledger time — as if detection ran continuously.
 
@@ -133,6 +134,7 @@ def evaluate(
         "recall": _ratio(total.value_detected, total.value),
         "precision": _ratio(good, len(flags)),
         "burden": load["share"],
+        "burden_outside_random": load["share_outside_random"],
         "burden_detail": load,
         "alerts": len(flags),
         "schemes": total.schemes,
@@ -179,8 +181,11 @@ def burden(
     legit = [m for m in movements if m.id not in planted]
     flagged = [m for m in legit if (m.kind, m.id) in named or m.lane in ("yellow", "red")]
     by_alert = sum(1 for m in legit if (m.kind, m.id) in named)
+    # random selection is planned whatever the risk; an alert still counts
+    chosen = [m for m in flagged if (m.kind, m.id) in named or not m.random]
     return {
         "share": _ratio(len(flagged), len(legit)) if legit else 0.0,
+        "share_outside_random": _ratio(len(chosen), len(legit)) if legit else 0.0,
         "legitimate": len(legit),
         "flagged": len(flagged),
         "by_alert": by_alert,

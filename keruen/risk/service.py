@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from keruen.errors import NotFound
+from keruen.ledger.rules import iso
 from keruen.model import events as ev
 from keruen.risk import engine as core
 from keruen.risk import evaluation, store, truth
@@ -104,7 +105,7 @@ def precheck(
         standing = store.all_alerts(conn)
         hits = buyer_hits(conn, buyer, PLANNED)
     held = holdings(ledger, batch)
-    holder = holder or _holder(batch, held)
+    holder = holder or _holder(batch, held, batch in ledger.created_by, now)
     if held.get(holder, 0.0) < float(quantity):
         raise BadInput(
             "quantity",
@@ -115,9 +116,16 @@ def precheck(
     return plan, judge(ledger, plan, facts, config, standing, hits)
 
 
-def _holder(batch: str, held: dict[str, float]) -> str:
+def _holder(batch: str, held: dict[str, float], exists: bool, now: int) -> str:
+    """The largest holder of the batch; a batch nobody holds any more is not a missing one."""
+    if not exists:
+        raise NotFound(f"batch {batch!r} does not exist (as of {iso(now)})")
     if not held:
-        raise NotFound(f"batch {batch!r} does not exist or nobody holds any of it")
+        raise BadInput(
+            "batch",
+            f"nobody holds any of batch {batch!r} as of {iso(now)}: all of it was dispatched, "
+            "exported, processed or written off",
+        )
     return max(held, key=lambda h: held[h])
 
 

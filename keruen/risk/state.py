@@ -26,6 +26,7 @@ class Ledger:
     inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> input batches
     receipts: dict[str, list[ev.Receipt]] = field(default_factory=lambda: defaultdict(list))
     transits: dict[str, ev.TransitOpen] = field(default_factory=dict)
+    closes: dict[str, ev.TransitClose] = field(default_factory=dict)  # mrn -> its close
     outflows: list[Outflow] = field(default_factory=list)
     latest_us: int = 0
 
@@ -51,6 +52,8 @@ class Ledger:
                 self.receipts[e.ref].append(e)
             case ev.TransitOpen():
                 self.transits[e.mrn] = e
+            case ev.TransitClose():
+                self.closes[e.mrn] = e
 
     def ancestors(self, batch: str) -> list[str]:
         """The batch and every batch it was made from, nearest first."""

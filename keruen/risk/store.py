@@ -46,7 +46,7 @@ def latest_us(conn: Connection) -> int:
 
 # what the detectors read: stock events, transit declarations, receipts (seal pings,
 # checkpoints and closes reach them as transit monitoring's findings)
-READ_TYPES = (*sorted(ev.STOCK_TYPES), "transit_open", "receipt")
+READ_TYPES = (*sorted(ev.STOCK_TYPES), "transit_open", "transit_close", "receipt")
 
 
 def live_events(conn: Connection, now_us: int) -> Iterator[tuple[ev.Event, int]]:

@@ -26,6 +26,14 @@ def simulate(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write into")],
     seed: Annotated[int, typer.Option(help="Random seed (same seed and preset, same bytes)")] = 1,
     preset_name: Annotated[str, PresetOption] = "small",
+    messy: Annotated[
+        bool,
+        typer.Option(
+            "--messy",
+            help="Documents as they really arrive: receipts partial and late, foreign parties "
+            "without tax ids, generic names, offsets, corrections, duplicates, stock left over",
+        ),
+    ] = False,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Simulate Kazakhstan's trade with planted diversion schemes: writes events.jsonl,
@@ -34,7 +42,7 @@ def simulate(
     total = _estimate(preset_name)
     try:
         with progress("simulate", total, enabled=not as_json) as advance:
-            summary = write_all(seed, preset_name, out_dir, advance)
+            summary = write_all(seed, preset_name, out_dir, advance, messy)
     except KeruenError as e:
         fail(str(e))
     except OSError as e:
@@ -56,9 +64,13 @@ def _check(out_dir: Path, preset_name: str) -> None:
 
 def _estimate(preset_name: str) -> int | None:
     """Roughly how many events a preset writes (for the progress bar only)."""
-    return {"small": 2_500, "demo": 31_000, "year": 235_000, "national": 20_900_000}.get(
-        preset_name
-    )
+    return {
+        "small": 2_500,
+        "demo": 31_000,
+        "messy": 235_000,
+        "year": 235_000,
+        "national": 20_900_000,
+    }.get(preset_name)
 
 
 def print_summary(s: dict[str, Any], out_dir: Path) -> None:

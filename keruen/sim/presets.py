@@ -3,7 +3,8 @@
 The value scale is the same in `year` and `national`: trade values match the public figures.
 What differs is consolidation — how many real consignments one simulated consignment
 stands for (quantities are multiplied, unit values and value per kilogram are not) — and so
-the number of events. `small` carries a small fraction of the public values over two months
+the number of events. `messy` is `year` with its documents made as untidy as real ones
+(keruen.sim.messy). `small` carries a small fraction of the public values over two months
 of 2022; its figures are compared with the public ones pro rata. `demo` is the sanctions
 year 2022 at full value in very large consignments: a year in a few seconds.
 """
@@ -38,6 +39,7 @@ class Preset:
     scheme_lot: float  # size of a scheme's consignment relative to an ordinary one
     ping_hours: tuple[float, float] = (4.0, 8.0)  # interval between a seal's reports
     shards: int = 1  # independent parts of the economy, generated in parallel and merged
+    messy: bool = False  # documents as they really arrive (keruen.sim.messy)
 
     def shard(self) -> Preset:
         """The share of this preset one of its shards simulates (1/shards of everything)."""
@@ -69,6 +71,22 @@ PRESETS = {
     "demo": Preset("demo", date(2022, 1, 1), date(2023, 1, 1), 1.0, 150.0, 800, 8, 2.0, 6, 4, 0.03),
     "year": Preset(
         "year", date(2021, 1, 1), date(2023, 1, 1), 1.0, 30.0, 3000, 20, 6.0, 12, 8, 0.15
+    ),
+    # `year` with documents as they really arrive: receipts partial and late, foreign
+    # parties without tax ids and with generic names, offsets, corrections, duplicates
+    "messy": Preset(
+        "messy",
+        date(2021, 1, 1),
+        date(2023, 1, 1),
+        1.0,
+        30.0,
+        3000,
+        20,
+        6.0,
+        12,
+        8,
+        0.15,
+        messy=True,
     ),
     "national": Preset(
         "national",

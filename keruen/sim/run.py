@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,20 +149,45 @@ def stream(seed: int, preset_name: str) -> tuple[Iterator[bytes], Callable[[], O
     return lines(sim.batches()), sim.outcome
 
 
+def _messed(chunks: list[bytes], result: Outcome) -> bytes:
+    """The run's events as real documents arrive (keruen.sim.messy); truth and bait follow."""
+    from keruen.sim.messy import Mess, mess_up
+
+    events = [msgspec.json.decode(line) for c in chunks for line in c.splitlines() if line]
+    p = result.preset
+    end = datetime.combine(p.end, datetime.min.time(), UTC)
+    mess = Mess(unreported_days=min(60, p.days // 4))
+    messed = mess_up(events, result.schemes, result.bait, result.seed, end, mess)
+    result.events = len(messed)
+    return _encoder.encode_lines(messed)
+
+
 def write_all(
-    seed: int, preset_name: str, out: Path, progress: Progress | None = None
+    seed: int,
+    preset_name: str,
+    out: Path,
+    progress: Progress | None = None,
+    messy: bool = False,
 ) -> dict[str, Any]:
-    """Write the four files of a run into `out`; returns the run's summary."""
+    """Write the four files of a run into `out`; returns the run's summary. `messy` (or a
+    messy preset) passes the documents through `keruen.sim.messy` first."""
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     chunks, outcome = stream(seed, preset_name)
+    messy = messy or preset(preset_name).messy
+    held: list[bytes] = []
     with (out / "events.jsonl").open("wb") as f:
         for chunk in chunks:
-            f.write(chunk)
+            if messy:
+                held.append(chunk)
+            else:
+                f.write(chunk)
             if progress:
                 progress(chunk.count(b"\n"))
+        result = outcome()
+        if messy:
+            f.write(_messed(held, result))
     seconds = time.perf_counter() - start
-    result = outcome()
     for name, records in (("truth.jsonl", result.schemes), ("bait.jsonl", result.bait)):
         (out / name).write_bytes(b"".join(_encoder.encode(r) + b"\n" for r in records))
     write_rates(out / "rates.csv")  # the currency rates it used, for keruen trade --rates

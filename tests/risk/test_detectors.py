@@ -343,3 +343,55 @@ def test_a_transit_no_receipt_confirms_after_its_deadline() -> None:
     confirmed = {**receipt("r1", "MRN1", 12), "mass_kg": "1200"}
     confirmed.pop("quantity")
     assert not found(opened, confirmed, now=deadline + 46 * DAY_US)
+
+
+def close(mrn: str, day: int, post: str = "KZZS1-RAIL", mass: str = "1200", intact: bool = True):  # type: ignore[no-untyped-def]
+    return {
+        "type": "transit_close",
+        "id": f"c-{mrn}",
+        "time": f.t(day),
+        "mrn": mrn,
+        "post": post,
+        "mass_kg": mass,
+        "seals_intact": intact,
+    }
+
+
+@pytest.mark.parametrize(
+    ("closing", "ghost"),
+    [
+        (close("MRN1", 10), False),  # declared post, on time, seals intact, same mass
+        (close("MRN1", 10, mass="1210"), False),  # within 2 %
+        (close("MRN1", 10, post="KZZS1-ROAD"), True),  # another post
+        (close("MRN1", 12), True),  # after the deadline
+        (close("MRN1", 10, intact=False), True),  # seals not intact
+        (close("MRN1", 10, mass="900"), True),  # a quarter of the mass missing
+    ],
+)
+def test_a_transit_closed_as_declared_is_no_ghost(closing: dict[str, Any], ghost: bool) -> None:
+    opened = f.transit_open("o1", "MRN1", day=1)
+    later = micros_of(f.t(11)) + 46 * DAY_US
+    assert ("ghost_transit" in rules_on(found(opened, closing, now=later), "MRN1")) == ghost
+
+
+def _dispatches(n: int, buyer: dict[str, str], confirmed: bool, first: int = 0) -> list[Any]:
+    out: list[Any] = []
+    for i in range(first, first + n):
+        out.append(f.dispatch(f"d{i}", B2, f.A, "1", day=4, buyer=buyer))
+        if confirmed:
+            out.append(receipt(f"r{i}", f"d{i}", 9, qty="1"))
+    return out
+
+
+def test_a_missing_receipt_weighs_as_much_as_receipts_are_expected() -> None:
+    """A partner that never confirms: no evidence. A buyer that always confirmed: strong."""
+    cn = {"name": "Yiwu Trading Co., Ltd.", "country": "CN"}
+    never = [CHAIR_IMPORT, *_dispatches(6, cn, confirmed=False)]
+    events = [e | {"type": "export"} if e["type"] == "dispatch" else e for e in never]
+    later = micros_of(f.t(4)) + 50 * DAY_US
+    ghosts = [a for a in found(*events, now=later) if a.rule == "ghost_dispatch"]
+    assert ghosts and all(a.score == 0 for a in ghosts)
+    steady = [CHAIR_IMPORT, *_dispatches(5, f.RU_BUYER, confirmed=True)]
+    lapse = [*steady, f.dispatch("d9", B2, f.A, "1", day=4)]
+    a = next(a for a in found(*lapse, now=later) if a.rule == "ghost_dispatch")
+    assert (a.subject, a.score) == ("d9", 0.7) and "buyer's 5 earlier" in a.explanation

@@ -40,6 +40,7 @@ def test_figures() -> None:
     assert r["burden"] == pytest.approx(2 / 100)  # ok0 by lane, ok5 by alert
     assert r["burden_detail"] == {
         "share": 0.02,
+        "share_outside_random": 0.02,
         "legitimate": 100,
         "flagged": 2,
         "by_alert": 1,
@@ -48,6 +49,9 @@ def test_figures() -> None:
         "mean_wait_hours": 0.0,
     }
     assert r["per_kind"]["chpl_direct"]["days_to_detect"] == {"median": 0.0, "max": 0.0}
+    randomly = [Movement("event", "ok0", 0, "yellow", random=True), *MOVES[4:]]
+    planned = evaluate(SCHEMES, flags, [*MOVES[:3], *randomly], TIMES)
+    assert planned["burden"] == 0.02 and planned["burden_outside_random"] == 0.01  # ok5 only
     assert r["per_kind"]["sanctioned_buyer"]["days_to_detect"]["median"] == 1.0
     assert r["per_kind"]["transit_diversion"]["recall"] == 0.0
     assert r["per_rule"]["layering"] == {"alerts": 1, "tied": 0, "precision": 0.0}
