@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from keruen.screening import store
 from keruen.screening import tables as t
+from keruen.screening.decisions import Cleared, cleared, is_cleared, party_key
 from keruen.screening.model import GoodsHit, PartyHit
 from keruen.screening.screener import Screener
 from keruen.store import db
@@ -100,11 +101,12 @@ def screen_ledger(
     with engine.begin() as conn:
         store.ensure_builtin(conn)
         screener = screener or store.load_screener(conn)
+        decided = cleared(conn)
     report = LedgerReport(warning=screener.warning)
     cache: dict[tuple[str, str, str], list[PartyHit]] = {}
     for rows in _event_chunks(engine, since_seq):
         with engine.begin() as conn:
-            _screen_chunk(conn, rows, screener, cache, report)
+            _screen_chunk(conn, rows, screener, cache, report, decided)
         if progress:
             progress(len(rows))
     return report
@@ -144,6 +146,7 @@ def _screen_chunk(
     screener: Screener,
     cache: dict[tuple[str, str, str], list[PartyHit]],
     report: LedgerReport,
+    decided: Cleared,
 ) -> None:
     done = _checked(conn, [r.id for r in rows])
     checks: list[dict[str, Any]] = []
@@ -155,7 +158,7 @@ def _screen_chunk(
         if not todo:
             continue
         report.screened += 1
-        found = _screen_event(row, screener, cache, todo)
+        found = _screen_event(row, screener, cache, todo, decided)
         for h in found:
             hits.setdefault((h["event_id"], h["list"], h["subject"], h["entry_id"]), h)
         for name, version in todo.items():
@@ -199,6 +202,7 @@ def _screen_event(
     screener: Screener,
     cache: dict[tuple[str, str, str], list[PartyHit]],
     todo: dict[str, str],
+    decided: Cleared,
 ) -> list[dict[str, Any]]:
     event = json.loads(row.canonical)
     on = datetime.fromtimestamp(row.time_us / 1e6, UTC).date()
@@ -208,7 +212,9 @@ def _screen_event(
             found += [_goods_row(row.id, s, h) for h in _goods(screener, s, on) if h.list in todo]
         else:
             found += [
-                _party_row(row.id, s, h) for h in _party(screener, s, cache) if h.list in todo
+                _party_row(row.id, s, h, decided)
+                for h in _party(screener, s, cache)
+                if h.list in todo
             ]
     return found
 
@@ -244,7 +250,11 @@ def _goods_row(event_id: str, s: Subject, h: GoodsHit) -> dict[str, Any]:
     }
 
 
-def _party_row(event_id: str, s: Subject, h: PartyHit) -> dict[str, Any]:
+def _party_row(event_id: str, s: Subject, h: PartyHit, decided: Cleared) -> dict[str, Any]:
+    """A party hit; "cleared" (kept, never raised) when an officer decided this party against
+    this entry, as it still is, a false positive."""
+    party = party_key(s.name, s.country, s.tax_id)
+    gone = is_cleared(decided, party, h.list, h.entry_id, h.entry_digest)
     return {
         "event_id": event_id,
         "list": h.list,
@@ -255,7 +265,7 @@ def _party_row(event_id: str, s: Subject, h: PartyHit) -> dict[str, Any]:
         "query": s.name or s.tax_id,
         "matched": h.matched_name,
         "score": round(h.score, 4),
-        "action": "match",
+        "action": "cleared" if gone else "match",
         "tier": "",
         "explanation": json.dumps(h.public(), ensure_ascii=False),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,6 +45,14 @@ class Entry:
     remarks: str = ""
     weak_names: tuple[str, ...] = ()  # OFAC's weak AKAs, FtM's weakAlias: matched with less weight
     birth_dates: tuple[str, ...] = ()  # ISO prefixes: "1954-10-12", "1962-08", "1946"
+
+    @property
+    def digest(self) -> str:
+        """What the list says of the entry, hashed: it changes when the entry changes."""
+        ids = sorted(f"{i.scheme}:{i.value}" for i in self.ids)
+        body: list[Any] = [self.schema, self.names, self.weak_names, self.birth_dates]
+        body += [self.countries, self.programs, ids]
+        return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def details(self) -> dict[str, Any]:
         """What the list says beyond names, ids and countries (stored as one JSON object)."""
@@ -123,6 +133,7 @@ class PartyHit:
     programs: tuple[str, ...]
     countries: tuple[str, ...]
     contributions: tuple[Contribution, ...] = field(default=())
+    entry_digest: str = ""  # the entry as matched (a decision against it holds while it holds)
 
     @property
     def explanation(self) -> str:
@@ -144,4 +155,5 @@ class PartyHit:
             "countries": list(self.countries),
             "explanation": self.explanation,
             "features": {c.feature: round(c.value, 4) for c in self.contributions},
+            "entry_digest": self.entry_digest,
         }

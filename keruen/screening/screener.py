@@ -228,6 +228,7 @@ class Screener:
             programs=o.entry.programs,
             countries=o.entry.countries,
             contributions=contributions,
+            entry_digest=o.entry.digest,
         )
 
 

@@ -208,20 +208,23 @@ def _entry(row: Any) -> Entry:
     )
 
 
-def results_for(conn: Connection, event_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+def results_for(
+    conn: Connection, event_ids: Iterable[str], include_suppressed: bool = False
+) -> dict[str, list[dict[str, Any]]]:
     """Screening hits of these events against the current version of each list, by event id.
 
     Each hit: list, version, subject (goods[i], buyer, carrier, consignee, holder), kind
     (goods|party), entry_id (list entry, or the rule's HS prefix), query, matched, score,
-    action (block|licence|flag for goods, match for parties), tier, explanation (dict).
-    Events never screened, or clean, are absent (see `screened` for which were checked).
+    action (block|licence|flag for goods, match for parties; "cleared" for a party hit an
+    officer decided a false positive, kept but returned only with `include_suppressed`), tier,
+    explanation (dict). Events never screened, or clean, are absent (see `screened`).
     """
     current = {n: i.version for n, i in current_versions(conn).items()}
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     h = t.screening_hits
     for ids in db.chunks(list(event_ids)):
         for r in conn.execute(sa.select(h).where(h.c.event_id.in_(ids))):
-            if current.get(r.list) == r.version:
+            if current.get(r.list) == r.version and (include_suppressed or r.action != "cleared"):
                 out[r.event_id].append(_hit_dict(r))
     return dict(out)
 

@@ -134,3 +134,56 @@ def test_admin_goods_list_and_demo_parties(engine: Engine, tmp_path: Path) -> No
     assert [(h.list, h.action) for h in hits] == [("chpl", "block"), ("kz-national", "licence")]
     with engine.connect() as conn, pytest.raises(store.UnknownList):
         load_screener(conn, ["nope"])
+
+
+def second_dispatch() -> bytes:
+    later = json.loads(events()[1])
+    later.update(
+        id="dsp-2", time="2024-04-02T10:00:00+05:00", document={"kind": "MN", "number": "3"}
+    )
+    return json.dumps(later).encode()
+
+
+def romashka_changed(version: str) -> Loaded:
+    entry = romashka(version).entries[0]
+    changed = Entry(entry.list, entry.id, entry.schema, (*entry.names, "Romashka Trade"))
+    return Loaded("local", "parties", version, "test", entries=[changed])
+
+
+def test_a_decided_false_positive_is_suppressed_until_the_entry_changes(engine: Engine) -> None:
+    from keruen.risk import cases, service
+    from keruen.risk import tables as rt
+
+    ingest_lines(engine, events(), source="test")
+    with engine.begin() as conn:
+        store.save(conn, romashka("v1"))
+    screen_ledger(engine)
+    service.detect(engine)
+    with engine.begin() as conn:
+        alert = conn.execute(
+            sa.select(rt.risk_alerts.c.id).where(rt.risk_alerts.c.rule == "sanctioned_party")
+        ).scalar_one()
+        case = cases.open_case(conn, [alert], "officer")
+        cases.decide(conn, case, "false_positive", "officer", "another Romashka")
+    ingest_lines(engine, [second_dispatch()], source="test")
+    screen_ledger(engine)
+    with engine.connect() as conn:
+        active = results_for(conn, ["dsp-2"])["dsp-2"]
+        assert [h["kind"] for h in active] == ["goods"]  # the goods still block; the party not
+        kept = results_for(conn, ["dsp-2"], include_suppressed=True)["dsp-2"]
+    assert [(h["subject"], h["action"]) for h in kept if h["kind"] == "party"] == [
+        ("buyer", "cleared")
+    ]
+    with engine.begin() as conn:
+        store.save(conn, romashka("v2"))  # a new version, the entry as it was: still cleared
+    screen_ledger(engine)
+    with engine.connect() as conn:
+        assert not [
+            h for h in results_for(conn, ["dsp-2"]).get("dsp-2", []) if h["kind"] == "party"
+        ]
+    with engine.begin() as conn:
+        store.save(conn, romashka_changed("v3"))  # the entry changed: the decision is lifted
+    screen_ledger(engine)
+    with engine.connect() as conn:
+        party = [h for h in results_for(conn, ["dsp-2"])["dsp-2"] if h["kind"] == "party"]
+    assert [(h["version"], h["action"]) for h in party] == [("v3", "match")]
