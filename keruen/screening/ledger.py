@@ -77,6 +77,7 @@ class LedgerReport:
     checks: int = 0
     hits: int = 0
     by_list: dict[str, int] = field(default_factory=dict)
+    carried: int = 0  # hits carried over from a list's version before (their entry unchanged)
     warning: str | None = None  # no party list loaded: parties were not screened
 
     def public(self) -> dict[str, Any]:
@@ -87,6 +88,7 @@ class LedgerReport:
             "checks": self.checks,
             "hits": self.hits,
             "hits_by_list": self.by_list,
+            "carried": self.carried,
         }
 
 
@@ -102,11 +104,12 @@ def screen_ledger(
         store.ensure_builtin(conn)
         screener = screener or store.load_screener(conn)
         decided = cleared(conn)
+        changes = _changes(conn, screener)
     report = LedgerReport(warning=screener.warning)
     cache: dict[tuple[str, str, str], list[PartyHit]] = {}
     for rows in _event_chunks(engine, since_seq):
         with engine.begin() as conn:
-            _screen_chunk(conn, rows, screener, cache, report, decided)
+            _screen_chunk(conn, rows, Lists(screener, cache, decided, changes), report)
         if progress:
             progress(len(rows))
     return report
@@ -140,15 +143,39 @@ def _event_chunks(engine: Engine, since_seq: int | None) -> Iterator[list[Any]]:
         last = rows[-1].seq
 
 
-def _screen_chunk(
-    conn: Connection,
-    rows: list[Any],
-    screener: Screener,
-    cache: dict[tuple[str, str, str], list[PartyHit]],
-    report: LedgerReport,
-    decided: Cleared,
-) -> None:
+@dataclass
+class Change:
+    """A party list's new version, screened as a difference from the version before: hits on
+    unchanged entries are carried over, and only the changed entries are screened anew."""
+
+    delta: store.Delta
+    version: str  # the current version
+    screener: Screener  # the current version's added or changed entries only
+    cache: dict[tuple[str, str, str], list[PartyHit]] = field(default_factory=dict)
+
+
+@dataclass
+class Lists:
+    screener: Screener
+    cache: dict[tuple[str, str, str], list[PartyHit]]
+    decided: Cleared
+    changes: dict[str, Change]
+
+
+def _changes(conn: Connection, screener: Screener) -> dict[str, Change]:
+    out: dict[str, Change] = {}
+    for name, delta in store.deltas(conn, screener.versions).items():
+        partial = Screener(algorithm=screener.algorithm)
+        partial.thresholds = screener.thresholds
+        partial.add_entries(delta.entries, screener.versions[name])
+        out[name] = Change(delta, screener.versions[name], partial)
+    return out
+
+
+def _screen_chunk(conn: Connection, rows: list[Any], lists: Lists, report: LedgerReport) -> None:
+    screener = lists.screener
     done = _checked(conn, [r.id for r in rows])
+    carried = _carried(conn, rows, done, lists.changes)
     checks: list[dict[str, Any]] = []
     hits: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     now = store.now_us()
@@ -158,7 +185,18 @@ def _screen_chunk(
         if not todo:
             continue
         report.screened += 1
-        found = _screen_event(row, screener, cache, todo, decided)
+        diff = {n for n in todo if (row.id, n) in carried}
+        full = {n: v for n, v in todo.items() if n not in diff}
+        found = _screen_event(row, screener, lists.cache, full, lists.decided) if full else []
+        for name in diff:
+            change = lists.changes[name]
+            found += carried[(row.id, name)]
+            found += [
+                h
+                for h in _screen_event(row, change.screener, change.cache, todo, lists.decided)
+                if h["list"] == name and h["kind"] == "party"
+            ]
+            report.carried += len(carried[(row.id, name)])
         for h in found:
             hits.setdefault((h["event_id"], h["list"], h["subject"], h["entry_id"]), h)
         for name, version in todo.items():
@@ -182,6 +220,26 @@ def _screen_chunk(
     )
     report.checks += len(checks)
     report.hits += len(hits)
+
+
+def _carried(
+    conn: Connection, rows: list[Any], done: set[tuple[str, str, str]], changes: dict[str, Change]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Per (event, list) checked against the version before: its hits on entries that did not
+    change, restated for the current version."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    h = t.screening_hits
+    for name, change in changes.items():
+        old, new = change.delta.old, change.version
+        ids = [r.id for r in rows if (r.id, name, old) in done]
+        for i in ids:
+            out[(i, name)] = []
+        for part in db.chunks(ids):
+            query = sa.select(h).where(h.c.event_id.in_(part), h.c.list == name, h.c.version == old)
+            for r in conn.execute(query):
+                if r.entry_id not in change.delta.changed:
+                    out[(r.event_id, name)].append({**r._asdict(), "version": new})
+    return out
 
 
 def _checked(conn: Connection, ids: list[str]) -> set[tuple[str, str, str]]:

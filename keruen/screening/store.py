@@ -59,8 +59,10 @@ def save(conn: Connection, loaded: Loaded) -> bool:
     current = current_versions(conn).get(loaded.name)
     if current and current.version == loaded.version:
         return False
-    for table in (t.screening_entries, t.screening_rules):
-        conn.execute(table.delete().where(table.c.list == loaded.name))
+    e = t.screening_entries  # the current version's entries stay: the next screen diffs them
+    kept = e.c.version != current.version if current else sa.true()
+    conn.execute(e.delete().where(e.c.list == loaded.name, kept))
+    conn.execute(t.screening_rules.delete().where(t.screening_rules.c.list == loaded.name))
     for rows in db.chunks(_entry_rows(loaded.entries, loaded.version), 2000):
         conn.execute(t.screening_entries.insert(), list(rows))
     for rows in db.chunks(_rule_rows(loaded.rules), 2000):
@@ -136,6 +138,39 @@ def history(conn: Connection) -> list[ListInfo]:
         )
     )
     return [ListInfo(r.name, r.version, r.kind, r.source, r.size, r.loaded_us) for r in rows]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What changed in a list from the version screened before to the current one."""
+
+    old: str
+    changed: frozenset[str]  # entry ids added, changed or removed
+    entries: tuple[Entry, ...]  # the current version's added or changed entries
+
+
+def deltas(conn: Connection, current: dict[str, str]) -> dict[str, Delta]:
+    """Per party list whose previous version is still stored: the entries that changed."""
+    e = t.screening_entries
+    pairs = conn.execute(sa.select(e.c.list, e.c.version).distinct()).all()
+    out: dict[str, Delta] = {}
+    for name in {r.list for r in pairs if current.get(r.list) not in (None, r.version)}:
+        old = next(r.version for r in pairs if r.list == name and r.version != current[name])
+        before = {x.id: x.digest for x in _entries_of(conn, name, old)}
+        now = {x.id: x for x in _entries_of(conn, name, current[name])}
+        moved = {i for i, x in now.items() if before.get(i) != x.digest} | (
+            before.keys() - now.keys()
+        )
+        out[name] = Delta(old, frozenset(moved), tuple(now[i] for i in moved if i in now))
+    return out
+
+
+def _entries_of(conn: Connection, name: str, version: str) -> list[Entry]:
+    e = t.screening_entries
+    return [
+        _entry(r)
+        for r in conn.execute(sa.select(e).where(e.c.list == name, e.c.version == version))
+    ]
 
 
 def ensure_builtin(conn: Connection) -> None:

@@ -187,3 +187,41 @@ def test_a_decided_false_positive_is_suppressed_until_the_entry_changes(engine: 
     with engine.connect() as conn:
         party = [h for h in results_for(conn, ["dsp-2"])["dsp-2"] if h["kind"] == "party"]
     assert [(h["version"], h["action"]) for h in party] == [("v3", "match")]
+
+
+def test_a_new_version_screens_only_the_entries_that_changed(engine: Engine) -> None:
+    ingest_lines(engine, events(), source="test")
+    other = Entry("local", "o1", "organization", ("Vostok Trade LLC",), countries=("RU",))
+    with engine.begin() as conn:
+        store.save(
+            conn, Loaded("local", "parties", "v1", "t", entries=[romashka("v1").entries[0], other])
+        )
+    assert screen_ledger(engine).carried == 0  # first version: screened in full
+    renamed = Entry("local", "o1", "organization", ("Romashka Vostok",), countries=("RU",))
+    with engine.begin() as conn:
+        store.save(
+            conn,
+            Loaded("local", "parties", "v2", "t", entries=[romashka("v2").entries[0], renamed]),
+        )
+    report = screen_ledger(engine)
+    assert (report.screened, report.carried) == (1, 1)  # r1 carried over, o1 screened anew
+    with engine.connect() as conn:
+        party = {
+            (h["entry_id"], h["version"])
+            for h in results_for(conn, ["dsp-1"])["dsp-1"]
+            if h["kind"] == "party"
+        }
+        assert store.deltas(conn, {"local": "v2"})["local"].changed == {"o1"}
+    assert party == {("r1", "v2")}  # "ООО Ромашка" is not "Romashka Vostok"
+    with engine.begin() as conn:  # the same result as screening v2 from scratch
+        conn.execute(t.screening_checks.delete())
+        conn.execute(t.screening_hits.delete())
+        conn.execute(t.screening_entries.delete().where(t.screening_entries.c.version == "v1"))
+    assert screen_ledger(engine).carried == 0
+    with engine.connect() as conn:
+        fresh = {
+            (h["entry_id"], h["version"])
+            for h in results_for(conn, ["dsp-1"])["dsp-1"]
+            if h["kind"] == "party"
+        }
+    assert fresh == party
