@@ -119,3 +119,22 @@ def test_precheck_refusals(sqlite_api: Api) -> None:
     assert status == 422 and body["field"] == "quantity"
     assert ask("olga", batch=THEIRS)[0] == 200
     assert ask("ana", batch=MINE)[0] == 403
+
+
+def test_a_foreign_buyer_known_by_name_and_country_only(sqlite_api: Api) -> None:
+    """Foreign documents often name a party without any identifier: accepted, pre-checked."""
+    api = sqlite_api
+    no_id = {"name": "Guangzhou Technology Co., Ltd.", "country": "KG"}
+    posted = api.post_events(
+        "olga",
+        import_("a1", MINE, holder=A, seller={"name": "Shenzhen Hua Tech Co", "country": "CN"}),
+        dispatch("d1", MINE, A, "5", buyer=no_id),
+    )
+    assert posted.json()["accepted"] == 2, posted.text
+    r = api.client.post(
+        "/v1/precheck",
+        json={"batch": MINE, "quantity": "10", "buyer": no_id},
+        headers=api.auth("acme"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["buyer"]["tax_id"] is None
