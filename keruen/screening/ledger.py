@@ -24,6 +24,8 @@ from keruen.screening import tables as t
 from keruen.screening.decisions import Cleared, cleared, is_cleared, party_key
 from keruen.screening.model import GoodsHit, PartyHit
 from keruen.screening.screener import Screener
+from keruen.screening.text import analyse
+from keruen.screening.words import WEIGHTS
 from keruen.store import db
 from keruen.store import schema as ledger
 
@@ -105,6 +107,7 @@ def screen_ledger(
         screener = screener or store.load_screener(conn)
         decided = cleared(conn)
         changes = _changes(conn, screener)
+    learn_economy(engine)
     report = LedgerReport(warning=screener.warning)
     cache: dict[tuple[str, str, str], list[PartyHit]] = {}
     for rows in _event_chunks(engine, since_seq):
@@ -113,6 +116,30 @@ def screen_ledger(
         if progress:
             progress(len(rows))
     return report
+
+
+ECONOMY_SAMPLE = 20_000  # the latest events whose party names teach the word weights
+ECONOMY_MIN_NAMES = 1_000  # fewer distinct names than this say nothing about the economy
+
+
+def learn_economy(engine: Engine) -> int:
+    """Teach the word weights how common each word is in the economy's own party names (the
+    distinct names of the latest dispatches, exports and transits); returns how many names."""
+    e = ledger.events
+    query = (
+        sa.select(e.c.canonical)
+        .where(e.c.type.in_(SCREENED_TYPES))
+        .order_by(e.c.seq.desc())
+        .limit(ECONOMY_SAMPLE)
+    )
+    names: set[str] = set()
+    with engine.connect() as conn:
+        for (canonical,) in conn.execute(query):
+            names.update(s.name for s in subjects(json.loads(canonical), None) if s.name)
+    if len(names) < ECONOMY_MIN_NAMES:
+        return 0
+    WEIGHTS.forget_economy()
+    return WEIGHTS.learn(analyse(n).skeleton for n in names)
 
 
 def count_events(engine: Engine, since_seq: int | None = None) -> int:

@@ -225,3 +225,21 @@ def test_a_new_version_screens_only_the_entries_that_changed(engine: Engine) -> 
             if h["kind"] == "party"
         }
     assert fresh == party
+
+
+def test_the_economy_teaches_the_word_weights(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keruen.screening import ledger as screening_ledger
+    from keruen.screening.words import WEIGHTS
+
+    ingest_lines(engine, events(), source="test")
+    assert screening_ledger.learn_economy(engine) == 0  # one name says nothing of an economy
+    assert WEIGHTS.factor("romashka") == 1.0
+    monkeypatch.setattr(screening_ledger, "ECONOMY_MIN_NAMES", 1)
+    try:
+        assert screening_ledger.learn_economy(engine) == 1
+        assert WEIGHTS.factor("romashka") == 0.2  # every party here is a Romashka
+    finally:
+        WEIGHTS.forget_economy()
+    assert WEIGHTS.factor("romashka") == 1.0
