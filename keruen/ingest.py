@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from psycopg import DatabaseError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Accepted, Overlay
@@ -69,6 +69,11 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield part
 
 
+# called inside each chunk's transaction after its writes, with the chunk's first and last
+# line numbers and its outcomes: what must commit with the events (the API's audit entries)
+InTransaction = Callable[[Connection, int, int, Report], None]
+
+
 def ingest_lines(
     eng: Engine,
     lines: Iterable[bytes],
@@ -77,8 +82,10 @@ def ingest_lines(
     progress: Progress | None = None,
     keep_ids: bool = False,
     parallel: bool | None = None,
+    in_transaction: InTransaction | None = None,
 ) -> Report:
-    """Ingest JSON Lines; each chunk is judged and written in one transaction.
+    """Ingest JSON Lines; each chunk is judged and written in one transaction (with what
+    `in_transaction` writes, if given).
 
     With more than one chunk a second process parses the next chunks while this one judges
     and writes (parsing is pure, judging is sequential): always with `parallel=True`, never
@@ -89,7 +96,7 @@ def ingest_lines(
     state: Overlay | None = None
     for part in _parsed_parts(lines, size, parallel):
         with _no_gc():
-            state = _ingest_isolating(eng, part, source, report, keep_ids, state)
+            state = _ingest_isolating(eng, part, source, report, keep_ids, state, in_transaction)
         if progress:
             progress(len(part))
     return report
@@ -112,27 +119,31 @@ def _ingest_isolating(
     report: Report,
     keep_ids: bool,
     state: Overlay | None,
+    hook: InTransaction | None = None,
 ) -> Overlay | None:
     """`_ingest_chunk`, and when the database refuses the chunk's content (not when it is
     unreachable), the chunk again in halves, down to the one line refused: that line is stored
     as a rejection with the database's reason, and every other line keeps its outcome."""
     try:
-        return _ingest_chunk(eng, part, source, report, keep_ids, state)
+        return _ingest_chunk(eng, part, source, report, keep_ids, state, hook)
     except Exception as e:
         if unreachable(e) or not isinstance(e, sa.exc.SQLAlchemyError | DatabaseError):
             raise  # the database is down or gone, or a bug: nothing to isolate
         if len(part) == 1:
             lineno, line, _ = part[0]
             refused = InvalidEvent("", f"the database refused it: {_first_line(e)}")
+            rejection = store.Rejection(lineno, None, refused, line)
             with eng.begin() as conn:
                 lock_writer(conn)
-                store.write_rejections(conn, [store.Rejection(lineno, None, refused, line)], source)
+                store.write_rejections(conn, [rejection], source)
+                if hook is not None:
+                    hook(conn, lineno, lineno, Report(rejected=1, rejections=[rejection]))
             report.rejected += 1
-            report.rejections.append(store.Rejection(lineno, None, refused, line))
+            report.rejections.append(rejection)
             return None
     half = len(part) // 2
-    state = _ingest_isolating(eng, part[:half], source, report, keep_ids, None)
-    return _ingest_isolating(eng, part[half:], source, report, keep_ids, state)
+    state = _ingest_isolating(eng, part[:half], source, report, keep_ids, None, hook)
+    return _ingest_isolating(eng, part[half:], source, report, keep_ids, state, hook)
 
 
 def _first_line(e: BaseException) -> str:
@@ -195,6 +206,7 @@ def _ingest_chunk(
     report: Report,
     keep_ids: bool,
     state: Overlay | None,
+    hook: InTransaction | None = None,
 ) -> Overlay:
     """Judge and write one chunk; returns the ledger state after it, for the next chunk."""
     parsed: list[tuple[int, bytes, Parsed]] = []
@@ -225,6 +237,10 @@ def _ingest_chunk(
                 accepted.append(outcome)
         rejected.sort(key=lambda r: r.line or 0)
         store.write(conn, accepted, rejected, overlay, source)
+        if hook is not None and part:
+            ids = [a.parsed.event.id for a in accepted]
+            chunk = Report(len(accepted), len(rejected), duplicates, rejected, ids)
+            hook(conn, part[0][0], part[-1][0], chunk)
     report.accepted += len(accepted)
     report.duplicates += duplicates
     report.rejected += len(rejected)

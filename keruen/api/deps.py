@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection, Engine
 
-from keruen.api import accounts, tokens
+from keruen.api import accounts, audit, tokens
 from keruen.api.access import Can, Principal
 from keruen.api.audit import AuditEntry
 from keruen.api.authcache import AuthCache
@@ -129,6 +129,7 @@ class Auditor:
     writer: Writer
     principal: Principal
     client: str
+    request_state: Any = None  # marked when a refusal is recorded, so it is not recorded twice
 
     def entry(
         self, action: str, subject: str, outcome: str = "ok", detail: dict[str, Any] | None = None
@@ -138,11 +139,25 @@ class Auditor:
     def record(
         self, action: str, subject: str, outcome: str = "ok", detail: dict[str, Any] | None = None
     ) -> None:
+        """Record in a transaction of its own (reads, and refusals)."""
         self.writer.record([self.entry(action, subject, outcome, detail)])
+        if outcome != "ok" and self.request_state is not None:
+            self.request_state.refusal_audited = True
+
+    def write(
+        self,
+        conn: Connection,
+        action: str,
+        subject: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a change in the transaction `conn` that makes it: both commit, or neither."""
+        audit.write(conn, [self.entry(action, subject, "ok", detail)])
 
 
 async def get_auditor(request: Request, creds: Credentials) -> Auditor:
-    return Auditor(request.app.state.keruen.writer, identify(request, creds), client_of(request))
+    principal = identify(request, creds)
+    return Auditor(request.app.state.keruen.writer, principal, client_of(request), request.state)
 
 
 AuditDep = Annotated[Auditor, Depends(get_auditor)]

@@ -23,6 +23,7 @@ class ApiError(KeruenError):
     """A refused request; `field` names the part of the request at fault ('' for the whole)."""
 
     status = 400
+    audited = False  # True when the raiser already wrote the refusal to the audit log
 
     def __init__(
         self, reason: str, field: str = "", errors: list[dict[str, str]] | None = None

@@ -11,8 +11,10 @@ import logging
 import time
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from keruen.api import refusals
 from keruen.api.errors import PayloadTooLarge
 from keruen.api.problems import problem
 
@@ -32,6 +34,7 @@ class BodyLimit:
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
             resp = problem(413, self._reason(), scope["path"], field="body", reason=self._reason())
+            await refusals.record(Request(scope), 413, self._reason())
             await resp(scope, receive, send)
             return
         await self.app(scope, self._counting(receive), send)

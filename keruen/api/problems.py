@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from keruen.api import refusals
 from keruen.api.errors import ApiError, StorageUnavailable, Unauthorized
 from keruen.errors import KeruenError, RejectedEvent
 
@@ -69,6 +70,7 @@ async def keruen_error(request: Request, exc: Exception) -> Response:
     if exc.status >= 500 and not isinstance(exc, ApiError):
         log.error("server error %s: %s", type(exc).__name__, exc)
         return problem(exc.status, "the server cannot answer now", path)
+    await refusals.record(request, exc.status, str(exc), getattr(exc, "audited", False))
     field = getattr(exc, "field", None)
     event_id = getattr(exc, "event_id", None) if isinstance(exc, RejectedEvent) else None
     return problem(
@@ -95,6 +97,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         for e in exc.errors()
     ]
     first = errors[0] if errors else {"field": "", "reason": "invalid request"}
+    await refusals.record(request, 422, f"{first['field']}: {first['reason']}")
     return problem(
         422,
         f"{first['field']}: {first['reason']}",
@@ -108,6 +111,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown path, wrong method) as problems."""
     assert isinstance(exc, HTTPException)
+    await refusals.record(request, exc.status_code, str(exc.detail))
     return problem(
         exc.status_code,
         str(exc.detail),

@@ -3,8 +3,9 @@
 Why: the ledger has one writer at a time anyway (hash chain, balances), and a transaction per
 HTTP request would spend most of its time in per-transaction overhead. The writer drains the
 queue, ingests the waiting submissions of each submitter in one `ingest_lines` call (group
-commit), writes their audit entries, and only then answers each request. Semantics do not
-change: every event is judged on its own, exactly as `keruen ingest` judges it.
+commit) with their audit entries in the same transaction, and only then answers each
+request. Semantics do not change: every event is judged on its own, exactly as
+`keruen ingest` judges it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from keruen.api import audit
 from keruen.api.audit import AuditEntry
@@ -134,11 +135,20 @@ class Writer:
         return jobs, False
 
     def _process(self, jobs: list[Job]) -> None:
-        """Ingest, audit, answer. A failure fails only the requests it belongs to."""
+        """Ingest, audit, answer. A failure fails only the requests it belongs to.
+
+        A job with lines is audited inside the transaction of its events (an event is never
+        stored without its audit entry, whatever crashes); a job without lines (audit
+        entries only) is written in a transaction of its own."""
         results: dict[int, list[Outcome] | BaseException]
+        audited: set[int] = set()
         try:
-            results = dict(self._ingest(jobs))
-            done = [job for job in jobs if not isinstance(results[id(job)], Exception)]
+            results = dict(self._ingest(jobs, audited))
+            done = [
+                job
+                for job in jobs
+                if not isinstance(results[id(job)], Exception) and id(job) not in audited
+            ]
             try:
                 entries = [e for job in done for e in job.finish(_ok(results[id(job)]))]
                 with self.eng.begin() as conn:
@@ -155,7 +165,7 @@ class Writer:
             else:
                 job.future.set_result(result)
 
-    def _ingest(self, jobs: list[Job]) -> dict[int, list[Outcome] | Exception]:
+    def _ingest(self, jobs: list[Job], audited: set[int]) -> dict[int, list[Outcome] | Exception]:
         """Ingest each submitter's waiting jobs together; rejections keep their source. When a
         group fails, each of its jobs is tried alone: one bad submission fails only itself."""
         by_source: dict[str, list[Job]] = {}
@@ -164,29 +174,53 @@ class Writer:
         results: dict[int, list[Outcome] | Exception] = {}
         for source, group in by_source.items():
             try:
-                results.update(self._ingest_group(source, group))
+                results.update(self._ingest_group(source, group, audited))
             except Exception as e:
                 if len(group) == 1:
                     results[id(group[0])] = _failure(e)
                     continue
                 for job in group:
                     try:
-                        results.update(self._ingest_group(source, [job]))
+                        results.update(self._ingest_group(source, [job], audited))
                     except Exception as alone:
                         results[id(job)] = _failure(alone)
         return results
 
-    def _ingest_group(self, source: str, group: list[Job]) -> dict[int, list[Outcome]]:
-        """One transaction for the group (so a failure leaves nothing of it written)."""
+    def _ingest_group(
+        self, source: str, group: list[Job], audited: set[int]
+    ) -> dict[int, list[Outcome]]:
+        """One transaction for the group (so a failure leaves nothing of it written), the
+        group's audit entries in it."""
         lines = [line for job in group for line in job.lines]
         if not lines:
             return {id(job): [] for job in group}
-        report = ingest_lines(self.eng, lines, source=source, chunk_size=len(lines), keep_ids=True)
         spans, start = [], 0
         for job in group:
             spans.append((start, start + len(job.lines)))
             start += len(job.lines)
         ids = [i for job in group for i in job.ids]
+
+        def audit_chunk(conn: Connection, first: int, last: int, chunk: Report) -> None:
+            entries = []
+            for job, (begin, end) in zip(group, spans, strict=True):
+                low, high = max(begin, first - 1), min(end, last)
+                if low < high:
+                    part = split(chunk, ids, [(low, high)])[0]
+                    shifted = [
+                        Outcome(o.index + low - begin, o.id, o.status, o.error) for o in part
+                    ]
+                    entries.extend(job.finish(shifted))
+                    audited.add(id(job))
+            audit.write(conn, entries)
+
+        report = ingest_lines(
+            self.eng,
+            lines,
+            source=source,
+            chunk_size=len(lines),
+            keep_ids=True,
+            in_transaction=audit_chunk,
+        )
         return dict(zip(map(id, group), split(report, ids, spans), strict=True))
 
 

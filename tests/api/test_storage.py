@@ -90,3 +90,33 @@ def test_writer_groups_concurrent_jobs_and_reports_each(engine: Engine) -> None:
         assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == 20
         assert conn.scalar(sa.select(t.rejections.c.source)) == "api:user/2"
         assert conn.scalar(sa.select(sa.func.count()).select_from(tables.audit_log)) == 21
+
+
+def test_events_commit_with_their_audit_entry_or_not_at_all(engine: Engine) -> None:
+    """The audit entry is written in the transaction of the events it records: when it cannot
+    be written, the events are not stored either (and a crash cannot split them)."""
+    writer = Writer(engine, batch_limit=100)
+    who = Principal(1, "olga", Role.officer, None, "k")
+
+    def broken(outs: list[object]) -> list[AuditEntry]:
+        raise RuntimeError("the audit entry cannot be built")
+
+    failing = writer.submit(
+        Job("api:user/1", [line(import_("f1", "55501/010324/0000001/001"))], ["f1"], broken)
+    )
+    with pytest.raises(RuntimeError):
+        failing.result(60)
+    ok = writer.submit(
+        Job(
+            "api:user/1",
+            [line(import_("f2", "55501/010324/0000002/001")), b"{oops"],
+            ["f2", None],
+            lambda outs: [AuditEntry(who, "events.submit", "*", "c", detail={"n": len(outs)})],
+        )
+    )
+    assert [o.status for o in ok.result(60)] == ["accepted", "rejected"]
+    writer.stop()
+    with engine.connect() as conn:
+        assert [r.id for r in conn.execute(sa.select(t.events.c.id))] == ["f2"]
+        entries = conn.execute(sa.select(tables.audit_log)).all()
+    assert [(e.action, e.detail) for e in entries] == [("events.submit", '{"n": 2}')]

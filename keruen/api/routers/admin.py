@@ -1,4 +1,5 @@
-"""Administration: users, API keys, the audit log. Every change is itself audited."""
+"""Administration: users, API keys, the audit log. Every change is audited in its own
+transaction: the change and its audit entry commit together, or neither."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def add_user(body: UserCreate, user: Admin, state: StateDep, log: AuditDep) -> U
     """Create a user; a declarant needs the tax id it acts for."""
     with state.engine.begin() as conn:
         row = accounts.add_user(conn, body.name, body.role.value, body.tax_id, body.password)
-    log.record("users.add", body.name, detail={"role": body.role.value, "tax_id": body.tax_id})
+        detail = {"role": body.role.value, "tax_id": body.tax_id}
+        log.write(conn, "users.add", body.name, detail=detail)
     return _user(row)
 
 
@@ -66,8 +68,8 @@ def update_user(
             row = accounts.set_role(conn, name, body.role.value, body.tax_id)
         if body.disabled is not None:
             row = accounts.set_disabled(conn, name, body.disabled)
+        log.write(conn, "users.update", name, detail=body.model_dump(exclude_none=True))
     state.auth_cache.drop_user(row["id"])
-    log.record("users.update", name, detail=body.model_dump(exclude_none=True))
     return _user(row)
 
 
@@ -83,7 +85,7 @@ def set_password(
     """Set or replace a user's password (for the web dashboard)."""
     with state.engine.begin() as conn:
         accounts.set_password(conn, name, body.password)
-    log.record("users.password", name)
+        log.write(conn, "users.password", name)
     return Response(status_code=204)
 
 
@@ -98,8 +100,8 @@ def remove_user(name: str, user: Admin, state: StateDep, log: AuditDep) -> Respo
     with state.engine.begin() as conn:
         found = accounts.user_by_name(conn, name)
         keys = accounts.remove_user(conn, name)
+        log.write(conn, "users.remove", name, detail={"id": found["id"], "keys": keys})
     state.auth_cache.drop_user(found["id"])
-    log.record("users.remove", name, detail={"id": found["id"], "keys": keys})
     return Response(status_code=204)
 
 
@@ -120,7 +122,7 @@ def create_key(
     """A new API key for a user, shown in this answer only."""
     with state.engine.begin() as conn:
         new = accounts.create_key(conn, name, body.label if body else "")
-    log.record("keys.create", name, detail={"key_id": new.key_id})
+        log.write(conn, "keys.create", name, detail={"key_id": new.key_id})
     return KeyCreated(key_id=new.key_id, key=new.key, user=new.user, label=new.label)
 
 
@@ -151,8 +153,8 @@ def revoke_key(key_id: str, user: Admin, state: StateDep, log: AuditDep) -> Resp
     """Revoke a key: it and every token issued for it stop working at once."""
     with state.engine.begin() as conn:
         accounts.revoke_key(conn, key_id)
+        log.write(conn, "keys.revoke", key_id)
     state.auth_cache.drop_key(key_id)
-    log.record("keys.revoke", key_id)
     return Response(status_code=204)
 
 

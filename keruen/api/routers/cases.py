@@ -69,10 +69,10 @@ def _act(
     do: Callable[[Connection], None],
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One case action in its own transaction, then the API's audit entry, then the case."""
+    """One case action and the API's audit entry in one transaction, then the case."""
     with state.engine.begin() as conn:
         do(conn)
-    audit.record(action, str(case_id), detail=detail)
+        audit.write(conn, action, str(case_id), detail=detail)
     return _show(state, case_id)
 
 
@@ -94,7 +94,7 @@ def open_case(body: CaseOpen, user: CaseWorker, state: StateDep, audit: AuditDep
     """Open a case from one or more alerts (an alert belongs to one case only)."""
     with state.engine.begin() as conn:
         case_id = cases.open_case(conn, body.alert_ids, user.name, body.title)
-    audit.record("case.open", str(case_id), detail={"alerts": body.alert_ids})
+        audit.write(conn, "case.open", str(case_id), detail={"alerts": body.alert_ids})
     return _show(state, case_id)
 
 

@@ -148,7 +148,9 @@ def _authorize(state: AppState, user: Principal, lines: list[bytes], client: str
                 )
             ]
         )
-        raise Forbidden(errors[0]["reason"], errors[0]["field"], errors)
+        forbidden = Forbidden(errors[0]["reason"], errors[0]["field"], errors)
+        forbidden.audited = True
+        raise forbidden
 
 
 def _own_ids(state: AppState, tax_id: str, typed: list[ev.Event | None]) -> set[str]:
