@@ -204,7 +204,7 @@ def _joined(word: str, other: list[str]) -> tuple[str, str] | None:
 def _resplit(q: list[str], c: list[str]) -> tuple[list[str], list[str]]:
     """Rewrite a word of one name that is two words of the other as those two words."""
     for one, two in ((q, c), (c, q)):
-        if len(one) < len(two) or any(len(w) >= 6 for w in one):
+        if len(one) < len(two):  # a word written together leaves its side a word short
             for i, word in enumerate(one):
                 if word in two:
                     continue
@@ -220,6 +220,11 @@ def _weight(word: str, matched: bool) -> float:
     counts as a short word (M INVEST is not INVEST)."""
     if not matched and len(word) <= 2:
         return 3.0
+    return _rarity(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def _rarity(word: str) -> float:
     return len(word) * WEIGHTS.factor(word)
 
 
@@ -431,7 +436,7 @@ LETTERS_ONLY = Algorithm(
 )
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (KERUEN_V2, KERUEN_V1, LETTERS_ONLY)}
 DEFAULT_ALGORITHM = KERUEN_V2.name
-CACHES = (align, align2, token_similarity)
+CACHES = (align, align2, token_similarity, _rarity)
 
 
 def get_algorithm(name: str = DEFAULT_ALGORITHM) -> Algorithm:
@@ -443,3 +448,4 @@ def get_algorithm(name: str = DEFAULT_ALGORITHM) -> Algorithm:
 
 
 WEIGHTS.on_change.append(align2.cache_clear)  # a learnt word changes the alignments
+WEIGHTS.on_change.append(_rarity.cache_clear)
