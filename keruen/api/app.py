@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 
-from keruen import __version__, reference
+from keruen import __version__, reference, web
 from keruen.api import engines
 from keruen.api.authcache import AuthCache
 from keruen.api.deps import AppState
@@ -89,6 +89,7 @@ def create_app(
     app.state.keruen = state
     for router in ROUTERS:
         app.include_router(router)
+    web.mount(app)  # the dashboard under /ui/
     app.add_middleware(SubmitFastPath)  # innermost: inside the body limit and the access log
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)

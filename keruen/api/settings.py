@@ -33,6 +33,7 @@ class ApiSettings:
     # without facts or other parties). Default none: alerts must not warn the companies that
     # officers investigate.
     declarant_alerts: str = "none"
+    session_ttl_s: int = 8 * 3600  # a dashboard session, signed in once per working day
 
     @property
     def production(self) -> bool:
@@ -90,6 +91,7 @@ def from_env(env: Mapping[str, str]) -> ApiSettings:
         auth_cache_s=_int(env, "KERUEN_AUTH_CACHE_S", 2, 0),
         writer_linger_ms=_int(env, "KERUEN_API_WRITER_LINGER_MS", 0, 0),
         declarant_alerts=_choice(env, "KERUEN_DECLARANT_ALERTS", ALERT_POLICIES),
+        session_ttl_s=_int(env, "KERUEN_UI_SESSION_TTL", 8 * 3600, 60),
     )
 
 

@@ -140,6 +140,7 @@ AREA_TABLES = (
     "keruen.transit.tables",
     "keruen.api.tables",
     "keruen.risk.tables",
+    "keruen.web.tables",
 )
 
 

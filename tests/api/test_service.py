@@ -20,7 +20,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 def test_health_and_readiness(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     r = api.client.get("/readyz")
-    assert r.status_code == 200 and "0008" in r.json()["revisions"]
+    assert r.status_code == 200 and "0010" in r.json()["revisions"]
 
 
 def test_not_ready_on_an_unmigrated_database(tmp_path: Path) -> None:

@@ -1,0 +1,9 @@
+"""The dashboard's views, one module per screen."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from keruen.web.views import alerts, auth
+
+ROUTERS: list[APIRouter] = [auth.router, alerts.router]

@@ -1,0 +1,84 @@
+"""The dashboard as a person uses it: Chromium signs in through the form and reads the pages.
+
+Runs wherever /usr/bin/chromium is installed; under CI=true a missing Chromium fails."""
+
+from __future__ import annotations
+
+from keruen.risk import queries
+from tests.factory import A
+from tests.web.conftest import Site
+
+
+def open_alert_ids(site: Site, tax_id: str | None = None) -> set[int]:
+    with site.engine.connect() as conn:
+        return {
+            int(a["id"])
+            for a in queries.alerts(conn, "open")
+            if tax_id is None or tax_id in a["tax_ids"]
+        }
+
+
+def rows_shown(page: object) -> set[int]:
+    cells = page.locator("tr[data-alert]")  # type: ignore[attr-defined]
+    return {int(cells.nth(i).get_attribute("data-alert")) for i in range(cells.count())}
+
+
+def test_officer_signs_in_and_sees_the_ledgers_alerts(site: Site) -> None:
+    page = site.page_as("olga")
+    assert page.url.endswith("/ui/alerts")
+    assert page.locator("header .who").inner_text().startswith("olga")
+    assert rows_shown(page) == open_alert_ids(site)
+    first = page.locator("tr[data-alert] a").first
+    alert_id = first.inner_text()
+    first.click()
+    page.wait_for_url(f"**/ui/alerts/{alert_id}")
+    assert page.locator("h1").inner_text().startswith(f"Alert {alert_id}")
+    assert page.locator(".explanation").inner_text()
+    page.context.close()
+
+
+def test_declarant_sees_only_its_own_alerts(site: Site) -> None:
+    page = site.page_as("acme")
+    assert rows_shown(page) == open_alert_ids(site, A) != set()
+    page.context.close()
+
+
+def test_analyst_and_admin_are_refused_the_inbox(site: Site) -> None:
+    for user in ("ana", "root"):
+        page = site.page_as(user, "/ui/alerts")
+        assert "may not read party-level data" in page.locator("p.error").inner_text()
+        assert page.locator("tr[data-alert]").count() == 0
+        assert page.locator("nav a[href='/ui/alerts']").count() == 0
+        page.context.close()
+
+
+def test_wrong_password_stays_on_the_form(site: Site) -> None:
+    page = site.browser.new_page()
+    page.goto(f"{site.base}/ui/login")
+    page.fill("input[name=username]", "olga")
+    page.fill("input[name=password]", "not-my-key")
+    page.click("form.login button[type=submit]")
+    assert "wrong password" in page.locator("p.error").inner_text()
+    assert "/ui/login" in page.url
+    page.close()
+
+
+def test_the_inbox_reads_without_javascript(site: Site) -> None:
+    context = site.browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site.base}/ui/login?next=/ui/alerts")
+    page.fill("input[name=username]", "olga")
+    page.fill("input[name=password]", site.keys["olga"])
+    page.click("form.login button[type=submit]")
+    page.wait_for_url("**/ui/alerts")
+    assert rows_shown(page) == open_alert_ids(site)
+    context.close()
+
+
+def test_language_switch_keeps_the_page(site: Site) -> None:
+    page = site.page_as("olga")
+    page.click("a.lang[href^='/ui/lang/kk']")
+    page.wait_for_url("**/ui/alerts")
+    assert page.locator("h1").inner_text() == "Ескертулер"
+    assert page.locator("html").get_attribute("lang") == "kk"
+    page.context.close()
