@@ -296,8 +296,9 @@ def svg(
     found: Sequence[Finding],
     places: Places,
     features: Sequence[dict[str, Any]],
+    style: str = "",
 ) -> str:
-    """The map of one movement as an SVG element."""
+    """The map of one movement as an SVG element (with its own `<style>` when given)."""
     roles = _roles(view, timeline)
     fr = frame_for(_interesting(corridor, timeline, found, places, roles))
     body = "".join(
@@ -316,16 +317,14 @@ def svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {fr.width} {fr.height}" '
         f'width="{fr.width}" height="{fr.height}" role="img" '
         f'aria-label="map of transit {escape(view["mrn"])}">'
+        f"{f'<style>{style}</style>' if style else ''}"
         f'<rect id="sea" width="{fr.width}" height="{fr.height}"/>{body}</svg>'
     )
 
 
-STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#222;background:#fafafa}
-h1{font-size:20px;margin:0 0 4px}.state{padding:2px 8px;border-radius:10px;color:#fff;
-background:#455a64;font-size:13px}.state.diverted,.state.overdue{background:#c62828}
-.state.exited{background:#2e7d32}.wrap{display:flex;gap:16px;align-items:flex-start}
-svg{border:1px solid #bbb;background:#fff;flex:none}#sea{fill:#eef3f7}
+# the map's own rules: the standalone page and the dashboard's transit screen both use them
+MAP_STYLE = """
+#sea{fill:#eef3f7}
 .country{fill:#f4f1ea;stroke:#9e9e9e;stroke-width:.7}.country.home{fill:#fffbe6;stroke:#6d6d6d}
 #graticule{fill:none;stroke:#d5dde3;stroke-width:.5}.cc{font-size:13px;fill:#9e9e9e;
 text-anchor:middle;font-weight:600;letter-spacing:1px}
@@ -340,12 +339,24 @@ text-anchor:middle;font-weight:600;letter-spacing:1px}
 .finding text{fill:#fff;font-size:11px;font-weight:700;text-anchor:middle}
 .finding circle{stroke:#fff;stroke-width:1.5}.finding line{stroke:#333;stroke-width:1}
 #scale rect{fill:#37474f}#scale text{font-size:11px}
+"""
+
+STYLE = (
+    """
+body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#222;background:#fafafa}
+h1{font-size:20px;margin:0 0 4px}.state{padding:2px 8px;border-radius:10px;color:#fff;
+background:#455a64;font-size:13px}.state.diverted,.state.overdue{background:#c62828}
+.state.exited{background:#2e7d32}.wrap{display:flex;gap:16px;align-items:flex-start}
+svg{border:1px solid #bbb;background:#fff;flex:none}"""
+    + MAP_STYLE
+    + """
 aside{min-width:300px;max-width:420px}table{border-collapse:collapse}td{padding:1px 8px 1px 0;
 vertical-align:top}td:first-child{color:#666}ol{padding-left:20px}li{margin-bottom:8px}
 .sev{font-size:11px;padding:0 6px;border-radius:8px;color:#fff}
 .legend span{display:inline-block;margin-right:10px}.dot{display:inline-block;width:10px;
 height:10px;border-radius:5px;margin-right:4px;vertical-align:middle}
 """
+)
 
 
 def _facts_table(view: dict[str, Any]) -> str:
@@ -408,3 +419,19 @@ def render(detail: MovementDetail, places: Places | None = None) -> str:
     found = detail.findings
     map_svg = svg(view, detail.corridor, detail.timeline, found, places, country_outlines())
     return page(view, map_svg, found)
+
+
+def figure(detail: MovementDetail, places: Places | None = None) -> str:
+    """The map of a movement as one SVG element carrying its own style: for the dashboard's
+    transit screen, which shows the facts, timeline and findings in its own language."""
+    places = places or default_places()
+    view = detail.view.public()
+    return svg(
+        view,
+        detail.corridor,
+        detail.timeline,
+        detail.findings,
+        places,
+        country_outlines(),
+        MAP_STYLE,
+    )

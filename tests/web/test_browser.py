@@ -4,9 +4,11 @@ Runs wherever /usr/bin/chromium is installed; under CI=true a missing Chromium f
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from keruen.risk import queries
-from tests.factory import A
-from tests.web.conftest import Site
+from tests.factory import A, C
+from tests.web.conftest import MINE, THEIRS, Site
 
 
 def open_alert_ids(site: Site, tax_id: str | None = None) -> set[int]:
@@ -81,4 +83,47 @@ def test_language_switch_keeps_the_page(site: Site) -> None:
     page.wait_for_url("**/ui/alerts")
     assert page.locator("h1").inner_text() == "Ескертулер"
     assert page.locator("html").get_attribute("lang") == "kk"
+    page.context.close()
+
+
+def test_officer_works_an_alert_to_a_decided_case(site: Site) -> None:
+    page = site.page_as("olga")
+    alert_id = page.locator("tr[data-alert] a").first.inner_text()
+    page.click(f"tr[data-alert='{alert_id}'] a")
+    page.wait_for_url(f"**/ui/alerts/{alert_id}")
+    page.fill("input[name=title]", "dispatch of processors to RU")
+    page.click("text=Open a case")
+    page.wait_for_url("**/ui/cases/*")
+    case_url = page.url
+    assert page.locator(".case-status").inner_text() == "open"
+    page.select_option("form.assign select[name=officer]", "olga")
+    page.click("form.assign button")
+    expect(page.locator(".case-status")).to_have_text("assigned")
+    page.fill("form.note textarea", "waybills checked with the carrier")
+    page.click("form.note button")
+    expect(page.locator("table.trail tr[data-action='note']")).to_have_count(1)
+    page.select_option("form.decide select[name=decision]", "confirmed_diversion")
+    page.fill("form.decide textarea", "goods went on to Russia")
+    page.click("form.decide button")
+    expect(page.locator(".case-decision")).to_have_text("confirmed_diversion")
+    assert page.url == case_url
+    actions = page.locator("table.trail tr[data-action]")
+    assert [actions.nth(i).get_attribute("data-action") for i in range(actions.count())] == [
+        "open",
+        "assign",
+        "note",
+        "decide",
+    ]
+    with site.engine.connect() as conn:
+        alert = queries.alert(conn, int(alert_id))
+    assert alert["status"] == "closed" and alert["decision"] == "confirmed_diversion"
+    page.context.close()
+
+
+def test_declarant_cannot_reach_another_companys_batch_by_url(site: Site) -> None:
+    page = site.page_as("acme", f"/ui/batches/{MINE}")
+    assert page.locator("h1").inner_text().endswith(MINE)
+    page.goto(f"{site.base}/ui/batches/{THEIRS}")
+    assert page.locator("h1").inner_text().startswith("404")
+    assert C not in page.content()
     page.context.close()

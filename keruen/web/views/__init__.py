@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keruen.web.views import alerts, auth
+from keruen.web.views import alerts, auth, batches, cases, transits
 
-ROUTERS: list[APIRouter] = [auth.router, alerts.router]
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    alerts.router,
+    cases.router,
+    batches.router,
+    transits.router,
+]
