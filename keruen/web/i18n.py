@@ -1,10 +1,10 @@
 """Kazakh, Russian and English for the dashboard: messages, numbers, dates and money.
 
 Messages are keyed by their English text; `locales/<code>.json` holds the Kazakh and Russian
-ones (a test checks that every message the templates use is translated). Number, date and
-money formats follow CLDR 45 for kk, ru and en: group and decimal separators, abbreviated
-month names and the order of day, month and year. Pure: no I/O beyond reading the package's
-own catalogues once.
+ones, and English labels of codes such as `confirmed_diversion` (a test checks that every
+message the templates use is translated). Number, date and money formats follow CLDR 45 for
+kk, ru and en: group and decimal separators, abbreviated month names and the order of day,
+month and year. Pure: no I/O beyond reading the package's own catalogues once.
 """
 
 from __future__ import annotations
@@ -125,9 +125,7 @@ LOCALES = {
 
 @cache
 def catalogue(code: str) -> dict[str, str]:
-    """The translations of one language (English is its own)."""
-    if code == DEFAULT:
-        return {}
+    """The translations of one language (English: labels for the codes shown to users)."""
     text = resources.files("keruen.web").joinpath(f"locales/{code}.json").read_text("utf-8")
     found: dict[str, str] = json.loads(text)
     return found
@@ -156,6 +154,11 @@ VALUES = (
     *("green", "yellow", "red", "blue"),
     *("event", "batch", "party", "transit", "alert", "signal"),
     *("release", "inspect", "hold", "confirmed_diversion", "false_positive"),
+    *("declared", "in_transit", "overdue", "exited", "diverted", "cancelled"),
+    *("high", "medium", "low"),
+    *("import", "arrival", "transfer", "dispatch", "export", "write_off", "transform"),
+    *("attach", "decide", "assign", "note", "alerts", "title", "to", "text", "reason"),
+    *("held", "transformed"),
     "unknown user name or wrong password",
     "the form has expired: try again",
 )

@@ -1,6 +1,6 @@
 """Signing in to the dashboard: credentials to a session, a session cookie back to a user.
 
-- `sign_in` checks a user name and its credential with `keruen.api.accounts` (the API's users).
+- `sign_in` checks a user name and its password with `keruen.api.accounts.check_password`.
 - A session is a 256-bit random cookie; only its SHA-256 digest is stored, with an absolute
   expiry. Signing out deletes the row: a copied cookie stops working at once.
 - Each form carries a CSRF token derived from the session cookie (a digest the page shows and a
@@ -19,7 +19,6 @@ from sqlalchemy.engine import Connection
 
 from keruen.api import accounts
 from keruen.api.access import Principal, Role
-from keruen.api.errors import Unauthorized
 from keruen.api.tables import users
 from keruen.store.ledger import micros_now
 from keruen.web.tables import web_sessions
@@ -48,43 +47,31 @@ def csrf_ok(cookie: str | None, sent: str | None) -> bool:
     return bool(cookie and sent) and hmac.compare_digest(csrf_token(cookie or ""), sent or "")
 
 
-def check_credentials(conn: Connection, username: str, password: str) -> Principal:
-    """The user behind a name and a credential, or Unauthorized (the same for every failure).
+def sign_in(
+    conn: Connection, username: str, password: str, ttl_s: int, client: str = ""
+) -> NewSession | None:
+    """Open a session of `ttl_s` seconds for a user and its password; None when refused.
 
-    Until `keruen.api.accounts` keeps passwords, the credential is one of the user's live API
-    keys: the credential that exists, not a second credential system."""
-    try:
-        principal = accounts.principal_by_key(conn, password)
-    except Unauthorized:
-        raise Unauthorized(REFUSED) from None
-    if not hmac.compare_digest(principal.name, username):
-        raise Unauthorized(REFUSED)
-    return principal
-
-
-def sign_in(conn: Connection, username: str, password: str, ttl_s: int) -> NewSession:
-    """Check the credentials and open a session of `ttl_s` seconds."""
-    principal = check_credentials(conn, username, password)
+    A refusal returns (never raises) so that the caller's transaction keeps the audit entry
+    `accounts.check_password` wrote for the attempt; it costs one scrypt whatever the cause."""
+    user = accounts.check_password(conn, username, password, client)
+    if user is None:
+        return None
     cookie = secrets.token_urlsafe(32)
     now = micros_now()
     expires = now + ttl_s * 1_000_000
-    row = {
-        "digest": digest(cookie),
-        "user_id": principal.user_id,
-        "created_us": now,
-        "expires_us": expires,
-    }
+    row = {"digest": digest(cookie), "user_id": user.id, "created_us": now, "expires_us": expires}
     conn.execute(web_sessions.insert(), row)
-    return NewSession(cookie, principal, expires)
+    return NewSession(cookie, user.principal(SESSION_KEY), expires)
 
 
 def principal(conn: Connection, cookie: str) -> Principal | None:
-    """The signed-in user of a session cookie; None when unknown or expired."""
+    """The signed-in user of a session cookie; None when unknown, expired or disabled."""
     s, u = web_sessions.c, users.c
     q = (
         sa.select(u.id, u.name, u.role, u.tax_id, s.expires_us)
         .join_from(web_sessions, users, s.user_id == u.id)
-        .where(s.digest == digest(cookie))
+        .where(s.digest == digest(cookie), u.disabled_us.is_(None))
     )
     row = conn.execute(q).first()
     if row is None or row.expires_us <= micros_now():

@@ -56,15 +56,19 @@ STORY = [
 ]
 
 
+def password(user: str) -> str:
+    return f"{user}-secret-pass"
+
+
 def seed(engine: Engine) -> dict[str, str]:
-    """The story above ingested and detected; one key (the sign-in credential) per user."""
+    """The story above ingested and detected; each user with a password and an API key."""
     report = ingest_lines(engine, [line(e) for e in STORY])
     assert report.rejected == 0
     service.detect(engine)
     keys: dict[str, str] = {}
     with engine.begin() as conn:
         for name, role, tax_id in USERS:
-            accounts.add_user(conn, name, role, tax_id)
+            accounts.add_user(conn, name, role, tax_id, password(name))
             keys[name] = accounts.create_key(conn, name).key
     return keys
 
@@ -93,7 +97,7 @@ class Web:
             assert token, form.text
             r = client.post(
                 "/ui/login",
-                data={"username": user, "password": self.keys[user], "csrf": token.group(1)},
+                data={"username": user, "password": password(user), "csrf": token.group(1)},
                 follow_redirects=False,
             )
             assert r.status_code == 303, r.text
@@ -147,8 +151,10 @@ def chromium_or_skip() -> None:
     pytest.skip(f"{CHROMIUM} is not installed (bash scripts/setup.sh installs it)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: a Playwright left running would refuse the next module's
+    own `sync_playwright()` (tests/transit starts one)."""
     chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
@@ -170,7 +176,7 @@ class Site:
         page = self.browser.new_context(viewport={"width": 1360, "height": 900}).new_page()
         page.goto(f"{self.base}/ui/login?next={path}")
         page.fill("input[name=username]", user)
-        page.fill("input[name=password]", self.keys[user])
+        page.fill("input[name=password]", password(user))
         page.click("form.login button[type=submit]")
         page.wait_for_load_state("networkidle")
         return page

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from keruen.api import accounts
 from keruen.api.settings import from_env
+from keruen.api.tables import audit_log
 from keruen.web.tables import web_sessions
-from tests.web.conftest import CSRF, Web
+from tests.web.conftest import CSRF, Web, password
 
 
 def test_pages_ask_for_a_sign_in_and_come_back_after_it(web: Web) -> None:
@@ -21,7 +23,7 @@ def test_pages_ask_for_a_sign_in_and_come_back_after_it(web: Web) -> None:
         "/ui/login",
         data={
             "username": "olga",
-            "password": web.keys["olga"],
+            "password": password("olga"),
             "csrf": token.group(1),
             "next": "/ui/alerts?rule=high_priority_goods",
         },
@@ -38,17 +40,37 @@ def test_pages_ask_for_a_sign_in_and_come_back_after_it(web: Web) -> None:
 def test_wrong_credentials_are_refused_alike(web: Web) -> None:
     client = web.anonymous()
     outcomes = []
-    for user, password in (("olga", "wrong"), ("olga", web.keys["ana"]), ("nobody", "x")):
+    tries = [
+        ("olga", "wrong-password"),
+        ("olga", password("ana")),
+        ("olga", web.keys["olga"]),  # an API key is a credential of its own, not a password
+        ("nobody", "x"),
+    ]
+    for user, secret in tries:
         token = CSRF.search(client.get("/ui/login").text)
         assert token
         r = client.post(
             "/ui/login",
-            data={"username": user, "password": password, "csrf": token.group(1)},
+            data={"username": user, "password": secret, "csrf": token.group(1)},
             follow_redirects=False,
         )
         outcomes.append((r.status_code, "unknown user name or wrong password" in r.text))
         assert "keruen_session" not in r.headers.get("set-cookie", "")
-    assert outcomes == [(401, True)] * 3
+    assert outcomes == [(401, True)] * 4
+    with web.engine.connect() as conn:
+        refused = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.action == "auth.password", audit_log.c.outcome == "denied")
+        ).scalar()
+    assert refused == 4
+
+
+def test_a_disabled_user_is_signed_out(web: Web) -> None:
+    client = web.sign_in("olga")
+    with web.engine.begin() as conn:
+        accounts.set_disabled(conn, "olga", True)
+    assert client.get("/ui/alerts", follow_redirects=False).status_code == 303
 
 
 def test_sign_in_without_the_forms_token_is_refused(web: Web) -> None:
@@ -56,7 +78,7 @@ def test_sign_in_without_the_forms_token_is_refused(web: Web) -> None:
     client.get("/ui/login")
     r = client.post(
         "/ui/login",
-        data={"username": "olga", "password": web.keys["olga"], "csrf": "forged"},
+        data={"username": "olga", "password": password("olga"), "csrf": "forged"},
         follow_redirects=False,
     )
     assert r.status_code == 403 and "keruen_session" not in r.headers.get("set-cookie", "")
@@ -96,7 +118,7 @@ def test_no_open_redirect_after_sign_in(web: Web) -> None:
         "/ui/login",
         data={
             "username": "olga",
-            "password": web.keys["olga"],
+            "password": password("olga"),
             "csrf": token.group(1),
             "next": "https://evil.example/",
         },

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from keruen.risk import queries
 from tests.factory import A, C
-from tests.web.conftest import MINE, THEIRS, Site
+from tests.web.conftest import MINE, THEIRS, Site, password
 
 
 def open_alert_ids(site: Site, tax_id: str | None = None) -> set[int]:
@@ -70,7 +70,7 @@ def test_the_inbox_reads_without_javascript(site: Site) -> None:
     page = context.new_page()
     page.goto(f"{site.base}/ui/login?next=/ui/alerts")
     page.fill("input[name=username]", "olga")
-    page.fill("input[name=password]", site.keys["olga"])
+    page.fill("input[name=password]", password("olga"))
     page.click("form.login button[type=submit]")
     page.wait_for_url("**/ui/alerts")
     assert rows_shown(page) == open_alert_ids(site)
@@ -105,7 +105,7 @@ def test_officer_works_an_alert_to_a_decided_case(site: Site) -> None:
     page.select_option("form.decide select[name=decision]", "confirmed_diversion")
     page.fill("form.decide textarea", "goods went on to Russia")
     page.click("form.decide button")
-    expect(page.locator(".case-decision")).to_have_text("confirmed_diversion")
+    expect(page.locator(".case-decision")).to_have_text("confirmed diversion")
     assert page.url == case_url
     actions = page.locator("table.trail tr[data-action]")
     assert [actions.nth(i).get_attribute("data-action") for i in range(actions.count())] == [

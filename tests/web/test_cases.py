@@ -48,7 +48,7 @@ def test_an_alert_is_worked_to_a_decided_case(web: Web) -> None:
     assert {a["id"] for a in case["alerts"]} == {first, second}
     page = web.get("olga", where).text
     assert page.count('<tr data-action="') == 4 and "re-export to RU" in page
-    assert 'action="/ui/cases/%d/decision"' % case_id not in page  # decided once
+    assert f'action="/ui/cases/{case_id}/decision"' not in page  # decided once
     with web.engine.connect() as conn:
         logged = set(conn.scalars(sa.select(audit_log.c.action).where(audit_log.c.actor == "olga")))
     assert {"case.open", "case.assign", "case.note", "case.decide", "case.read"} <= logged

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from keruen.api.errors import Forbidden, Unauthorized
+from keruen.api.deps import client_of
+from keruen.api.errors import Forbidden
 from keruen.web import i18n, sessions
 from keruen.web.core import (
     LANG_COOKIE,
@@ -66,15 +67,18 @@ async def login(request: Request) -> Response:
         return _login_page(request, target, "the form has expired: try again", 403)
     state = state_of(request)
 
-    def open_session() -> sessions.NewSession:
+    def open_session() -> sessions.NewSession | None:
         with state.engine.begin() as conn:
             return sessions.sign_in(
-                conn, field(form, "username"), field(form, "password"), state.settings.session_ttl_s
+                conn,
+                field(form, "username"),
+                field(form, "password"),
+                state.settings.session_ttl_s,
+                client_of(request),
             )
 
-    try:
-        new = await run_in_threadpool(open_session)
-    except Unauthorized:
+    new = await run_in_threadpool(open_session)
+    if new is None:
         return _login_page(request, target, sessions.REFUSED, 401)
     response = RedirectResponse(target, 303)
     response.set_cookie(
