@@ -299,7 +299,7 @@ def _mount() -> None:
     from keruen.bench import cli as bench_cli
 
     bench_cli.register(bench_app)
-    for area in ("sim", "screening", "transit", "risk", "api", "analytics", "epcis"):
+    for area in ("sim", "screening", "transit", "risk", "api", "analytics", "epcis", "web"):
         import_module(f"keruen.{area}.cli").register(app, bench_app)
 
 

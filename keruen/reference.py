@@ -105,3 +105,23 @@ def posts() -> dict[str, Post]:
         )
         for r in read_rows("kz_border_crossing_points.csv")
     }
+
+
+@cache
+def files() -> list[dict[str, object]]:
+    """Every shipped reference file with its size and the start of its SHA-256: the version an
+    administrator compares (sources and licences in `keruen/data/SOURCES.md`)."""
+    import hashlib
+
+    found: list[dict[str, object]] = []
+    for item in sorted(resources.files("keruen").joinpath("data").iterdir(), key=lambda p: p.name):
+        if item.is_file() and item.name != "SOURCES.md":
+            data = item.read_bytes()
+            found.append(
+                {
+                    "name": item.name,
+                    "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest()[:12],
+                }
+            )
+    return found

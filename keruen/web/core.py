@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Connection
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -41,7 +41,6 @@ MAX_FORM = 64 * 1024
 env = Environment(
     loader=PackageLoader("keruen.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )

@@ -44,7 +44,10 @@ class Locale:
         return f"{whole}{self.decimal}{frac}" if frac else whole
 
     def percent(self, share: float | None, places: int = 1) -> str:
-        return "" if share is None else f"{self.number(share * 100, places)}{NBSP}%"
+        if share is None:
+            return ""
+        gap = "" if self.code == "en" else NBSP  # CLDR: 90.2% in en, 90,2 % in kk and ru
+        return f"{self.number(share * 100, places)}{gap}%"
 
     def money(self, amount: Decimal | float | str | None, currency: str) -> str:
         return "" if amount is None else f"{self.number(amount, 2)}{NBSP}{currency}"

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keruen.web.views import alerts, auth, batches, cases, transits
+from keruen.web.views import (
+    admin,
+    alerts,
+    auth,
+    batches,
+    cases,
+    declarant,
+    outcomes,
+    parties,
+    transits,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,4 +22,8 @@ ROUTERS: list[APIRouter] = [
     cases.router,
     batches.router,
     transits.router,
+    parties.router,
+    declarant.router,
+    outcomes.router,
+    admin.router,
 ]

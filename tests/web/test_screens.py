@@ -1,0 +1,96 @@
+"""Party, declarant, outcome and administration screens: the figures shown against the ledger,
+and the refusals for roles (and companies) that must not see them."""
+
+from __future__ import annotations
+
+import re
+
+from keruen.api.tables import users
+from keruen.risk import queries as risk_queries
+from keruen.store import queries
+from keruen.store.port import LedgerReader
+from tests.factory import A, C, import_
+from tests.web.conftest import MINE, THEIRS, Web
+
+EVENT = re.compile(r'<tr data-event="([^"]+)"')
+BATCH = re.compile(r'<tr data-batch="([^"]+)"')
+
+
+def form(web: Web, user: str, path: str, **fields: object) -> object:
+    return web.sign_in(user).post(path, data={"csrf": web.csrf(user), **fields})
+
+
+def test_party_page_shows_its_events_and_counterparties(web: Web) -> None:
+    page = web.get("olga", f"/ui/parties/{A}")
+    assert page.status_code == 200
+    with web.engine.connect() as conn:
+        mine = {s.event.id for s in LedgerReader(conn).select_events(party=A)}
+    assert set(EVENT.findall(page.text)) == mine
+    assert "Mar 2015" in page.text  # BIN 1503...: registered in March 2015
+    assert f'href="/ui/parties/{C}"' not in page.text  # never traded with C
+
+
+def test_a_declarant_sees_its_own_party_page_only(web: Web) -> None:
+    assert web.get("acme", f"/ui/parties/{A}").status_code == 200
+    other, unknown = web.get("acme", f"/ui/parties/{C}"), web.get("acme", "/ui/parties/999")
+    assert other.status_code == unknown.status_code == 404
+    assert web.get("ana", f"/ui/parties/{A}").status_code == 403
+
+
+def test_stock_is_the_declarants_own_whatever_the_url_asks(web: Web) -> None:
+    with web.engine.connect() as conn:
+        own = {r["batch"] for r in queries.stock(conn, A)}
+        theirs = {r["batch"] for r in queries.stock(conn, C)}
+    assert own and theirs and own != theirs
+    assert set(BATCH.findall(web.get("acme", "/ui/stock").text)) == own
+    assert set(BATCH.findall(web.get("acme", f"/ui/stock?holder={C}").text)) == own
+    assert set(BATCH.findall(web.get("olga", f"/ui/stock?holder={C}").text)) == theirs
+    assert web.get("ana", "/ui/stock").status_code == 403
+
+
+def test_events_and_rejections_are_the_declarants_own(web: Web) -> None:
+    api = web.anonymous()
+    bad = import_("bad-1", MINE, holder=A)  # the batch exists already: rejected
+    r = api.post("/v1/events", json=bad, headers={"Authorization": f"Bearer {web.keys['acme']}"})
+    assert r.status_code == 422, r.text
+    page = web.get("acme", "/ui/events").text
+    with web.engine.connect() as conn:
+        mine = {s.event.id for s in LedgerReader(conn).select_events(party=A)}
+    assert set(EVENT.findall(page)) == mine
+    assert 'data-rejection="' in page and "bad-1" in page
+    assert "bad-1" not in web.get("caspian", "/ui/events").text
+
+
+def test_precheck_answers_with_lane_and_reasons(web: Web) -> None:
+    buyer = {"buyer_name": "OOO Romashka", "buyer_tax_id": "7701234567", "buyer_country": "RU"}
+    r = form(web, "acme", "/ui/precheck", batch=MINE, quantity="10", **buyer)
+    assert r.status_code == 200  # type: ignore[attr-defined]
+    assert re.search(r'class="lane (green|yellow|red|blue)"', r.text)  # type: ignore[attr-defined]
+    assert "high_priority_goods" in r.text  # type: ignore[attr-defined]
+    theirs = form(web, "acme", "/ui/precheck", batch=THEIRS, quantity="10", **buyer)
+    assert theirs.status_code == 404  # type: ignore[attr-defined]
+    wrong = form(web, "acme", "/ui/precheck", batch=MINE, quantity="ten", **buyer)
+    assert wrong.status_code == 422 and "quantity" in wrong.text  # type: ignore[attr-defined]
+    forged = web.sign_in("acme").post("/ui/precheck", data={"batch": MINE, "quantity": "1"})
+    assert forged.status_code == 403
+
+
+def test_outcomes_are_open_to_every_signed_in_user(web: Web) -> None:
+    with web.engine.connect() as conn:
+        alerts = risk_queries.outcomes(conn)["alerts"]
+    for user in ("olga", "ana", "acme", "root"):
+        page = web.get(user, "/ui/outcomes")
+        assert page.status_code == 200
+        assert re.search(rf'data-kpi="alerts"><b>{alerts}</b>', page.text)
+    assert web.anonymous().get("/ui/outcomes", follow_redirects=False).status_code == 303
+
+
+def test_administration_is_for_administrators(web: Web) -> None:
+    page = web.get("root", "/ui/admin")
+    assert page.status_code == 200
+    with web.engine.connect() as conn:
+        names = set(conn.scalars(users.select().with_only_columns(users.c.name)))
+    assert set(re.findall(r'data-user="([^"]+)"', page.text)) == names
+    assert "hs2022_nomenclature.csv" in page.text
+    for user in ("olga", "ana", "acme"):
+        assert web.get(user, "/ui/admin").status_code == 403
