@@ -73,7 +73,7 @@ def prepare(db: Path | None, events: int, alerts: int, where: Path, seed: int = 
     else:
         from keruen import demo
 
-        demo.run(path, events, seed)
+        demo.run(str(path), events, seed)
     from keruen.store import db as store_db
 
     eng = store_db.ready(str(path))

@@ -65,8 +65,8 @@ class Locale:
 
 
 def _datetime(when: datetime | str | None) -> datetime | None:
-    if when is None or when == "":
-        return None
+    if not isinstance(when, str | datetime) or when == "":
+        return None  # absent (None, or a value the caller may not see)
     if isinstance(when, str):
         try:
             when = datetime.fromisoformat(when.replace("Z", "+00:00"))

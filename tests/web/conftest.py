@@ -27,6 +27,7 @@ from keruen.risk import service
 from tests.factory import A, B, C, dispatch, import_, line, transfer
 
 SETTINGS = ApiSettings(secret="test-secret-" + "x" * 40)
+OWN_ALERTS = ApiSettings(secret="test-secret-" + "x" * 40, declarant_alerts="own")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -115,11 +116,20 @@ class Web:
 
 @pytest.fixture
 def web(engine: Engine) -> Iterator[Web]:
-    """The dashboard over each backend."""
+    """The dashboard over each backend (declarants see no alert: the default policy)."""
     keys = seed(engine)
     app = create_app(engine, SETTINGS)
     with TestClient(app):
         yield Web(app, engine, keys)
+
+
+@pytest.fixture
+def web_own(sqlite_engine: Engine) -> Iterator[Web]:
+    """The dashboard where declarants see their own alerts (KERUEN_DECLARANT_ALERTS=own)."""
+    keys = seed(sqlite_engine)
+    app = create_app(sqlite_engine, OWN_ALERTS)
+    with TestClient(app):
+        yield Web(app, sqlite_engine, keys)
 
 
 # --- browser ---------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def test_officer_sees_every_move_of_the_batch(web: Web) -> None:
 
 def test_declarant_reaches_its_own_batch_only(web: Web) -> None:
     assert web.get("acme", f"/ui/batches/{MINE}").status_code == 200
-    assert web.get("bolat", f"/ui/batches/{MINE}").status_code == 200  # received a transfer
+    bolat = web.get("bolat", f"/ui/batches/{MINE}")  # received a transfer: sees that move only
+    assert bolat.status_code == 200 and set(MOVE.findall(bolat.text)) == {"a-b"}
+    assert "a2" not in MOVE.findall(web.get("bolat", f"/ui/batches/{MINE}").text)
     refused = web.get("acme", f"/ui/batches/{THEIRS}")
     missing = web.get("acme", "/ui/batches/55501/010324/0009999/001")
     assert refused.status_code == missing.status_code == 404

@@ -39,9 +39,11 @@ def test_officer_signs_in_and_sees_the_ledgers_alerts(site: Site) -> None:
     page.context.close()
 
 
-def test_declarant_sees_only_its_own_alerts(site: Site) -> None:
+def test_declarant_sees_no_alerts_by_default(site: Site) -> None:
+    assert open_alert_ids(site, A)
     page = site.page_as("acme")
-    assert rows_shown(page) == open_alert_ids(site, A) != set()
+    assert rows_shown(page) == set()
+    assert "not shown to companies" in page.locator("p.empty").inner_text()
     page.context.close()
 
 

@@ -1,7 +1,9 @@
 """The alert inbox and one alert with its explanation (SPEC C5), over `keruen.risk`.
 
-A declarant sees the alerts that name its tax id; any other alert answers like a missing one,
-exactly as `/v1/alerts/{id}` does. Every read is audited like the API's.
+A declarant sees what the API shows it (`keruen.api.routers.alerts._view`, the API's own rule,
+not a copy): no alert unless `KERUEN_DECLARANT_ALERTS=own`, and then only its own, without the
+facts or the other parties; any other alert answers like a missing one. Every read is audited
+like the API's.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from keruen.api.access import Principal
+from keruen.api.routers.alerts import _view as declarant_view
 from keruen.risk import inbox, queries
 from keruen.risk.errors import AlertNotFound
-from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page
+from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page, state_of
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 
@@ -33,9 +37,15 @@ def _blank(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
 
-def visible(user: Principal, alert: dict[str, Any]) -> bool:
-    """An officer sees every alert, a declarant those that name it (as the API)."""
-    return user.tenant is None or user.tenant in alert.get("tax_ids", [])
+def shown(
+    conn: Connection, user: Principal, policy: str, alert: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The alert as the user may see it (the API's view), or None."""
+    return declarant_view(conn, user, policy, alert)
+
+
+def policy_of(request: Request) -> str:
+    return state_of(request).settings.declarant_alerts
 
 
 @router.get("/alerts")
@@ -68,13 +78,20 @@ def alert_inbox(
         until_us=_us(until),
         tenant=user.tenant,
     )
-    found = inbox.page(conn, f, inbox.Cursor.decode(after) if after else None, PAGE)
-    audit.record("alerts.read", user.tenant or "*", detail={"alerts": len(found.rows)})
+    policy = policy_of(request)
+    if user.tenant is not None and policy == "none":
+        found = inbox.Page([], None)
+    else:
+        found = inbox.page(conn, f, inbox.Cursor.decode(after) if after else None, PAGE)
+    views = (shown(conn, user, policy, a) for a in found.rows)
+    rows = [v for v in views if v is not None]
+    audit.record("alerts.read", user.tenant or "*", detail={"alerts": len(rows)})
     query = {k: v for k, v in request.query_params.items() if k != "after" and v}
     return page(
         request,
         "alerts.html",
-        rows=found.rows,
+        rows=rows,
+        hidden=user.tenant is not None and policy == "none",
         next=found.next.encode() if found.next else None,
         first=after is None,
         query=query,
@@ -97,8 +114,9 @@ def alert_view(
         found: dict[str, Any] | None = queries.alert(conn, alert_id)
     except AlertNotFound:
         found = None
-    if found is None or not visible(user, found):
+    view = shown(conn, user, policy_of(request), found) if found else None
+    if view is None:
         audit.record("alert.read", str(alert_id), "denied" if found else "not_found")
         raise AlertNotFound([alert_id])
     audit.record("alert.read", str(alert_id))
-    return page(request, "alert.html", alert=found)
+    return page(request, "alert.html", alert=view)

@@ -1,9 +1,11 @@
 """A batch's trail (SPEC C1, C7): the graph of its moves back to its imports and forward to
-where its quantities went, with the trace tables beside it, over `keruen.store.port` and
-`keruen.store.queries` (as `/v1/batches/{batch}/trace`).
+where its quantities went, with the trace tables beside it — the read models of
+`keruen.api.tenancy` (`history_for`, `trace_for`: what `/v1/batches/{batch}/...` answers) and
+the events of `keruen.store.port`.
 
-A declarant sees the batches it is party to; any other batch answers like a missing one, and
-neighbour batches it is not party to are neither drawn nor offered to expand.
+A declarant sees the batches it is party to and, in each, only the moves it gave or received
+(the API's views, not a copy); any other batch answers like a missing one, and neighbour
+batches it is not party to are neither drawn nor offered to expand.
 """
 
 from __future__ import annotations
@@ -11,15 +13,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from keruen.api import access, tenancy
-from keruen.api.access import Principal
-from keruen.api.deps import Auditor
+from keruen.api import tenancy, views
 from keruen.errors import NotFound
-from keruen.store import queries
-from keruen.store.port import LedgerReader
+from keruen.store.port import LedgerReader, StoredEvent
 from keruen.web import trail
 from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page
 
@@ -27,21 +25,14 @@ router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 MAX_EXPANDED = 20
 
 
-def ensure_party(conn: Connection, user: Principal, batch: str, audit: Auditor) -> None:
-    """A batch the declarant is not party to answers exactly like an absent one."""
-    if user.tenant is None or tenancy.is_party(conn, user.tenant, batch):
-        return
-    audit.record("batch.trace", batch, "denied")
-    raise NotFound(f"batch {batch!r} does not exist")
-
-
-def _traces(conn: Connection, user: Principal, batch: str) -> tuple[dict[str, Any], ...]:
-    back, forward = queries.trace_back(conn, batch), queries.trace_forward(conn, batch)
-    if user.tenant is not None:
-        names = access.trace_batches(back) + access.trace_batches(forward)
-        visible = tenancy.visible_batches(conn, user.tenant, names)
-        back, forward = access.prune_trace(back, visible), access.prune_trace(forward, visible)
-    return back, forward
+def _events(conn: Any, tenant: str | None, batch: str) -> list[StoredEvent]:
+    """The batch's events; for a declarant, only those of the moves it may see."""
+    found = list(LedgerReader(conn).select_events(batch=batch))
+    if tenant is None:
+        return found
+    seen = tenancy.history_for(conn, tenant, batch)
+    ids = {e["id"] for e in seen["events"]} if seen else set()
+    return [s for s in found if s.event.id in ids]
 
 
 @router.get("/batches/{batch:path}")
@@ -55,23 +46,24 @@ def batch_trail(
     cancelled: bool = False,
 ) -> Response:
     """The trail graph of `batch` and of the neighbour batches expanded (`?expand=`)."""
-    ensure_party(conn, user, batch, audit)
-    info = queries.batch_info(conn, batch)
-    back, forward = _traces(conn, user, batch)
-    known = set(access.trace_batches(back)) | set(access.trace_batches(forward))
+    history = tenancy.history_for(conn, user.tenant, batch)
+    back = tenancy.trace_for(conn, user.tenant, batch, True)
+    forward = tenancy.trace_for(conn, user.tenant, batch, False)
+    if history is None or back is None or forward is None:
+        audit.record("batch.trace", batch, "denied" if user.tenant else "not_found")
+        raise NotFound(f"batch {batch!r} does not exist")
+    known = set(views.trace_batches(back)) | set(views.trace_batches(forward))
     shown = [batch, *[b for b in dict.fromkeys(expand) if b in known and b != batch]]
     shown = shown[: MAX_EXPANDED + 1]
-    reader = LedgerReader(conn)
-    events = [s for b in shown for s in reader.select_events(batch=b)]
+    events = [s for b in shown for s in _events(conn, user.tenant, b)]
     graph = trail.build(events, shown, cancelled)
-    if user.tenant is not None:
-        graph.collapsed = [b for b in graph.collapsed if b in known]
+    graph.collapsed = [b for b in graph.collapsed if b in known]
     audit.record("batch.trace", batch, detail={"expanded": shown[1:]})
     return page(
         request,
         "batch.html",
         batch=batch,
-        info=info,
+        info=history["batch"],
         graph=graph,
         shown=shown,
         back=back,

@@ -1,7 +1,8 @@
 """A declarant's screens (SPEC C5, C9): its own stock, its own events and rejections, and the
 pre-check "may I dispatch this batch to this buyer?" — over `keruen.store.queries`,
 `keruen.store.port`, `keruen.api.reads` and `keruen.risk.service.precheck`, with the API's
-validation (`PrecheckCreate`) and tenancy (own holder, batches it is party to).
+validation (`PrecheckCreate`) and tenancy (own holder, batches it is party to; the rules'
+meaning as reasons, never the detection's evidence).
 
 Officers use the same screens for any holder (`?holder=`) and any batch.
 """
@@ -22,6 +23,7 @@ from keruen.api.routers.precheck import PrecheckCreate
 from keruen.errors import NotFound
 from keruen.model import events as ev
 from keruen.risk import service
+from keruen.risk.detectors import RULES
 from keruen.risk.errors import BadInput
 from keruen.store import queries
 from keruen.store.port import LedgerReader
@@ -123,13 +125,18 @@ async def precheck(request: Request, user: PartyViewer, form: Form, audit: WebAu
             state.reader, plan.batch, Decimal(plan.quantity), buyer, holder, export=plan.export
         )
         audit.record("precheck", plan.batch, detail={"lane": verdict.lane})
+        rules = [a.rule for a in verdict.alerts]
+        if user.tenant is not None:  # as the API: the rules' meaning, never the evidence
+            reasons, evidence = [RULES.get(r, r) for r in rules], []
+        else:
+            reasons, evidence = verdict.reasons, verdict.evidence
         return {
             "holder": found.holder,
             "lane": verdict.lane,
             "risk": verdict.risk,
-            "rules": [a.rule for a in verdict.alerts],
-            "reasons": verdict.reasons,
-            "evidence": verdict.evidence,
+            "rules": rules,
+            "reasons": reasons,
+            "evidence": evidence,
         }
 
     result = await run_in_threadpool(judge)

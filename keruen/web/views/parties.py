@@ -20,7 +20,8 @@ from keruen.risk import queries
 from keruen.risk.parties import registered_us
 from keruen.screening import store as screening
 from keruen.store.port import LedgerReader
-from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page
+from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page, state_of
+from keruen.web.views.alerts import shown
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 TIMELINE = 500  # events shown; the page says when there are more
@@ -38,7 +39,9 @@ def party_view(
         audit.record("party.read", tax_id, "denied")
         raise NotFound(f"party {tax_id!r} does not exist")
     stored = list(LedgerReader(conn).select_events(party=tax_id, limit=TIMELINE + 1))
-    alerts = queries.about(conn, tax_id)
+    policy = state_of(request).settings.declarant_alerts
+    views = (shown(conn, user, policy, a) for a in queries.about(conn, tax_id))
+    alerts = [a for a in views if a is not None]
     if not stored and not alerts:
         audit.record("party.read", tax_id, "not_found")
         raise NotFound(f"party {tax_id!r} does not exist")
