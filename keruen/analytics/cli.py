@@ -155,6 +155,40 @@ def trade_headline(
     emit_rows(rows, as_json, as_csv, parquet, "ledger vs public figures")
 
 
+@trade_app.command("diversion")
+def trade_diversion(
+    baseline: Annotated[
+        int | None, typer.Option("--baseline", help="Year: CHPL imports per partner vs it")
+    ] = None,
+    data: Annotated[Path, DataOption] = Path("keruen-export"),
+    db_url: Annotated[str | None, LedgerOption] = None,
+    engine: Annotated[str, EngineOption] = "duckdb",
+    pg: Annotated[str | None, PgOption] = None,
+    rates_file: Annotated[Path | None, RatesOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """Diversion indicators: CHPL goods imported from sanctioning states vs the same goods
+    dispatched or exported to RU/BY, per month and tier, with the import-to-outflow lag; or,
+    with --baseline YEAR, CHPL imports per partner as multiples of that year."""
+    from keruen.analytics import diversion, rates, service
+    from keruen.analytics import figures as fg
+
+    with user_errors():
+        loaded = rates.load(rates_file) if rates_file else None
+        src = source_for(data, db_url, engine, pg)
+        table = service.checked_rates(src, ["turnover"], loaded)
+        expr = (
+            diversion.monthly_expr(src, table)
+            if baseline is None
+            else diversion.baseline_expr(src, table, baseline)
+        )
+        source = (loaded or rates.usd_only()).source
+        rows = diversion.annotate(fg.run(expr, src), src, source)
+    emit_rows(rows, as_json, as_csv, parquet, "diversion indicators (CHPL)")
+
+
 @trade_app.command("mirror")
 def trade_mirror(
     reporter: Annotated[str, typer.Option("--reporter", help="ISO code of the importer")] = "KZ",
@@ -226,6 +260,47 @@ def report(
     out.print(f"report: {index}", highlight=False)
 
 
+def bench_analytics(
+    events: Annotated[int, typer.Option("--events", help="Flattened events to generate")] = (
+        1_000_000
+    ),
+    engine: Annotated[str, EngineOption] = "duckdb",
+    db_url: Annotated[
+        str | None, typer.Option("--db", help="PostgreSQL URL for --engine postgres")
+    ] = None,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Generate into (or reuse) this directory")
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """The trade-figures suite over N events in Parquet through Ibis, beside the same
+    aggregations as hand-written DuckDB SQL in the same run (the ratio is what Ibis costs)."""
+    import shutil
+    import tempfile
+
+    from keruen.analytics import bench
+    from keruen.analytics import rates as rt
+
+    where = keep or Path(tempfile.mkdtemp(prefix="keruen-bench-analytics-"))
+    gen = 0.0
+    if not (where / "manifest.json").exists():
+        where.mkdir(parents=True, exist_ok=True)
+        gen = bench.generate(where, events)
+    rates = rt.parse(bench.RATES, "bench-rates.csv")
+    try:
+        hand = bench.hand_sql(where, rates)
+        src = bench.open_engine(where, engine, db_url)
+        suite = bench.ibis_suite(src, rates)
+    finally:
+        if keep is None:
+            shutil.rmtree(where, ignore_errors=True)
+    result = bench.summary(events, engine, gen, suite, hand)
+    if as_json:
+        emit_json(result)
+        return
+    out.print(bench.table(result))
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """A user's mistake (a bad option, file or missing rate) is a clear message, exit 1."""
@@ -244,3 +319,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(trade_app, name="trade")
     app.command("report")(report)
+    bench.command("analytics")(bench_analytics)

@@ -66,18 +66,19 @@ def _source(engine: str, con: Any, export: Path) -> Source:
     return Source(engine, con, events, batches, stamp)
 
 
-def spark_session() -> Any:
-    """One local Spark session, quiet and small: UTC, one shuffle partition per core."""
+def spark_session(cores: int = 2) -> Any:
+    """One local Spark session, quiet and small: UTC, one shuffle partition."""
     from pyspark.sql import SparkSession
 
     return (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master(f"local[{cores}]")
         .appName("keruen")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "2g")
+        .config("spark.default.parallelism", str(cores))
         .getOrCreate()
     )
 

@@ -28,6 +28,7 @@ FLOW_TYPES = {
     "transit": ("transit_open",),
     "turnover": ("import", "arrival", "dispatch", "export"),
 }
+SIMPLE_TYPES = {t: f for f, ts in FLOW_TYPES.items() if f != "turnover" for t in ts}
 KEYS: dict[str, Callable[[ir.Table], ir.Value]] = {
     "partner": lambda t: t.partner,
     "origin": lambda t: t.origin,
@@ -70,15 +71,22 @@ def keys(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
-def live(src: Source, flow: str) -> ir.Table:
-    """The events of a flow that stand, with HS and origin from their batch where missing."""
+def live(src: Source, flow: str | Sequence[str]) -> ir.Table:
+    """The events of one flow, or of several flows of disjoint event types in one scan, that
+    stand, with HS and origin from their batch where missing."""
+    names = [flow] if isinstance(flow, str) else list(flow)
     e = src.events
     cancels = e.filter(e.type == "cancel").select(cancelled=e.target).distinct()
-    rows = e.filter(e.type.isin(FLOW_TYPES[flow])).anti_join(cancels, e.id == cancels.cancelled)
+    types = sorted({t for n in names for t in FLOW_TYPES[n]})
+    rows = e.filter(e.type.isin(types)).anti_join(cancels, e.id == cancels.cancelled)
     b = src.batches.select(b_batch="batch", b_hs="hs", b_origin="origin")
     j = rows.left_join(b, rows.batch == b.b_batch)
+    if len(names) == 1:
+        label: ir.Value = ibis.literal(names[0])
+    else:
+        label = j.type.cases(*((t, n) for n in names for t in FLOW_TYPES[n]))
     return j.mutate(
-        hs=j.hs.coalesce(j.b_hs), origin=j.origin.coalesce(j.b_origin), flow=ibis.literal(flow)
+        hs=j.hs.coalesce(j.b_hs), origin=j.origin.coalesce(j.b_origin), flow=label
     ).drop("b_batch", "b_hs", "b_origin")
 
 
@@ -95,24 +103,24 @@ def with_rates(rows: ir.Table, rates: ir.Table) -> ir.Table:
     return j.drop("r_currency", "valid_from", "valid_to")
 
 
-def valued(src: Source, flow: str, rates: ir.Table) -> ir.Table:
+def valued(src: Source, flow: str | Sequence[str], rates: ir.Table) -> ir.Table:
     rows = with_rates(live(src, flow), rates)
     return rows.mutate(value_usd=product(rows.amount, rows.usd_per_unit))
 
 
 def missing_rate(src: Source, flows_: Sequence[str], rates: ir.Table) -> MissingRate | None:
-    """The first (currency, day) a value needs and the rates lack, if any."""
-    for flow in flows_:
-        rows = with_rates(live(src, flow), rates)
-        gap = rows.filter(rows.amount.notnull() & rows.usd_per_unit.isnull())
-        first = gap.select("currency", "day").order_by(["day", "currency"]).limit(1)
-        found = src.con.execute(first).to_dict("records")
-        if found:
-            return MissingRate(str(found[0]["currency"]), str(found[0]["day"])[:10])
+    """The first (currency, day) a value needs and the rates lack, if any (one scan)."""
+    simple = sorted({t for f in flows_ for t in FLOW_TYPES[f]} & set(SIMPLE_TYPES))
+    rows = with_rates(live(src, [SIMPLE_TYPES[t] for t in simple]), rates)
+    gap = rows.filter(rows.amount.notnull() & rows.usd_per_unit.isnull())
+    first = gap.select("currency", "day").order_by(["day", "currency"]).limit(1)
+    found = src.con.execute(first).to_dict("records")
+    if found:
+        return MissingRate(str(found[0]["currency"]), str(found[0]["day"])[:10])
     return None
 
 
-def by_keys(src: Source, flow: str, rates: ir.Table, by: Sequence[str]) -> ir.Table:
+def by_keys(src: Source, flow: str | Sequence[str], rates: ir.Table, by: Sequence[str]) -> ir.Table:
     rows = valued(src, flow, rates)
     groups = {"flow": rows.flow, **{k: KEYS[k](rows) for k in by}}
     return rows.group_by(**groups).aggregate(
@@ -126,7 +134,11 @@ def by_keys(src: Source, flow: str, rates: ir.Table, by: Sequence[str]) -> ir.Ta
 def figures_expr(
     src: Source, flows_: Sequence[str], rates: ir.Table, by: Sequence[str]
 ) -> ir.Table:
-    parts = [by_keys(src, f, rates, by) for f in flows_]
+    """The flows of disjoint event types in one scan; turnover (their sum) in another."""
+    simple = [f for f in flows_ if f != "turnover"]
+    parts = [by_keys(src, simple, rates, by)] if simple else []
+    if "turnover" in flows_:
+        parts.append(by_keys(src, "turnover", rates, by))
     out = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     return out.order_by(["flow", *by])
 
@@ -188,16 +200,3 @@ def event_values_expr(src: Source, flow: str, rates: ir.Table) -> ir.Table:
     """Each standing event line's USD value at 6 places: where rounding would show first."""
     rows = valued(src, flow, rates)
     return rows.select("id", "line", "flow", "currency", "value_usd").order_by(["id", "line"])
-
-
-QueryFn = Callable[[Source, ir.Table], ir.Table]
-NAMED: dict[str, QueryFn] = {
-    "figures_by_partner_year": lambda s, r: figures_expr(
-        s, list(FLOW_TYPES), r, ["partner", "year"]
-    ),
-    "figures_by_hs_month": lambda s, r: figures_expr(s, ["turnover"], r, ["hs4", "year", "month"]),
-    "dispatch_shares": lambda s, r: shares_expr(s, "dispatch", r, ["partner", "year"]),
-    "turnover_growth": lambda s, r: growth_expr(s, "turnover", r, ["partner"]),
-    "peak_month": lambda s, r: peak_expr(s, "turnover", r, ["partner"]),
-    "event_values": lambda s, r: event_values_expr(s, "turnover", r),
-}

@@ -58,6 +58,6 @@ def spark_session() -> Iterator[Any]:
     """One local Spark session for the whole run (its start-up is the cost)."""
     from keruen.analytics.engines import spark_session as make
 
-    session = make()
+    session = make(cores=1)  # the tests' data is tiny: one core leaves the other to the rest
     yield session
     session.stop()

@@ -18,6 +18,7 @@ from keruen.analytics import figures as fg
 from keruen.analytics import rates as rt
 from keruen.analytics.engines import Source
 from keruen.analytics.export import export_parquet
+from keruen.analytics.named import NAMED
 from keruen.store import db
 from tests import factory as f
 from tests.analytics.conftest import batch_no, fill, ledger_events
@@ -32,6 +33,7 @@ def rounding_edge() -> list[dict[str, Any]]:
     for n, amount in enumerate(("1.000005", "3.000003", "2.000001"), 20):
         e = f.import_(f"e-eur{n}", batch_no(n), day=2)
         e["value"] = {"amount": amount, "currency": "EUR"}
+        e["seller"] = {"tax_id": "DE1", "name": "Bauer GmbH", "country": "DE"}  # sanctions RU
         rows.append(e)
     return rows
 
@@ -60,7 +62,7 @@ def sources(export: Path, spark_session: Any) -> Iterator[dict[str, Source]]:
 
 def results(src: Source, name: str) -> list[dict[str, Any]]:
     rates = fg.rates_table(rt.parse(RATES, "rates.csv"))
-    return fg.run(fg.NAMED[name](src, rates), src)
+    return fg.run(NAMED[name](src, rates), src)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -69,7 +71,7 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@pytest.mark.parametrize("name", sorted(fg.NAMED))
+@pytest.mark.parametrize("name", sorted(NAMED))
 def test_every_engine_gives_the_same_rows(sources: dict[str, Source], name: str) -> None:
     expected = results(sources["duckdb"], name)
     assert expected, f"{name} returned no rows"
@@ -93,18 +95,30 @@ def test_values_round_half_away_from_zero_at_six_places(sources: dict[str, Sourc
 def test_figures_match_the_ledger_by_hand(sources: dict[str, Source]) -> None:
     found = results(sources["duckdb"], "figures_by_partner_year")
     rows = {(r["flow"], r["partner"]): r for r in found}
-    # 1000 + 1000 USD + EUR 0.500003 + 1.500002 + 1.000001, rounded to the cent after the sum
-    assert rows[("import", "CN")]["value_usd"] == Decimal("2003.00")
-    assert rows[("import", "CN")]["events"] == 5
+    # DE: EUR 0.500003 + 1.500002 + 1.000001 in USD, rounded to the cent after the sum
+    assert rows[("import", "CN")]["value_usd"] == Decimal("2000.00")
+    assert rows[("import", "DE")]["value_usd"] == Decimal("3.00")
+    assert rows[("import", "CN")]["events"] == 2 and rows[("import", "DE")]["events"] == 3
     assert rows[("dispatch", "RU")]["value_usd"] == Decimal("900.00")  # e-d3 cancelled
     assert rows[("turnover", "RU")]["value_usd"] == Decimal("10889.14")
     assert rows[("transit", "DE")]["mass_kg"] == Decimal("1200")
 
 
-@pytest.mark.parametrize("name", sorted(fg.NAMED))
+@pytest.mark.parametrize("name", sorted(NAMED))
 def test_every_named_query_keeps_the_decimal_policy(sources: dict[str, Source], name: str) -> None:
     rates = fg.rates_table(rt.parse(RATES, "rates.csv"))
-    assert fg.NAMED[name](sources["duckdb"], rates) is not None
+    assert NAMED[name](sources["duckdb"], rates) is not None
     from keruen.analytics.decimals import violations
 
-    assert violations(fg.NAMED[name](sources["duckdb"], rates)) == []
+    assert violations(NAMED[name](sources["duckdb"], rates)) == []
+
+
+def test_diversion_follows_the_batch_from_import_to_russia(sources: dict[str, Source]) -> None:
+    (row,) = results(sources["duckdb"], "diversion_monthly")
+    assert (row["year"], row["month"], row["tier"]) == (2024, 3, "1")
+    assert row["imports_usd"] == Decimal("3.00") and row["import_events"] == 3  # from DE
+    assert row["outflows_usd"] == Decimal("900.00") and row["outflow_events"] == 1  # e-d1 only
+    assert row["lag_days"] == 3.0  # imported 1 March, dispatched 4 March
+    assert row["from_sanctioning_usd"] == Decimal("0.00")  # B1 was bought in China
+    base = {r["partner"]: r for r in results(sources["duckdb"], "diversion_baseline")}
+    assert base["DE"]["multiple"] == 1.0 and base["DE"]["months"] == 1

@@ -1,0 +1,222 @@
+"""`keruen bench analytics`: the trade-figures suite over N flattened events in Parquet, on an
+engine through Ibis, beside the same aggregations as hand-written DuckDB SQL in the same run.
+
+The events are generated straight into the export layout by DuckDB (ingesting 100 M events
+into a ledger first would measure the ledger, not the analytics): 20 % imports, 10 %
+arrivals, 25 % dispatches, 10 % exports, 25 % transfers (KZT), 5 % transit lines, 1 % cancels
+and seal pings for the rest, over 2021–2023, 40 partners, 400 HS subheadings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from keruen.analytics import engines
+from keruen.analytics import figures as fg
+from keruen.analytics import rates as rt
+from keruen.analytics.export import MANIFEST
+from keruen.analytics.named import NAMED
+
+_PARTNERS = "CN RU DE US TR KG UZ BY AM IT FR JP KR IN AE GB PL NL CZ AT BE ES SE FI CH TM TJ AZ"
+PARTNERS = [*_PARTNERS.split(" "), "GE", "IR", "PK", "VN", "TH", "MY", "ID", "BR", "CA", "MX"]
+
+# event type by i % 100: the mix described above
+TYPE_CASE = """CASE
+  WHEN i % 100 < 20 THEN 'import' WHEN i % 100 < 30 THEN 'arrival'
+  WHEN i % 100 < 55 THEN 'dispatch' WHEN i % 100 < 65 THEN 'export'
+  WHEN i % 100 < 90 THEN 'transfer' WHEN i % 100 < 95 THEN 'transit_open'
+  WHEN i % 100 < 96 THEN 'cancel' ELSE 'seal_ping' END"""
+
+GENERATE = """
+COPY (
+  WITH base AS (
+    SELECT i, {type_case} AS type, CAST(hash(i) % 1000000007 AS BIGINT) AS h,
+           DATE '2021-01-01' + CAST(i * 1095 // {n} AS INTEGER) AS day
+    FROM range({n}) t(i)
+  )
+  SELECT
+    i + 1 AS seq, 'e' || i AS id, md5(CAST(i AS VARCHAR)) AS hash, type,
+    CAST(day AS TIMESTAMPTZ) + INTERVAL (h % 86400) SECOND AS time, day,
+    CAST(NULL AS INTEGER) AS line,
+    CASE WHEN type IN ('import', 'arrival') THEN 'B' || i
+         WHEN type IN ('dispatch', 'export', 'transfer') THEN 'B' || (i // 100 * 100 + h % 30)
+    END AS batch,
+    'H' || (h % 5000) AS holder, 'C' || (h % 20000) AS counterparty,
+    CASE WHEN type IN ('import', 'arrival', 'dispatch', 'export', 'transit_open')
+         THEN {partners}[1 + (h // 7) % {np}] END AS partner,
+    CASE WHEN type IN ('import', 'arrival', 'transit_open')
+         THEN CAST(840000 + (h // 11) % 400 * 13 AS VARCHAR) END AS hs,
+    CASE WHEN type IN ('import', 'arrival') THEN {partners}[1 + (h // 13) % {np}] END AS origin,
+    CAST((h % 100000) / 100.0 + 1 AS DECIMAL(38, 6)) AS quantity, 'PCE' AS unit,
+    CAST((h % 50000) / 10.0 AS DECIMAL(38, 6)) AS mass_kg,
+    CASE WHEN type IN ('cancel', 'seal_ping') THEN NULL
+         ELSE CAST((h % 10000000) / 100.0 AS DECIMAL(38, 6)) END AS amount,
+    CASE WHEN type = 'transfer' THEN 'KZT'
+         WHEN type IN ('cancel', 'seal_ping') THEN NULL ELSE 'USD' END AS currency,
+    'KZHOR-ROAD' AS post, CAST(NULL AS VARCHAR) AS mrn, 'D' || i AS document,
+    CASE WHEN type = 'cancel' THEN 'e' || (i - 71) END AS target,
+    year(day) AS year, month(day) AS month
+  FROM base
+) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month), FILENAME_PATTERN 'part-{{i}}',
+                     COMPRESSION zstd, OVERWRITE_OR_IGNORE)
+"""
+
+BATCHES = """
+COPY (
+  WITH base AS (SELECT i, CAST(hash(i) % 1000000007 AS BIGINT) AS h FROM range({n}) t(i))
+  SELECT i + 1 AS seq, 'B' || i AS batch, CAST(840000 + (h // 11) % 400 * 13 AS VARCHAR) AS hs,
+         {partners}[1 + (h // 13) % {np}] AS origin, 'PCE' AS unit, 'goods' AS description
+  FROM base WHERE i % 100 < 30
+) TO '{out}/batches/part-0.parquet' (FORMAT PARQUET, COMPRESSION zstd)
+"""
+
+# the same aggregation as figures.figures_expr(flows, by=[partner, year]), by hand
+HAND_BY_PARTNER_YEAR = """
+WITH e AS (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
+cancels AS (SELECT DISTINCT target FROM e WHERE type = 'cancel'),
+b AS (SELECT batch, hs, origin FROM read_parquet('{out}/batches/*.parquet')),
+r AS (SELECT * FROM rates),
+rows AS (
+  SELECT CASE e.type WHEN 'transit_open' THEN 'transit' ELSE e.type END AS flow,
+         e.partner, year(e.day) AS year, e.id, e.quantity, e.mass_kg,
+         CAST(CAST(e.amount AS DECIMAL(38, 12)) * CAST(r.usd_per_unit AS DECIMAL(38, 12))
+              AS DECIMAL(38, 6)) AS value_usd
+  FROM e LEFT JOIN b ON e.batch = b.batch
+  LEFT JOIN r ON e.currency = r.r_currency AND e.day >= r.valid_from AND e.day < r.valid_to
+  WHERE e.type IN ('import', 'arrival', 'dispatch', 'export', 'transit_open')
+    AND e.id NOT IN (SELECT target FROM cancels)
+)
+SELECT flow, partner, year, CAST(sum(value_usd) AS DECIMAL(38, 2)) AS value_usd,
+       sum(quantity) AS quantity, sum(mass_kg) AS mass_kg, count(DISTINCT id) AS events
+FROM rows GROUP BY ALL
+UNION ALL
+SELECT 'turnover', partner, year, CAST(sum(value_usd) AS DECIMAL(38, 2)),
+       sum(quantity), sum(mass_kg), count(DISTINCT id)
+FROM rows WHERE flow IN ('import', 'arrival', 'dispatch', 'export') GROUP BY ALL
+ORDER BY flow, partner, year
+"""
+
+HAND_BY_HS_MONTH = """
+WITH e AS (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
+cancels AS (SELECT DISTINCT target FROM e WHERE type = 'cancel'),
+b AS (SELECT batch, hs, origin FROM read_parquet('{out}/batches/*.parquet')),
+rows AS (
+  SELECT substr(coalesce(e.hs, b.hs), 1, 4) AS hs4, year(e.day) AS year, month(e.day) AS month,
+         e.id, e.quantity, e.mass_kg,
+         CAST(CAST(e.amount AS DECIMAL(38, 12)) * CAST(r.usd_per_unit AS DECIMAL(38, 12))
+              AS DECIMAL(38, 6)) AS value_usd
+  FROM e LEFT JOIN b ON e.batch = b.batch
+  LEFT JOIN rates r
+    ON e.currency = r.r_currency AND e.day >= r.valid_from AND e.day < r.valid_to
+  WHERE e.type IN ('import', 'arrival', 'dispatch', 'export')
+    AND e.id NOT IN (SELECT target FROM cancels)
+)
+SELECT 'turnover' AS flow, hs4, year, month, CAST(sum(value_usd) AS DECIMAL(38, 2)) AS value_usd,
+       sum(quantity) AS quantity, sum(mass_kg) AS mass_kg, count(DISTINCT id) AS events
+FROM rows GROUP BY ALL ORDER BY hs4, year, month
+"""
+
+RATES = "currency,date,units_per_usd\n" + "".join(
+    f"KZT,{y}-{m:02d},{r}\n"
+    for y, r in ((2021, 426), (2022, 460.5), (2023, 456))
+    for m in range(1, 13)
+)
+
+
+def generate(out: Path, n: int) -> float:
+    start = time.perf_counter()
+    con = duckdb.connect()
+    fill = {"n": n, "out": out, "partners": str(list(PARTNERS)), "np": len(PARTNERS)}
+    con.execute(GENERATE.format(type_case=TYPE_CASE, **fill))
+    (out / "batches").mkdir(parents=True, exist_ok=True)
+    con.execute(BATCHES.format(**fill))
+    (out / MANIFEST).write_text(json.dumps({
+        "format": 1, "head_seq": n, "head_hash": "bench", "exported_at": "bench",
+        "events": n, "runs": 1}))  # fmt: skip
+    return time.perf_counter() - start
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def hand_sql(out: Path, rates: rt.Rates) -> dict[str, tuple[float, int]]:
+    con = duckdb.connect()
+    con.register("rates", rates.table())
+    found = {}
+    for name, sql in (("figures_by_partner_year", HAND_BY_PARTNER_YEAR),
+                      ("figures_by_hs_month", HAND_BY_HS_MONTH)):  # fmt: skip
+        seconds, rows = timed(lambda sql=sql: con.execute(sql.format(out=out)).fetchall())
+        found[name] = (seconds, len(rows))
+    return found
+
+
+def ibis_suite(src: engines.Source, rates: rt.Rates) -> dict[str, tuple[float, int]]:
+    table = fg.rates_table(rates)
+    found = {}
+    for name, build in NAMED.items():
+        if name == "event_values":
+            continue  # one row per event: a download, not an aggregation
+        seconds, rows = timed(lambda build=build: fg.run(build(src, table), src))
+        found[name] = (seconds, len(rows))
+    return found
+
+
+def open_engine(out: Path, engine: str, pg_url: str | None) -> engines.Source:
+    if engine == "spark":
+        return engines.spark(out)
+    if engine == "postgres":
+        if not pg_url:
+            raise SystemExit("--engine postgres needs --db URL")
+        return engines.postgres(out, pg_url, "keruen_bench_analytics")
+    return engines.duckdb(out)
+
+
+def summary(
+    n: int,
+    engine: str,
+    generate_s: float,
+    suite: dict[str, tuple[float, int]],
+    hand: dict[str, tuple[float, int]],
+) -> dict[str, Any]:
+    queries = []
+    for name, (seconds, rows) in suite.items():
+        h = hand.get(name)
+        queries.append(
+            {
+                "query": name,
+                "seconds": round(seconds, 3),
+                "rows": rows,
+                "hand_sql_seconds": round(h[0], 3) if h else None,
+                "hand_sql_rows": h[1] if h else None,
+                "ratio": round(seconds / h[0], 2) if h and h[0] else None,
+            }
+        )
+    return {
+        "events": n,
+        "engine": engine,
+        "generate_seconds": round(generate_s, 1),
+        "suite_seconds": round(sum(s for s, _ in suite.values()), 3),
+        "queries": queries,
+    }
+
+
+def table(result: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    t = Table("query", "Ibis s", "rows", "hand SQL s", "ratio",
+              title=f"{result['events']:,} events, Ibis on {result['engine']}")  # fmt: skip
+    for q in result["queries"]:
+        t.add_row(q["query"], f"{q['seconds']:.3f}", f"{q['rows']:,}",
+                  "" if q["hand_sql_seconds"] is None else f"{q['hand_sql_seconds']:.3f}",
+                  "" if q["ratio"] is None else f"{q['ratio']:.2f}")  # fmt: skip
+    t.caption = (f"suite {result['suite_seconds']:.1f} s; generated in "
+                 f"{result['generate_seconds']:.1f} s (DuckDB, straight to Parquet)")  # fmt: skip
+    return t

@@ -1,0 +1,118 @@
+"""Diversion indicators (Ibis): high-priority (CHPL) goods imported from states that sanction
+Russia beside the same HS subheadings dispatched or exported to Russia or Belarus, per month
+and tier, with the lag from a batch's import to its outflow; multiples over a baseline year.
+
+The lag follows the batch: an outflow's batch is joined to the import or arrival that created
+it (batches made by a transform have no such row and count as `lag unknown`).
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from keruen.analytics.decimals import cents, ratio
+from keruen.analytics.engines import Source
+from keruen.analytics.figures import valued
+from keruen.risk.config import SANCTIONING
+
+DESTINATIONS = ("RU", "BY")
+FORMULA = (
+    "imports_usd: Σ USD value of imports and arrivals of CHPL subheadings bought from a state "
+    "that sanctions Russia ({states}); outflows_usd: Σ USD value of dispatches and exports of "
+    "CHPL subheadings to RU or BY; lag_days: mean days from the import or arrival that created "
+    "the batch to its outflow; cancelled events excluded"
+)
+
+
+def chpl() -> ir.Table:
+    text = (resources.files("keruen") / "data" / "chpl_common_high_priority_list.csv").read_text(
+        encoding="utf-8"
+    )
+    rows = list(csv.DictReader(text.splitlines()))
+    table = pa.table({"c_hs6": [r["hs6"] for r in rows], "tier": [r["tier"] for r in rows]})
+    return ibis.memtable(table)
+
+
+def _chpl_rows(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
+    rows = valued(src, flows, rates)
+    c = chpl()
+    j = rows.inner_join(c, rows.hs.substr(0, 6) == c.c_hs6)
+    return j.mutate(year=j.day.year(), month=j.day.month())
+
+
+def monthly_expr(src: Source, rates: ir.Table) -> ir.Table:
+    """Per year, month and CHPL tier: inflows from sanctioning states, outflows to RU/BY, lag."""
+    inflow = _chpl_rows(src, ["import", "arrival"], rates)
+    inflow = inflow.filter(inflow.partner.isin(sorted(SANCTIONING)))
+    ins = inflow.group_by("year", "month", "tier").aggregate(
+        imports_usd=cents(inflow.value_usd.sum()), import_events=inflow.id.nunique()
+    )
+    out = _chpl_rows(src, ["dispatch", "export"], rates)
+    out = out.filter(out.partner.isin(DESTINATIONS))
+    made = src.events.filter(src.events.type.isin(["import", "arrival"])).select(
+        m_batch="batch", m_day="day", m_partner="partner"
+    )
+    lagged = out.left_join(made, out.batch == made.m_batch)
+    lagged = lagged.mutate(lag=lagged.day.delta(lagged.m_day, unit="day"))
+    outs = lagged.group_by("year", "month", "tier").aggregate(
+        outflows_usd=cents(lagged.value_usd.sum()),
+        outflow_events=lagged.id.nunique(),
+        lag_days=lagged.lag.mean(),
+        from_sanctioning_usd=cents(
+            lagged.m_partner.isin(sorted(SANCTIONING)).ifelse(lagged.value_usd, 0).sum()
+        ),
+    )
+    j = ins.outer_join(outs, ["year", "month", "tier"])
+    return j.select(
+        year=j.year.coalesce(j.year_right),
+        month=j.month.coalesce(j.month_right),
+        tier=j.tier.coalesce(j.tier_right),
+        imports_usd=j.imports_usd,
+        import_events=j.import_events.coalesce(0),
+        outflows_usd=j.outflows_usd,
+        outflow_events=j.outflow_events.coalesce(0),
+        lag_days=j.lag_days,
+        from_sanctioning_usd=j.from_sanctioning_usd,
+    ).order_by(["year", "month", "tier"])
+
+
+def baseline_expr(src: Source, rates: ir.Table, baseline: int = 2021) -> ir.Table:
+    """Per partner and year: CHPL imports from it, and their multiple over the baseline year,
+    as monthly means over the months the ledger covers in each year (a partial year compares
+    fairly)."""
+    rows = _chpl_rows(src, ["import", "arrival"], rates)
+    per = rows.group_by("partner", "year").aggregate(value_usd=cents(rows.value_usd.sum()))
+    e = src.events
+    cover = e.group_by(c_year=e.day.year()).aggregate(months=e.day.month().nunique())
+    per = per.inner_join(cover, per.year == cover.c_year).drop("c_year")
+    base = per.filter(per.year == baseline).select(
+        b_partner="partner", b_value="value_usd", b_months="months"
+    )
+    j = per.left_join(base, per.partner == base.b_partner)
+    monthly = ratio(j.value_usd, j.months)
+    return j.select(
+        "partner",
+        "year",
+        "value_usd",
+        "months",
+        multiple=ratio(monthly, ratio(j.b_value, j.b_months)),
+    ).order_by(["partner", "year"])
+
+
+def formula() -> str:
+    return FORMULA.format(states=", ".join(sorted(SANCTIONING)))
+
+
+def annotate(rows: list[dict[str, Any]], src: Source, rates_source: str) -> list[dict[str, Any]]:
+    for r in rows:
+        r["formula"] = formula()
+        r["sources"] = [f"Keruen ledger ({src.vintage})", rates_source,
+                        "CHPL 2024-02-23 (BIS; keruen/data)"]  # fmt: skip
+        r["vintage"] = src.vintage
+    return rows

@@ -1,0 +1,37 @@
+"""The benchmark's hand-written DuckDB SQL and the Ibis queries give the same figures (else the
+ratio it prints would compare different work). Not timed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from keruen.analytics import bench, engines
+from keruen.analytics import figures as fg
+from keruen.analytics import rates as rt
+from keruen.analytics.decimals import violations
+from keruen.analytics.named import NAMED
+
+
+def test_hand_sql_and_ibis_agree_on_generated_events(tmp_path: Path) -> None:
+    bench.generate(tmp_path, 20_000)
+    rates = rt.parse(bench.RATES, "r.csv")
+    con = duckdb.connect()
+    con.register("rates", rates.table())
+    src = engines.duckdb(tmp_path)
+    table = fg.rates_table(rates)
+    for name, sql in (("figures_by_partner_year", bench.HAND_BY_PARTNER_YEAR),
+                      ("figures_by_hs_month", bench.HAND_BY_HS_MONTH)):  # fmt: skip
+        cur = con.execute(sql.format(out=tmp_path))
+        cols = [d[0] for d in cur.description]
+        hand = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        expr = NAMED[name](src, table)
+        assert violations(expr) == []
+        ibis_rows = fg.run(expr, src)
+        assert len(hand) == len(ibis_rows) > 10
+        for h, i in zip(hand, ibis_rows, strict=True):
+            assert {k: h[k] for k in cols} == {k: i[k] for k in cols}, name
+    assert fg.missing_rate(src, ["turnover"], table) is None  # KZT transfers are covered
+    result = bench.summary(20_000, "duckdb", 0.0, {"q": (2.0, 3)}, {"q": (1.0, 3)})
+    assert result["queries"][0]["ratio"] == 2.0
