@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import ibis.expr.types as ir
 
-from keruen.analytics import diversion
+from keruen.analytics import diversion, unitvalues
 from keruen.analytics import figures as fg
 from keruen.analytics.engines import Source
 
@@ -25,4 +25,6 @@ NAMED: dict[str, QueryFn] = {
     "event_values": lambda s, r: fg.event_values_expr(s, "turnover", r),
     "diversion_monthly": diversion.monthly_expr,
     "diversion_baseline": lambda s, r: diversion.baseline_expr(s, r, 2024),
+    "unit_value_groups": unitvalues.groups_expr,
+    "unit_value_markup": unitvalues.markup_expr,
 }

@@ -122,3 +122,16 @@ def test_diversion_follows_the_batch_from_import_to_russia(sources: dict[str, So
     assert row["from_sanctioning_usd"] == Decimal("0.00")  # B1 was bought in China
     base = {r["partner"]: r for r in results(sources["duckdb"], "diversion_baseline")}
     assert base["DE"]["multiple"] == 1.0 and base["DE"]["months"] == 1
+
+
+def test_unit_values_fair_price_outlier_and_markup(sources: dict[str, Source]) -> None:
+    groups = results(sources["duckdb"], "unit_value_groups")
+    (g,) = [r for r in groups if r["hs6"] == "854231"]
+    # unit values 10 (e-imp1) and 0.005, 0.015, 0.010 (the EUR imports): the 10 stands out
+    assert g["lines"] == 4 and g["outliers"] == 1
+    assert g["fair_price_usd"] == pytest.approx(math.exp((math.log(0.01000001)
+                                                          + math.log(0.01500002)) / 2))  # fmt: skip
+    (m,) = results(sources["duckdb"], "unit_value_markup")
+    assert m["ru_uv"] == 30.0  # e-d1: 900 USD for 30
+    assert m["import_uv"] == pytest.approx((0.01000001 + 0.01500002) / 2)
+    assert m["markup"] == pytest.approx(30.0 / ((0.01000001 + 0.01500002) / 2) - 1)

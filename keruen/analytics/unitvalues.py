@@ -1,0 +1,77 @@
+"""Unit values (Ibis): USD per unit per HS subheading × origin × route (the post), a robust
+"fair price", outliers, and the mark-up of dispatches and exports to Russia over imports of the
+same goods.
+
+Prices are skewed (a long right tail), so the outlier rule works on log unit values: the
+median and the median absolute deviation (MAD) of log(USD per unit) per group, a robust
+z = (log uv − median) / (1.4826 × MAD), an outlier where |z| > 3.5 (Iglewicz and Hoaglin).
+On the log scale a skewed price distribution is near symmetric, which is what an adjusted
+boxplot corrects for on the raw scale. The fair price is the group's median unit value.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from keruen.analytics.decimals import ratio
+from keruen.analytics.engines import Source
+from keruen.analytics.figures import valued
+
+Z = 3.5
+MAD_SCALE = 1.4826
+KEYS = ["hs6", "origin", "post"]
+
+
+def priced(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
+    rows = valued(src, flows, rates)
+    rows = rows.filter((rows.quantity > 0) & rows.value_usd.notnull() & (rows.value_usd > 0))
+    uv = ratio(rows.value_usd, rows.quantity)
+    return rows.mutate(hs6=rows.hs.substr(0, 6), uv=uv, log_uv=uv.ln())
+
+
+def scored(src: Source, rates: ir.Table) -> ir.Table:
+    """Every import and arrival line with its group's median, MAD and robust z."""
+    rows = priced(src, ["import", "arrival"], rates)
+    med = rows.group_by(KEYS).aggregate(med_log=rows.log_uv.median(), n=rows.count())
+    j = rows.inner_join(med, KEYS)
+    mad = j.group_by(KEYS).aggregate(mad=(j.log_uv - j.med_log).abs().median())
+    k = j.inner_join(mad, KEYS)
+    z = (k.mad > 0).ifelse((k.log_uv - k.med_log) / (MAD_SCALE * k.mad), 0.0)
+    return k.mutate(z=z)
+
+
+def groups_expr(src: Source, rates: ir.Table) -> ir.Table:
+    """Per HS subheading × origin × post: lines, fair price, the fences, outliers."""
+    k = scored(src, rates)
+    return (
+        k.group_by(KEYS)
+        .aggregate(
+            lines=k.count(),
+            fair_price_usd=k.med_log.max().exp(),
+            low_usd=(k.med_log.max() - Z * MAD_SCALE * k.mad.max()).exp(),
+            high_usd=(k.med_log.max() + Z * MAD_SCALE * k.mad.max()).exp(),
+            outliers=(k.z.abs() > Z).ifelse(1, 0).sum(),
+        )
+        .order_by(KEYS)
+    )
+
+
+def outliers_expr(src: Source, rates: ir.Table) -> ir.Table:
+    k = scored(src, rates)
+    out = k.filter(k.z.abs() > Z)
+    return out.select("id", "line", "flow", "day", *KEYS, unit_value_usd=out.uv, z=out.z).order_by(
+        ["id", "line"]
+    )
+
+
+def markup_expr(src: Source, rates: ir.Table) -> ir.Table:
+    """Per HS subheading: median unit value of dispatches and exports to Russia over that of
+    imports and arrivals of the same subheading, minus one."""
+    ins = priced(src, ["import", "arrival"], rates)
+    outs = priced(src, ["dispatch", "export"], rates)
+    outs = outs.filter(outs.partner == "RU")
+    a = ins.group_by("hs6").aggregate(import_uv=ins.uv.median(), import_lines=ins.count())
+    b = outs.group_by(o_hs6=outs.hs6).aggregate(ru_uv=outs.uv.median(), ru_lines=outs.count())
+    j = a.inner_join(b, a.hs6 == b.o_hs6).drop("o_hs6")
+    return j.mutate(markup=j.ru_uv / j.import_uv - ibis.literal(1.0)).order_by("hs6")
