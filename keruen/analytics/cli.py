@@ -189,6 +189,39 @@ def trade_diversion(
     emit_rows(rows, as_json, as_csv, parquet, "diversion indicators (CHPL)")
 
 
+@trade_app.command("unit-values")
+def trade_unit_values(
+    view: Annotated[
+        str, typer.Option("--view", help="groups (fair price, fences), outliers, or markup")
+    ] = "groups",
+    data: Annotated[Path, DataOption] = Path("keruen-export"),
+    db_url: Annotated[str | None, LedgerOption] = None,
+    engine: Annotated[str, EngineOption] = "duckdb",
+    pg: Annotated[str | None, PgOption] = None,
+    rates_file: Annotated[Path | None, RatesOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """Unit values per HS subheading x origin x post: fair price (median), robust outliers
+    (MAD of log unit values), and the mark-up of dispatches to Russia over imports."""
+    from keruen.analytics import figures as fg
+    from keruen.analytics import rates, service, unitvalues
+    from keruen.errors import AnalyticsError
+
+    views = {"groups": unitvalues.groups_expr, "outliers": unitvalues.outliers_expr,
+             "markup": unitvalues.markup_expr}  # fmt: skip
+    with user_errors():
+        if view not in views:
+            raise AnalyticsError(f"view: {view!r} is not one of {', '.join(views)}")
+        loaded = rates.load(rates_file) if rates_file else None
+        src = source_for(data, db_url, engine, pg)
+        table = service.checked_rates(src, ["turnover"], loaded)
+        rows = fg.run(views[view](src, table), src)
+        rows = service.stamp(rows, src, loaded, unitvalues.FORMULA)
+    emit_rows(rows, as_json, as_csv, parquet, f"unit values: {view}")
+
+
 @trade_app.command("mirror")
 def trade_mirror(
     reporter: Annotated[str, typer.Option("--reporter", help="ISO code of the importer")] = "KZ",

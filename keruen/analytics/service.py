@@ -109,3 +109,13 @@ def headline(src: Source, rates: Rates | None) -> list[dict[str, Any]]:
 def _figure(name: str, ledger: Any, public: Any) -> dict[str, Any]:
     ratio = float(ledger) / float(public) if ledger is not None and public else None
     return {"figure": name, "ledger": ledger, "public": public, "ratio": ratio}
+
+
+def stamp(
+    rows: list[dict[str, Any]], src: Source, rates: Rates | None, formula: str
+) -> list[dict[str, Any]]:
+    """Every row carries its formula, its sources and their vintage."""
+    sources = [f"Keruen ledger ({src.vintage})", (rates or usd_only()).source]
+    for r in rows:
+        r.update(formula=formula, sources=sources, vintage=src.vintage)
+    return rows

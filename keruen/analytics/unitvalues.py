@@ -18,6 +18,13 @@ from keruen.analytics.decimals import ratio
 from keruen.analytics.engines import Source
 from keruen.analytics.figures import valued
 
+FORMULA = (
+    "unit value = USD value (loaded rates, event's UTC day) / quantity, per line of imports and "
+    "arrivals; per HS subheading x origin x post: fair price = median; robust z = (ln uv - "
+    "median ln uv) / (1.4826 x MAD of ln uv), outlier where |z| > 3.5; markup = median unit "
+    "value of dispatches and exports to RU / median unit value of imports - 1; cancelled "
+    "events excluded"
+)
 Z = 3.5
 MAD_SCALE = 1.4826
 KEYS = ["hs6", "origin", "post"]
