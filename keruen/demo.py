@@ -12,9 +12,9 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,8 @@ from sqlalchemy.engine import Engine
 from keruen.console import out, progress
 from keruen.errors import StorageFailure
 from keruen.ingest import ingest_lines
-from keruen.jurisdiction import EAEU
-from keruen.model import events as ev
 from keruen.risk import queries, service
-from keruen.risk import store as risk_store
-from keruen.risk.config import RiskConfig, load
 from keruen.risk.report import evaluation_table
-from keruen.risk.state import Ledger, kind
 from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store import ledger as ledger_store
@@ -166,9 +161,7 @@ def _print(
     result: dict[str, Any],
     timings: dict[str, float],
 ) -> None:
-    config = load()
     with eng.connect() as conn:
-        ledger = risk_store.load_ledger(conn, risk_store.latest_us(conn))
         intact = not any(isinstance(b, ledger_store.ChainBreak) for b in ledger_store.verify(conn))
         top = one_per_rule(queries.alerts(conn, status="all"), 5)
     out.rule(f"[bold]Keruen demo[/] · seed {summary['seed']} · preset {summary['preset']}")
@@ -179,7 +172,7 @@ def _print(
         + f"; screening: {screened}",
         highlight=False,
     )
-    out.print(trade_table(ledger, config))
+    out.print(trade_table(eng, sim_dir))
     out.rule("top alerts")
     for a in top:
         out.print(
@@ -215,36 +208,37 @@ def one_per_rule(alerts: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     return list(best.values())[:n]
 
 
-def trade(ledger: Ledger, usd: Callable[[ev.Money], float | None]) -> dict[str, dict[str, float]]:
-    """USD value per flow (import, arrival, dispatch, export) and partner country."""
-    flows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for e in ledger.events:
-        if isinstance(e, ev.Import | ev.Dispatch):
-            partner = e.seller.country if isinstance(e, ev.Import) else e.buyer.country
-            flows[kind(e)][partner] += usd(e.value) or 0.0
-    return flows
+def trade_table(eng: Engine, sim_dir: Path) -> Table:
+    """Trade figures from the analytics engine: the ledger exported to Parquet, read by Ibis on
+    DuckDB, values in USD at the rates the simulator wrote."""
+    from keruen.analytics import rates as rt
+    from keruen.analytics import service as analytics
+    from keruen.analytics.export import export_parquet
 
-
-def trade_table(ledger: Ledger, config: RiskConfig) -> Table:
-    def usd(money: ev.Money) -> float | None:
-        rate = config.usd.rates.get(money.currency)
-        return None if rate is None else float(money.amount) * rate
-
-    flows = trade(ledger, usd)
+    with eng.connect() as conn:
+        export_parquet(conn, sim_dir / "export")
+    src = analytics.open_source(sim_dir / "export")
+    rates = rt.load(sim_dir / "rates.csv") if (sim_dir / "rates.csv").exists() else None
+    flows = ["import", "arrival", "dispatch", "export"]
+    by: dict[str, dict[str, Decimal]] = {f: {} for f in flows}
+    for r in analytics.trade_figures(src, flows, ["partner"], rates):
+        by[r["flow"]][r["partner"]] = r["value_usd"]
     table = Table("flow", "USD", "top partners", title="trade figures from the ledger (USD)")
-    for flow in ("import", "arrival", "dispatch", "export"):
-        by = flows.get(flow, {})
-        best = sorted(by.items(), key=lambda x: -x[1])[:4]
+    for flow in flows:
+        total = sum(by[flow].values(), Decimal(0))
+        best = sorted(by[flow].items(), key=lambda x: -x[1])[:4]
         table.add_row(
             flow,
-            f"{sum(by.values()):,.0f}",
-            ", ".join(f"{c} {v / (sum(by.values()) or 1):.0%}" for c, v in best),
+            f"{total:,.0f}",
+            ", ".join(f"{c} {float(v) / (float(total) or 1):.0%}" for c, v in best),
         )
-    eaeu = {
-        c: flows.get("dispatch", {}).get(c, 0) + flows.get("arrival", {}).get(c, 0) for c in EAEU
-    }
-    share = eaeu["RU"] / (sum(eaeu.values()) or 1)
-    table.caption = f"Russia's share of turnover with EAEU partners: {share:.1%}"
+    shares = ", ".join(
+        f"{s['year']} {s['share']:.1%}" for s in analytics.eaeu_share(src, rates) if s["share"]
+    )
+    table.caption = (
+        f"Russia's share of turnover with EAEU partners: {shares} · Ibis on DuckDB over "
+        f"{src.vintage} (keruen trade figures, keruen report)"
+    )
     return table
 
 

@@ -21,6 +21,7 @@ from keruen.analytics import figures as fg
 from keruen.analytics import rates as rt
 from keruen.analytics.export import MANIFEST
 from keruen.analytics.named import NAMED
+from keruen.errors import AnalyticsError
 
 _PARTNERS = "CN RU DE US TR KG UZ BY AM IT FR JP KR IN AE GB PL NL CZ AT BE ES SE FI CH TM TJ AZ"
 PARTNERS = [*_PARTNERS.split(" "), "GE", "IR", "PK", "VN", "TH", "MY", "ID", "BR", "CA", "MX"]
@@ -174,7 +175,7 @@ def open_engine(out: Path, engine: str, pg_url: str | None) -> engines.Source:
         return engines.spark(out)
     if engine == "postgres":
         if not pg_url:
-            raise SystemExit("--engine postgres needs --db URL")
+            raise AnalyticsError("engine: postgres needs --pg URL (the server to load into)")
         return engines.postgres(out, pg_url, "keruen_bench_analytics")
     return engines.duckdb(out)
 

@@ -298,9 +298,7 @@ def bench_analytics(
         1_000_000
     ),
     engine: Annotated[str, EngineOption] = "duckdb",
-    db_url: Annotated[
-        str | None, typer.Option("--db", help="PostgreSQL URL for --engine postgres")
-    ] = None,
+    pg: Annotated[str | None, PgOption] = None,
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Generate into (or reuse) this directory")
     ] = None,
@@ -322,7 +320,7 @@ def bench_analytics(
     rates = rt.parse(bench.RATES, "bench-rates.csv")
     try:
         hand = bench.hand_sql(where, rates)
-        src = bench.open_engine(where, engine, db_url)
+        src = bench.open_engine(where, engine, pg)
         suite = bench.ibis_suite(src, rates)
     finally:
         if keep is None:
