@@ -270,7 +270,7 @@ def build_index(names: int, sdn: Path, alg: Algorithm, seed: int = 1) -> tuple[S
     gc.disable()  # the build makes millions of objects and frees none: no cycles to look for
     try:
         screener = full_list(sdn, alg)
-        extra = max(0, names - len(screener.index))
+        extra = max(0, names - screener.name_count)
         synthetic = (
             Entry("synthetic", f"g{i}", "unknown", (n,))
             for i, n in enumerate(NameGen(seed).names(extra))
@@ -305,14 +305,15 @@ def speed(names: int, sdn: Path, brute_sample: int, log: Log = _quiet) -> dict[s
         log(f"speed: {len(queries):,} queries ({alg.name})")
         out[label] = {
             "algorithm": alg.name,
-            "names": len(screener.index),
+            "names": screener.name_count,
+            "index_rows": len(screener.index),
             "index_build_s": round(build_s, 1),
             "index_memory_mb": round(rss_mb() - rss) if label == "current" else None,
             **_run(queries, screener.screen_party),
         }
         if label == "current":
             sample = queries[:: max(1, len(queries) // brute_sample)][:brute_sample]
-            log(f"speed: {len(sample)} brute-force queries over {len(screener.index):,} names")
+            log(f"speed: {len(sample)} brute-force queries over {len(screener.index):,} rows")
             out["brute_force_sample"] = _run(sample, partial(_brute, screener))
             out["indexed_same_sample"] = _run(sample, screener.screen_party)
         del screener

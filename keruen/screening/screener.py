@@ -114,6 +114,11 @@ class Screener:
             for value in side.ids:
                 self.by_id[value].append(owner)
 
+    @property
+    def name_count(self) -> int:
+        """Names indexed (a name also filed without its patronymic counts once)."""
+        return sum(1 for row, scored in enumerate(self.scored) if row == scored)
+
     def _file(
         self, key: str, owner: int, name: str, forms: frozenset[str], weak: bool, as_row: int | None
     ) -> int:
