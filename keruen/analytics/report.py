@@ -94,6 +94,43 @@ def mirror_section(reporter: str = "KZ", partner: str = "EU27") -> Section:
     return Section(f"mirror_{reporter}_{partner}", f"Mirror: {partner} → {reporter}", rows, chart)
 
 
+def diversion_section(src: Source, rates: Rates | None) -> Section:
+    from keruen.analytics import diversion
+    from keruen.analytics import figures as fg
+
+    table = service.checked_rates(src, ["turnover"], rates)
+    rows = fg.run(diversion.monthly_expr(src, table), src)
+    rows = diversion.annotate(rows, src, (rates.source if rates else "USD only"))
+    periods = sorted({f"{r['year']}-{r['month']:02d}" for r in rows})
+    series: dict[str, list[float]] = {
+        "CHPL imports from sanctioning states": [0.0] * len(periods),
+        "CHPL dispatches and exports to RU/BY": [0.0] * len(periods),
+    }
+    for r in rows:
+        i = periods.index(f"{r['year']}-{r['month']:02d}")
+        series["CHPL imports from sanctioning states"][i] += _f(r["imports_usd"])
+        series["CHPL dispatches and exports to RU/BY"][i] += _f(r["outflows_usd"])
+    chart = charts.lines("Diversion indicators (all tiers)", periods, series, "USD")
+    return Section("diversion", "Diversion indicators: CHPL goods in and out", rows, chart)
+
+
+def markup_section(src: Source, rates: Rates | None, n: int = 12) -> Section:
+    from keruen.analytics import figures as fg
+    from keruen.analytics import unitvalues
+
+    table = service.checked_rates(src, ["turnover"], rates)
+    rows = fg.run(unitvalues.markup_expr(src, table), src)
+    rows = service.stamp(rows, src, rates, unitvalues.FORMULA)
+    top = sorted(rows, key=lambda r: -(r["markup"] or 0))[:n]
+    chart = charts.bars(
+        "Mark-up of dispatches to Russia over imports (top subheadings)",
+        [r["hs6"] for r in top],
+        {"mark-up": [_f(r["markup"]) for r in top]},
+        "ratio",
+    )
+    return Section("unit_value_markup", "Unit values: mark-up to Russia over imports", rows, chart)
+
+
 def roundabout_section() -> Section:
     rows = mirror.roundabout(mirror_files.shipped())
     return Section("roundabout", "The published roundabout-trade figures, reproduced", rows)
@@ -105,6 +142,8 @@ def build(src: Source, rates: Rates | None) -> list[Section]:
         flows_by_year(src, rates),
         top_partners(src, rates),
         monthly(src, rates),
+        diversion_section(src, rates),
+        markup_section(src, rates),
         mirror_section(),
         roundabout_section(),
     ]

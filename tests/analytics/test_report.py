@@ -19,8 +19,8 @@ CHROMIUM = shutil.which("chromium") or (
 )
 HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-SECTIONS = ("headline", "flows_by_year", "outflows_by_partner", "monthly", "mirror_KZ_EU27",
-            "roundabout")  # fmt: skip
+SECTIONS = ("headline", "flows_by_year", "outflows_by_partner", "monthly", "diversion",
+            "unit_value_markup", "mirror_KZ_EU27", "roundabout")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_report_is_one_page_and_every_table_as_csv_and_parquet(report: Path) -> None:
     html = (report / "index.html").read_text()
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
-    assert html.count("<svg") == 5  # a chart beside every table but the roundabout one
+    assert html.count("<svg") == 7  # a chart beside every table but the roundabout one
     for name in SECTIONS:
         assert f"id='{name}'" in html
         assert (report / "tables" / f"{name}.csv").read_text().count("\n") >= 2
@@ -67,7 +67,7 @@ def test_chromium_draws_charts_beside_tables(report: Path, sqlite_engine: Engine
         page.screenshot(path=str(report / "screenshot.png"), full_page=True)
         browser.close()
     assert not errors
-    assert len(boxes) == 5 and all(b and b["width"] > 400 and b["height"] > 150 for b in boxes)
+    assert len(boxes) == 7 and all(b and b["width"] > 400 and b["height"] > 150 for b in boxes)
     assert bars > 20
     first = boxes[1]
     assert table and first and table["x"] > first["x"] + first["width"] - 1  # beside, not below
