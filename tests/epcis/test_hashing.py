@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,47 @@ def test_cli_hash_names_a_broken_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["epcis", "hash", str(bad)])
     assert result.exit_code == 1
     assert "bad.json" in result.output and "epcisBody" in result.output
+
+
+_EPC = st.builds(
+    lambda cp, item, serial: f"urn:epc:id:sgtin:{cp}.{item}.{serial}",
+    st.text("0123456789", min_size=7, max_size=7),
+    st.text("0123456789", min_size=6, max_size=6),
+    st.text("ABCxyz0123456789", min_size=1, max_size=8),
+)
+
+
+@given(
+    epcs=st.lists(_EPC, min_size=1, max_size=6, unique=True),
+    docs=st.lists(
+        st.text("abcdef0123", min_size=1, max_size=6), min_size=1, max_size=4, unique=True
+    ),
+    seed=st.randoms(use_true_random=False),
+)
+def test_hash_ignores_list_order_and_key_order(
+    epcs: list[str], docs: list[str], seed: random.Random
+) -> None:
+    event = {
+        "type": "ObjectEvent", "eventTime": "2024-01-01T00:00:00+05:00",
+        "eventTimeZoneOffset": "+05:00", "action": "OBSERVE", "epcList": epcs,
+        "bizTransactionList": [{"type": "https://ref.gs1.org/cbv/BTT-inv",
+                                "bizTransaction": f"https://x.example/{d}"} for d in docs],
+        "{https://ns.example.com/}note": {"{https://ns.example.com/}a": "1",
+                                         "{https://ns.example.com/}b": "2"},
+    }  # fmt: skip
+    shuffled = {k: event[k] for k in seed.sample(list(event), len(event))}
+    shuffled["epcList"] = seed.sample(epcs, len(epcs))
+    shuffled["bizTransactionList"] = seed.sample(event["bizTransactionList"], len(docs))
+    assert event_hash(shuffled) == event_hash(event)
+
+
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 1, 1)),
+    st.integers(min_value=-12 * 60, max_value=14 * 60),
+)
+def test_the_same_instant_in_any_offset_has_one_canonical_time(
+    moment: datetime, minutes: int
+) -> None:
+    utc = moment.replace(tzinfo=UTC)
+    local = utc.astimezone(timezone(timedelta(minutes=minutes)))
+    assert canonical_time(utc.isoformat()) == canonical_time(local.isoformat())
