@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from keruen.epcis.document import parse_document
+from keruen.epcis.export import export_events, to_json_ld
+from keruen.ingest import ingest_lines
+from keruen.store.port import LedgerReader
+from tests.factory import import_
 
 pytest.importorskip("pyshacl")
 from keruen.epcis.shacl import shacl_issues
@@ -29,3 +35,13 @@ def test_known_conflicts_are_warnings_not_errors(conformance: Path) -> None:
         "shacl/QuantityShape",
         "shacl/SourceOrDestinationTypeShape",
     }
+
+
+def test_keruens_export_conforms_apart_from_the_known_conflicts(sqlite_engine: Engine) -> None:
+    events = [json.dumps(e).encode() for e in (import_("i1", "55501/010324/0000777/001"),)]
+    ingest_lines(sqlite_engine, events)
+    with sqlite_engine.connect() as conn:
+        exported = export_events(conn, LedgerReader(conn).select_events())
+    data = json.dumps(to_json_ld(exported.events, "2024-04-01T00:00:00Z")).encode()
+    errors, _ = shacl_issues(parse_document(data))
+    assert errors == []
