@@ -20,6 +20,7 @@ from keruen.epcis.export import export_events, to_json_ld
 from keruen.epcis.hashing import event_hash
 from keruen.epcis.mapping import Parties
 from keruen.ingest import ingest_lines
+from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store.port import LedgerReader
 
@@ -52,7 +53,9 @@ class Figures:
 
 def run(events: int, seed: int, db_url: str | None = None) -> Figures:
     lines = list(StreamGen(seed=seed).events(events))
-    with db.scratch(db_url) as native, db.scratch(db_url) as bridged:
+    # the second ledger: on the PostgreSQL server named, or a temporary SQLite file
+    other = db_url if db_url and normalise_db_url(db_url).startswith("postgresql") else None
+    with db.scratch(db_url) as native, db.scratch(other) as bridged:
         start = time.perf_counter()
         ingest_lines(native, lines)
         native_s = time.perf_counter() - start

@@ -215,9 +215,7 @@ def _print_rows(rows: list[Row], verbose: bool) -> None:
 def bench_epcis(
     events: Annotated[int, typer.Option("--events", help="Contract events to generate")] = 20_000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
-    db_url: Annotated[
-        str | None, typer.Option("--db", help="PostgreSQL URL for both scratch ledgers")
-    ] = None,
+    db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """EPCIS events imported per second, the ratio to the native ingest in the same run

@@ -61,13 +61,14 @@ ARGS: dict[str, list[str]] = {
     "keys revoke": ["k1"],
     "export parquet": ["--out", "{tmp}/parquet"],
     "epcis import": ["{file}"],
+    "bench epcis": ["--events", "10"],
     "epcis export": ["--out", "{tmp}/epcis.json"],
     "users role": ["olga", "officer"],
     "users remove": ["olga", "--yes"],
     "users password": ["olga", "--password-stdin"],
 }
 CREATES = {"ingest", "serve", "users add", "lists load", "screen goods", "screen party", "demo"}
-CREATES |= {"bench ingest", "bench trace"}
+CREATES |= {"bench ingest", "bench trace", "bench epcis", "epcis import"}
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
