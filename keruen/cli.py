@@ -17,8 +17,10 @@ from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, err, fa
 from keruen.errors import KeruenError
 from keruen.ingest import Report, ingest_lines, read_lines
 from keruen.model.events import json_schema
-from keruen.store import db, queries
+from keruen.store import db
 from keruen.store import ledger as ledger_store
+from keruen.store.port import LedgerReader
+from keruen.store.queries import public
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -113,8 +115,7 @@ def stock(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """A holder's virtual warehouse: its balance of every batch it holds."""
-    with db.ready(db_url).connect() as conn:
-        rows = queries.stock(conn, holder)
+    rows = public(LedgerReader(db.ready(db_url)).stock(holder))
     if as_json:
         emit_json([{k: r[k] for k in ("batch", "hs", "quantity", "unit")} for r in rows])
         return
@@ -131,8 +132,8 @@ def history(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Every event that moved a batch, in ledger order."""
-    with db.ready(db_url).connect() as conn:
-        result = _or_fail(lambda: queries.history(conn, batch))
+    reader = LedgerReader(db.ready(db_url))
+    result = public(_or_fail(lambda: reader.history(batch)))
     if as_json:
         emit_json(result)
         return
@@ -163,9 +164,9 @@ def trace(
     """Trace a batch back to its imports or forward to where its quantities went."""
     if back == forward:
         fail("say --back or --forward", 2)
-    with db.ready(db_url).connect() as conn:
-        fn = queries.trace_back if back else queries.trace_forward
-        result = _or_fail(lambda: fn(conn, batch))
+    reader = LedgerReader(db.ready(db_url))
+    fn = reader.trace_back if back else reader.trace_forward
+    result = public(_or_fail(lambda: fn(batch)))
     if as_json:
         emit_json(result)
     else:
@@ -233,8 +234,7 @@ def rejections(
     limit: Annotated[int, typer.Option(help="Newest N")] = 50,
 ) -> None:
     """Rejected submissions, newest first, with their reason."""
-    with db.ready(db_url).connect() as conn:
-        rows = queries.rejections(conn, limit)
+    rows = public(LedgerReader(db.ready(db_url)).rejections(limit))
     if as_json:
         emit_json(rows)
         return

@@ -109,7 +109,7 @@ def history_for(conn: Connection, tenant: str | None, batch: str) -> dict[str, A
     """A batch's history as the caller may see it (`tenant`: a declarant's tax id, None for
     an officer); None where the batch does not exist or the declarant is not party to it."""
     try:
-        result = queries.history(conn, batch)
+        result: dict[str, Any] = queries.public(LedgerReader(conn).history(batch))
     except NotFound:
         return None
     return result if tenant is None else views.history(result, tenant)
@@ -120,7 +120,10 @@ def trace_for(
 ) -> dict[str, Any] | None:
     """A trace back or forward as the caller may see it; None as for `history_for`."""
     try:
-        result = (queries.trace_back if back else queries.trace_forward)(conn, batch)
+        reader = LedgerReader(conn)
+        result: dict[str, Any] = queries.public(
+            (reader.trace_back if back else reader.trace_forward)(batch)
+        )
     except NotFound:
         return None
     if tenant is None:

@@ -16,10 +16,9 @@ from sqlalchemy.engine import Engine
 from keruen.bench.streams import StreamGen
 from keruen.console import JsonOption, NewDbOption, emit_json, out, progress
 from keruen.ingest import ingest_lines
-from keruen.store import db, queries
-from keruen.store import schema as t
-from keruen.store.db import bulk_insert
-from keruen.store.ledger import BATCH_COLUMNS, EVENT_COLUMNS, MOVE_COLUMNS
+from keruen.store import db
+from keruen.store.baseline import stored_rows_insert
+from keruen.store.port import LedgerReader
 
 
 def peak_rss_mb() -> float:
@@ -41,14 +40,14 @@ def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
         "bench_raw",
         sa.MetaData(),
         sa.Column("seq", sa.BigInteger, primary_key=True),
-        sa.Column("canonical", sa.Text, nullable=False),
+        sa.Column("line", sa.Text, nullable=False),
     )
     raw.create(eng)
     start = time.perf_counter()
     with path.open("rb") as f:
         rows: list[dict[str, Any]] = []
         for i, line in enumerate(f, 1):
-            rows.append({"seq": i, "canonical": line.decode()})
+            rows.append({"seq": i, "line": line.decode()})
             if len(rows) == chunk:
                 with eng.begin() as conn:
                     conn.execute(raw.insert(), rows)
@@ -57,54 +56,6 @@ def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
             with eng.begin() as conn:
                 conn.execute(raw.insert(), rows)
     return time.perf_counter() - start
-
-
-def stored_rows_insert(eng: Engine, db_url: str | None, chunk: int) -> float:
-    """Seconds to insert, `chunk` events per transaction, the rows the ingest stored (events,
-    their moves, batches and transform links) into an empty ledger of the same schema, by
-    the ledger's own bulk insert: what storage alone costs, without parsing or judging."""
-    e, m, b, lk = t.events.c, t.moves.c, t.batches.c, t.links.c
-    spent = 0.0
-    # a second scratch database: on the PostgreSQL server named, or a temporary SQLite file
-    other = db_url if eng.dialect.name == "postgresql" else None
-    with db.scratch(other) as fresh, eng.connect() as src:
-        last = src.scalar(sa.select(sa.func.max(e.seq))) or 0
-        for first in range(1, last + 1, chunk):
-            span = (first, first + chunk - 1)
-            part = [
-                src.execute(sa.select(*(e[c] for c in EVENT_COLUMNS)).where(e.seq.between(*span))),
-                src.execute(
-                    # made by these events: under their key (import, arrival, a transform's
-                    # first output), or as a transform's output (links); batches.event_id has
-                    # no index to join on
-                    sa.union(
-                        sa.select(*(b[c] for c in BATCH_COLUMNS))
-                        .join_from(t.events, t.batches, (b.batch == e.key) & (b.event_id == e.id))
-                        .where(e.seq.between(*span)),
-                        sa.select(*(b[c] for c in BATCH_COLUMNS))
-                        .join_from(t.links, t.batches, b.batch == lk.output)
-                        .where(lk.event_seq.between(*span)),
-                    )
-                ),
-                src.execute(
-                    sa.select(*(m[c] for c in MOVE_COLUMNS)).where(m.event_seq.between(*span))
-                ),
-                src.execute(
-                    sa.select(lk.input, lk.output, lk.event_seq).where(lk.event_seq.between(*span))
-                ),
-            ]
-            rows = [[tuple(r) for r in result] for result in part]
-            start = time.perf_counter()
-            with fresh.begin() as conn:
-                for table, columns, table_rows in zip(
-                    (t.events, t.batches, t.moves, t.links),
-                    (EVENT_COLUMNS, BATCH_COLUMNS, MOVE_COLUMNS, ("input", "output", "event_seq")),
-                    rows,
-                    strict=True,
-                ):
-                    bulk_insert(conn, table, columns, table_rows)
-            spent += time.perf_counter() - start
-    return spent
 
 
 def bench_ingest(
@@ -120,8 +71,7 @@ def bench_ingest(
             elapsed = time.perf_counter() - start
             raw_elapsed = raw_insert(eng, path, chunk)
             stored_elapsed = stored_rows_insert(eng, db_url, chunk)
-            with eng.connect() as conn:
-                stored = conn.scalar(sa.select(sa.func.count()).select_from(t.events))
+            stored = LedgerReader(eng).count_events()
     rate, raw_rate = events / elapsed, events / raw_elapsed
     return {
         "events": events,
@@ -150,14 +100,15 @@ def bench_trace(
         with progress("build ledger", events, show) as advance:
             ingest_lines(eng, gen.events(events), source="bench", progress=advance)
         with eng.connect() as conn:
-            ids = list(conn.scalars(sa.select(t.batches.c.batch)))
+            reader = LedgerReader(conn)
+            ids = reader.batch_ids()
             rng = random.Random(seed)
             picks = [rng.choice(ids) for _ in range(samples)]
             timings: dict[str, list[float]] = {"back": [], "forward": []}
             for batch in picks:
-                for name, fn in (("back", queries.trace_back), ("forward", queries.trace_forward)):
+                for name, fn in (("back", reader.trace_back), ("forward", reader.trace_forward)):
                     start = time.perf_counter()
-                    fn(conn, batch)
+                    fn(batch)
                     timings[name].append((time.perf_counter() - start) * 1000)
     result: dict[str, Any] = {"events": events, "samples": samples}
     for name, ms in timings.items():

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import Engine
 
@@ -23,7 +22,7 @@ from keruen.risk.config import load
 from keruen.risk.context import Context
 from keruen.risk.sources import load_facts
 from keruen.store import db
-from keruen.store import schema as t
+from keruen.store.port import LedgerReader
 
 
 def register(bench: typer.Typer) -> None:
@@ -69,7 +68,7 @@ def measure(eng: Engine) -> dict[str, float]:
     config = load()
     with eng.connect() as conn:
         now = store.latest_us(conn)
-        total = int(conn.scalar(sa.select(sa.func.count()).select_from(t.events)) or 0)
+        total = LedgerReader(conn).count_events()
         t0 = time.perf_counter()
         ledger = store.load_ledger(conn, now)
         t1 = time.perf_counter()

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult
 
@@ -22,10 +21,8 @@ from keruen.risk.engine import Assessment
 from keruen.risk.evaluation import Flag, Movement
 from keruen.risk.model import Alert, Refs
 from keruen.risk.state import Ledger, build_timed
-from keruen.store import schema as t
 from keruen.store.db import chunks
-
-_decode = msgspec.json.Decoder(ev.AnyEvent)
+from keruen.store.port import LedgerReader, time_of
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
@@ -41,7 +38,7 @@ def wall_us() -> int:
 
 def latest_us(conn: Connection) -> int:
     """The time of the latest event: "now" when a run names none."""
-    return int(conn.scalar(sa.select(sa.func.max(t.events.c.time_us))) or 0)
+    return LedgerReader(conn).latest_time_us()
 
 
 # what the detectors read: stock events, transit declarations, receipts (seal pings,
@@ -51,22 +48,12 @@ READ_TYPES = (*sorted(ev.STOCK_TYPES), "transit_open", "transit_close", "receipt
 
 def live_events(conn: Connection, now_us: int) -> Iterator[tuple[ev.Event, int]]:
     """Events dated up to `now` that stand as of `now`, in ledger order, with their time."""
-    e, c = t.events.c, t.cancellations.c
-    cancel = t.events.alias("cancel")
-    cancelled = (
-        sa.select(c.target)
-        .join(cancel, cancel.c.id == c.event_id)
-        .where(cancel.c.time_us <= now_us)
+    found = LedgerReader(conn, yield_per=20_000).select_events(
+        types=READ_TYPES, end=time_of(now_us + 1)
     )
-    gone = set(conn.scalars(cancelled))
-    q = (
-        sa.select(e.id, e.time_us, e.canonical)
-        .where(e.time_us <= now_us, e.type.in_(READ_TYPES))
-        .order_by(e.seq)
-    )
-    for event_id, time_us, canonical in conn.execute(q).yield_per(20_000):
-        if event_id not in gone:
-            yield _decode.decode(canonical), time_us
+    for stored in found:
+        if stored.stands_at(now_us):
+            yield stored.event, stored.time_us
 
 
 def load_ledger(conn: Connection, now_us: int) -> Ledger:
@@ -204,13 +191,10 @@ def flags(conn: Connection) -> list[Flag]:
 
 def movements(conn: Connection) -> tuple[list[Movement], dict[str, int]]:
     """Each movement with its lane, and when each movement happened (by event id and MRN)."""
-    e = t.events.c
-    q = sa.select(e.id, e.key, e.type, e.time_us).where(
-        e.type.in_(("dispatch", "export", "transit_open"))
-    )
+    found = LedgerReader(conn).select_events(types=("dispatch", "export", "transit_open"))
     times: dict[str, int] = {}
-    for r in conn.execute(q):
-        times[r.key if r.type == "transit_open" else r.id] = r.time_us
+    for s in found:
+        times[s.event.mrn if isinstance(s.event, ev.TransitOpen) else s.event.id] = s.time_us
     moves = [
         Movement(
             r["subject_kind"], r["subject"], times.get(r["subject"], 0), r["lane"], r["random"]

@@ -1,6 +1,6 @@
 """Screening the ledger: every dispatch, export and transit, its goods and its parties.
 
-`screen_ledger(engine)` reads the `events` table (the canonical JSON of each event), screens
+`screen_ledger(engine)` reads the ledger's events through the read port, screens
 what each event says against the current version of every list, and stores the outcome in
 `screening_checks` (one row per event and list version, hits or not) and `screening_hits`.
 It only does what is missing: an event already checked against a list version is skipped, so
@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from keruen.model import events as ev
 from keruen.screening import store
 from keruen.screening import tables as t
 from keruen.screening.decisions import Cleared, cleared, is_cleared, party_key
@@ -27,7 +28,8 @@ from keruen.screening.screener import Screener
 from keruen.screening.text import analyse
 from keruen.screening.words import WEIGHTS
 from keruen.store import db
-from keruen.store import schema as ledger
+from keruen.store.port import LedgerReader, StoredEvent
+from keruen.store.queries import BatchInfo
 
 SCREENED_TYPES = ("dispatch", "export", "transit_open")
 CHUNK = 2000
@@ -125,17 +127,12 @@ ECONOMY_MIN_NAMES = 1_000  # fewer distinct names than this say nothing about th
 def learn_economy(engine: Engine) -> int:
     """Teach the word weights how common each word is in the economy's own party names (the
     distinct names of the latest dispatches, exports and transits); returns how many names."""
-    e = ledger.events
-    query = (
-        sa.select(e.c.canonical)
-        .where(e.c.type.in_(SCREENED_TYPES))
-        .order_by(e.c.seq.desc())
-        .limit(ECONOMY_SAMPLE)
+    latest = LedgerReader(engine).select_events(
+        types=SCREENED_TYPES, order="newest", limit=ECONOMY_SAMPLE, extra_for=SCREENED_TYPES
     )
     names: set[str] = set()
-    with engine.connect() as conn:
-        for (canonical,) in conn.execute(query):
-            names.update(s.name for s in subjects(json.loads(canonical), None) if s.name)
+    for stored in latest:
+        names.update(s.name for s in subjects(stored.extra or {}, None) if s.name)
     if len(names) < ECONOMY_MIN_NAMES:
         return 0
     WEIGHTS.forget_economy()
@@ -143,31 +140,43 @@ def learn_economy(engine: Engine) -> int:
 
 
 def count_events(engine: Engine, since_seq: int | None = None) -> int:
-    e = ledger.events
-    query = sa.select(sa.func.count()).where(e.c.type.in_(SCREENED_TYPES))
-    if since_seq is not None:
-        query = query.where(e.c.seq > since_seq)
-    with engine.connect() as conn:
-        return int(conn.scalar(query) or 0)
+    reader = LedgerReader(engine)
+    return reader.count_events(types=SCREENED_TYPES, after_seq=since_seq or 0)
 
 
-def _event_chunks(engine: Engine, since_seq: int | None) -> Iterator[list[Any]]:
-    e, b = ledger.events, ledger.batches
-    last = -1 if since_seq is None else since_seq
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """An event to screen: its place, its stored JSON object, the hs of the batch it moves."""
+
+    seq: int
+    id: str
+    time_us: int
+    event: dict[str, Any]
+    hs: str | None
+
+
+def _event_chunks(engine: Engine, since_seq: int | None) -> Iterator[list[_Row]]:
+    """The screened types after `since_seq`, CHUNK at a time (incremental reading)."""
+    reader = LedgerReader(engine)
+    last = since_seq or 0
     while True:
-        query = (
-            sa.select(e.c.seq, e.c.id, e.c.time_us, e.c.canonical, b.c.hs)
-            .select_from(e.outerjoin(b, b.c.batch == e.c.key))
-            .where(e.c.type.in_(SCREENED_TYPES), e.c.seq > last)
-            .order_by(e.c.seq)
-            .limit(CHUNK)
+        found = list(
+            reader.select_events(
+                types=SCREENED_TYPES, after_seq=last, limit=CHUNK, extra_for=SCREENED_TYPES
+            )
         )
-        with engine.connect() as conn:
-            rows = list(conn.execute(query))
-        if not rows:
+        if not found:
             return
-        yield rows
-        last = rows[-1].seq
+        moved = {s.event.batch for s in found if isinstance(s.event, ev.Dispatch)}
+        infos = reader.batches(moved)
+        yield [_row(s, infos) for s in found]
+        last = found[-1].seq
+
+
+def _row(stored: StoredEvent, infos: dict[str, BatchInfo]) -> _Row:
+    e = stored.event
+    info = infos.get(e.batch) if isinstance(e, ev.Dispatch) else None
+    return _Row(stored.seq, e.id, stored.time_us, stored.extra or {}, info.hs if info else None)
 
 
 @dataclass
@@ -289,7 +298,7 @@ def _screen_event(
     todo: dict[str, str],
     decided: Cleared,
 ) -> list[dict[str, Any]]:
-    event = json.loads(row.canonical)
+    event = row.event
     on = datetime.fromtimestamp(row.time_us / 1e6, UTC).date()
     found: list[dict[str, Any]] = []
     for s in subjects(event, row.hs):

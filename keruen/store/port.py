@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 import sqlalchemy as sa
@@ -33,22 +33,27 @@ from keruen.errors import InvalidQuery
 from keruen.ledger.parties import parties
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
+from keruen.store import queries as q
 from keruen.store import schema as t
+from keruen.store.codec import decode_event, decode_object, time_of
 from keruen.store.db import chunks
 
-__all__ = ["GENESIS", "Head", "LedgerReader", "StoredEvent", "decode_event"]
+__all__ = [
+    "GENESIS",
+    "Cancellation",
+    "Head",
+    "LedgerReader",
+    "StoredEvent",
+    "decode_event",
+    "time_of",
+]
 
 GENESIS = "0" * 64
 
 # the event types whose `key` column is their MRN, and receipts, whose `ref` may be one
 MRN_TYPES = ("transit_open", "checkpoint", "transit_close", "incident", "receipt")
 
-_decoder = msgspec.json.Decoder(ev.AnyEvent)
-
-
-def decode_event(canonical: str | bytes) -> ev.AnyEvent:
-    """A stored event's canonical JSON as its typed struct: the one place this happens."""
-    return _decoder.decode(canonical)
+Order = Literal["seq", "time", "newest"]  # ascending seq, event time then seq, seq descending
 
 
 class Head(NamedTuple):
@@ -71,6 +76,13 @@ class StoredEvent:
     cancelled: bool
     time_us: int
     cancelled_us: int | None = None
+    cancelled_by: str | None = None
+    # the stored JSON object, fields beyond the contract included (only when asked for)
+    extra: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.event.id
 
     @property
     def type(self) -> str:
@@ -82,16 +94,28 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Cancellation:
+    """A cancel that withdrew an event: the target's id and type, the cancel's id and time."""
+
+    target: str
+    target_type: str
+    event_id: str
+    time_us: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Filters:
     types: frozenset[str] | None
     start_us: int | None
     end_us: int | None
     batch: str | None
     holder: str | None
-    mrn: str | None
+    mrns: tuple[str, ...] | None
+    seals: tuple[str, ...] | None
     party: str | None
     after_seq: int
     include_cancelled: bool
+    order: Order
 
 
 class LedgerReader:
@@ -105,7 +129,8 @@ class LedgerReader:
         self._yield_per = yield_per
 
     @contextmanager
-    def _connect(self) -> Iterator[Connection]:
+    def connect(self) -> Iterator[Connection]:
+        """The caller's Connection, or a new one on the Engine (closed on exit)."""
         if isinstance(self._bind, Connection):
             yield self._bind
             return
@@ -114,9 +139,15 @@ class LedgerReader:
 
     def head(self) -> Head:
         c = t.events.c
-        with self._connect() as conn:
+        with self.connect() as conn:
             row = conn.execute(sa.select(c.seq, c.hash).order_by(c.seq.desc()).limit(1)).first()
         return Head(row.seq, row.hash) if row else Head(0, GENESIS)
+
+    def hash_at(self, seq: int) -> str | None:
+        """The chain hash of event `seq` (None if there is none): is this still that ledger?"""
+        with self.connect() as conn:
+            found = conn.scalar(sa.select(t.events.c.hash).where(t.events.c.seq == seq))
+        return str(found) if found is not None else None
 
     def select_events(
         self,
@@ -126,53 +157,165 @@ class LedgerReader:
         end: datetime | None = None,
         batch: str | None = None,
         holder: str | None = None,
-        mrn: str | None = None,
+        mrn: str | Collection[str] | None = None,
         party: str | None = None,
         after_seq: int = 0,
         limit: int | None = None,
         include_cancelled: bool = True,
+        seal: str | Collection[str] | None = None,
+        order: Order = "seq",
+        extra_for: Collection[str] = (),
     ) -> Iterator[StoredEvent]:
-        """Stored events in ascending seq, streamed, every given filter applying (AND).
+        """Stored events in ascending seq (`order`: or event time then seq, or newest first),
+        streamed; every given filter applies (AND).
 
         `start`/`end` bound the event time, [start, end); `batch`: events that moved the
         batch (creations, transfers, transforms using or making it, exits, the cancels that
-        reversed them); `holder`: events that moved stock from or to that tax id; `mrn`: a
-        transit's declaration, checkpoints, close, incidents and the receipts naming it;
-        `party`: events naming the tax id in any role, or moving its stock."""
+        reversed them); `holder`: events that moved stock from or to that tax id; `mrn` (one
+        or several): the transits' declarations, checkpoints, closes, incidents and the
+        receipts naming them; `seal` (one or several): those seals' pings; `party`: events
+        naming the tax id in any role, or moving its stock. `extra_for`: event types whose
+        stored JSON object also comes back, in `extra` (fields beyond the contract)."""
         if limit is not None and limit < 0:
             raise InvalidQuery("limit", "must not be negative")
-        filters = _filters(
-            types, start, end, batch, holder, mrn, party, after_seq, include_cancelled
+        f = _filters(
+            types, start, end, batch, holder, mrn, seal, party, after_seq, include_cancelled, order
         )
-        rows = self._rows(_query(filters, None if party else limit))
-        found = (_stored(row) for row in rows if _keep(row, filters.party))
+        rows = self._rows(_query(f, None if party else limit))
+        extra = frozenset(extra_for)
+        found = (_stored(row, extra) for row in rows if _keep(row, f.party))
         return islice(found, limit) if limit is not None else found
 
     def events_by_id(self, ids: Collection[str]) -> dict[str, StoredEvent]:
         """The stored events among `ids` (unknown ids are simply absent)."""
         found: dict[str, StoredEvent] = {}
         for part in chunks(sorted(set(ids))):
-            q = _base().where(t.events.c.id.in_(part))
-            for row in self._rows(q):
+            for row in self._rows(_base().where(t.events.c.id.in_(part))):
                 stored = _stored(row)
                 found[stored.event.id] = stored
         return found
 
-    def latest_time_us(self) -> int:
-        """The time of the latest-dated event (0 on an empty ledger)."""
-        with self._connect() as conn:
-            return int(conn.scalar(sa.select(sa.func.max(t.events.c.time_us))) or 0)
+    def cancellations(
+        self, *, types: Collection[str] | None = None, end: datetime | None = None
+    ) -> list[Cancellation]:
+        """Cancels dated before `end` (all without it) whose targets are of `types`, by time."""
+        target, by, c = t.events.alias("target"), t.events.alias("by"), t.cancellations.c
+        q = (
+            sa.select(c.target, target.c.type, by.c.id, by.c.time_us)
+            .join(target, target.c.id == c.target)
+            .join(by, by.c.id == c.event_id)
+            .order_by(by.c.time_us, by.c.seq)
+        )
+        if types is not None:
+            q = q.where(target.c.type.in_(sorted(_known_types(types))))
+        end_us = _micros("end", end)
+        if end_us is not None:
+            q = q.where(by.c.time_us < end_us)
+        with self.connect() as conn:
+            return [Cancellation(*row) for row in conn.execute(q)]
+
+    def latest_time_us(self, *, after_seq: int = 0, upto_seq: int | None = None) -> int:
+        """The time of the latest-dated event (of those after `after_seq`, up to `upto_seq`);
+        0 when there is none."""
+        c = t.events.c
+        q = sa.select(sa.func.max(c.time_us))
+        if after_seq:
+            q = q.where(c.seq > after_seq)
+        if upto_seq is not None:
+            q = q.where(c.seq <= upto_seq)
+        with self.connect() as conn:
+            return int(conn.scalar(q) or 0)
 
     def count_by_type(self) -> dict[str, int]:
         """How many events of each type the ledger holds."""
         c = t.events.c
         q = sa.select(c.type, sa.func.count().label("n")).group_by(c.type).order_by(c.type)
-        with self._connect() as conn:
+        with self.connect() as conn:
             return {row.type: row.n for row in conn.execute(q)}
 
-    def _rows(self, q: sa.Select[Any]) -> Iterator[Any]:
-        with self._connect() as conn:
-            yield from conn.execution_options(yield_per=self._yield_per).execute(q)
+    def count_events(self, *, types: Collection[str] | None = None, after_seq: int = 0) -> int:
+        c = t.events.c
+        q = sa.select(sa.func.count()).select_from(t.events)
+        if types is not None:
+            q = q.where(c.type.in_(sorted(_known_types(types))))
+        if after_seq:
+            q = q.where(c.seq > after_seq)
+        with self.connect() as conn:
+            return int(conn.scalar(q) or 0)
+
+    # --- read models (typed; JSON only at the edges, with `keruen.store.queries.public`) ---
+
+    def stock(self, holder: str) -> list[q.StockLine]:
+        """A holder's virtual warehouse: what it holds of each batch."""
+        with self.connect() as conn:
+            return q.stock(conn, holder)
+
+    def batch(self, batch: str) -> q.BatchInfo:
+        """One batch (NotFound when the ledger has never seen it)."""
+        with self.connect() as conn:
+            return q.batch_info(conn, batch)
+
+    def batch_ids(self) -> list[str]:
+        """Every batch the ledger has made, in storage order (no particular order)."""
+        with self.connect() as conn:
+            return q.batch_ids(conn)
+
+    def batches(self, ids: Collection[str]) -> dict[str, q.BatchInfo]:
+        with self.connect() as conn:
+            return q.batches(conn, ids)
+
+    def history(self, batch: str) -> q.History:
+        with self.connect() as conn:
+            return q.history(conn, batch)
+
+    def trace_back(self, batch: str, max_depth: int = 50) -> q.TraceBack:
+        with self.connect() as conn:
+            return q.trace_back(conn, batch, max_depth)
+
+    def trace_forward(self, batch: str, max_depth: int = 50) -> q.TraceForward:
+        with self.connect() as conn:
+            return q.trace_forward(conn, batch, max_depth)
+
+    def receipts(self, ref: str) -> list[StoredEvent]:
+        """The receipts confirming the dispatch, export (by event id) or transit (by MRN)."""
+        e = t.events.c
+        return [
+            _stored(row) for row in self._rows(_base().where(e.key == ref, e.type == "receipt"))
+        ]
+
+    def rejections(
+        self, limit: int = 50, source: str | None = None, before: int | None = None
+    ) -> list[q.Rejection]:
+        with self.connect() as conn:
+            return q.rejections(conn, limit, source, before)
+
+    def summary(self) -> q.Summary:
+        with self.connect() as conn:
+            return q.summary(conn)
+
+    def party_batches(self, tax_id: str, batches: Collection[str]) -> set[str]:
+        """The batches among `batches` that `tax_id` is party to (holds, held or moved)."""
+        with self.connect() as conn:
+            return q.party_batches(conn, tax_id, batches)
+
+    def _rows(self, query: sa.Select[Any]) -> Iterator[Any]:
+        with self.connect() as conn:
+            # on the statement, not the connection: Connection.execution_options changes the
+            # caller's connection for good (a server-side cursor for its later writes too)
+            yield from conn.execute(query, execution_options={"yield_per": self._yield_per})
+
+
+def _known_types(types: Collection[str]) -> frozenset[str]:
+    unknown = sorted(set(types) - ev.EVENT_TYPES.keys())
+    if unknown:
+        raise InvalidQuery("types", f"unknown event type {unknown[0]!r}")
+    return frozenset(types)
+
+
+def _keys(value: str | Collection[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str) else tuple(sorted(set(value)))
 
 
 def _filters(
@@ -181,25 +324,27 @@ def _filters(
     end: datetime | None,
     batch: str | None,
     holder: str | None,
-    mrn: str | None,
+    mrn: str | Collection[str] | None,
+    seal: str | Collection[str] | None,
     party: str | None,
     after_seq: int,
     include_cancelled: bool,
+    order: Order,
 ) -> _Filters:
-    if types is not None:
-        unknown = sorted(set(types) - ev.EVENT_TYPES.keys())
-        if unknown:
-            raise InvalidQuery("types", f"unknown event type {unknown[0]!r}")
+    if order not in ("seq", "time", "newest"):
+        raise InvalidQuery("order", f"{order!r} is not one of 'seq', 'time', 'newest'")
     return _Filters(
-        frozenset(types) if types is not None else None,
+        _known_types(types) if types is not None else None,
         _micros("start", start),
         _micros("end", end),
         batch,
         holder,
-        mrn,
+        _keys(mrn),
+        _keys(seal),
         party,
         after_seq,
         include_cancelled,
+        order,
     )
 
 
@@ -216,21 +361,18 @@ _cancel = t.events.alias("cancel_event")
 
 def _base() -> sa.Select[Any]:
     e, c = t.events.c, t.cancellations.c
-    return (
-        sa.select(
-            e.seq,
-            e.hash,
-            e.time_us,
-            e.canonical,
-            c.target.label("cancelled"),
-            _cancel.c.time_us.label("cancelled_us"),
+    return sa.select(
+        e.seq,
+        e.hash,
+        e.time_us,
+        e.canonical,
+        c.target.label("cancelled"),
+        _cancel.c.time_us.label("cancelled_us"),
+        _cancel.c.id.label("cancelled_by"),
+    ).select_from(
+        t.events.outerjoin(t.cancellations, c.target == e.id).outerjoin(
+            _cancel, _cancel.c.id == c.event_id
         )
-        .select_from(
-            t.events.outerjoin(t.cancellations, c.target == e.id).outerjoin(
-                _cancel, _cancel.c.id == c.event_id
-            )
-        )
-        .order_by(e.seq)
     )
 
 
@@ -247,7 +389,8 @@ def _moved(*, batch: str | None = None, tax_id: str | None = None) -> sa.Select[
 
 def _query(f: _Filters, limit: int | None) -> sa.Select[Any]:
     e = t.events.c
-    q = _base()
+    by = {"seq": (e.seq,), "time": (e.time_us, e.seq), "newest": (e.seq.desc(),)}[f.order]
+    q = _base().order_by(*by)
     if f.after_seq:
         q = q.where(e.seq > f.after_seq)
     if f.types is not None:
@@ -260,8 +403,10 @@ def _query(f: _Filters, limit: int | None) -> sa.Select[Any]:
         q = q.where(e.seq.in_(_moved(batch=f.batch)))
     if f.holder is not None:
         q = q.where(e.seq.in_(_moved(tax_id=f.holder)))
-    if f.mrn is not None:
-        q = q.where(e.key == f.mrn, e.type.in_(MRN_TYPES))
+    if f.mrns is not None:
+        q = q.where(e.key.in_(f.mrns), e.type.in_(MRN_TYPES))
+    if f.seals is not None:
+        q = q.where(e.key.in_(f.seals), e.type == "seal_ping")
     if f.party is not None:
         q = _party(q, f.party)
     if not f.include_cancelled:
@@ -286,12 +431,20 @@ def _keep(row: Any, party: str | None) -> bool:
     return party in parties(decode_event(row.canonical))
 
 
-def _stored(row: Any) -> StoredEvent:
+def _stored(row: Any, extra_for: frozenset[str] = frozenset()) -> StoredEvent:
+    event = decode_event(row.canonical)
+    extra = decode_object(row.canonical) if extra_for and _tag(event) in extra_for else None
     return StoredEvent(
         row.seq,
         row.hash,
-        decode_event(row.canonical),
+        event,
         row.cancelled is not None,
         row.time_us,
         row.cancelled_us,
+        row.cancelled_by,
+        extra,
     )
+
+
+def _tag(event: ev.Event) -> str:
+    return str(event.__struct_config__.tag)

@@ -1,21 +1,161 @@
-"""Read queries over the ledger: stock, batch history, trace back and forward."""
+"""Read models over the ledger, as typed results: stock, batch history, trace back and
+forward, rejections, counts. JSON only at the edges (`msgspec.to_builtins`, in the CLI and
+the API); `keruen.store.port.LedgerReader` is how callers reach them."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
+from msgspec import Struct, field
 from sqlalchemy.engine import Connection
 
 from keruen.errors import NotFound
-from keruen.ledger.rules import iso
+from keruen.model import events as ev
 from keruen.store import schema as t
+from keruen.store.codec import decode_event, time_of
+from keruen.store.db import chunks
 from keruen.store.schema import plain
 
 OUT_KINDS = ("dispatch", "export", "write_off")
+
+
+class Result(Struct, kw_only=True):
+    """Base of the read models: typed, turned into JSON by `msgspec.to_builtins` at the edge."""
+
+
+class StockLine(Result):
+    batch: str
+    hs: str
+    quantity: Decimal
+    unit: str
+    description: str
+
+
+class BatchInfo(Result):
+    batch: str
+    hs: str
+    unit: str
+    description: str
+    origin: str
+    event_id: str
+    created: datetime
+
+
+class HistoryEntry(Result):
+    seq: int
+    id: str
+    type: str
+    time: datetime
+    from_: str | None = field(name="from")
+    to: str | None
+    quantity: Decimal
+    cancelled_by: str | None
+
+
+class History(Result):
+    batch: BatchInfo
+    events: list[HistoryEntry]
+
+
+class Hop(Result):
+    """A change of holder of a batch (a transfer that stands)."""
+
+    event: str
+    time: datetime
+    from_: str | None = field(name="from")
+    to: str | None
+    quantity: Decimal
+
+
+class Created(Result):
+    event: str
+    time: datetime
+    type: str  # import, arrival, transform; "cancelled" when the creating event was
+    holder: str | None
+
+
+class BackNode(Result):
+    batch: str
+    hs: str
+    unit: str
+    description: str
+    origin: str
+    created_by: Created
+    holders: list[Hop]
+    inputs: list[str]
+
+
+class Origin(Result):
+    batch: str
+    type: str
+    time: datetime
+    importer: str | None
+    seller: ev.Party | None
+    post: str | None
+    document: ev.Document | None
+    quantity: Decimal | None
+    origin: str
+
+
+class TraceBack(Result):
+    batch: str
+    origins: list[Origin]
+    batches: list[BackNode]
+
+
+class Holding(Result):
+    holder: str
+    quantity: Decimal
+
+
+class Exit(Result, omit_defaults=True):
+    """Quantity leaving a batch: an exit from the circuit, or consumed by a transform."""
+
+    event: str
+    type: str
+    time: datetime
+    holder: str | None
+    quantity: Decimal
+    buyer: ev.Party | None = None
+    post: str | None = None
+
+
+class ForwardNode(Result):
+    batch: str
+    holders: list[Hop]
+    held_by: list[Holding]
+    exits: list[Exit]
+    outputs: list[str]
+
+
+class TraceForward(Result):
+    batch: str
+    totals: dict[str, Decimal]
+    batches: list[ForwardNode]
+
+
+class Rejection(Result):
+    id: int
+    received: datetime
+    source: str
+    line: int | None
+    event_id: str | None
+    error: str
+    field: str
+    reason: str
+    raw: str
+
+
+class Summary(Result):
+    events: dict[str, int]
+    batches: int
+    holders: int
+    rejections: int
 
 
 # Statements are built once, with parameters: building one costs more than running it on
@@ -30,27 +170,49 @@ _BATCH = sa.select(t.batches).where(t.batches.c.batch == sa.bindparam("batch"))
 _INFOS = sa.select(t.batches).where(t.batches.c.batch.in_(sa.bindparam("batches", expanding=True)))
 
 
-def stock(conn: Connection, holder: str) -> list[dict[str, Any]]:
+def stock(conn: Connection, holder: str) -> list[StockLine]:
     """A holder's virtual warehouse: what it holds of each batch."""
     return [
-        {
-            "batch": r.batch,
-            "hs": r.hs,
-            "quantity": str(r.quantity),
-            "unit": r.unit,
-            "description": r.description,
-        }
+        StockLine(
+            batch=r.batch,
+            hs=r.hs,
+            quantity=r.quantity,
+            unit=r.unit,
+            description=r.description,
+        )
         for r in conn.execute(_STOCK, {"holder": holder})
     ]
 
 
-def batch_info(conn: Connection, batch: str) -> dict[str, Any]:
+def _info(row: Any) -> BatchInfo:
+    return BatchInfo(
+        batch=row.batch,
+        hs=row.hs,
+        unit=row.unit,
+        description=row.description,
+        origin=row.origin,
+        event_id=row.event_id,
+        created=time_of(row.created_us),
+    )
+
+
+def batch_info(conn: Connection, batch: str) -> BatchInfo:
     row = conn.execute(_BATCH, {"batch": batch}).first()
     if row is None:
         raise NotFound(f"batch {batch!r} does not exist")
-    info = dict(row._mapping)
-    info["created"] = iso(info.pop("created_us"))
-    return info
+    return _info(row)
+
+
+def batch_ids(conn: Connection) -> list[str]:
+    return list(conn.scalars(sa.select(t.batches.c.batch)))
+
+
+def batches(conn: Connection, ids: Collection[str]) -> dict[str, BatchInfo]:
+    """What the ledger knows of each of these batches (unknown ones are absent)."""
+    found: dict[str, BatchInfo] = {}
+    for part in chunks(sorted(set(ids))):
+        found.update((r.batch, _info(r)) for r in conn.execute(_INFOS, {"batches": part}))
+    return found
 
 
 def _history_query() -> sa.Select[Any]:
@@ -77,23 +239,23 @@ def _history_query() -> sa.Select[Any]:
 _HISTORY = _history_query()
 
 
-def history(conn: Connection, batch: str) -> dict[str, Any]:
+def history(conn: Connection, batch: str) -> History:
     """Every event that moved the batch, in ledger order, cancelled ones marked."""
     info = batch_info(conn, batch)
     entries = [
-        {
-            "seq": r.seq,
-            "id": r.id,
-            "type": r.type,
-            "time": iso(r.time_us),
-            "from": r.source,
-            "to": r.target,
-            "quantity": str(r.quantity),
-            "cancelled_by": r.cancelled_by,
-        }
+        HistoryEntry(
+            seq=r.seq,
+            id=r.id,
+            type=r.type,
+            time=time_of(r.time_us),
+            from_=r.source,
+            to=r.target,
+            quantity=r.quantity,
+            cancelled_by=r.cancelled_by,
+        )
         for r in conn.execute(_HISTORY, {"batch": batch})
     ]
-    return {"batch": info, "events": entries}
+    return History(batch=info, events=entries)
 
 
 def _lineage_query(back: bool, max_depth: int = 50) -> sa.Select[Any]:
@@ -122,9 +284,8 @@ def _lineage(conn: Connection, batch: str, back: bool, max_depth: int) -> list[t
     return sorted((r.input, r.output) for r in rows)
 
 
-def _infos(conn: Connection, batches: Sequence[str]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(_INFOS, {"batches": list(batches)})
-    return {r.batch: dict(r._mapping) for r in rows}
+def _infos(conn: Connection, names: Sequence[str]) -> dict[str, Any]:
+    return {r.batch: r for r in conn.execute(_INFOS, {"batches": list(names)})}
 
 
 def _live_moves_query() -> sa.Select[Any]:
@@ -156,30 +317,30 @@ def _live_moves_query() -> sa.Select[Any]:
 _LIVE_MOVES = _live_moves_query()
 
 
-def _live_moves(conn: Connection, batches: Sequence[str]) -> dict[str, list[Any]]:
+def _live_moves(conn: Connection, names: Sequence[str]) -> dict[str, list[Any]]:
     """Moves of these batches by events that stand (not cancelled, not reversals), with the
     event's JSON where a trace shows its parties (creations and exits)."""
-    out: dict[str, list[Any]] = {b: [] for b in batches}
-    for row in conn.execute(_LIVE_MOVES, {"batches": list(batches)}):
+    out: dict[str, list[Any]] = {b: [] for b in names}
+    for row in conn.execute(_LIVE_MOVES, {"batches": list(names)}):
         out[row.batch].append(row)
     return out
 
 
-def _holders_chain(moves: list[Any]) -> list[dict[str, Any]]:
+def _hops(moves: list[Any]) -> list[Hop]:
     return [
-        {
-            "event": mv.event_id,
-            "time": iso(mv.time_us),
-            "from": mv.source,
-            "to": mv.target,
-            "quantity": str(mv.quantity),
-        }
+        Hop(
+            event=mv.event_id,
+            time=time_of(mv.time_us),
+            from_=mv.source,
+            to=mv.target,
+            quantity=mv.quantity,
+        )
         for mv in moves
         if mv.kind == "transfer"
     ]
 
 
-def trace_back(conn: Connection, batch: str, max_depth: int = 50) -> dict[str, Any]:
+def trace_back(conn: Connection, batch: str, max_depth: int = 50) -> TraceBack:
     """From a batch back to the imports and arrivals it came from, with each chain of holders."""
     edges = _lineage(conn, batch, back=True, max_depth=max_depth)
     names = sorted({batch} | {i for i, _ in edges})
@@ -192,49 +353,48 @@ def trace_back(conn: Connection, batch: str, max_depth: int = 50) -> dict[str, A
         inputs[o].append(i)
     nodes = [_node(infos[b], moves[b], inputs[b]) for b in names]
     origins = [
-        _origin(n, moves[n["batch"]])
-        for n in nodes
-        if n["created_by"]["type"] in ("import", "arrival")
+        _origin(n, moves[n.batch]) for n in nodes if n.created_by.type in ("import", "arrival")
     ]
-    return {"batch": batch, "origins": origins, "batches": nodes}
+    return TraceBack(batch=batch, origins=origins, batches=nodes)
 
 
-def _node(info: dict[str, Any], moves: list[Any], inputs: list[str]) -> dict[str, Any]:
+def _node(info: Any, moves: list[Any], inputs: list[str]) -> BackNode:
     created = next((mv for mv in moves if mv.kind in ("import", "arrival", "transform_out")), None)
-    return {
-        "batch": info["batch"],
-        "hs": info["hs"],
-        "unit": info["unit"],
-        "description": info["description"],
-        "origin": info["origin"],
-        "created_by": {
-            "event": info["event_id"],
-            "time": iso(info["created_us"]),
-            "type": created.type if created else "cancelled",
-            "holder": created.target if created else None,
-        },
-        "holders": _holders_chain(moves),
-        "inputs": sorted(inputs),
-    }
+    return BackNode(
+        batch=info.batch,
+        hs=info.hs,
+        unit=info.unit,
+        description=info.description,
+        origin=info.origin,
+        created_by=Created(
+            event=info.event_id,
+            time=time_of(info.created_us),
+            type=created.type if created else "cancelled",
+            holder=created.target if created else None,
+        ),
+        holders=_hops(moves),
+        inputs=sorted(inputs),
+    )
 
 
-def _origin(node: dict[str, Any], moves: list[Any]) -> dict[str, Any]:
+def _origin(node: BackNode, moves: list[Any]) -> Origin:
     raw = next((mv.canonical for mv in moves if mv.canonical and mv.source is None), None)
-    e = json.loads(raw) if raw else {}
-    return {
-        "batch": node["batch"],
-        "type": node["created_by"]["type"],
-        "time": node["created_by"]["time"],
-        "importer": e.get("holder"),
-        "seller": e.get("seller"),
-        "post": e.get("post"),
-        "document": e.get("document"),
-        "quantity": e.get("quantity"),
-        "origin": node["origin"],
-    }
+    e = decode_event(raw) if raw else None
+    made = e if isinstance(e, ev.Import) else None  # and Arrival
+    return Origin(
+        batch=node.batch,
+        type=node.created_by.type,
+        time=node.created_by.time,
+        importer=made.holder if made else None,
+        seller=made.seller if made else None,
+        post=made.post if made else None,
+        document=made.document if made else None,
+        quantity=made.quantity if made else None,
+        origin=node.origin,
+    )
 
 
-def trace_forward(conn: Connection, batch: str, max_depth: int = 50) -> dict[str, Any]:
+def trace_forward(conn: Connection, batch: str, max_depth: int = 50) -> TraceForward:
     """Where a batch's quantities went: current holders, exits, and the batches made from it."""
     edges = _lineage(conn, batch, back=False, max_depth=max_depth)
     names = sorted({batch} | {o for _, o in edges})
@@ -245,19 +405,19 @@ def trace_forward(conn: Connection, batch: str, max_depth: int = 50) -> dict[str
     for i, o in edges:
         outputs[i].append(o)
     nodes = {
-        b: {
-            "batch": b,
-            "holders": _holders_chain(moves[b]),
-            "held_by": _held(moves[b]),
-            "exits": _exits(moves[b]),
-            "outputs": sorted(outputs[b]),
-        }
+        b: ForwardNode(
+            batch=b,
+            holders=_hops(moves[b]),
+            held_by=_held(moves[b]),
+            exits=_exits(moves[b]),
+            outputs=sorted(outputs[b]),
+        )
         for b in names
     }
-    return {"batch": batch, "totals": _totals(nodes[batch]), "batches": list(nodes.values())}
+    return TraceForward(batch=batch, totals=_totals(nodes[batch]), batches=list(nodes.values()))
 
 
-def _held(moves: list[Any]) -> list[dict[str, str]]:
+def _held(moves: list[Any]) -> list[Holding]:
     """Who holds the batch now: the net of the moves that stand, which is what `balances`
     holds (a cancel reverses its target's moves and cannot itself be cancelled), without
     scanning `balances`, whose key begins with the holder."""
@@ -267,42 +427,42 @@ def _held(moves: list[Any]) -> list[dict[str, str]]:
             held[mv.source] = held.get(mv.source, Decimal(0)) - mv.quantity
         if mv.target is not None:
             held[mv.target] = held.get(mv.target, Decimal(0)) + mv.quantity
-    return [{"holder": h, "quantity": str(plain(q))} for h, q in sorted(held.items()) if q]
+    return [Holding(holder=h, quantity=plain(q)) for h, q in sorted(held.items()) if q]
 
 
-def _exits(moves: list[Any]) -> list[dict[str, Any]]:
+def _exits(moves: list[Any]) -> list[Exit]:
     out = []
     for mv in moves:
         if mv.type not in OUT_KINDS and mv.kind != "transform_in":
             continue
-        entry = {
-            "event": mv.event_id,
-            "type": mv.type,
-            "time": iso(mv.time_us),
-            "holder": mv.source,
-            "quantity": str(mv.quantity),
-        }
-        if mv.canonical:
-            e = json.loads(mv.canonical)
-            entry.update(buyer=e.get("buyer"), post=e.get("post"))
-        out.append(entry)
+        e = decode_event(mv.canonical) if mv.canonical else None
+        shipped = e if isinstance(e, ev.Dispatch) else None  # and Export
+        out.append(
+            Exit(
+                event=mv.event_id,
+                type=mv.type,
+                time=time_of(mv.time_us),
+                holder=mv.source,
+                quantity=mv.quantity,
+                buyer=shipped.buyer if shipped else None,
+                post=shipped.post if shipped else None,
+            )
+        )
     return out
 
 
-def _totals(node: dict[str, Any]) -> dict[str, str]:
+def _totals(node: ForwardNode) -> dict[str, Decimal]:
     """Where the quantity of the batch itself stands: held, dispatched, transformed, ..."""
-    totals: dict[str, Decimal] = {
-        "held": sum((Decimal(h["quantity"]) for h in node["held_by"]), Decimal(0))
-    }
-    for x in node["exits"]:
-        kind = "transformed" if x["type"] == "transform" else x["type"]
-        totals[kind] = totals.get(kind, Decimal(0)) + Decimal(x["quantity"])
-    return {k: str(v) for k, v in sorted(totals.items())}
+    totals: dict[str, Decimal] = {"held": sum((h.quantity for h in node.held_by), Decimal(0))}
+    for x in node.exits:
+        kind = "transformed" if x.type == "transform" else x.type
+        totals[kind] = totals.get(kind, Decimal(0)) + x.quantity
+    return dict(sorted(totals.items()))
 
 
 def rejections(
     conn: Connection, limit: int = 50, source: str | None = None, before: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[Rejection]:
     """Newest rejections first; only those submitted under `source` (and older than the
     rejection numbered `before`) when given."""
     r = t.rejections.c
@@ -312,16 +472,48 @@ def rejections(
     if before is not None:
         q = q.where(r.id < before)
     return [
-        {
-            "id": row.id,
-            "received": iso(row.received_us),
-            "source": row.source,
-            "line": row.line,
-            "event_id": row.event_id,
-            "error": row.error,
-            "field": row.field,
-            "reason": row.reason,
-            "raw": row.raw,
-        }
+        Rejection(
+            id=row.id,
+            received=time_of(row.received_us),
+            source=row.source,
+            line=row.line,
+            event_id=row.event_id,
+            error=row.error,
+            field=row.field,
+            reason=row.reason,
+            raw=row.raw,
+        )
         for row in conn.execute(q)
     ]
+
+
+def summary(conn: Connection) -> Summary:
+    """Ledger counts: aggregates with no party in them."""
+    e = t.events.c
+    q = sa.select(e.type, sa.func.count().label("n")).group_by(e.type).order_by(e.type)
+    count = sa.func.count
+    return Summary(
+        events={row.type: row.n for row in conn.execute(q)},
+        batches=conn.scalar(sa.select(count()).select_from(t.batches)) or 0,
+        holders=conn.scalar(sa.select(count(sa.distinct(t.balances.c.holder)))) or 0,
+        rejections=conn.scalar(sa.select(count()).select_from(t.rejections)) or 0,
+    )
+
+
+def party_batches(conn: Connection, tax_id: str, names: Collection[str]) -> set[str]:
+    """The batches among `names` that `tax_id` is party to: holds now, or is the source or
+    target of any of its moves (its whole history, cancelled moves included)."""
+    m, b = t.moves.c, t.balances.c
+    found: set[str] = set()
+    for part in chunks(sorted(set(names))):
+        moved = sa.select(m.batch).where(
+            m.batch.in_(part), sa.or_(m.source == tax_id, m.target == tax_id)
+        )
+        held = sa.select(b.batch).where(b.batch.in_(part), b.holder == tax_id)
+        found.update(conn.scalars(sa.union(moved, held)))
+    return found
+
+
+def public(result: Any) -> Any:
+    """A read model as JSON-ready builtins (decimals and times as strings): for the edges."""
+    return msgspec.to_builtins(result)

@@ -13,21 +13,17 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from keruen.model import events as ev
-from keruen.store import schema as t
 from keruen.store.db import chunks, upsert
-from keruen.store.ledger import head
+from keruen.store.port import LedgerReader
 from keruen.transit.model import AUTHORITY_INCIDENTS
 from keruen.transit.tables import transit_bindings, transit_cursor
 from keruen.transit.tracker import new_seals
 
 CURSOR = "bindings"
-_decode = msgspec.json.Decoder(ev.TransitOpen | ev.Incident)
-_raw = msgspec.json.Decoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +46,12 @@ def bindings_of(
 
 
 def _scan(conn: Connection, after_seq: int) -> Iterator[Binding]:
-    c = t.events.c
-    q = (
-        sa.select(c.seq, c.time_us, c.canonical)
-        .where(c.seq > after_seq, c.type.in_(("transit_open", "incident")))
-        .order_by(c.seq)
+    """The bindings made by events after `after_seq`: the incremental read of the index."""
+    found = LedgerReader(conn).select_events(
+        types=("transit_open", "incident"), after_seq=after_seq, extra_for=("incident",)
     )
-    for row in conn.execute(q):
-        e = _decode.decode(row.canonical)
-        extra = _raw.decode(row.canonical) if isinstance(e, ev.Incident) else None
-        yield from bindings_of(e, extra, row.seq, row.time_us)
+    for s in found:
+        yield from bindings_of(s.event, s.extra, s.seq, s.time_us)
 
 
 def _cursor(conn: Connection) -> tuple[int, int]:
@@ -67,7 +59,7 @@ def _cursor(conn: Connection) -> tuple[int, int]:
     row = conn.execute(sa.select(transit_cursor).where(transit_cursor.c.name == CURSOR)).first()
     if row is None or row.seq == 0:
         return 0, 0
-    stored = conn.scalar(sa.select(t.events.c.hash).where(t.events.c.seq == row.seq))
+    stored = LedgerReader(conn).hash_at(row.seq)
     return (int(row.seq), int(row.time_us)) if stored == row.hash else (0, 0)
 
 
@@ -76,11 +68,7 @@ def _start(conn: Connection) -> int:
 
 
 def _latest_after(conn: Connection, seq: int, upto: int | None = None) -> int:
-    c = t.events.c
-    q = sa.select(sa.func.max(c.time_us)).where(c.seq > seq)
-    if upto is not None:
-        q = q.where(c.seq <= upto)
-    return int(conn.scalar(q) or 0)
+    return LedgerReader(conn).latest_time_us(after_seq=seq, upto_seq=upto)
 
 
 def latest_us(conn: Connection) -> int | None:
@@ -96,7 +84,7 @@ def refresh(eng: Engine) -> int:
         start, time_us = _cursor(conn)
         if start == 0:
             conn.execute(transit_bindings.delete())
-        seq, hash_ = head(conn)
+        seq, hash_ = LedgerReader(conn).head()
         rows = [asdict(b) for b in _scan(conn, start) if b.event_seq <= seq]
         for part in chunks(rows, 1000):
             upsert(conn, transit_bindings, part, ("seal", "event_seq"))

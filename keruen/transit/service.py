@@ -16,13 +16,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
-from keruen.store import schema as t
-from keruen.store.db import chunks
+from keruen.store.port import LedgerReader, StoredEvent, time_of
 from keruen.transit import bindings
 from keruen.transit.corridor import Corridor
 from keruen.transit.errors import BadTransitQuery, MovementNotFound
@@ -33,17 +31,6 @@ from keruen.transit.tracker import Tracker
 
 Progress = Callable[[int], None]
 TRANSIT_TYPES = ("transit_open", "seal_ping", "checkpoint", "transit_close", "incident", "receipt")
-_decode = msgspec.json.Decoder(
-    ev.TransitOpen
-    | ev.SealPing
-    | ev.Checkpoint
-    | ev.TransitClose
-    | ev.Incident
-    | ev.Receipt
-    | ev.Dispatch
-    | ev.Export
-)
-_raw = msgspec.json.Decoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,30 +216,52 @@ def replay(
 ) -> Tracker:
     """A tracker fed the transit events dated up to `now_us`, in time order.
 
-    Every transit event, or only those whose ledger `key` (MRN, seal or receipt ref) is one
-    of `keys` -- what replaying a single movement needs.
+    Every transit event, or only those of the MRNs and seals among `keys` (and the receipts
+    naming those MRNs) -- what replaying a single movement needs.
     """
     tracker = Tracker(places, config, timeline_for)
+    reader = LedgerReader(conn, yield_per=10_000)
+    end = time_of(now_us + 1)
     if keys is None:
-        rows: Iterable[Row] = _transit_rows(conn, now_us)
-        cancelled = _cancellations(conn, now_us)
+        rows: Iterable[StoredEvent] = reader.select_events(
+            types=TRANSIT_TYPES, end=end, order="time", extra_for=("incident",)
+        )
+        cancelled = {
+            c.target: Mark(c.time_us, c.event_id, c.target)
+            for c in reader.cancellations(types=TRANSIT_TYPES, end=end)
+        }
     else:
-        rows = _keyed_rows(conn, now_us, keys)
-        cancelled = _cancellations(conn, now_us, [r[1] for r in rows])
+        rows = _keyed(reader, keys, end)
+        cancelled = {
+            s.id: Mark(s.cancelled_us, s.cancelled_by, s.id)
+            for s in rows
+            if s.cancelled_us is not None and s.cancelled_by and s.cancelled_us <= now_us
+        }
     later: list[ev.Receipt] = []
-    for row in _counted(_merge(rows, cancelled), progress):
-        if row[2] == "cancel":
-            tracker.cancel(row[3], row[0], row[1])
-        elif row[1] not in cancelled or row[2] == "transit_open":
-            _feed(tracker, row, later)
-    _settle_receipts(conn, tracker, later)
+    for item in _counted(_merge(rows, cancelled), progress):
+        if isinstance(item, Mark):
+            tracker.cancel(item.target, item.time_us, item.event_id)
+        elif item.id not in cancelled or item.type == "transit_open":
+            _feed(tracker, item, later)
+    _settle_receipts(reader, tracker, later)
     return tracker
 
 
-Row = tuple[int, str, str, str]  # time_us, id, type, canonical (or target, for a cancel)
+@dataclass(frozen=True, slots=True, order=True)
+class Mark:
+    """A cancel of a transit event, placed in the replay at its own time."""
+
+    time_us: int
+    event_id: str
+    target: str
 
 
-def _counted(rows: Iterable[Row], progress: Progress | None, every: int = 10_000) -> Iterator[Row]:
+Item = StoredEvent | Mark
+
+
+def _counted(
+    rows: Iterable[Item], progress: Progress | None, every: int = 10_000
+) -> Iterator[Item]:
     """The rows, telling `progress` how many went by (a progress bar on long replays)."""
     if progress is None:
         yield from rows
@@ -265,77 +274,38 @@ def _counted(rows: Iterable[Row], progress: Progress | None, every: int = 10_000
     progress(n % every)
 
 
-_COLUMNS = (t.events.c.time_us, t.events.c.id, t.events.c.type, t.events.c.canonical)
+def _keyed(reader: LedgerReader, keys: Collection[str], end: datetime) -> list[StoredEvent]:
+    """The transit events of these MRNs and seals, through the index on keys, in time order."""
+    found = [
+        *reader.select_events(mrn=keys, end=end, extra_for=("incident",)),
+        *reader.select_events(seal=keys, end=end),
+    ]
+    found.sort(key=lambda s: (s.time_us, s.seq))
+    return found
 
 
-def _transit_rows(conn: Connection, now_us: int) -> Iterator[Row]:
-    c = t.events.c
-    q = (
-        sa.select(*_COLUMNS)
-        .where(c.type.in_(TRANSIT_TYPES), c.time_us <= now_us)
-        .order_by(c.time_us, c.seq)
-    )
-    for r in conn.execution_options(yield_per=10_000).execute(q):
-        yield r.time_us, r.id, r.type, r.canonical
+def _merge(rows: Iterable[StoredEvent], cancelled: dict[str, Mark]) -> Iterator[Item]:
+    """The events with each cancel placed at its own time (after events of that time)."""
+    marks = sorted(cancelled.values())
+    return heapq.merge(rows, marks, key=lambda r: (r.time_us, isinstance(r, Mark)))
 
 
-def _keyed_rows(conn: Connection, now_us: int, keys: Collection[str]) -> list[Row]:
-    """The transit events of these keys, through the index on `key`, in time then ledger order."""
-    c = t.events.c
-    found: list[Any] = []
-    for part in chunks(sorted(keys)):
-        q = sa.select(c.seq, *_COLUMNS).where(
-            c.key.in_(part), c.type.in_(TRANSIT_TYPES), c.time_us <= now_us
-        )
-        found += conn.execute(q).all()
-    found.sort(key=lambda r: (r.time_us, r.seq))
-    return [(r.time_us, r.id, r.type, r.canonical) for r in found]
-
-
-def _cancellations(
-    conn: Connection, now_us: int, ids: Sequence[str] | None = None
-) -> dict[str, tuple[int, str]]:
-    """Transit events cancelled by `now_us` (of `ids`, or all): target -> (cancel time, id)."""
-    target, by = t.events.alias("target"), t.events.alias("by")
-    q = (
-        sa.select(t.cancellations.c.target, by.c.time_us, by.c.id)
-        .join(target, target.c.id == t.cancellations.c.target)
-        .join(by, by.c.id == t.cancellations.c.event_id)
-        .where(target.c.type.in_(TRANSIT_TYPES), by.c.time_us <= now_us)
-    )
-    if ids is None:
-        return {r.target: (r.time_us, r.id) for r in conn.execute(q)}
-    out = {}
-    for part in chunks(sorted(ids)):
-        rows = conn.execute(q.where(t.cancellations.c.target.in_(part)))
-        out.update({r.target: (r.time_us, r.id) for r in rows})
-    return out
-
-
-def _merge(rows: Iterable[Row], cancelled: dict[str, tuple[int, str]]) -> Iterator[Row]:
-    """The event rows with each cancel placed at its own time (after events of that time)."""
-    marks = sorted((at, cid, "cancel", target) for target, (at, cid) in cancelled.items())
-    return heapq.merge(rows, marks, key=lambda r: (r[0], r[2] == "cancel"))
-
-
-def _feed(tracker: Tracker, row: Row, later: list[ev.Receipt]) -> None:
-    if row[2] == "seal_ping":
-        tracker.ping_json(row[0], row[3])
+def _feed(tracker: Tracker, stored: StoredEvent, later: list[ev.Receipt]) -> None:
+    e = stored.event
+    if isinstance(e, ev.SealPing):
+        tracker.ping(e.seal, stored.time_us, e.lat, e.lon, e.state, e.code, e.id)
         return
-    e = _decode.decode(row[3])
     if isinstance(e, ev.Receipt) and e.ref not in tracker.movements:
         later.append(e)  # may refer to a dispatch or export: settled after the replay
         return
-    tracker.feed(e, _raw.decode(row[3]) if isinstance(e, ev.Incident) else None)
+    tracker.feed(e, stored.extra)
 
 
-def _settle_receipts(conn: Connection, tracker: Tracker, receipts: list[ev.Receipt]) -> None:
+def _settle_receipts(reader: LedgerReader, tracker: Tracker, receipts: list[ev.Receipt]) -> None:
     """Receipts that refer to a dispatch or export by its event id."""
-    refs = sorted({r.ref for r in receipts})
-    c = t.events.c
-    for part in chunks(refs):
-        q = sa.select(c.canonical).where(c.id.in_(part), c.type.in_(("dispatch", "export")))
-        for canonical in conn.scalars(q):
-            tracker.feed(_decode.decode(canonical))
+    shipped = reader.events_by_id({r.ref for r in receipts}).values()
+    for stored in sorted(shipped, key=lambda s: s.seq):
+        if isinstance(stored.event, ev.Dispatch):  # and Export
+            tracker.feed(stored.event)
     for r in receipts:
         tracker.feed(r)

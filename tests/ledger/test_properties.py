@@ -99,7 +99,7 @@ def held_in_traces(engine: sa.Engine) -> dict[tuple[str, str], Decimal]:
     held: dict[tuple[str, str], Decimal] = {}
     with engine.connect() as conn:
         for b in conn.scalars(sa.select(t.batches.c.batch)):
-            node = queries.trace_forward(conn, b)["batches"][0]
+            node = queries.public(queries.trace_forward(conn, b))["batches"][0]
             assert node["batch"] == b
             held.update(((h["holder"], b), Decimal(h["quantity"])) for h in node["held_by"])
     return held

@@ -43,19 +43,21 @@ def test_story_balances_history_and_traces(engine: Engine) -> None:
     report = ingest_lines(engine, f.lines(*STORY))
     assert (report.accepted, report.rejected) == (len(STORY), 0)
     with engine.connect() as conn:
-        assert queries.stock(conn, A)[0]["quantity"] == "40"
-        assert [(r["batch"], r["quantity"]) for r in queries.stock(conn, D)] == [("P-1", "1")]
-        assert queries.stock(conn, B) == []
-        hist = queries.history(conn, B1)
+        assert queries.public(queries.stock(conn, A))[0]["quantity"] == "40"
+        assert [(r["batch"], r["quantity"]) for r in queries.public(queries.stock(conn, D))] == [
+            ("P-1", "1")
+        ]
+        assert queries.public(queries.stock(conn, B)) == []
+        hist = queries.public(queries.history(conn, B1))
         assert [e["id"] for e in hist["events"]] == ["imp1", "t1", "t2", "x1", "w1"]
-        back = queries.trace_back(conn, "P-1")
+        back = queries.public(queries.trace_back(conn, "P-1"))
         assert [o["batch"] for o in back["origins"]] == [B1]
         assert back["origins"][0]["seller"]["country"] == "CN"
         chain = [
             (h["from"], h["to"]) for n in back["batches"] if n["batch"] == B1 for h in n["holders"]
         ]
         assert chain == [(A, B), (B, C)]
-        fwd = queries.trace_forward(conn, B1)
+        fwd = queries.public(queries.trace_forward(conn, B1))
         assert fwd["totals"] == {"held": "40", "transformed": "40", "write_off": "20"}
         p1 = next(n for n in fwd["batches"] if n["batch"] == "P-1")
         assert p1["exits"][0]["buyer"]["country"] == "RU"
@@ -64,7 +66,7 @@ def test_story_balances_history_and_traces(engine: Engine) -> None:
 
 def test_unknown_batch_query_is_not_found(engine: Engine) -> None:
     with engine.connect() as conn, pytest.raises(NotFound):
-        queries.trace_back(conn, "nope")
+        queries.public(queries.trace_back(conn, "nope"))
 
 
 def test_rejections_are_stored_with_raw_input_and_reason(engine: Engine) -> None:
@@ -73,7 +75,7 @@ def test_rejections_are_stored_with_raw_input_and_reason(engine: Engine) -> None
     assert (report.accepted, report.rejected) == (1, 2)
     assert [r.line for r in report.rejections] == [2, 3]
     with engine.connect() as conn:
-        rows = queries.rejections(conn)
+        rows = queries.public(queries.rejections(conn))
     assert {r["error"] for r in rows} == {"InvalidEvent", "InsufficientStock"}
     stored = next(r for r in rows if r["error"] == "InsufficientStock")
     assert stored["event_id"] == "bad" and stored["field"] == "quantity"
@@ -93,12 +95,14 @@ def test_idempotency_duplicates_and_conflicts(engine: Engine) -> None:
 def test_cancel_reverses_and_trace_ignores_cancelled(engine: Engine) -> None:
     assert ingest(engine, *STORY[:3], f.cancel("c1", "t1", day=4)) is None
     with engine.connect() as conn:
-        assert queries.stock(conn, A)[0]["quantity"] in ("100", "50")
-        assert {r["batch"]: r["quantity"] for r in queries.stock(conn, A)}[B1] == "100"
-        assert queries.stock(conn, B) == []
-        hist = queries.history(conn, B1)["events"]
+        assert queries.public(queries.stock(conn, A))[0]["quantity"] in ("100", "50")
+        assert {r["batch"]: r["quantity"] for r in queries.public(queries.stock(conn, A))}[
+            B1
+        ] == "100"
+        assert queries.public(queries.stock(conn, B)) == []
+        hist = queries.public(queries.history(conn, B1))["events"]
         assert next(e for e in hist if e["id"] == "t1")["cancelled_by"] == "c1"
-        assert queries.trace_back(conn, B1)["batches"][0]["holders"] == []
+        assert queries.public(queries.trace_back(conn, B1))["batches"][0]["holders"] == []
     refused = ingest(engine, f.cancel("c2", "t1", day=5))
     assert refused is not None and "already cancelled" in refused.error.reason
 
@@ -109,7 +113,9 @@ def test_chunking_never_changes_the_outcome(engine: Engine, chunk: int) -> None:
     report = ingest_lines(engine, f.lines(*events), chunk_size=chunk)
     assert (report.accepted, report.rejected) == (len(events) - 1, 1)
     with engine.connect() as conn:
-        assert {r["batch"]: r["quantity"] for r in queries.stock(conn, D)} == {"P-1": "4"}
+        assert {r["batch"]: r["quantity"] for r in queries.public(queries.stock(conn, D))} == {
+            "P-1": "4"
+        }
         assert [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)] == []
 
 
@@ -128,7 +134,7 @@ def test_a_writer_between_chunks_is_seen_by_the_next_chunk(engine: Engine) -> No
     assert report.rejections[0].event_id == "t2"
     assert "holds 0" in report.rejections[0].error.reason
     with engine.connect() as conn:
-        assert queries.stock(conn, A) == []
+        assert queries.public(queries.stock(conn, A)) == []
         assert [s for s in store.verify(conn) if isinstance(s, store.ChainBreak)] == []
 
 
@@ -207,7 +213,7 @@ def test_undecodable_bytes_are_kept_not_lost(engine: Engine) -> None:
     report = ingest_lines(engine, [b'{"id": "\xff\xfe"}'])
     assert report.rejected == 1
     with engine.connect() as conn:
-        assert queries.rejections(conn)[0]["raw"] == '{"id": "\\xff\\xfe"}'
+        assert queries.public(queries.rejections(conn))[0]["raw"] == '{"id": "\\xff\\xfe"}'
 
 
 def test_an_adjust_reads_past_holdings_from_storage(engine: Engine) -> None:

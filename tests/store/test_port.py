@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from keruen.errors import InvalidQuery
+from keruen.errors import InvalidEvent, InvalidQuery
 from keruen.ingest import ingest_lines
 from keruen.ledger.parties import parties
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
-from keruen.store.port import GENESIS, Head, LedgerReader, StoredEvent
+from keruen.store.ledger import Rejection, write_rejections
+from keruen.store.port import GENESIS, Head, LedgerReader, StoredEvent, time_of
+from keruen.store.queries import public
 from tests import factory as f
 from tests.factory import A, B, C, D
 from tests.transit import factory as tf
@@ -68,6 +70,10 @@ def _ingest(engine: Engine, events: list[dict[str, Any]]) -> None:
 def reader(engine: Engine) -> LedgerReader:
     _ingest(engine, STORY)
     return LedgerReader(engine)
+
+
+def _rejection(line: int) -> Rejection:
+    return Rejection(line, None, InvalidEvent("time", "missing"), b"{}")
 
 
 def ids(found: Any) -> list[str]:
@@ -167,6 +173,58 @@ class TestLedgerReader:
             reader = LedgerReader(conn)
             assert ids(reader.select_events()) == ["imp1"]
             assert reader.head().seq == 1
+
+    def test_a_read_leaves_the_callers_connection_as_it_was(self, engine: Engine) -> None:
+        _ingest(engine, STORY[:2])
+        with engine.begin() as conn:
+            assert len(list(LedgerReader(conn).select_events())) == 2
+            assert "yield_per" not in conn.get_execution_options()
+            write_rejections(conn, [_rejection(1), _rejection(2)], "after-read")  # executemany
+        assert [r.line for r in LedgerReader(engine).rejections(source="after-read")] == [2, 1]
+
+    def test_time_order_seals_and_the_stored_object(self, reader: LedgerReader) -> None:
+        by_time = list(reader.select_events(order="time"))
+        assert [(s.time_us, s.seq) for s in by_time] == sorted((s.time_us, s.seq) for s in by_time)
+        assert ids(reader.select_events(seal=["S-9", "S-0"])) == ["p1"]
+        assert ids(reader.select_events(mrn=[MRN, "other"], types=["incident"])) == ["i1"]
+        (inc,) = reader.select_events(types=["incident"], extra_for=["incident"])
+        assert inc.extra is not None and inc.extra["note"] == "reported by the carrier"
+        assert all(s.extra is None for s in reader.select_events(types=["import"]))
+
+    def test_chain_positions_and_times(self, reader: LedgerReader) -> None:
+        every = list(reader.select_events())
+        assert reader.hash_at(3) == every[2].hash and reader.hash_at(10_000) is None
+        assert reader.latest_time_us() == max(s.time_us for s in every)
+        assert reader.latest_time_us(after_seq=2, upto_seq=4) == max(s.time_us for s in every[2:4])
+        assert reader.count_events(types=["transfer"], after_seq=3) == 2
+
+    def test_cancellations(self, reader: LedgerReader) -> None:
+        (c,) = reader.cancellations()
+        assert (c.target, c.target_type, c.event_id) == ("t3", "transfer", "c1")
+        assert reader.cancellations(types=["transit_open"]) == []
+        assert reader.cancellations(end=time_of(c.time_us)) == []
+
+    def test_read_models_are_typed(self, reader: LedgerReader) -> None:
+        assert [(x.batch, x.quantity) for x in reader.stock(C)] == [(B1, 10), ("P-1", 1)]
+        history = reader.history(B1)
+        assert [e.id for e in history.events] == ["imp1", "t1", "t2", "x1", "w1"]
+        assert history.events[0].time == datetime(2024, 3, 1, 5, tzinfo=UTC)
+        back = reader.trace_back("P-1")
+        assert [o.batch for o in back.origins] == [B1]
+        assert isinstance(back.origins[0].seller, ev.Party)
+        forward = reader.trace_forward(B1)
+        assert forward.totals == {"held": 50, "transformed": 40, "write_off": 10}
+        assert ids(reader.receipts(MRN)) == ["r1"]
+        assert reader.summary().events == reader.count_by_type()
+        assert reader.party_batches(D, [B1, B2, "P-1"]) == {B2}
+        assert reader.batch(B2).origin == "CN" and sorted(reader.batches([B1, "x"])) == [B1]
+
+    def test_read_models_turn_into_the_json_of_the_edges(self, reader: LedgerReader) -> None:
+        entry = public(reader.history(B1))["events"][1]
+        assert (entry["from"], entry["to"], entry["quantity"]) == (A, B, "60")
+        assert entry["time"] == "2024-03-02T05:00:00Z"
+        exits = public(reader.trace_forward("P-1"))["batches"][0]["exits"]
+        assert exits[0]["buyer"]["country"] == "RU" and exits[0]["quantity"] == "3"
 
     def test_count_by_type(self, reader: LedgerReader) -> None:
         assert reader.count_by_type() == {e: 1 for e in ev.EVENT_TYPES} | {"transfer": 3}

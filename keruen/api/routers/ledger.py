@@ -24,7 +24,8 @@ from keruen.api.schemas import (
     problems,
 )
 from keruen.errors import NotFound
-from keruen.store import queries
+from keruen.store.port import LedgerReader
+from keruen.store.queries import public
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -41,7 +42,7 @@ def stock(tax_id: str, user: PartyReader, conn: ConnDep, audit: AuditDep) -> lis
     if user.tenant is not None and user.tenant != tax_id:
         audit.record("stock.read", tax_id, "denied")
         raise Forbidden("a declarant reads only its own stock", "tax_id")
-    rows = queries.stock(conn, tax_id)
+    rows = public(LedgerReader(conn).stock(tax_id))
     audit.record("stock.read", tax_id, detail={"batches": len(rows)})
     return [{k: r[k] for k in ("batch", "hs", "quantity", "unit")} for r in rows]
 

@@ -1,0 +1,75 @@
+"""The ledger's physical schema is `keruen.store`'s business: everyone else reads the port.
+
+No module outside `keruen/store/` imports the ledger's tables (area `tables.py` modules may
+take the shared `metadata` and `Id` column type to define their own tables) or touches the
+stored `canonical` JSON; the write path (`keruen.model` makes the canonical form,
+`keruen.ledger` and `keruen.ingest` carry it to the store) is the only other place it occurs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import keruen
+
+ROOT = Path(keruen.__file__).parent
+SHARED = {"metadata", "Id"}
+WRITE_PATH = ("store/", "model/", "ledger/", "ingest.py")
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    return [
+        (path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(), str(path)))
+        for path in sorted(ROOT.rglob("*.py"))
+    ]
+
+
+def _schema_imports(rel: str, tree: ast.Module) -> list[str]:
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            bad += [a.name for a in node.names if a.name.startswith("keruen.store.schema")]
+        elif isinstance(node, ast.ImportFrom) and node.module == "keruen.store":
+            bad += [f"keruen.store.{a.name}" for a in node.names if a.name == "schema"]
+        elif isinstance(node, ast.ImportFrom) and node.module == "keruen.store.schema":
+            names = {a.name for a in node.names}
+            if not (rel.endswith("tables.py") and names <= SHARED):
+                bad.append(f"keruen.store.schema: {sorted(names)}")
+    return bad
+
+
+def _canonical_uses(tree: ast.Module) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.Attribute) and node.attr == "canonical")
+        or (isinstance(node, ast.Constant) and node.value == "canonical")
+    ]
+
+
+def test_only_the_store_imports_the_ledger_tables() -> None:
+    found = {
+        rel: bad
+        for rel, tree in _modules()
+        if not rel.startswith("store/") and (bad := _schema_imports(rel, tree))
+    }
+    assert found == {}, "read the ledger through keruen.store.port.LedgerReader"
+
+
+def test_only_the_store_and_the_write_path_touch_the_stored_json() -> None:
+    found = {
+        rel: lines
+        for rel, tree in _modules()
+        if not rel.startswith(WRITE_PATH) and (lines := _canonical_uses(tree))
+    }
+    assert found == {}, "typed events come from keruen.store.port (decoded in keruen.store.codec)"
+
+
+def test_the_checks_see_a_violation() -> None:
+    tree = ast.parse("from keruen.store import schema as t\nx = row.canonical\n")
+    assert _schema_imports("risk/store.py", tree) == ["keruen.store.schema"]
+    assert _canonical_uses(tree) == [2]
+    shared = ast.parse("from keruen.store.schema import metadata\n")
+    assert _schema_imports("risk/tables.py", shared) == []
+    assert _schema_imports("risk/store.py", shared) != []
