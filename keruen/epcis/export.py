@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keruen.epcis import vocab
@@ -24,7 +23,6 @@ from keruen.epcis.document import STANDARD_PREFIXES
 from keruen.epcis.mapping import CBV, KNS, batch_uri, k, party_uri
 from keruen.jurisdiction import KAZAKHSTAN, Jurisdiction
 from keruen.model import events as ev
-from keruen.store import schema as t
 from keruen.store.port import LedgerReader, StoredEvent
 
 __all__ = ["EPCIS_CONTEXT", "Exported", "contract_to_epcis", "export_events", "to_json_ld"]
@@ -247,20 +245,12 @@ def contract_to_epcis(
 
 
 def kept_epcis(conn: Connection, seqs: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The EPCIS events kept with imported contract events (field `epcis`), by seq.
-
-    The read port gives typed events only, without the unknown fields the ledger keeps;
-    this is the one place the bridge reads stored JSON (switch when the port offers it)."""
-    wanted = list(seqs)
+    """The EPCIS events kept with imported contract events (field `epcis`), by seq."""
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 500):
-        part = wanted[start : start + 500]
-        q = sa.select(t.events.c.seq, t.events.c.canonical).where(t.events.c.seq.in_(part))
-        for seq, canonical in conn.execute(q):
-            if '"epcis"' in canonical:
-                kept = msgspec.json.decode(canonical).get("epcis")
-                if isinstance(kept, dict) and isinstance(kept.get("event"), dict):
-                    found[seq] = kept
+    for seq, stored in LedgerReader(conn).stored_objects(list(seqs)).items():
+        kept = stored.get("epcis")
+        if isinstance(kept, dict) and isinstance(kept.get("event"), dict):
+            found[seq] = kept
     return found
 
 

@@ -195,6 +195,16 @@ class LedgerReader:
                 found[stored.event.id] = stored
         return found
 
+    def stored_objects(self, seqs: Collection[int]) -> dict[int, dict[str, Any]]:
+        """The stored JSON objects of these events, fields beyond the contract included (an
+        EPCIS event kept with an imported one, say), by seq."""
+        found: dict[int, dict[str, Any]] = {}
+        c = t.events.c
+        for part in chunks(sorted(set(seqs))):
+            for row in self._rows(sa.select(c.seq, c.canonical).where(c.seq.in_(part))):
+                found[row.seq] = decode_object(row.canonical)
+        return found
+
     def cancellations(
         self, *, types: Collection[str] | None = None, end: datetime | None = None
     ) -> list[Cancellation]:
