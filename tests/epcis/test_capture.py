@@ -28,7 +28,10 @@ PARTIES = load_parties(parties_json())
 
 def _balance(eng: Engine, holder: str) -> dict[str, str]:
     with eng.connect() as conn:
-        return {row["batch"]: str(row["quantity"]) for row in queries.stock(conn, holder)}
+        return {
+            row["batch"]: str(row["quantity"])
+            for row in queries.public(queries.stock(conn, holder))
+        }
 
 
 def test_a_chain_maps_to_import_transfer_dispatch_write_off(engine: Engine) -> None:
@@ -37,7 +40,7 @@ def test_a_chain_maps_to_import_transfer_dispatch_write_off(engine: Engine) -> N
     assert _balance(engine, A) == {BATCH: "60"}
     assert _balance(engine, B) == {BATCH: "25"}
     with engine.connect() as conn:
-        kinds = [e["type"] for e in queries.history(conn, BATCH)["events"]]
+        kinds = [e["type"] for e in queries.public(queries.history(conn, BATCH))["events"]]
     assert kinds == ["import", "transfer", "dispatch", "write_off"]
 
 
@@ -69,7 +72,7 @@ def test_unmappable_and_invalid_events_are_refused_with_their_reason(engine: Eng
     assert by_event[2].layer == "cbv" and by_event[2].rule == "cbv/bizStep"
     assert all(r.hash and r.hash.startswith("ni:///sha-256;") for r in report.rejections)
     with engine.connect() as conn:
-        logged = queries.rejections(conn)
+        logged = queries.public(queries.rejections(conn))
     assert len(logged) >= 2
 
 

@@ -43,9 +43,9 @@ def _export(eng: Engine) -> bytes:
 def _state(eng: Engine, holders: list[str], batches: list[str]) -> dict[str, Any]:
     with eng.connect() as conn:
         return {
-            "stock": {h: queries.stock(conn, h) for h in holders},
-            "back": {b: queries.trace_back(conn, b) for b in batches},
-            "forward": {b: queries.trace_forward(conn, b) for b in batches},
+            "stock": {h: queries.public(queries.stock(conn, h)) for h in holders},
+            "back": {b: queries.public(queries.trace_back(conn, b)) for b in batches},
+            "forward": {b: queries.public(queries.trace_forward(conn, b)) for b in batches},
         }
 
 
