@@ -18,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from rich.padding import Padding
 from rich.table import Table
 from sqlalchemy.engine import Engine
@@ -31,7 +30,7 @@ from keruen.risk.report import evaluation_table
 from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store import ledger as ledger_store
-from keruen.store import schema as t
+from keruen.store.port import LedgerReader
 
 LARGE = 200_000  # from this many events on, the demo simulates the `year` preset
 
@@ -101,7 +100,7 @@ def _clear_own(path: Path) -> None:
 def _claim(eng: Engine) -> None:
     """Mark the ledger as the demo's; refuse a database that already holds events."""
     with eng.begin() as conn:
-        if conn.scalar(sa.select(sa.func.count()).select_from(t.events)):
+        if LedgerReader(conn).head().seq:
             raise StorageFailure(
                 db.describe(), "already holds a ledger: the demo needs a new, empty one"
             )
