@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from keruen.risk import tables as rt
 from keruen.risk.errors import BadInput
 from keruen.risk.queries import STATUSES, _query, public
-from keruen.store import schema as t
+from keruen.store.port import batches_with_hs
 
 LANES = ("green", "yellow", "red", "blue")
 LEVELS = ("alert", "signal", "all")
@@ -113,12 +113,8 @@ def _lane(lane: str) -> Any:
 
 
 def _hs(prefix: str) -> Any:
-    r, b = rt.risk_alert_refs.c, t.batches.c
-    cited = (
-        sa.select(r.alert_id)
-        .join_from(rt.risk_alert_refs, t.batches, b.batch == r.value)
-        .where(r.kind == "batch", b.hs.startswith(prefix, autoescape=True))
-    )
+    r = rt.risk_alert_refs.c
+    cited = sa.select(r.alert_id).where(r.kind == "batch", r.value.in_(batches_with_hs(prefix)))
     facts = rt.risk_alerts.c.facts.contains(f'"{prefix}', autoescape=True)
     return sa.or_(rt.risk_alerts.c.id.in_(cited), facts)
 

@@ -44,6 +44,7 @@ __all__ = [
     "Head",
     "LedgerReader",
     "StoredEvent",
+    "batches_with_hs",
     "decode_event",
     "time_of",
 ]
@@ -313,6 +314,13 @@ class LedgerReader:
             # on the statement, not the connection: Connection.execution_options changes the
             # caller's connection for good (a server-side cursor for its later writes too)
             yield from conn.execute(query, execution_options={"yield_per": self._yield_per})
+
+
+def batches_with_hs(prefix: str) -> sa.Select[Any]:
+    """The ids of the batches whose HS code begins with `prefix`, as a subquery: for an area's
+    own query that filters its rows by the goods they cite (the alert inbox)."""
+    b = t.batches.c
+    return sa.select(b.batch).where(b.hs.startswith(prefix, autoescape=True))
 
 
 def _known_types(types: Collection[str]) -> frozenset[str]:

@@ -51,7 +51,7 @@ def stock(
     if user.tenant is None and not holder:
         return page(request, "stock.html", holder="", rows=[])
     who = holder_of(user, holder)
-    rows = queries.stock(conn, who)
+    rows = queries.public(LedgerReader(conn).stock(who))
     audit.record("stock.read", who, detail={"batches": len(rows)})
     return page(request, "stock.html", holder=who, rows=rows)
 
