@@ -16,7 +16,7 @@ def test_officer_sees_every_move_of_the_batch(web: Web) -> None:
     page = web.get("olga", f"/ui/batches/{MINE}")
     assert page.status_code == 200
     with web.engine.connect() as conn:
-        history = queries.history(conn, MINE)["events"]
+        history = queries.public(queries.history(conn, MINE))["events"]
     assert set(MOVE.findall(page.text)) == {e["id"] for e in history}
     for holder in (A, B):
         assert f'data-node="{holder}"' in page.text
