@@ -30,6 +30,7 @@ __all__ = ["EPCIS_CONTEXT", "Exported", "contract_to_epcis", "export_events", "t
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 DOCUMENT = "https://keruen.kz/document/"
 SEAL = "https://keruen.kz/seal/"
+TRANSIT = "https://keruen.kz/transit/"
 _WRITE_OFF_STEP = {
     "retail": "retail_selling",
     "destruction": "destroying",
@@ -210,7 +211,48 @@ def _seal_ping(e: ev.SealPing, home: str) -> dict[str, Any]:
     return out
 
 
+def _builtins(value: Any) -> Any:
+    """A contract structure as `keruen:` extension values (decimals as text)."""
+    if isinstance(value, dict):
+        return {k(key): _builtins(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_builtins(v) for v in value]
+    return value if isinstance(value, str) else _text(value)
+
+
+def _transit_open(e: ev.TransitOpen, home: str) -> dict[str, Any]:
+    raw = msgspec.to_builtins(e)
+    out = _base(e, "AggregationEvent", home) | {
+        "parentID": TRANSIT + quote(e.mrn, safe=""),
+        "childEPCs": [SEAL + quote(seal, safe="") for seal in e.seals],
+        "action": "ADD",
+        "bizStep": CBV + "BizStep-loading",
+        "sourceList": _owner(
+            "source", party_uri(e.carrier.tax_id, e.carrier.country, e.carrier.name)
+        ),
+        "destinationList": _owner(
+            "destination", party_uri(e.consignee.tax_id, e.consignee.country, e.consignee.name)
+        ),
+    }
+    for name in (
+        "mrn",
+        "entry_post",
+        "exit_post",
+        "destination",
+        "deadline",
+        "carrier",
+        "consignee",
+        "goods",
+        "route",
+        "guarantee",
+    ):
+        if raw.get(name) is not None:
+            out[k(name)] = _builtins(raw[name])
+    return out
+
+
 _BUILDERS: dict[type[Any], Any] = {
+    ev.TransitOpen: _transit_open,
     ev.Import: _entry,
     ev.Arrival: _entry,
     ev.Transfer: _transfer,

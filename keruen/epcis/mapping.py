@@ -406,6 +406,42 @@ def _seal_ping(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     return [_optional(event, r, "code")]
 
 
+TRANSIT = "https://keruen.kz/transit/"
+
+
+def _strip(value: Any) -> Any:
+    """A `keruen:` structure with its keys' namespaces taken off."""
+    if isinstance(value, dict):
+        return {key.rpartition("}")[2]: _strip(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def _transit_open(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    """An AggregationEvent packing goods under seals: the transit declared at the entry post."""
+    seals = [str(c) for c in r.event.get("childEPCs") or []]
+    seals = [unquote(c[len(SEAL) :]) if c.startswith(SEAL) else c for c in seals]
+    if not seals:
+        raise Unmappable("childEPCs", "a transit's packing names its seals as child EPCs")
+    goods = _strip(r.need("goods"))
+    event = _base(r, "transit_open", ehash, 0) | {
+        "mrn": r.need("mrn"),
+        "entry_post": r.need("entry_post"),
+        "exit_post": r.need("exit_post"),
+        "destination": r.need("destination"),
+        "deadline": r.need("deadline"),
+        "carrier": _party_object(r.party("source"), r, "carrier"),
+        "consignee": _party_object(r.party("destination"), r, "consignee"),
+        "seals": seals,
+        "goods": goods if isinstance(goods, list) else [goods],
+    }
+    for name in ("route", "guarantee"):
+        if r.ext(name) is not None:
+            event[name] = _strip(r.ext(name))
+    return [event]
+
+
 def _alarm(event: dict[str, Any]) -> bool:
     return "ALARM_CONDITION" in str(event.get("sensorElementList"))
 
@@ -433,6 +469,8 @@ def _kind(r: _Reader) -> str:
     kind, action = e.get("type"), e.get("action")
     if kind == "TransformationEvent":
         return "transform"
+    if kind == "AggregationEvent" and action == "ADD" and r.ext("mrn") is not None:
+        return "transit_open"
     if kind != "ObjectEvent":
         raise Unmappable("type", f"a {kind} has no meaning in the ledger (not imported)")
     if e.get("sensorElementList") and e.get("epcList"):
@@ -448,6 +486,14 @@ def _kind(r: _Reader) -> str:
     raise Unmappable("bizStep", f"{kind} with action {action} and bizStep {step!r} is not mapped")
 
 
+_OTHERS = {
+    "adjust": _adjust,
+    "transform": _transform,
+    "seal_ping": _seal_ping,
+    "transit_open": _transit_open,
+}
+
+
 def map_event(
     event: dict[str, Any], ehash: str, parties: Parties, j: Jurisdiction = KAZAKHSTAN
 ) -> list[dict[str, Any]]:
@@ -461,9 +507,7 @@ def map_event(
     elif kind.startswith("leaves:"):
         mapped = _leaves(r, ehash, kind.split(":", 1)[1])
     else:
-        mapped = {"adjust": _adjust, "transform": _transform, "seal_ping": _seal_ping}[kind](
-            r, ehash
-        )
+        mapped = _OTHERS[kind](r, ehash)
     declaration = event.get("errorDeclaration")
     return _cancels(mapped, declaration) if isinstance(declaration, dict) else mapped
 

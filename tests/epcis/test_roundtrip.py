@@ -22,7 +22,7 @@ from keruen.store import queries
 from keruen.store.port import LedgerReader
 from tests.conftest import BACKENDS, fresh_engine
 from tests.epcis.kzdoc import BATCH, DISPATCH, IMPORT, TRANSFER, WRITE_OFF, document, parties_json
-from tests.factory import A, B, C, import_, transfer, transform
+from tests.factory import A, B, C, import_, transfer, transform, transit_open
 
 PARTIES = load_parties(parties_json())
 
@@ -96,6 +96,7 @@ def _contract_events() -> list[dict[str, Any]]:
             "quantity": "-2",
             "reason": "stocktake",
         },
+        transit_open("x1", "24KZ0001", day=6),
         {
             "type": "seal_ping",
             "id": "s1",
