@@ -44,7 +44,7 @@ class Prepared:
     line_event: list[int] = field(default_factory=list)  # event index of each line
     hashes: list[str] = field(default_factory=list)
     refused: list[Issue] = field(default_factory=list)
-    raw: list[bytes] = field(default_factory=list)  # each event's JSON, for the rejection log
+    raw: dict[int, bytes] = field(default_factory=dict)  # refused events' JSON, for the log
 
 
 @dataclass
@@ -80,18 +80,19 @@ def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
     if doc is None:
         return Prepared(name, 0, refused=report.errors)
     out = Prepared(name, len(doc.events), hashes=report.hashes)
-    out.raw = [_raw(e) for e in doc.events]
     document_level = [e for e in report.errors if e.event is None]
     for i, event in enumerate(doc.events):
         own = [e for e in report.errors if e.event == i] or document_level
         if own:
             out.refused.append(_for_event(own[0], i, out.hashes[i]))
+            out.raw[i] = _raw(event)
             continue
         try:
             mapped = map_event(event, out.hashes[i], parties)
         except Unmappable as e:
             pointer = f"{doc.pointers[i]}/{e.pointer}"
             out.refused.append(Issue("ledger", i, pointer, "mapping", e.reason, out.hashes[i]))
+            out.raw[i] = _raw(event)
             continue
         for contract in mapped:
             out.lines.append(_line(contract))
@@ -108,7 +109,7 @@ def refusals(prepared: Prepared) -> list[store.Rejection]:
     rows = []
     for issue in prepared.refused:
         error = InvalidEvent(issue.pointer[:200], f"[{issue.layer}] {issue.rule}: {issue.reason}")
-        raw = prepared.raw[issue.event] if issue.event is not None else b"{}"
+        raw = prepared.raw.get(issue.event, b"{}") if issue.event is not None else b"{}"
         rows.append(store.Rejection(None, issue.hash, error, raw))
     return rows
 
