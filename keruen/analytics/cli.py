@@ -260,6 +260,43 @@ def trade_mirror(
     emit_rows(rows, as_json, as_csv, parquet, f"mirror: {partner} exports vs {reporter} imports")
 
 
+@trade_app.command("shadow")
+def trade_shadow(
+    year: Annotated[int, typer.Option("--year", help="Year of the estimate")] = 2022,
+    reporter: Annotated[str, typer.Option("--reporter", help="ISO code of the importer")] = "KZ",
+    partner: Annotated[str, typer.Option("--partner", help="Exporter: code or EU27")] = "EU27",
+    data: Annotated[
+        Path | None, typer.Option("--data", help="A ledger export: its imports join in")
+    ] = None,
+    rates_file: Annotated[
+        Path | None, typer.Option("--rates", help="Rates with EUR rows (with --data)")
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """The untraced ("shadow") volume as an interval: partner exports against the reporter's
+    statistics and, with --data, the imports the ledger traced."""
+    from decimal import Decimal
+
+    from keruen.analytics import countries, mirror_files, rates, service, shadow
+
+    with user_errors():
+        ledger_eur = None
+        if data is not None:
+            loaded = rates.load(rates_file) if rates_file else rates.usd_only()
+            src = service.open_source(data)
+            members = countries.MEMBERS.get(partner.upper(), frozenset({partner.upper()}))
+            rows = service.trade_figures(src, ["import"], ["partner", "year"], loaded)
+            usd = sum((r["value_usd"] for r in rows
+                       if r["partner"] in members and r["year"] == year), Decimal(0))  # fmt: skip
+            ledger_eur = (usd / mirror_files.usd_per_eur(loaded, year)).quantize(Decimal(1))
+        row = shadow.estimate(
+            mirror_files.shipped(), reporter.upper(), partner.upper(), year, ledger_eur
+        )
+    emit_rows([row], as_json, as_csv, parquet, "untraced (shadow) volume")
+
+
 @trade_app.command("roundabout")
 def trade_roundabout(
     as_json: Annotated[bool, JsonOption] = False,

@@ -169,3 +169,19 @@ def test_trade_mirror_cli(tmp_path: Path) -> None:
     assert json.loads(r.output)[0]["partner_exports_eur"] > 0
     r = CliRunner().invoke(app, ["trade", "mirror", "--file", str(extra), "--format", "xml"])
     assert r.exit_code == 1 and "format: 'xml' is not one of" in r.output
+
+
+def test_the_shadow_interval_triangulates_its_sources() -> None:
+    from keruen.analytics.shadow import estimate
+
+    row = estimate(mf.shipped(), "KZ", "EU27", 2022, None)
+    assert row["shadow_low_eur"] == 2720213396  # A − B: no CIF/FOB margin
+    assert row["shadow_high_eur"] == 3754984503  # A × 1.10 − B
+    assert len(row["assumptions"]) == 3
+    with_ledger = estimate(mf.shipped(), "KZ", "EU27", 2022, D("9000000000"))
+    assert with_ledger["shadow_low_eur"] == 1347711062  # the ledger traced more than B
+    assert with_ledger["shadow_high_eur"] == 3754984503
+    assert with_ledger["ledger_coverage"] == pytest.approx(9e9 / 7627497665.52)
+    r = CliRunner().invoke(app, ["trade", "shadow", "--year", "2022", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)[0]["shadow_low_eur"] == 2720213396
