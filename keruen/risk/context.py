@@ -28,8 +28,11 @@ class Context:
 
     @cached_property
     def transit_findings(self) -> frozenset[str]:
-        """MRNs that transit monitoring found something about."""
-        return frozenset(f.mrn for f in self.facts.transit)
+        """MRNs that transit monitoring found something against: not a telemetry gap (a seal
+        that stopped reporting says nothing of where the goods went), nothing of low severity."""
+        return frozenset(
+            f.mrn for f in self.facts.transit if f.kind != "seal_silent" and f.severity != "low"
+        )
 
     @cached_property
     def prov(self) -> Provenance:

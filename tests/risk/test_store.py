@@ -221,3 +221,25 @@ def test_parties_known_by_name_and_country_only_are_screened_and_explained(
     assert party, [a["rule"] for a in alerts]
     assert "no identifier" in party[0]["explanation"]
     assert party[0]["subject"] == "OAO Polotsk Steklovolokno (BY)"
+
+
+@pytest.mark.parametrize(("mass", "ghost"), [("1200", False), ("700", True)])
+def test_a_transit_closed_as_declared_is_read_back_as_no_ghost(
+    engine: Engine, mass: str, ghost: bool
+) -> None:
+    """The close is read from the ledger: exit at the declared post on time, seals intact,
+    mass consistent - no ghost transit without a receipt; a light exit still is one."""
+    close = {
+        "type": "transit_close",
+        "id": "c1",
+        "time": f.t(9),
+        "mrn": "MRN1",
+        "post": "KZZS1-RAIL",
+        "mass_kg": mass,
+        "seals_intact": True,
+    }
+    ingest(engine, f.transit_open("o1", "MRN1", day=1), close)
+    service.detect(engine, now_us=micros_of(f.t(11)) + 50 * 86_400_000_000)
+    with engine.connect() as conn:
+        rules = {r["rule"] for r in queries.alerts(conn, level="all")}
+    assert ("ghost_transit" in rules) == ghost
