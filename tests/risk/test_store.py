@@ -243,3 +243,13 @@ def test_a_transit_closed_as_declared_is_read_back_as_no_ghost(
     with engine.connect() as conn:
         rules = {r["rule"] for r in queries.alerts(conn, level="all")}
     assert ("ghost_transit" in rules) == ghost
+
+
+def test_precheck_tells_a_missing_batch_from_one_nobody_holds_any_more(engine: Engine) -> None:
+    from keruen.errors import NotFound
+
+    ingest(engine, f.import_("i1", B1, holder=f.A, qty="10"), f.dispatch("d1", B1, f.A, "10"))
+    with pytest.raises(BadInput, match="nobody holds any of batch"):
+        service.precheck(engine, B1, Decimal(1), Party(**f.RU_BUYER))
+    with pytest.raises(NotFound, match="does not exist"):
+        service.precheck(engine, B2, Decimal(1), Party(**f.RU_BUYER))
