@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import assert_never, cast
 
 from keruen.model import events as ev
 
 
-def parties(event: ev.AnyEvent) -> frozenset[str]:
+def parties(event: ev.Event) -> frozenset[str]:
     """The tax ids an event names: holders, giver and taker, seller, buyer, carrier,
     consignee (a foreign party may have none). Seal pings, checkpoints, closes, incidents,
     receipts and cancels name none (a cancel's parties are those of the moves it reverses,
     which the ledger stores)."""
+    event = cast(ev.AnyEvent, event)  # every event is one of the contract's types
     match event:
         case ev.Import() | ev.Arrival():
             return _ids(event.holder, event.seller.tax_id)

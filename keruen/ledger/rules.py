@@ -8,13 +8,12 @@ before its batch was created; a cancel reverses its target only if the balances 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, assert_never, cast
 
+from keruen.clock import iso, micros
 from keruen.errors import (
     BatchExists,
     CancelRefused,
@@ -24,6 +23,8 @@ from keruen.errors import (
 )
 from keruen.model import events as ev
 from keruen.reference import COUNT_UNITS
+
+__all__ = ["Batch", "Effect", "LedgerView", "Move", "apply", "iso", "micros", "stock_moves"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,24 +73,6 @@ class LedgerView(Protocol):
     def cancelled(self, event_id: str) -> bool: ...
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def micros(t: datetime) -> int:
-    """A time as integer microseconds since the epoch (UTC), the ledger's time column: exact
-    integer arithmetic (no float seconds), before 1970 too; a time without offset is UTC."""
-    return ((t if t.tzinfo else t.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
-
-
-def iso(us: int) -> str:
-    """A ledger time (microseconds, UTC) as RFC 3339 with a `Z`: exact (no float seconds), and
-    cheap enough for the thousands of times a trace or a history prints."""
-    seconds, fraction = divmod(us, 1_000_000)
-    base = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}".format(*time.gmtime(seconds)[:6])
-    return f"{base}.{fraction:06d}Z" if fraction else f"{base}Z"
-
-
 def apply(view: LedgerView, event: ev.Event) -> Effect:
     """The effect of `event` on the ledger, or a `RejectedEvent` saying why it cannot apply."""
     match event:
@@ -97,20 +80,15 @@ def apply(view: LedgerView, event: ev.Event) -> Effect:
             return _create(view, event)
         case ev.Transfer():
             _take(view, event, event.batch, event.from_, event.quantity)
-            return Effect(
-                moves=[Move(event.batch, event.from_, event.to, event.quantity, "transfer")]
-            )
         case ev.Transform():
             return _transform(view, event)
         case ev.Dispatch() | ev.WriteOff():
             _take(view, event, event.batch, event.holder, event.quantity)
-            kind = event.__struct_config__.tag
-            return Effect(moves=[Move(event.batch, event.holder, None, event.quantity, str(kind))])
         case ev.Adjust():
-            return _adjust(view, event)
+            _adjust(view, event)
         case ev.Cancel():
             return _cancel(view, event)
-    return Effect()
+    return Effect(moves=stock_moves(event))
 
 
 def _batch_info(batch: str, goods: ev.Goods, event: ev.Event) -> Batch:
@@ -121,11 +99,7 @@ def _batch_info(batch: str, goods: ev.Goods, event: ev.Event) -> Batch:
 
 def _create(view: LedgerView, e: ev.Import) -> Effect:
     _new_batch(view, e.batch, "batch")
-    kind = str(e.__struct_config__.tag)
-    return Effect(
-        new_batches=[_batch_info(e.batch, e.goods, e)],
-        moves=[Move(e.batch, None, e.holder, e.quantity, kind)],
-    )
+    return Effect(new_batches=[_batch_info(e.batch, e.goods, e)], moves=stock_moves(e))
 
 
 def _new_batch(view: LedgerView, batch: str, field: str) -> None:
@@ -164,19 +138,17 @@ def _take(
 
 
 def _transform(view: LedgerView, e: ev.Transform) -> Effect:
-    effect = Effect()
+    effect = Effect(moves=stock_moves(e))
     for i, p in enumerate(e.inputs):
         _take(view, e, p.batch, e.holder, p.quantity, f"inputs[{i}].batch")
-        effect.moves.append(Move(p.batch, e.holder, None, p.quantity, "transform_in"))
     for i, o in enumerate(e.outputs):
         _new_batch(view, o.batch, f"outputs[{i}].batch")
         effect.new_batches.append(_batch_info(o.batch, o.goods, e))
-        effect.moves.append(Move(o.batch, None, e.holder, o.quantity, "transform_out"))
         effect.links.extend((p.batch, o.batch) for p in e.inputs)
     return effect
 
 
-def _adjust(view: LedgerView, e: ev.Adjust) -> Effect:
+def _adjust(view: LedgerView, e: ev.Adjust) -> None:
     """A stocktake corrects what a holder has or had; it does not hand a batch to a stranger
     (that would be stock from nowhere, with no trail behind it)."""
     if e.quantity > 0:
@@ -187,9 +159,8 @@ def _adjust(view: LedgerView, e: ev.Adjust) -> Effect:
                 f"holder {e.holder} never held batch {e.batch!r}; an adjust corrects the stock "
                 "of a batch its holder holds or held",
             )
-        return Effect(moves=[Move(e.batch, None, e.holder, e.quantity, "adjust")])
-    _take(view, e, e.batch, e.holder, -e.quantity)
-    return Effect(moves=[Move(e.batch, e.holder, None, -e.quantity, "adjust")])
+    else:
+        _take(view, e, e.batch, e.holder, -e.quantity)
 
 
 def _cancel(view: LedgerView, e: ev.Cancel) -> Effect:
@@ -214,24 +185,47 @@ def _cancel(view: LedgerView, e: ev.Cancel) -> Effect:
     return Effect(moves=reversal, cancels=e.target)
 
 
+def stock_moves(event: ev.Event) -> list[Move]:
+    """Each event type's effect on stock, in one place: the moves it makes, which follow from
+    the event alone (the rules above only check that they may be made). A cancel's moves are
+    its target's, reversed; the transit events, receipts and pings move no stock."""
+    e = cast(ev.AnyEvent, event)  # every event is one of the contract's types
+    match e:
+        case ev.Import() | ev.Arrival():
+            return [Move(e.batch, None, e.holder, e.quantity, _tag(e))]
+        case ev.Transfer():
+            return [Move(e.batch, e.from_, e.to, e.quantity, "transfer")]
+        case ev.Transform():
+            return [Move(p.batch, e.holder, None, p.quantity, "transform_in") for p in e.inputs] + [
+                Move(o.batch, None, e.holder, o.quantity, "transform_out") for o in e.outputs
+            ]
+        case ev.Dispatch() | ev.Export() | ev.WriteOff():
+            return [Move(e.batch, e.holder, None, e.quantity, _tag(e))]
+        case ev.Adjust() if e.quantity > 0:
+            return [Move(e.batch, None, e.holder, e.quantity, "adjust")]
+        case ev.Adjust():
+            return [Move(e.batch, e.holder, None, -e.quantity, "adjust")]
+        case (
+            ev.TransitOpen()
+            | ev.SealPing()
+            | ev.Checkpoint()
+            | ev.TransitClose()
+            | ev.Incident()
+            | ev.Receipt()
+            | ev.Cancel()
+        ):
+            return []
+        case _:
+            assert_never(e)
+
+
+def _tag(e: ev.Event) -> str:
+    return str(e.__struct_config__.tag)
+
+
 def original_moves(event: ev.Event) -> Iterator[Move]:
     """The moves an accepted event made (recomputed: they follow from the event alone)."""
-    match event:
-        case ev.Import():
-            yield Move(event.batch, None, event.holder, event.quantity, "import")
-        case ev.Transfer():
-            yield Move(event.batch, event.from_, event.to, event.quantity, "transfer")
-        case ev.Transform():
-            for p in event.inputs:
-                yield Move(p.batch, event.holder, None, p.quantity, "transform_in")
-            for o in event.outputs:
-                yield Move(o.batch, None, event.holder, o.quantity, "transform_out")
-        case ev.Dispatch() | ev.WriteOff():
-            yield Move(event.batch, event.holder, None, event.quantity, "out")
-        case ev.Adjust() if event.quantity > 0:
-            yield Move(event.batch, None, event.holder, event.quantity, "adjust")
-        case ev.Adjust():
-            yield Move(event.batch, event.holder, None, -event.quantity, "adjust")
+    return iter(stock_moves(event))
 
 
 def _reverse(m: Move) -> Move:

@@ -12,13 +12,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
+from keruen import clock
+from keruen.clock import micros
 from keruen.console import DbOption, JsonOption, emit_json, fail, out
 from keruen.errors import KeruenError
 from keruen.model import events as ev
 from keruen.risk import cases, queries, service
 from keruen.risk.config import load
 from keruen.risk.errors import BadInput
-from keruen.risk.model import iso, micros_of
+from keruen.risk.model import iso
 from keruen.store import db
 
 T = TypeVar("T")
@@ -37,14 +39,8 @@ def guard(fn: Callable[[], T]) -> T:
 
 
 def parse_time(text: str | None, field: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        if "T" not in text or not (text.endswith("Z") or "+" in text[10:] or "-" in text[10:]):
-            raise ValueError
-        return micros_of(text)
-    except ValueError:
-        raise BadInput(field, f"{text!r} is not an RFC 3339 time with an offset") from None
+    """An RFC 3339 time with an offset, as ledger microseconds (None when not given)."""
+    return None if text is None else micros(clock.parse_time(text, field, BadInput))
 
 
 def actor(by: str | None) -> str:

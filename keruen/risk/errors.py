@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from keruen.errors import KeruenError, NotFound
+from keruen.errors import InvalidQuery, KeruenError, NotFound
 
 
 class CaseNotFound(NotFound):
@@ -37,12 +37,5 @@ class CaseError(KeruenError):
     status = 409
 
 
-class BadInput(KeruenError):
+class BadInput(InvalidQuery):
     """A user's argument, configuration or file is invalid; `field` names which."""
-
-    status = 422
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from keruen.clock import micros
 from keruen.ledger.rules import iso as iso
 
 SubjectKind = Literal["event", "batch", "transit", "party"]
@@ -19,10 +20,7 @@ def day(us: int) -> str:
 
 def micros_of(text: str) -> int:
     """RFC 3339 (offset optional: UTC assumed) to ledger microseconds."""
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return int(t.timestamp()) * 1_000_000 + t.microsecond
+    return micros(datetime.fromisoformat(text))
 
 
 @dataclass(frozen=True, slots=True)

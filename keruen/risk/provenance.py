@@ -14,6 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from keruen.ledger.rules import stock_moves
 from keruen.model import events as ev
 from keruen.risk.model import Hop, Lot
 from keruen.risk.state import Ledger, kind
@@ -74,22 +75,23 @@ def trace(ledger: Ledger) -> Provenance:
 
 
 def _apply(prov: Provenance, e: ev.Event, t: int) -> None:
+    """The event's stock moves (`keruen.ledger.rules.stock_moves`, their one home) as lots:
+    a creation makes a lot, a transfer hands lots on with one more hop, an outflow takes the
+    oldest; a transform's outputs keep the paths of the lots its inputs consumed."""
+    if isinstance(e, ev.Transform):
+        _transform(prov.stock, e, t)
+        return
     stock = prov.stock
-    match e:
-        case ev.Import():
-            put(stock[e.holder, e.batch], Lot(float(e.quantity), (hop(e, t, e.holder, e.batch),)))
-        case ev.Transfer():
-            step = hop(e, t, e.to, e.batch)
-            for lot in _out(stock, e, t, e.from_, e.batch, float(e.quantity)):
-                put(stock[e.to, e.batch], Lot(lot.quantity, (*lot.path, step)))
-        case ev.Transform():
-            _transform(stock, e, t)
-        case ev.Dispatch() | ev.WriteOff():
-            prov.exits[e.id] = _out(stock, e, t, e.holder, e.batch, float(e.quantity))
-        case ev.Adjust() if e.quantity > 0:
-            put(stock[e.holder, e.batch], Lot(float(e.quantity), (hop(e, t, e.holder, e.batch),)))
-        case ev.Adjust():
-            prov.exits[e.id] = _out(stock, e, t, e.holder, e.batch, float(-e.quantity))
+    for m in stock_moves(e):
+        if m.source is None and m.target is not None:
+            lot = Lot(float(m.quantity), (hop(e, t, m.target, m.batch),))
+            put(stock[m.target, m.batch], lot)
+        elif m.source is not None and m.target is None:
+            prov.exits[e.id] = _out(stock, e, t, m.source, m.batch, float(m.quantity))
+        elif m.source is not None and m.target is not None:
+            step = hop(e, t, m.target, m.batch)
+            for lot in _out(stock, e, t, m.source, m.batch, float(m.quantity)):
+                put(stock[m.target, m.batch], Lot(lot.quantity, (*lot.path, step)))
 
 
 def _out(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
+from keruen.clock import time_of
 from keruen.model import events as ev
+
+__all__ = ["decode_event", "decode_object", "time_of"]
 
 _decoder = msgspec.json.Decoder(ev.AnyEvent)
 _raw = msgspec.json.Decoder(dict[str, Any])
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def decode_event(canonical: str | bytes) -> ev.AnyEvent:
@@ -22,8 +23,3 @@ def decode_event(canonical: str | bytes) -> ev.AnyEvent:
 def decode_object(canonical: str | bytes) -> dict[str, Any]:
     """A stored event's JSON object as it is, fields beyond the contract included."""
     return _raw.decode(canonical)
-
-
-def time_of(us: int) -> datetime:
-    """A ledger time (integer microseconds since the epoch, UTC) as an aware datetime, exactly."""
-    return _EPOCH + timedelta(microseconds=us)

@@ -21,7 +21,28 @@ from keruen.store.codec import decode_event, time_of
 from keruen.store.db import chunks
 from keruen.store.schema import plain
 
-OUT_KINDS = ("dispatch", "export", "write_off")
+# What each event type is to a trace: where goods come from ("origin"), a change of holder
+# ("hop"), a lineage step ("lineage"), where they leave ("exit"), a correction of what is held
+# ("stock"), a withdrawal ("reversal"), or nothing (transit events and receipts move no stock).
+TRACE_ROLE: dict[str, str | None] = {
+    "import": "origin",
+    "arrival": "origin",
+    "transfer": "hop",
+    "transform": "lineage",
+    "dispatch": "exit",
+    "export": "exit",
+    "write_off": "exit",
+    "adjust": "stock",
+    "cancel": "reversal",
+    "transit_open": None,
+    "seal_ping": None,
+    "checkpoint": None,
+    "transit_close": None,
+    "incident": None,
+    "receipt": None,
+}
+ORIGIN_TYPES = tuple(k for k, v in TRACE_ROLE.items() if v == "origin")
+OUT_KINDS = tuple(k for k, v in TRACE_ROLE.items() if v == "exit")
 
 
 class Result(Struct, kw_only=True):
@@ -290,7 +311,7 @@ def _infos(conn: Connection, names: Sequence[str]) -> dict[str, Any]:
 
 def _live_moves_query() -> sa.Select[Any]:
     m, e, c = t.moves.c, t.events.c, t.cancellations.c
-    shown = ("import", "arrival", "dispatch", "export")
+    shown = (*ORIGIN_TYPES, "dispatch", "export")  # the creations and exits naming parties
     return (
         sa.select(
             m.batch,
@@ -352,14 +373,12 @@ def trace_back(conn: Connection, batch: str, max_depth: int = 50) -> TraceBack:
     for i, o in edges:
         inputs[o].append(i)
     nodes = [_node(infos[b], moves[b], inputs[b]) for b in names]
-    origins = [
-        _origin(n, moves[n.batch]) for n in nodes if n.created_by.type in ("import", "arrival")
-    ]
+    origins = [_origin(n, moves[n.batch]) for n in nodes if n.created_by.type in ORIGIN_TYPES]
     return TraceBack(batch=batch, origins=origins, batches=nodes)
 
 
 def _node(info: Any, moves: list[Any], inputs: list[str]) -> BackNode:
-    created = next((mv for mv in moves if mv.kind in ("import", "arrival", "transform_out")), None)
+    created = next((mv for mv in moves if mv.kind in (*ORIGIN_TYPES, "transform_out")), None)
     return BackNode(
         batch=info.batch,
         hs=info.hs,

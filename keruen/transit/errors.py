@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from keruen.errors import KeruenError, NotFound
+from keruen.errors import InvalidQuery, NotFound
 
 
 class MovementNotFound(NotFound):
@@ -21,11 +21,5 @@ class MovementNotFound(NotFound):
         super().__init__(f"no transit declaration with MRN {mrn!r}{detail}")
 
 
-class BadTransitQuery(KeruenError):
+class BadTransitQuery(InvalidQuery):
     """A query option that cannot be used, naming the option and the reason."""
-
-    status = 422
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field, self.reason = field, reason
-        super().__init__(f"{field}: {reason}")

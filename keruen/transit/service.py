@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection, Engine
 
-from keruen.ledger.rules import micros
+from keruen.clock import micros, parse_time
 from keruen.model import events as ev
 from keruen.store.port import LedgerReader, StoredEvent, time_of
 from keruen.transit import bindings
@@ -78,13 +78,7 @@ class MovementDetail:
 
 def parse_now(text: str) -> datetime:
     """An RFC 3339 time with an offset (as in events), for `--now`."""
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadTransitQuery("now", f"{text!r} is not an RFC 3339 time") from None
-    if when.tzinfo is None:
-        raise BadTransitQuery("now", f"{text!r} needs an offset (Z or +05:00)")
-    return when
+    return parse_time(text, "now", BadTransitQuery)
 
 
 def refresh(eng: Engine) -> int:
