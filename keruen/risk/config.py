@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from keruen.risk.errors import BadInput
+from keruen.watch import CONDUITS, WATCHED_DESTINATIONS
 
 # States that ban the export of high-priority items to Russia: the United States and the
 # partners it exempts from its Russia foreign-direct-product rule (15 CFR 746, Supplement
@@ -65,12 +66,12 @@ class Section(BaseModel):
 class Watch(Section):
     """Who the goods must not reach, and who made them."""
 
-    destinations: frozenset[str] = frozenset({"RU", "BY"})
+    destinations: frozenset[str] = WATCHED_DESTINATIONS
     # the export bans on these goods took effect on 24 February 2022 (EU Regulation 2022/328,
     # US EAR Russia rules of the same day); dispatches before it were lawful
     effective: date = date(2022, 2, 24)
     # EAEU partners through which goods are re-routed to the watched destinations
-    conduits: frozenset[str] = frozenset({"KG", "AM"})
+    conduits: frozenset[str] = CONDUITS
     sanctioning: frozenset[str] = SANCTIONING
 
 

@@ -24,10 +24,11 @@ from keruen.errors import KeruenError
 from keruen.reference import data_path
 from keruen.screening.countries import country_code
 from keruen.screening.model import ACTIONS, Entry, GoodsRule, Identifier
+from keruen.watch import WATCHED_DESTINATIONS
 
 CHPL_FILE = "chpl_common_high_priority_list.csv"
 OFAC_DEMO_FILE = "ofac_sdn_russia_related_eurasia_subset.csv"
-CHPL_DESTINATIONS = frozenset({"RU", "BY"})
+CHPL_DESTINATIONS = WATCHED_DESTINATIONS
 CHPL_SOURCE = "EU/US/UK/Japan Common High Priority List (BIS notice of 2024-02-23)"
 
 

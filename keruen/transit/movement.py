@@ -29,8 +29,9 @@ from keruen.transit.model import (
 )
 from keruen.transit.places import Places
 from keruen.transit.watch import Watch, micros_of
+from keruen.watch import PRINCIPAL
 
-RUSSIA = "RU"
+RUSSIA = PRINCIPAL  # the watched destination whose border raises "high"
 
 
 class Movement(Watch):
