@@ -73,3 +73,24 @@ def test_the_checks_see_a_violation() -> None:
     shared = ast.parse("from keruen.store.schema import metadata\n")
     assert _schema_imports("risk/tables.py", shared) == []
     assert _schema_imports("risk/store.py", shared) != []
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    """Every module a module imports, at its top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_detection_does_not_depend_on_the_simulator() -> None:
+    """Benchmarks that need a simulated ledger live in keruen.bench, not in the domain."""
+    found = {
+        rel: sorted(m for m in _imported(tree) if m.startswith("keruen.sim"))
+        for rel, tree in _modules()
+        if rel.startswith(("risk/", "transit/", "ledger/", "store/", "model/"))
+    }
+    assert {rel: mods for rel, mods in found.items() if mods} == {}

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import Engine
 
+from keruen.bench import detect
 from keruen.bench.streams import StreamGen
 from keruen.console import JsonOption, NewDbOption, emit_json, out, progress
 from keruen.ingest import ingest_lines
@@ -118,6 +119,8 @@ def bench_trace(
 
 
 def register(app: typer.Typer) -> None:
+    detect.register(app)  # `keruen bench detect`: the risk engine on a simulated ledger
+
     @app.command("ingest")
     def ingest_cmd(
         events: Annotated[int, typer.Option("--events", help="Number of events")] = 100_000,

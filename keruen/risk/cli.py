@@ -58,9 +58,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     for fn in (case_open, case_assign, case_note, case_attach, case_decide, case_show, case_list):
         case.command(name=fn.__name__.removeprefix("case_"))(fn)
     app.add_typer(case, name="case")
-    from keruen.risk.bench import register as bench_register
-
-    bench_register(bench)
 
 
 def detect(

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from keruen.bench.detect import simulate
 from keruen.ingest import ingest_lines
 from keruen.risk import queries, service
-from keruen.risk.bench import simulate
 from keruen.screening import screen_ledger
 from keruen.screening.loaders import ofac_demo
 from keruen.screening.store import ensure_builtin, save
