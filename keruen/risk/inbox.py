@@ -1,7 +1,9 @@
 """The alert inbox: one page of alerts at a time, filtered, highest score first.
 
 Keyset paging (the page after a given (score, id)), never OFFSET: page 2,000 costs what page 1
-costs. Filters narrow in SQL; the rows are the same dicts as `keruen.risk.queries.public`.
+costs. Highest score first, ties newest alert first: the order of the index (level, score, id)
+read backwards, so a page is read in index order and the read stops after it. Filters narrow
+in SQL; the rows are the same dicts as `keruen.risk.queries.public`.
 
 | filter   | meaning                                                                    |
 | -------- | -------------------------------------------------------------------------- |
@@ -153,14 +155,14 @@ def conditions(f: Filter) -> list[Any]:
 
 
 def page(conn: Connection, f: Filter, after: Cursor | None = None, limit: int = 50) -> Page:
-    """One page of alerts, highest score first (ties: lowest id first)."""
+    """One page of alerts, highest score first (ties: newest first)."""
     f.check()
     if not 1 <= limit <= MAX_PAGE:
         raise BadInput("limit", f"a page holds 1 to {MAX_PAGE} alerts")
     a = rt.risk_alerts.c
-    q = _query().where(*conditions(f)).order_by(a.score.desc(), a.id).limit(limit + 1)
+    q = _query().where(*conditions(f)).order_by(a.score.desc(), a.id.desc()).limit(limit + 1)
     if after is not None:
-        q = q.where(sa.or_(a.score < after.score, sa.and_(a.score == after.score, a.id > after.id)))
+        q = q.where(sa.or_(a.score < after.score, sa.and_(a.score == after.score, a.id < after.id)))
     raw = conn.execute(q).all()
     more = len(raw) > limit
     last = raw[limit - 1] if more else None

@@ -54,6 +54,8 @@ risk_alerts = sa.Table(
     sa.Column("list_version", sa.String(100), nullable=True),
     sa.UniqueConstraint("rule", "subject_kind", "subject", name="uq_risk_alerts_key"),
     sa.CheckConstraint("level IN ('alert', 'signal')", name="ck_risk_alerts_level"),
+    # the inbox reads a page highest score first in index order (migration 0011)
+    sa.Index("ix_risk_alerts_inbox", "level", "score", "id"),
 )
 
 risk_alert_refs = sa.Table(

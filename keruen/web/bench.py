@@ -106,10 +106,12 @@ def subjects(eng: Engine) -> Subjects:
         def q(sql: str) -> Any:
             return conn.execute(sa.text(sql)).first()
 
-        top = q("SELECT id FROM risk_alerts WHERE level = 'alert' ORDER BY score DESC, id LIMIT 1")
+        top = q(
+            "SELECT id FROM risk_alerts WHERE level = 'alert' ORDER BY score DESC, id DESC LIMIT 1"
+        )
         n = q("SELECT count(*) FROM risk_alerts WHERE level = 'alert'")
         half = q(
-            "SELECT score, id FROM risk_alerts WHERE level = 'alert' ORDER BY score DESC, id "
+            "SELECT score, id FROM risk_alerts WHERE level = 'alert' ORDER BY score DESC, id DESC "
             f"LIMIT 1 OFFSET {max(int(n[0]) // 2, 0) if n else 0}"
         )
         batch = q("SELECT batch FROM moves GROUP BY batch ORDER BY count(*) DESC LIMIT 1")

@@ -28,7 +28,7 @@ def test_pages_cover_the_queue_in_order(engine: Engine) -> None:
         assert add_synthetic_alerts(conn, 230) == 230
     with engine.connect() as conn:
         every = queries.alerts(conn, "all", "alert")
-    expected = [a["id"] for a in sorted(every, key=lambda a: (-a["score"], a["id"]))]
+    expected = [a["id"] for a in sorted(every, key=lambda a: (-a["score"], -a["id"]))]
     assert walk(engine, inbox.Filter(), 17) == expected
     rule = every[0]["rule"]
     assert walk(engine, inbox.Filter(rule=rule), 9) == [
@@ -37,7 +37,7 @@ def test_pages_cover_the_queue_in_order(engine: Engine) -> None:
     party = every[0]["tax_ids"][0]
     assert walk(engine, inbox.Filter(party=party, min_score=0.7), 3) == [
         a["id"]
-        for a in sorted(every, key=lambda a: (-a["score"], a["id"]))
+        for a in sorted(every, key=lambda a: (-a["score"], -a["id"]))
         if party in a["tax_ids"] and a["score"] >= 0.7
     ]
 

@@ -10,15 +10,30 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from keruen.api import tenancy
+from keruen.store.port import LedgerReader
 from keruen.transit import mapview, service
 from keruen.transit.errors import MovementNotFound
-from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page
+from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page, state_of
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 OPEN = ("declared", "in_transit", "overdue")  # the states of a movement not yet closed
+
+
+def _movements(request: Request, conn: Connection) -> list[service.MovementView]:
+    """Every movement as of the latest event, replayed once per ledger head: the list changes
+    only when the ledger does (the replay of every movement is the costly part)."""
+    head = LedgerReader(conn).head()
+    extras = state_of(request).extras
+    cached = extras.get("web.transits")
+    if cached is None or cached[0] != head:
+        cached = (head, service.movements(conn))
+        extras["web.transits"] = cached
+    found: list[service.MovementView] = cached[1]
+    return found
 
 
 @router.get("/transits")
@@ -30,7 +45,7 @@ def transit_list(
     show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
 ) -> Response:
     """Movements with their deadline and state as of the latest event; open ones first."""
-    views = service.movements(conn)
+    views = list(_movements(request, conn))
     if user.tenant is not None:
         mine = tenancy.visible_transits(conn, user.tenant)
         views = [v for v in views if v.mrn in mine]
