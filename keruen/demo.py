@@ -31,6 +31,7 @@ from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store import ledger as ledger_store
 from keruen.store.port import LedgerReader
+from keruen.web import demo as dashboard
 
 LARGE = 200_000  # from this many events on, the demo simulates the `year` preset
 
@@ -76,6 +77,7 @@ def run(url: str, events: int = 20_000, seed: int = 1, preset: str | None = None
         detected = service.detect(eng)
     with step("evaluate", timings):
         result = service.evaluate(eng, sim_dir / "truth.jsonl")
+    dashboard.add_users(eng)
     where = path or db.describe(url)
     _print(eng, where, sim_dir, summary, report.rejected, screened, detected, result, timings)
 
@@ -195,6 +197,11 @@ def _print(
         + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
         + f" — total {sum(timings.values()):.1f} s. Next: keruen alerts --db {path}, "
         f"keruen case open ID --db {path}, keruen trace BATCH --back --db {path}",
+        highlight=False,
+    )
+    out.print(
+        f"[bold]Dashboard:[/] keruen serve --db {path}, then open http://127.0.0.1:8000/ui/ "
+        f"and sign in as officer (or analyst, admin) with the password {dashboard.PASSWORD}",
         highlight=False,
     )
 

@@ -161,7 +161,7 @@ VALUES = (
     *("high", "medium", "low"),
     *("import", "arrival", "transfer", "dispatch", "export", "write_off", "transform"),
     *("attach", "decide", "assign", "note", "alerts", "title", "to", "text", "reason"),
-    *("held", "transformed"),
+    *("held", "transformed", "turnover"),
     "unknown user name or wrong password",
     "the form has expired: try again",
 )

@@ -4,7 +4,12 @@ and the refusals for roles (and companies) that must not see them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
+
+from keruen.analytics import service
+from keruen.analytics.export import export_parquet
 from keruen.api.tables import users
 from keruen.risk import queries as risk_queries
 from keruen.store import queries
@@ -94,3 +99,25 @@ def test_administration_is_for_administrators(web: Web) -> None:
     assert "hs2022_nomenclature.csv" in page.text
     for user in ("olga", "ana", "acme"):
         assert web.get(user, "/ui/admin").status_code == 403
+
+
+def test_trade_figures_for_analysts_with_their_csv(
+    web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERUEN_EXPORT", str(tmp_path / "export"))
+    page = web.get("ana", "/ui/trade?flow=turnover&by=partner,year")
+    assert page.status_code == 200, page.text
+    with web.engine.connect() as conn:
+        export_parquet(conn, tmp_path / "check")
+    rows = service.trade_figures(
+        service.open_source(tmp_path / "check"), ["turnover"], ["partner", "year"]
+    )
+    assert rows and {f'data-bar="{r["partner"]} · {r["year"]}"' for r in rows} <= set(
+        re.findall(r'data-bar="[^"]+"', page.text)
+    )
+    csv = web.get("ana", "/ui/trade?flow=turnover&by=partner,year&format=csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert len(csv.text.strip().splitlines()) == len(rows) + 1
+    assert web.get("acme", "/ui/trade").status_code == 403
+    wrong = web.get("olga", "/ui/trade?flow=nothing")
+    assert wrong.status_code != 200 and "flow" in wrong.text

@@ -13,6 +13,7 @@ from keruen.web.views import (
     declarant,
     outcomes,
     parties,
+    trade,
     transits,
 )
 
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     declarant.router,
     outcomes.router,
     admin.router,
+    trade.router,
 ]

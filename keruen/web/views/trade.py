@@ -1,0 +1,93 @@
+"""Trade figures (SPEC C6) for analysts and officers: `keruen.analytics.service.trade_figures`
+(the figures `keruen trade figures` prints) as a bar chart beside its table, downloadable as
+CSV. Aggregates only: no party in them.
+
+The figures are computed by DuckDB over the ledger's Parquet export, brought up to date
+incrementally before each reading (`keruen.analytics.export.export_parquet`) in the directory
+`KERUEN_EXPORT` names (default `keruen-export`, as the CLI's `--data`); figures are kept per
+ledger head and question, so a page is computed once per change of the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from keruen.analytics import service, tables
+from keruen.analytics.export import export_parquet
+from keruen.analytics.figures import FLOW_TYPES, KEYS
+from keruen.store.port import LedgerReader
+from keruen.web.core import AggregateViewer, ConnDep, WebRoute, page, state_of
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+GROUPINGS = ("partner,year", "partner,month", "hs2,year", "hs4,year", "origin,year", "post,year")
+_lock = threading.Lock()  # one export at a time into the directory
+
+
+def export_dir() -> Path:
+    return Path(os.environ.get("KERUEN_EXPORT", "keruen-export"))
+
+
+def figures(request: Request, conn: Any, flow: str, by: str) -> list[dict[str, Any]]:
+    """The figures for the ledger's head (the export updated first, once per head)."""
+    head = LedgerReader(conn).head()
+    extras = state_of(request).extras
+    key = f"web.trade:{head.seq}:{head.hash}:{flow}:{by}"
+    if key not in extras:
+        with _lock:
+            export_parquet(conn, export_dir())
+            src = service.open_source(export_dir())
+            extras[key] = service.trade_figures(src, [flow], by.split(","))
+    found: list[dict[str, Any]] = extras[key]
+    return found
+
+
+def chart(rows: list[dict[str, Any]], by: str, top: int = 15) -> list[dict[str, Any]]:
+    """The largest values as bars: label, value and width in percent of the largest."""
+    keys = by.split(",")
+    best = sorted(rows, key=lambda r: float(r["value_usd"] or 0), reverse=True)[:top]
+    most = max((float(r["value_usd"] or 0) for r in best), default=0.0) or 1.0
+    return [
+        {
+            "label": " · ".join(str(r[k]) for k in keys),
+            "value": r["value_usd"],
+            "width": round(100 * float(r["value_usd"] or 0) / most, 1),
+        }
+        for r in best
+    ]
+
+
+@router.get("/trade")
+def trade(
+    request: Request,
+    user: AggregateViewer,
+    conn: ConnDep,
+    flow: Annotated[str, Query(max_length=16)] = "turnover",
+    by: Annotated[str, Query(max_length=40)] = "partner,year",
+    format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
+) -> Response:
+    """Value, quantity, mass and events per flow and grouping; `?format=csv` downloads them."""
+    rows = figures(request, conn, flow, by)
+    if format == "csv":
+        return Response(
+            tables.to_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="trade-{flow}-{by}.csv"'},
+        )
+    keys = by.split(",")
+    return page(
+        request,
+        "trade.html",
+        rows=rows,
+        keys=keys,
+        bars=chart(rows, by),
+        flow=flow,
+        by=by,
+        flows=sorted(FLOW_TYPES),
+        groupings=[g for g in GROUPINGS if all(k in KEYS for k in g.split(","))],
+    )
