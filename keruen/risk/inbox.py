@@ -173,3 +173,13 @@ def rules(conn: Connection) -> list[str]:
     """The rule codes that have alerts, for a filter's choices."""
     a = rt.risk_alerts.c
     return list(conn.scalars(sa.select(a.rule).distinct().order_by(a.rule)))
+
+
+def version(conn: Connection) -> tuple[int, int, int]:
+    """What changes when alerts or cases change: the newest alert, case action and run (three
+    primary-key lookups), to keep figures derived from them until one of these moves."""
+    newest = [
+        conn.scalar(sa.select(sa.func.max(t.c.id))) or 0
+        for t in (rt.risk_alerts, rt.risk_case_actions, rt.risk_runs)
+    ]
+    return newest[0], newest[1], newest[2]

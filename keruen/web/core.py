@@ -228,3 +228,13 @@ def read_conn(request: Request) -> Iterator[Connection]:
 
 
 ConnDep = Annotated[Connection, Depends(read_conn)]
+
+
+def kept(request: Request, name: str, version: object, compute: Callable[[], Any]) -> Any:
+    """`compute()`, kept on the app until `version` changes (one value per name)."""
+    extras = state_of(request).extras
+    found = extras.get(f"web.{name}")
+    if found is None or found[0] != version:
+        found = (version, compute())
+        extras[f"web.{name}"] = found
+    return found[1]

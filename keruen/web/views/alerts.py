@@ -19,7 +19,7 @@ from keruen.api.access import Principal
 from keruen.api.routers.alerts import _view as declarant_view
 from keruen.risk import inbox, queries
 from keruen.risk.errors import AlertNotFound
-from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page, state_of
+from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, kept, page, state_of
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 
@@ -95,7 +95,7 @@ def alert_inbox(
         next=found.next.encode() if found.next else None,
         first=after is None,
         query=query,
-        rules=inbox.rules(conn),
+        rules=kept(request, "rules", inbox.version(conn), lambda: inbox.rules(conn)),
         lanes=inbox.LANES,
         statuses=("open", "in_case", "closed", "all"),
     )
