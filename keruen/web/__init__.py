@@ -12,13 +12,16 @@ from importlib import resources
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from keruen.web.views import ROUTERS
-
 __all__ = ["mount"]
 
 
 def mount(app: FastAPI) -> None:
-    """Add the dashboard's pages and its static files to `app`."""
+    """Add the dashboard's pages and its static files to `app`.
+
+    The views are imported here, not with the package: `keruen.web.cli` and `keruen.web.demo`
+    are imported by every CLI command, which must not pay for the pages' imports."""
+    from keruen.web.views import ROUTERS
+
     for router in ROUTERS:
         app.include_router(router)
     static = resources.files("keruen.web").joinpath("static")

@@ -2,7 +2,8 @@
 (the figures `keruen trade figures` prints) as a bar chart beside its table, downloadable as
 CSV. Aggregates only: no party in them.
 
-The figures are computed by DuckDB over the ledger's Parquet export, brought up to date
+Analytics (Ibis, DuckDB) is imported on the first trade page, not with the app. The figures
+are computed by DuckDB over the ledger's Parquet export, brought up to date
 incrementally before each reading (`keruen.analytics.export.export_parquet`) in the directory
 `KERUEN_EXPORT` names (default `keruen-export`, as the CLI's `--data`); figures are kept per
 ledger head and question, so a page is computed once per change of the ledger.
@@ -18,9 +19,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from keruen.analytics import service, tables
-from keruen.analytics.export import export_parquet
-from keruen.analytics.figures import FLOW_TYPES, KEYS
 from keruen.store.port import LedgerReader
 from keruen.web.core import AggregateViewer, ConnDep, WebRoute, page, state_of
 
@@ -35,6 +33,9 @@ def export_dir() -> Path:
 
 def figures(request: Request, conn: Any, flow: str, by: str) -> list[dict[str, Any]]:
     """The figures for the ledger's head (the export updated first, once per head)."""
+    from keruen.analytics import service
+    from keruen.analytics.export import export_parquet
+
     head = LedgerReader(conn).head()
     extras = state_of(request).extras
     key = f"web.trade:{head.seq}:{head.hash}:{flow}:{by}"
@@ -72,6 +73,9 @@ def trade(
     format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
 ) -> Response:
     """Value, quantity, mass and events per flow and grouping; `?format=csv` downloads them."""
+    from keruen.analytics import tables
+    from keruen.analytics.figures import FLOW_TYPES, KEYS
+
     rows = figures(request, conn, flow, by)
     if format == "csv":
         return Response(
