@@ -10,6 +10,7 @@ on a free local port and has Debian's Chromium take each screen as the role that
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -114,6 +115,7 @@ def shots(ids: dict[str, str]) -> list[tuple[str, str, str, str]]:
         ("transit", "officer", f"/ui/transits/{ids['mrn']}", "en"),
         ("party", "officer", f"/ui/parties/{ids['party']}", "en"),
         ("outcomes", "analyst", "/ui/outcomes", "en"),
+        ("trade", "analyst", "/ui/trade?flow=turnover&by=partner,year", "en"),
         ("admin", "admin", "/ui/admin", "en"),
         ("stock", "declarant", "/ui/stock", "en"),
         ("events", "declarant", "/ui/events", "ru"),
@@ -129,6 +131,7 @@ def main(ledger: Path, out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "screens.db"
         shutil.copyfile(ledger, path)
+        os.environ["KERUEN_EXPORT"] = str(Path(tmp) / "export")  # the trade screen's export
         ids = prepare(path)
         server, base = serve(path)
         with sync_playwright() as p:
