@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
+import sqlalchemy as sa
 import typer
 from rich.table import Table
 
@@ -17,8 +18,8 @@ from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, err, fa
 from keruen.errors import KeruenError
 from keruen.ingest import Report, ingest_lines, read_lines
 from keruen.model.events import json_schema
-from keruen.store import db
-from keruen.store import ledger as ledger_store
+from keruen.store import checkpoint, db, integrity
+from keruen.store import schema as tables
 from keruen.store.port import LedgerReader
 from keruen.store.queries import public
 
@@ -212,19 +213,96 @@ def _or_fail(fn: Any) -> Any:
 
 
 @app.command()
-def verify(db_url: Annotated[str | None, DbOption] = None) -> None:
-    """Recompute the hash chain; name the first event whose stored content was altered."""
+def verify(
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option("--expect", help="SEQ:HASH a head you hold: the event at SEQ must have HASH"),
+    ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option("--checkpoints", help="Signed checkpoints (keruen checkpoint) to check"),
+    ] = None,
+) -> None:
+    """Check the ledger for tampering: the events' hash chain and indexed columns, the
+    projections rebuilt from the events (moves, balances, batches, links, cancellations), the
+    rejections' and audit log's chains, and heads held outside the database (--expect,
+    --checkpoints). Prints the head; exits 1 when anything does not verify."""
+    heads = [_expected(x) for x in expect or []]
     eng = db.ready(db_url)
-    checked = 0
     with eng.connect() as conn:
-        for item in ledger_store.verify(conn):
-            if isinstance(item, ledger_store.ChainBreak):
-                fail(
-                    f"chain broken at event #{item.seq} ({item.event_id}): {item.reason} "
-                    f"— {checked:,} events before it verify"
-                )
-            checked += 1
-    out.print(f"[green]ok[/] {checked:,} events, hash chain intact")
+        total = conn.scalar(sa.select(sa.func.count()).select_from(tables.events))
+        with progress("verify", total, enabled=not as_json) as advance:
+            report = integrity.verify(conn, heads, advance)
+        if checkpoints is not None:
+            checkpoint.check(conn, report, _checkpoints(checkpoints), checkpoint.key())
+    if as_json:
+        emit_json(report.public())
+    else:
+        _print_verify(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _expected(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not (seq.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        fail(f"--expect {text!r}: give SEQ:HASH (an event number and its 64-hex hash)", 2)
+    return int(seq), digest
+
+
+def _checkpoints(path: Path) -> list[checkpoint.Checkpoint]:
+    if not path.is_file():
+        fail(f"--checkpoints {path}: no such file")
+    return checkpoint.read(path)
+
+
+def _print_verify(report: integrity.Report) -> None:
+    e = report.events
+    head = f"head #{e.last} {e.hash}"
+    for p in report.problems[:20]:
+        out.print(f"  [red]{p}[/]", highlight=False)
+    if not report.ok:
+        more = len(report.problems) - 20 + report.more_problems
+        if more > 0:
+            out.print(f"  … {more:,} more (--json)")
+        out.print(f"[red]FAILED[/] {e.count:,} events, {head}", highlight=False)
+        return
+    out.print(
+        f"[green]ok[/] {e.count:,} events, {head}; {report.rejections.count:,} rejections and "
+        f"{report.audit.count:,} audit entries chained; projections match the events",
+        highlight=False,
+    )
+
+
+@app.command("checkpoint")
+def checkpoint_cmd(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Append the signed checkpoint to this file")
+    ] = Path("keruen-checkpoints.jsonl"),
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Sign the heads of the ledger's chains with the checkpoint key (KERUEN_CHECKPOINT_KEY_FILE,
+    which the database does not hold) and append them to a file to keep and publish; `keruen
+    verify --checkpoints FILE` then finds truncation and rewrites."""
+    secret = checkpoint.key()
+    with db.ready(db_url).connect() as conn:
+        cp = checkpoint.take(conn, secret)
+    try:
+        with out_file.open("ab") as f:
+            f.write(checkpoint.line(cp))
+    except OSError as e:
+        fail(f"--out {out_file}: {e.strerror or e}")
+    if as_json:
+        emit_json(cp)
+        return
+    out.print(
+        f"checkpoint: events #{cp.events.last} {cp.events.hash}, rejections #"
+        f"{cp.rejections.last}, audit #{cp.audit.last} → {out_file}",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from keruen.errors import ConfigError
@@ -24,6 +24,14 @@ class Settings:
     # party-screening thresholds per list and schema: KERUEN_SCREENING_THRESHOLDS, for example
     # "ofac-sdn:person=0.82;*:organization=0.8" (see keruen.screening.screener.parse_thresholds)
     screening_thresholds: str = ""
+    # the key that signs checkpoints of the ledger's heads (keruen.store.checkpoint), held
+    # outside the database: a file (KERUEN_CHECKPOINT_KEY_FILE) or the value itself
+    # (KERUEN_CHECKPOINT_KEY)
+    checkpoint_key_file: str | None = None
+    checkpoint_key: str | None = field(default=None, repr=False)
+    # SQLite's synchronous mode: "normal" (WAL: a power cut may lose the last commits) or
+    # "full" (every commit on disk before it returns); the API always runs "full"
+    sqlite_sync: str = "normal"
 
     @property
     def production(self) -> bool:
@@ -55,7 +63,16 @@ def get_settings() -> Settings:
         future_tolerance_s=_non_negative("KERUEN_FUTURE_TOLERANCE_S", 900),
         epcis_parties=os.environ.get("KERUEN_EPCIS_PARTIES") or None,
         screening_thresholds=os.environ.get("KERUEN_SCREENING_THRESHOLDS", ""),
+        checkpoint_key_file=os.environ.get("KERUEN_CHECKPOINT_KEY_FILE") or None,
+        checkpoint_key=os.environ.get("KERUEN_CHECKPOINT_KEY") or None,
+        sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
     )
+
+
+def _sync(value: str) -> str:
+    if value.lower() not in ("normal", "full"):
+        raise ConfigError("KERUEN_SQLITE_SYNC must be normal or full")
+    return value.lower()
 
 
 def _non_negative(name: str, default: int) -> int:

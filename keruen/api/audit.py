@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from keruen.api.access import Principal
 from keruen.api.tables import audit_log
 from keruen.ledger.rules import iso
+from keruen.store.chain import AUDIT_COLUMNS, GENESIS, chain_hash, row_digest
+from keruen.store.db import lock_writer
 from keruen.store.ledger import micros_now
 
 ANONYMOUS = "anonymous"  # the actor of a request refused before it was authenticated
@@ -50,8 +52,18 @@ class AuditEntry:
 
 
 def write(conn: Connection, entries: list[AuditEntry]) -> None:
-    if entries:
-        conn.execute(audit_log.insert(), [e.row() for e in entries])
+    """Append entries, each chained to the one before (one writer at a time)."""
+    if not entries:
+        return
+    lock_writer(conn)
+    a = audit_log.c
+    prev = conn.scalar(sa.select(a.hash).order_by(a.id.desc()).limit(1)) or GENESIS
+    rows = []
+    for e in entries:
+        row = e.row()
+        prev = chain_hash(prev, row_digest([row[c] for c in AUDIT_COLUMNS]))
+        rows.append({**row, "hash": prev})
+    conn.execute(audit_log.insert(), rows)
 
 
 def read(

@@ -1,4 +1,4 @@
-"""Tables of the API area: users, their API keys, and the audit log (migrations 0004, 0008).
+"""Tables of the API area: users, their API keys, and the audit log (migrations 0004, 0008, 0011).
 
 Keys are stored as a SHA-256 digest only; the key itself is shown once, at creation.
 Audit rows are appended, never updated.
@@ -54,4 +54,6 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("client", sa.String(64), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
+    # the audit log's hash chain (keruen.store.chain, migration 0011), checked by keruen verify
+    sa.Column("hash", sa.String(64), nullable=False),
 )

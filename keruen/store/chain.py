@@ -1,8 +1,8 @@
 """Hash chains: each row's hash covers its own content and the hash of the row before it.
 
-The events chain (migration 0001) and the rejections chain (0007) both use `chain_hash`; a
-row's content digest is the SHA-256 of a fixed JSON encoding of its columns, so `keruen
-verify` recomputes it from what is stored. Pure: no I/O.
+The events chain (migration 0001), the rejections' (0007) and the audit log's (0011) use
+`chain_hash`; a row's content digest is the SHA-256 of a fixed JSON encoding of its
+columns, so `keruen verify` recomputes it from what is stored. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -54,3 +54,16 @@ def text(value: str) -> str:
     except UnicodeEncodeError:
         value = value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
+
+
+AUDIT_COLUMNS = (
+    "at_us",
+    "user_id",
+    "actor",
+    "role",
+    "action",
+    "subject",
+    "outcome",
+    "client",
+    "detail",
+)

@@ -275,7 +275,7 @@ def verify(conn: Connection) -> Iterator[int | ChainBreak]:
     c = t.events.c
     q = sa.select(c.seq, c.id, c.canonical, c.digest, c.prev_hash, c.hash).order_by(c.seq)
     expected_seq = 1
-    for row in conn.execution_options(yield_per=10_000).execute(q):
+    for row in conn.execute(q.execution_options(yield_per=10_000)):
         digest = hashlib.sha256(row.canonical.encode()).hexdigest()
         if row.seq != expected_seq:
             yield ChainBreak(row.seq, row.id, f"event number {expected_seq} is missing")

@@ -40,3 +40,27 @@ def test_old_rejections_are_digested_and_chained(engine: Engine) -> None:
     assert report.rejected == 3
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM rejections")).scalar() == 3
+
+
+def test_migration_0011_chains_an_existing_audit_log(engine: Engine) -> None:
+    from keruen.store import integrity
+
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("keruen.store") / "migrations"))
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (at_us, user_id, actor, role, action, subject, outcome, "
+                "client, detail) VALUES (:n, NULL, 'olga', 'officer', 'batch.read', :s, 'ok', "
+                "'127.0.0.1', NULL)"
+            ),
+            [{"n": n, "s": f"B{n}"} for n in (1, 2, 3)],
+        )
+    db.migrate(engine)
+    with engine.connect() as conn:
+        report = integrity.verify(conn)
+        assert report.ok and report.audit.count == 3
+        conn.execute(sa.text("UPDATE audit_log SET subject = 'B9' WHERE subject = 'B2'"))
+        assert not integrity.verify(conn).ok

@@ -73,6 +73,12 @@ CREATES |= {"bench ingest", "bench trace", "bench epcis", "epcis import"}
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """`keruen ARGV` in this process, as the installed command runs it: (status, stderr)."""
+    code, _, err = run_out(argv, capsys)
+    return code, err
+
+
+def run_out(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """`keruen ARGV` in this process: (status, stdout, stderr)."""
     old, stdin = sys.argv, sys.stdin
     sys.argv, sys.stdin = ["keruen", *argv], io.StringIO("a long enough passphrase 1\n")
     try:
@@ -82,7 +88,8 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
         code = e.code if isinstance(e.code, int) else 1
     finally:
         sys.argv, sys.stdin = old, stdin
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def _required(name: str) -> list[str]:

@@ -1,0 +1,342 @@
+"""Tamper evidence: everything a user reads is checked against the hash-chained events.
+
+`verify` reads the storage rows themselves (below the read port: it checks the columns the
+port trusts) and finds:
+- an event whose content, digest, chain hash or place in the sequence was altered, and an
+  indexed column (id, type, time_us, key) that does not say what the canonical event says;
+- projections that do not follow from the events: the events are replayed through the same
+  rules that judged them, and the moves, links, batches, balances and cancellations they
+  make are compared with the stored ones, row by row;
+- a rejection or an audit entry altered, dropped or inserted (their own hash chains);
+- truncation and consistent rewrites, which no chain finds on its own, against heads held
+  outside the database: an expected head (`--expect SEQ:HASH`) and signed checkpoints
+  (`keruen.store.checkpoint`).
+
+Memory: the replay holds every batch and balance, and the events that cancels target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keruen.errors import RejectedEvent
+from keruen.ledger.overlay import Accepted, Overlay
+from keruen.ledger.rules import Batch, micros
+from keruen.model import events as ev
+from keruen.model.validate import Parsed
+from keruen.store import schema as t
+from keruen.store.chain import AUDIT_COLUMNS, GENESIS, REJECTION_COLUMNS, chain_hash, row_digest
+from keruen.store.ledger import BATCH_COLUMNS, MOVE_COLUMNS, event_key
+
+_decode = msgspec.json.Decoder(ev.AnyEvent)
+CHUNK = 5_000
+MAX_PROBLEMS = 100
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    table: str
+    where: str  # the row: "seq 12", "id 3", "batch X", "holder/batch A/X"
+    reason: str
+
+    def public(self) -> dict[str, str]:
+        return {"table": self.table, "where": self.where, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Chain:
+    """The head of one hash chain as stored: (seq or id of the newest row, its hash)."""
+
+    count: int = 0
+    last: int = 0
+    hash: str = GENESIS
+
+    def public(self) -> dict[str, Any]:
+        return {"count": self.count, "last": self.last, "hash": self.hash}
+
+
+@dataclass(slots=True)
+class Report:
+    events: Chain = field(default_factory=Chain)
+    rejections: Chain = field(default_factory=Chain)
+    audit: Chain = field(default_factory=Chain)
+    problems: list[Problem] = field(default_factory=list)
+    more_problems: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, table: str, where: str, reason: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(table, where, reason))
+        else:
+            self.more_problems += 1
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events.count,
+            "head": {"seq": self.events.last, "hash": self.events.hash},
+            "rejections": self.rejections.public(),
+            "audit": self.audit.public(),
+            "problems": [p.public() for p in self.problems],
+            "more_problems": self.more_problems,
+        }
+
+
+def verify(
+    conn: Connection,
+    expect: Sequence[tuple[int, str]] = (),
+    progress: Progress | None = None,
+) -> Report:
+    """Check everything `keruen verify` checks (see the module docstring)."""
+    report = Report()
+    _events_and_projections(conn, report, progress)
+    _rejections(conn, report)
+    _audit(conn, report)
+    for seq, expected in expect:
+        check_event_head(conn, report, seq, expected, "expected")
+    return report
+
+
+def check_event_head(conn: Connection, report: Report, seq: int, expected: str, by: str) -> None:
+    """The event at `seq` must still be there with the hash `by` (a person, a checkpoint) holds."""
+    stored = conn.scalar(sa.select(t.events.c.hash).where(t.events.c.seq == seq))
+    if stored is None:
+        report.add("events", f"seq {seq}", f"missing: the {by} head names it (truncated?)")
+    elif stored != expected:
+        report.add("events", f"seq {seq}", f"hash differs from the {by} head (rewritten?)")
+
+
+def check_row_head(
+    conn: Connection, report: Report, table: sa.Table, row_id: int, expected: str, by: str
+) -> None:
+    if row_id == 0:
+        return
+    stored = conn.scalar(sa.select(table.c.hash).where(table.c.id == row_id))
+    if stored is None:
+        report.add(table.name, f"id {row_id}", f"missing: the {by} head names it (truncated?)")
+    elif stored != expected:
+        report.add(table.name, f"id {row_id}", f"hash differs from the {by} head (rewritten?)")
+
+
+# --- events: chain, indexed columns, replay --------------------------------------------------
+
+
+def _events_and_projections(conn: Connection, report: Report, progress: Progress | None) -> None:
+    replay = _Replay(conn, report)
+    for part in _event_chunks(conn):
+        for row in part:
+            _check_event_row(row, report)
+            replay.apply(row)
+        replay.compare_chunk(part[0].seq, part[-1].seq)
+        if progress:
+            progress(len(part))
+    replay.compare_end()
+
+
+def _event_chunks(conn: Connection) -> Iterator[list[Any]]:
+    c = t.events.c
+    after = 0
+    while True:
+        q = (
+            sa.select(c.seq, c.id, c.type, c.time_us, c.key, c.canonical, c.digest)
+            .add_columns(c.prev_hash, c.hash)
+            .where(c.seq > after)
+            .order_by(c.seq)
+            .limit(CHUNK)
+        )
+        rows = list(conn.execute(q).all())
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].seq
+
+
+def _check_event_row(row: Any, report: Report) -> None:
+    head = report.events
+    where = f"seq {row.seq}"
+    if row.seq != head.last + 1:
+        report.add("events", where, f"follows seq {head.last}: events in between are missing")
+    digest = hashlib.sha256(row.canonical.encode()).hexdigest()
+    if digest != row.digest:
+        report.add("events", where, "stored content does not match its digest")
+    if row.prev_hash != head.hash:
+        report.add("events", where, "prev_hash is not the hash of the event before it")
+    if chain_hash(row.prev_hash, row.digest) != row.hash:
+        report.add("events", where, "hash does not chain prev_hash and the digest")
+    head.count += 1
+    head.last, head.hash = row.seq, row.hash
+
+
+def _columns_problem(row: Any, e: ev.Event) -> str | None:
+    said = {
+        "id": e.id,
+        "type": e.__struct_config__.tag,
+        "time_us": micros(e.time),
+        "key": event_key(e),
+    }
+    wrong = [name for name, value in said.items() if getattr(row, name) != value]
+    return f"column {', '.join(wrong)} differs from the canonical event" if wrong else None
+
+
+class _Replay:
+    """The events applied again, in order, by the rules that judged them; what they make is
+    compared with the stored projections."""
+
+    def __init__(self, conn: Connection, report: Report) -> None:
+        self.conn, self.report = conn, report
+        self.overlay = Overlay()
+        self.targets = set(
+            conn.scalars(sa.select(t.events.c.key).where(t.events.c.type == "cancel"))
+        )
+        self.moves: list[tuple[Any, ...]] = []
+        self.links: list[tuple[Any, ...]] = []
+        self.cancels: dict[str, str] = {}
+
+    def apply(self, row: Any) -> None:
+        try:
+            event = _decode.decode(row.canonical)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            self.report.add("events", f"seq {row.seq}", f"canonical event does not decode: {e}")
+            return
+        if problem := _columns_problem(row, event):
+            self.report.add("events", f"seq {row.seq}", problem)
+        try:
+            accepted = self.overlay.admit(Parsed(event, row.canonical.encode(), row.digest))
+        except RejectedEvent as e:
+            self.report.add("events", f"seq {row.seq}", f"does not apply to the ledger: {e}")
+            return
+        if accepted is None:
+            self.report.add("events", f"seq {row.seq}", f"repeats event id {event.id!r}")
+            return
+        self._collect(row.seq, accepted)
+        if event.id not in self.targets:
+            self.overlay.known.pop(event.id, None)
+
+    def _collect(self, seq: int, a: Accepted) -> None:
+        at = micros(a.parsed.event.time)
+        self.moves.extend(
+            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
+            for n, m in enumerate(a.effect.moves)
+        )
+        self.links.extend((i, o, seq) for i, o in a.effect.links)
+        if a.effect.cancels:
+            self.cancels[a.effect.cancels] = a.parsed.event.id
+
+    def compare_chunk(self, first: int, last: int) -> None:
+        m, lk = t.moves.c, t.links.c
+        stored = self.conn.execute(
+            sa.select(*(m[c] for c in MOVE_COLUMNS))
+            .where(m.event_seq.between(first, last))
+            .order_by(m.event_seq, m.n)
+        )
+        _diff(self.report, "moves", _move_key, self.moves, [tuple(r) for r in stored])
+        stored = self.conn.execute(
+            sa.select(lk.input, lk.output, lk.event_seq).where(lk.event_seq.between(first, last))
+        )
+        _diff(self.report, "links", _link_key, self.links, [tuple(r) for r in stored])
+        self.moves, self.links = [], []
+
+    def compare_end(self) -> None:
+        head = self.report.events.last
+        m, lk = t.moves.c, t.links.c
+        for table, column in (("moves", m.event_seq), ("links", lk.event_seq)):
+            n = self.conn.scalar(sa.select(sa.func.count()).where(column > head))
+            if n:
+                self.report.add(table, f"after seq {head}", f"{n} rows no event made")
+        batches = [
+            (b.batch, *(getattr(b, c) for c in BATCH_COLUMNS[1:]))
+            for b in self.overlay.batches.values()
+            if isinstance(b, Batch)
+        ]
+        stored = self.conn.execute(sa.select(*(t.batches.c[c] for c in BATCH_COLUMNS)))
+        _diff(self.report, "batches", _first, batches, [tuple(r) for r in stored])
+        balances = [(h, b, q) for (h, b), q in self.overlay.balances.items() if q != 0]
+        c = t.balances.c
+        stored = self.conn.execute(sa.select(c.holder, c.batch, c.quantity))
+        _diff(self.report, "balances", _two, balances, [tuple(r) for r in stored])
+        cancels = list(self.cancels.items())
+        stored = self.conn.execute(sa.select(t.cancellations.c.target, t.cancellations.c.event_id))
+        _diff(self.report, "cancellations", _first, cancels, [tuple(r) for r in stored])
+
+
+def _move_key(row: tuple[Any, ...]) -> str:
+    return f"seq {row[0]} move {row[1]}"
+
+
+def _link_key(row: tuple[Any, ...]) -> str:
+    return f"{row[0]} -> {row[1]}"
+
+
+def _first(row: tuple[Any, ...]) -> str:
+    return str(row[0])
+
+
+def _two(row: tuple[Any, ...]) -> str:
+    return f"{row[0]}/{row[1]}"
+
+
+def _diff(
+    report: Report,
+    table: str,
+    key: Callable[[tuple[Any, ...]], str],
+    expected: Iterable[tuple[Any, ...]],
+    stored: Iterable[tuple[Any, ...]],
+) -> None:
+    """Rows the events make vs rows stored, matched by `key`: missing, extra, altered."""
+    want = {key(r): _norm(r) for r in expected}
+    have = {key(r): _norm(r) for r in stored}
+    for k in sorted(want.keys() - have.keys()):
+        report.add(table, k, "missing: the events make this row")
+    for k in sorted(have.keys() - want.keys()):
+        report.add(table, k, "no event makes this row (inserted?)")
+    for k in sorted(k for k in want.keys() & have.keys() if want[k] != have[k]):
+        report.add(table, k, "differs from what the events make (altered?)")
+
+
+def _norm(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Decimals compared by value (NUMERIC and text hold the same number differently)."""
+    return tuple(Decimal(v) if isinstance(v, Decimal) else v for v in row)
+
+
+# --- rejections and audit: their own chains -------------------------------------------------
+
+
+def _rejections(conn: Connection, report: Report) -> None:
+    r = t.rejections.c
+    cols = [r[c] for c in REJECTION_COLUMNS]
+    _row_chain(conn, report, t.rejections, cols, report.rejections)
+
+
+def _audit(conn: Connection, report: Report) -> None:
+    table = t.full_metadata().tables["audit_log"]
+    cols = [table.c[c] for c in AUDIT_COLUMNS]
+    _row_chain(conn, report, table, cols, report.audit)
+
+
+def _row_chain(
+    conn: Connection, report: Report, table: sa.Table, cols: list[Any], head: Chain
+) -> None:
+    q = sa.select(table.c.id, table.c.hash, *cols).order_by(table.c.id)
+    for row in conn.execute(q.execution_options(yield_per=CHUNK)):
+        expected = chain_hash(head.hash, row_digest(row[2:]))
+        if row.hash != expected:
+            report.add(
+                table.name, f"id {row.id}", "hash chain broken: altered, dropped or inserted"
+            )
+        head.count += 1
+        head.last, head.hash = row.id, row.hash
