@@ -18,6 +18,7 @@ from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, err, fa
 from keruen.errors import KeruenError
 from keruen.ingest import Report, ingest_lines, read_lines
 from keruen.model.events import json_schema
+from keruen.store import backup as backups
 from keruen.store import checkpoint, db, integrity
 from keruen.store import schema as tables
 from keruen.store.port import LedgerReader
@@ -264,14 +265,14 @@ def _print_verify(report: integrity.Report) -> None:
     for p in report.problems[:20]:
         out.print(f"  [red]{p}[/]", highlight=False)
     if not report.ok:
-        more = len(report.problems) - 20 + report.more_problems
-        if more > 0:
-            out.print(f"  … {more:,} more (--json)")
-        out.print(f"[red]FAILED[/] {e.count:,} events, {head}", highlight=False)
-        return
+        n = len(report.problems) + report.more_problems
+        if n > 20:
+            out.print(f"  … {n - 20:,} more (--json)")
+        fail(f"does not verify: {n:,} problem(s), the first: {report.problems[0]} ({head})")
     out.print(
-        f"[green]ok[/] {e.count:,} events, {head}; {report.rejections.count:,} rejections and "
-        f"{report.audit.count:,} audit entries chained; projections match the events",
+        f"[green]ok[/] {e.count:,} events, hash chain intact, {head}; "
+        f"{report.rejections.count:,} rejections and {report.audit.count:,} audit entries "
+        "chained; projections match the events",
         highlight=False,
     )
 
@@ -287,8 +288,9 @@ def checkpoint_cmd(
     """Sign the heads of the ledger's chains with the checkpoint key (KERUEN_CHECKPOINT_KEY_FILE,
     which the database does not hold) and append them to a file to keep and publish; `keruen
     verify --checkpoints FILE` then finds truncation and rewrites."""
+    eng = db.ready(db_url)
     secret = checkpoint.key()
-    with db.ready(db_url).connect() as conn:
+    with eng.connect() as conn:
         cp = checkpoint.take(conn, secret)
     try:
         with out_file.open("ab") as f:
@@ -303,6 +305,72 @@ def checkpoint_cmd(
         f"{cp.rejections.last}, audit #{cp.audit.last} → {out_file}",
         highlight=False,
     )
+
+
+@app.command("backup")
+def backup_cmd(
+    out_file: Annotated[Path, typer.Argument(help="New file to write (never overwritten)")],
+    db_url: Annotated[str | None, DbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Back up the whole database online, as one consistent snapshot (writers go on), to a
+    gzip'd JSON Lines file that `keruen restore` reads into SQLite or PostgreSQL."""
+    eng = db.ready(db_url)
+    f = backups.open_out(out_file)  # a new file: never one that exists
+    try:
+        with f, progress("backup", None, not as_json) as advance:
+            summary = backups.backup(eng, f, advance)
+    except BaseException:
+        out_file.unlink(missing_ok=True)  # the half-written file this command made
+        raise
+    _print_summary("backup", summary, out_file, as_json)
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="A backup written by keruen backup")],
+    db_url: Annotated[str | None, NewDbOption] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Restore a backup into a new, empty database, then verify it as `keruen verify` does
+    (exit 1 if it does not verify, or does not end at the backup's head)."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    eng = db.ready(db_url)
+    with file.open("rb") as f, progress("restore", None, not as_json) as advance:
+        summary = backups.restore(eng, f, advance)
+    with eng.connect() as conn:
+        report = integrity.verify(conn, [summary.head] if summary.head[0] else [])
+    _print_summary("restore", summary, file, as_json, report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_summary(
+    what: str,
+    s: backups.Summary,
+    file: Path,
+    as_json: bool,
+    report: integrity.Report | None = None,
+) -> None:
+    if as_json:
+        result: dict[str, Any] = {
+            "tables": s.tables,
+            "rows": s.rows,
+            "events": s.events,
+            "head": {"seq": s.head[0], "hash": s.head[1]},
+        }
+        if report is not None:
+            result["verify"] = report.public()
+        emit_json(result)
+        return
+    out.print(
+        f"{what}: {s.rows:,} rows of {s.tables} tables, {s.events:,} events, head #{s.head[0]} "
+        f"{s.head[1]} ({file})",
+        highlight=False,
+    )
+    if report is not None:
+        _print_verify(report)
 
 
 @app.command()

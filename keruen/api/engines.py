@@ -72,7 +72,9 @@ def writer(eng: Engine) -> Engine:
     that leave checkpoints to a `Checkpointer` (the engine itself when it is not a SQLite file)."""
     if not _sqlite_file(eng):
         return eng
-    own = db.new_engine(eng.url.render_as_string(hide_password=False))
+    # synchronous=FULL: the API acknowledges a submission after its commit, which must then
+    # survive an OS crash or a power cut, not only a crash of the server
+    own = db.new_engine(eng.url.render_as_string(hide_password=False), sync="full")
     sa.event.listen(own, "connect", _no_autocheckpoint)  # after db's own pragmas
     return own
 

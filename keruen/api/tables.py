@@ -1,4 +1,4 @@
-"""Tables of the API area: users, their API keys, and the audit log (migrations 0004, 0008, 0011).
+"""Tables of the API area: users, their API keys and the audit log (migrations 0004, 0008, 0011).
 
 Keys are stored as a SHA-256 digest only; the key itself is shown once, at creation.
 Audit rows are appended, never updated.

@@ -118,8 +118,56 @@ def bench_trace(
     return result
 
 
+def bench_sync(events: int, seed: int, where: Path | None, show: bool) -> dict[str, Any]:
+    """Commits per second of one event per transaction (as the API's single submits commit)
+    into new SQLite ledgers with synchronous=NORMAL and =FULL, in the same run."""
+    lines = list(StreamGen(seed=seed).events(events))
+    result: dict[str, Any] = {"events": events}
+    for mode in ("normal", "full"):
+        with tempfile.TemporaryDirectory(dir=where) as tmp:
+            eng = db.new_engine(str(Path(tmp) / "sync.db"), sync=mode)
+            db.migrate(eng)
+            with progress(f"synchronous={mode}", events, show) as advance:
+                start = time.perf_counter()
+                for line in lines:
+                    ingest_lines(eng, [line], source="bench", parallel=False)
+                    advance(1)
+                elapsed = time.perf_counter() - start
+            eng.dispose()
+        result[f"{mode}_commits_per_s"] = round(events / elapsed)
+        result[f"{mode}_ms_per_commit"] = round(elapsed / events * 1000, 3)
+    result["full_vs_normal"] = round(
+        result["full_commits_per_s"] / result["normal_commits_per_s"], 3
+    )
+    return result
+
+
 def register(app: typer.Typer) -> None:
     detect.register(app)  # `keruen bench detect`: the risk engine on a simulated ledger
+
+    @app.command("sync")
+    def sync_cmd(
+        events: Annotated[int, typer.Option("--events", help="Events, one per commit")] = 2000,
+        where: Annotated[
+            Path | None,
+            typer.Option(
+                "--dir", help="Directory (filesystem) for the new ledgers (default: temp)"
+            ),
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
+        as_json: Annotated[bool, JsonOption] = False,
+    ) -> None:
+        """What durability costs: single-event commits with SQLite synchronous=NORMAL vs FULL."""
+        r = bench_sync(events, seed, where, show=not as_json)
+        if as_json:
+            emit_json(r)
+            return
+        for mode in ("normal", "full"):
+            out.print(
+                f"synchronous={mode.upper():6} {r[f'{mode}_commits_per_s']:,} commits/s "
+                f"({r[f'{mode}_ms_per_commit']} ms each)"
+            )
+        out.print(f"FULL / NORMAL:      {r['full_vs_normal']}")
 
     @app.command("ingest")
     def ingest_cmd(

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
@@ -40,15 +40,18 @@ def _engine(url: str) -> Engine:
     return new_engine(url)
 
 
-def new_engine(url: str | None = None, **connect_args: Any) -> Engine:
-    """An engine of its own; SQLite is tuned for a single fast writer (WAL, relaxed sync)."""
+def new_engine(url: str | None = None, sync: str | None = None, **connect_args: Any) -> Engine:
+    """An engine of its own; SQLite is tuned for a single fast writer (WAL). `sync` is SQLite's
+    synchronous mode: "full" when a commit acknowledges something to someone (the API), else
+    settings' `sqlite_sync` ("normal" unless KERUEN_SQLITE_SYNC says otherwise)."""
     url = normalise_db_url(url) if url else get_settings().db_url
     _check_scheme(url)
     global _in_use
     _in_use = url
     if url.startswith("sqlite"):
         eng = sa.create_engine(url, connect_args={"timeout": 30, **connect_args})
-        sa.event.listen(eng, "connect", _sqlite_pragmas)
+        mode = (sync or get_settings().sqlite_sync).upper()
+        sa.event.listen(eng, "connect", partial(_sqlite_pragmas, sync=mode))
         sa.event.listen(eng, "begin", _sqlite_begin)
         return eng
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
@@ -144,12 +147,13 @@ def scratch(url: str | None = None) -> Iterator[Engine]:
             eng.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, sync: str = "NORMAL") -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
     cur = dbapi_conn.cursor()
     for pragma in (
         "journal_mode=WAL",
-        "synchronous=NORMAL",
+        # NORMAL in WAL: a commit survives a crash of the process, not of the OS or the power
+        f"synchronous={sync}",
         "cache_size=-262144",
         "temp_store=MEMORY",
         "busy_timeout=30000",

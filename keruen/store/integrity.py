@@ -168,7 +168,7 @@ def _event_chunks(conn: Connection) -> Iterator[list[Any]]:
 
 def _check_event_row(row: Any, report: Report) -> None:
     head = report.events
-    where = f"seq {row.seq}"
+    where = _at(row)
     if row.seq != head.last + 1:
         report.add("events", where, f"follows seq {head.last}: events in between are missing")
     digest = hashlib.sha256(row.canonical.encode()).hexdigest()
@@ -180,6 +180,10 @@ def _check_event_row(row: Any, report: Report) -> None:
         report.add("events", where, "hash does not chain prev_hash and the digest")
     head.count += 1
     head.last, head.hash = row.seq, row.hash
+
+
+def _at(row: Any) -> str:
+    return f"seq {row.seq} ({row.id})"
 
 
 def _columns_problem(row: Any, e: ev.Event) -> str | None:
@@ -211,17 +215,17 @@ class _Replay:
         try:
             event = _decode.decode(row.canonical)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            self.report.add("events", f"seq {row.seq}", f"canonical event does not decode: {e}")
+            self.report.add("events", _at(row), f"canonical event does not decode: {e}")
             return
         if problem := _columns_problem(row, event):
-            self.report.add("events", f"seq {row.seq}", problem)
+            self.report.add("events", _at(row), problem)
         try:
             accepted = self.overlay.admit(Parsed(event, row.canonical.encode(), row.digest))
         except RejectedEvent as e:
-            self.report.add("events", f"seq {row.seq}", f"does not apply to the ledger: {e}")
+            self.report.add("events", _at(row), f"does not apply to the ledger: {e}")
             return
         if accepted is None:
-            self.report.add("events", f"seq {row.seq}", f"repeats event id {event.id!r}")
+            self.report.add("events", _at(row), f"repeats event id {event.id!r}")
             return
         self._collect(row.seq, accepted)
         if event.id not in self.targets:
