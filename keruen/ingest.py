@@ -8,8 +8,10 @@ for what was written before.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -171,7 +173,10 @@ def _parsed_parts(lines: Iterable[bytes], size: int, parallel: bool | None) -> I
 
 def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[list[Line]]:
     """Chunks parsed by a forked process, up to two chunks ahead of the one being judged."""
-    with ProcessPoolExecutor(1, mp_context=get_context("fork")) as pool:
+    parent = os.getpid()
+    with ProcessPoolExecutor(
+        1, mp_context=get_context("fork"), initializer=_die_with, initargs=(parent,)
+    ) as pool:
         window: deque[tuple[list[tuple[int, bytes]], Future[list[Outcome]]]] = deque()
         for part in parts:
             window.append((part, pool.submit(parse_many, _texts(part))))
@@ -180,6 +185,22 @@ def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[lis
                 yield _joined(done, outcomes.result())
         for done, outcomes in window:
             yield _joined(done, outcomes.result())
+
+
+def _die_with(parent: int) -> None:
+    """The parse process dies with the ingest that forked it (Linux: a parent-death signal).
+    It holds copies of the parent's database sockets: alive after a `kill -9` of the ingest, it
+    would keep the killed transaction open, and PostgreSQL's writer lock with it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the orphan ends when its pipe closes
+        return
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _may_fork(parallel: bool | None) -> bool:
