@@ -66,9 +66,11 @@ ARGS: dict[str, list[str]] = {
     "users role": ["olga", "officer"],
     "users remove": ["olga", "--yes"],
     "users password": ["olga", "--password-stdin"],
+    "restore": ["{file}"],
+    "backup": ["{tmp}/new.backup"],
 }
 CREATES = {"ingest", "serve", "users add", "lists load", "screen goods", "screen party", "demo"}
-CREATES |= {"bench ingest", "bench trace", "bench epcis", "epcis import"}
+CREATES |= {"restore", "epcis import"} | {name for name in COMMANDS if name.startswith("bench ")}
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
