@@ -282,10 +282,7 @@ def keys_revoke(key_id: str, db_url: Annotated[str | None, DbOption] = None) -> 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
-    from keruen.api.bench import register as register_bench
-
     app.command("serve")(serve)
     app.command("openapi")(openapi_cmd)
     app.add_typer(users_app, name="users")
     app.add_typer(keys_app, name="keys")
-    register_bench(bench)

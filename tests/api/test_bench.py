@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from keruen.api import bench
+from keruen.bench import api as bench
 
 
 def test_single_events_are_independent_imports() -> None:
