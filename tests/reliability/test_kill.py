@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from keruen.api.bench import free_port, make_key, single_events
+from keruen.bench.api import free_port, make_key, single_events
 from keruen.bench.streams import StreamGen
 from keruen.ingest import ingest_lines
 from keruen.store import db, integrity
