@@ -21,6 +21,8 @@ class Settings:
     future_tolerance_s: int = 900
     # party master data for EPCIS import (GLN to tax id): KERUEN_EPCIS_PARTIES, a file path
     epcis_parties: str | None = None
+    # the user the CLI acts as in cases (an enabled officer): never a free --by
+    operator: str | None = None
     # party-screening thresholds per list and schema: KERUEN_SCREENING_THRESHOLDS, for example
     # "ofac-sdn:person=0.82;*:organization=0.8" (see keruen.screening.screener.parse_thresholds)
     screening_thresholds: str = ""
@@ -62,6 +64,7 @@ def get_settings() -> Settings:
         chunk_size=chunk,
         future_tolerance_s=_non_negative("KERUEN_FUTURE_TOLERANCE_S", 900),
         epcis_parties=os.environ.get("KERUEN_EPCIS_PARTIES") or None,
+        operator=os.environ.get("KERUEN_OPERATOR") or None,
         screening_thresholds=os.environ.get("KERUEN_SCREENING_THRESHOLDS", ""),
         checkpoint_key_file=os.environ.get("KERUEN_CHECKPOINT_KEY_FILE") or None,
         checkpoint_key=os.environ.get("KERUEN_CHECKPOINT_KEY") or None,

@@ -1,8 +1,12 @@
-"""Cases: officers work alerts into cases — open, assign, note, attach, decide — all audited.
+"""Cases: officers work alerts into cases — open, assign, note, attach, hold, inspect, record
+the findings, decide, reopen — all audited.
 
 Every action is one row of `risk_case_actions`, written once and never changed: the audit log
-is the case's history, and its state (assignee, decision) is derived from it. The schema lets
-an alert belong to one case only and a case be decided once.
+is the case's history, and its state (assignee, held goods, findings, decision) is derived
+from it. Hold and inspect are states on the way to a final decision (release, confirmed
+diversion, false positive). The schema lets an alert belong to one case only and a case be
+decided (or reopened) once per round. Assignees are enabled officers; the actor is the
+signed-in officer (API) or the configured operator (CLI), never a free name.
 """
 
 from __future__ import annotations
@@ -21,44 +25,79 @@ from keruen.risk.model import iso
 from keruen.risk.queries import _query, public
 from keruen.risk.store import inserted_id, wall_us
 
-DECISIONS = rt.DECISIONS
+DECISIONS = rt.DECISIONS  # final decisions
+STEPS = ("hold", "inspect")  # states on the way to a decision, accepted where one is asked
+STATUSES = ("open", "assigned", "held", "inspecting", "inspected", "decided")
 
 
 @dataclass(slots=True)
 class CaseState:
-    """What the audit log says about a case now."""
+    """What the audit log says about a case now.
 
-    status: str = "open"  # open | assigned | decided
+    open -> assigned -> held / inspecting -> inspected -> decided (release, confirmed
+    diversion, false positive); a decided case can be reopened (back to assigned or open)."""
+
+    status: str = "open"
     assignee: str | None = None
     decision: str | None = None
+    held: bool = False  # goods held, until released or the case decided otherwise
+    findings: list[dict[str, Any]] = field(default_factory=list)
     notes: int = 0
+    round: int = 0  # how many times the case was reopened
     actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _idle(state: CaseState) -> str:
+    return "held" if state.held else ("assigned" if state.assignee else "open")
+
+
+def _step(state: CaseState, action: str, detail: dict[str, Any]) -> None:
+    if action == "assign":
+        state.assignee = detail["to"]
+        if state.status in ("open", "assigned"):
+            state.status = "assigned"
+    elif action == "note":
+        state.notes += 1
+    elif action == "hold":
+        state.held, state.status = True, "held" if state.status != "inspecting" else "inspecting"
+    elif action == "inspect":
+        state.status = "inspecting"
+    elif action == "findings":
+        state.findings.append(detail)
+        state.status = "inspected"
+    elif action == "decide":
+        state.decision, state.status, state.held = detail["decision"], "decided", False
+    elif action == "reopen":
+        state.decision, state.round = None, state.round + 1
+        state.status = _idle(state)
 
 
 def replay(actions: list[dict[str, Any]]) -> CaseState:
     """The state of a case from its actions, oldest first."""
     state = CaseState(actions=actions)
     for act in actions:
-        detail = act["detail"]
-        if act["action"] == "assign":
-            state.assignee, state.status = detail["to"], "assigned"
-        elif act["action"] == "note":
-            state.notes += 1
-        elif act["action"] == "decide":
-            state.decision, state.status = detail["decision"], "decided"
+        _step(state, act["action"], act["detail"])
     return state
 
 
-def _log(conn: Connection, case_id: int, actor: str, action: str, **detail: Any) -> None:
-    conn.execute(
-        sa.insert(rt.risk_case_actions).values(
-            case_id=case_id,
-            time_us=wall_us(),
-            actor=actor,
-            action=action,
-            detail=json.dumps(detail, ensure_ascii=False),
+def _log(
+    conn: Connection, case_id: int, actor: str, action: str, round: int = 0, **detail: Any
+) -> None:
+    """One action of the case's audit log; a decision or a reopening is unique per round
+    (the schema refuses a second one made concurrently)."""
+    try:
+        conn.execute(
+            sa.insert(rt.risk_case_actions).values(
+                case_id=case_id,
+                time_us=wall_us(),
+                actor=actor,
+                action=action,
+                round=round,
+                detail=json.dumps(detail, ensure_ascii=False),
+            )
         )
-    )
+    except IntegrityError as e:
+        raise CaseError(f"case {case_id} changed meanwhile ({action}): look at it again") from e
 
 
 def _check_alerts(conn: Connection, alert_ids: list[int]) -> None:
@@ -103,12 +142,26 @@ def open_case(conn: Connection, alert_ids: list[int], actor: str, title: str = "
 def _open_state(conn: Connection, case_id: int) -> CaseState:
     state: CaseState = show(conn, case_id)["state"]
     if state.status == "decided":
-        raise CaseError(f"case {case_id} was decided ({state.decision}); open a new case")
+        raise CaseError(
+            f"case {case_id} was decided ({state.decision}); reopen it first (with a reason)"
+        )
     return state
+
+
+def check_officer(conn: Connection, name: str, field: str = "officer") -> None:
+    """An assignee is an enabled officer: never a name nobody has, nor a declarant (the
+    company under investigation), an analyst or an administrator."""
+    from keruen.api.tables import users  # the accounts, read only (no import of the API app)
+
+    u = users.c
+    row = conn.execute(sa.select(u.role, u.disabled_us).where(u.name == name)).first()
+    if row is None or row.role != "officer" or row.disabled_us is not None:
+        raise BadInput(field, f"{name!r} is not an enabled officer: cases are officers' work")
 
 
 def assign(conn: Connection, case_id: int, to: str, actor: str) -> None:
     _open_state(conn, case_id)
+    check_officer(conn, to)
     _log(conn, case_id, actor, "assign", to=to)
 
 
@@ -125,14 +178,59 @@ def attach(conn: Connection, case_id: int, alert_ids: list[int], actor: str) -> 
     _log(conn, case_id, actor, "attach", alerts=sorted(set(alert_ids)))
 
 
+def hold(conn: Connection, case_id: int, actor: str, reason: str = "") -> None:
+    """Hold the goods while the case is worked: a state, not a decision."""
+    state = _open_state(conn, case_id)
+    if state.held:
+        raise CaseError(f"case {case_id}: the goods are already held")
+    _log(conn, case_id, actor, "hold", reason=reason)
+
+
+def inspect(conn: Connection, case_id: int, actor: str, reason: str = "") -> None:
+    """Start a physical inspection; its findings are recorded before the case is decided."""
+    state = _open_state(conn, case_id)
+    if state.status == "inspecting":
+        raise CaseError(f"case {case_id} is already being inspected")
+    _log(conn, case_id, actor, "inspect", reason=reason)
+
+
+def findings(conn: Connection, case_id: int, text: str, discrepancy: bool, actor: str) -> None:
+    """What the inspection found (and whether it found a discrepancy with the documents)."""
+    if not text.strip():
+        raise BadInput("findings", "say what the inspection found")
+    state = _open_state(conn, case_id)
+    if state.status != "inspecting":
+        raise CaseError(f"case {case_id} is not being inspected ({state.status}): inspect first")
+    _log(conn, case_id, actor, "findings", text=text, discrepancy=discrepancy)
+
+
 def decide(conn: Connection, case_id: int, decision: str, actor: str, reason: str = "") -> None:
-    if decision not in DECISIONS:
-        raise BadInput("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}")
-    _open_state(conn, case_id)
-    try:
-        _log(conn, case_id, actor, "decide", decision=decision, reason=reason)
-    except IntegrityError as e:  # decided concurrently: the schema keeps one decision
-        raise CaseError(f"case {case_id} was already decided") from e
+    """Decide a case: release, confirmed_diversion or false_positive. `hold` and `inspect`
+    are accepted here too, as the states they are (the case stays open)."""
+    check_decision(decision)
+    if decision in STEPS:
+        (hold if decision == "hold" else inspect)(conn, case_id, actor, reason)
+        return
+    state = _open_state(conn, case_id)
+    if state.status == "inspecting":
+        raise CaseError(f"case {case_id} is being inspected: record the findings first")
+    _log(conn, case_id, actor, "decide", state.round, decision=decision, reason=reason)
+
+
+def check_decision(decision: str) -> None:
+    if decision not in (*DECISIONS, *STEPS):
+        choices = ", ".join((*DECISIONS, *STEPS))
+        raise BadInput("decision", f"{decision!r} is not one of {choices}")
+
+
+def reopen(conn: Connection, case_id: int, actor: str, reason: str) -> None:
+    """Reopen a decided case (new facts, an appeal): its decision stops counting."""
+    if not reason.strip():
+        raise BadInput("reason", "say why the case is reopened")
+    state: CaseState = show(conn, case_id)["state"]
+    if state.status != "decided":
+        raise CaseError(f"case {case_id} is not decided ({state.status}): nothing to reopen")
+    _log(conn, case_id, actor, "reopen", state.round + 1, reason=reason)
 
 
 def _actions(conn: Connection, case_id: int) -> list[dict[str, Any]]:
@@ -173,6 +271,9 @@ def public_case(case: dict[str, Any]) -> dict[str, Any]:
         "status": state.status,
         "assignee": state.assignee,
         "decision": state.decision,
+        "held": state.held,
+        "findings": state.findings,
+        "reopened": state.round,
         "actions": state.actions,
     }
 

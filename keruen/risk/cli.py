@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
+from sqlalchemy.engine import Connection
 
 from keruen import clock
 from keruen.clock import micros
@@ -21,13 +20,13 @@ from keruen.risk import cases, queries, service
 from keruen.risk.config import load
 from keruen.risk.errors import BadInput
 from keruen.risk.model import iso
+from keruen.settings import get_settings
 from keruen.store import db
 
 T = TypeVar("T")
 ConfigOption = typer.Option(
     "--config", help="Risk configuration TOML (default: $KERUEN_RISK_CONFIG)"
 )
-ByOption = typer.Option("--by", help="Who acts (default: $KERUEN_USER or the login name)")
 
 
 def guard(fn: Callable[[], T]) -> T:
@@ -43,8 +42,16 @@ def parse_time(text: str | None, field: str) -> int | None:
     return None if text is None else micros(clock.parse_time(text, field, BadInput))
 
 
-def actor(by: str | None) -> str:
-    return by or os.environ.get("KERUEN_USER") or getpass.getuser()
+def operator(conn: Connection) -> str:
+    """Who acts in a case from the CLI: the configured operator (`KERUEN_OPERATOR`), an
+    enabled officer of the users table — never a name typed on the command line."""
+    name = get_settings().operator
+    if not name:
+        raise BadInput(
+            "operator", "set KERUEN_OPERATOR to your user name (an officer): the CLI acts as it"
+        )
+    cases.check_officer(conn, name, "operator")
+    return name
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -54,8 +61,23 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.command()(outcomes)
     app.command()(precheck)
     app.command()(evaluate)
-    case = typer.Typer(no_args_is_help=True, help="Cases: work alerts, decide, audit.")
-    for fn in (case_open, case_assign, case_note, case_attach, case_decide, case_show, case_list):
+    case = typer.Typer(
+        no_args_is_help=True,
+        help="Cases: work alerts, hold, inspect, decide, reopen (as $KERUEN_OPERATOR).",
+    )
+    for fn in (
+        case_open,
+        case_assign,
+        case_note,
+        case_attach,
+        case_hold,
+        case_inspect,
+        case_findings,
+        case_decide,
+        case_reopen,
+        case_show,
+        case_list,
+    ):
         case.command(name=fn.__name__.removeprefix("case_"))(fn)
     app.add_typer(case, name="case")
 
@@ -263,61 +285,106 @@ def _case(db_url: str | None, fn: Callable[[Any], T]) -> T:
     return guard(run)
 
 
+def _act(db_url: str | None, fn: Callable[[Any, str], T]) -> T:
+    """A case action in one transaction, as the configured operator."""
+    return _case(db_url, lambda c: fn(c, operator(c)))
+
+
 def case_open(
     alert_ids: Annotated[list[int], typer.Argument(help="Alert number(s)")],
     title: Annotated[str, typer.Option(help="Title")] = "",
-    by: Annotated[str | None, ByOption] = None,
     db_url: Annotated[str | None, DbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Open a case from alerts."""
-    case_id = _case(db_url, lambda c: cases.open_case(c, alert_ids, actor(by), title))
+    case_id = _act(db_url, lambda c, me: cases.open_case(c, alert_ids, me, title))
     emit_json({"case": case_id}) if as_json else out.print(f"case {case_id} opened")
 
 
+CaseArg = Annotated[int, typer.Argument(help="Case number")]
+ReasonOption = Annotated[str, typer.Option(help="Why")]
+
+
 def case_assign(
-    case_id: Annotated[int, typer.Argument(help="Case number")],
-    to: Annotated[str, typer.Argument(help="Officer")],
-    by: Annotated[str | None, ByOption] = None,
+    case_id: CaseArg,
+    to: Annotated[str, typer.Argument(help="Officer (a user with the officer role)")],
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Assign a case to an officer."""
-    _case(db_url, lambda c: cases.assign(c, case_id, to, actor(by)))
+    _act(db_url, lambda c, me: cases.assign(c, case_id, to, me))
     out.print(f"case {case_id} assigned to {to}")
 
 
 def case_note(
-    case_id: Annotated[int, typer.Argument(help="Case number")],
+    case_id: CaseArg,
     text: Annotated[str, typer.Argument(help="The note")],
-    by: Annotated[str | None, ByOption] = None,
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
-    """Add a note (findings, calls, documents seen) to a case."""
-    _case(db_url, lambda c: cases.note(c, case_id, text, actor(by)))
+    """Add a note (calls, documents seen) to a case."""
+    _act(db_url, lambda c, me: cases.note(c, case_id, text, me))
     out.print(f"note added to case {case_id}")
 
 
 def case_attach(
-    case_id: Annotated[int, typer.Argument(help="Case number")],
+    case_id: CaseArg,
     alert_ids: Annotated[list[int], typer.Argument(help="Alert number(s)")],
-    by: Annotated[str | None, ByOption] = None,
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Attach more alerts to an open case."""
-    _case(db_url, lambda c: cases.attach(c, case_id, alert_ids, actor(by)))
+    _act(db_url, lambda c, me: cases.attach(c, case_id, alert_ids, me))
     out.print(f"{len(alert_ids)} alert(s) attached to case {case_id}")
 
 
-def case_decide(
-    case_id: Annotated[int, typer.Argument(help="Case number")],
-    decision: Annotated[str, typer.Argument(help=" | ".join(cases.DECISIONS))],
-    reason: Annotated[str, typer.Option(help="Why")] = "",
-    by: Annotated[str | None, ByOption] = None,
+def case_hold(
+    case_id: CaseArg, reason: ReasonOption = "", db_url: Annotated[str | None, DbOption] = None
+) -> None:
+    """Hold the goods while the case is worked (a state, not a decision)."""
+    _act(db_url, lambda c, me: cases.hold(c, case_id, me, reason))
+    out.print(f"case {case_id}: goods held")
+
+
+def case_inspect(
+    case_id: CaseArg, reason: ReasonOption = "", db_url: Annotated[str | None, DbOption] = None
+) -> None:
+    """Start a physical inspection (record its findings before deciding)."""
+    _act(db_url, lambda c, me: cases.inspect(c, case_id, me, reason))
+    out.print(f"case {case_id}: inspection started")
+
+
+def case_findings(
+    case_id: CaseArg,
+    text: Annotated[str, typer.Argument(help="What the inspection found")],
+    discrepancy: Annotated[
+        bool, typer.Option("--discrepancy/--no-discrepancy", help="Goods differ from documents")
+    ] = False,
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
-    """Decide a case: release, inspect, hold, confirmed_diversion or false_positive."""
-    _case(db_url, lambda c: cases.decide(c, case_id, decision, actor(by), reason))
-    out.print(f"case {case_id} decided: {decision}")
+    """Record what the inspection found."""
+    _act(db_url, lambda c, me: cases.findings(c, case_id, text, discrepancy, me))
+    out.print(f"case {case_id}: findings recorded")
+
+
+def case_decide(
+    case_id: CaseArg,
+    decision: Annotated[str, typer.Argument(help=" | ".join(cases.DECISIONS))],
+    reason: ReasonOption = "",
+    db_url: Annotated[str | None, DbOption] = None,
+) -> None:
+    """Decide a case: release, confirmed_diversion or false_positive (hold and inspect are
+    states: `case hold`, `case inspect`)."""
+    guard(lambda: cases.check_decision(decision))
+    _act(db_url, lambda c, me: cases.decide(c, case_id, decision, me, reason))
+    out.print(f"case {case_id}: {decision}")
+
+
+def case_reopen(
+    case_id: CaseArg,
+    reason: Annotated[str, typer.Option(help="Why (required)")],
+    db_url: Annotated[str | None, DbOption] = None,
+) -> None:
+    """Reopen a decided case; its decision stops counting in the outcome figures."""
+    _act(db_url, lambda c, me: cases.reopen(c, case_id, me, reason))
+    out.print(f"case {case_id} reopened")
 
 
 def case_show(
@@ -334,6 +401,7 @@ def case_show(
         f"[bold]case {case['id']}[/] {case['title']} — {case['status']}"
         + (f" ({case['decision']})" if case["decision"] else "")
         + (f", assigned to {case['assignee']}" if case["assignee"] else "")
+        + (", goods held" if case["held"] else "")
     )
     for a in case["alerts"]:
         out.print(
@@ -346,7 +414,7 @@ def case_show(
 
 
 def case_list(
-    status: Annotated[str | None, typer.Option(help="open | assigned | decided")] = None,
+    status: Annotated[str | None, typer.Option(help=" | ".join(cases.STATUSES))] = None,
     db_url: Annotated[str | None, DbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:

@@ -25,7 +25,7 @@ def _query() -> sa.Select[Any]:
     return (
         sa.select(a, ca.c.case_id, d.c.detail.label("decision"))
         .outerjoin(ca, ca.c.alert_id == a.c.id)
-        .outerjoin(d, sa.and_(d.c.case_id == ca.c.case_id, d.c.action == "decide"))
+        .outerjoin(d, sa.and_(d.c.case_id == ca.c.case_id, rt.standing(d)))
     )
 
 
@@ -101,11 +101,12 @@ def counts(conn: Connection) -> dict[str, int]:
 
 def decisions(conn: Connection) -> dict[str, int]:
     """How many alerts each kind of case decision closed."""
-    ca, d = rt.risk_case_alerts.c, rt.risk_case_actions.c
+    actions = rt.risk_case_actions.alias("decision")
+    ca, d = rt.risk_case_alerts.c, actions.c
     q = (
         sa.select(d.detail, sa.func.count())
-        .join_from(rt.risk_case_actions, rt.risk_case_alerts, ca.case_id == d.case_id)
-        .where(d.action == "decide")
+        .join_from(actions, rt.risk_case_alerts, ca.case_id == d.case_id)
+        .where(rt.standing(actions))
         .group_by(d.detail)
     )
     out: dict[str, int] = {}

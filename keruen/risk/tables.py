@@ -9,7 +9,9 @@
   alerts, rewritten by every run.
 - `risk_runs`: each detection run, its "now" and "since", what it added.
 - `risk_cases`, `risk_case_alerts`, `risk_case_actions`: cases; an alert belongs to at most
-  one case; every action is a row of the audit log, never updated; a case is decided once.
+  one case; every action is a row of the audit log, never updated; a case is decided (or
+  reopened) once per round, a round being what follows each reopening (migration 0010). The
+  decision that stands is the decide action no later reopen withdrew (`standing`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,20 @@ from keruen.store.schema import metadata
 
 Ref = sa.String(200)
 
-ACTIONS = ("open", "assign", "note", "attach", "decide")
-DECISIONS = ("release", "inspect", "hold", "confirmed_diversion", "false_positive")
-ACTION_CHECK = "action IN ('open', 'assign', 'note', 'attach', 'decide')"
-DECIDE = sa.text("action = 'decide'")
+ACTIONS = (
+    "open",
+    "assign",
+    "note",
+    "attach",
+    "hold",
+    "inspect",
+    "findings",
+    "decide",
+    "reopen",
+)
+DECISIONS = ("release", "confirmed_diversion", "false_positive")  # final (hold, inspect: steps)
+ACTION_CHECK = f"action IN ({', '.join(repr(a) for a in ACTIONS)})"
+ONCE_PER_ROUND = sa.text("action IN ('decide', 'reopen')")
 
 risk_runs = sa.Table(
     "risk_runs",
@@ -106,12 +118,29 @@ risk_case_actions = sa.Table(
     sa.Column("actor", sa.String(100), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),  # JSON
+    sa.Column("round", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint(ACTION_CHECK, name="ck_risk_case_actions_action"),
     sa.Index(
-        "uq_risk_case_decision",
+        "uq_risk_case_round",
         "case_id",
+        "round",
+        "action",
         unique=True,
-        sqlite_where=DECIDE,
-        postgresql_where=DECIDE,
+        sqlite_where=ONCE_PER_ROUND,
+        postgresql_where=ONCE_PER_ROUND,
     ),
 )
+
+
+def standing(decide: sa.FromClause) -> sa.ColumnElement[bool]:
+    """`decide` (an alias of risk_case_actions) is a decision that stands: no reopening of
+    its case came after it."""
+    later = risk_case_actions.alias("reopened")
+    return sa.and_(
+        decide.c.action == "decide",
+        ~sa.exists().where(
+            later.c.case_id == decide.c.case_id,
+            later.c.action == "reopen",
+            later.c.id > decide.c.id,
+        ),
+    )

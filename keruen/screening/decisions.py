@@ -34,7 +34,8 @@ def cleared(conn: Connection) -> Cleared:
     """Every (party, list, entry) decided a false positive, with the entry digests it had."""
     from keruen.risk import tables as rt  # read-only: the case store is the risk engine's
 
-    actions, links, alerts = rt.risk_case_actions, rt.risk_case_alerts, rt.risk_alerts
+    actions = rt.risk_case_actions.alias("decision")
+    links, alerts = rt.risk_case_alerts, rt.risk_alerts
     query = (
         sa.select(alerts.c.subject, alerts.c.facts, alerts.c.refs, actions.c.detail)
         .select_from(
@@ -42,7 +43,7 @@ def cleared(conn: Connection) -> Cleared:
                 alerts, alerts.c.id == links.c.alert_id
             )
         )
-        .where(actions.c.action == "decide", alerts.c.rule == RULE)
+        .where(rt.standing(actions), alerts.c.rule == RULE)
     )
     found: list[tuple[str, str, str, list[str]]] = []
     for r in conn.execute(query):

@@ -39,14 +39,24 @@ def test_an_officer_works_an_alert_into_a_decided_case(alerted: tuple[Api, list[
     assert (
         post(api, "olga", f"/v1/cases/{case}/notes", {"text": "buyer checked"}).status_code == 200
     )
-    decided = post(
-        api, "olga", f"/v1/cases/{case}/decision", {"decision": "hold", "reason": "CHPL"}
-    )
-    assert (decided.json()["status"], decided.json()["decision"]) == ("decided", "hold")
-    again = post(api, "olga", f"/v1/cases/{case}/decision", {"decision": "release"})
+    held = post(api, "olga", f"/v1/cases/{case}/decision", {"decision": "hold", "reason": "CHPL"})
+    assert (held.json()["status"], held.json()["decision"], held.json()["held"]) == (
+        "held",
+        None,
+        True,
+    )  # a state on the way, not a decision
+    decided = post(api, "olga", f"/v1/cases/{case}/decision", {"decision": "release"})
+    assert (decided.json()["status"], decided.json()["decision"]) == ("decided", "release")
+    again = post(api, "olga", f"/v1/cases/{case}/decision", {"decision": "false_positive"})
     assert again.status_code == 409
     shown = api.get("olga", f"/v1/cases/{case}").json()
-    assert [a["action"] for a in shown["actions"]][:4] == ["open", "assign", "note", "decide"]
+    assert [a["action"] for a in shown["actions"]][:5] == [
+        "open",
+        "assign",
+        "note",
+        "hold",
+        "decide",
+    ]
     audit = api.get("root", "/v1/audit").json()
     assert {"case.open", "case.decide"} <= {e["action"] for e in audit}
 
@@ -81,3 +91,25 @@ def test_bad_case_input_is_a_clear_4xx(
     assert r.headers["content-type"].startswith("application/problem+json")
     if field:
         assert field in r.text
+
+
+def test_inspection_findings_and_reopening_over_http(alerted: tuple[Api, list[int]]) -> None:
+    api, ids = alerted
+    case = post(api, "olga", "/v1/cases", {"alert_ids": ids[:1]}).json()["id"]
+    refused = post(api, "olga", f"/v1/cases/{case}/assign", {"officer": "acme"})
+    assert refused.status_code == 422 and refused.json()["field"] == "officer"  # a declarant
+    assert post(api, "olga", f"/v1/cases/{case}/inspect", {}).json()["status"] == "inspecting"
+    early = post(api, "olga", f"/v1/cases/{case}/decision", {"decision": "release"})
+    assert early.status_code == 409
+    found = post(
+        api, "olga", f"/v1/cases/{case}/findings", {"text": "as declared", "discrepancy": False}
+    ).json()
+    assert found["status"] == "inspected" and found["findings"][0]["discrepancy"] is False
+    decided = post(api, "olga", f"/v1/cases/{case}/decision", {"decision": "false_positive"})
+    assert decided.json()["decision"] == "false_positive"
+    assert post(api, "olga", f"/v1/cases/{case}/reopen", {"reason": ""}).status_code == 422
+    reopened = post(api, "olga", f"/v1/cases/{case}/reopen", {"reason": "appeal"}).json()
+    assert (reopened["status"], reopened["decision"], reopened["reopened"]) == ("open", None, 1)
+    assert {a["actor"] for a in reopened["actions"]} == {"olga"}  # the signed-in officer
+    audit = {e["action"] for e in api.get("root", "/v1/audit").json()}
+    assert {"case.inspect", "case.findings", "case.decide", "case.reopen"} <= audit

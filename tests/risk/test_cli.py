@@ -126,24 +126,59 @@ def test_precheck_json(ledger: Path) -> None:
     assert red["lane"] == "red" and "high_priority_goods" in red["rules"]
 
 
-def test_a_case_through_the_cli(ledger: Path) -> None:
+def test_a_case_through_the_cli(ledger: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keruen.api import accounts
+    from keruen.settings import get_settings
+    from keruen.store import db
+
+    with db.new_engine(str(ledger)).begin() as conn:
+        for name in ("ivanov", "petrova"):
+            accounts.add_user(conn, name, "officer")
+    monkeypatch.setenv("KERUEN_OPERATOR", "ivanov")
+    get_settings.cache_clear()
+    monkeypatch.setattr("keruen.settings.get_settings", get_settings)
     alert_id = json.loads(keruen("alerts", "--db", str(ledger), "--json").stdout)[0]["id"]
-    opened = keruen("case", "open", str(alert_id), "--by", "ivanov", "--db", str(ledger), "--json")
+    opened = keruen("case", "open", str(alert_id), "--db", str(ledger), "--json")
     case_id = str(json.loads(opened.stdout)["case"])
     for args in (
         ("assign", case_id, "petrova"),
         ("note", case_id, "asked for the invoice"),
-        ("decide", case_id, "hold", "--reason", "documents missing"),
+        ("hold", case_id, "--reason", "documents missing"),
+        ("inspect", case_id),
+        ("findings", case_id, "labels relabelled", "--discrepancy"),
+        ("decide", case_id, "confirmed_diversion", "--reason", "relabelled chips"),
     ):
-        run = keruen("case", *args, "--by", "petrova", "--db", str(ledger))
+        run = keruen("case", *args, "--db", str(ledger))
         assert run.returncode == 0, run.stderr
     case = json.loads(keruen("case", "show", case_id, "--db", str(ledger), "--json").stdout)
-    assert (case["status"], case["decision"], case["assignee"]) == ("decided", "hold", "petrova")
-    assert [a["action"] for a in case["actions"]] == ["open", "assign", "note", "decide"]
-    closed = json.loads(
-        keruen("alerts", "--status", "closed", "--db", str(ledger), "--json").stdout
+    assert (case["status"], case["decision"], case["assignee"]) == (
+        "decided",
+        "confirmed_diversion",
+        "petrova",
     )
-    assert [a["id"] for a in closed] == [alert_id]
+    assert [a["action"] for a in case["actions"]] == [
+        "open",
+        "assign",
+        "note",
+        "hold",
+        "inspect",
+        "findings",
+        "decide",
+    ]
+    assert {a["actor"] for a in case["actions"]} == {"ivanov"}  # the operator, never a --by
+    assert "--by" not in keruen("case", "note", "--help").stdout
+    assert (
+        keruen("case", "reopen", case_id, "--reason", "appeal", "--db", str(ledger)).returncode == 0
+    )
+    refused = keruen("case", "assign", case_id, "nobody", "--db", str(ledger))
+    assert refused.returncode == 1 and "not an enabled officer" in refused.stderr
+    monkeypatch.setenv("KERUEN_OPERATOR", "mallory")
+    get_settings.cache_clear()
+    refused = keruen("case", "note", case_id, "hi", "--db", str(ledger))
+    assert refused.returncode == 1 and "operator: 'mallory' is not an enabled officer" in (
+        refused.stderr
+    )
+    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from keruen.api import accounts
 from keruen.ingest import ingest_lines
 from keruen.model.events import Party
 from keruen.risk import cases, queries, service
@@ -84,6 +85,7 @@ def test_a_case_from_open_to_decided_with_its_audit_log(engine: Engine) -> None:
     with engine.connect() as conn:
         ids = [r["id"] for r in queries.alerts(conn)]
     with engine.begin() as conn:
+        accounts.add_user(conn, "petrova", "officer")
         case_id = cases.open_case(conn, ids[:1], "ivanov", "chips to Russia")
         cases.assign(conn, case_id, "petrova", "ivanov")
         cases.note(conn, case_id, "invoice asked from the holder", "petrova")
@@ -134,17 +136,22 @@ def test_case_rules(engine: Engine) -> None:
         cases.note(conn, case_id, "owner informed", "ivanov")
 
 
-def test_the_schema_keeps_one_decision_per_case(engine: Engine) -> None:
+def test_the_schema_keeps_one_decision_per_case_and_round(engine: Engine) -> None:
     ingest(engine, *STORY)
     service.detect(engine)
     with engine.connect() as conn:
         first = queries.alerts(conn)[0]["id"]
     with engine.begin() as conn:
         case_id = cases.open_case(conn, [first], "ivanov")
-        cases.decide(conn, case_id, "hold", "ivanov")
+        cases.decide(conn, case_id, "release", "ivanov")
     row = {"case_id": case_id, "time_us": 1, "actor": "x", "action": "decide", "detail": "{}"}
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(sa.insert(rt.risk_case_actions).values(row))
+    with engine.begin() as conn:  # after a reopening, the next round takes one decision again
+        cases.reopen(conn, case_id, "ivanov", "new documents")
+        conn.execute(sa.insert(rt.risk_case_actions).values({**row, "round": 1}))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(sa.insert(rt.risk_case_actions).values({**row, "round": 1}))
 
 
 def test_precheck_is_origin_aware_and_names_its_reasons(engine: Engine) -> None:

@@ -1,6 +1,8 @@
-"""Cases over `keruen.risk.cases` (SPEC C5): officers open cases from alerts, assign, note,
-attach, decide. Every action is a row of the case's own audit log and of the API's audit log.
-Declarants and analysts have no access: cases hold officers' findings about parties."""
+"""Cases over `keruen.risk.cases` (SPEC C5): officers open cases from alerts, assign (to
+officers), note, attach, hold, inspect, record the findings, decide, reopen. The actor is the
+signed-in officer. Every action is a row of the case's own log and of the API's audit log,
+in one transaction. Declarants and analysts have no access: cases hold officers' findings
+about parties."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ CaseId = Annotated[int, Path(ge=1, le=2**62)]
 AlertIds = Annotated[
     list[Annotated[int, Field(ge=1, le=2**62)]], Field(min_length=1, max_length=500)
 ]
-Decision = Literal["release", "inspect", "hold", "confirmed_diversion", "false_positive"]
+Decision = Literal["release", "confirmed_diversion", "false_positive", "hold", "inspect"]
+Status = Literal["open", "assigned", "held", "inspecting", "inspected", "decided"]
 WRITE = problems(400, 401, 403, 404, 409, 413, 415, 422, 503)
 
 
@@ -32,6 +35,9 @@ class CasePublic(BaseModel):
     status: str
     assignee: str | None
     decision: str | None
+    held: bool = False
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    reopened: int = 0
 
 
 class CaseOpen(BaseModel):
@@ -52,8 +58,24 @@ class Attach(BaseModel):
 
 
 class Decide(BaseModel):
-    decision: Decision
+    decision: Decision = Field(
+        description="final: release, confirmed_diversion, false_positive; hold and inspect "
+        "are accepted as the states they are (the case stays open)"
+    )
     reason: str = Field(default="", max_length=2000)
+
+
+class Reason(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class Reopen(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Findings(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+    discrepancy: bool = Field(description="the goods differ from the documents")
 
 
 def _show(state: StateDep, case_id: int) -> dict[str, Any]:
@@ -81,7 +103,7 @@ def list_cases(
     user: CaseWorker,
     conn: ConnDep,
     audit: AuditDep,
-    status: Annotated[Literal["open", "assigned", "decided"] | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Every case with its derived state, newest first."""
     found = cases.cases(conn, status)
@@ -142,9 +164,58 @@ def attach(
 def decide(
     case_id: CaseId, body: Decide, user: CaseWorker, state: StateDep, audit: AuditDep
 ) -> dict[str, Any]:
-    """Decide once: release, inspect, hold, confirmed_diversion or false_positive."""
+    """Decide: release, confirmed_diversion or false_positive (once per round; reopen to
+    decide again). `hold` and `inspect` here are the states of the same name."""
 
     def do(conn: Connection) -> None:
         cases.decide(conn, case_id, body.decision, user.name, body.reason)
 
     return _act(state, audit, case_id, "case.decide", do, {"decision": body.decision})
+
+
+@router.post("/cases/{case_id}/hold", response_model=CasePublic, responses=WRITE)
+def hold(
+    case_id: CaseId, body: Reason, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    """Hold the goods while the case is worked: a state on the way to a decision."""
+
+    def do(conn: Connection) -> None:
+        cases.hold(conn, case_id, user.name, body.reason)
+
+    return _act(state, audit, case_id, "case.hold", do)
+
+
+@router.post("/cases/{case_id}/inspect", response_model=CasePublic, responses=WRITE)
+def inspect(
+    case_id: CaseId, body: Reason, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    """Start a physical inspection; record its findings before deciding."""
+
+    def do(conn: Connection) -> None:
+        cases.inspect(conn, case_id, user.name, body.reason)
+
+    return _act(state, audit, case_id, "case.inspect", do)
+
+
+@router.post("/cases/{case_id}/findings", response_model=CasePublic, responses=WRITE)
+def findings(
+    case_id: CaseId, body: Findings, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    """What the inspection found, and whether the goods differ from the documents."""
+
+    def do(conn: Connection) -> None:
+        cases.findings(conn, case_id, body.text, body.discrepancy, user.name)
+
+    return _act(state, audit, case_id, "case.findings", do, {"discrepancy": body.discrepancy})
+
+
+@router.post("/cases/{case_id}/reopen", response_model=CasePublic, responses=WRITE)
+def reopen(
+    case_id: CaseId, body: Reopen, user: CaseWorker, state: StateDep, audit: AuditDep
+) -> dict[str, Any]:
+    """Reopen a decided case (with a reason); its decision stops counting."""
+
+    def do(conn: Connection) -> None:
+        cases.reopen(conn, case_id, user.name, body.reason)
+
+    return _act(state, audit, case_id, "case.reopen", do)
