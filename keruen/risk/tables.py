@@ -10,7 +10,7 @@
 - `risk_runs`: each detection run, its "now" and "since", what it added.
 - `risk_cases`, `risk_case_alerts`, `risk_case_actions`: cases; an alert belongs to at most
   one case; every action is a row of the audit log, never updated; a case is decided (or
-  reopened) once per round, a round being what follows each reopening (migration 0010). The
+  reopened) once per round, a round being what follows each reopening (migration 0011). The
   decision that stands is the decide action no later reopen withdrew (`standing`).
 """
 
