@@ -10,7 +10,7 @@
 - `risk_runs`: each detection run, its "now" and "since", what it added.
 - `risk_cases`, `risk_case_alerts`, `risk_case_actions`: cases; an alert belongs to at most
   one case; every action is a row of the audit log, never updated; a case is decided (or
-  reopened) once per round, a round being what follows each reopening (migration 0011). The
+  reopened) once per round, a round being what follows each reopening (migration 0013). The
   decision that stands is the decide action no later reopen withdrew (`standing`).
 """
 
@@ -66,7 +66,7 @@ risk_alerts = sa.Table(
     sa.Column("list_version", sa.String(100), nullable=True),
     sa.UniqueConstraint("rule", "subject_kind", "subject", name="uq_risk_alerts_key"),
     sa.CheckConstraint("level IN ('alert', 'signal')", name="ck_risk_alerts_level"),
-    # the inbox reads a page highest score first in index order (migration 0011)
+    # the inbox reads a page highest score first in index order (migration 0012)
     sa.Index("ix_risk_alerts_inbox", "level", "score", "id"),
 )
 

@@ -154,7 +154,7 @@ def test_hold_and_inspect_as_decision_words_are_states(
 
 
 def test_migration_keeps_decided_cases_of_a_populated_database(tmp_path: Any) -> None:
-    """0005 -> 0011 on SQLite: the case log is rebuilt (new actions, a round column) and a
+    """0005 -> 0013 on SQLite: the case log is rebuilt (new actions, a round column) and a
     case decided before still stands, and can now be reopened."""
     import sqlalchemy as sa
     from alembic import command

@@ -2,8 +2,9 @@
 decided case can be reopened; a decision (or a reopening) is unique per round, the round
 being the number of reopenings before it (was: one decision per case, ever).
 
-Revision ID: 0011
-Revises: 0010, 0005 (joins the risk branch, which made the case tables, to the newest)
+Revision ID: 0013
+Revises: 0012, 0011 (after the risk branch's newest, which made the case tables; joins the
+ledger's newest)
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision: tuple[str, ...] = ("0010", "0005")
+revision = "0013"
+down_revision: tuple[str, ...] = ("0012", "0011")
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 first is read in index order and stops after the page, instead of sorting every alert
 (keyset paging in `keruen.risk.inbox`).
 
-Revision ID: 0011
+Revision ID: 0012
 Revises: 0005
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
+revision = "0012"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
