@@ -161,7 +161,8 @@ VALUES = (
     *("high", "medium", "low"),
     *("import", "arrival", "transfer", "dispatch", "export", "write_off", "transform"),
     *("attach", "decide", "assign", "note", "alerts", "title", "to", "text", "reason"),
-    *("held", "transformed", "turnover"),
+    *("held", "transformed", "turnover", "inspecting", "inspected", "findings", "reopen"),
+    "discrepancy",
     "unknown user name or wrong password",
     "the form has expired: try again",
 )

@@ -94,3 +94,30 @@ def test_the_inbox_opens_a_case_from_several_alerts(web: Web) -> None:
     assert len(boxes) == len(open_ids(web))
     assert 'action="/ui/cases"' in page
     assert 'name="alert"' not in web.get("acme", "/ui/alerts").text  # declarants do not
+
+
+def test_hold_inspect_findings_decide_and_reopen(web: Web) -> None:
+    r = post(web, "olga", "/ui/cases", alert=open_ids(web)[0])
+    case_id = int(r.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    path = f"/ui/cases/{case_id}"
+    for step, fields in (
+        ("hold", {"reason": "documents missing"}),
+        ("inspect", {"reason": "physical check"}),
+        ("findings", {"text": "processors, as declared", "discrepancy": "on"}),
+        ("decision", {"decision": "confirmed_diversion", "reason": "buyer in RU"}),
+        ("reopen", {"reason": "appeal"}),
+    ):
+        answer = post(web, "olga", f"{path}/{step}", **fields)
+        assert answer.status_code == 303, (step, answer.text)  # type: ignore[attr-defined]
+    with web.engine.connect() as conn:
+        case = cases.public_case(cases.show(conn, case_id))
+    assert [a["action"] for a in case["actions"]] == [
+        "open",
+        "hold",
+        "inspect",
+        "findings",
+        "decide",
+        "reopen",
+    ]
+    assert case["status"] != "decided"
+    assert f'action="/ui/cases/{case_id}/decision"' in web.get("olga", path).text

@@ -126,3 +126,63 @@ def decide(
         lambda conn: cases.decide(conn, case_id, decision, user.name, reason),
         {"decision": decision},
     )
+
+
+def _reason(form: dict[str, list[str]]) -> str:
+    return field(form, "reason")[:2000]
+
+
+@router.post("/cases/{case_id}/hold")
+def hold(
+    request: Request, case_id: CaseId, user: CaseViewer, form: Form, audit: WebAudit
+) -> Response:
+    """Hold the goods while the case is worked (a state, not a decision)."""
+    reason = _reason(form)
+    return _act(
+        request, audit, case_id, "case.hold", lambda c: cases.hold(c, case_id, user.name, reason)
+    )
+
+
+@router.post("/cases/{case_id}/inspect")
+def inspect(
+    request: Request, case_id: CaseId, user: CaseViewer, form: Form, audit: WebAudit
+) -> Response:
+    """Start a physical inspection; its findings come before the decision."""
+    reason = _reason(form)
+    return _act(
+        request,
+        audit,
+        case_id,
+        "case.inspect",
+        lambda c: cases.inspect(c, case_id, user.name, reason),
+    )
+
+
+@router.post("/cases/{case_id}/findings")
+def findings(
+    request: Request, case_id: CaseId, user: CaseViewer, form: Form, audit: WebAudit
+) -> Response:
+    text, discrepancy = field(form, "text")[:5000], field(form, "discrepancy") == "on"
+    return _act(
+        request,
+        audit,
+        case_id,
+        "case.findings",
+        lambda c: cases.findings(c, case_id, text, discrepancy, user.name),
+        {"discrepancy": str(discrepancy).lower()},
+    )
+
+
+@router.post("/cases/{case_id}/reopen")
+def reopen(
+    request: Request, case_id: CaseId, user: CaseViewer, form: Form, audit: WebAudit
+) -> Response:
+    """Reopen a decided case (new facts, an appeal): its decision stops counting."""
+    reason = _reason(form)
+    return _act(
+        request,
+        audit,
+        case_id,
+        "case.reopen",
+        lambda c: cases.reopen(c, case_id, user.name, reason),
+    )
