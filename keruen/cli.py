@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 
@@ -20,7 +19,6 @@ from keruen.ingest import Report, ingest_lines, read_lines
 from keruen.model.events import json_schema
 from keruen.store import backup as backups
 from keruen.store import checkpoint, db, integrity
-from keruen.store import schema as tables
 from keruen.store.port import LedgerReader
 from keruen.store.queries import public
 
@@ -233,7 +231,7 @@ def verify(
     heads = [_expected(x) for x in expect or []]
     eng = db.ready(db_url)
     with eng.connect() as conn:
-        total = conn.scalar(sa.select(sa.func.count()).select_from(tables.events))
+        total = LedgerReader(conn).count_events()
         with progress("verify", total, enabled=not as_json) as advance:
             report = integrity.verify(conn, heads, advance)
         if checkpoints is not None:

@@ -64,8 +64,7 @@ class Head(NamedTuple):
     hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
+class StoredEvent(msgspec.Struct, frozen=True, gc=False):
     """An event as the ledger stores it: its place in the chain and whether it still stands.
 
     `cancelled_us` is the time of the cancel that withdrew it (None while it stands), so a
@@ -182,17 +181,14 @@ class LedgerReader:
         f = _filters(
             types, start, end, batch, holder, mrn, seal, party, after_seq, include_cancelled, order
         )
-        rows = self._rows(_query(f, None if party else limit))
-        extra = frozenset(extra_for)
-        found = (_stored(row, extra) for row in rows if _keep(row, f.party))
+        found = self._stored(_query(f, None if party else limit), frozenset(extra_for), f.party)
         return islice(found, limit) if limit is not None else found
 
     def events_by_id(self, ids: Collection[str]) -> dict[str, StoredEvent]:
         """The stored events among `ids` (unknown ids are simply absent)."""
         found: dict[str, StoredEvent] = {}
         for part in chunks(sorted(set(ids))):
-            for row in self._rows(_base().where(t.events.c.id.in_(part))):
-                stored = _stored(row)
+            for stored in self._stored(_base().where(t.events.c.id.in_(part))):
                 found[stored.event.id] = stored
         return found
 
@@ -290,9 +286,7 @@ class LedgerReader:
     def receipts(self, ref: str) -> list[StoredEvent]:
         """The receipts confirming the dispatch, export (by event id) or transit (by MRN)."""
         e = t.events.c
-        return [
-            _stored(row) for row in self._rows(_base().where(e.key == ref, e.type == "receipt"))
-        ]
+        return [*self._stored(_base().where(e.key == ref, e.type == "receipt").order_by(e.seq))]
 
     def rejections(
         self, limit: int = 50, source: str | None = None, before: int | None = None
@@ -308,6 +302,28 @@ class LedgerReader:
         """The batches among `batches` that `tax_id` is party to (holds, held or moved)."""
         with self.connect() as conn:
             return q.party_batches(conn, tax_id, batches)
+
+    def _stored(
+        self,
+        query: sa.Select[Any],
+        extra_for: frozenset[str] = frozenset(),
+        party: str | None = None,
+    ) -> Iterator[StoredEvent]:
+        with self.connect() as conn:
+            cancels = _cancels(conn)
+            rows = conn.execute(query, execution_options={"yield_per": self._yield_per})
+            if party is None and not extra_for:  # the common case, on the hot path
+                for seq, hash_, time_us, canonical in rows:
+                    event = decode_event(canonical)
+                    cancel = cancels.get(event.id)
+                    if cancel is None:
+                        yield StoredEvent(seq, hash_, event, False, time_us)
+                    else:
+                        yield StoredEvent(seq, hash_, event, True, time_us, *cancel)
+                return
+            for row in rows:
+                if _keep(row, party):
+                    yield _stored(row, cancels, extra_for)
 
     def _rows(self, query: sa.Select[Any]) -> Iterator[Any]:
         with self.connect() as conn:
@@ -374,24 +390,20 @@ def _micros(field: str, at: datetime | None) -> int | None:
     return micros(at)
 
 
-_cancel = t.events.alias("cancel_event")
-
-
 def _base() -> sa.Select[Any]:
-    e, c = t.events.c, t.cancellations.c
-    return sa.select(
-        e.seq,
-        e.hash,
-        e.time_us,
-        e.canonical,
-        c.target.label("cancelled"),
-        _cancel.c.time_us.label("cancelled_us"),
-        _cancel.c.id.label("cancelled_by"),
-    ).select_from(
-        t.events.outerjoin(t.cancellations, c.target == e.id).outerjoin(
-            _cancel, _cancel.c.id == c.event_id
-        )
-    )
+    e = t.events.c
+    return sa.select(e.seq, e.hash, e.time_us, e.canonical)
+
+
+Cancels = dict[str, tuple[int, str]]  # target id -> (the cancel's time, the cancel's id)
+
+
+def _cancels(conn: Connection) -> Cancels:
+    """Every cancelled event, read once per select (cancels are few; a join on every event
+    row cost more: `bench detect`, year preset, read 2.8 -> 4.1 s with the join)."""
+    by, c = t.events.alias("by"), t.cancellations.c
+    q = sa.select(c.target, by.c.time_us, by.c.id).join(by, by.c.id == c.event_id)
+    return {row.target: (row.time_us, row.id) for row in conn.execute(q)}
 
 
 def _moved(*, batch: str | None = None, tax_id: str | None = None) -> sa.Select[Any]:
@@ -428,7 +440,7 @@ def _query(f: _Filters, limit: int | None) -> sa.Select[Any]:
     if f.party is not None:
         q = _party(q, f.party)
     if not f.include_cancelled:
-        q = q.where(t.cancellations.c.target.is_(None))
+        q = q.where(e.id.not_in(sa.select(t.cancellations.c.target)))
     return q.limit(limit) if limit is not None else q
 
 
@@ -449,17 +461,18 @@ def _keep(row: Any, party: str | None) -> bool:
     return party in parties(decode_event(row.canonical))
 
 
-def _stored(row: Any, extra_for: frozenset[str] = frozenset()) -> StoredEvent:
+def _stored(row: Any, cancels: Cancels, extra_for: frozenset[str] = frozenset()) -> StoredEvent:
     event = decode_event(row.canonical)
     extra = decode_object(row.canonical) if extra_for and _tag(event) in extra_for else None
+    cancel = cancels.get(event.id)
     return StoredEvent(
         row.seq,
         row.hash,
         event,
-        row.cancelled is not None,
+        cancel is not None,
         row.time_us,
-        row.cancelled_us,
-        row.cancelled_by,
+        cancel[0] if cancel else None,
+        cancel[1] if cancel else None,
         extra,
     )
 
