@@ -236,3 +236,19 @@ def test_a_retry_in_another_offset_and_notation_is_a_duplicate(engine: Engine) -
     report = ingest_lines(engine, f.lines(first))
     again = ingest_lines(engine, f.lines(retry))
     assert (report.accepted, again.duplicates, again.rejected) == (1, 1, 0)
+
+
+def test_every_migration_has_its_own_revision_id() -> None:
+    """Two files with one revision id make alembic warn and skip one of them (seen twice)."""
+    import ast
+    from pathlib import Path
+
+    import keruen.store
+
+    ids: list[str] = []
+    for path in sorted((Path(keruen.store.__file__).parent / "migrations/versions").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) else None
+            if isinstance(target, ast.Name) and target.id == "revision":
+                ids.append(ast.literal_eval(node.value))
+    assert len(ids) >= 13 and len(ids) == len(set(ids)), sorted(ids)
