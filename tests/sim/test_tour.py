@@ -4,8 +4,8 @@ holder has stock, the batch and MRN exist, precheck answers without `--at`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
