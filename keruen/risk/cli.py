@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from keruen import clock
 from keruen.clock import micros
-from keruen.console import DbOption, JsonOption, emit_json, fail, out
+from keruen.console import DbOption, JsonOption, emit_json, err, fail, out
 from keruen.errors import KeruenError
 from keruen.model import events as ev
 from keruen.risk import cases, queries, service
@@ -95,6 +95,8 @@ def detect(
             db.ready(db_url), parse_time(now, "now"), parse_time(since, "since"), load(config)
         )
     )
+    if report.warning:
+        err.print(f"[bold red]warning:[/] {report.warning}")
     if as_json:
         emit_json(report.public())
         return

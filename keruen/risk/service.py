@@ -24,7 +24,7 @@ from keruen.risk.context import Context
 from keruen.risk.errors import BadInput
 from keruen.risk.lanes import Rates, rates
 from keruen.risk.precheck import PLANNED, Plan, Verdict, holdings, judge
-from keruen.risk.sources import buyer_hits, load_facts
+from keruen.risk.sources import buyer_hits, load_facts, screening_warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,7 @@ class RunReport:
     findings: int
     lanes: Rates
     seconds: float
+    warning: str | None = None
 
     def public(self) -> dict[str, object]:
         from keruen.risk.model import iso
@@ -50,6 +51,7 @@ class RunReport:
             "findings": self.findings,
             "lanes": self.lanes.public(),
             "seconds": round(self.seconds, 2),
+            "warning": self.warning,
         }
 
 
@@ -66,6 +68,7 @@ def detect(
         now = now_us if now_us is not None else store.latest_us(conn)
         ledger = store.load_ledger(conn, now)
         facts = load_facts(conn, now, ledger)
+        warning = screening_warning(conn)
     ctx = Context(ledger, facts, config, now, since_us or 0)
     found = core.detect(ctx)
     with eng.begin() as conn:
@@ -82,6 +85,7 @@ def detect(
         len(found),
         rates(((d.lane, d.random) for d in assessment.lanes.values()), config.lanes),
         time.perf_counter() - start,
+        warning,
     )
 
 

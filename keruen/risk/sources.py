@@ -19,7 +19,7 @@ from keruen.model import events as ev
 from keruen.risk.facts import Facts, GoodsHit, GoodsRules, PartyHit, TransitFinding
 from keruen.risk.state import Ledger
 from keruen.screening import Screener, builtin_screener, load_screener, results_for
-from keruen.screening.store import current_versions
+from keruen.screening.store import current_versions, party_lists_warning
 
 PARTY_ROLES = ("buyer", "carrier", "consignee", "seller")
 
@@ -39,6 +39,11 @@ def _when(us: int) -> datetime:
 
 
 # --- screening --------------------------------------------------------------------------------
+
+
+def screening_warning(conn: Connection) -> str | None:
+    """Said with every detection run when the party check could not find what it should."""
+    return party_lists_warning(conn)
 
 
 def screener(conn: Connection) -> Screener:

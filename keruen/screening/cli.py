@@ -17,9 +17,8 @@ from rich.table import Table
 
 from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, err, fail, out, progress
 from keruen.errors import KeruenError
-from keruen.screening import loaders, store
+from keruen.screening import loaders, store, with_shipped_parties
 from keruen.screening.ledger import count_events, screen_ledger
-from keruen.screening.loaders import ofac_demo
 from keruen.screening.screener import Screener
 from keruen.store import db
 
@@ -41,12 +40,7 @@ def _screener(db_url: str | None) -> Screener:
     eng = db.ready(db_url)
     with eng.begin() as conn:
         store.ensure_builtin(conn)
-        screener = store.load_screener(conn)
-    if not screener.party_lists:
-        demo = ofac_demo()
-        screener.add_entries(demo.entries, demo.version)
-        screener.shipped_extract = True
-    return screener
+        return with_shipped_parties(store.load_screener(conn))
 
 
 @screen_app.command("goods")

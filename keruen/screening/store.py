@@ -131,6 +131,23 @@ def current_versions(conn: Connection) -> dict[str, ListInfo]:
     }
 
 
+def party_lists_warning(conn: Connection) -> str | None:
+    """What a user must be told before trusting detection's silence on parties, or None."""
+    party = [i for i in current_versions(conn).values() if i.kind == "parties"]
+    if not party:
+        return (
+            "no party list is loaded: no sanctioned-party check ran "
+            "(keruen lists load ofac sdn.csv, then keruen screen ledger)"
+        )
+    if all(i.source.startswith("OFAC SDN extract") for i in party):
+        n = sum(i.size for i in party)
+        return (
+            f"only an OFAC extract ({n} entries) is loaded, not a full list: "
+            "load one with `keruen lists load ofac sdn.csv`"
+        )
+    return None
+
+
 def history(conn: Connection) -> list[ListInfo]:
     rows = conn.execute(
         sa.select(t.screening_lists).order_by(

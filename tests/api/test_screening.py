@@ -36,3 +36,15 @@ def test_party_screening_explains_its_hits(sqlite_api: Api) -> None:
         ).status_code
         == 403
     )
+
+
+def test_party_screening_names_the_lists_it_used(sqlite_api: Api) -> None:
+    """With no party list loaded the API screens against the shipped extract and says so,
+    instead of a silent "no hit"."""
+    r = sqlite_api.client.post(
+        "/v1/screen/party", json={"name": "Lukashenko Alexander"}, headers=sqlite_api.auth("olga")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["party_lists"] and "shipped OFAC extract" in body["warning"]
+    assert any("LUKASHENKO" in h["name"].upper() for h in body["hits"]), body

@@ -243,3 +243,18 @@ def test_the_economy_teaches_the_word_weights(
     finally:
         WEIGHTS.forget_economy()
     assert WEIGHTS.factor("romashka") == 1.0
+
+
+def test_detection_says_when_the_party_check_cannot_be_trusted(engine: Engine) -> None:
+    """No party list: detection must say no sanctioned-party check ran; only the shipped
+    extract: it must say so; a full list: nothing to say."""
+    from keruen.screening import loaders
+    from keruen.screening.store import party_lists_warning, save
+
+    sdn = Path(__file__).parent / "data" / "ofac" / "sdn.csv"
+    with engine.begin() as conn:
+        assert "no party list is loaded" in (party_lists_warning(conn) or "")
+        save(conn, loaders.ofac_demo())
+        assert "only an OFAC extract" in (party_lists_warning(conn) or "")
+        save(conn, loaders.ofac(sdn))
+        assert party_lists_warning(conn) is None

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from keruen.api.deps import AppState, AuditDep, ConnDep, PartyReader, StateDep
 from keruen.api.schemas import Strict, problems
-from keruen.screening import Screener, builtin_screener, load_screener
+from keruen.screening import Screener, builtin_screener, load_screener, with_shipped_parties
 from keruen.screening.store import current_versions
 
 router = APIRouter(prefix="/v1/screen", tags=["screening"])
@@ -44,7 +44,9 @@ def screener(state: AppState, conn: Connection) -> Screener:
     cached = state.extras.get("screener")
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]  # type: ignore[no-any-return]
-    built = load_screener(conn) if current_versions(conn) else builtin_screener()
+    built = (
+        with_shipped_parties(load_screener(conn)) if current_versions(conn) else builtin_screener()
+    )
     state.extras["screener"] = (time.monotonic() + SCREENER_TTL_S, built)
     return built
 
@@ -71,4 +73,10 @@ def screen_party(
     """The list entries a party matches, best first, each with its score and why."""
     hits = screener(state, conn).screen_party(body.name, body.country, tuple(body.ids))
     audit.record("screen.party", body.name, detail={"hits": len(hits)})
-    return {"name": body.name, "hits": [h.public() for h in hits]}
+    s = screener(state, conn)
+    return {
+        "name": body.name,
+        "hits": [h.public() for h in hits],
+        "party_lists": s.party_lists,
+        "warning": s.warning,
+    }
