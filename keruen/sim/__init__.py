@@ -11,9 +11,10 @@ Reference: docs/sim.md.
 
 from keruen.sim.bait import BAITS
 from keruen.sim.presets import PRESETS, Preset
-from keruen.sim.run import Outcome, Simulation, write_all
+from keruen.sim.run import write_all
 from keruen.sim.scenario import Scenario
 from keruen.sim.schemes import PLANTS
+from keruen.sim.simulation import Outcome, Simulation
 from keruen.sim.truth import Record
 
 __all__ = [

@@ -21,7 +21,7 @@ import msgspec
 
 from keruen.sim.engine import SimulationError
 from keruen.sim.presets import preset
-from keruen.sim.run import Outcome, Simulation
+from keruen.sim.simulation import Outcome, Simulation
 
 BATCH = 20_000  # events per message; positions fit in 20 bits, shards in 4
 _encoder = msgspec.json.Encoder()
