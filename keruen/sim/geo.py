@@ -11,11 +11,11 @@ import math
 import random
 from itertools import pairwise
 
-EARTH_KM = 6371.0
+from keruen.geo import EARTH_KM, to_vec
+
 _DEG = 180.0 / math.pi
 
 LatLon = tuple[float, float]
-Vec = tuple[float, float, float]
 
 
 class Leg:
@@ -41,9 +41,8 @@ class Leg:
         return _DEG * math.atan2(z, math.hypot(x, y)), _DEG * math.atan2(y, x)
 
 
-def _vec(p: LatLon) -> Vec:
-    lat, lon = math.radians(p[0]), math.radians(p[1])
-    return math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)
+def _vec(p: LatLon) -> tuple[float, float, float]:
+    return to_vec(p[0], p[1])
 
 
 def distance_km(a: LatLon, b: LatLon) -> float:

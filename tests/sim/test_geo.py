@@ -49,3 +49,16 @@ def test_polyline_ends_and_middle() -> None:
 def test_jitter_stays_within_a_few_km(seed: int) -> None:
     p = geo.jitter(ASTANA, random.Random(seed), 2.0)
     assert geo.distance_km(ASTANA, p) < 3.0
+
+
+@given(st.floats(-89, 89), st.floats(-180, 180), st.floats(-89, 89), st.floats(-180, 180))
+def test_the_simulator_and_transit_monitoring_measure_on_one_earth(
+    lat1: float, lon1: float, lat2: float, lon2: float
+) -> None:
+    """Seal positions laid out by the simulator are measured by transit monitoring: one radius
+    (they used 6371.0 and 6371.0088 km before keruen.geo)."""
+    from keruen.transit.geo import haversine_km
+
+    assert pytest.approx(haversine_km(0, 0, 0, 180) / math.pi, rel=1e-12) == geo.EARTH_KM
+    sim_km = geo.distance_km((lat1, lon1), (lat2, lon2))
+    assert sim_km == pytest.approx(haversine_km(lat1, lon1, lat2, lon2), abs=1e-3)
