@@ -68,11 +68,7 @@ def with_shipped_parties(screener: Screener) -> Screener:
 @cache
 def builtin_screener() -> Screener:
     """The lists shipped with Keruen (CHPL, the OFAC extract): screening with no database."""
-    screener = Screener(rules=chpl().rules)
-    demo = ofac_demo()
-    screener.add_entries(demo.entries, demo.version)
-    screener.shipped_extract = True
-    return screener
+    return with_shipped_parties(Screener(rules=chpl().rules))
 
 
 def screen_goods(hs: str, destination: str, on: date) -> list[GoodsHit]:

@@ -71,9 +71,9 @@ def screen_party(
     body: PartyQuery, user: PartyReader, state: StateDep, conn: ConnDep, audit: AuditDep
 ) -> dict[str, Any]:
     """The list entries a party matches, best first, each with its score and why."""
-    hits = screener(state, conn).screen_party(body.name, body.country, tuple(body.ids))
-    audit.record("screen.party", body.name, detail={"hits": len(hits)})
     s = screener(state, conn)
+    hits = s.screen_party(body.name, body.country, tuple(body.ids))
+    audit.record("screen.party", body.name, detail={"hits": len(hits)})
     return {
         "name": body.name,
         "hits": [h.public() for h in hits],
