@@ -425,7 +425,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Simulator seed")] = 1,
 ) -> None:
     """The main job on the embedded default: simulate a year, ingest, screen, detect, evaluate."""
-    from keruen.demo import run
+    from keruen.demo.job import run
 
     run(db_url, events, seed=seed)
 
@@ -443,8 +443,8 @@ def _mount() -> None:
     from keruen.bench import cli as bench_cli
 
     bench_cli.register(bench_app)
-    for area in ("sim", "screening", "transit", "risk", "api", "analytics", "epcis", "web"):
-        import_module(f"keruen.{area}.cli").register(app, bench_app)
+    for area in ("sim", "screening", "transit", "risk", "api", "analytics", "epcis"):
+        import_module(f"keruen.{area}.cli").register(app)
 
 
 _mount()

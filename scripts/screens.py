@@ -22,10 +22,10 @@ import sqlalchemy as sa
 import uvicorn
 
 from keruen.api import accounts, create_app
+from keruen.demo.dashboard import PASSWORD
 from keruen.ingest import ingest_lines
 from keruen.risk import cases, queries
 from keruen.store import db
-from keruen.web.demo import PASSWORD
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARGS += ["--disable-component-update", "--disable-sync", "--no-first-run"]

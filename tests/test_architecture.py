@@ -9,6 +9,7 @@ stored `canonical` JSON; the write path (`keruen.model` makes the canonical form
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import keruen
@@ -86,14 +87,82 @@ def _imported(tree: ast.Module) -> set[str]:
     return found
 
 
-def test_detection_does_not_depend_on_the_simulator() -> None:
-    """Benchmarks that need a simulated ledger live in keruen.bench, not in the domain."""
+# Tooling (benchmarks, their synthetic generators, the demo) is not the product: it lives in
+# keruen/bench and keruen/demo, and only they and the root CLI that mounts them may use it or
+# the simulator. `keruen.cli` is the one place that knows every area.
+TOOLING = ("bench/", "demo/")
+MAY_SIMULATE = ("sim/", *TOOLING, "cli.py")
+
+
+def _uses(prefixes: tuple[str, ...], allowed: tuple[str, ...]) -> dict[str, list[str]]:
     found = {
-        rel: sorted(m for m in _imported(tree) if m.startswith("keruen.sim"))
+        rel: sorted(m for m in _imported(tree) if m.startswith(prefixes))
         for rel, tree in _modules()
-        if rel.startswith(("risk/", "transit/", "ledger/", "store/", "model/"))
+        if not rel.startswith(allowed)
     }
-    assert {rel: mods for rel, mods in found.items() if mods} == {}
+    return {rel: mods for rel, mods in found.items() if mods}
+
+
+def test_detection_does_not_depend_on_the_simulator() -> None:
+    """Benchmarks that need a simulated ledger live in keruen.bench, not in the domain: risk,
+    transit, screening, the store, the API and every other area run without the simulator."""
+    assert _uses(("keruen.sim",), MAY_SIMULATE) == {}
+
+
+def test_the_domain_does_not_depend_on_tooling() -> None:
+    assert _uses(("keruen.bench", "keruen.demo"), (*TOOLING, "cli.py")) == {}
+
+
+def test_no_tooling_module_inside_a_domain_package() -> None:
+    """A benchmark, a generator for one, or a demo inside an area: move it to keruen/bench or
+    keruen/demo (the names are how such modules have been called here)."""
+    found = [
+        rel
+        for rel, _ in _modules()
+        if not rel.startswith(TOOLING) and Path(rel).stem.startswith(("bench", "demo", "synth"))
+    ]
+    assert found == []
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def _tests_paths(tree: ast.Module) -> list[int]:
+    """Lines with a string (not a docstring) naming a `tests` folder: the installed package has
+    none (a wheel ships keruen/ alone), so reading one breaks outside the checkout."""
+    docs = _docstrings(tree)
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docs
+        and re.search(r"(^|[/\\])tests([/\\]|$)", node.value)
+    ]
+
+
+def test_nothing_in_the_package_reads_the_repository_tests() -> None:
+    found = {rel: lines for rel, tree in _modules() if (lines := _tests_paths(tree))}
+    assert found == {}
+
+
+def test_the_tooling_checks_see_a_violation() -> None:
+    tree = ast.parse(
+        '"""Reads tests/data in its docstring: allowed."""\n'
+        "from keruen.sim.run import write_all\n"
+        "def f():\n"
+        "    from keruen.bench import detect\n"
+        "    return Path('tests') / 'screening', 'x/tests/y.csv'\n"
+    )
+    assert _imported(tree) == {"keruen.sim.run", "keruen.bench"}
+    assert _tests_paths(tree) == [5, 5]
 
 
 # Lazy imports count: a cycle hidden in a function still ties two modules together.

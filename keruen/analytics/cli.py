@@ -330,45 +330,6 @@ def report(
     out.print(f"report: {index}", highlight=False)
 
 
-def bench_analytics(
-    events: Annotated[int, typer.Option("--events", help="Flattened events to generate")] = (
-        1_000_000
-    ),
-    engine: Annotated[str, EngineOption] = "duckdb",
-    pg: Annotated[str | None, PgOption] = None,
-    keep: Annotated[
-        Path | None, typer.Option("--keep", help="Generate into (or reuse) this directory")
-    ] = None,
-    as_json: Annotated[bool, JsonOption] = False,
-) -> None:
-    """The trade-figures suite over N events in Parquet through Ibis, beside the same
-    aggregations as hand-written DuckDB SQL in the same run (the ratio is what Ibis costs)."""
-    import shutil
-    import tempfile
-
-    from keruen.analytics import bench
-    from keruen.analytics import rates as rt
-
-    where = keep or Path(tempfile.mkdtemp(prefix="keruen-bench-analytics-"))
-    gen = 0.0
-    if not (where / "manifest.json").exists():
-        where.mkdir(parents=True, exist_ok=True)
-        gen = bench.generate(where, events)
-    rates = rt.parse(bench.RATES, "bench-rates.csv")
-    try:
-        hand = bench.hand_sql(where, rates)
-        src = bench.open_engine(where, engine, pg)
-        suite = bench.ibis_suite(src, rates)
-    finally:
-        if keep is None:
-            shutil.rmtree(where, ignore_errors=True)
-    result = bench.summary(events, engine, gen, suite, hand)
-    if as_json:
-        emit_json(result)
-        return
-    out.print(bench.table(result))
-
-
 @contextmanager
 def user_errors() -> Iterator[None]:
     """A user's mistake (a bad option, file or missing rate) is a clear message, exit 1."""
@@ -382,9 +343,8 @@ def split(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
     app.add_typer(export_app, name="export")
     app.add_typer(trade_app, name="trade")
     app.command("report")(report)
-    bench.command("analytics")(bench_analytics)

@@ -280,8 +280,8 @@ def keys_revoke(key_id: str, db_url: Annotated[str | None, DbOption] = None) -> 
     out.print(f"key {key_id} revoked")
 
 
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
     app.command("serve")(serve)
     app.command("openapi")(openapi_cmd)
     app.add_typer(users_app, name="users")

@@ -32,13 +32,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from keruen.bench.names import NameGen
 from keruen.screening import evaluation as ev
 from keruen.screening import features, loaders, text
 from keruen.screening.features import Algorithm, get_algorithm
 from keruen.screening.model import Entry
 from keruen.screening.plausible import PlausibleNames
 from keruen.screening.screener import Screener
-from keruen.screening.synth import NameGen
 from keruen.screening.variants import renderings
 from keruen.screening.words import WEIGHTS
 

@@ -212,25 +212,6 @@ def _print_rows(rows: list[Row], verbose: bool) -> None:
             out.print(f"  {label}: {line}", highlight=False, markup=False, soft_wrap=True)
 
 
-def bench_epcis(
-    events: Annotated[int, typer.Option("--events", help="Contract events to generate")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
-    db_url: Annotated[str | None, NewDbOption] = None,
-    as_json: Annotated[bool, JsonOption] = False,
-) -> None:
-    """EPCIS events imported per second, the ratio to the native ingest in the same run
-    (same events, exported to EPCIS first), export speed and hashes per second."""
-    from keruen.epcis.bench import run
-
-    figures = run(events, seed, db_url).public()
-    if as_json:
-        emit_json(figures)
-        return
-    for key, value in figures.items():
-        out.print(f"{key:>28}  {value:,}" if isinstance(value, int) else f"{key:>28}  {value}")
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add `keruen epcis` to the root app and `keruen bench epcis`."""
+def register(app: typer.Typer) -> None:
+    """Add `keruen epcis` to the root app."""
     app.add_typer(epcis_app, name="epcis")
-    bench.command("epcis")(bench_epcis)

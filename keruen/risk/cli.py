@@ -54,7 +54,7 @@ def operator(conn: Connection) -> str:
     return name
 
 
-def register(app: typer.Typer, bench: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     app.command()(detect)
     app.command()(alerts)
     app.command()(lanes)

@@ -27,11 +27,10 @@ lists_app = typer.Typer(no_args_is_help=True, help="Load and show screening list
 KINDS = ("ofac", "ftm", "csv", "goods", "chpl")
 
 
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
     app.add_typer(screen_app, name="screen")
     app.add_typer(lists_app, name="lists")
-    bench.command("screening")(bench_screening)
 
 
 def _screener(db_url: str | None) -> Screener:
@@ -271,96 +270,3 @@ def lists_show(
         p = r.public()
         table.add_row(r.name, r.version, r.kind, f"{r.size:,}", p["loaded"], r.source[:60])
     out.print(table)
-
-
-def bench_screening(
-    shared: Annotated[
-        Path | None,
-        typer.Option(
-            help="The shared folder (conformance/names, data/ofac_sdn.csv); "
-            "default: found beside the checkout"
-        ),
-    ] = None,
-    sdn: Annotated[
-        Path | None, typer.Option(help="OFAC sdn.csv (alt/add beside it); default: in --shared")
-    ] = None,
-    peer_python: Annotated[
-        str | None,
-        typer.Option(help="A Python with nomenklatura installed (else its frozen scores)"),
-    ] = None,
-    burden_names: Annotated[
-        int, typer.Option("--burden", help="Plausible names on no list to screen")
-    ] = 5000,
-    names: Annotated[int, typer.Option("--names", help="Index size (speed)")] = 1_000_000,
-    brute: Annotated[int, typer.Option("--brute", help="Brute-force sample queries")] = 20,
-    skip_speed: Annotated[bool, typer.Option("--skip-speed", help="No speed run")] = False,
-    as_json: Annotated[bool, JsonOption] = False,
-) -> None:
-    """P/R/F1 beside nomenklatura, burden of ordinary names on the full list, queries/s."""
-    from keruen.bench import screening as bench
-
-    folder = shared or bench.find_shared()
-    if folder is None or not (folder / "conformance" / "names").is_dir():
-        fail("--shared: no shared/conformance/names folder found beside the checkout; name it")
-    inputs = bench.Inputs.under(folder)
-    if sdn is not None:
-        inputs = bench.Inputs(inputs.names, sdn)
-    if not inputs.sdn.is_file():
-        fail(f"--sdn: {inputs.sdn}: no such file")
-    log = (lambda _: None) if as_json else (lambda m: err.print(f"[dim]{m}[/]"))
-    result = bench.run(inputs, peer_python, burden_names, names, brute, skip_speed, log)
-    if as_json:
-        emit_json(result)
-        return
-    _print_bench(result)
-
-
-def _print_bench(r: dict[str, Any]) -> None:
-    table = Table("pairs", "matcher", "threshold", "precision", "recall", "F1", title="quality")
-    nb = r["name_bench"]
-
-    def row(label: str, who: str, thr: float, m: dict[str, Any] | None) -> None:
-        if m:
-            p, rc, f1 = (f"{m[k]:.3f}" for k in ("precision", "recall", "f1"))
-            table.add_row(label, who, str(thr), p, rc, f1)
-
-    row(f"name_bench ({nb['pairs']})", r["algorithm"], r["threshold"], nb["keruen"])
-    if "keruen_on_peer_pairs" in nb:
-        n = nb["keruen_on_peer_pairs"]["n"]
-        row(f"name_bench ({n} frozen)", r["algorithm"], r["threshold"], nb["keruen_on_peer_pairs"])
-        row(f"name_bench ({n} frozen)", "nomenklatura", r["peer_threshold"], nb.get("peer"))
-    else:
-        row(f"name_bench ({nb['pairs']})", "nomenklatura", r["peer_threshold"], nb.get("peer"))
-    s2 = r["second_set"]
-    label = f"yente UN {s2['positives']} + {s2['negatives']} on no list"
-    row(label, r["algorithm"], r["threshold"], s2["keruen"])
-    out.print(table)
-    out.print(f"peer: {nb['peer_source']}")
-    w = r["wikidata_tokens"]
-    out.print(f"wikidata Latin/Cyrillic name tokens: recall {w['recall']} on {w['pairs']:,}")
-    b = r["burden"]
-    kinds = ", ".join(f"{k} {v['false_hits']}/{v['names']}" for k, v in b["by_kind"].items())
-    out.print(
-        f"burden: {b['false_hits']:,} of {b['names']:,} plausible names on no list hit "
-        f"the full list ({b['rate']:.2%}; {kinds})"
-    )
-    for w in b["worst"][:8]:
-        out.print(f"  {w['score']:.3f}  {w['query']}  ~  {w['matched']}")
-    t = r["transliteration"]
-    kinds = ", ".join(f"{k} {v}" for k, v in t["by_kind"].items())
-    out.print(f"transliteration: recall {t['recall']} on {t['queries']} ({kinds})")
-    s = r.get("speed")
-    if s:
-        for label in ("current", "previous"):
-            x = s[label]
-            out.print(
-                f"{label} ({x['algorithm']}): {x['queries_per_s_cpu']:,} queries/s CPU "
-                f"({x['queries_per_s_wall']:,} wall), recall {x['recall']} on {x['queries']:,}; "
-                f"{x['names']:,} names, built in {x['index_build_s']} s"
-            )
-        b, same = s["brute_force_sample"], s["indexed_same_sample"]
-        out.print(
-            f"brute force: {b['queries_per_s_cpu']:,} queries/s CPU, recall {b['recall']} "
-            f"on {b['queries']} (indexed on the same: {same['recall']}); "
-            f"ratio {s['speedup_vs_brute_force']}x"
-        )

@@ -15,7 +15,6 @@ from rich.table import Table
 
 from keruen.console import JsonOption, emit_json, fail, out, progress
 from keruen.errors import KeruenError
-from keruen.sim import bench as bench_mod
 from keruen.sim.presets import PRESETS, preset
 from keruen.sim.run import write_all
 
@@ -118,35 +117,6 @@ def _pct(x: float | None) -> str:
     return "" if x is None else f"{x:.1%}"
 
 
-def bench_simulate(
-    events: Annotated[int, typer.Option("--events", help="Events to write", min=1)] = 1_000_000,
-    preset_name: Annotated[str, PresetOption] = "national",
-    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
-    as_json: Annotated[bool, JsonOption] = False,
-) -> None:
-    """Events written per second by the simulator (and a JSON round trip as the baseline)."""
-    _check(Path("."), preset_name)
-    try:
-        r = bench_mod.measure(seed, preset_name, events, show=not as_json)
-    except KeruenError as e:
-        fail(str(e))
-    if as_json:
-        emit_json(r)
-        return
-    out.print(
-        f"simulate {r['preset']}: {r['events']:,} events in {r['seconds']} s = "
-        f"[bold]{r['events_per_s']:,}[/] events/s written "
-        f"({r['shards']} shards, {r['cpus']} CPUs, load {r['load_average']})"
-    )
-    out.print(f"CPU: {r['cpu_seconds']} s = {r['events_per_cpu_s']:,} events per CPU-second")
-    out.print(
-        f"baseline (decode + encode + write the same lines): "
-        f"{r['baseline_events_per_s']:,} events/s; ratio {r['ratio']}"
-    )
-    out.print(f"peak RSS {r['peak_rss_mb']} MB (largest process)")
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
     app.command("simulate")(simulate)
-    bench.command("simulate")(bench_simulate)

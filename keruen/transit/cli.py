@@ -6,7 +6,6 @@ over `keruen.transit.service`, which the API and the risk engine call as well.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +16,6 @@ from keruen import reference
 from keruen.console import DbOption, JsonOption, emit_json, fail, out, progress
 from keruen.errors import KeruenError
 from keruen.store import db
-from keruen.transit import bench as bench_mod
 from keruen.transit import mapview, service
 from keruen.transit.model import Config, Finding
 
@@ -221,41 +219,7 @@ def map_(
     out.print(f"wrote {out_file} ({len(detail.findings)} findings)")
 
 
-def bench_transit(
-    movements: Annotated[int, typer.Option(help="Open movements", min=1)] = 100_000,
-    pings: Annotated[int, typer.Option(help="Seal pings to process", min=1)] = 500_000,
-    sample: Annotated[int, typer.Option(help="Pings for the naive baseline", min=1)] = 100,
-    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
-    as_json: Annotated[bool, JsonOption] = False,
-) -> None:
-    """Seal pings per second with many open movements, against the naive scan."""
-
-    def bar(desc: str, total: int | None) -> AbstractContextManager[Any]:
-        return progress(desc, total, enabled=not as_json)
-
-    r = bench_mod.run(movements, pings, seed, sample, bar)
-    if as_json:
-        emit_json(r)
-        return
-    out.print(f"seal pings, {r['movements']:,} open movements, {r['pings']:,} pings:")
-    out.print(
-        f"  decode + track:  {r['pings_per_s']:>12,} pings/s   (target ≥ 50,000; "
-        f"{r['pings_per_cpu_s']:,} per CPU second)"
-    )
-    out.print(f"  track only:      {r['track_only_pings_per_s']:>12,} pings/s")
-    out.print(f"  decode only:     {r['decode_pings_per_s']:>12,} pings/s   (ceiling)")
-    out.print(
-        f"  naive scan:      {r['naive_pings_per_s']:>12,} pings/s   "
-        f"(sample of {r['naive_sample']})"
-    )
-    out.print(
-        f"  speed-up vs naive: {r['speedup_vs_naive']:,}x; findings {r['findings']:,}; "
-        f"peak RSS {r['peak_rss_mb']} MB"
-    )
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this area's commands to the root app and its benchmarks to `keruen bench`."""
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
     app.command("posts")(posts)
     app.add_typer(transit_app, name="transit")
-    bench.command("transit")(bench_transit)

@@ -18,8 +18,8 @@ __all__ = ["mount"]
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages and its static files to `app`.
 
-    The views are imported here, not with the package: `keruen.web.cli` and `keruen.web.demo`
-    are imported by every CLI command, which must not pay for the pages' imports."""
+    The views are imported here, not with the package: the store imports `keruen.web.tables`
+    for every CLI command, which must not pay for the pages' imports."""
     from keruen.web.views import ROUTERS
 
     for router in ROUTERS:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from keruen.analytics import bench, engines
+from keruen.analytics import engines
 from keruen.analytics import figures as fg
 from keruen.analytics import rates as rt
 from keruen.analytics.decimals import violations
 from keruen.analytics.named import NAMED
+from keruen.bench import analytics as bench
 
 
 def test_hand_sql_and_ibis_agree_on_generated_events(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
-from keruen.demo import trade_table
+from keruen.demo.job import trade_table
 from tests.analytics.conftest import fill, ledger_events
 
 

@@ -223,7 +223,7 @@ def test_the_demo_refuses_a_database_that_holds_a_ledger(
     from keruen.ingest import ingest_lines
 
     ingest_lines(engine, [line(import_("i1", "55301/010324/0000001/001"))])
-    from keruen.demo import _claim
+    from keruen.demo.job import _claim
 
     with pytest.raises(db.StorageFailure, match="already holds a ledger"):
         _claim(engine)

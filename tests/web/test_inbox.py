@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
+from keruen.bench.ui import add_synthetic_alerts
 from keruen.risk import inbox, queries
 from keruen.risk.errors import BadInput
-from keruen.web.bench import add_synthetic_alerts
 
 
 def walk(engine: Engine, f: inbox.Filter, size: int) -> list[int]:

@@ -23,6 +23,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from keruen.console import out, progress
+from keruen.demo import dashboard
 from keruen.errors import StorageFailure
 from keruen.ingest import ingest_lines
 from keruen.risk import queries, service
@@ -31,7 +32,6 @@ from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store import ledger as ledger_store
 from keruen.store.port import LedgerReader
-from keruen.web import demo as dashboard
 
 LARGE = 200_000  # from this many events on, the demo simulates the `year` preset
 

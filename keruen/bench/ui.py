@@ -71,7 +71,7 @@ def prepare(db: Path | None, events: int, alerts: int, where: Path, seed: int = 
     if db is not None:
         shutil.copyfile(db, path)
     else:
-        from keruen import demo
+        from keruen.demo import job as demo
 
         demo.run(str(path), events, seed)
     from keruen.store import db as store_db
@@ -247,7 +247,7 @@ def finish(out: dict[str, Any], eng: Engine) -> dict[str, Any]:
     return out
 
 
-def bench_ui(
+def measure(
     db: Path | None, events: int, alerts: int, requests: int, progress: Callable[[str], None]
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="keruen-bench-ui-") as tmp:
