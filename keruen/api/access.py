@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, assert_never, cast
 
 from keruen.model import events as ev
 
@@ -87,6 +87,7 @@ ACTING_FIELD: dict[str, str] = {
 
 def acting_party(event: ev.Event) -> str | None:
     """The tax id acting in an event: the one who gives, makes, declares; None for other types."""
+    event = cast(ev.AnyEvent, event)  # every event is one of the contract's types
     match event:
         case ev.Transfer():
             return event.from_
@@ -94,7 +95,17 @@ def acting_party(event: ev.Event) -> str | None:
             return event.carrier.tax_id
         case ev.Import() | ev.Transform() | ev.Dispatch() | ev.WriteOff() | ev.Adjust():
             return event.holder
-    return None
+        case (
+            ev.SealPing()
+            | ev.Checkpoint()
+            | ev.TransitClose()
+            | ev.Incident()
+            | ev.Receipt()
+            | ev.Cancel()
+        ):
+            return None  # devices, posts and partners report these; a cancel acts as its target
+        case _:
+            assert_never(event)
 
 
 def submit_refusal(
@@ -125,22 +136,41 @@ def submit_refusal(
 
 def batch_refs(event: ev.Event) -> list[tuple[str, str]]:
     """(field, batch) of every existing batch an event takes quantity from or adds to."""
+    event = cast(ev.AnyEvent, event)  # every event is one of the contract's types
     match event:
         case ev.Transfer() | ev.Dispatch() | ev.WriteOff() | ev.Adjust():
             return [("batch", event.batch)]
         case ev.Transform():
             return [(f"inputs[{i}].batch", p.batch) for i, p in enumerate(event.inputs)]
-    return []
+        case ev.Import() | ev.TransitOpen() | ev.SealPing() | ev.Checkpoint():
+            return []  # an import makes its batch (created_batches); transit names no batch
+        case ev.TransitClose() | ev.Incident() | ev.Receipt() | ev.Cancel():
+            return []
+        case _:
+            assert_never(event)
 
 
 def created_batches(event: ev.Event) -> list[str]:
     """The new batches an event makes (imports, arrivals, transform outputs)."""
+    event = cast(ev.AnyEvent, event)  # every event is one of the contract's types
     match event:
-        case ev.Import():
+        case ev.Import():  # and Arrival
             return [event.batch]
         case ev.Transform():
             return [o.batch for o in event.outputs]
-    return []
+        case ev.Transfer() | ev.Dispatch() | ev.WriteOff() | ev.Adjust() | ev.TransitOpen():
+            return []
+        case (
+            ev.SealPing()
+            | ev.Checkpoint()
+            | ev.TransitClose()
+            | ev.Incident()
+            | ev.Receipt()
+            | ev.Cancel()
+        ):
+            return []
+        case _:
+            assert_never(event)
 
 
 def trace_batches(trace: dict[str, Any]) -> list[str]:

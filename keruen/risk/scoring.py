@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import assert_never, cast
 
 from keruen.model import events as ev
 from keruen.risk.config import RiskConfig
@@ -55,6 +56,7 @@ def by_subject(alerts: Iterable[Alert]) -> dict[Subject, Risk]:
 
 def movement_subjects(ledger: Ledger, e: ev.Event) -> list[Subject]:
     """The subjects whose risk a movement carries: itself, its batches, its parties."""
+    e = cast(ev.AnyEvent, e)  # every event is one of the contract's types
     match e:
         case ev.Dispatch():
             batches = ledger.ancestors(e.batch)
@@ -66,7 +68,19 @@ def movement_subjects(ledger: Ledger, e: ev.Event) -> list[Subject]:
             ]
         case ev.TransitOpen():
             return [("transit", e.mrn), ("party", e.carrier.key), ("party", e.consignee.key)]
-    return []
+        case ev.Import() | ev.Transfer() | ev.Transform() | ev.WriteOff() | ev.Adjust():
+            return []  # not a movement out of the country
+        case (
+            ev.SealPing()
+            | ev.Checkpoint()
+            | ev.TransitClose()
+            | ev.Incident()
+            | ev.Receipt()
+            | ev.Cancel()
+        ):
+            return []
+        case _:
+            assert_never(e)
 
 
 @dataclass(slots=True)

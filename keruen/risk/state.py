@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import assert_never, cast
 
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
@@ -37,8 +38,9 @@ class Ledger:
         self.by_id[e.id] = e
         self.time_us[e.id] = t
         self.latest_us = max(self.latest_us, t)
+        e = cast(ev.AnyEvent, e)  # every event is one of the contract's types
         match e:
-            case ev.Import():
+            case ev.Import():  # and Arrival
                 self.goods[e.batch] = e.goods
                 self.created_by[e.batch] = e
             case ev.Transform():
@@ -46,7 +48,7 @@ class Ledger:
                     self.goods[o.batch] = o.goods
                     self.created_by[o.batch] = e
                     self.inputs[o.batch] = tuple(p.batch for p in e.inputs)
-            case ev.Dispatch():
+            case ev.Dispatch():  # and Export
                 self.outflows.append(e)
             case ev.Receipt():
                 self.receipts[e.ref].append(e)
@@ -54,6 +56,18 @@ class Ledger:
                 self.transits[e.mrn] = e
             case ev.TransitClose():
                 self.closes[e.mrn] = e
+            case (
+                ev.Transfer()
+                | ev.WriteOff()
+                | ev.Adjust()
+                | ev.SealPing()
+                | ev.Checkpoint()
+                | ev.Incident()
+                | ev.Cancel()
+            ):
+                pass  # in `events`, `by_id` and `time_us` only
+            case _:
+                assert_never(e)
 
     def ancestors(self, batch: str) -> list[str]:
         """The batch and every batch it was made from, nearest first."""

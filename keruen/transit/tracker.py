@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, assert_never, cast
 
 import msgspec
 
@@ -86,6 +86,7 @@ class Tracker:
 
     def feed(self, e: ev.Event, extra: Mapping[str, Any] | None = None) -> None:
         """One event (in time order); `extra` is its raw object, for fields beyond the contract."""
+        e = cast(ev.AnyEvent, e)  # every event is one of the contract's types
         match e:
             case ev.SealPing():
                 self.ping(e.seal, micros(e.time), e.lat, e.lon, e.state, e.code, e.id)
@@ -99,6 +100,10 @@ class Tracker:
                 self.shipments[e.id] = Shipment(tag(e), e.quantity, e.mass_kg, e.buyer.country)
             case ev.Cancel():
                 self.cancel(e.target, micros(e.time), e.id)
+            case ev.Import() | ev.Transfer() | ev.Transform() | ev.WriteOff() | ev.Adjust():
+                pass  # stock inside the country: no transit, no shipment to receive
+            case _:
+                assert_never(e)
 
     # --- seals -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import assert_never
 
 from keruen.model import events as ev
 from keruen.store.port import StoredEvent
@@ -92,7 +93,7 @@ class _Builder:
     def add(self, s: StoredEvent) -> None:
         e = s.event
         match e:
-            case ev.Import():
+            case ev.Import():  # and Arrival
                 self.edge(
                     s,
                     self.party(e.seller),
@@ -124,6 +125,20 @@ class _Builder:
                 self.edge(s, self.holder(e.holder), sink, e.batch, e.quantity, "")
             case ev.Transform():
                 self._transform(s, e)
+            case ev.Adjust():
+                pass  # a correction of a holder's count: no edge between parties
+            case (
+                ev.TransitOpen()
+                | ev.SealPing()
+                | ev.Checkpoint()
+                | ev.TransitClose()
+                | ev.Incident()
+                | ev.Receipt()
+                | ev.Cancel()
+            ):
+                pass  # not a move of the batch between parties
+            case _:
+                assert_never(e)
 
     def _transform(self, s: StoredEvent, e: ev.Transform) -> None:
         holder = self.holder(e.holder)
