@@ -21,6 +21,7 @@ from keruen.api.deps import AppState
 from keruen.api.fastpath import SubmitFastPath
 from keruen.api.middleware import AccessLog, BodyLimit
 from keruen.api.problems import HANDLERS
+from keruen.api.profile import Profile
 from keruen.api.routers import ROUTERS
 from keruen.api.settings import ApiSettings, get_api_settings
 from keruen.api.writer import Writer
@@ -63,8 +64,13 @@ def create_app(
     eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
     write = engines.writer(eng)
     checkpointer = engines.Checkpointer(write)
+    profile = Profile() if settings.profile_path else None
     writer = Writer(
-        write, settings.writer_batch, settings.writer_linger_ms / 1000, checkpointer.finish
+        write,
+        settings.writer_batch,
+        settings.writer_linger_ms / 1000,
+        checkpointer.finish,
+        profile,
     )
     cache = AuthCache(settings.auth_cache_s)
     state = AppState(eng, engines.reader(eng), writer, settings, cache)
@@ -76,6 +82,8 @@ def create_app(
         yield
         state.writer.stop()
         checkpointer.stop()
+        if profile is not None and settings.profile_path:
+            profile.dump(settings.profile_path)
         for own in {state.reader, write} - {eng}:
             own.dispose()
 

@@ -34,6 +34,9 @@ class ApiSettings:
     # officers investigate.
     declarant_alerts: str = "none"
     session_ttl_s: int = 8 * 3600  # a dashboard session, signed in once per working day
+    # where the server writes, when it stops, where its submits' time went
+    # (KERUEN_API_PROFILE, a file; off by default: keruen.api.profile)
+    profile_path: str | None = None
 
     @property
     def production(self) -> bool:
@@ -92,6 +95,7 @@ def from_env(env: Mapping[str, str]) -> ApiSettings:
         writer_linger_ms=_int(env, "KERUEN_API_WRITER_LINGER_MS", 0, 0),
         declarant_alerts=_choice(env, "KERUEN_DECLARANT_ALERTS", ALERT_POLICIES),
         session_ttl_s=_int(env, "KERUEN_UI_SESSION_TTL", 8 * 3600, 60),
+        profile_path=env.get("KERUEN_API_PROFILE") or None,
     )
 
 

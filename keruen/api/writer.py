@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from keruen.api import audit
 from keruen.api.audit import AuditEntry
 from keruen.api.errors import StorageUnavailable
+from keruen.api.profile import Profile
 from keruen.errors import RejectedEvent
 from keruen.ingest import Report, ingest_lines
 
@@ -50,6 +51,8 @@ class Job:
     ids: list[str | None]
     finish: Finish
     future: Future[list[Outcome]] = field(default_factory=Future)
+    started: float = 0.0  # perf_counter when the route began on the request (0: now)
+    created: float = field(default_factory=time.perf_counter)
 
 
 def split(
@@ -81,8 +84,14 @@ class Writer:
         batch_limit: int = 5000,
         linger_s: float = 0.0,
         between_groups: Callable[[], object] | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.eng = eng
+        self.profile = profile  # where each request's time goes (keruen.api.profile)
+        # per job being processed: [its source group's start, first audit hook start, last
+        # hook end, ingest_lines returned]
+        self._marks: dict[int, list[float]] = {}
+        self._group_start = 0.0
         self.batch_limit = batch_limit
         self.linger_s = linger_s
         self.between_groups = between_groups  # e.g. Checkpointer.finish, after a group's answers
@@ -142,6 +151,7 @@ class Writer:
         entries only) is written in a transaction of its own."""
         results: dict[int, list[Outcome] | BaseException]
         audited: set[int] = set()
+        self._group_start = time.perf_counter()
         try:
             results = dict(self._ingest(jobs, audited))
             done = [
@@ -164,6 +174,31 @@ class Writer:
                 job.future.set_exception(result)
             else:
                 job.future.set_result(result)
+        if self.profile is not None:
+            self._profiled(jobs)
+
+    def _profiled(self, jobs: list[Job]) -> None:
+        assert self.profile is not None
+        now = time.perf_counter()
+        self.profile.group()
+        for job in jobs:
+            marks = self._marks.pop(id(job), None)
+            if marks is None or not job.lines:
+                continue
+            source, hook, hooked, done = marks
+            started = job.started or job.created
+            self.profile.add(
+                (
+                    job.created - started,
+                    self._group_start - job.created,
+                    source - self._group_start,
+                    hook - source,
+                    hooked - hook,
+                    done - hooked,
+                    now - done,
+                )
+            )
+        self._marks.clear()
 
     def _ingest(self, jobs: list[Job], audited: set[int]) -> dict[int, list[Outcome] | Exception]:
         """Ingest each submitter's waiting jobs together; rejections keep their source. When a
@@ -199,8 +234,10 @@ class Writer:
             spans.append((start, start + len(job.lines)))
             start += len(job.lines)
         ids = [i for job in group for i in job.ids]
+        marks = [time.perf_counter(), 0.0, 0.0, 0.0]  # see _marks
 
         def audit_chunk(conn: Connection, first: int, last: int, chunk: Report) -> None:
+            marks[1] = marks[1] or time.perf_counter()
             entries = []
             for job, (begin, end) in zip(group, spans, strict=True):
                 low, high = max(begin, first - 1), min(end, last)
@@ -212,6 +249,7 @@ class Writer:
                     entries.extend(job.finish(shifted))
                     audited.add(id(job))
             audit.write(conn, entries)
+            marks[2] = time.perf_counter()
 
         report = ingest_lines(
             self.eng,
@@ -221,6 +259,9 @@ class Writer:
             keep_ids=True,
             in_transaction=audit_chunk,
         )
+        marks[3] = time.perf_counter()
+        if self.profile is not None:
+            self._marks.update((id(job), marks) for job in group)
         return dict(zip(map(id, group), split(report, ids, spans), strict=True))
 
 

@@ -75,8 +75,9 @@ class Server:
 
 
 @contextmanager
-def server(path: str, log: Path) -> Iterator[Server]:
-    """`keruen serve` on a free loopback port; yields its address, stops it afterwards."""
+def server(path: str, log: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`keruen serve` on a free loopback port (with `env` added to its environment); yields its
+    address, stops it afterwards (SIGTERM: it shuts down as it would in production)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -90,9 +91,9 @@ def server(path: str, log: Path) -> Iterator[Server]:
         "--port",
         str(port),
     ]
-    env = {**os.environ, "KERUEN_SECRET": "bench-" + os.urandom(24).hex()}
+    full = {**os.environ, "KERUEN_SECRET": "bench-" + os.urandom(24).hex(), **(env or {})}
     with log.open("wb") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=full)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(base, proc)
@@ -191,16 +192,17 @@ class Client:
 
 
 async def _open_loop(
-    base: str, key: str, bodies: list[bytes], rate: float
-) -> list[tuple[float, int]]:
-    """Send `bodies` at `rate` per second on a fixed schedule; (latency ms, status) each.
+    base: str, key: str, bodies: list[bytes], rate: float, keep_index: bool = False
+) -> list[Any]:
+    """Send `bodies` at `rate` per second on a fixed schedule; (latency ms, status) each, or
+    with `keep_index` (index in `bodies`, latency ms, status); status 0: no answer.
 
     Open loop: the i-th request is due at start + i / rate whatever the answers before it do,
     and its latency counts from that due time, so a stalled server (or a late client) shows
     up in the latency of every request it delayed (no coordinated omission)."""
     client = Client(base, key)
     requests = [client.request("/v1/events", body, "application/json") for body in bodies]
-    results: list[tuple[float, int]] = []
+    results: list[Any] = []
     start = time.perf_counter() + 0.1  # perf_counter: uvloop's clock has 1 ms resolution
 
     async def one(i: int, request: bytes) -> None:
@@ -210,7 +212,8 @@ async def _open_loop(
             status, _ = await client.send(request)
         except (OSError, ValueError, asyncio.IncompleteReadError):
             status = 0
-        results.append(((time.perf_counter() - due) * 1000, status))
+        ms = (time.perf_counter() - due) * 1000
+        results.append((i, ms, status) if keep_index else (ms, status))
 
     await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
     await client.close()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import Engine
 
-from keruen.bench import api, detect, shells
+from keruen.bench import api, detect, shells, soak
 from keruen.bench.streams import StreamGen
 from keruen.console import JsonOption, NewDbOption, emit_json, out, progress
 from keruen.ingest import ingest_lines
@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
     detect.register(app)  # `keruen bench detect`: the risk engine on a simulated ledger
     api.register(app)  # `keruen bench api`: the HTTP API under load
     shells.register(app)  # simulate, screening, transit, analytics, epcis, ui
+    soak.register(app)  # `keruen bench soak`: the API at a steady rate for minutes
 
     @app.command("sync")
     def sync_cmd(

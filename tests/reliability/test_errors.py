@@ -66,6 +66,7 @@ ARGS: dict[str, list[str]] = {
     "export parquet": ["--out", "{tmp}/parquet"],
     "epcis import": ["{file}"],
     "bench epcis": ["--events", "10"],
+    "bench soak": ["--rate", "10", "--seconds", "1"],
     "epcis export": ["--out", "{tmp}/epcis.json"],
     "users role": ["olga", "officer"],
     "users remove": ["olga", "--yes"],

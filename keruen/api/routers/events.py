@@ -10,6 +10,7 @@ declarant's batch holds any event it may not submit, nothing of the request is w
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import msgspec
@@ -64,6 +65,7 @@ EVENTS_BODY = {
 async def submit(request: Request, user: Submitter) -> Response:
     """Submit one event (a JSON object: 201, or 200 for a duplicate, or a 4xx problem) or a
     batch (a JSON array, or JSON Lines as application/x-ndjson: 200 with per-event results)."""
+    started = time.perf_counter()
     state: AppState = request.app.state.keruen
     body = bodies.read(
         request.headers.get("content-type"), await request.body(), state.settings.max_events
@@ -79,6 +81,7 @@ async def submit(request: Request, user: Submitter) -> Response:
         [body.lines[i] for i in kept],
         [ids[i] for i in kept],
         lambda outs: [_entry(user, client, merged(outs, kept, ids, refused), refused)],
+        started=started,
     )
     outcomes = merged(await asyncio.wrap_future(state.writer.submit(job)), kept, ids, refused)
     return _single(outcomes[0]) if body.single else _batch(outcomes)
