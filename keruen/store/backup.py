@@ -7,7 +7,10 @@ each table's name and columns followed by its rows, then an end marker with the 
 on PostgreSQL, a deferred read transaction on SQLite's WAL; writers go on meanwhile.
 
 A restore fills a new, empty database at the backup's schema revision, table by table in
-foreign-key order, moves the id sequences past the restored ids, and is verified with
+foreign-key order, moves the id sequences past the restored ids and past every id the source
+ever handed out (the header's `high_water`: SQLite's `sqlite_sequence`, PostgreSQL's
+sequences), so an id deleted before the backup (a removed user's, whose old keys named it) is
+never handed out again after the restore; and is verified with
 `keruen.store.integrity.verify` before it is reported done.
 """
 
@@ -42,6 +45,9 @@ class Header(msgspec.Struct, kw_only=True):
     revisions: list[str]
     events: int
     head: tuple[int, str]
+    # per table, the largest id ever handed out (deleted rows' included); absent in older
+    # backups, whose restores then continue after the restored ids only
+    high_water: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class TableStart(msgspec.Struct, kw_only=True):
@@ -119,6 +125,7 @@ def backup(eng: Engine, out: IO[bytes], progress: Progress | None = None) -> Sum
                     revisions=revisions(conn),
                     events=events,
                     head=top,
+                    high_water=high_water(conn),
                 )
             )
         )
@@ -141,8 +148,8 @@ def restore(eng: Engine, src: IO[bytes], progress: Progress | None = None) -> Su
     db.migrate(eng)
     with eng.begin() as conn:
         _require_empty(conn)
-        summary = _load(conn, _lines(src), progress)
-        _advance_sequences(conn)
+        summary, header = _load(conn, _lines(src), progress)
+        _advance_sequences(conn, header.high_water)
     return summary
 
 
@@ -163,7 +170,9 @@ def _require_empty(conn: Connection) -> None:
             )
 
 
-def _load(conn: Connection, lines: Iterator[bytes], progress: Progress | None) -> Summary:
+def _load(
+    conn: Connection, lines: Iterator[bytes], progress: Progress | None
+) -> tuple[Summary, Header]:
     header = _header(conn, next(lines, b""))
     by_name = {table.name: table for table in tables()}
     table: sa.Table | None = None
@@ -191,7 +200,7 @@ def _load(conn: Connection, lines: Iterator[bytes], progress: Progress | None) -
             end = msgspec.convert(item, End)
             if end.rows != rows:
                 raise ConfigError(f"the backup holds {rows:,} rows, its end says {end.rows:,}")
-            return Summary(count, rows, header.events, header.head)
+            return Summary(count, rows, header.events, header.head), header
         start = msgspec.convert(item, TableStart)
         if start.table not in by_name:
             raise ConfigError(f"the backup has a table this version does not: {start.table}")
@@ -225,22 +234,71 @@ def _typed(table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _advance_sequences(conn: Connection) -> None:
-    """PostgreSQL's serial ids continue after the restored ones (SQLite's do by themselves)."""
-    if conn.dialect.name != "postgresql":
-        return
+def _serial(table: sa.Table) -> str | None:
+    """The column of a table's own integer id that the database numbers, if it has one."""
+    columns = list(table.primary_key.columns)
+    if len(columns) != 1:
+        return None
+    column = columns[0]
+    if column.autoincrement is True or (
+        column.autoincrement == "auto" and isinstance(column.type, sa.Integer)
+    ):
+        return str(column.name)
+    return None
+
+
+def high_water(conn: Connection) -> dict[str, int]:
+    """Per table, the largest id the database ever handed out, deleted rows' included."""
+    if conn.dialect.name == "sqlite":
+        known = conn.scalar(
+            sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        )
+        if not known:
+            return {}
+        rows = conn.execute(sa.text("SELECT name, seq FROM sqlite_sequence"))
+        return {str(name): int(seq) for name, seq in rows if seq}
+    marks = {}
     for table in tables():
-        for column in table.primary_key.columns:
-            if column.autoincrement is True or (
-                column.autoincrement == "auto"
-                and isinstance(column.type, sa.Integer)
-                and len(table.primary_key.columns) == 1
-            ):
-                name = table.name
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', '{column.name}'), "
-                    f"coalesce((SELECT max({column.name}) FROM {name}), 0) + 1, false) "
-                    f"WHERE pg_get_serial_sequence('{name}', '{column.name}') IS NOT NULL"
+        column = _serial(table)
+        sequence = column and conn.scalar(
+            sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column}
+        )
+        if sequence:
+            last, called = conn.execute(
+                sa.text(f"SELECT last_value, is_called FROM {sequence}")
+            ).one()
+            if (mark := int(last) if called else int(last) - 1) > 0:
+                marks[str(table.name)] = mark
+    return marks
+
+
+def _advance_sequences(conn: Connection, marks: dict[str, int]) -> None:
+    """Ids continue after the restored ones and after the source's high-water marks."""
+    for table in tables():
+        column = _serial(table)
+        if column is None:
+            continue
+        name, mark = str(table.name), marks.get(str(table.name), 0)
+        top = max(mark, conn.scalar(sa.select(sa.func.max(table.c[column]))) or 0)
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence(:t, :c), :v, false) "
+                    "WHERE pg_get_serial_sequence(:t, :c) IS NOT NULL"
+                ),
+                {"t": name, "c": column, "v": top + 1},
+            )
+        elif table.dialect_options["sqlite"].get("autoincrement") and top:
+            # AUTOINCREMENT keeps its mark in sqlite_sequence (the table's own rows set it
+            # only to their largest id; a mark above it must be written)
+            updated = conn.execute(
+                sa.text("UPDATE sqlite_sequence SET seq = max(seq, :v) WHERE name = :t"),
+                {"t": name, "v": top},
+            )
+            if not updated.rowcount:
+                conn.execute(
+                    sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :v)"),
+                    {"t": name, "v": top},
                 )
 
 

@@ -107,3 +107,26 @@ def test_cli_backup_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert run(["restore", str(file), "--db", str(copy)], capsys)[0] == 0
     code, err = run(["restore", str(file), "--db", str(copy)], capsys)
     assert code == 1 and "not empty" in err
+
+
+def test_ids_deleted_before_a_backup_are_never_reused_after_its_restore(
+    engine: Engine, other: Engine
+) -> None:
+    """A removed user's id (which its old keys named) stays retired across backup and restore,
+    from either database into either: the high-water marks travel with the backup."""
+    from keruen.api import accounts
+
+    with engine.begin() as conn:
+        for name in ("root", "olga", "ivan", "petr"):
+            accounts.add_user(conn, name, "admin" if name == "root" else "officer")
+        for name in ("ivan", "petr"):  # the newest two: the largest ids left are below them
+            accounts.remove_user(conn, name)
+        highest = conn.scalar(sa.text("SELECT max(id) FROM users"))
+        assert highest == 2
+    out = io.BytesIO()
+    backup.backup(engine, out)
+    backup.restore(other, io.BytesIO(out.getvalue()))
+    with other.begin() as conn:
+        accounts.add_user(conn, "new", "officer")
+        new_id = conn.scalar(sa.text("SELECT id FROM users WHERE name = 'new'"))
+    assert new_id == 5  # never 3 or 4, the removed users' ids
