@@ -6,6 +6,7 @@ before the response leaves, so an answered request is an audited request.
 
 from __future__ import annotations
 
+import getpass
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,21 +15,34 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keruen.api.access import Principal
-from keruen.api.tables import audit_log
+from keruen.api.tables import audit_log, users
 from keruen.ledger.rules import iso
+from keruen.settings import get_settings
 from keruen.store.chain import AUDIT_COLUMNS, GENESIS, chain_hash, row_digest
 from keruen.store.db import lock_writer
 from keruen.store.ledger import micros_now
 
 ANONYMOUS = "anonymous"  # the actor of a request refused before it was authenticated
+CLI = "cli"  # the client of what the command line does
+OS_USER = "os-user"  # the role of a CLI actor that is no Keruen user (the OS account)
+
+
+@dataclass(frozen=True, slots=True)
+class CliActor:
+    """Who acts from the command line: the configured operator (`KERUEN_OPERATOR`), else the
+    OS user; `user_id` and `role` are its account's when it has one."""
+
+    user_id: int | None
+    name: str
+    role: str
 
 
 @dataclass(slots=True)
 class AuditEntry:
     """One audited access; `principal` is None for a caller that did not authenticate (a
-    refused key or password: `detail` then says what it claimed)."""
+    refused key or password: `detail` then says what it claimed), a `CliActor` for the CLI."""
 
-    principal: Principal | None
+    principal: Principal | CliActor | None
     action: str
     subject: str
     client: str
@@ -42,7 +56,7 @@ class AuditEntry:
             "at_us": self.at_us,
             "user_id": p.user_id if p else None,
             "actor": p.name if p else ANONYMOUS,
-            "role": p.role.value if p else "none",
+            "role": (p.role if isinstance(p, CliActor) else p.role.value) if p else "none",
             "action": self.action,
             "subject": self.subject[:200],
             "outcome": self.outcome,
@@ -64,6 +78,33 @@ def write(conn: Connection, entries: list[AuditEntry]) -> None:
         prev = chain_hash(prev, row_digest([row[c] for c in AUDIT_COLUMNS]))
         rows.append({**row, "hash": prev})
     conn.execute(audit_log.insert(), rows)
+
+
+def cli_actor(conn: Connection, name: str | None = None) -> CliActor:
+    """The CLI's actor: `name` (a case command's checked operator), else `KERUEN_OPERATOR`,
+    else the OS user; with its user id and role when it is a Keruen user."""
+    if not name:
+        name = get_settings().operator
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no name for the OS account (a bare container)
+            name = "unknown"
+    u = users.c
+    row = conn.execute(sa.select(u.id, u.role).where(u.name == name)).first()
+    return CliActor(row.id, name, row.role) if row else CliActor(None, name, OS_USER)
+
+
+def write_cli(
+    conn: Connection,
+    actor: CliActor,
+    action: str,
+    subject: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit what a command did, in the transaction `conn` that did it (both commit, or
+    neither): the same actions as the API's, client `cli`."""
+    write(conn, [AuditEntry(actor, action, subject, CLI, "ok", detail)])
 
 
 def read(

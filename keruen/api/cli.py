@@ -92,12 +92,23 @@ def read_password(from_stdin: bool) -> str:
     return typed
 
 
-def _write(db_url: str | None, fn: Callable[[Any], T]) -> T:
-    """One service call in a transaction; a Keruen error is a clear message."""
+def _write(
+    db_url: str | None,
+    fn: Callable[[Any], T],
+    action: str,
+    subject: str,
+    detail: Callable[[T], dict[str, Any] | None] = lambda _: None,
+) -> T:
+    """One service call and its audit entry (as `audit.cli_actor`, taken before the call) in
+    one transaction; a Keruen error is a clear message."""
+    from keruen.api import audit
 
     def run() -> T:
         with db.ready(db_url).begin() as conn:
-            return fn(conn)
+            actor = audit.cli_actor(conn)
+            result = fn(conn)
+            audit.write_cli(conn, actor, action, subject, detail(result))
+            return result
 
     return _run(run)
 
@@ -117,11 +128,13 @@ def users_add(
 
     password = read_password(True) if password_stdin else None
 
-    def add() -> dict[str, Any]:
-        with db.ready(db_url).begin() as conn:
-            return accounts.add_user(conn, name, role, tax_id, password)
-
-    user = _run(add)
+    user = _write(
+        db_url,
+        lambda c: accounts.add_user(c, name, role, tax_id, password),
+        "users.add",
+        name,
+        lambda u: {"role": u["role"], "tax_id": u["tax_id"]},
+    )
     if as_json:
         emit_json(user)
         return
@@ -170,8 +183,12 @@ def users_password(
     from keruen.api import accounts
 
     password = read_password(password_stdin)
-    _write(db_url, lambda c: accounts.set_password(c, name, password))
+    _write(db_url, lambda c: accounts.set_password(c, name, password), "users.password", name)
     out.print(f"password of {name} set", highlight=False)
+
+
+def _disabled(user: dict[str, Any]) -> dict[str, Any]:
+    return {"disabled": bool(user["disabled"])}
 
 
 @users_app.command("disable")
@@ -179,7 +196,7 @@ def users_disable(name: str, db_url: Annotated[str | None, DbOption] = None) -> 
     """Disable a user: its keys, their tokens and its password stop working until enabled."""
     from keruen.api import accounts
 
-    _write(db_url, lambda c: accounts.set_disabled(c, name, True))
+    _write(db_url, lambda c: accounts.set_disabled(c, name, True), "users.update", name, _disabled)
     out.print(f"user {name} disabled", highlight=False)
 
 
@@ -188,7 +205,7 @@ def users_enable(name: str, db_url: Annotated[str | None, DbOption] = None) -> N
     """Enable a disabled user again (its keys that were not revoked work again)."""
     from keruen.api import accounts
 
-    _write(db_url, lambda c: accounts.set_disabled(c, name, False))
+    _write(db_url, lambda c: accounts.set_disabled(c, name, False), "users.update", name, _disabled)
     out.print(f"user {name} enabled", highlight=False)
 
 
@@ -202,7 +219,13 @@ def users_role(
     """Give a user another role (a declarant needs --tax-id)."""
     from keruen.api import accounts
 
-    _write(db_url, lambda c: accounts.set_role(c, name, role, tax_id))
+    _write(
+        db_url,
+        lambda c: accounts.set_role(c, name, role, tax_id),
+        "users.update",
+        name,
+        lambda u: {"role": u["role"], "tax_id": u["tax_id"]},
+    )
     out.print(f"user {name} is now {role}", highlight=False)
 
 
@@ -218,7 +241,12 @@ def users_remove(
 
     if not yes and not typer.confirm(f"remove user {name} and its keys?"):
         fail("nothing removed")
-    keys = _write(db_url, lambda c: accounts.remove_user(c, name))
+
+    def remove(conn: Any) -> tuple[int, list[str]]:
+        found = accounts.user_by_name(conn, name)
+        return found["id"], accounts.remove_user(conn, name)
+
+    _, keys = _write(db_url, remove, "users.remove", name, lambda r: {"id": r[0], "keys": r[1]})
     out.print(f"user {name} removed, {len(keys)} key(s) deleted", highlight=False)
 
 
@@ -232,11 +260,13 @@ def keys_create(
     """Create an API key for a user and print it once (only its digest is stored)."""
     from keruen.api import accounts
 
-    def create() -> accounts.CreatedKey:
-        with db.ready(db_url).begin() as conn:
-            return accounts.create_key(conn, name, label)
-
-    key = _run(create)
+    key = _write(
+        db_url,
+        lambda c: accounts.create_key(c, name, label),
+        "keys.create",
+        name,
+        lambda k: {"key_id": k.key_id},
+    )
     if as_json:
         emit_json({"key": key.key, "key_id": key.key_id, "user": key.user, "label": key.label})
         return
@@ -272,11 +302,7 @@ def keys_revoke(key_id: str, db_url: Annotated[str | None, DbOption] = None) -> 
     """Revoke a key: it and the tokens issued for it stop working at once."""
     from keruen.api import accounts
 
-    def revoke() -> None:
-        with db.ready(db_url).begin() as conn:
-            accounts.revoke_key(conn, key_id)
-
-    _run(revoke)
+    _write(db_url, lambda c: accounts.revoke_key(c, key_id), "keys.revoke", key_id)
     out.print(f"key {key_id} revoked")
 
 

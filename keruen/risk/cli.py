@@ -287,9 +287,26 @@ def _case(db_url: str | None, fn: Callable[[Any], T]) -> T:
     return guard(run)
 
 
-def _act(db_url: str | None, fn: Callable[[Any, str], T]) -> T:
-    """A case action in one transaction, as the configured operator."""
-    return _case(db_url, lambda c: fn(c, operator(c)))
+def _act(
+    db_url: str | None,
+    action: str,
+    case_id: int | None,
+    fn: Callable[[Any, str], T],
+    detail: dict[str, Any] | None = None,
+) -> T:
+    """A case action as the configured operator, and its entry in the audit log (the API's
+    action names, client `cli`), in one transaction: both commit, or neither. `case_id`
+    None: the action makes the case (its number is what `fn` returns)."""
+    from keruen.api import audit
+
+    def act(conn: Connection) -> T:
+        me = operator(conn)
+        result = fn(conn, me)
+        subject = str(result if case_id is None else case_id)
+        audit.write_cli(conn, audit.cli_actor(conn, me), action, subject, detail)
+        return result
+
+    return _case(db_url, act)
 
 
 def case_open(
@@ -299,7 +316,13 @@ def case_open(
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Open a case from alerts."""
-    case_id = _act(db_url, lambda c, me: cases.open_case(c, alert_ids, me, title))
+    case_id = _act(
+        db_url,
+        "case.open",
+        None,
+        lambda c, me: cases.open_case(c, alert_ids, me, title),
+        {"alerts": alert_ids},
+    )
     emit_json({"case": case_id}) if as_json else out.print(f"case {case_id} opened")
 
 
@@ -313,7 +336,13 @@ def case_assign(
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Assign a case to an officer."""
-    _act(db_url, lambda c, me: cases.assign(c, case_id, to, me))
+    _act(
+        db_url,
+        "case.assign",
+        case_id,
+        lambda c, me: cases.assign(c, case_id, to, me),
+        {"officer": to},
+    )
     out.print(f"case {case_id} assigned to {to}")
 
 
@@ -323,7 +352,7 @@ def case_note(
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Add a note (calls, documents seen) to a case."""
-    _act(db_url, lambda c, me: cases.note(c, case_id, text, me))
+    _act(db_url, "case.note", case_id, lambda c, me: cases.note(c, case_id, text, me))
     out.print(f"note added to case {case_id}")
 
 
@@ -333,7 +362,13 @@ def case_attach(
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Attach more alerts to an open case."""
-    _act(db_url, lambda c, me: cases.attach(c, case_id, alert_ids, me))
+    _act(
+        db_url,
+        "case.attach",
+        case_id,
+        lambda c, me: cases.attach(c, case_id, alert_ids, me),
+        {"alerts": alert_ids},
+    )
     out.print(f"{len(alert_ids)} alert(s) attached to case {case_id}")
 
 
@@ -341,7 +376,7 @@ def case_hold(
     case_id: CaseArg, reason: ReasonOption = "", db_url: Annotated[str | None, DbOption] = None
 ) -> None:
     """Hold the goods while the case is worked (a state, not a decision)."""
-    _act(db_url, lambda c, me: cases.hold(c, case_id, me, reason))
+    _act(db_url, "case.hold", case_id, lambda c, me: cases.hold(c, case_id, me, reason))
     out.print(f"case {case_id}: goods held")
 
 
@@ -349,7 +384,7 @@ def case_inspect(
     case_id: CaseArg, reason: ReasonOption = "", db_url: Annotated[str | None, DbOption] = None
 ) -> None:
     """Start a physical inspection (record its findings before deciding)."""
-    _act(db_url, lambda c, me: cases.inspect(c, case_id, me, reason))
+    _act(db_url, "case.inspect", case_id, lambda c, me: cases.inspect(c, case_id, me, reason))
     out.print(f"case {case_id}: inspection started")
 
 
@@ -362,7 +397,13 @@ def case_findings(
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Record what the inspection found."""
-    _act(db_url, lambda c, me: cases.findings(c, case_id, text, discrepancy, me))
+    _act(
+        db_url,
+        "case.findings",
+        case_id,
+        lambda c, me: cases.findings(c, case_id, text, discrepancy, me),
+        {"discrepancy": discrepancy},
+    )
     out.print(f"case {case_id}: findings recorded")
 
 
@@ -375,7 +416,13 @@ def case_decide(
     """Decide a case: release, confirmed_diversion or false_positive (hold and inspect are
     states: `case hold`, `case inspect`)."""
     guard(lambda: cases.check_decision(decision))
-    _act(db_url, lambda c, me: cases.decide(c, case_id, decision, me, reason))
+    _act(
+        db_url,
+        "case.decide",
+        case_id,
+        lambda c, me: cases.decide(c, case_id, decision, me, reason),
+        {"decision": decision},
+    )
     out.print(f"case {case_id}: {decision}")
 
 
@@ -385,7 +432,7 @@ def case_reopen(
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Reopen a decided case; its decision stops counting in the outcome figures."""
-    _act(db_url, lambda c, me: cases.reopen(c, case_id, me, reason))
+    _act(db_url, "case.reopen", case_id, lambda c, me: cases.reopen(c, case_id, me, reason))
     out.print(f"case {case_id} reopened")
 
 

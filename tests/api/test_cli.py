@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -80,3 +81,70 @@ def test_production_server_refuses_to_start_without_a_secret(tmp_path: Path) -> 
     )
     assert run.returncode == 1
     assert b"KERUEN_SECRET is not set" in run.stderr and b"Traceback" not in run.stderr
+
+
+def _audit(db: str) -> list[dict[str, object]]:
+    from keruen.api import audit
+    from keruen.store import db as store_db
+
+    eng = store_db.new_engine(db)
+    with eng.connect() as conn:
+        rows = list(reversed(audit.read(conn, limit=1000)))
+    eng.dispose()
+    return rows
+
+
+def test_user_and_key_commands_go_to_the_audit_log(tmp_path: Path, monkeypatch: Any) -> None:
+    """Every change the CLI makes to users and keys is an audit_log entry in its own
+    transaction, as the API's are: the actor is KERUEN_OPERATOR, else the OS user; the chain
+    verifies; a refused command leaves no entry."""
+    import getpass
+
+    from keruen.settings import get_settings
+    from keruen.store import db as store_db
+    from keruen.store import integrity
+
+    db = str(tmp_path / "k.db")
+    monkeypatch.delenv("KERUEN_OPERATOR", raising=False)
+    get_settings.cache_clear()
+    assert run("users", "add", "root", "--role", "admin", "--db", db)[0] == 0
+    monkeypatch.setenv("KERUEN_OPERATOR", "root")
+    get_settings.cache_clear()
+    try:
+        assert run("users", "add", "olga", "--role", "officer", "--db", db)[0] == 0
+        _, out, _ = run("keys", "create", "olga", "--db", db, "--json")
+        key_id = json.loads(out)["key_id"]
+        for args in (
+            ("keys", "revoke", key_id),
+            ("users", "disable", "olga"),
+            ("users", "enable", "olga"),
+            ("users", "role", "olga", "analyst"),
+            ("users", "remove", "olga", "--yes"),
+        ):
+            assert run(*args, "--db", db)[0] == 0, args
+        assert run("users", "remove", "nobody", "--yes", "--db", db)[0] == 1
+    finally:
+        get_settings.cache_clear()
+    rows = _audit(db)
+    assert [(r["action"], r["subject"], r["actor"], r["client"]) for r in rows] == [
+        ("users.add", "root", getpass.getuser(), "cli"),
+        ("users.add", "olga", "root", "cli"),
+        ("keys.create", "olga", "root", "cli"),
+        ("keys.revoke", key_id, "root", "cli"),
+        ("users.update", "olga", "root", "cli"),
+        ("users.update", "olga", "root", "cli"),
+        ("users.update", "olga", "root", "cli"),
+        ("users.remove", "olga", "root", "cli"),
+    ]
+    assert rows[0]["role"] == "os-user" and rows[1]["role"] == "admin"
+    assert rows[1]["user_id"] == 1
+    assert [r["detail"] for r in rows[4:7]] == [
+        {"disabled": True},
+        {"disabled": False},
+        {"role": "analyst", "tax_id": None},
+    ]
+    assert rows[7]["detail"] == {"id": 2, "keys": [key_id]}
+    eng = store_db.new_engine(db)
+    with eng.connect() as conn:
+        assert integrity.verify(conn).ok
+    eng.dispose()

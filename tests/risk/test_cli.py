@@ -179,6 +179,24 @@ def test_a_case_through_the_cli(ledger: Path, monkeypatch: pytest.MonkeyPatch) -
         refused.stderr
     )
     get_settings.cache_clear()
+    # every action is also on the audit log, in its transaction, as the API writes it; the
+    # refused ones left nothing
+    from keruen.api import audit
+    from keruen.store import integrity
+
+    eng = db.new_engine(str(ledger))
+    with eng.connect() as conn:
+        rows = [r for r in reversed(audit.read(conn, 1000)) if r["action"].startswith("case.")]
+        assert integrity.verify(conn).ok  # the audit chain included
+    eng.dispose()
+    assert [(r["action"], r["subject"]) for r in rows] == [
+        (f"case.{a}", case_id)
+        for a in ("open", "assign", "note", "hold", "inspect", "findings", "decide", "reopen")
+    ]
+    assert {(r["actor"], r["role"], r["client"]) for r in rows} == {("ivanov", "officer", "cli")}
+    assert rows[0]["detail"] == {"alerts": [alert_id]}
+    assert rows[1]["detail"] == {"officer": "petrova"}
+    assert rows[6]["detail"] == {"decision": "confirmed_diversion"}
 
 
 @pytest.mark.parametrize(
