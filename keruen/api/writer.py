@@ -27,6 +27,8 @@ from keruen.api.errors import StorageUnavailable
 from keruen.api.profile import Profile
 from keruen.errors import RejectedEvent
 from keruen.ingest import Report, ingest_lines
+from keruen.store.db import lock_writer
+from keruen.store.ledger import Rejection, write_rejections
 
 log = logging.getLogger("keruen.api")
 
@@ -51,6 +53,10 @@ class Job:
     ids: list[str | None]
     finish: Finish
     future: Future[list[Outcome]] = field(default_factory=Future)
+    # lines refused before the writer (tenancy, a document's unmappable events): stored under
+    # `source` in the transaction of the job's events and audit entries, or of its entries
+    # alone when no line is left to ingest: a refusal is never stored without its audit entry
+    rejections: list[Rejection] = field(default_factory=list)
     started: float = 0.0  # perf_counter when the route began on the request (0: now)
     created: float = field(default_factory=time.perf_counter)
 
@@ -148,7 +154,8 @@ class Writer:
 
         A job with lines is audited inside the transaction of its events (an event is never
         stored without its audit entry, whatever crashes); a job without lines (audit
-        entries only) is written in a transaction of its own."""
+        entries, and rejections decided before the writer) is written in a transaction of
+        its own."""
         results: dict[int, list[Outcome] | BaseException]
         audited: set[int] = set()
         self._group_start = time.perf_counter()
@@ -162,6 +169,10 @@ class Writer:
             try:
                 entries = [e for job in done for e in job.finish(_ok(results[id(job)]))]
                 with self.eng.begin() as conn:
+                    if any(job.rejections for job in done):
+                        lock_writer(conn)
+                        for job in done:
+                            write_rejections(conn, job.rejections, job.source)
                     audit.write(conn, entries)
             except Exception as e:
                 results.update((id(job), _failure(e)) for job in done)
@@ -247,6 +258,8 @@ class Writer:
                         Outcome(o.index + low - begin, o.id, o.status, o.error) for o in part
                     ]
                     entries.extend(job.finish(shifted))
+                    if id(job) not in audited and job.rejections:
+                        write_rejections(conn, job.rejections, source)
                     audited.add(id(job))
             audit.write(conn, entries)
             marks[2] = time.perf_counter()

@@ -15,7 +15,9 @@ from keruen.api.access import Principal, Role
 from keruen.api.audit import AuditEntry
 from keruen.api.errors import Conflict, Unauthorized
 from keruen.api.writer import Job, Writer
+from keruen.errors import RejectedEvent
 from keruen.store import schema as t
+from keruen.store.ledger import Rejection
 from tests.factory import A, import_, line
 
 API_TABLES = {"users", "api_keys", "audit_log"}
@@ -120,3 +122,43 @@ def test_events_commit_with_their_audit_entry_or_not_at_all(engine: Engine) -> N
         assert [r.id for r in conn.execute(sa.select(t.events.c.id))] == ["f2"]
         entries = conn.execute(sa.select(tables.audit_log)).all()
     assert [(e.action, e.detail) for e in entries] == [("events.submit", '{"n": 2}')]
+
+
+def _refusal(n: int) -> Rejection:
+    error = RejectedEvent("batch", "unknown batch (tenancy)")
+    return Rejection(n, f"r{n}", error, line(import_(f"r{n}", f"55501/010324/{n:07d}/009")))
+
+
+@pytest.mark.parametrize("with_events", [True, False])
+def test_refusals_decided_before_the_writer_commit_with_their_audit_entry(
+    engine: Engine, with_events: bool
+) -> None:
+    """Rows refused before the writer (tenancy, a document's unmappable events) are stored in
+    the transaction of the request's events and audit entry, or of the entry alone when no
+    line is left: when the entry cannot be written, no refusal is stored either."""
+    writer = Writer(engine, batch_limit=100)
+    who = Principal(1, "acme", Role.declarant, A, "k")
+    lines = [line(import_("ok1", "55501/010324/0000001/001"))] if with_events else []
+    ids: list[str | None] = ["ok1"] if with_events else []
+
+    def broken(outs: list[object]) -> list[AuditEntry]:
+        raise RuntimeError("the audit entry cannot be built")
+
+    failing = writer.submit(Job("api:user/4", lines, ids, broken, rejections=[_refusal(2)]))
+    with pytest.raises(RuntimeError):
+        failing.result(60)
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(t.rejections)) == 0
+        assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == 0
+
+    def entry(outs: list[object]) -> list[AuditEntry]:
+        return [AuditEntry(who, "events.submit", A, "c", detail={"n": len(outs)})]
+
+    ok = writer.submit(Job("api:user/4", lines, ids, entry, rejections=[_refusal(2)]))
+    ok.result(60)
+    writer.stop()
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(t.rejections.c.source, t.rejections.c.line)).all()
+        assert [tuple(r) for r in stored] == [("api:user/4", 2)]
+        assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == len(lines)
+        assert [e.action for e in conn.execute(sa.select(tables.audit_log))] == ["events.submit"]

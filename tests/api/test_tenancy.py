@@ -205,3 +205,39 @@ def test_reusing_a_foreign_event_id_does_not_make_it_cancellable(ledger: Api) ->
     r = ledger.post_events("acme", fake, cancel("k1", "c2"))
     assert r.status_code == 403 and r.json()["field"] == "[1].target"
     assert events_count(ledger) == before
+
+
+def _counts(api: Api) -> tuple[int, int, int]:
+    with api.engine.connect() as conn:
+        return (
+            int(conn.scalar(sa.select(sa.func.count()).select_from(t.events)) or 0),
+            int(conn.scalar(sa.select(sa.func.count()).select_from(t.rejections)) or 0),
+            int(conn.scalar(sa.select(sa.func.count()).select_from(audit_log)) or 0),
+        )
+
+
+def test_a_tenancy_refusal_is_stored_with_its_audit_entry_or_not_at_all(
+    ledger: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal of a batch the declarant never held is decided before the writer, but
+    stored in the writer's transaction with the request's events and its audit entry: when the
+    entry cannot be written nothing of the request is stored, refusal included."""
+    from keruen.api.routers import events as route
+
+    body = [transfer("x1", THEIRS, A, B, "1"), import_("x2", "55501/010324/0000003/001", A)]
+    before = _counts(ledger)
+
+    def broken(*_: object) -> object:
+        raise RuntimeError("the audit entry cannot be built")
+
+    with monkeypatch.context() as m:
+        m.setattr(route, "_entry", broken)
+        assert ledger.post_events("acme", *body).status_code == 500
+    assert _counts(ledger) == before  # no event, no refusal, no entry
+    r = ledger.post_events("acme", *body)
+    assert [x["status"] for x in r.json()["results"]] == ["rejected", "accepted"]
+    assert _counts(ledger) == (before[0] + 1, before[1] + 1, before[2] + 1)
+    with ledger.engine.connect() as conn:
+        entry = conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc())).first()
+    assert entry is not None and entry.action == "events.submit"
+    assert '"refused": [{"field": "batch", "index": 0}]' in entry.detail

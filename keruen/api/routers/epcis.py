@@ -32,7 +32,6 @@ from keruen.epcis.validate import Issue
 from keruen.errors import RejectedEvent
 from keruen.settings import get_settings
 from keruen.store import ledger as store
-from keruen.store.db import lock_writer
 from keruen.store.port import LedgerReader
 
 router = APIRouter(prefix="/v1/epcis", tags=["epcis"])
@@ -80,25 +79,23 @@ async def capture(request: Request, user: Submitter) -> Response:
     client = client_of(request)
     source = f"epcis:{user.source}"
     refused: dict[int, RejectedEvent] = {}
+    rows: list[store.Rejection] = []
     if user.tenant is not None and prepared.lines:
-        refused = await run_in_threadpool(gate, state, user, prepared.lines, client, source)
-    if prepared.refused:
-        await run_in_threadpool(_store_refusals, state, prepared, source)
-    outcomes: list[Outcome] = []
-    if prepared.lines:
-        ids = [bodies.event_id(line) for line in prepared.lines]
-        kept = [i for i in range(len(prepared.lines)) if i not in refused]  # tenancy's gate
-        lines = [prepared.lines[i] for i in kept]
-        job = Job(source, lines, [ids[i] for i in kept], lambda outs: [_entry(user, client, outs)])
-        done = await asyncio.wrap_future(state.writer.submit(job))
-        outcomes = merged(done, kept, ids, refused)
+        refused, rows = await run_in_threadpool(gate, state, user, prepared.lines, client)
+    # the document's unmappable events, tenancy's refusals, the events and the audit entry:
+    # one job of the writer, one transaction
+    ids = [bodies.event_id(line) for line in prepared.lines]
+    kept = [i for i in range(len(prepared.lines)) if i not in refused]  # tenancy's gate
+    job = Job(
+        source,
+        [prepared.lines[i] for i in kept],
+        [ids[i] for i in kept],
+        lambda outs: [_entry(user, client, outs)],
+        rejections=[*refusals(prepared), *rows],
+    )
+    done = await asyncio.wrap_future(state.writer.submit(job))
+    outcomes: list[Outcome] = merged(done, kept, ids, refused) if prepared.lines else []
     return Response(_encode(_report(prepared, outcomes).public()), media_type="application/json")
-
-
-def _store_refusals(state: AppState, prepared: Prepared, source: str) -> None:
-    with state.engine.begin() as conn:
-        lock_writer(conn)
-        store.write_rejections(conn, refusals(prepared), source)
 
 
 def _entry(user: Any, client: str, outcomes: list[Outcome]) -> AuditEntry:

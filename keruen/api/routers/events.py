@@ -28,8 +28,7 @@ from keruen.api.writer import Job, Outcome
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.model import events as ev
 from keruen.model.validate import parse
-from keruen.store.db import lock_writer
-from keruen.store.ledger import Rejection, write_rejections
+from keruen.store.ledger import Rejection
 
 router = APIRouter(prefix="/v1", tags=["events"])
 _encode = msgspec.json.Encoder().encode
@@ -73,14 +72,16 @@ async def submit(request: Request, user: Submitter) -> Response:
     ids = [bodies.event_id(line) for line in body.lines]
     client = client_of(request)
     refused: dict[int, RejectedEvent] = {}
+    rows: list[Rejection] = []
     if user.tenant is not None:
-        refused = await run_in_threadpool(gate, state, user, body.lines, client, user.source)
+        refused, rows = await run_in_threadpool(gate, state, user, body.lines, client)
     kept = [i for i in range(len(body.lines)) if i not in refused]
     job = Job(
         user.source,
         [body.lines[i] for i in kept],
         [ids[i] for i in kept],
         lambda outs: [_entry(user, client, merged(outs, kept, ids, refused), refused)],
+        rejections=rows,
         started=started,
     )
     outcomes = merged(await asyncio.wrap_future(state.writer.submit(job)), kept, ids, refused)
@@ -88,25 +89,21 @@ async def submit(request: Request, user: Submitter) -> Response:
 
 
 def gate(
-    state: AppState, user: Principal, lines: list[bytes], client: str, source: str
-) -> dict[int, RejectedEvent]:
+    state: AppState, user: Principal, lines: list[bytes], client: str
+) -> tuple[dict[int, RejectedEvent], list[Rejection]]:
     """A declarant's request through tenancy: refused whole (403) if any event is not its to
     submit; else the events (by index) that move a batch it never held, refused as unknown
-    batches and stored in the rejection log under `source` as the ledger would store them.
-    The caller submits the other lines and merges the outcomes (`merged`)."""
+    batches, and their rows for the rejection log as the ledger would store them. The caller
+    hands the rows to the writer with the other lines (`Job.rejections`: stored with the
+    request's events and audit entry, in one transaction) and merges the outcomes
+    (`merged`)."""
     _authorize(state, user, lines, client)
     assert user.tax_id is not None
     typed = [_typed(line) for line in lines]
     with state.reader.connect() as conn:
         refused: dict[int, RejectedEvent] = dict(tenancy.unheld_refusals(conn, user.tax_id, typed))
-    if refused:
-        rows = [
-            Rejection(i + 1, typed_id(typed[i]), e, lines[i]) for i, e in sorted(refused.items())
-        ]
-        with state.engine.begin() as conn:
-            lock_writer(conn)
-            write_rejections(conn, rows, source)
-    return refused
+    rows = [Rejection(i + 1, typed_id(typed[i]), e, lines[i]) for i, e in sorted(refused.items())]
+    return refused, rows
 
 
 def _typed(line: bytes) -> ev.Event | None:
