@@ -27,6 +27,7 @@ from psycopg import DatabaseError
 from sqlalchemy.engine import Connection, Engine
 
 from keruen.errors import InvalidEvent, RejectedEvent
+from keruen.jurisdiction import Jurisdiction
 from keruen.ledger.overlay import Accepted, Overlay
 from keruen.model.validate import MAX_LINE_BYTES, Outcome, Parsed, parse_many, rebuild
 from keruen.settings import get_settings
@@ -85,6 +86,7 @@ def ingest_lines(
     keep_ids: bool = False,
     parallel: bool | None = None,
     in_transaction: InTransaction | None = None,
+    jurisdiction: Jurisdiction | None = None,
 ) -> Report:
     """Ingest JSON Lines; each chunk is judged and written in one transaction (with what
     `in_transaction` writes, if given).
@@ -92,11 +94,14 @@ def ingest_lines(
     With more than one chunk a second process parses the next chunks while this one judges
     and writes (parsing is pure, judging is sequential): always with `parallel=True`, never
     with False, by default only from a single-threaded process on a machine with two cores.
+    Lines are checked against `jurisdiction`, by default the configured home country; the
+    parse process receives it with every chunk.
     """
     report = Report()
     size = chunk_size or get_settings().chunk_size
+    home = jurisdiction or get_settings().jurisdiction
     state: Overlay | None = None
-    for part in _parsed_parts(lines, size, parallel):
+    for part in _parsed_parts(lines, size, parallel, home):
         with _no_gc():
             state = _ingest_isolating(eng, part, source, report, keep_ids, state, in_transaction)
         if progress:
@@ -157,21 +162,25 @@ def _first_line(e: BaseException) -> str:
 Line = tuple[int, bytes, Outcome]
 
 
-def _parsed_parts(lines: Iterable[bytes], size: int, parallel: bool | None) -> Iterator[list[Line]]:
+def _parsed_parts(
+    lines: Iterable[bytes], size: int, parallel: bool | None, home: Jurisdiction
+) -> Iterator[list[Line]]:
     parts = batched(((n, line) for n, line in enumerate(lines, 1) if line.strip()), size)
     if _may_fork(parallel):
         ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
         if len(ahead) == 2:
-            yield from _parsed_in_process(chain(ahead, parts))
+            yield from _parsed_in_process(chain(ahead, parts), home)
             return
         parts = iter(ahead)
     for part in parts:
         with _no_gc():
-            outcomes = parse_many(_texts(part))
+            outcomes = parse_many(_texts(part), home)
         yield _joined(part, outcomes)
 
 
-def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[list[Line]]:
+def _parsed_in_process(
+    parts: Iterable[list[tuple[int, bytes]]], home: Jurisdiction
+) -> Iterator[list[Line]]:
     """Chunks parsed by a forked process, up to two chunks ahead of the one being judged."""
     parent = os.getpid()
     with ProcessPoolExecutor(
@@ -179,7 +188,7 @@ def _parsed_in_process(parts: Iterable[list[tuple[int, bytes]]]) -> Iterator[lis
     ) as pool:
         window: deque[tuple[list[tuple[int, bytes]], Future[list[Outcome]]]] = deque()
         for part in parts:
-            window.append((part, pool.submit(parse_many, _texts(part))))
+            window.append((part, pool.submit(parse_many, _texts(part), home)))
             if len(window) > 2:
                 done, outcomes = window.popleft()
                 yield _joined(done, outcomes.result())

@@ -1,15 +1,27 @@
-"""What makes Keruen Kazakh: the home country, its customs union, its tax identifiers.
+"""The home country as configuration: its customs union, its tax identifiers, its declaration
+numbers and its border posts.
 
-Nothing else in the engine names a country; another state is another `Jurisdiction`.
+The jurisdictions Keruen knows are rows of `data/jurisdictions.json`; which one runs is
+`KERUEN_JURISDICTION` (read once by `keruen.settings`, default `KZ`). A national tax-id rule is
+a small pure function registered in `TAX_IDS`: the home country's rule refuses a home party's
+wrong tax id, and any country's rule reads what a tax id says (the month or day a company was
+registered), whatever the home country. Nothing else in the engine names a home country.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache, cached_property, lru_cache
+from typing import Any
 
-EAEU = frozenset({"AM", "BY", "KG", "KZ", "RU"})
+from keruen import reference
+from keruen.reference import Post
+
+# --- national tax identifiers -------------------------------------------------------------
 
 _WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -40,16 +52,152 @@ def kz_bin_check_digit(first11: str) -> int | None:
     return None
 
 
+def kz_bin_registered_us(tax_id: str) -> int | None:
+    """A Kazakh BIN starts with the year and month of registration (YYMM); its fifth digit is
+    4, 5 or 6 for a legal entity (an IIN starts with a date of birth instead)."""
+    if len(tax_id) != 12 or not tax_id.isdigit() or tax_id[4] not in "456":
+        return None
+    year = int(tax_id[:2])
+    year += 2000 if year <= 50 else 1900
+    return _micros(year, int(tax_id[2:4]), 1)
+
+
+@lru_cache(maxsize=1 << 16)
+def kg_inn_problem(tax_id: str) -> str | None:
+    """Why a Kyrgyz INN is invalid, or None. Fourteen digits: 0 and the registration date
+    DDMMYYYY for an organisation; 1 (female) or 2 (male) and the date of birth for a person
+    (the personal identification number, PIN); then five digits. No check-digit algorithm is
+    published that we know of, so a mistyped serial passes; a wrong length, first digit or date
+    does not."""
+    if len(tax_id) != 14 or not (tax_id.isascii() and tax_id.isdigit()):
+        return "must be 14 digits (a Kyrgyz INN)"
+    if tax_id[0] not in "012":
+        return "must start with 0 (organisation) or 1, 2 (person) (a Kyrgyz INN)"
+    if _micros(int(tax_id[5:9]), int(tax_id[3:5]), int(tax_id[1:3])) is None:
+        what = "registration date" if tax_id[0] == "0" else "date of birth"
+        return f"digits 2-9 are not a {what} DDMMYYYY (a Kyrgyz INN)"
+    return None
+
+
+def kg_inn_registered_us(tax_id: str) -> int | None:
+    """A Kyrgyz organisation's INN is 0 followed by its registration date DDMMYYYY."""
+    if len(tax_id) != 14 or not tax_id.isdigit() or tax_id[0] != "0":
+        return None
+    return _micros(int(tax_id[5:9]), int(tax_id[3:5]), int(tax_id[1:3]))
+
+
+def _micros(year: int, month: int, day: int) -> int | None:
+    if year < 1900:
+        return None
+    try:
+        return int(datetime(year, month, day, tzinfo=UTC).timestamp()) * 1_000_000
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class TaxIdRule:
+    """A national tax identifier: what it is called, why a value is wrong, what it says."""
+
+    name: str
+    problem: Callable[[str], str | None]
+    # the time (microseconds since the epoch) a company was registered, when the id says
+    registered_us: Callable[[str], int | None]
+
+
+TAX_IDS: dict[str, TaxIdRule] = {
+    "KZ": TaxIdRule("BIN", kz_bin_problem, kz_bin_registered_us),
+    "KG": TaxIdRule("INN", kg_inn_problem, kg_inn_registered_us),
+}
+
+
+def registered_us(tax_id: str, country: str) -> int | None:
+    """When the company holding `tax_id` of `country` was registered, if its id says."""
+    rule = TAX_IDS.get(country)
+    return None if rule is None or not tax_id.isdigit() else rule.registered_us(tax_id)
+
+
+# --- the jurisdiction ---------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Jurisdiction:
-    home: str
+    """One home country, as `data/jurisdictions.json` describes it."""
+
+    code: str
+    name: str
+    union_name: str
     union: frozenset[str]
-    tax_id_problem: Callable[[str], str | None]
+    tax_id: TaxIdRule
+    # a declaration item number: named groups dd, mm, yy (the declaration's date)
+    declaration: re.Pattern[str]
+    declaration_example: str
+    posts_file: str
+    posts_columns: tuple[str, str] = ("name_home_side", "home_region")
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def home(self) -> str:
+        return self.code
 
     @property
     def partners(self) -> frozenset[str]:
         """Union members other than home: destinations of dispatches, sources of arrivals."""
         return self.union - {self.home}
 
+    def tax_id_problem(self, tax_id: str) -> str | None:
+        return self.tax_id.problem(tax_id)
 
-KAZAKHSTAN = Jurisdiction(home="KZ", union=EAEU, tax_id_problem=kz_bin_problem)
+    def declaration_problem(self, number: str) -> str | None:
+        """Why `number` is not a declaration item number here, or None."""
+        m = self.declaration.match(number)
+        if not m:
+            return f"{number!r} is not a declaration item number office/ddmmyy/number/item"
+        if _micros(2000 + int(m["yy"]), int(m["mm"]), int(m["dd"])) is None:
+            return f"{number!r}: ddmmyy is not a date"
+        return None
+
+    @cached_property
+    def posts(self) -> dict[str, Post]:
+        """The home country's border posts, by code."""
+        return reference.load_posts(self.posts_file, *self.posts_columns)
+
+    def __reduce__(self) -> tuple[Callable[[str], Jurisdiction], tuple[str]]:
+        """Sent to another process (the ingest's parse process) by its code."""
+        return get, (self.code,)
+
+
+@cache
+def known() -> dict[str, Jurisdiction]:
+    """The jurisdictions shipped in `data/jurisdictions.json`, by code."""
+    with open(reference.data_path("jurisdictions.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    unions = {name: frozenset(members) for name, members in doc["unions"].items()}
+    return {code: _jurisdiction(code, row, unions) for code, row in doc["jurisdictions"].items()}
+
+
+def _jurisdiction(
+    code: str, row: dict[str, Any], unions: dict[str, frozenset[str]]
+) -> Jurisdiction:
+    decl, posts = row["declaration"], row["posts"]
+    return Jurisdiction(
+        code=code,
+        name=row["name"],
+        union_name=row["union"],
+        union=unions[row["union"]],
+        tax_id=TAX_IDS[code],
+        declaration=re.compile(decl["pattern"]),
+        declaration_example=decl["example"],
+        posts_file=posts["file"],
+        posts_columns=(posts["name_column"], posts["region_column"]),
+        notes=tuple(row.get("notes", ())),
+    )
+
+
+def get(code: str) -> Jurisdiction:
+    """The jurisdiction `code`, or KeyError naming the ones Keruen knows."""
+    try:
+        return known()[code.upper()]
+    except KeyError:
+        known_codes = ", ".join(known())
+        raise KeyError(f"{code!r} is not a known jurisdiction (one of: {known_codes})") from None

@@ -89,21 +89,23 @@ class Post:
 
 
 @cache
-def posts() -> dict[str, Post]:
-    """Kazakhstan's customs border posts, by code (`KZHOR-ROAD`, `KZDOS-RAIL`, ...)."""
+def load_posts(name: str, name_column: str, region_column: str) -> dict[str, Post]:
+    """A country's customs border posts from the shipped file `name`, by code (`KZHOR-ROAD`,
+    ...); which file and which of its columns name the home side is the jurisdiction's
+    (`keruen.jurisdiction`)."""
     return {
         r["code"]: Post(
             code=r["code"],
-            name=r["name_kz_side"],
+            name=r[name_column],
             name_other_side=r["name_other_side"],
             neighbour=r["neighbour_iso2"],
             mode=r["mode"],
-            region=r["kz_region"],
+            region=r[region_column],
             lat=float(r["lat"]),
             lon=float(r["lon"]),
             check=r["check"],
         )
-        for r in read_rows("kz_border_crossing_points.csv")
+        for r in read_rows(name)
     }
 
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from keruen.errors import ConfigError
+from keruen.jurisdiction import Jurisdiction
+from keruen.jurisdiction import get as get_jurisdiction
 
 DEFAULT_DB = "sqlite:///keruen.db"
+DEFAULT_JURISDICTION = "KZ"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class Settings:
     # SQLite's synchronous mode: "normal" (WAL: a power cut may lose the last commits) or
     # "full" (every commit on disk before it returns); the API always runs "full"
     sqlite_sync: str = "normal"
+    # the home country (KERUEN_JURISDICTION, a code of keruen/data/jurisdictions.json): its
+    # customs union, tax-id rule, declaration numbers and border posts
+    jurisdiction: Jurisdiction = field(
+        default_factory=lambda: get_jurisdiction(DEFAULT_JURISDICTION)
+    )
 
     @property
     def production(self) -> bool:
@@ -69,7 +77,15 @@ def get_settings() -> Settings:
         checkpoint_key_file=os.environ.get("KERUEN_CHECKPOINT_KEY_FILE") or None,
         checkpoint_key=os.environ.get("KERUEN_CHECKPOINT_KEY") or None,
         sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
+        jurisdiction=_jurisdiction(os.environ.get("KERUEN_JURISDICTION") or DEFAULT_JURISDICTION),
     )
+
+
+def _jurisdiction(code: str) -> Jurisdiction:
+    try:
+        return get_jurisdiction(code.strip())
+    except KeyError as e:
+        raise ConfigError(f"KERUEN_JURISDICTION: {e.args[0]}") from None
 
 
 def _sync(value: str) -> str:

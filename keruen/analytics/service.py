@@ -15,6 +15,7 @@ from keruen.analytics import figures as fg
 from keruen.analytics.engines import Source
 from keruen.analytics.rates import Rates, usd_only
 from keruen.errors import AnalyticsError
+from keruen.settings import get_settings
 
 
 def open_source(
@@ -59,14 +60,15 @@ def trade_figures(
 
 
 def eaeu_share(src: Source, rates: Rates | None, partner: str = "RU") -> list[dict[str, Any]]:
-    """A partner's share of turnover (arrivals + dispatches) with the EAEU, per year."""
-    from keruen.jurisdiction import EAEU
+    """A partner's share of turnover (arrivals + dispatches) with the home country's customs
+    union (the EAEU), per year."""
+    union = get_settings().jurisdiction.union
 
     flows = ["arrival", "dispatch"]
     rows = trade_figures(src, flows, ["partner", "year"], rates)
     years: dict[int, dict[str, Decimal]] = {}
     for r in rows:
-        if r["partner"] in EAEU:
+        if r["partner"] in union:
             y = years.setdefault(r["year"], {})
             y[r["partner"]] = y.get(r["partner"], Decimal(0)) + r["value_usd"]
     out = []

@@ -21,7 +21,8 @@ from keruen.api.audit import AuditEntry
 from keruen.api.errors import BadRequest, Conflict, Unauthorized
 from keruen.api.tables import api_keys, users
 from keruen.errors import NotFound
-from keruen.jurisdiction import KAZAKHSTAN, Jurisdiction
+from keruen.jurisdiction import Jurisdiction
+from keruen.settings import get_settings
 from keruen.store.ledger import micros_now
 
 
@@ -43,9 +44,10 @@ def _role(role: str) -> Role:
 
 
 def check_user(
-    name: str, role: str, tax_id: str | None, jurisdiction: Jurisdiction = KAZAKHSTAN
+    name: str, role: str, tax_id: str | None, jurisdiction: Jurisdiction | None = None
 ) -> Role:
-    """The role of a valid new user, or BadRequest naming the field at fault."""
+    """The role of a valid new user, or BadRequest naming the field at fault (a declarant's
+    tax id by the home country's rule: `jurisdiction`, by default the configured one)."""
     if not name.strip() or len(name) > 100:
         raise BadRequest("a name of 1 to 100 characters is required", "name")
     r = _role(role)
@@ -53,7 +55,8 @@ def check_user(
         raise BadRequest("a declarant is bound to a tax id: give --tax-id", "tax_id")
     if r is not Role.declarant and tax_id:
         raise BadRequest("only a declarant is bound to a tax id", "tax_id")
-    if tax_id and (problem := jurisdiction.tax_id_problem(tax_id)):
+    home = jurisdiction or get_settings().jurisdiction
+    if tax_id and (problem := home.tax_id_problem(tax_id)):
         raise BadRequest(problem, "tax_id")
     return r
 

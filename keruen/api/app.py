@@ -26,6 +26,7 @@ from keruen.api.routers import ROUTERS
 from keruen.api.settings import ApiSettings, get_api_settings
 from keruen.api.writer import Writer
 from keruen.model.events import json_schema
+from keruen.settings import get_settings
 from keruen.store import db
 
 DESCRIPTION = """Keruen's HTTP API: declarants submit events and read their own stock; officers
@@ -37,7 +38,7 @@ Errors are RFC 9457 problem details naming the field and the reason."""
 def _warm() -> None:
     """Load reference data before the first request, not during it."""
     reference.hs_subheadings()
-    reference.posts()
+    get_settings().jurisdiction.posts  # noqa: B018 - loads the border posts
     reference.units()
     reference.countries()
 

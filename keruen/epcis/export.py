@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection
 from keruen.epcis import vocab
 from keruen.epcis.document import STANDARD_PREFIXES
 from keruen.epcis.mapping import CBV, KNS, batch_uri, k, party_uri
-from keruen.jurisdiction import KAZAKHSTAN, Jurisdiction
+from keruen.jurisdiction import Jurisdiction
 from keruen.model import events as ev
+from keruen.settings import get_settings
 from keruen.store.port import LedgerReader, StoredEvent
 
 __all__ = ["EPCIS_CONTEXT", "Exported", "contract_to_epcis", "export_events", "to_json_ld"]
@@ -266,7 +267,7 @@ _BUILDERS: dict[type[Any], Any] = {
 
 
 def contract_to_epcis(
-    e: ev.AnyEvent, target: dict[str, Any] | None = None, j: Jurisdiction = KAZAKHSTAN
+    e: ev.AnyEvent, target: dict[str, Any] | None = None, j: Jurisdiction | None = None
 ) -> dict[str, Any] | None:
     """The EPCIS event of a contract event; a cancel is its target's event with an error
     declaration. None when the event has no EPCIS form here (transit events, receipts)."""
@@ -280,7 +281,8 @@ def contract_to_epcis(
         }
         return {**target, "errorDeclaration": declaration}
     build = _BUILDERS.get(type(e))
-    return None if build is None else dict(build(e, j.home))
+    home = (j or get_settings().jurisdiction).home
+    return None if build is None else dict(build(e, home))
 
 
 # ---------------------------------------------------------------- reading the ledger

@@ -17,7 +17,8 @@ from urllib.parse import quote, unquote
 
 from keruen.epcis.digitallink import to_digital_link
 from keruen.epcis.hashing import canonical_value
-from keruen.jurisdiction import KAZAKHSTAN, Jurisdiction
+from keruen.jurisdiction import Jurisdiction
+from keruen.settings import get_settings
 
 __all__ = [
     "KNS",
@@ -495,10 +496,10 @@ _OTHERS = {
 
 
 def map_event(
-    event: dict[str, Any], ehash: str, parties: Parties, j: Jurisdiction = KAZAKHSTAN
+    event: dict[str, Any], ehash: str, parties: Parties, j: Jurisdiction | None = None
 ) -> list[dict[str, Any]]:
     """The contract events of one EPCIS event (with an `errorDeclaration`: their cancels)."""
-    r = _Reader(event, parties, j)
+    r = _Reader(event, parties, j or get_settings().jurisdiction)
     kind = _kind(r)
     if kind == "entry":
         mapped = _entry(r, ehash)

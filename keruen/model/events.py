@@ -21,7 +21,7 @@ Text = Annotated[str, Meta(min_length=1, max_length=500)]
 Code = Annotated[str, Meta(min_length=1, max_length=64, description="identifier, no spaces")]
 Country = Annotated[
     str,
-    Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["KZ", "RU", "CN"]),
+    Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["RU", "CN", "DE"]),
 ]
 Currency = Annotated[str, Meta(min_length=3, max_length=3, description="ISO 4217 alphabetic code")]
 HsCode = Annotated[str, Meta(min_length=6, max_length=10, description="HS code, 6 to 10 digits")]

@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -20,12 +20,12 @@ import msgspec
 
 from keruen import reference
 from keruen.errors import InvalidEvent
-from keruen.jurisdiction import KAZAKHSTAN, Jurisdiction
+from keruen.jurisdiction import Jurisdiction
 from keruen.model import events as ev
+from keruen.settings import get_settings
 
 MAX_QUANTITY = Decimal("1e15")
 MAX_DECIMALS = 6
-IMPORT_BATCH = re.compile(r"^(\d{5})/(\d{2})(\d{2})(\d{2})/(\d{7})/(\d{3})$")
 # bounds on what one line may hold: a real event is a few kilobytes, nested a few levels
 MAX_LINE_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -47,14 +47,17 @@ class Parsed:
     digest: str
 
 
-def parse(line: bytes | str, jurisdiction: Jurisdiction = KAZAKHSTAN) -> Parsed:
+def parse(line: bytes | str, jurisdiction: Jurisdiction | None = None) -> Parsed:
     """Decode and validate one event, or raise `InvalidEvent` naming the field and the reason.
+
+    The checks against the home country are `jurisdiction`'s, by default the configured one
+    (`KERUEN_JURISDICTION`).
 
     Whatever the bytes, the only exception is `InvalidEvent`: a line the checks below did not
     foresee still ends as a rejection with a reason, never as a crash of the whole ingest.
     """
     try:
-        return _parse(line, jurisdiction)
+        return _parse(line, jurisdiction or get_settings().jurisdiction)
     except InvalidEvent:
         raise
     except Exception as e:  # the ingest boundary: one line never takes the others down
@@ -86,12 +89,13 @@ def _parse(line: bytes | str, jurisdiction: Jurisdiction) -> Parsed:
 Outcome = tuple[bytes, str] | tuple[str, str, str | None]
 
 
-def parse_many(lines: list[bytes]) -> list[Outcome]:
-    """`parse` for many lines, in a form cheap to send between processes."""
+def parse_many(lines: list[bytes], jurisdiction: Jurisdiction) -> list[Outcome]:
+    """`parse` for many lines, in a form cheap to send between processes; the jurisdiction is
+    passed, not read from the parse process's settings."""
     out: list[Outcome] = []
     for line in lines:
         try:
-            p = parse(line)
+            p = parse(line, jurisdiction)
         except InvalidEvent as e:
             out.append((e.field, e.reason, e.event_id))
         else:
@@ -108,7 +112,7 @@ def rebuild(outcome: Outcome) -> Parsed:
     return Parsed(_typed.decode(canonical), canonical, digest)
 
 
-def parse_object(obj: dict[str, Any], jurisdiction: Jurisdiction = KAZAKHSTAN) -> Parsed:
+def parse_object(obj: dict[str, Any], jurisdiction: Jurisdiction | None = None) -> Parsed:
     """As `parse`, for an already decoded JSON object (API, EPCIS conversion)."""
     return parse(_encoder.encode(obj), jurisdiction)
 
@@ -224,10 +228,10 @@ def _merge(raw: Any, typed: Any) -> Any:
 Problem = tuple[str, str] | None
 
 
-def first_problem(event: ev.Event, j: Jurisdiction = KAZAKHSTAN) -> Problem:
+def first_problem(event: ev.Event, j: Jurisdiction | None = None) -> Problem:
     """The first thing wrong with a structurally valid event, or None."""
     check = _CHECKS.get(type(event))
-    return check(event, j) if check else None
+    return check(event, j or get_settings().jurisdiction) if check else None
 
 
 def _at(prefix: str, problem: Problem) -> Problem:
@@ -279,8 +283,8 @@ def _unit(field: str, code: str) -> Problem:
     )
 
 
-def _post(field: str, code: str) -> Problem:
-    return None if code in reference.posts() else (field, f"{code!r} is not a known border post")
+def _post(field: str, code: str, j: Jurisdiction) -> Problem:
+    return None if code in j.posts else (field, f"{code!r} is not a known border post")
 
 
 def _tax_id(field: str, tax_id: str, j: Jurisdiction) -> Problem:
@@ -338,18 +342,6 @@ def _mass(field: str, mass: Decimal | None) -> Problem:
     return None if mass is None else _amount(field, mass)
 
 
-def _import_batch(batch: str) -> Problem:
-    m = IMPORT_BATCH.match(batch)
-    if not m:
-        return "batch", f"{batch!r} is not a declaration item number office/ddmmyy/number/item"
-    day, month, year = int(m.group(2)), int(m.group(3)), 2000 + int(m.group(4))
-    try:
-        date(year, month, day)
-    except ValueError:
-        return "batch", f"{batch!r}: ddmmyy is not a date"
-    return None
-
-
 def _origin(e: ev.Import, j: Jurisdiction) -> Problem:
     country = e.seller.country
     if isinstance(e, ev.Arrival):
@@ -358,7 +350,8 @@ def _origin(e: ev.Import, j: Jurisdiction) -> Problem:
         return None
     if country in j.union:
         return "seller.country", f"an import comes from outside the customs union, not {country}"
-    return _import_batch(e.batch)
+    problem = j.declaration_problem(e.batch)
+    return ("batch", problem) if problem else None
 
 
 def _check_import(e: ev.Import, j: Jurisdiction) -> Problem:
@@ -370,7 +363,7 @@ def _check_import(e: ev.Import, j: Jurisdiction) -> Problem:
         or _at("value", _money(e.value, e.time))
         or _at("seller", _party(e.seller, j))
         or _origin(e, j)
-        or _post("post", e.post)
+        or _post("post", e.post, j)
         or _mass("mass_kg", e.mass_kg)
     )
 
@@ -443,7 +436,7 @@ def _check_dispatch(e: ev.Dispatch, j: Jurisdiction) -> Problem:
         or _at("value", _money(e.value, e.time))
         or _at("buyer", _party(e.buyer, j))
         or _destination(e, j)
-        or _post("post", e.post)
+        or _post("post", e.post, j)
         or _mass("mass_kg", e.mass_kg)
     )
 
@@ -470,8 +463,8 @@ def _check_transit_goods(i: int, g: ev.TransitGoods, t: datetime) -> Problem:
 
 def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Problem:
     problem = (
-        _post("entry_post", e.entry_post)
-        or _post("exit_post", e.exit_post)
+        _post("entry_post", e.entry_post, j)
+        or _post("exit_post", e.exit_post, j)
         or _country("destination", e.destination)
         or _at("carrier", _party(e.carrier, j))
         or _at("consignee", _party(e.consignee, j))
@@ -491,7 +484,7 @@ def _check_transit_open(e: ev.TransitOpen, j: Jurisdiction) -> Problem:
 
 
 def _check_passage(e: ev.Checkpoint | ev.TransitClose, j: Jurisdiction) -> Problem:
-    return _post("post", e.post) or _amount("mass_kg", e.mass_kg)
+    return _post("post", e.post, j) or _amount("mass_kg", e.mass_kg)
 
 
 def _check_receipt(e: ev.Receipt, j: Jurisdiction) -> Problem:

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from keruen import reference
+from keruen.sim import home
 from keruen.sim.clock import EAST, ddmmyy, stamp, year_month, zone_of
 from keruen.sim.tables import Item
 from keruen.sim.truth import Record
@@ -416,10 +416,10 @@ class Economy:
 
 @cache
 def _office(post: str) -> str:
-    p = reference.posts()[post]
+    p = home.posts()[post]
     return f"{_OFFICE_PREFIX.get(p.neighbour, '501')}{sum(map(ord, post)) % 90 + 10:02d}"
 
 
 @cache
 def _zone(post: str) -> int:
-    return zone_of(reference.posts()[post].lon)
+    return zone_of(home.posts()[post].lon)

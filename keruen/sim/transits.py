@@ -14,8 +14,7 @@ import random
 from dataclasses import dataclass, field
 from math import atan2, cos, hypot
 
-from keruen import reference
-from keruen.sim import geo, ids, routes
+from keruen.sim import geo, home, ids, routes
 from keruen.sim.clock import DAY, HOUR, TOD_BYTES, day_bytes, stamp, year_month, zone_of
 from keruen.sim.economy import Economy, Event, Line, Process, money
 from keruen.sim.tables import Item, mix
@@ -52,12 +51,12 @@ class Movement:
 
 
 def pos(post: str) -> geo.LatLon:
-    p = reference.posts()[post]
+    p = home.posts()[post]
     return p.lat, p.lon
 
 
 def mode(post: str) -> str:
-    return reference.posts()[post].mode
+    return home.posts()[post].mode
 
 
 def goods_lines(eco: Economy, name: str, n: int, items: list[Item] | None = None) -> list[Event]:

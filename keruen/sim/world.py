@@ -15,8 +15,7 @@ from datetime import date
 from itertools import accumulate
 from typing import Any
 
-from keruen import reference
-from keruen.sim import ids, names
+from keruen.sim import home, ids, names
 
 KZ_ROLES = {
     "importer": 0.22,
@@ -114,7 +113,7 @@ class Pool:
 
 
 def _usable(code: str) -> bool:
-    return not reference.posts()[code].check.startswith("flagged")
+    return not home.posts()[code].check.startswith("flagged")
 
 
 def posts_toward(neighbour: str, mode: str | None = None) -> tuple[str, ...]:
@@ -122,7 +121,7 @@ def posts_toward(neighbour: str, mode: str | None = None) -> tuple[str, ...]:
     return tuple(
         sorted(
             p.code
-            for p in reference.posts().values()
+            for p in home.posts().values()
             if (p.neighbour == neighbour or (neighbour == "" and p.mode in ("sea", "air")))
             and (mode is None or p.mode == mode)
             and _usable(p.code)

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from keruen import reference
 from keruen.console import DbOption, JsonOption, emit_json, fail, out, progress
 from keruen.errors import KeruenError
+from keruen.settings import get_settings
 from keruen.store import db
 from keruen.transit import mapview, service
 from keruen.transit.model import Config, Finding
@@ -67,10 +67,11 @@ def posts(
     neighbour: Annotated[str | None, typer.Option(help="Only posts facing this country")] = None,
     mode: Annotated[str | None, typer.Option(help="road, rail, sea or air")] = None,
 ) -> None:
-    """Kazakhstan's border posts: code, name, neighbour, mode and coordinates."""
+    """The home country's border posts (KERUEN_JURISDICTION): code, name, neighbour, mode and
+    coordinates."""
     rows = [
         {k: getattr(p, k) or None for k in POST_COLUMNS}
-        for p in reference.posts().values()
+        for p in get_settings().jurisdiction.posts.values()
         if (neighbour is None or p.neighbour == neighbour.upper())
         and (mode is None or p.mode == mode.lower())
     ]

@@ -15,6 +15,7 @@ import msgspec
 
 from keruen import reference
 from keruen.reference import Post
+from keruen.settings import get_settings
 from keruen.transit.geo import Vec, km, to_vec
 
 
@@ -122,12 +123,12 @@ def country_boxes() -> dict[str, Box]:
 
 @cache
 def default_places() -> Places:
-    return Places(reference.posts(), load_locodes())
+    return Places(get_settings().jurisdiction.posts, load_locodes())
 
 
 @cache
 def country_outlines() -> list[dict[str, Any]]:
-    """GeoJSON features of the countries around Kazakhstan (Natural Earth 1:50m)."""
+    """GeoJSON features of 17 countries of Central Asia and around (Natural Earth 1:50m)."""
     with open(reference.data_path("countries_kz_region_50m.geojson"), "rb") as f:
         features: list[dict[str, Any]] = msgspec.json.decode(f.read())["features"]
     return features

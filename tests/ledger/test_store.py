@@ -143,7 +143,7 @@ def test_parsing_in_a_second_process_changes_nothing(
 ) -> None:
     forks: list[int] = []
     real = ingest_module._parsed_in_process
-    spy = lambda parts: forks.append(1) or real(parts)  # noqa: E731
+    spy = lambda parts, home: forks.append(1) or real(parts, home)  # noqa: E731
     monkeypatch.setattr(ingest_module, "_parsed_in_process", spy)
     events = f.lines(*STORY, f.transfer("late", B1, A, B, "41", day=7), STORY[2])
     stream = [*events[:3], b"", b"{not json", *events[3:], b'{"type": "import", "id": "x"}']

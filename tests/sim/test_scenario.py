@@ -8,10 +8,9 @@ import msgspec
 import pytest
 from sqlalchemy.engine import Engine
 
-from keruen import reference
 from keruen.jurisdiction import kz_bin_problem
 from keruen.model import events as ev
-from keruen.sim import Scenario
+from keruen.sim import Scenario, home
 from keruen.sim.bait import BAITS
 from keruen.sim.schemes import PLANTS
 
@@ -61,7 +60,7 @@ def test_transit_variants() -> None:
     closed, deadline = closes[late.mrn]["time"], late.open["deadline"]
     assert closes[late.mrn]["post"] == late.exit
     assert datetime.fromisoformat(closed) < datetime.fromisoformat(deadline)
-    assert reference.posts()[late.exit].neighbour == "RU"
+    assert home.posts()[late.exit].neighbour == "RU"
 
 
 def test_misdeclared_goods_and_listed_parties(sqlite_engine: Engine) -> None:

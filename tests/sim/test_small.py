@@ -10,10 +10,10 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Engine
 
-from keruen import reference
 from keruen.ingest import ingest_lines
 from keruen.jurisdiction import kz_bin_problem
 from keruen.model import events as ev
+from keruen.sim import home
 from keruen.sim.plan import BAIT_KINDS, SCHEME_KINDS
 from keruen.sim.run import write_all
 from tests.sim.conftest import read_jsonl
@@ -114,7 +114,7 @@ def test_world_parties(small: Path) -> None:
     local = [p for p in parties if p["country"] in ("RU", "KG")]
     cyrillic = [p for p in local if CYRILLIC.search(p["name"])]
     assert len(cyrillic) > 0.75 * len(local)  # the rest write their name in Latin letters
-    assert world["posts"] and set(world["posts"]) <= set(reference.posts())
+    assert world["posts"] and set(world["posts"]) <= set(home.posts())
 
 
 def test_sizes_are_long_tailed(small_events: Events) -> None:

@@ -8,8 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from keruen import reference
-from keruen.sim import geo
+from keruen.sim import geo, home
 from tests.sim.conftest import read_jsonl
 from tests.sim.test_geo import _cross_track_km
 
@@ -31,7 +30,7 @@ def _by_mrn(events: Events) -> dict[str, dict[str, Any]]:
 
 
 def _post(code: str) -> geo.LatLon:
-    p = reference.posts()[code]
+    p = home.posts()[code]
     return p.lat, p.lon
 
 
@@ -62,7 +61,7 @@ def test_planted_transits_go_astray(small: Path, small_events: Events) -> None:
         close = t.get("transit_close")
         if r["variant"] == "exit_russia":
             assert close and close["post"] != t["open"]["exit_post"]
-            assert reference.posts()[close["post"]].neighbour == "RU"
+            assert home.posts()[close["post"]].neighbour == "RU"
         elif r["variant"] == "no_exit":
             assert close is None
         else:

@@ -1,6 +1,7 @@
 """New company with outsized volume: a company months old moving the value of an established one.
 
-A Kazakh BIN carries the month of registration. A holder that, within its first months, sells
+A home company's tax id may carry its month of registration (which ids do, and where, is
+`keruen.jurisdiction.TAX_IDS`). A holder that, within its first months, sells
 on, dispatches or exports goods worth more than the configured amount is what shell companies
 in a diversion chain look like: short-lived, large, with no history.
 """
@@ -15,6 +16,7 @@ from keruen.model import events as ev
 from keruen.risk.context import Context
 from keruen.risk.model import Alert, day, refs
 from keruen.risk.parties import MONTH_US, registered_us
+from keruen.settings import get_settings
 
 RULE = "new_company_volume"
 RULES = {RULE: __doc__.splitlines()[0] if __doc__ else RULE}
@@ -71,7 +73,7 @@ def _alert(ctx: Context, holder: str, reg: int, vol: Volume) -> Alert:
     assert vol.crossed_us is not None
     age = (vol.crossed_us - reg) / MONTH_US
     text = (
-        f"Holder {holder} was registered in {day(reg)[:7]} (its BIN says so) and by "
+        f"Holder {holder} was registered in {day(reg)[:7]} (its {_id_name()} says so) and by "
         f"{day(vol.crossed_us)}, {age:.0f} months later, had sold on goods worth "
         f"{vol.usd:,.0f} USD in {len(vol.events)} event(s) to {len(vol.buyers)} buyer(s) — "
         f"above {cfg.min_value_usd:,.0f} USD for a company under {cfg.max_age_months} months old."
@@ -91,3 +93,8 @@ def _alert(ctx: Context, holder: str, reg: int, vol: Volume) -> Alert:
             "age_months": round(age, 1),
         },
     )
+
+
+def _id_name() -> str:
+    """What the home country's tax id is called (BIN, INN)."""
+    return get_settings().jurisdiction.tax_id.name

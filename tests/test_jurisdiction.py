@@ -1,0 +1,297 @@
+"""The home country is configuration: KERUEN_JURISDICTION selects the rules, and a second
+jurisdiction (Kyrgyzstan, shipped as data) ingests, traces and detects like the first."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+
+from keruen import jurisdiction, reference
+from keruen.errors import ConfigError, InvalidEvent
+from keruen.ingest import ingest_lines
+from keruen.model.validate import parse_object
+from keruen.settings import get_settings
+from tests import factory as f
+from tests import kg
+
+KZ, KG = jurisdiction.get("KZ"), jurisdiction.get("KG")
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def test_the_setting_selects_the_jurisdiction(env: pytest.MonkeyPatch) -> None:
+    env.delenv("KERUEN_JURISDICTION", raising=False)
+    assert get_settings().jurisdiction is KZ
+    env.setenv("KERUEN_JURISDICTION", "kg")
+    get_settings.cache_clear()
+    assert get_settings().jurisdiction is KG and KG.home == "KG" and KG.name == "Kyrgyzstan"
+    env.setenv("KERUEN_JURISDICTION", "XX")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match=r"KERUEN_JURISDICTION: 'XX' is not a known .*KZ, KG"):
+        get_settings()
+
+
+def test_a_jurisdiction_travels_to_the_parse_process_by_its_code() -> None:
+    assert pickle.loads(pickle.dumps(KG)) is KG
+    assert len(pickle.dumps(KZ)) < 120  # its code, not its posts
+
+
+def test_the_union_is_the_same_and_the_partners_differ() -> None:
+    assert KZ.union == KG.union == frozenset({"AM", "BY", "KG", "KZ", "RU"})
+    assert "KZ" in KG.partners and "KG" not in KG.partners and "KG" in KZ.partners
+
+
+# --- tax ids: every row is (tax id, the reason it is refused, or None) --------------------
+
+KG_INNS = [
+    # real organisations' INNs, from OFAC's SDN list (public domain): 0 + DDMMYYYY + 5 digits
+    ("01703202210110", None),
+    ("02806202210325", None),
+    ("01510201210159", None),
+    ("01108201510101", None),
+    ("20308197410028", None),  # a person on the same list: 2 (male), born 03.08.1974
+    ("10101199000017", None),  # a woman born 01.01.1990
+    ("0170320221011", "must be 14 digits (a Kyrgyz INN)"),
+    ("017032022101100", "must be 14 digits (a Kyrgyz INN)"),
+    ("0170320221011A", "must be 14 digits (a Kyrgyz INN)"),
+    ("０１７０３２０２２１０１１０", "must be 14 digits (a Kyrgyz INN)"),  # full-width digits
+    ("31703202210110", "must start with 0 (organisation) or 1, 2 (person) (a Kyrgyz INN)"),
+    ("03202202210110", "digits 2-9 are not a registration date DDMMYYYY (a Kyrgyz INN)"),
+    ("01713202210110", "digits 2-9 are not a registration date DDMMYYYY (a Kyrgyz INN)"),
+    ("23002199010110", "digits 2-9 are not a date of birth DDMMYYYY (a Kyrgyz INN)"),
+    ("20101180010110", "digits 2-9 are not a date of birth DDMMYYYY (a Kyrgyz INN)"),
+    (f.A, "must be 14 digits (a Kyrgyz INN)"),  # a Kazakh BIN
+]
+
+
+@pytest.mark.parametrize(("tax_id", "reason"), KG_INNS)
+def test_kyrgyz_inn(tax_id: str, reason: str | None) -> None:
+    assert KG.tax_id_problem(tax_id) == reason
+
+
+def test_the_real_kyrgyz_inns_in_the_shipped_ofac_extract_all_pass() -> None:
+    rows = reference.read_rows("ofac_sdn_russia_related_eurasia_subset.csv")
+    found = [
+        word.rstrip(".;,")
+        for r in rows
+        for part in " ".join(r.values()).split("Tax ID No. ")[1:]
+        if "(Kyrgyzstan)" in part[:40]
+        for word in part.split()[:1]
+    ]
+    assert found, "the extract holds Kyrgyz tax ids"
+    assert [t for t in found if KG.tax_id_problem(t)] == []
+
+
+@given(st.dates(min_value=__import__("datetime").date(1992, 1, 1)), st.integers(0, 99_999))
+def test_an_organisation_inn_says_when_it_was_registered(day: Any, serial: int) -> None:
+    inn = f"0{day:%d%m%Y}{serial:05d}"
+    assert KG.tax_id_problem(inn) is None
+    reg = jurisdiction.registered_us(inn, "KG")
+    assert reg is not None and reg // 86_400_000_000 == day.toordinal() - 719_163
+
+
+def test_a_kazakh_bin_says_its_registration_month_whatever_the_home() -> None:
+    assert jurisdiction.registered_us(f.bin_(7, "2203"), "KZ") == 1_646_092_800_000_000
+    assert jurisdiction.registered_us(kg.NEW, "KG") == 1_644_451_200_000_000  # 2022-02-10
+    assert jurisdiction.registered_us(kg.SHOP, "KG") is None  # a person: a birth date
+    assert jurisdiction.registered_us("7701234567", "RU") is None  # no rule we know
+
+
+# --- the other country's identifiers, numbers and posts are refused, naming the field ------
+
+
+def _refusal(event: dict[str, Any], j: jurisdiction.Jurisdiction) -> tuple[str, str]:
+    with pytest.raises(InvalidEvent) as e:
+        parse_object(event, j)
+    return e.value.field, e.value.reason
+
+
+def _kg_import(**change: Any) -> dict[str, Any]:
+    return {**kg.story()[0], **change}
+
+
+REFUSED_UNDER_KG = [
+    ("holder", f.import_("x", "50635/260322/0000064/001"), "a Kyrgyz INN"),
+    ("holder", _kg_import(holder=f.A), "must be 14 digits (a Kyrgyz INN)"),
+    ("batch", _kg_import(batch="50635/260322/0000064/001"), "not a declaration item number"),
+    ("batch", _kg_import(batch="41700000/310222/0000064/001"), "ddmmyy is not a date"),
+    ("post", _kg_import(post="KZHOR-ROAD"), "'KZHOR-ROAD' is not a known border post"),
+    ("to", {**kg.story()[1], "to": f.B}, "must be 14 digits (a Kyrgyz INN)"),
+    (
+        "seller.country",
+        {**kg.story()[3], "seller": {"name": "Too", "country": "KG", "tax_id": kg.OLD}},
+        "an arrival comes from a customs union partner, not KG",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "event", "reason"), REFUSED_UNDER_KG)
+def test_kazakh_identifiers_are_refused_under_kg(
+    field: str, event: dict[str, Any], reason: str
+) -> None:
+    got = _refusal(event, KG)
+    assert got[0] == field and reason in got[1], got
+
+
+REFUSED_UNDER_KZ = [
+    ("holder", kg.story()[0], "must be 12 digits (a Kazakh BIN/IIN)"),
+    ("from", kg.story()[1], "must be 12 digits (a Kazakh BIN/IIN)"),
+    ("batch", f.import_("x", kg.BATCH), "not a declaration item number"),
+    ("post", {**f.import_("x", "50635/260322/0000064/001"), "post": "KGTG1-ROAD"}, "border post"),
+    (
+        "buyer.country",
+        f.dispatch("x", "B", f.A, "1", buyer={"name": "ОсОО", "country": "KZ", "tax_id": f.B}),
+        "a dispatch goes to a customs union partner, not KZ",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "event", "reason"), REFUSED_UNDER_KZ)
+def test_kyrgyz_identifiers_are_refused_under_kz(
+    field: str, event: dict[str, Any], reason: str
+) -> None:
+    got = _refusal(event, KZ)
+    assert got[0] == field and reason in got[1], got
+
+
+def test_each_story_event_passes_under_its_own_jurisdiction() -> None:
+    for e in kg.story():
+        assert parse_object(e, KG).event.id == e["id"]
+    assert parse_object(f.import_("x", KZ.declaration_example), KZ).event.id == "x"
+    assert KG.declaration_problem(KG.declaration_example) is None
+
+
+# --- the Kyrgyz border posts ------------------------------------------------------------
+
+
+def _outlines() -> dict[str, list[list[list[list[float]]]]]:
+    doc = json.loads(Path(reference.data_path("countries_kz_region_50m.geojson")).read_text())
+    out = {}
+    for feat in doc["features"]:
+        g = feat["geometry"]
+        out[feat["properties"]["iso_a2"]] = (
+            g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        )
+    return out
+
+
+def _inside(lat: float, lon: float, polys: list[list[list[list[float]]]]) -> bool:
+    for poly in polys:
+        ring, crossings = poly[0], False
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+            if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+                crossings = not crossings
+        if crossings:
+            return True
+    return False
+
+
+def _km_to(lat: float, lon: float, polys: list[list[list[list[float]]]]) -> float:
+    """Distance to the nearest edge of an outline (flat-Earth, fine at a few km)."""
+    k, best = math.cos(math.radians(lat)), math.inf
+    for poly in polys:
+        ring = poly[0]
+        for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+            ax, ay, bx, by = (x1 - lon) * k, y1 - lat, (x2 - lon) * k, y2 - lat
+            dx, dy = bx - ax, by - ay
+            t = max(0.0, min(1.0, -(ax * dx + ay * dy) / (dx * dx + dy * dy or 1)))
+            best = min(best, math.hypot(ax + t * dx, ay + t * dy) * 111.2)
+    return best
+
+
+def test_every_kyrgyz_post_is_in_kyrgyzstan_by_the_border_it_names() -> None:
+    """Natural Earth 1:50m is generalised by a few km: a post may fall just outside it (the
+    village of Irkeshtam, 2 km from the line, is drawn 1.5 km inside China)."""
+    outlines = _outlines()
+    posts = KG.posts
+    assert len(posts) == 20 and {p.neighbour for p in posts.values()} == {"KZ", "CN", "TJ", "UZ"}
+    for p in posts.values():
+        assert _inside(p.lat, p.lon, outlines["KG"]) or _km_to(p.lat, p.lon, outlines["KG"]) < 3
+        assert _km_to(p.lat, p.lon, outlines[p.neighbour]) < 15, p.code
+        assert not set(posts) & set(KZ.posts)
+
+
+# --- a Kyrgyz ledger end to end, as a user runs it ----------------------------------------
+
+
+def test_the_parse_process_checks_by_the_jurisdiction_it_is_sent(
+    sqlite_engine: Engine, env: pytest.MonkeyPatch
+) -> None:
+    """One line per chunk, parsed ahead in a forked process: the process's own settings say
+    KZ, the ingest sends KG, and KG's rules decide."""
+    env.setenv("KERUEN_JURISDICTION", "KZ")
+    lines = kg.lines(kg.story()).splitlines()
+    report = ingest_lines(sqlite_engine, lines, chunk_size=1, parallel=True, jurisdiction=KG)
+    assert (report.accepted, report.rejected) == (4, 0), report.public()
+    kz = ingest_lines(
+        sqlite_engine,
+        [f.line(f.import_("i", "50635/260322/0000064/001"))] * 3,
+        chunk_size=1,
+        parallel=True,
+        jurisdiction=KG,
+    )
+    assert [r.error.field for r in kz.rejections] == ["holder"] * 3
+
+
+def keruen(*args: str, stdin: bytes | None = None, home: str = "KG") -> Any:
+    run = subprocess.run(
+        [sys.executable, "-m", "keruen", *args, "--json"],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "KERUEN_JURISDICTION": home, "KERUEN_CHUNK": "1"},
+    )
+    assert run.returncode in (0, 3), run.stderr.decode()
+    return json.loads(run.stdout)
+
+
+def test_a_kyrgyz_ledger_ingests_traces_and_detects(tmp_path: Path) -> None:
+    db = str(tmp_path / "kg.db")
+    report = keruen("ingest", "-", "--db", db, stdin=kg.lines(kg.story()))
+    assert (report["accepted"], report["rejected"]) == (4, 0), report
+    forward = keruen("trace", kg.BATCH, "--forward", "--db", db)
+    exits = forward["batches"][0]["exits"]
+    assert [(x["holder"], x["post"], x["buyer"]["country"]) for x in exits] == [
+        (kg.NEW, "KGAZ1-ROAD", "RU")
+    ]
+    back = keruen("trace", kg.BATCH, "--back", "--db", db)
+    assert [(o["importer"], o["post"]) for o in back["origins"]] == [(kg.OLD, "KGTG1-ROAD")]
+    stock = keruen("stock", kg.SHOP, "--db", db)
+    assert stock == [{"batch": kg.FROM_KZ, "hs": "110100", "quantity": "20000", "unit": "KGM"}]
+    keruen("detect", "--db", db)
+    alerts = keruen("alerts", "--level", "all", "--db", db)
+    rules = {a["rule"]: a for a in alerts}
+    assert {"high_priority_goods", "new_company_volume"} <= set(rules), rules
+    assert "registered in 2022-02 (its INN says so)" in rules["new_company_volume"]["explanation"]
+
+
+def test_the_same_lines_are_refused_under_the_other_home(tmp_path: Path) -> None:
+    report = keruen(
+        "ingest", "-", "--db", str(tmp_path / "kz.db"), stdin=kg.lines(kg.story()), home="KZ"
+    )
+    assert report["accepted"] == 0
+    assert [(r["field"], "Kazakh BIN/IIN" in r["reason"]) for r in report["rejections"]] == [
+        ("holder", True),
+        ("from", True),
+        ("holder", True),
+        ("holder", True),
+    ]
