@@ -75,6 +75,8 @@ class Alignment:
     letters: float
     conflict: bool
     info: float = 0.0  # what the words that met weigh together (letters times rarity)
+    shared: bool = False  # every word that met is one many list entries share
+    left: bool = False  # a word that is no filler is left over (patronymics aside)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -261,7 +263,13 @@ def align2(qkey: str, ckey: str) -> Alignment:
         len(w) > 2 for w in rest_c if w not in drop_c
     )
     info = sum(_weight(c[j], True) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
-    return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info)
+    shared = bool(strong_q) and all(
+        WEIGHTS.shared(q[i]) or WEIGHTS.shared(c[match[i][0]]) for i in strong_q
+    )
+    left = any(w not in drop_q and not WEIGHTS.filler(w) for w in rest_q) or any(
+        w not in drop_c and not WEIGHTS.filler(w) for w in rest_c
+    )
+    return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left)
 
 
 CLOSE_SPELLING = 0.85  # below, two words are more often two names (Maria / Marina) than a typo
@@ -353,6 +361,23 @@ def generic_match(pair: Pair) -> float:
     return max(0.0, 1.0 - info / GENERIC_INFO)
 
 
+def generic_subset(pair: Pair) -> float:
+    """Only words that many listed names share meet; the words telling one apart are missing
+
+    Shared: a word in three list entries or more (a city, Technology, Trading House: `words`);
+    missing: a word left over on either side that is no filler (the, of, bank). Rarity is the
+    list's own, so it holds on any economy: "Guangzhou Technology" meets GUANGZHOU AUSAY
+    TECHNOLOGY only where two other listed names meet it too.
+    """
+    if pair.query.organization is False or pair.candidate.organization is False:
+        return 0.0  # people: given names are shared by design; middle names come and go
+    qk, ck = pair.query.key, pair.candidate.key
+    if not qk or not ck:
+        return 0.0
+    a = align2(qk, ck)
+    return 1.0 if a.shared and a.left else 0.0
+
+
 def forms_differ(pair: Pair) -> float:
     """The legal forms name different kinds of company (AG / GmbH, LLC / non-profit)"""
     q = {FAMILIES[f] for f in pair.query.forms if f in FAMILIES}
@@ -419,6 +444,7 @@ KERUEN_V2 = Algorithm(
         (kind_differs, -0.30),
         (forms_differ, -0.20),
         (generic_match, -0.30),
+        (generic_subset, -0.30),
         (birth_date_agrees, 0.10),
         (birth_date_differs, -0.30),
         (weak_alias, -0.10),

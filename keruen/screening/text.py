@@ -181,28 +181,27 @@ def analyse(text: str) -> Name:
 
 
 def _strip_legal_forms(skel: list[str]) -> tuple[list[int], tuple[str, ...]]:
-    """Indexes of the tokens that are not part of a legal form, and the forms found."""
-    keep: list[int] = []
-    forms: list[str] = []
-    i = 0
-    while i < len(skel):
-        found = _legal_form_at(skel, i)
-        if found:
-            size, form = found
-            forms.append(form)
-            i += size
-        else:
-            keep.append(i)
-            i += 1
-    return keep, tuple(dict.fromkeys(forms))
+    """Indexes of the tokens that are not part of a legal form, and the forms found: the reading
+    that leaves the fewest tokens over, then the one with the fewest forms ("COMPANY LIMITED
+    LIABILITY COMPANY" is COMPANY + LIMITED LIABILITY COMPANY, not COMPANY LIMITED + two
+    words)."""
+    n = len(skel)
+    # best[i]: (tokens kept, forms used, kept indexes, forms) for the tokens from i on
+    best: list[tuple[int, int, tuple[int, ...], tuple[str, ...]]] = [(0, 0, (), ())] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        k, f, kept, forms = best[i + 1]
+        choice = (k + 1, f, (i, *kept), forms)
+        for size in range(min(_LONGEST, n - i), 0, -1):
+            form = _FORMS.get(tuple(skel[i : i + size]))
+            if form:
+                k, f, kept, forms = best[i + size]
+                choice = min(choice, (k, f + 1, kept, (form, *forms)), key=_fewest)
+        best[i] = choice
+    return list(best[0][2]), tuple(dict.fromkeys(best[0][3]))
 
 
-def _legal_form_at(skel: list[str], i: int) -> tuple[int, str] | None:
-    for size in range(min(_LONGEST, len(skel) - i), 0, -1):
-        form = _FORMS.get(tuple(skel[i : i + size]))
-        if form:
-            return size, form
-    return None
+def _fewest(reading: tuple[int, int, tuple[int, ...], tuple[str, ...]]) -> tuple[int, int]:
+    return reading[0], reading[1]
 
 
 @lru_cache(maxsize=1 << 20)

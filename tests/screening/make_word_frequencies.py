@@ -1,9 +1,10 @@
 """Build keruen/data/screening_word_frequencies.csv from the full OFAC SDN list (deterministic).
 
 Run: `.venv/bin/python tests/screening/make_word_frequencies.py [/work/shared/data]`. For each
-skeleton word, the number of OFAC names (primary names and aliases) that contain it; words in
-fewer than 8 names are left out (they weigh fully anyway). Re-run when the list or the
-skeleton rules change.
+skeleton word, the number of OFAC names (primary names and aliases) that contain it, and the
+number of entries (an entry's aliases count once) that do; words in fewer than 8 names and
+fewer than 3 entries are left out (they weigh fully and name at most two entries anyway).
+Re-run when the list or the skeleton rules change.
 """
 
 from __future__ import annotations
@@ -18,20 +19,29 @@ from keruen.screening.text import analyse
 
 OUT = Path(__file__).resolve().parents[2] / "keruen" / "data" / "screening_word_frequencies.csv"
 MIN_NAMES = 8
+MIN_ENTRIES = 3
 
 
 def main() -> None:
     data = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data")
     counts: Counter[str] = Counter()
-    names = 0
+    entries: Counter[str] = Counter()
+    names = n_entries = 0
     for entry in loaders.ofac(data / "ofac_sdn.csv").entries:
+        n_entries += 1
+        words: set[str] = set()
         for name in entry.names:
             names += 1
-            counts.update(set(analyse(name).skeleton))
-    rows = sorted((w, n) for w, n in counts.items() if n >= MIN_NAMES)
+            skeleton = set(analyse(name).skeleton)
+            counts.update(skeleton)
+            words |= skeleton
+        entries.update(words)
+    rows = sorted(
+        (w, n, entries[w]) for w, n in counts.items() if n >= MIN_NAMES or entries[w] >= MIN_ENTRIES
+    )
     with OUT.open("w", encoding="utf-8") as f:
-        f.write(f"word,names\n_total,{names}\n")
-        f.writelines(f"{w},{n}\n" for w, n in rows)
+        f.write(f"word,names,entries\n_total,{names},{n_entries}\n")
+        f.writelines(f"{w},{n},{e}\n" for w, n, e in rows)
     print(f"{len(rows)} words of {names} names -> {OUT}")
 
 
