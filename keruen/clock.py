@@ -23,8 +23,21 @@ def now_us() -> int:
 
 def micros(t: datetime) -> int:
     """A time as integer microseconds since the epoch (UTC), the ledger's time column: exact
-    integer arithmetic (no float seconds), before 1970 too; a time without offset is UTC."""
-    return ((t if t.tzinfo else t.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
+    integer arithmetic (no float seconds), before 1970 too; a time without offset is UTC.
+
+    The last answer is kept: judging one event asks for its time several times (the future
+    check, each batch's creation time, a new batch's), and the conversion costs about as much
+    as a dict insert. One tuple, replaced whole, so threads never see a mixed pair."""
+    global _last
+    last = _last
+    if last[0] is t:
+        return last[1]
+    us = ((t if t.tzinfo else t.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
+    _last = (t, us)
+    return us
+
+
+_last: tuple[datetime, int] = (_EPOCH, 0)
 
 
 def time_of(us: int) -> datetime:

@@ -26,6 +26,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished children."""
+    me, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
 def write_stream(path: Path, events: int, seed: int, show: bool) -> None:
     gen = StreamGen(seed=seed)
     with path.open("wb") as f, progress("generate", events, show) as advance:
@@ -66,10 +74,13 @@ def bench_ingest(
         path = Path(tmp) / "stream.jsonl"
         write_stream(path, events, seed, show)
         with db.scratch(db_url) as eng:
+            cpu = cpu_seconds()
             start = time.perf_counter()
             with path.open("rb") as f, progress("ingest", events, show) as advance:
                 report = ingest_lines(eng, f, source=str(path), chunk_size=chunk, progress=advance)
             elapsed = time.perf_counter() - start
+            # the ingest's second process has ended (and been waited for) when it returns
+            main_cpu, child_cpu = (b - a for a, b in zip(cpu, cpu_seconds(), strict=True))
             raw_elapsed = raw_insert(eng, path, chunk)
             stored_elapsed = stored_rows_insert(eng, db_url, chunk)
             stored = LedgerReader(eng).count_events()
@@ -85,7 +96,17 @@ def bench_ingest(
         "stored_rows_events_per_s": round(events / stored_elapsed),
         "ratio": round(rate / raw_rate, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "child_peak_rss_mb": round(child_peak_rss_mb(), 1),
+        # CPU time per event: the load of other programs on the machine changes the wall time
+        # far more than it changes these
+        "cpu_us_per_event_main": round(main_cpu / events * 1e6, 1),
+        "cpu_us_per_event_child": round(child_cpu / events * 1e6, 1),
     }
+
+
+def child_peak_rss_mb() -> float:
+    """The largest peak RSS among the finished children (the ingest's second process)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -195,7 +216,13 @@ def register(app: typer.Typer) -> None:
             "(the same events, moves, batches and links inserted again)"
         )
         out.print(f"ratio:            {r['ratio']}")
-        out.print(f"peak RSS:         {r['peak_rss_mb']} MB")
+        out.print(
+            f"peak RSS:         {r['peak_rss_mb']} MB (second process {r['child_peak_rss_mb']} MB)"
+        )
+        out.print(
+            f"CPU per event:    {r['cpu_us_per_event_main']} µs main process, "
+            f"{r['cpu_us_per_event_child']} µs second process"
+        )
 
     @app.command("trace")
     def trace_cmd(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from keruen.errors import IdConflict, InvalidEvent, RejectedEvent
-from keruen.ledger.rules import Batch, Effect, apply, balance_deltas, iso, micros
+from keruen.ledger.rules import Batch, Effect, apply, iso, micros
 from keruen.model import events as ev
 from keruen.model.validate import Parsed, parse
 
@@ -35,7 +35,10 @@ class Known:
 class Accepted:
     parsed: Parsed
     effect: Effect
+    time_us: int  # the event's time as ledger microseconds, converted once
 
+
+_ZERO = Decimal(0)
 
 # batches and balances an overlay keeps between chunks, at most (about 250 bytes each)
 CARRY_LIMIT = 1_000_000
@@ -99,7 +102,8 @@ class Overlay:
             raise IdConflict(
                 "id", f"event id {parsed.event.id!r} was used before for other content"
             )
-        if self.not_after_us is not None and micros(parsed.event.time) > self.not_after_us:
+        time_us = micros(parsed.event.time)
+        if self.not_after_us is not None and time_us > self.not_after_us:
             raise InvalidEvent(
                 "time",
                 f"{parsed.event.time.isoformat()} is in the future (the ingest clock reads "
@@ -107,18 +111,25 @@ class Overlay:
             )
         effect = apply(self, parsed.event)
         self._fold(parsed, effect)
-        return Accepted(parsed, effect)
+        return Accepted(parsed, effect, time_us)
 
     def _fold(self, parsed: Parsed, effect: Effect) -> None:
         self.known[parsed.event.id] = Known(parsed.digest, parsed.canonical, parsed.event)
         for b in effect.new_batches:
             self.batches[b.batch] = b
-        for holder, batch, delta in balance_deltas(effect.moves):
-            key = (holder, batch)
-            self.balances[key] = self.balances.get(key, Decimal(0)) + delta
-            self.touched.add(key)
-            if delta > 0:
-                self.held_keys.add(key)
+        # balance_deltas, inlined: this runs for every accepted event
+        balances, touched, held = self.balances, self.touched, self.held_keys
+        for m in effect.moves:
+            if m.source is not None:
+                key = (m.source, m.batch)
+                balances[key] = balances.get(key, _ZERO) - m.quantity
+                touched.add(key)
+            if m.target is not None:
+                key = (m.target, m.batch)
+                balances[key] = balances.get(key, _ZERO) + m.quantity
+                touched.add(key)
+                if m.quantity > 0:
+                    held.add(key)
         if effect.cancels:
             self.cancelled_ids.add(effect.cancels)
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from keruen.errors import RejectedEvent
 from keruen.ledger.overlay import Accepted, Known, Overlay, cancel_needs, held_needs, needs
-from keruen.ledger.rules import Batch, micros
+from keruen.ledger.rules import Batch
 from keruen.model import events as ev
 from keruen.settings import get_settings
 from keruen.store import schema as t
@@ -29,6 +29,11 @@ class Rejection:
     error: RejectedEvent
     raw: bytes
 
+    def __post_init__(self) -> None:
+        # a report keeps every rejection: its traceback would keep the frames that judged its
+        # chunk alive (the whole chunk's events, the overlay) until the ingest ends
+        self.error.__traceback__ = None
+
     def public(self) -> dict[str, Any]:
         return {
             "line": self.line,
@@ -40,13 +45,23 @@ class Rejection:
 
 def event_key(e: ev.Event) -> str | None:
     """The identifier an event is most often looked up by."""
-    for name in ("batch", "mrn", "seal", "ref", "target"):
+    name = _KEY_FIELD.get(type(e))
+    if name is None:
+        name = _KEY_FIELD[type(e)] = _key_field(e)
+    if name:
         value = getattr(e, name, None)
-        if isinstance(value, str):
-            return value
+        return value if isinstance(value, str) else None
     if isinstance(e, ev.Transform):
         return e.outputs[0].batch
     return None
+
+
+def _key_field(e: ev.Event) -> str:
+    """The first of the key fields an event type has ("" for none), once per type."""
+    return next((n for n in ("batch", "mrn", "seal", "ref", "target") if hasattr(e, n)), "")
+
+
+_KEY_FIELD: dict[type, str] = {}
 
 
 # --- reading the state a chunk needs -------------------------------------------------------
@@ -63,8 +78,13 @@ def snapshot(
     batch_ids, balance_keys, ids = needs(events)
     _load_events(conn, overlay, ids)
     more_batches, more_balances = cancel_needs(overlay, events)
-    _load_batches(conn, overlay, (batch_ids | more_batches) - overlay.batches.keys())
-    _load_balances(conn, overlay, (balance_keys | more_balances) - overlay.balances.keys())
+    # comprehensions, not `set - dict.keys()`: that walks the whole carried dict (up to
+    # CARRY_LIMIT entries) for every chunk, where these test only what the chunk names
+    known_batches, known_balances = overlay.batches, overlay.balances
+    _load_batches(conn, overlay, {b for b in batch_ids | more_batches if b not in known_batches})
+    _load_balances(
+        conn, overlay, {k for k in balance_keys | more_balances if k not in known_balances}
+    )
     _load_held(conn, overlay, held_needs(events))
     tolerance = get_settings().future_tolerance_s * 1_000_000
     overlay.not_after_us = micros_now() + tolerance
@@ -150,7 +170,7 @@ def write(
         seq += 1
         e, effect = a.parsed.event, a.effect
         h = chain_hash(prev, a.parsed.digest)
-        at = micros(e.time)
+        at = a.time_us
         event_rows.append(
             (
                 seq,
