@@ -25,7 +25,10 @@ from keruen.store.queries import public
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="Keruen: trace goods through Kazakhstan and find diversion to Russia.",
+    help=(
+        "Keruen: trace goods through the home country (KERUEN_JURISDICTION) and find diversion"
+        " to Russia."
+    ),
 )
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures.")
 app.add_typer(bench_app, name="bench")
@@ -110,7 +113,7 @@ def _print_report(report: Report, as_json: bool) -> None:
 
 @app.command()
 def stock(
-    holder: Annotated[str, typer.Argument(help="Tax id (BIN) of the holder")],
+    holder: Annotated[str, typer.Argument(help="Tax id of the holder")],
     db_url: Annotated[str | None, DbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:

@@ -134,6 +134,9 @@ class Jurisdiction:
     declaration_example: str
     posts_file: str
     posts_columns: tuple[str, str] = ("name_home_side", "home_region")
+    # the region around it: UN/LOCODE places (transit waypoints) and country outlines (maps)
+    locodes_file: str = ""
+    outlines_file: str = ""
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -190,6 +193,8 @@ def _jurisdiction(
         declaration_example=decl["example"],
         posts_file=posts["file"],
         posts_columns=(posts["name_column"], posts["region_column"]),
+        locodes_file=row["region"]["locodes"],
+        outlines_file=row["region"]["outlines"],
         notes=tuple(row.get("notes", ())),
     )
 

@@ -90,9 +90,9 @@ class Post:
 
 @cache
 def load_posts(name: str, name_column: str, region_column: str) -> dict[str, Post]:
-    """A country's customs border posts from the shipped file `name`, by code (`KZHOR-ROAD`,
-    ...); which file and which of its columns name the home side is the jurisdiction's
-    (`keruen.jurisdiction`)."""
+    """A country's customs border posts from the shipped file `name`, by code (`<LOCODE>-ROAD`,
+    `-RAIL`, ...); which file and which of its columns name the home side is the
+    jurisdiction's (`keruen.jurisdiction`)."""
     return {
         r["code"]: Post(
             code=r["code"],

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import pickle
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -295,3 +296,51 @@ def test_the_same_lines_are_refused_under_the_other_home(tmp_path: Path) -> None
         ("holder", True),
         ("holder", True),
     ]
+
+
+# --- nothing else in the engine names the home country ------------------------------------
+
+PACKAGE = Path(jurisdiction.__file__).parent
+# Kazakhstan by name (English, Russian, Kazakh), its code as a literal, its identifiers and
+# post codes, and file names of its data
+NAMES_KZ = re.compile(
+    r"Kazakh|Казах|Қазақ|[\"']KZ[\"']|\bBIN\b|\bIIN\b|\bkz_|_kz_|\bKZ[A-Z0-9]{3}-(ROAD|RAIL|AIR|SEA)"
+)
+# where naming it is the point, and why
+ALLOWED = {
+    "jurisdiction.py": "the home country's rules: this module holds them",
+    "settings.py": "the default of KERUEN_JURISDICTION",
+    "data/": "shipped data, of and about Kazakhstan among others",
+    "sim/": "the simulator models Kazakhstan's economy (sim/home.py): its ledgers are Kazakh",
+    "bench/": "synthetic ledgers for benchmarks, Kazakh like the simulator's",
+    "web/i18n.py": "Kazakh is one of the dashboard's languages (kk), not the home country",
+    "web/locales/": "the Kazakh translation",
+    "screening/": "names are matched as written in Kazakh (Cyrillic, the 2021 Latin alphabet), "
+    "and listed entities' ids read as their country's registry names them",
+    "analytics/mirror.py": "reproduces published figures about named countries (EU to KZ, KG, AM)",
+    "analytics/mirror_files.py": "file names of the shipped national statistics",
+    "analytics/service.py": "the SPEC's public figures about Kazakhstan's trade, quoted as such",
+}
+# a line that names a country among all others says so
+EVERY_COUNTRY = "(not the home)"
+
+
+def test_nothing_else_in_the_engine_names_the_home_country() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if not path.is_file() or path.suffix not in (".py", ".html", ".js", ".css", ".json"):
+            continue
+        if any(rel == a or (a.endswith("/") and rel.startswith(a)) for a in ALLOWED):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if NAMES_KZ.search(line) and EVERY_COUNTRY not in line:
+                found.append(f"{rel}:{n}: {line.strip()[:100]}")
+    assert found == [], "name the home country through keruen.jurisdiction:\n" + "\n".join(found)
+
+
+def test_the_grep_sees_a_home_country_named() -> None:
+    for line in ('home = "KZ"', "a Kazakh BIN", "post KZHOR-ROAD", "kz_border_crossing_points"):
+        assert NAMES_KZ.search(line), line
+    for line in ('"KZT"', "KG", "BINARY", "Kyrgyz", "eaeu"):
+        assert not NAMES_KZ.search(line), line

@@ -12,6 +12,7 @@ import typer
 
 from keruen.console import DbOption, JsonOption, emit_json, fail, out, progress
 from keruen.errors import KeruenError
+from keruen.settings import get_settings
 
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger for analytics.")
 trade_app = typer.Typer(no_args_is_help=True, help="Trade figures and mirror statistics.")
@@ -224,7 +225,9 @@ def trade_unit_values(
 
 @trade_app.command("mirror")
 def trade_mirror(
-    reporter: Annotated[str, typer.Option("--reporter", help="ISO code of the importer")] = "KZ",
+    reporter: Annotated[
+        str | None, typer.Option("--reporter", help="ISO code of the importer (default: home)")
+    ] = None,
     partner: Annotated[
         str, typer.Option("--partner", help="ISO code or group (EU27) of the exporter")
     ] = "EU27",
@@ -249,6 +252,7 @@ def trade_mirror(
 
     from keruen.analytics import mirror, mirror_files, rates
 
+    reporter = reporter or get_settings().jurisdiction.home
     with user_errors():
         loaded = rates.load(rates_file) if rates_file else None
         records = mirror_files.shipped()
@@ -263,7 +267,9 @@ def trade_mirror(
 @trade_app.command("shadow")
 def trade_shadow(
     year: Annotated[int, typer.Option("--year", help="Year of the estimate")] = 2022,
-    reporter: Annotated[str, typer.Option("--reporter", help="ISO code of the importer")] = "KZ",
+    reporter: Annotated[
+        str | None, typer.Option("--reporter", help="ISO code of the importer (default: home)")
+    ] = None,
     partner: Annotated[str, typer.Option("--partner", help="Exporter: code or EU27")] = "EU27",
     data: Annotated[
         Path | None, typer.Option("--data", help="A ledger export: its imports join in")
@@ -281,6 +287,7 @@ def trade_shadow(
 
     from keruen.analytics import countries, mirror_files, rates, service, shadow
 
+    reporter = reporter or get_settings().jurisdiction.home
     with user_errors():
         ledger_eur = None
         if data is not None:

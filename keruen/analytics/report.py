@@ -14,6 +14,7 @@ from typing import Any
 from keruen.analytics import charts, mirror, mirror_files, service, tables
 from keruen.analytics.engines import Source
 from keruen.analytics.rates import Rates
+from keruen.settings import get_settings
 
 LONG = ("formula", "sources", "vintage")
 FLOWS = ["import", "arrival", "dispatch", "export", "transit"]
@@ -79,7 +80,8 @@ def headline(src: Source, rates: Rates | None) -> Section:
     return Section("headline", "The ledger beside the public figures", rows, chart)
 
 
-def mirror_section(reporter: str = "KZ", partner: str = "EU27") -> Section:
+def mirror_section(reporter: str | None = None, partner: str = "EU27") -> Section:
+    reporter = reporter or get_settings().jurisdiction.home
     rows = mirror.mirror(mirror_files.shipped(), reporter, partner, list(range(2019, 2025)))
     years = [str(r["year"]) for r in rows]
     chart = charts.bars(

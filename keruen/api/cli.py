@@ -117,7 +117,9 @@ def _write(
 def users_add(
     name: str,
     role: Annotated[str, typer.Option(help="admin, officer, analyst or declarant")],
-    tax_id: Annotated[str | None, typer.Option("--tax-id", help="BIN a declarant acts for")] = None,
+    tax_id: Annotated[
+        str | None, typer.Option("--tax-id", help="Tax id a declarant acts for")
+    ] = None,
     password_stdin: Annotated[bool, PasswordStdin] = False,
     db_url: Annotated[str | None, NewDbOption] = None,
     as_json: Annotated[bool, JsonOption] = False,
@@ -213,7 +215,9 @@ def users_enable(name: str, db_url: Annotated[str | None, DbOption] = None) -> N
 def users_role(
     name: str,
     role: Annotated[str, typer.Argument(help="admin, officer, analyst or declarant")],
-    tax_id: Annotated[str | None, typer.Option("--tax-id", help="BIN a declarant acts for")] = None,
+    tax_id: Annotated[
+        str | None, typer.Option("--tax-id", help="Tax id a declarant acts for")
+    ] = None,
     db_url: Annotated[str | None, DbOption] = None,
 ) -> None:
     """Give a user another role (a declarant needs --tax-id)."""

@@ -37,7 +37,7 @@ PLANNED = "precheck"  # the id a pre-check gives the dispatch it judges
 
 
 def outflow(ledger: Ledger, e: ev.Dispatch) -> str:
-    """'dispatch D1 on 2024-03-04 by BIN … of 500 PCE of batch … to ООО … (RU, …)'."""
+    """'dispatch D1 on 2024-03-04 by holder … of 500 PCE of batch … to ООО … (RU, …)'."""
     unit = ledger.goods[e.batch].unit if e.batch in ledger.goods else ""
     planned = e.id == PLANNED
     name = f"The planned {kind(e)}" if planned else f"{kind(e)} {e.id}"

@@ -20,6 +20,7 @@ from keruen.risk.facts import Facts, GoodsHit, GoodsRules, PartyHit, TransitFind
 from keruen.risk.state import Ledger
 from keruen.screening import Screener, builtin_screener, load_screener, results_for
 from keruen.screening.store import current_versions, party_lists_warning
+from keruen.settings import get_settings
 
 PARTY_ROLES = ("buyer", "carrier", "consignee", "seller")
 
@@ -83,8 +84,9 @@ def _party(e: ev.Event, h: dict[str, Any]) -> PartyHit:
     p = getattr(e, role, None) if role in PARTY_ROLES else None
     if isinstance(p, ev.Party):
         tax_id, name, country = p.tax_id or "", p.name, p.country
-    else:  # the holder: a Kazakh tax id
-        tax_id, name, country = str(getattr(e, role, h["query"])), h["query"], "KZ"
+    else:  # the holder: a home-country tax id
+        home = get_settings().jurisdiction.home
+        tax_id, name, country = str(getattr(e, role, h["query"])), h["query"], home
     detail = h["explanation"] if isinstance(h["explanation"], dict) else {}
     return PartyHit(
         event_id=e.id,

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from keruen import reference
+from keruen.jurisdiction import Jurisdiction
 from keruen.reference import Post
 from keruen.settings import get_settings
 from keruen.transit.geo import Vec, km, to_vec
@@ -55,7 +56,7 @@ class Places:
     def __init__(self, posts: Mapping[str, Post], locodes: Mapping[str, Place]) -> None:
         self.posts = posts
         self.locodes = locodes
-        # a post's own location code (`KZZS1` of `KZZS1-RAIL`) names it as a waypoint too
+        # a post's own location code (`XXAB1` of `XXAB1-RAIL`) names it as a waypoint too
         self._by_loc = {code.split("-")[0]: p for code, p in sorted(posts.items())}
         self._post_vecs = [(p, to_vec(p.lat, p.lon)) for p in posts.values()]
 
@@ -88,7 +89,7 @@ def load_locodes() -> dict[str, Place]:
     """
     boxes = country_boxes()
     places = {}
-    for r in reference.read_rows("unlocode_kz_region.csv"):
+    for r in reference.read_rows(get_settings().jurisdiction.locodes_file):
         if not (r["lat"] and r["lon"]):
             continue
         code, lat, lon = r["country"] + r["location"], float(r["lat"]), float(r["lon"])
@@ -121,14 +122,23 @@ def country_boxes() -> dict[str, Box]:
     return boxes
 
 
-@cache
 def default_places() -> Places:
-    return Places(get_settings().jurisdiction.posts, load_locodes())
+    """The home country's posts and the region's UN/LOCODE places."""
+    return _places(get_settings().jurisdiction)
 
 
 @cache
+def _places(home: Jurisdiction) -> Places:
+    return Places(home.posts, load_locodes())
+
+
 def country_outlines() -> list[dict[str, Any]]:
-    """GeoJSON features of 17 countries of Central Asia and around (Natural Earth 1:50m)."""
-    with open(reference.data_path("countries_kz_region_50m.geojson"), "rb") as f:
+    """GeoJSON features of the countries around the home country (Natural Earth 1:50m)."""
+    return _outlines(get_settings().jurisdiction.outlines_file)
+
+
+@cache
+def _outlines(name: str) -> list[dict[str, Any]]:
+    with open(reference.data_path(name), "rb") as f:
         features: list[dict[str, Any]] = msgspec.json.decode(f.read())["features"]
     return features

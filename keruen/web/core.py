@@ -29,6 +29,7 @@ from keruen.api.access import Can, Principal
 from keruen.api.deps import AppState, Auditor, client_of
 from keruen.api.errors import ApiError, Forbidden, PayloadTooLarge, Unauthorized
 from keruen.errors import KeruenError, NotFound
+from keruen.settings import get_settings
 from keruen.web import i18n, sessions
 
 log = logging.getLogger("keruen.web")
@@ -44,6 +45,8 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# a border post of the home country, the first of its file, as a form's example
+env.globals["example_post"] = lambda: next(iter(get_settings().jurisdiction.posts), "")
 
 
 class SignInRequired(KeruenError):

@@ -3,7 +3,7 @@
 A dispatch or export to a partner state, or a transit, that no receipt refers to (by event
 id or MRN) once the grace period has passed — after the dispatch, after the transit's
 deadline: the goods may never have gone where declared. And a receipt from a partner state
-that refers to nothing Kazakhstan declared.
+that refers to nothing the home country declared.
 
 Receipts are not universal: EU and Chinese destinations send none, other partners send them
 for some buyers and goods, late. A missing receipt weighs as much as receipts are expected:

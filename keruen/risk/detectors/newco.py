@@ -96,5 +96,5 @@ def _alert(ctx: Context, holder: str, reg: int, vol: Volume) -> Alert:
 
 
 def _id_name() -> str:
-    """What the home country's tax id is called (BIN, INN)."""
+    """What the home country's tax id is called (`keruen.jurisdiction.TAX_IDS`)."""
     return get_settings().jurisdiction.tax_id.name

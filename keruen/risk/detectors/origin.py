@@ -3,7 +3,7 @@
 The goods of the dispatched batch, or of any batch it was made from, are controlled (a goods
 rule fires for them) and name a manufacturer country among the sanctioning states
 (goods.manufacturer_country in the event contract): that state's own export ban follows the
-goods, whoever sold them to Kazakhstan. The buyer is in a watched destination or a conduit.
+goods, whoever sold them to the home country. The buyer is in a watched destination or a conduit.
 """
 
 from __future__ import annotations
