@@ -70,8 +70,20 @@ def ingest(
         fail(f"{file}: no such file")
     with _rejects_file(rejects) as sink:
         eng = db.ready(db_url)
+        signed = checkpoint.Auto.from_settings(eng)  # with a checkpoint key: signed heads
+
         with progress("ingest", _count_lines(file), enabled=not as_json) as advance:
-            report = ingest_lines(eng, _lines(file), source=file, progress=advance)
+
+            def committed(lines: int) -> None:  # after each chunk's commit
+                advance(lines)
+                if signed is not None:
+                    signed.note(lines)
+
+            try:
+                report = ingest_lines(eng, _lines(file), source=file, progress=committed)
+            finally:
+                if signed is not None:
+                    signed.close()
         if sink is not None:
             sink.writelines(r.raw.rstrip(b"\n") + b"\n" for r in report.rejections)
     _print_report(report, as_json)

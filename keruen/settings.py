@@ -34,6 +34,12 @@ class Settings:
     # (KERUEN_CHECKPOINT_KEY)
     checkpoint_key_file: str | None = None
     checkpoint_key: str | None = field(default=None, repr=False)
+    # automatic checkpoints (keruen.store.checkpoint.Auto), on whenever a key is configured:
+    # the file they are appended to (KERUEN_CHECKPOINT_FILE), every how many lines
+    # (KERUEN_CHECKPOINT_EVERY) or seconds (KERUEN_CHECKPOINT_INTERVAL_S); 0 and 0: off
+    checkpoint_file: str | None = None
+    checkpoint_every: int = 10_000
+    checkpoint_interval_s: int = 60
     # SQLite's synchronous mode: "normal" (WAL: a power cut may lose the last commits) or
     # "full" (every commit on disk before it returns); the API always runs "full"
     sqlite_sync: str = "normal"
@@ -76,6 +82,9 @@ def get_settings() -> Settings:
         screening_thresholds=os.environ.get("KERUEN_SCREENING_THRESHOLDS", ""),
         checkpoint_key_file=os.environ.get("KERUEN_CHECKPOINT_KEY_FILE") or None,
         checkpoint_key=os.environ.get("KERUEN_CHECKPOINT_KEY") or None,
+        checkpoint_file=os.environ.get("KERUEN_CHECKPOINT_FILE") or None,
+        checkpoint_every=_non_negative("KERUEN_CHECKPOINT_EVERY", 10_000),
+        checkpoint_interval_s=_non_negative("KERUEN_CHECKPOINT_INTERVAL_S", 60),
         sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
         jurisdiction=_jurisdiction(os.environ.get("KERUEN_JURISDICTION") or DEFAULT_JURISDICTION),
     )

@@ -27,7 +27,7 @@ from keruen.api.settings import ApiSettings, get_api_settings
 from keruen.api.writer import Writer
 from keruen.model.events import json_schema
 from keruen.settings import get_settings
-from keruen.store import db
+from keruen.store import checkpoint, db
 
 DESCRIPTION = """Keruen's HTTP API: declarants submit events and read their own stock; officers
 trace batches; analysts read aggregates; administrators manage users and keys.
@@ -65,12 +65,19 @@ def create_app(
     eng = engine_or_url if isinstance(engine_or_url, Engine) else db.ready(engine_or_url)
     write = engines.writer(eng)
     checkpointer = engines.Checkpointer(write)
+    signed = checkpoint.Auto.from_settings(write)  # None without a checkpoint key
+
+    def between_groups(lines: int) -> None:
+        checkpointer.finish()
+        if signed is not None:
+            signed.note(lines)
+
     profile = Profile() if settings.profile_path else None
     writer = Writer(
         write,
         settings.writer_batch,
         settings.writer_linger_ms / 1000,
-        checkpointer.finish,
+        between_groups,
         profile,
     )
     cache = AuthCache(settings.auth_cache_s)
@@ -82,6 +89,8 @@ def create_app(
         checkpointer.start()
         yield
         state.writer.stop()
+        if signed is not None:
+            signed.close()
         checkpointer.stop()
         if profile is not None and settings.profile_path:
             profile.dump(settings.profile_path)

@@ -89,7 +89,7 @@ class Writer:
         eng: Engine,
         batch_limit: int = 5000,
         linger_s: float = 0.0,
-        between_groups: Callable[[], object] | None = None,
+        between_groups: Callable[[int], object] | None = None,
         profile: Profile | None = None,
     ) -> None:
         self.eng = eng
@@ -100,7 +100,9 @@ class Writer:
         self._group_start = 0.0
         self.batch_limit = batch_limit
         self.linger_s = linger_s
-        self.between_groups = between_groups  # e.g. Checkpointer.finish, after a group's answers
+        # after a group's answers, with the number of lines it wrote (an audit-only job counts
+        # one): the WAL's checkpoint, the automatic signed checkpoints (keruen.api.app)
+        self.between_groups = between_groups
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -129,7 +131,7 @@ class Writer:
             jobs, stop = self._drain(job)
             self._process(jobs)
             if self.between_groups is not None:
-                self.between_groups()
+                self.between_groups(sum(max(1, len(job.lines)) for job in jobs))
             if stop:
                 return
 
