@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 __all__ = ["check_digit", "to_digital_link"]
@@ -190,6 +191,7 @@ _ALIASES = {
 }  # fmt: skip
 _PRIMARY = {"01", "8006", "8010", "414", "417", "8017", "8018", "255", "00", "253", "401",
             "402", "8003", "8004"}  # fmt: skip
+_KEYS = _PRIMARY | {name for name, ai in _ALIASES.items() if ai in _PRIMARY}
 _X = r"[\"'\-.0-9;-?A-Z_a-z]"
 _CANONICAL = re.compile(
     "|".join(
@@ -213,7 +215,20 @@ _CANONICAL = re.compile(
 )
 
 
+# what urlsplit takes out of a URL before splitting it
+_UNSAFE = str.maketrans("", "", "\t\r\n")
+_TOKENS = re.compile(r"[/?#]")
+
+
 def _from_digital_link(uri: str) -> str | None:
+    # most URIs (Keruen's batch and document URIs, say) have no segment naming a GS1 key:
+    # their path segments are among these tokens, so none can be a Digital Link
+    if _KEYS.isdisjoint(_TOKENS.split(uri.translate(_UNSAFE))):
+        return None
+    return _parse_digital_link(uri)
+
+
+def _parse_digital_link(uri: str) -> str | None:
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https"):
         return None
@@ -234,6 +249,7 @@ def _from_digital_link(uri: str) -> str | None:
     return ROOT + path if _CANONICAL.fullmatch(path) else None
 
 
+@lru_cache(maxsize=1 << 16)
 def to_digital_link(uri: str) -> str | None:
     """The constrained canonical GS1 Digital Link URI of a GS1 identifier, or None."""
     if uri.startswith("urn:epc:"):

@@ -16,6 +16,7 @@ Pure: the caller reads the bytes. XML is parsed with entities and network access
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,28 +168,64 @@ def _context_namespaces(context: Any) -> dict[str, str]:
     return found
 
 
-def _json_value(value: Any, ns: dict[str, str]) -> Any:
+class _Memo(dict[str, str]):
+    """`expand_key` or `expand_curie` under one set of namespaces, each text worked out once."""
+
+    def __init__(self, ns: dict[str, str], expand: Callable[[str, dict[str, str]], str]) -> None:
+        super().__init__()
+        self.ns = ns
+        self.expand = expand
+
+    def __missing__(self, text: str) -> str:
+        self[text] = found = self.expand(text, self.ns)
+        return found
+
+
+@dataclass
+class _Names:
+    """A document's (or an event's) namespaces, with the expansions of keys and values."""
+
+    ns: dict[str, str]
+    keys: _Memo = field(init=False)
+    values: _Memo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = _Memo(self.ns, expand_key)
+        self.values = _Memo(self.ns, expand_curie)
+
+
+def _json_value(value: Any, names: _Names) -> Any:
+    kind = type(value)  # the exact JSON types first; no colon, nothing to expand
+    if kind is str:
+        return names.values[value] if ":" in value else value
+    if kind is dict:
+        keys = names.keys
+        return {
+            (keys[k] if ":" in k else k): _json_value(v, names)
+            for k, v in value.items()
+            if k not in _COMMENTS
+        }
     if isinstance(value, dict):
         return {
-            expand_key(k, ns): _json_value(v, ns) for k, v in value.items() if k not in _COMMENTS
+            names.keys[k]: _json_value(v, names) for k, v in value.items() if k not in _COMMENTS
         }
     if isinstance(value, list):
-        return [_json_value(v, ns) for v in value]
+        return [_json_value(v, names) for v in value]
     if isinstance(value, str):
-        return expand_curie(value, ns)
+        return names.values[value]
     return value
 
 
-def _json_event(raw: dict[str, Any], ns: dict[str, str], ignore: set[str]) -> dict[str, Any]:
+def _json_event(raw: dict[str, Any], names: _Names, ignore: set[str]) -> dict[str, Any]:
     if "@context" in raw:  # an event may declare its own prefixes
-        ns = {**ns, **_context_namespaces(raw["@context"])}
+        names = _Names({**names.ns, **_context_namespaces(raw["@context"])})
     event: dict[str, Any] = {}
     for key, value in raw.items():
-        name = expand_key(key, ns)
+        name = names.keys[key]
         if key in _COMMENTS or name in _COMMENTS or name in ignore or key == "@context":
             continue
-        event[name] = _json_value(value, ns)
-    _vocab_fields(event, ns)
+        event[name] = _json_value(value, names)
+    _vocab_fields(event, names.ns)
     return event
 
 
@@ -240,11 +277,12 @@ def parse_json_object(doc: Any) -> Document:
     ns = _context_namespaces(doc.get("@context"))
     kind, raw_events, base, results = _json_event_list(doc)
     ignore = _json_ignored(doc, ns) | _json_ignored(results, ns)
+    names = _Names(ns)
     events, pointers = [], []
     for i, raw in enumerate(raw_events):
         if not isinstance(raw, dict):
             raise EpcisFormatError("an event is not a JSON object", f"{base}/{i}")
-        events.append(_json_event(raw, ns, ignore))
+        events.append(_json_event(raw, names, ignore))
         pointers.append(f"{base}/{i}" if base else "")
     syntax = "json-ld" if "@context" in doc else "json"
     return Document(syntax, kind, events, pointers, raw=doc, namespaces=ns)

@@ -43,6 +43,7 @@ _URN_VOCAB = (
     ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
     ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
 )
+_NUMBER_START = frozenset("+-.0123456789")  # what a number can begin with
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
@@ -54,6 +55,8 @@ _TIME = re.compile(
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -78,25 +81,57 @@ def _number(text: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def canonical_value(text: str) -> str:
     """A value in its canonical form: CBV web URI, number, or GS1 Digital Link URI."""
-    for urn, web in _URN_VOCAB:
-        if text.startswith(urn):
-            text = web + text[len(urn) :]
-    text = _number(text)
+    if text.startswith("urn:epcglobal:cbv:"):
+        for urn, web in _URN_VOCAB:
+            if text.startswith(urn):
+                text = web + text[len(urn) :]
+    if text[:1] in _NUMBER_START:
+        text = _number(text)
     return to_digital_link(text) or text
 
 
 @lru_cache(maxsize=1 << 14)
 def canonical_time(text: str) -> str:
-    """A timestamp in UTC at millisecond precision (`...T10:00:30.000Z`), half-up rounded."""
-    m = _TIME.fullmatch(text.strip())
+    """A timestamp in UTC at millisecond precision (`...T10:00:30.000Z`), half-up rounded.
+
+    A text that is no timestamp (or names an impossible one: month 13, hour 24) is kept as
+    it is; the CBV layer reports it.
+    """
+    text = text.strip()
+    m = _UTC_TIME.fullmatch(text)
+    if m is not None and _possible(m):  # already UTC: no arithmetic unless rounding carries
+        fraction = (m[8] or "") + "0000"
+        if fraction[:3] != "999" or fraction[3] not in "56789":
+            millis = int(fraction[:3]) + (1 if fraction[3] in "56789" else 0)
+            return f"{m[1]}T{m[4]}.{millis:03d}Z"
+    m = _TIME.fullmatch(text)
     if m is None:
-        return text.strip()
+        return text
     year, month, day, hour, minute = (int(g) for g in m.groups()[:5])
     fraction = (m.group(7) or "") + "0000"
-    moment = datetime(year, month, day, hour, minute, int(m.group(6) or 0), tzinfo=_zone(m[8]))
     millis = int(fraction[:3]) + (1 if fraction[3] in "56789" else 0)
-    moment = (moment + timedelta(milliseconds=millis)).astimezone(UTC)
+    try:
+        moment = datetime(year, month, day, hour, minute, int(m[6] or 0), tzinfo=_zone(m[8]))
+        moment = (moment + timedelta(milliseconds=millis)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return text
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_UTC_TIME = re.compile(
+    r"(\d{4}-(\d{2})-(\d{2}))T((\d{2}):(\d{2}):(\d{2}))(?:\.(\d+))?(?:Z|[+-]00:00)"
+)
+_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _possible(m: re.Match[str]) -> bool:
+    """A real moment (strftime pads no year below 1000: those take the slow way)."""
+    year, month, day = int(m[1][:4]), int(m[2]), int(m[3])
+    if not (1 <= month <= 12 and 1 <= day <= _DAYS[month - 1] and year >= 1000):
+        return False
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return False
+    return int(m[5]) < 24 and int(m[6]) < 60 and int(m[7]) < 60
 
 
 def _zone(offset: str | None) -> timezone:
@@ -108,7 +143,7 @@ def _zone(offset: str | None) -> timezone:
 
 
 def _leaf(name: str, value: Any) -> str:
-    text = _text(value)
+    text = value.strip() if type(value) is str else _text(value)
     if not text:
         return ""
     return f"{name}={canonical_time(text) if name in _TIME_FIELDS else canonical_value(text)}"
@@ -119,7 +154,7 @@ def _many(value: Any) -> list[Any]:
 
 
 def _sorted_join(parts: Iterable[str]) -> str:
-    return "".join(sorted(p for p in parts if p))
+    return "".join(sorted(parts))  # empty parts sort first and add nothing
 
 
 # ---------------------------------------------------------------- fields outside the order
@@ -127,6 +162,9 @@ def _sorted_join(parts: Iterable[str]) -> str:
 
 def _generic(name: str, value: Any) -> list[str]:
     """Extensions and the unordered standard fields: `name[=value]children`, siblings sorted."""
+    if type(value) is str:
+        text = value.strip()
+        return [f"{name}={canonical_value(text)}" if text else name]
     if isinstance(value, list):
         if name in _TYPED_LISTS:
             return [name + _sorted_join(_typed(e, _TYPED_LISTS[name]) for e in value)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -62,11 +63,20 @@ class Parties:
     """Party master data: GLN, SGLN, PGLN or any party URI to `{tax_id, name, country}`."""
 
     by_key: dict[str, dict[str, str]] = field(default_factory=dict)
+    _seen: dict[str, dict[str, str] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, key: str, party: dict[str, str]) -> None:
         self.by_key[_party_key(key)] = party
+        self._seen.clear()
 
     def resolve(self, uri: str) -> dict[str, str] | None:
+        """The party a URI names (the caller must not change the dict it gets)."""
+        if uri in self._seen:
+            return self._seen[uri]
+        found = self._seen[uri] = self._resolve(uri)
+        return found
+
+    def _resolve(self, uri: str) -> dict[str, str] | None:
         found = self.by_key.get(_party_key(uri))
         if found is not None:
             return found
@@ -99,6 +109,7 @@ def batch_uri(batch: str) -> str:
     return BATCH + quote(batch, safe="")
 
 
+@lru_cache(maxsize=1 << 14)
 def batch_of(epc_class: str) -> tuple[str, str | None]:
     """(Keruen batch, GTIN or None) of an EPC class: Keruen's batch URI, or an LGTIN whose
     lot is the batch when it is a declaration item number, else `01/<GTIN>/10/<lot>`."""
@@ -198,6 +209,13 @@ def _base(r: _Reader, kind: str, ehash: str, i: int) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     """Scalars as canonical text, so that XML and JSON of one event keep the same content."""
+    kind = type(value)  # the exact JSON types first: most values are text
+    if kind is str:
+        return value
+    if kind is dict:
+        return {key: v if type(v) is str else plain(v) for key, v in value.items()}
+    if kind is list:
+        return [v if type(v) is str else plain(v) for v in value]
     if isinstance(value, dict):
         return {key: plain(v) for key, v in value.items()}
     if isinstance(value, list):

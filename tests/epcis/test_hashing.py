@@ -192,3 +192,53 @@ def test_the_same_instant_in_any_offset_has_one_canonical_time(
     utc = moment.replace(tzinfo=UTC)
     local = utc.astimezone(timezone(timedelta(minutes=minutes)))
     assert canonical_time(utc.isoformat()) == canonical_time(local.isoformat())
+
+
+_SEGMENT = st.sampled_from(
+    ["01", "gtin", "414", "gln", "party", "10", "lot", "21", "ser", "22", "batch", "KZ",
+     "04012345123456", "4012345000115", "A1", "9", "", "?x=1", "#f", "\t", "%2F"]
+)  # fmt: skip
+
+
+@given(
+    st.sampled_from(["https://", "http://", "https://id.gs1.org", "http://x.example"]),
+    st.lists(_SEGMENT, max_size=7),
+)
+def test_the_digital_link_shortcut_changes_no_answer(scheme: str, segments: list[str]) -> None:
+    """URIs with no segment naming a GS1 key skip the parse: the answer is the parse's."""
+    from keruen.epcis.digitallink import _from_digital_link, _parse_digital_link
+
+    uri = scheme + "example.com/" + "/".join(segments)
+    try:
+        expected = _parse_digital_link(uri)
+    except ValueError:  # urlsplit refuses it: the shortcut may not answer either
+        expected = None
+    try:
+        assert _from_digital_link(uri) == expected
+    except ValueError:
+        assert expected is None
+
+
+@pytest.mark.parametrize(
+    "text", ["2023-13-45T10:00:00Z", "2023-02-29T10:00:00Z", "2023-01-01T24:00:00+05:00",
+             "2023-01-01T10:00:00+25:00"]
+)  # fmt: skip
+def test_an_impossible_time_is_kept_as_text_and_reported(text: str) -> None:
+    """It used to end the validation with a ValueError (a crash, a 500 in the API)."""
+    import json
+
+    from keruen.epcis.validate import validate_bytes
+
+    assert canonical_time(text) == text
+    event = {"type": "ObjectEvent", "eventTime": text, "eventTimeZoneOffset": "+00:00",
+             "action": "OBSERVE", "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}  # fmt: skip
+    doc = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+           "type": "EPCISDocument", "schemaVersion": "2.0",
+           "creationDate": "2024-01-01T00:00:00Z", "epcisBody": {"eventList": [event]}}  # fmt: skip
+    report = validate_bytes(json.dumps(doc).encode(), "t.jsonld")
+    assert not report.valid
+    assert any(e.pointer.endswith("/eventTime") for e in report.errors), report.errors
+
+
+def test_a_time_rounding_past_year_9999_is_kept_as_text() -> None:
+    assert canonical_time("9999-12-31T23:59:59.9999Z") == "9999-12-31T23:59:59.9999Z"
