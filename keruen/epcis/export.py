@@ -3,8 +3,9 @@
 An event imported from EPCIS gives back the EPCIS event it came from (same CBV 2.0 hash);
 a contract event becomes the EPCIS event the mapping table names, with Keruen's own party
 and batch URIs and its `keruen:` extensions, so that importing the export gives the same
-contract events. Transit events and receipts have no EPCIS form here: they are counted as
-skipped. Pure except `kept_epcis`, the one read of stored JSON the read port does not offer.
+contract events. Every event type has an EPCIS form; a cancel whose target is not in the
+ledger is counted as skipped. Pure except `kept_epcis`, the one read of stored JSON the read
+port does not offer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ from sqlalchemy.engine import Connection
 
 from keruen.epcis import vocab
 from keruen.epcis.document import STANDARD_PREFIXES
-from keruen.epcis.mapping import CBV, KNS, batch_uri, k, party_uri
+from keruen.epcis.mapping import (
+    CBV,
+    CONSIGNMENT,
+    DOCUMENT,
+    KNS,
+    POST,
+    SEAL,
+    TRANSIT,
+    batch_uri,
+    k,
+    party_uri,
+)
 from keruen.jurisdiction import Jurisdiction
 from keruen.model import events as ev
 from keruen.settings import get_settings
@@ -29,9 +41,6 @@ from keruen.store.port import LedgerReader, StoredEvent
 __all__ = ["EPCIS_CONTEXT", "Exported", "contract_to_epcis", "export_events", "to_json_ld"]
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-DOCUMENT = "https://keruen.kz/document/"
-SEAL = "https://keruen.kz/seal/"
-TRANSIT = "https://keruen.kz/transit/"
 _WRITE_OFF_STEP = {
     "retail": "retail_selling",
     "destruction": "destroying",
@@ -191,25 +200,88 @@ def _transform(e: ev.Transform, home: str) -> dict[str, Any]:
 
 
 def _seal_ping(e: ev.SealPing, home: str) -> dict[str, Any]:
-    reports = [
+    out = _base(e, "ObjectEvent", home) | {
+        "epcList": [SEAL + quote(e.seal, safe="")],
+        "action": "OBSERVE",
+        "bizStep": CBV + "BizStep-sensor_reporting",
+        "sensorElementList": [{"sensorReport": _position(e.lat, e.lon)}],
+        k("state"): e.state,
+    }
+    if e.code is not None:
+        out[k("code")] = e.code
+    return out
+
+
+def _transit_epc(mrn: str) -> str:
+    return TRANSIT + quote(mrn, safe="")
+
+
+def _post(post: str) -> dict[str, str]:
+    return {"id": POST + quote(post, safe="")}
+
+
+def _position(lat: float, lon: float) -> list[dict[str, Any]]:
+    """A place as GS1 sensor reports: latitude and longitude in decimal degrees."""
+    return [
         {
             "type": "https://gs1.org/voc/Angle",
             "component": CBV + f"Comp-{axis}",
             "value": _text(value),
             "uom": "DD",
         }
-        for axis, value in (("latitude", e.lat), ("longitude", e.lon))
+        for axis, value in (("latitude", lat), ("longitude", lon))
     ]
-    out = _base(e, "ObjectEvent", home) | {
-        "epcList": [SEAL + quote(e.seal, safe="")],
+
+
+def _checkpoint(e: ev.Checkpoint, home: str) -> dict[str, Any]:
+    """A post passed: the transit observed at the post while being transported."""
+    return _base(e, "ObjectEvent", home) | {
+        "epcList": [_transit_epc(e.mrn)],
         "action": "OBSERVE",
-        "bizStep": CBV + "BizStep-sensor_reporting",
-        "sensorElementList": [{"sensorReport": reports}],
-        k("state"): e.state,
+        "bizStep": CBV + "BizStep-transporting",
+        "disposition": CBV + "Disp-in_transit",
+        "readPoint": _post(e.post),
+        k("mass_kg"): _text(e.mass_kg),
     }
-    if e.code is not None:
-        out[k("code")] = e.code
-    return out
+
+
+def _transit_close(e: ev.TransitClose, home: str) -> dict[str, Any]:
+    """The transit ends at its post: its packing (the AggregationEvent of the opening) undone."""
+    return _base(e, "AggregationEvent", home) | {
+        "parentID": _transit_epc(e.mrn),
+        "action": "DELETE",
+        "bizStep": CBV + "BizStep-arriving",
+        "readPoint": _post(e.post),
+        k("mass_kg"): _text(e.mass_kg),
+        k("seals_intact"): "true" if e.seals_intact else "false",
+    }
+
+
+def _incident(e: ev.Incident, home: str) -> dict[str, Any]:
+    """Something happened to the transit on the way, at the place the sensor reports give."""
+    return _base(e, "ObjectEvent", home) | {
+        "epcList": [_transit_epc(e.mrn)],
+        "action": "OBSERVE",
+        "bizStep": CBV + "BizStep-transporting",
+        "disposition": CBV + "Disp-in_transit",
+        "sensorElementList": [{"sensorReport": _position(e.lat, e.lon)}],
+        k("kind"): e.kind,
+        k("note"): e.note,
+    }
+
+
+def _receipt(e: ev.Receipt, home: str) -> dict[str, Any]:
+    """The partner state or consignee confirms what arrived of the consignment `ref` names."""
+    out = _base(e, "ObjectEvent", home) | {
+        "epcList": [CONSIGNMENT + quote(e.ref, safe="")],
+        "action": "OBSERVE",
+        "bizStep": CBV + "BizStep-receiving",
+        "bizTransactionList": _document(e.document),
+        k("country"): e.country,
+    }
+    if e.quantity is not None:
+        out[k("quantity")] = _text(e.quantity)
+    return _mass(out, e.mass_kg)
 
 
 def _builtins(value: Any) -> Any:
@@ -263,6 +335,10 @@ _BUILDERS: dict[type[Any], Any] = {
     ev.Adjust: _adjust,
     ev.Transform: _transform,
     ev.SealPing: _seal_ping,
+    ev.Checkpoint: _checkpoint,
+    ev.TransitClose: _transit_close,
+    ev.Incident: _incident,
+    ev.Receipt: _receipt,
 }
 
 
@@ -270,7 +346,7 @@ def contract_to_epcis(
     e: ev.AnyEvent, target: dict[str, Any] | None = None, j: Jurisdiction | None = None
 ) -> dict[str, Any] | None:
     """The EPCIS event of a contract event; a cancel is its target's event with an error
-    declaration. None when the event has no EPCIS form here (transit events, receipts)."""
+    declaration. None for a cancel without its target."""
     if isinstance(e, ev.Cancel):
         if target is None:
             return None

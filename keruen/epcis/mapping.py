@@ -37,6 +37,9 @@ PARTY = "https://keruen.kz/party/"
 BATCH = "https://keruen.kz/batch/"
 DOCUMENT = "https://keruen.kz/document/"
 SEAL = "https://keruen.kz/seal/"
+TRANSIT = "https://keruen.kz/transit/"
+POST = "https://keruen.kz/post/"
+CONSIGNMENT = "https://keruen.kz/consignment/"
 CBV = "https://ref.gs1.org/cbv/"
 OWNING = CBV + "SDT-owning_party"
 POSSESSING = CBV + "SDT-possessing_party"
@@ -405,27 +408,35 @@ def _transform(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     return [event | {"holder": _tin(holder), "inputs": inputs, "outputs": outputs}]
 
 
+def _position(r: _Reader, what: str) -> dict[str, float]:
+    """`lat` and `lon` from the event's sensor reports of latitude and longitude."""
+    position: dict[str, float] = {}
+    for element in r.event.get("sensorElementList") or []:
+        for report in element.get("sensorReport") or [] if isinstance(element, dict) else []:
+            component = str(report.get("component", "")) if isinstance(report, dict) else ""
+            for axis in ("latitude", "longitude"):
+                if component.endswith("Comp-" + axis):
+                    try:
+                        position[axis[:3]] = float(report["value"])
+                    except (KeyError, TypeError, ValueError):
+                        raise Unmappable(
+                            "sensorElementList", f"the {axis} reading has no numeric value"
+                        ) from None
+    if set(position) != {"lat", "lon"}:
+        raise Unmappable("sensorElementList", f"{what} needs latitude and longitude readings")
+    return position
+
+
 def _seal_ping(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     epcs = r.event.get("epcList") or []
     if len(epcs) != 1:
         raise Unmappable("epcList", "a seal report names exactly one seal")
-    position: dict[str, Any] = {}
-    for element in r.event.get("sensorElementList") or []:
-        for report in element.get("sensorReport") or [] if isinstance(element, dict) else []:
-            component = str(report.get("component", ""))
-            for axis in ("latitude", "longitude"):
-                if component.endswith("Comp-" + axis):
-                    position[axis[:3]] = float(report["value"])
-    if set(position) != {"lat", "lon"}:
-        raise Unmappable("sensorElementList", "a seal report needs latitude and longitude readings")
+    position = _position(r, "a seal report")
     state = r.ext("state") or ("tampered" if _alarm(r.event) else "intact")
     seal = str(epcs[0])
     seal = unquote(seal[len(SEAL) :]) if seal.startswith(SEAL) else seal
     event = _base(r, "seal_ping", ehash, 0) | {"seal": seal, "state": state, **position}
     return [_optional(event, r, "code")]
-
-
-TRANSIT = "https://keruen.kz/transit/"
 
 
 def _strip(value: Any) -> Any:
@@ -461,6 +472,74 @@ def _transit_open(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     return [event]
 
 
+def _transit_of(r: _Reader) -> str:
+    """The MRN of the transit an event is about: its transit URI (EPC or parent) or keruen:mrn."""
+    for uri in [r.event.get("parentID"), *(r.event.get("epcList") or [])]:
+        if isinstance(uri, str) and uri.startswith(TRANSIT):
+            return unquote(uri[len(TRANSIT) :])
+    return str(r.need("mrn"))
+
+
+def _post_of(r: _Reader) -> str:
+    """The customs post: the read point (Keruen's post URI, or any id) or keruen:post."""
+    point = r.event.get("readPoint")
+    uri = point.get("id") if isinstance(point, dict) else None
+    if isinstance(uri, str) and uri:
+        return unquote(uri[len(POST) :]) if uri.startswith(POST) else uri
+    return str(r.need("post"))
+
+
+def _flag(r: _Reader, name: str) -> bool:
+    value = r.need(name)
+    if value in (True, "true"):
+        return True
+    if value in (False, "false"):
+        return False
+    raise Unmappable(f"keruen:{name}", f"keruen:{name} is true or false, not {value!r}")
+
+
+def _checkpoint(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    event = _base(r, "checkpoint", ehash, 0)
+    return [event | {"mrn": _transit_of(r), "post": _post_of(r), "mass_kg": r.need("mass_kg")}]
+
+
+def _transit_close(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    event = _base(r, "transit_close", ehash, 0) | {
+        "mrn": _transit_of(r),
+        "post": _post_of(r),
+        "mass_kg": r.need("mass_kg"),
+        "seals_intact": _flag(r, "seals_intact"),
+    }
+    return [event]
+
+
+def _incident(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    event = _base(r, "incident", ehash, 0) | {
+        "mrn": _transit_of(r),
+        "kind": r.need("kind"),
+        **_position(r, "an incident"),
+        "note": str(r.ext("note") or ""),
+    }
+    return [event]
+
+
+def _receipt(r: _Reader, ehash: str) -> list[dict[str, Any]]:
+    ref = r.ext("ref")
+    epcs = [e for e in r.event.get("epcList") or [] if isinstance(e, str)]
+    if ref is None and len(epcs) == 1 and epcs[0].startswith(CONSIGNMENT):
+        ref = unquote(epcs[0][len(CONSIGNMENT) :])
+    if ref is None:
+        raise Unmappable(
+            "epcList", f"a receipt names the consignment it confirms ({CONSIGNMENT}<ref>)"
+        )
+    event = _base(r, "receipt", ehash, 0) | {
+        "ref": ref,
+        "country": r.need("country"),
+        "document": r.document(),
+    }
+    return [_optional(event, r, "quantity", "mass_kg")]
+
+
 def _alarm(event: dict[str, Any]) -> bool:
     return "ALARM_CONDITION" in str(event.get("sensorElementList"))
 
@@ -474,6 +553,10 @@ _BY_TYPE = {
     "adjust": "adjust",
     "transform": "transform",
     "seal_ping": "seal_ping",
+    "checkpoint": "checkpoint",
+    "transit_close": "transit_close",
+    "incident": "incident",
+    "receipt": "receipt",
 }
 
 
@@ -490,8 +573,14 @@ def _kind(r: _Reader) -> str:
         return "transform"
     if kind == "AggregationEvent" and action == "ADD" and r.ext("mrn") is not None:
         return "transit_open"
+    if kind == "AggregationEvent" and action == "DELETE" and _about(e, TRANSIT):
+        return "transit_close"
     if kind != "ObjectEvent":
         raise Unmappable("type", f"a {kind} has no meaning in the ledger (not imported)")
+    if _about(e, TRANSIT):  # the transit itself observed on its way
+        return "incident" if e.get("sensorElementList") else "checkpoint"
+    if _about(e, CONSIGNMENT) and step in ("receiving", "accepting", "arriving"):
+        return "receipt"
     if e.get("sensorElementList") and e.get("epcList"):
         return "seal_ping"
     if action == "ADD" and step in ("commissioning", "receiving", "arriving", "accepting"):
@@ -505,11 +594,24 @@ def _kind(r: _Reader) -> str:
     raise Unmappable("bizStep", f"{kind} with action {action} and bizStep {step!r} is not mapped")
 
 
+def _about(event: dict[str, Any], prefix: str) -> bool:
+    """Whether the event is about one thing of Keruen's kind `prefix` (EPC or parent)."""
+    parent = event.get("parentID")
+    if isinstance(parent, str):
+        return parent.startswith(prefix)
+    epcs = event.get("epcList") or []
+    return len(epcs) == 1 and isinstance(epcs[0], str) and epcs[0].startswith(prefix)
+
+
 _OTHERS = {
     "adjust": _adjust,
     "transform": _transform,
     "seal_ping": _seal_ping,
     "transit_open": _transit_open,
+    "checkpoint": _checkpoint,
+    "transit_close": _transit_close,
+    "incident": _incident,
+    "receipt": _receipt,
 }
 
 

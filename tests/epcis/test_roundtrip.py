@@ -106,6 +106,69 @@ def _contract_events() -> list[dict[str, Any]]:
             "lon": 76.9,
             "state": "intact",
         },
+        {
+            "type": "checkpoint",
+            "id": "k1",
+            "time": "2024-03-07T09:00:00+05:00",
+            "mrn": "24KZ0001",
+            "post": "KZDOS-RAIL",
+            "mass_kg": "1200.5",
+        },
+        {
+            "type": "incident",
+            "id": "n1",
+            "time": "2024-03-07T15:30:00+05:00",
+            "mrn": "24KZ0001",
+            "kind": "transhipment",
+            "lat": 47.1,
+            "lon": 70.25,
+            "note": "moved to wagon 2/7 after an axle fault",
+        },
+        {
+            "type": "incident",
+            "id": "n2",
+            "time": "2024-03-07T16:00:00+05:00",
+            "mrn": "24KZ0001",
+            "kind": "seal_replaced",
+            "lat": 47.2,
+            "lon": 70.3,
+            "note": "",
+        },
+        {
+            "type": "cancel",
+            "id": "c2",
+            "time": "2024-03-07T16:10:00+05:00",
+            "target": "n2",
+            "reason": "entered twice",
+        },
+        {
+            "type": "transit_close",
+            "id": "z1",
+            "time": "2024-03-09T12:00:00+05:00",
+            "mrn": "24KZ0001",
+            "post": "KZZS1-RAIL",
+            "mass_kg": "1199",
+            "seals_intact": False,
+        },
+        {
+            "type": "receipt",
+            "id": "r1",
+            "time": "2024-03-12T12:00:00+01:00",
+            "ref": "24KZ0001",
+            "country": "DE",
+            "document": {"kind": "arrival_notice", "number": "DE/2024/77"},
+            "quantity": "400",
+            "mass_kg": "1199",
+        },
+        {
+            "type": "receipt",
+            "id": "r2",
+            "time": "2024-03-13T12:00:00+03:00",
+            "ref": "t1",
+            "country": "RU",
+            "document": {"kind": "CMR", "number": "RU 55/1"},
+            "mass_kg": "30.25",
+        },
     ]
 
 
@@ -116,15 +179,60 @@ def _typed(eng: Engine) -> list[dict[str, Any]]:
 
 
 def test_contract_events_to_epcis_and_back(engine: Engine, second: Engine) -> None:
-    lines = [json.dumps(e).encode() for e in _contract_events()]
+    """Every event type the ledger holds: exported, imported into a fresh ledger, the same
+    typed events and cancellations, stock, traces, and (exported again) event hashes."""
+    events = _contract_events()
+    lines = [json.dumps(e).encode() for e in events]
     report = ingest_lines(engine, lines)
     assert report.rejected == 0, report.public()
+    with engine.connect() as conn:
+        exported_events = export_events(conn, LedgerReader(conn).select_events())
+    assert exported_events.skipped == {}
+    assert {e["type"] for e in events} == set(TYPES_EXPORTED)
     exported = _export(engine)
     back = capture(second, exported, "back.jsonld", Parties())
     assert back.rejected == 0, back.public()
+    assert back.accepted == len(events)
     assert _typed(second) == _typed(engine)
     batches = ["55501/010324/0000777/001", "B-OUT-1"]
     assert _state(engine, [A, B, C], batches) == _state(second, [A, B, C], batches)
+    assert _hashes(_export(second)) == _hashes(exported)
+
+
+# every type of the event contract (keruen.model.events)
+TYPES_EXPORTED = [
+    "import", "transfer", "cancel", "transform", "write_off", "adjust", "transit_open",
+    "seal_ping", "checkpoint", "incident", "transit_close", "receipt",
+]  # fmt: skip
+
+
+def test_every_contract_type_has_an_epcis_form() -> None:
+    from typing import get_args
+
+    from keruen.epcis.export import _BUILDERS
+    from keruen.model import events as ev
+
+    types = set(get_args(ev.AnyEvent))
+    assert types - set(_BUILDERS) == {ev.Cancel}  # a cancel is its target's event, declared
+
+
+def test_transit_events_from_another_system_map_without_keruens_extensions_of_type() -> None:
+    """A checkpoint, close, incident and receipt told only in EPCIS terms (no keruen:type or
+    keruen:id) map by their shape: the transit URI, the read point, the sensor reports."""
+    from keruen.epcis.export import contract_to_epcis
+    from keruen.epcis.mapping import k, map_event
+    from keruen.model.validate import parse_object
+
+    for event in _contract_events()[9:]:
+        if event["type"] == "cancel":
+            continue
+        epcis = contract_to_epcis(parse_object(event).event)
+        assert epcis is not None
+        del epcis[k("type")], epcis[k("id")]
+        (mapped,) = map_event(epcis, "ni:///sha-256;" + "0" * 64 + "?ver=CBV2.0", Parties())
+        assert mapped["type"] == event["type"]
+        same = {key: mapped[key] for key in event if key not in ("id",)}
+        assert parse_object(same | {"id": "x"}).event == parse_object(event | {"id": "x"}).event
 
 
 def test_cli_export_writes_a_valid_document(tmp_path: Path) -> None:

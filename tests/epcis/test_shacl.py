@@ -45,3 +45,25 @@ def test_keruens_export_conforms_apart_from_the_known_conflicts(sqlite_engine: E
     data = json.dumps(to_json_ld(exported.events, "2024-04-01T00:00:00Z")).encode()
     errors, _ = shacl_issues(parse_document(data))
     assert errors == []
+
+
+def test_every_event_type_keruen_exports_conforms(sqlite_engine: Engine) -> None:
+    """Checkpoints, closes, incidents, receipts and the rest: GS1's JSON Schema and its SHACL
+    shapes (apart from the two known conflicts, which are warnings)."""
+    from keruen.epcis.schemas import document_schema
+    from tests.epcis.test_roundtrip import _contract_events
+
+    events = _contract_events()
+    report = ingest_lines(sqlite_engine, [json.dumps(e).encode() for e in events])
+    assert report.rejected == 0, report.public()
+    with sqlite_engine.connect() as conn:
+        exported = export_events(conn, LedgerReader(conn).select_events())
+    doc = to_json_ld(exported.events, "2024-04-01T00:00:00Z")
+    assert len(doc["epcisBody"]["eventList"]) == len(events)
+    assert list(document_schema().iter_errors(doc)) == []
+    errors, warnings = shacl_issues(parse_document(json.dumps(doc).encode()))
+    assert errors == []
+    assert {w.rule for w in warnings} <= {
+        "shacl/QuantityShape",
+        "shacl/SourceOrDestinationTypeShape",
+    }
