@@ -216,7 +216,7 @@ ROWS: dict[str, Row] = {
         state=set(),
         subjects=False,
         tracker={"orphans"},
-        epcis=False,
+        epcis=True,
         **TRANSIT,
     ),
     "transit_close": Row(
@@ -227,7 +227,7 @@ ROWS: dict[str, Row] = {
         state={"closes"},
         subjects=False,
         tracker={"orphans"},
-        epcis=False,
+        epcis=True,
         **TRANSIT,
     ),
     "incident": Row(
@@ -238,7 +238,7 @@ ROWS: dict[str, Row] = {
         state=set(),
         subjects=False,
         tracker={"orphans"},
-        epcis=False,
+        epcis=True,
         **TRANSIT,
     ),
     "receipt": Row(
@@ -249,7 +249,7 @@ ROWS: dict[str, Row] = {
         state={"receipts"},
         subjects=False,
         tracker=set(),
-        epcis=False,
+        epcis=True,
         **TRANSIT,
     ),
 }
