@@ -170,12 +170,8 @@ class Writer:
             ]
             try:
                 entries = [e for job in done for e in job.finish(_ok(results[id(job)]))]
-                with self.eng.begin() as conn:
-                    if any(job.rejections for job in done):
-                        lock_writer(conn)
-                        for job in done:
-                            write_rejections(conn, job.rejections, job.source)
-                    audit.write(conn, entries)
+                if entries or any(job.rejections for job in done):
+                    self._record(done, entries)
             except Exception as e:
                 results.update((id(job), _failure(e)) for job in done)
         except BaseException as e:  # a bug: answer every waiting request, keep the writer alive
@@ -189,6 +185,16 @@ class Writer:
                 job.future.set_result(result)
         if self.profile is not None:
             self._profiled(jobs)
+
+    def _record(self, done: list[Job], entries: list[AuditEntry]) -> None:
+        """The audit entries (and refusals) of jobs with no line ingested, in a transaction of
+        their own (none when there is nothing to write: a pool checkout and a commit saved)."""
+        with self.eng.begin() as conn:
+            if any(job.rejections for job in done):
+                lock_writer(conn)
+                for job in done:
+                    write_rejections(conn, job.rejections, job.source)
+            audit.write(conn, entries)
 
     def _profiled(self, jobs: list[Job]) -> None:
         assert self.profile is not None
