@@ -16,9 +16,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from keruen.analytics.decimals import cents, ratio
+from keruen.analytics.decimals import cents, product, ratio
 from keruen.analytics.engines import Source
-from keruen.analytics.figures import valued
+from keruen.analytics.figures import live, with_rates
 from keruen.risk.config import SANCTIONING
 
 DESTINATIONS = ("RU", "BY")
@@ -40,10 +40,13 @@ def chpl() -> ir.Table:
 
 
 def _chpl_rows(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
-    rows = valued(src, flows, rates)
+    rows = live(src, flows)
     c = chpl()
-    j = rows.inner_join(c, rows.hs.substr(0, 6) == c.c_hs6)
-    return j.mutate(year=j.day.year(), month=j.day.month())
+    j = rows.inner_join(c, rows.hs.substr(0, 6) == c.c_hs6)  # first: few rows are CHPL goods
+    v = with_rates(src, j, rates)
+    return v.mutate(
+        value_usd=product(v.amount, v.usd_per_unit), year=v.day.year(), month=v.day.month()
+    )
 
 
 def monthly_expr(src: Source, rates: ir.Table) -> ir.Table:

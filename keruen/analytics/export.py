@@ -27,13 +27,17 @@ import pyarrow.parquet as pq
 from sqlalchemy.engine import Connection
 
 from keruen.analytics import source
-from keruen.analytics.flatten import SCALE, Flat, flatten_one
+from keruen.analytics.flatten import PRECISION, SCALE, Flat, flatten_one, resolve
 from keruen.errors import AnalyticsError
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+# 2: quantities, masses and amounts decimal(18, 6) (format 1: decimal(38, 6)); goods (HS,
+# origin, unit) on every row that names a batch; a cancel's target_seq
+FORMAT = 2
 _text = pa.string()
-_dec = pa.decimal128(38, SCALE)
+# decimal(18, 6) is a 64-bit integer of micro-units in Parquet and in DuckDB's vectors (38
+# digits take 128 bits, twice the bytes to read and far slower arithmetic); sums widen to 38.
+_dec = pa.decimal128(PRECISION, SCALE)
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -59,6 +63,7 @@ EVENT_SCHEMA = pa.schema(
         ("mrn", _text),
         ("document", _text),
         ("target", _text),
+        ("target_seq", pa.int64()),  # a cancel's target, by seq (format 2)
     ]
 )
 BATCH_SCHEMA = pa.schema(
@@ -100,10 +105,16 @@ def read_manifest(out: Path) -> Manifest | None:
         return None
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        raw.pop("format", None)
-        return Manifest(**raw)
+        found = raw.pop("format", None)
+        manifest = Manifest(**raw)
     except (ValueError, TypeError) as e:
         raise AnalyticsError(f"{path}: not a Keruen export manifest ({e})") from e
+    if found != FORMAT:
+        raise AnalyticsError(
+            f"{path}: export format {found}, this Keruen reads and writes format {FORMAT}: "
+            "export again into a new directory"
+        )
+    return manifest
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -151,6 +162,13 @@ def remove_orphans(out: Path, after_seq: int) -> None:
         path.unlink()
 
 
+def resolved(conn: Connection, flat: Flat) -> Flat:
+    resolve(
+        flat, lambda ids: source.batch_goods(conn, ids), lambda ids: source.event_seqs(conn, ids)
+    )
+    return flat
+
+
 def export_parquet(
     conn: Connection,
     out: Path,
@@ -175,12 +193,12 @@ def export_parquet(
         flatten_one(stored.seq, stored.hash, stored.event, flat)
         if len(flat.events) >= chunk:
             rows += len(flat.events)
-            files += write_flat(out, flat)
+            files += write_flat(out, resolved(conn, flat))
             flat = Flat()
         if progress:
             progress(1)
     rows += len(flat.events)
-    files += write_flat(out, flat)
+    files += write_flat(out, resolved(conn, flat))
     manifest = Manifest(
         head_seq=head.seq,
         head_hash=head.hash,

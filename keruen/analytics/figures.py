@@ -41,8 +41,9 @@ KEYS: dict[str, Callable[[ir.Table], ir.Value]] = {
     "post": lambda t: t.post,
 }
 FORMULA = (
-    "value_usd = Σ value.amount × USD per unit of its currency on the event's UTC day "
-    "(each product exact, rounded to 6 places; the sum rounded to the cent); quantity and "
+    "value_usd = Σ over rates of (Σ value.amount of the events whose currency and UTC day "
+    "take that rate) × USD per unit (each product exact, rounded to 6 places; the sum rounded "
+    "to the cent); quantity and "
     "mass_kg = Σ as declared (quantity in the goods' own units); events = distinct event "
     "ids; cancelled events excluded; flow {flow} = event types {types}"
 )
@@ -73,46 +74,62 @@ def keys(names: Sequence[str]) -> list[str]:
 
 def live(src: Source, flow: str | Sequence[str]) -> ir.Table:
     """The events of one flow, or of several flows of disjoint event types in one scan, that
-    stand, with HS and origin from their batch where missing."""
+    stand (the export carries each row's goods and each cancel's target seq: no join but the
+    anti-join on cancels' integer seqs)."""
     names = [flow] if isinstance(flow, str) else list(flow)
     e = src.events
-    cancels = e.filter(e.type == "cancel").select(cancelled=e.target).distinct()
+    cancels = e.filter(e.type == "cancel").select(cancelled=e.target_seq).distinct()
     types = sorted({t for n in names for t in FLOW_TYPES[n]})
-    rows = e.filter(e.type.isin(types)).anti_join(cancels, e.id == cancels.cancelled)
-    b = src.batches.select(b_batch="batch", b_hs="hs", b_origin="origin")
-    j = rows.left_join(b, rows.batch == b.b_batch)
+    rows = e.filter(e.type.isin(types)).anti_join(cancels, e.seq == cancels.cancelled)
     if len(names) == 1:
         label: ir.Value = ibis.literal(names[0])
     else:
-        label = j.type.cases(*((t, n) for n in names for t in FLOW_TYPES[n]))
-    return j.mutate(
-        hs=j.hs.coalesce(j.b_hs), origin=j.origin.coalesce(j.b_origin), flow=label
-    ).drop("b_batch", "b_hs", "b_origin")
+        label = rows.type.cases(*((t, n) for n in names for t in FLOW_TYPES[n]))
+    return rows.mutate(flow=label)
 
 
-def with_rates(rows: ir.Table, rates: ir.Table) -> ir.Table:
-    """Each row with its USD per unit (null where the rates do not cover it)."""
-    j = rows.left_join(
+def rate_days(src: Source, rates: ir.Table) -> ir.Table:
+    """USD per unit for each (currency, day) the events hold that the rates cover.
+
+    The range join (currency, valid_from <= day < valid_to) runs on these distinct pairs, a
+    few thousand, from a scan of two columns of its own; rows then take their rate by an
+    equi-join. Joined row by row, every row of a currency would meet all of its rates (with
+    daily rates, thousands) before the range test kept one; and pairs taken from the rows
+    themselves make the engine materialise every row to read them twice."""
+    e = src.events
+    pairs = e.select(p_currency=e.currency, p_day=e.day).distinct()
+    return pairs.inner_join(
         rates,
         [
-            rows.currency == rates.r_currency,
-            rows.day >= rates.valid_from,
-            rows.day < rates.valid_to,
+            pairs.p_currency == rates.r_currency,
+            pairs.p_day >= rates.valid_from,
+            pairs.p_day < rates.valid_to,
         ],
-    )
-    return j.drop("r_currency", "valid_from", "valid_to")
+    ).select("p_currency", "p_day", "usd_per_unit")
+
+
+def with_rates(src: Source, rows: ir.Table, rates: ir.Table) -> ir.Table:
+    """Each row with its USD per unit (null where the rates do not cover it)."""
+    priced = rate_days(src, rates)
+    j = rows.left_join(priced, [rows.currency == priced.p_currency, rows.day == priced.p_day])
+    return j.drop("p_currency", "p_day")
 
 
 def valued(src: Source, flow: str | Sequence[str], rates: ir.Table) -> ir.Table:
-    rows = with_rates(live(src, flow), rates)
+    """Each row with its USD value (exact product, rounded to 6 places)."""
+    rows = with_rates(src, live(src, flow), rates)
     return rows.mutate(value_usd=product(rows.amount, rows.usd_per_unit))
 
 
 def missing_rate(src: Source, flows_: Sequence[str], rates: ir.Table) -> MissingRate | None:
     """The first (currency, day) a value needs and the rates lack, if any (one scan)."""
     simple = sorted({t for f in flows_ for t in FLOW_TYPES[f]} & set(SIMPLE_TYPES))
-    rows = with_rates(live(src, [SIMPLE_TYPES[t] for t in simple]), rates)
-    gap = rows.filter(rows.amount.notnull() & rows.usd_per_unit.isnull())
+    rows = live(src, [SIMPLE_TYPES[t] for t in simple])
+    pairs = (
+        rows.filter(rows.amount.notnull()).select(currency=rows.currency, day=rows.day).distinct()
+    )
+    priced = with_rates(src, pairs, rates)
+    gap = priced.filter(priced.usd_per_unit.isnull())
     first = gap.select("currency", "day").order_by(["day", "currency"]).limit(1)
     found = src.con.execute(first).to_dict("records")
     if found:
@@ -120,25 +137,57 @@ def missing_rate(src: Source, flows_: Sequence[str], rates: ir.Table) -> Missing
     return None
 
 
-def by_keys(src: Source, flow: str | Sequence[str], rates: ir.Table, by: Sequence[str]) -> ir.Table:
-    rows = valued(src, flow, rates)
-    groups = {"flow": rows.flow, **{k: KEYS[k](rows) for k in by}}
-    return rows.group_by(**groups).aggregate(
-        value_usd=cents(rows.value_usd.sum()),
-        quantity=rows.quantity.cast(QTY).sum(),
-        mass_kg=rows.mass_kg.cast(QTY).sum(),
-        events=rows.id.nunique(),
+def cells(rows: ir.Table, groups: dict[str, ir.Value]) -> ir.Table:
+    """Rows (with their rate) summed per group and rate, before any product: a value is then
+    Σ amounts × rate per cell, one product per cell, not one per event (a decimal product
+    costs ~1 µs on DuckDB; a year of daily rates makes a few hundred cells per group).
+    `lined` keeps the lines of one multi-line event (a transit's goods) in a cell of their
+    own, so events count exactly without a distinct count over every id."""
+    lined = rows.line.notnull().ifelse(rows.seq, ibis.null("int64"))
+    return rows.group_by(**groups, usd_per_unit=rows.usd_per_unit, lined=lined).aggregate(
+        amount=rows.amount.sum(),
+        quantity=rows.quantity.sum(),
+        mass_kg=rows.mass_kg.sum(),
+        n=rows.count(),
     )
+
+
+def labelled_cells(
+    src: Source, flow: str | Sequence[str], rates: ir.Table, by: Sequence[str]
+) -> ir.Table:
+    rows = with_rates(src, live(src, flow), rates)
+    return cells(rows, {"flow": rows.flow, **{k: KEYS[k](rows) for k in by}})
+
+
+def totals(v: ir.Table, by: Sequence[str]) -> ir.Table:
+    """Cells summed per flow and keys: value (one exact product per cell, the sum to the
+    cent), quantity, mass, events."""
+    value = product(v.amount, v.usd_per_unit)
+    return v.group_by(["flow", *by]).aggregate(
+        value_usd=cents(value.sum()),
+        quantity=v.quantity.sum().cast(QTY),
+        mass_kg=v.mass_kg.sum().cast(QTY),
+        events=(v.n.sum(where=v.lined.isnull()).coalesce(0) + v.lined.nunique()).cast("int64"),
+    )
+
+
+def by_keys(src: Source, flow: str | Sequence[str], rates: ir.Table, by: Sequence[str]) -> ir.Table:
+    return totals(labelled_cells(src, flow, rates, by), by)
 
 
 def figures_expr(
     src: Source, flows_: Sequence[str], rates: ir.Table, by: Sequence[str]
 ) -> ir.Table:
-    """The flows of disjoint event types in one scan; turnover (their sum) in another."""
+    """All flows from one scan: the cells of the simple flows (turnover's four among them,
+    whether asked for or not), turnover as their sum (events of different flows are
+    different events, so counts add too)."""
     simple = [f for f in flows_ if f != "turnover"]
-    parts = [by_keys(src, simple, rates, by)] if simple else []
+    scan = sorted(set(simple) | (set(FLOW_TYPES["turnover"]) if "turnover" in flows_ else set()))
+    c = labelled_cells(src, scan if len(scan) > 1 else scan[0], rates, by)
+    parts = [totals(c.filter(c.flow.isin(simple)), by)] if simple else []
     if "turnover" in flows_:
-        parts.append(by_keys(src, "turnover", rates, by))
+        t = c.filter(c.flow.isin(FLOW_TYPES["turnover"])).mutate(flow=ibis.literal("turnover"))
+        parts.append(totals(t, by))
     out = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     return out.order_by(["flow", *by])
 

@@ -1,11 +1,14 @@
 """Typed ledger events to flat rows (pure): one row per event, or per goods line of a transit
-and per output of a transform. Dispatches and exports carry no goods: their HS code and origin
-come from the batch, which the `batches` rows record where a batch is created.
+and per output of a transform. Dispatches and exports carry no goods: their HS code, origin and
+unit come from the batch, which the `batches` rows record where a batch is created; `resolve`
+copies them onto the rows (and a cancel's target seq onto the cancel), so readers need no join
+for them.
 
 Times are kept in UTC; `day` is the UTC date, the one calendar every engine agrees on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,13 +17,15 @@ from typing import Any
 from keruen.errors import AnalyticsError
 from keruen.model import events as ev
 
-SCALE = 6  # decimal places kept for quantities, masses and amounts: decimal(38, 6)
+SCALE = 6  # decimal places kept for quantities, masses and amounts: decimal(18, 6)
+PRECISION = 18
 _EXACT = Decimal(1).scaleb(-SCALE)
+_LIMIT = Decimal(10) ** (PRECISION - SCALE)
 
 EVENT_FIELDS = (
     "seq", "id", "hash", "type", "time", "day", "line", "batch", "holder", "counterparty",
     "partner", "hs", "origin", "quantity", "unit", "mass_kg", "amount", "currency", "post",
-    "mrn", "document", "target",
+    "mrn", "document", "target", "target_seq",
 )  # fmt: skip
 BATCH_FIELDS = ("seq", "batch", "hs", "origin", "unit", "description")
 
@@ -41,6 +46,11 @@ def exact(value: Decimal | None, name: str, event_id: str) -> Decimal | None:
     if kept != value:
         raise AnalyticsError(
             f"event {event_id}: {name} {value} has more than {SCALE} decimal places"
+        )
+    if abs(kept) >= _LIMIT:
+        raise AnalyticsError(
+            f"event {event_id}: {name} {value} is out of range (at most {PRECISION - SCALE} "
+            "digits before the decimal point)"
         )
     return kept
 
@@ -191,6 +201,31 @@ def flatten_one(seq: int, digest: str, e: ev.Event, out: Flat) -> None:
         _cancel(row, e, out)
     else:
         _other(row, e, out)
+
+
+def resolve(
+    out: Flat,
+    batches: Callable[[set[str]], dict[str, tuple[str, str, str]]],
+    seqs: Callable[[set[str]], dict[str, int]],
+) -> None:
+    """Copy each batch's HS code, origin and unit onto the rows that name the batch without
+    goods, and each cancel's target seq onto it: from this stretch first, then from `batches`
+    and `seqs` (the ledger) for what earlier stretches made. Unknown ones stay null."""
+    goods = {b["batch"]: (b["hs"], b["origin"], b["unit"]) for b in out.batches}
+    need = {r["batch"] for r in out.events if r["hs"] is None and r["batch"]} - set(goods)
+    if need:
+        goods.update(batches(need))
+    local = {r["id"]: r["seq"] for r in out.events}
+    targets = {r["target"] for r in out.events if r["type"] == "cancel" and r["target"]}
+    found = {t: local[t] for t in targets if t in local}
+    if targets - set(found):
+        found.update(seqs(targets - set(found)))
+    for r in out.events:
+        if r["hs"] is None and r["batch"] in goods:
+            hs, origin, unit = goods[r["batch"]]
+            r["hs"], r["origin"], r["unit"] = hs, r["origin"] or origin, r["unit"] or unit
+        if r["type"] == "cancel":
+            r["target_seq"] = found.get(r["target"])
 
 
 def month_of(d: date) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from keruen.store.port import Head, LedgerReader, StoredEvent
 
-__all__ = ["Head", "StoredEvent", "events_after", "head"]
+__all__ = ["Head", "StoredEvent", "batch_goods", "event_seqs", "events_after", "head"]
 
 
 def head(conn: Connection) -> Head:
@@ -22,3 +22,13 @@ def events_after(conn: Connection, after_seq: int, upto: int) -> Iterator[Stored
         if stored.seq > upto:
             return
         yield stored
+
+
+def batch_goods(conn: Connection, ids: set[str]) -> dict[str, tuple[str, str, str]]:
+    """HS code, origin and unit of each of these batches the ledger knows."""
+    return {b: (i.hs, i.origin, i.unit) for b, i in LedgerReader(conn).batches(ids).items()}
+
+
+def event_seqs(conn: Connection, ids: set[str]) -> dict[str, int]:
+    """The seq of each of these events the ledger holds."""
+    return {i: s.seq for i, s in LedgerReader(conn).events_by_id(ids).items()}

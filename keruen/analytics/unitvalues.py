@@ -14,12 +14,13 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from keruen.analytics.decimals import ratio
+from keruen.analytics.decimals import RATIO, ratio
 from keruen.analytics.engines import Source
-from keruen.analytics.figures import valued
+from keruen.analytics.figures import live, with_rates
 
 FORMULA = (
-    "unit value = USD value (loaded rates, event's UTC day) / quantity, per line of imports and "
+    "unit value = value.amount / quantity × USD per unit (loaded rates, event's UTC day), per "
+    "line of imports and "
     "arrivals; per HS subheading x origin x post: fair price = median; robust z = (ln uv - "
     "median ln uv) / (1.4826 x MAD of ln uv), outlier where |z| > 3.5; markup = median unit "
     "value of dispatches and exports to RU / median unit value of imports - 1; cancelled "
@@ -31,9 +32,11 @@ KEYS = ["hs6", "origin", "post"]
 
 
 def priced(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
-    rows = valued(src, flows, rates)
-    rows = rows.filter((rows.quantity > 0) & rows.value_usd.notnull() & (rows.value_usd > 0))
-    uv = ratio(rows.value_usd, rows.quantity)
+    """Lines with a unit value: a ratio, so a float (amount / quantity × USD per unit), never
+    a decimal product per line."""
+    rows = with_rates(src, live(src, flows), rates)
+    rows = rows.filter((rows.quantity > 0) & (rows.amount > 0) & rows.usd_per_unit.notnull())
+    uv = ratio(rows.amount, rows.quantity) * rows.usd_per_unit.cast(RATIO)
     return rows.mutate(hs6=rows.hs.substr(0, 6), uv=uv, log_uv=uv.ln())
 
 

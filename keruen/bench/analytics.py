@@ -1,7 +1,8 @@
 """`keruen bench analytics`: the trade-figures suite over N flattened events in Parquet, on an
 engine through Ibis, beside the same aggregations as hand-written DuckDB SQL in the same run.
 
-The events are generated straight into the export layout by DuckDB (ingesting 100 M events
+The events are generated straight into the export layout (format 2: goods on every row that
+names a batch, a cancel's target seq) by DuckDB (ingesting 100 M events
 into a ledger first would measure the ledger, not the analytics): 20 % imports, 10 %
 arrivals, 25 % dispatches, 10 % exports, 25 % transfers (KZT), 5 % transit lines, 1 % cancels
 and seal pings for the rest, over 2021–2023, 40 partners, 400 HS subheadings.
@@ -19,7 +20,7 @@ import duckdb
 from keruen.analytics import engines
 from keruen.analytics import figures as fg
 from keruen.analytics import rates as rt
-from keruen.analytics.export import MANIFEST
+from keruen.analytics.export import FORMAT, MANIFEST
 from keruen.analytics.named import NAMED
 from keruen.errors import AnalyticsError
 
@@ -39,30 +40,36 @@ COPY (
     SELECT i, {type_case} AS type, CAST(hash(i) % 1000000007 AS BIGINT) AS h,
            DATE '2021-01-01' + CAST(i * 1095 // {n} AS INTEGER) AS day
     FROM range({n}) t(i)
-  )
+  ),
+  made AS (  -- the import or arrival that made the batch a row moves (its goods)
+    SELECT *, CASE WHEN type IN ('import', 'arrival') THEN i
+                   WHEN type IN ('dispatch', 'export', 'transfer') THEN i // 100 * 100 + h % 30
+              END AS b
+    FROM base
+  ),
+  goods AS (SELECT *, CAST(hash(b) % 1000000007 AS BIGINT) AS bh FROM made)
   SELECT
     i + 1 AS seq, 'e' || i AS id, md5(CAST(i AS VARCHAR)) AS hash, type,
     CAST(day AS TIMESTAMPTZ) + INTERVAL (h % 86400) SECOND AS time, day,
     CAST(NULL AS INTEGER) AS line,
-    CASE WHEN type IN ('import', 'arrival') THEN 'B' || i
-         WHEN type IN ('dispatch', 'export', 'transfer') THEN 'B' || (i // 100 * 100 + h % 30)
-    END AS batch,
+    'B' || b AS batch,
     'H' || (h % 5000) AS holder, 'C' || (h % 20000) AS counterparty,
     CASE WHEN type IN ('import', 'arrival', 'dispatch', 'export', 'transit_open')
          THEN {partners}[1 + (h // 7) % {np}] END AS partner,
-    CASE WHEN type IN ('import', 'arrival', 'transit_open')
-         THEN CAST(840000 + (h // 11) % 400 * 13 AS VARCHAR) END AS hs,
-    CASE WHEN type IN ('import', 'arrival') THEN {partners}[1 + (h // 13) % {np}] END AS origin,
-    CAST((h % 100000) / 100.0 + 1 AS DECIMAL(38, 6)) AS quantity, 'PCE' AS unit,
-    CAST((h % 50000) / 10.0 AS DECIMAL(38, 6)) AS mass_kg,
+    CASE WHEN type = 'transit_open' THEN CAST(840000 + (h // 11) % 400 * 13 AS VARCHAR)
+         WHEN b IS NOT NULL THEN CAST(840000 + (bh // 11) % 400 * 13 AS VARCHAR) END AS hs,
+    CASE WHEN b IS NOT NULL THEN {partners}[1 + (bh // 13) % {np}] END AS origin,
+    CAST((h % 100000) / 100.0 + 1 AS DECIMAL(18, 6)) AS quantity, 'PCE' AS unit,
+    CAST((h % 50000) / 10.0 AS DECIMAL(18, 6)) AS mass_kg,
     CASE WHEN type IN ('cancel', 'seal_ping') THEN NULL
-         ELSE CAST((h % 10000000) / 100.0 AS DECIMAL(38, 6)) END AS amount,
+         ELSE CAST((h % 10000000) / 100.0 AS DECIMAL(18, 6)) END AS amount,
     CASE WHEN type = 'transfer' THEN 'KZT'
          WHEN type IN ('cancel', 'seal_ping') THEN NULL ELSE 'USD' END AS currency,
     'KZHOR-ROAD' AS post, CAST(NULL AS VARCHAR) AS mrn, 'D' || i AS document,
     CASE WHEN type = 'cancel' THEN 'e' || (i - 71) END AS target,
+    CASE WHEN type = 'cancel' THEN i - 70 END AS target_seq,
     year(day) AS year, month(day) AS month
-  FROM base
+  FROM goods
 ) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month), FILENAME_PATTERN 'part-{{i}}',
                      COMPRESSION zstd, OVERWRITE_OR_IGNORE)
 """
@@ -76,51 +83,54 @@ COPY (
 ) TO '{out}/batches/part-0.parquet' (FORMAT PARQUET, COMPRESSION zstd)
 """
 
-# the same aggregation as figures.figures_expr(flows, by=[partner, year]), by hand
-HAND_BY_PARTNER_YEAR = """
+# the same aggregations as figures.figures_expr(flows, by=...), by hand: rows summed per cell
+# (group, currency, day; a multi-line event's lines in a cell of their own), each cell's sum
+# times its rate, the products summed per group
+HAND = """
 WITH e AS (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
-cancels AS (SELECT DISTINCT target FROM e WHERE type = 'cancel'),
-b AS (SELECT batch, hs, origin FROM read_parquet('{out}/batches/*.parquet')),
-r AS (SELECT * FROM rates),
-rows AS (
-  SELECT CASE e.type WHEN 'transit_open' THEN 'transit' ELSE e.type END AS flow,
-         e.partner, year(e.day) AS year, e.id, e.quantity, e.mass_kg,
-         CAST(CAST(e.amount AS DECIMAL(38, 12)) * CAST(r.usd_per_unit AS DECIMAL(38, 12))
-              AS DECIMAL(38, 6)) AS value_usd
-  FROM e LEFT JOIN b ON e.batch = b.batch
-  LEFT JOIN r ON e.currency = r.r_currency AND e.day >= r.valid_from AND e.day < r.valid_to
-  WHERE e.type IN ('import', 'arrival', 'dispatch', 'export', 'transit_open')
-    AND e.id NOT IN (SELECT target FROM cancels)
+live AS (
+  SELECT * FROM e WHERE type IN ({types})
+    AND seq NOT IN (SELECT target_seq FROM e WHERE type = 'cancel' AND target_seq IS NOT NULL)
+),
+priced AS (
+  SELECT p.currency, p.day, r.usd_per_unit
+  FROM (SELECT DISTINCT currency, day FROM live) p
+  JOIN rates r ON p.currency = r.r_currency AND p.day >= r.valid_from AND p.day < r.valid_to
+),
+cells AS (
+  SELECT {flow} AS flow, {keys}, p.usd_per_unit,
+         CASE WHEN line IS NOT NULL THEN seq END AS lined,
+         sum(amount) AS amount, sum(quantity) AS quantity, sum(mass_kg) AS mass_kg,
+         count(*) AS n
+  FROM live LEFT JOIN priced p ON live.currency = p.currency AND live.day = p.day
+  GROUP BY ALL
 )
-SELECT flow, partner, year, CAST(sum(value_usd) AS DECIMAL(38, 2)) AS value_usd,
-       sum(quantity) AS quantity, sum(mass_kg) AS mass_kg, count(DISTINCT id) AS events
-FROM rows GROUP BY ALL
-UNION ALL
-SELECT 'turnover', partner, year, CAST(sum(value_usd) AS DECIMAL(38, 2)),
-       sum(quantity), sum(mass_kg), count(DISTINCT id)
-FROM rows WHERE flow IN ('import', 'arrival', 'dispatch', 'export') GROUP BY ALL
-ORDER BY flow, partner, year
+SELECT flow, {names},
+       CAST(sum(CAST(CAST(amount AS DECIMAL(38, 12)) * usd_per_unit AS DECIMAL(38, 6)))
+            AS DECIMAL(38, 2)) AS value_usd,
+       sum(quantity) AS quantity, sum(mass_kg) AS mass_kg,
+       coalesce(sum(n) FILTER (WHERE lined IS NULL), 0) + count(DISTINCT lined) AS events
+FROM cells GROUP BY ALL
 """
-
-HAND_BY_HS_MONTH = """
-WITH e AS (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
-cancels AS (SELECT DISTINCT target FROM e WHERE type = 'cancel'),
-b AS (SELECT batch, hs, origin FROM read_parquet('{out}/batches/*.parquet')),
-rows AS (
-  SELECT substr(coalesce(e.hs, b.hs), 1, 4) AS hs4, year(e.day) AS year, month(e.day) AS month,
-         e.id, e.quantity, e.mass_kg,
-         CAST(CAST(e.amount AS DECIMAL(38, 12)) * CAST(r.usd_per_unit AS DECIMAL(38, 12))
-              AS DECIMAL(38, 6)) AS value_usd
-  FROM e LEFT JOIN b ON e.batch = b.batch
-  LEFT JOIN rates r
-    ON e.currency = r.r_currency AND e.day >= r.valid_from AND e.day < r.valid_to
-  WHERE e.type IN ('import', 'arrival', 'dispatch', 'export')
-    AND e.id NOT IN (SELECT target FROM cancels)
-)
-SELECT 'turnover' AS flow, hs4, year, month, CAST(sum(value_usd) AS DECIMAL(38, 2)) AS value_usd,
-       sum(quantity) AS quantity, sum(mass_kg) AS mass_kg, count(DISTINCT id) AS events
-FROM rows GROUP BY ALL ORDER BY hs4, year, month
-"""
+_SIMPLE = "'import', 'arrival', 'dispatch', 'export', 'transit_open'"
+_FLOW = "CASE type WHEN 'transit_open' THEN 'transit' ELSE type END"
+_TURNOVER = "'import', 'arrival', 'dispatch', 'export'"
+HAND_BY_PARTNER_YEAR = (
+    "SELECT * FROM (("
+    + HAND.format(types=_SIMPLE, flow=_FLOW, keys="partner, year(live.day) AS year",
+                  names="partner, year", out="{out}")
+    + ") UNION ALL ("
+    + HAND.format(types=_TURNOVER, flow="'turnover'", keys="partner, year(live.day) AS year",
+                  names="partner, year", out="{out}")
+    + ")) ORDER BY flow, partner, year"
+)  # fmt: skip
+HAND_BY_HS_MONTH = (
+    "SELECT * FROM ("
+    + HAND.format(types=_TURNOVER, flow="'turnover'",
+                  keys="substr(hs, 1, 4) AS hs4, year(live.day) AS year, month(live.day) AS month",
+                  names="hs4, year, month", out="{out}")
+    + ") ORDER BY hs4, year, month"
+)  # fmt: skip
 
 RATES = "currency,date,units_per_usd\n" + "".join(
     f"KZT,{y}-{m:02d},{r}\n"
@@ -137,7 +147,7 @@ def generate(out: Path, n: int) -> float:
     (out / "batches").mkdir(parents=True, exist_ok=True)
     con.execute(BATCHES.format(**fill))
     (out / MANIFEST).write_text(json.dumps({
-        "format": 1, "head_seq": n, "head_hash": "bench", "exported_at": "bench",
+        "format": FORMAT, "head_seq": n, "head_hash": "bench", "exported_at": "bench",
         "events": n, "runs": 1}))  # fmt: skip
     return time.perf_counter() - start
 

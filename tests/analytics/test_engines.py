@@ -129,9 +129,9 @@ def test_unit_values_fair_price_outlier_and_markup(sources: dict[str, Source]) -
     (g,) = [r for r in groups if r["hs6"] == "854231"]
     # unit values 10 (e-imp1) and 0.005, 0.015, 0.010 (the EUR imports): the 10 stands out
     assert g["lines"] == 4 and g["outliers"] == 1
-    assert g["fair_price_usd"] == pytest.approx(math.exp((math.log(0.01000001)
-                                                          + math.log(0.01500002)) / 2))  # fmt: skip
+    fair = math.exp((math.log(0.010000005) + math.log(0.015000015)) / 2)
+    assert g["fair_price_usd"] == pytest.approx(fair, rel=1e-12)
     (m,) = results(sources["duckdb"], "unit_value_markup")
     assert m["ru_uv"] == 30.0  # e-d1: 900 USD for 30
-    assert m["import_uv"] == pytest.approx((0.01000001 + 0.01500002) / 2)
-    assert m["markup"] == pytest.approx(30.0 / ((0.01000001 + 0.01500002) / 2) - 1)
+    assert m["import_uv"] == pytest.approx((0.010000005 + 0.015000015) / 2, rel=1e-12)
+    assert m["markup"] == pytest.approx(30.0 / ((0.010000005 + 0.015000015) / 2) - 1, rel=1e-9)

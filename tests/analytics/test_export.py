@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy.engine import Engine
 
-from keruen.analytics.export import EVENT_SCHEMA, export_parquet
+from keruen.analytics.export import EVENT_SCHEMA, FORMAT, export_parquet
 from keruen.analytics.flatten import Flat, exact
 from keruen.errors import AnalyticsError
 from tests import factory as f
@@ -82,7 +82,7 @@ def test_a_crashed_run_leaves_nothing_a_reader_sees_twice(ledger: Engine, tmp_pa
         export_parquet(conn, tmp_path)
     # simulate a crash after the files, before the manifest: put the old manifest back
     (tmp_path / "manifest.json").write_text(
-        json.dumps({"format": 1, "head_seq": first.head_seq, "head_hash": first.head_hash,
+        json.dumps({"format": FORMAT, "head_seq": first.head_seq, "head_hash": first.head_hash,
                     "exported_at": "x", "events": 9, "runs": 1})
     )  # fmt: skip
     with ledger.connect() as conn:
@@ -101,8 +101,43 @@ def test_more_decimal_places_than_kept_is_an_error_not_a_rounding() -> None:
 
 def test_an_export_ahead_of_the_ledger_is_refused(ledger: Engine, tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(
-        json.dumps({"format": 1, "head_seq": 999, "head_hash": "h", "exported_at": "x",
+        json.dumps({"format": FORMAT, "head_seq": 999, "head_hash": "h", "exported_at": "x",
                     "events": 1, "runs": 1})
     )  # fmt: skip
     with ledger.connect() as conn, pytest.raises(AnalyticsError, match="ahead of this ledger"):
         export_parquet(conn, tmp_path)
+
+
+def test_a_value_beyond_twelve_integer_digits_is_an_error_naming_it() -> None:
+    from decimal import Decimal
+
+    assert exact(Decimal("999999999999.999999"), "mass_kg", "x") == Decimal("999999999999.999999")
+    with pytest.raises(AnalyticsError, match=r"event x: value.amount 1000000000000 is out of"):
+        exact(Decimal("1000000000000"), "value.amount", "x")
+
+
+def test_an_export_in_another_format_is_refused_not_mixed(ledger: Engine, tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"format": 1, "head_seq": 1, "head_hash": "h", "exported_at": "x",
+                    "events": 1, "runs": 1})
+    )  # fmt: skip
+    with ledger.connect() as conn, pytest.raises(AnalyticsError, match="export format 1, this"):
+        export_parquet(conn, tmp_path)
+
+
+def test_rows_that_move_a_batch_carry_its_goods_and_a_cancel_its_target_seq(
+    ledger: Engine, tmp_path: Path
+) -> None:
+    with ledger.connect() as conn:
+        export_parquet(conn, tmp_path)
+    fill(ledger, [f.dispatch("e-d4", B1, f.A, "1", day=20), f.cancel("e-c2", "e-d1", day=21)])
+    with ledger.connect() as conn:
+        export_parquet(conn, tmp_path)  # B1 and e-d1 are in the first run: from the ledger
+    rows = {r["id"]: r for r in read_events(tmp_path)}
+    imp = rows["e-imp1"]
+    for d in ("e-d1", "e-d4"):
+        assert (rows[d]["hs"], rows[d]["origin"], rows[d]["unit"]) == (
+            imp["hs"], imp["origin"], imp["unit"])  # fmt: skip
+    assert rows["e-c1"]["target_seq"] == rows["e-d3"]["seq"]
+    assert rows["e-c2"]["target_seq"] == rows["e-d1"]["seq"]
+    assert rows["e-imp1"]["target_seq"] is None
