@@ -223,6 +223,74 @@ def trade_unit_values(
     emit_rows(rows, as_json, as_csv, parquet, f"unit values: {view}")
 
 
+@trade_app.command("ghost")
+def trade_ghost(
+    partner_file: Annotated[
+        Path,
+        typer.Option(
+            "--partner-file",
+            help="Partner-side export records: partner,date,hs,mass_kg,value,currency,reference",
+        ),
+    ],
+    data: Annotated[Path, DataOption] = Path("keruen-export"),
+    db_url: Annotated[str | None, LedgerOption] = None,
+    engine: Annotated[str, EngineOption] = "duckdb",
+    pg: Annotated[str | None, PgOption] = None,
+    rates_file: Annotated[Path | None, RatesOption] = None,
+    window: Annotated[int, typer.Option("--window", help="Days after the export date")] = 45,
+    mass_tol: Annotated[float, typer.Option("--mass-tol", help="Relative mass tolerance")] = 0.05,
+    value_tol: Annotated[
+        float, typer.Option("--value-tol", help="Relative USD value tolerance")
+    ] = 0.15,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every record with its match, not only the unmatched")
+    ] = False,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth", help="Score against a truth file (the simulator's partner_truth.jsonl)"
+        ),
+    ] = None,
+    as_json: Annotated[bool, JsonOption] = False,
+    as_csv: Annotated[bool, CsvOption] = False,
+    parquet: Annotated[Path | None, ParquetOption] = None,
+) -> None:
+    """Ghost trade per consignment: partner-side export records matched to Kazakh imports and
+    arrivals (partner, HS heading, date window, mass and value); the unmatched ones, named."""
+    import msgspec
+
+    from keruen.analytics import ghost, rates, service
+    from keruen.errors import AnalyticsError
+
+    with user_errors():
+        if window < 0 or not 0 <= mass_tol < 1 or not 0 <= value_tol < 1:
+            raise AnalyticsError("window must be ≥ 0 days; mass-tol and value-tol in [0, 1)")
+        settings = ghost.Settings(window=window, mass_tol=mass_tol, value_tol=value_tol)
+        src = source_for(data, db_url, engine, pg)
+        records = ghost.load(partner_file)
+        loaded = rates.load(rates_file) if rates_file else rates.usd_only()
+        service.checked_rates(src, ["import", "arrival"], loaded)
+        outcomes = ghost.match(src, records, loaded, settings)
+        rows = service.stamp(ghost.rows(outcomes, everything), src, loaded, settings.formula())
+        for r in rows:
+            r["sources"] = [*r["sources"], f"partner file {partner_file.name}"]
+        score = None
+        if truth:
+            try:
+                lines = truth.read_bytes().splitlines()
+            except OSError as e:
+                raise AnalyticsError(f"{truth}: cannot read the truth file ({e.strerror})") from e
+            score = ghost.evaluate(outcomes, [msgspec.json.decode(x) for x in lines if x.strip()])
+    if as_json and truth:
+        emit_json({"summary": ghost.summary(outcomes), "score": score, "rows": rows})
+        return
+    emit_rows(rows, as_json, as_csv, parquet, "ghost trade: partner records with no Kazakh match")
+    if not as_json and not as_csv:
+        out.print(ghost.summary(outcomes))
+        if score:
+            out.print({k: v for k, v in score.items() if k != "missed"})
+
+
 @trade_app.command("mirror")
 def trade_mirror(
     reporter: Annotated[

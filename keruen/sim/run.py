@@ -1,6 +1,7 @@
 """A whole run: its events as JSON Lines (from one process, or merged from shards running in
 parallel, keruen.sim.parallel) and the files it writes (events.jsonl, truth.jsonl,
-bait.jsonl, world.json, rates.csv). The simulation itself is `keruen.sim.simulation`.
+bait.jsonl, world.json, rates.csv, partner_exports.csv, partner_truth.jsonl). The simulation
+itself is `keruen.sim.simulation`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from keruen.sim import partner
 from keruen.sim.parallel import merged
 from keruen.sim.presets import preset
 from keruen.sim.rates import write_rates
@@ -74,6 +76,7 @@ def write_all(
     for name, records in (("truth.jsonl", result.schemes), ("bait.jsonl", result.bait)):
         (out / name).write_bytes(b"".join(_encoder.encode(r) + b"\n" for r in records))
     write_rates(out / "rates.csv")  # the currency rates it used, for keruen trade --rates
+    partner.write(out, seed)  # partner-side export records, for keruen trade ghost
     world = msgspec.json.format(_encoder.encode(result.world()), indent=1)
     (out / "world.json").write_bytes(world)
     return result.summary(seconds)

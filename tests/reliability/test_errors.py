@@ -64,6 +64,7 @@ ARGS: dict[str, list[str]] = {
     "keys create": ["olga"],
     "keys revoke": ["k1"],
     "export parquet": ["--out", "{tmp}/parquet"],
+    "trade ghost": ["--partner-file", "{file}", "--data", "{tmp}/parquet"],
     "epcis import": ["{file}"],
     "bench epcis": ["--events", "10"],
     "bench soak": ["--rate", "10", "--seconds", "1"],

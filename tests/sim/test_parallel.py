@@ -30,7 +30,8 @@ def test_merged_shards_are_valid_ordered_and_deterministic(
 ) -> None:
     a = write_all(7, NAME, tmp_path / "a")
     write_all(7, NAME, tmp_path / "b")
-    for name in ("events.jsonl", "truth.jsonl", "world.json"):
+    files = ("events.jsonl", "truth.jsonl", "world.json", "partner_exports.csv")
+    for name in (*files, "partner_truth.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     events = read_jsonl(tmp_path / "a" / "events.jsonl")
     assert len(events) == a["events"]
