@@ -24,6 +24,7 @@ from keruen.epcis.mapping import Parties, Unmappable, map_event
 from keruen.epcis.validate import Issue, validate_bytes
 from keruen.errors import InvalidEvent, KeruenError
 from keruen.ingest import ingest_lines
+from keruen.settings import get_settings
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer
 
@@ -81,14 +82,19 @@ def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
         return Prepared(name, 0, refused=report.errors)
     out = Prepared(name, len(doc.events), hashes=report.hashes)
     document_level = [e for e in report.errors if e.event is None]
+    first: dict[int, Issue] = {}  # each event's first error (one pass: errors can be many)
+    for issue in report.errors:
+        if issue.event is not None:
+            first.setdefault(issue.event, issue)
+    home = get_settings().jurisdiction
     for i, event in enumerate(doc.events):
-        own = [e for e in report.errors if e.event == i] or document_level
-        if own:
-            out.refused.append(_for_event(own[0], i, out.hashes[i]))
+        own = first.get(i) or (document_level[0] if document_level else None)
+        if own is not None:
+            out.refused.append(_for_event(own, i, out.hashes[i]))
             out.raw[i] = _raw(event)
             continue
         try:
-            mapped = map_event(event, out.hashes[i], parties)
+            mapped = map_event(event, out.hashes[i], parties, home)
         except Unmappable as e:
             pointer = f"{doc.pointers[i]}/{e.pointer}"
             out.refused.append(Issue("ledger", i, pointer, "mapping", e.reason, out.hashes[i]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 __all__ = ["check_digit", "to_digital_link"]
@@ -191,7 +192,6 @@ _ALIASES = {
 }  # fmt: skip
 _PRIMARY = {"01", "8006", "8010", "414", "417", "8017", "8018", "255", "00", "253", "401",
             "402", "8003", "8004"}  # fmt: skip
-_KEYS = _PRIMARY | {name for name, ai in _ALIASES.items() if ai in _PRIMARY}
 _X = r"[\"'\-.0-9;-?A-Z_a-z]"
 _CANONICAL = re.compile(
     "|".join(
@@ -218,12 +218,19 @@ _CANONICAL = re.compile(
 # what urlsplit takes out of a URL before splitting it
 _UNSAFE = str.maketrans("", "", "\t\r\n")
 _TOKENS = re.compile(r"[/?#]")
+_FOUR_DIGITS = re.compile(r"\d{4}")
 
 
 def _from_digital_link(uri: str) -> str | None:
-    # most URIs (Keruen's batch and document URIs, say) have no segment naming a GS1 key:
-    # their path segments are among these tokens, so none can be a Digital Link
-    if _KEYS.isdisjoint(_TOKENS.split(uri.translate(_UNSAFE))):
+    # Most URIs (Keruen's party, batch and document URIs, say) have no segment naming a GS1
+    # key followed by one beginning with four digits, as the parse below requires. The path's
+    # non-empty segments are consecutive among these tokens, so without such a pair of tokens
+    # the parse answers None: skip it.
+    tokens = [t for t in _TOKENS.split(uri.translate(_UNSAFE)) if t]
+    if not any(
+        _ALIASES.get(key, key) in _PRIMARY and _FOUR_DIGITS.match(_ALIASES.get(value, value))
+        for key, value in pairwise(tokens)
+    ):
         return None
     return _parse_digital_link(uri)
 
@@ -237,7 +244,7 @@ def _parse_digital_link(uri: str) -> str | None:
     if start is None or (len(segments) - start) % 2:
         return None
     key, value = segments[start], segments[start + 1]
-    if not re.match(r"\d{4}", value):
+    if not _FOUR_DIGITS.match(value):
         return None
     if key == "01" and len(value) in (8, 12, 13) and value.isdigit():
         value = value.zfill(14)

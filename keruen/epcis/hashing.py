@@ -33,6 +33,11 @@ _REPORT_FIELDS = ("type", "exception", "deviceID", "deviceMetadata", "rawData",
                   "component", "stringValue", "booleanValue", "hexBinaryValue", "uriValue",
                   "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue", "uom",
                   "coordinateReferenceSystem")  # fmt: skip
+_QUANTITY_KNOWN = frozenset(_QUANTITY_FIELDS)
+_METADATA_KNOWN = frozenset(_METADATA_FIELDS)
+_REPORT_KNOWN = frozenset(_REPORT_FIELDS)
+_ID = frozenset({"id"})
+_SENSOR_ELEMENT = frozenset({"sensorMetadata", "sensorReport"})
 _TIME_FIELDS = {"eventTime", "time", "startTime", "endTime"}
 _TYPED_LISTS = {"bizTransactionList": "bizTransaction", "sourceList": "source",
                 "destinationList": "destination"}  # fmt: skip
@@ -184,20 +189,18 @@ def _typed(entry: Any, name: str) -> str:
     return _leaf("type", entry.get("type", "")) + _leaf(name, entry.get(name, ""))
 
 
-def _extensions(obj: dict[str, Any], known: Iterable[str]) -> str:
+def _extensions(obj: dict[str, Any], known: frozenset[str]) -> str:
     """Namespaced extensions of a standard structure, appended to it, sorted."""
-    skip = set(known)
     return _sorted_join(
-        s for k, v in obj.items() if k not in skip and k.startswith("{") for s in _generic(k, v)
+        s for k, v in obj.items() if k not in known and k.startswith("{") for s in _generic(k, v)
     )
 
 
-def _stray(obj: Any, known: Iterable[str]) -> dict[str, Any]:
+def _stray(obj: Any, known: frozenset[str]) -> dict[str, Any]:
     """Fields of a standard structure that are neither standard nor namespaced."""
-    skip = set(known)
     if not isinstance(obj, dict):
         return {}
-    return {k: v for k, v in obj.items() if k not in skip and not k.startswith("{")}
+    return {k: v for k, v in obj.items() if k not in known and not k.startswith("{")}
 
 
 def _strays(event: dict[str, Any]) -> list[str]:
@@ -211,12 +214,12 @@ def _strays(event: dict[str, Any]) -> list[str]:
     if any(elements):
         out.append("sensorElementList" + _sorted_join(elements))
     for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
-        rest = [_stray(q, _QUANTITY_FIELDS) for q in _many(event.get(name, []))]
+        rest = [_stray(q, _QUANTITY_KNOWN) for q in _many(event.get(name, []))]
         body = _sorted_join("quantityElement" + _extensions_all(r) for r in rest if r)
         if body:
             out.append(name + body)
     for name in ("readPoint", "bizLocation"):
-        stray = _stray(event.get(name), ("id",))
+        stray = _stray(event.get(name), _ID)
         if stray:
             out.append(name + _extensions_all(stray))
     return out
@@ -225,8 +228,8 @@ def _strays(event: dict[str, Any]) -> list[str]:
 def _sensor_strays(element: Any) -> str:
     if not isinstance(element, dict):
         return ""
-    parts = [_extensions_all(_stray(element, ("sensorMetadata", "sensorReport")))]
-    for name, fields in (("sensorMetadata", _METADATA_FIELDS), ("sensorReport", _REPORT_FIELDS)):
+    parts = [_extensions_all(_stray(element, _SENSOR_ELEMENT))]
+    for name, fields in (("sensorMetadata", _METADATA_KNOWN), ("sensorReport", _REPORT_KNOWN)):
         strays = [_stray(p, fields) for p in _many(element.get(name, []))]
         parts += [name + _extensions_all(r) for r in strays if r]
     body = _sorted_join(parts)
@@ -255,7 +258,7 @@ def _quantity_list(name: str, value: Any) -> str:
 
 
 def _quantity(element: dict[str, Any]) -> str:
-    body = _ordered(element, _QUANTITY_FIELDS) + _extensions(element, _QUANTITY_FIELDS)
+    body = _ordered(element, _QUANTITY_FIELDS) + _extensions(element, _QUANTITY_KNOWN)
     return "quantityElement" + body if body else ""
 
 
@@ -269,7 +272,7 @@ def _persistent(name: str, value: Any) -> str:
 def _location(name: str, value: Any) -> str:
     if not isinstance(value, dict):
         return _leaf(name, value)
-    body = _ordered(value, ("id",)) + _extensions(value, ("id",))
+    body = _ordered(value, ("id",)) + _extensions(value, _ID)
     return name + body if body else ""
 
 
@@ -280,21 +283,21 @@ def _sensor_list(name: str, value: Any) -> str:
 
 def _sensor_element(element: dict[str, Any]) -> str:
     metadata = _sorted_join(
-        _sensor_part("sensorMetadata", m, _METADATA_FIELDS)
+        _sensor_part("sensorMetadata", m, _METADATA_FIELDS, _METADATA_KNOWN)
         for m in _many(element.get("sensorMetadata", []))
     )
     reports = _sorted_join(
-        _sensor_part("sensorReport", r, _REPORT_FIELDS)
+        _sensor_part("sensorReport", r, _REPORT_FIELDS, _REPORT_KNOWN)
         for r in _many(element.get("sensorReport", []))
     )
-    body = metadata + reports + _extensions(element, ("sensorMetadata", "sensorReport"))
+    body = metadata + reports + _extensions(element, _SENSOR_ELEMENT)
     return "sensorElement" + body if body else ""
 
 
-def _sensor_part(name: str, part: Any, fields: tuple[str, ...]) -> str:
+def _sensor_part(name: str, part: Any, fields: tuple[str, ...], known: frozenset[str]) -> str:
     if not isinstance(part, dict):
         return ""
-    body = _ordered(part, fields) + _extensions(part, fields)
+    body = _ordered(part, fields) + _extensions(part, known)
     return name + body if body else ""
 
 

@@ -136,6 +136,7 @@ class _Reader:
     event: dict[str, Any]
     parties: Parties
     j: Jurisdiction
+    kept: dict[str, Any] | None = None  # the event as kept with its contract events
 
     def ext(self, name: str, default: Any = None) -> Any:
         return self.event.get(k(name), default)
@@ -199,9 +200,13 @@ def _base(r: _Reader, kind: str, ehash: str, i: int) -> dict[str, Any]:
     own = r.ext("id")
     ids = own if isinstance(own, list) else [own] if own else []
     event_id = str(ids[i]) if i < len(ids) else f"epcis:{ehash.split(';')[1][:48]}:{i}"
-    kept = {
-        key: plain(v) for key, v in r.event.items() if key not in _KEPT_OUT and v not in ([], {})
-    }
+    kept = r.kept
+    if kept is None:  # the same for every quantity element of the event
+        kept = r.kept = {
+            key: v if type(v) is str else plain(v)
+            for key, v in r.event.items()
+            if key not in _KEPT_OUT and not (isinstance(v, list | dict) and not v)
+        }
     return {
         "type": kind,
         "id": event_id,

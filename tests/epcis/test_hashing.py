@@ -196,7 +196,8 @@ def test_the_same_instant_in_any_offset_has_one_canonical_time(
 
 _SEGMENT = st.sampled_from(
     ["01", "gtin", "414", "gln", "party", "10", "lot", "21", "ser", "22", "batch", "KZ",
-     "04012345123456", "4012345000115", "A1", "9", "", "?x=1", "#f", "\t", "%2F"]
+     "04012345123456", "4012345000115", "A1", "9", "", "?x=1", "#f", "\t", "%2F", "itip",
+     "8006", "gtin", "1234", "٣٣٣٣"]
 )  # fmt: skip
 
 
