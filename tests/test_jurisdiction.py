@@ -230,6 +230,16 @@ def test_every_kyrgyz_post_is_in_kyrgyzstan_by_the_border_it_names() -> None:
         assert not set(posts) & set(KZ.posts)
 
 
+def test_stored_events_are_not_judged_again_under_another_jurisdiction(
+    sqlite_engine: Engine,
+) -> None:
+    """A cancellation ingested under KZ into a ledger KG wrote reads its target as stored."""
+    assert ingest_lines(sqlite_engine, kg.lines(kg.story()).splitlines(), jurisdiction=KG).accepted
+    cancel = f.line(f.cancel("c1", "kg-arr-1", day=5))
+    report = ingest_lines(sqlite_engine, [cancel], jurisdiction=KZ)
+    assert (report.accepted, report.rejected) == (1, 0), report.public()
+
+
 # --- a Kyrgyz ledger end to end, as a user runs it ----------------------------------------
 
 
@@ -344,3 +354,16 @@ def test_the_grep_sees_a_home_country_named() -> None:
         assert NAMES_KZ.search(line), line
     for line in ('"KZT"', "KG", "BINARY", "Kyrgyz", "eaeu"):
         assert not NAMES_KZ.search(line), line
+
+
+def test_the_demo_refuses_to_simulate_kazakhstan_under_another_home(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    run = subprocess.run(
+        [sys.executable, "-m", "keruen", "demo", "--db", str(db)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "KERUEN_JURISDICTION": "KG"},
+    )
+    assert run.returncode == 1 and not db.exists()
+    assert b"run it with KERUEN_JURISDICTION=KZ (it is KG)" in run.stderr

@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 
 from keruen.console import out, progress
 from keruen.demo import dashboard
-from keruen.errors import StorageFailure
+from keruen.errors import ConfigError, StorageFailure
 from keruen.ingest import ingest_lines
 from keruen.risk import queries, service
 from keruen.risk.report import evaluation_table
-from keruen.settings import normalise_db_url
+from keruen.settings import get_settings, normalise_db_url
 from keruen.store import db
 from keruen.store import ledger as ledger_store
 from keruen.store.port import LedgerReader
@@ -53,12 +53,26 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = time.perf_counter() - start
 
 
+def _same_home() -> None:
+    """The simulator writes the ledger of the country it models; under another home country
+    every event would be refused."""
+    from keruen.sim.home import HOME
+
+    configured = get_settings().jurisdiction
+    if configured is not HOME:
+        raise ConfigError(
+            f"the demo simulates {HOME.name}: run it with KERUEN_JURISDICTION={HOME.code} "
+            f"(it is {configured.code})"
+        )
+
+
 MARK = "keruen_demo"  # a table the demo creates in its ledger: what it may recreate later
 
 
 def run(url: str, events: int = 20_000, seed: int = 1, preset: str | None = None) -> None:
     """Run the whole job into a new ledger at `url` and print the summary. A SQLite file the
     demo made before is recreated; any other existing ledger is refused, never deleted."""
+    _same_home()
     preset = preset or _preset(events)
     path = db.sqlite_path(normalise_db_url(url))
     if path is not None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from keruen.errors import IdConflict, InvalidEvent, RejectedEvent
 from keruen.ledger.rules import Batch, Effect, apply, iso, micros
 from keruen.model import events as ev
-from keruen.model.validate import Parsed, parse
+from keruen.model.validate import Parsed, decode_stored, parse
 
 
 @dataclass(slots=True)
@@ -27,7 +27,7 @@ class Known:
 
     def event(self) -> ev.Event:
         if self.typed is None:
-            self.typed = parse(self.canonical).event
+            self.typed = decode_stored(self.canonical)
         return self.typed
 
 

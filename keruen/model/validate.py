@@ -112,6 +112,12 @@ def rebuild(outcome: Outcome) -> Parsed:
     return Parsed(_typed.decode(canonical), canonical, digest)
 
 
+def decode_stored(canonical: bytes) -> ev.Event:
+    """A stored event, typed, without judging it again: it passed the checks when it was
+    admitted (a ledger written under one jurisdiction stays readable under another)."""
+    return _typed.decode(canonical)
+
+
 def parse_object(obj: dict[str, Any], jurisdiction: Jurisdiction | None = None) -> Parsed:
     """As `parse`, for an already decoded JSON object (API, EPCIS conversion)."""
     return parse(_encoder.encode(obj), jurisdiction)
