@@ -288,14 +288,18 @@ def bulk_insert(
         sql = f"INSERT INTO {name} ({cols}) VALUES ({_marks(conn, len(columns))}){conflict}"
         conn.exec_driver_sql(sql, list(rows))
         return
-    if upsert_keys:
-        # COPY cannot upsert: one INSERT … SELECT from one array per column instead
+    if upsert_keys or len(rows) < COPY_FROM:
+        # COPY cannot upsert, and for a few rows costs two round trips where this costs one
+        # (the API's single-event groups): one INSERT … SELECT from one array per column
         conn.exec_driver_sql(
             f"INSERT INTO {name} ({cols}) SELECT * FROM {_unnest(conn, table, columns)}{conflict}",
             _arrays(rows),
         )
         return
     _copy(conn, f"COPY {name} ({cols}) FROM STDIN", rows)
+
+
+COPY_FROM = 64  # rows from which PostgreSQL gets COPY rather than one INSERT of arrays
 
 
 # --- PostgreSQL: many rows as one array parameter per column --------------------------------
