@@ -24,7 +24,7 @@ from keruen.risk.context import Context
 from keruen.risk.errors import BadInput
 from keruen.risk.lanes import Rates, rates
 from keruen.risk.precheck import PLANNED, Plan, Verdict, holdings, judge
-from keruen.risk.sources import buyer_hits, load_facts, screening_warning
+from keruen.risk.sources import buyer_hits, load_facts, refresh_transit, screening_warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,19 @@ def detect(
     since_us: int | None = None,
     config: RiskConfig | None = None,
 ) -> RunReport:
-    """Judge the ledger as of `now` (default: its latest event); store new alerts, risks, lanes."""
+    """Judge the ledger as of `now` (default: its latest event); store new alerts, risks, lanes.
+
+    Reads only what was appended since the last run: the events detection read and transit
+    monitoring's tracker are kept in the database between runs (`store.read`,
+    `sources.refresh_transit`); the detectors then judge the whole ledger in memory."""
     start = time.perf_counter()
     config = config or load()
+    transit = refresh_transit(eng)
     with eng.connect() as conn:
-        now = now_us if now_us is not None else store.latest_us(conn)
-        ledger = store.load_ledger(conn, now)
-        facts = load_facts(conn, now, ledger)
+        reading = store.read(conn)
+        now = now_us if now_us is not None else reading.latest_us
+        ledger = store.load_ledger(conn, now, reading)
+        facts = load_facts(conn, now, ledger, transit)
         warning = screening_warning(conn)
     ctx = Context(ledger, facts, config, now, since_us or 0)
     found = core.detect(ctx)
@@ -76,6 +82,7 @@ def detect(
         added, signals = store.add_alerts(conn, run, found, config.scoring.alert_min)
         assessment = core.assess(ledger, store.all_alerts(conn), facts, config)
         store.save_assessment(conn, run, assessment)
+        store.save_reading(conn, reading)
     return RunReport(
         run,
         now,

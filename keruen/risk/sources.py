@@ -11,9 +11,9 @@ configuration decides from when a dispatch of them to a watched destination is j
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from keruen.model import events as ev
 from keruen.risk.facts import Facts, GoodsHit, GoodsRules, PartyHit, TransitFinding
@@ -22,11 +22,15 @@ from keruen.screening import Screener, builtin_screener, load_screener, results_
 from keruen.screening.store import current_versions, party_lists_warning
 from keruen.settings import get_settings
 
+if TYPE_CHECKING:
+    from keruen.transit.resume import Fed
+
 PARTY_ROLES = ("buyer", "carrier", "consignee", "seller")
 
 
-def load_facts(conn: Connection, now_us: int, ledger: Ledger) -> Facts:
-    findings, intact = transit_facts(conn, now_us)
+def load_facts(conn: Connection, now_us: int, ledger: Ledger, transit: Fed | None = None) -> Facts:
+    """`transit`: what `refresh_transit` returned, if it was called just before."""
+    findings, intact = transit_facts(conn, now_us, transit)
     return Facts(
         goods_rules=goods_rules(screener(conn)),
         party_hits=party_hits(conn, ledger),
@@ -130,11 +134,20 @@ def buyer_hits(conn: Connection, buyer: ev.Party, event_id: str) -> list[PartyHi
 # --- transit ----------------------------------------------------------------------------------
 
 
-def transit_facts(conn: Connection, now_us: int) -> tuple[list[TransitFinding], set[str]]:
+def refresh_transit(eng: Engine) -> Fed:
+    """Bring transit monitoring's saved tracker up to date (reading only what is new)."""
+    from keruen.transit import service
+
+    return service.refresh_tracker(eng)
+
+
+def transit_facts(
+    conn: Connection, now_us: int, fed: Fed | None = None
+) -> tuple[list[TransitFinding], set[str]]:
     """Transit findings as of `now`, and the movements whose seals reported and found nothing."""
     from keruen.transit import service
 
-    seen = service.overview(conn, _when(now_us))
+    seen = service.overview(conn, _when(now_us), fed=fed)
     found = [_finding(f) for f in seen.findings]
     intact = {m.mrn for m in seen.movements if m.findings == 0 and m.pings > 0}
     return found, intact

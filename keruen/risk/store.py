@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult
 
@@ -21,8 +23,9 @@ from keruen.risk.engine import Assessment
 from keruen.risk.evaluation import Flag, Movement
 from keruen.risk.model import Alert, Refs
 from keruen.risk.state import Ledger, build_timed
+from keruen.store import consumers
 from keruen.store.db import chunks
-from keruen.store.port import LedgerReader, time_of
+from keruen.store.port import Head, LedgerReader, time_of
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
@@ -47,7 +50,8 @@ READ_TYPES = (*sorted(ev.STOCK_TYPES), "transit_open", "transit_close", "receipt
 
 
 def live_events(conn: Connection, now_us: int) -> Iterator[tuple[ev.Event, int]]:
-    """Events dated up to `now` that stand as of `now`, in ledger order, with their time."""
+    """Events dated up to `now` that stand as of `now`, in ledger order, with their time:
+    read from the whole ledger (`read` keeps them between runs and reads only what is new)."""
     found = LedgerReader(conn, yield_per=20_000).select_events(
         types=READ_TYPES, end=time_of(now_us + 1)
     )
@@ -56,8 +60,89 @@ def live_events(conn: Connection, now_us: int) -> Iterator[tuple[ev.Event, int]]
             yield stored.event, stored.time_us
 
 
-def load_ledger(conn: Connection, now_us: int) -> Ledger:
-    return build_timed(live_events(conn, now_us))
+def load_ledger(conn: Connection, now_us: int, reading: Reading | None = None) -> Ledger:
+    """The ledger as the detectors see it as of `now`: from `reading` (kept between runs, see
+    `read`), else read from the whole ledger."""
+    if reading is None:
+        return build_timed(live_events(conn, now_us))
+    return build_timed(reading.live(now_us))
+
+
+# --- what detection has read, kept between runs (keruen.store.consumers) ---------------------
+
+STATE, STATE_FORMAT = "risk", "risk-msgpack-1"
+
+
+class Kept(msgspec.Struct, array_like=True, gc=False):
+    """One event the detectors read: its time, and the time of the cancel that withdrew it."""
+
+    event: ev.AnyEvent
+    time_us: int
+    cancelled_us: int | None = None
+
+
+class _State(msgspec.Struct, array_like=True, gc=False):
+    latest_us: int  # the latest event time of the whole ledger up to the head
+    kept: list[Kept]
+
+
+_state = msgspec.msgpack.Decoder(_State)
+
+
+@dataclass(slots=True)
+class Reading:
+    """Every event of `READ_TYPES` up to `head` in ledger order, whether or not it stands now;
+    `read`: how many events came from the ledger this time (the rest from the kept state)."""
+
+    head: Head
+    latest_us: int
+    kept: list[Kept]
+    read: int
+    resumed: bool
+
+    def live(self, now_us: int) -> Iterator[tuple[ev.Event, int]]:
+        """What `live_events` reads: dated up to `now`, standing as of `now`."""
+        for k in self.kept:
+            if k.time_us <= now_us and (k.cancelled_us is None or k.cancelled_us > now_us):
+                yield k.event, k.time_us
+
+    def encode(self) -> bytes:
+        return msgspec.msgpack.encode(_State(self.latest_us, self.kept))
+
+
+def read(conn: Connection) -> Reading:
+    """The events detection reads, from the state kept by the last `save_reading` plus what
+    was appended after it (the port's `after_seq`); the whole ledger when nothing was kept,
+    or when the ledger is not the one it was kept for any more."""
+    reader = LedgerReader(conn, yield_per=20_000)
+    head = reader.head()
+    saved = consumers.load(conn, STATE, STATE_FORMAT)
+    state = _state.decode(saved.state) if saved is not None else _State(0, [])
+    after = saved.seq if saved is not None else 0
+    kept, cancels, n = state.kept, [], 0
+    for s in reader.select_events(types=(*READ_TYPES, "cancel"), after_seq=after):
+        if s.seq > head.seq:
+            break  # appended while reading: the next run's
+        n += 1
+        if isinstance(s.event, ev.Cancel):
+            cancels.append((s.event.target, s.time_us))
+        else:
+            kept.append(Kept(s.event, s.time_us, s.cancelled_us))
+    if cancels and after:
+        at = {k.event.id: i for i, k in enumerate(kept)}
+        for target, t in cancels:
+            i = at.get(target)
+            if i is not None and kept[i].cancelled_us is None:
+                k = kept[i]
+                kept[i] = Kept(k.event, k.time_us, t)
+    latest = max(state.latest_us, reader.latest_time_us(after_seq=after, upto_seq=head.seq))
+    return Reading(head, latest, kept, n, saved is not None)
+
+
+def save_reading(conn: Connection, reading: Reading) -> None:
+    """Keep what `read` read, for the next run (in the caller's transaction)."""
+    if reading.read or not reading.resumed:
+        consumers.save(conn, STATE, STATE_FORMAT, reading.head, reading.encode())
 
 
 # --- alerts -----------------------------------------------------------------------------------

@@ -135,6 +135,21 @@ rejections = sa.Table(
 )
 
 
+consumer_states = sa.Table(
+    "consumer_states",
+    metadata,
+    # a reader that keeps its state between runs (keruen.store.consumers): "risk", "transit"
+    sa.Column("name", sa.String(32), primary_key=True),
+    # the last event its state has seen, and that event's chain hash: a ledger that no longer
+    # has that hash at that seq was rewritten (restored, replaced), and the reader starts over
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(32), nullable=False),  # the state's encoding and version
+    sa.Column("state", sa.LargeBinary, nullable=False),
+    sa.Column("saved_us", sa.BigInteger, nullable=False),
+)
+
+
 AREA_TABLES = (
     "keruen.screening.tables",
     "keruen.transit.tables",

@@ -5,7 +5,8 @@ declared waypoints -> exit post, with a width and a detour limit), `watch` + `mo
 (one MRN's state machine and findings), `tracker` (routes events and seal pings),
 `model` (`Config`, `Finding`, the finding kinds and EAEU seal codes), `explain`, `mapview`.
 At the edges: `service` (replays the ledger's transit events; what the CLI, the API and
-the risk engine call), `bindings` + `tables` (the seal-binding index), `cli`, `bench`.
+the risk engine call), `bindings` + `tables` (the seal-binding index), `resume` (the tracker
+kept between runs, so a replay reads only what is new), `cli`.
 
 ```
 from keruen.transit import service
@@ -13,7 +14,7 @@ with engine.connect() as conn:
     service.findings(conn, now)          # [Finding(mrn, kind, time_us, severity, facts, ...)]
     service.overview(conn, now)          # movements with their state, and findings: one replay
     service.movement(conn, "24KZ...")    # one movement: state, timeline, corridor, findings
-service.refresh(engine)                  # keep the seal-binding index short to catch up
+service.refresh(engine)                  # index new seal bindings, bring the saved tracker up
 ```
 """
 

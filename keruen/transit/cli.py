@@ -95,8 +95,13 @@ def list_(
     corridor_km: Annotated[float, CorridorOption] = 50.0,
 ) -> None:
     """Every declared movement with its state and number of findings."""
-    with db.ready(db_url).connect() as conn, progress("replay", None, not as_json) as bar:
-        views = _call(lambda: service.movements(conn, _now(now), _config(corridor_km), None, bar))
+    eng = db.ready(db_url)
+    with progress("replay", None, not as_json) as bar:
+        fed = service.refresh_tracker(eng, bar)
+        with eng.connect() as conn:
+            views = _call(
+                lambda: service.movements(conn, _now(now), _config(corridor_km), None, bar, fed)
+            )
     views = [v for v in views if state is None or v.state == state]
     if as_json:
         emit_json([v.public() for v in views])
@@ -193,9 +198,17 @@ def check(
     corridor_km: Annotated[float, CorridorOption] = 50.0,
     kind: Annotated[str | None, typer.Option(help="Only findings of this kind")] = None,
 ) -> None:
-    """Findings over every transit: overdue, exits elsewhere, deviations, seals, masses."""
-    with db.ready(db_url).connect() as conn, progress("replay", None, not as_json) as bar:
-        found = _call(lambda: service.findings(conn, _now(now), _config(corridor_km), None, bar))
+    """Findings over every transit: overdue, exits elsewhere, deviations, seals, masses.
+
+    The tracker is kept in the database between runs: a second run reads only the events
+    appended since the first (keruen.transit.resume)."""
+    eng = db.ready(db_url)
+    with progress("replay", None, not as_json) as bar:
+        fed = service.refresh_tracker(eng, bar)
+        with eng.connect() as conn:
+            found = _call(
+                lambda: service.findings(conn, _now(now), _config(corridor_km), None, bar, fed)
+            )
     found = [f for f in found if kind is None or f.kind == kind]
     if as_json:
         emit_json([f.public() for f in found])

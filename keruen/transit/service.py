@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from keruen.clock import micros, parse_time
 from keruen.model import events as ev
-from keruen.store.port import LedgerReader, StoredEvent, time_of
-from keruen.transit import bindings
+from keruen.store.port import Head, LedgerReader, StoredEvent, time_of
+from keruen.transit import bindings, resume
 from keruen.transit.corridor import Corridor
 from keruen.transit.errors import BadTransitQuery, MovementNotFound
 from keruen.transit.model import Config, Entry, Finding, iso
@@ -82,8 +82,11 @@ def parse_now(text: str) -> datetime:
 
 
 def refresh(eng: Engine) -> int:
-    """Bring the seal-binding index up to date (reads are complete without it, only slower)."""
-    return bindings.refresh(eng)
+    """Bring the seal-binding index and the saved tracker up to date (reads are complete
+    without them, only slower); returns the seal bindings added."""
+    added = bindings.refresh(eng)
+    refresh_tracker(eng)
+    return added
 
 
 def latest_us(conn: Connection) -> int | None:
@@ -103,10 +106,11 @@ def findings(
     config: Config | None = None,
     places: Places | None = None,
     progress: Progress | None = None,
+    fed: resume.Fed | None = None,
 ) -> list[Finding]:
     """Every transit finding as of `now` (default: the latest event time), in time order."""
     now_us = _now_us(conn, now)
-    return replay(conn, now_us, config, places, progress=progress).findings(now_us)
+    return replay(conn, now_us, config, places, progress=progress, fed=fed).findings(now_us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +128,11 @@ def overview(
     config: Config | None = None,
     places: Places | None = None,
     progress: Progress | None = None,
+    fed: resume.Fed | None = None,
 ) -> Overview:
     """Movements (with their state) and findings together: what a detector run needs."""
     now_us = _now_us(conn, now)
-    tracker = replay(conn, now_us, config, places, progress=progress)
+    tracker = replay(conn, now_us, config, places, progress=progress, fed=fed)
     found = tracker.findings(now_us)
     counts: dict[str, int] = {}
     for f in found:
@@ -142,9 +147,10 @@ def movements(
     config: Config | None = None,
     places: Places | None = None,
     progress: Progress | None = None,
+    fed: resume.Fed | None = None,
 ) -> list[MovementView]:
     """Every declared movement with its state as of `now`, in declaration order."""
-    return overview(conn, now, config, places, progress).movements
+    return overview(conn, now, config, places, progress, fed).movements
 
 
 def movement(
@@ -207,14 +213,26 @@ def replay(
     timeline_for: Sequence[str] = (),
     keys: Collection[str] | None = None,
     progress: Progress | None = None,
+    fed: resume.Fed | None = None,
 ) -> Tracker:
     """A tracker fed the transit events dated up to `now_us`, in time order.
 
     Every transit event, or only those of the MRNs and seals among `keys` (and the receipts
-    naming those MRNs) -- what replaying a single movement needs.
+    naming those MRNs) -- what replaying a single movement needs. Every transit event with the
+    shipped places: from the tracker `refresh` saved, fed only what came after it when that
+    gives the same tracker as a full replay (`keruen.transit.resume`), else from the start.
+    `fed`: the tracker `refresh_tracker` just returned, used when it is as of `now_us` with
+    these thresholds (it is settled here: use it once).
     """
-    tracker = Tracker(places, config, timeline_for)
     reader = LedgerReader(conn, yield_per=10_000)
+    if keys is None and places is None and not timeline_for:
+        if fed is None or fed.now_us != now_us or (config or Config()) != Config():
+            fed = resumed(conn, reader, now_us, config or Config(), progress)
+        if fed is None:
+            fed = replay_unsettled(reader, now_us, config, progress)
+        _settle_receipts(reader, fed.tracker, fed.later)
+        return fed.tracker
+    tracker = Tracker(places, config, timeline_for)
     end = time_of(now_us + 1)
     if keys is None:
         rows: Iterable[StoredEvent] = reader.select_events(
@@ -232,13 +250,120 @@ def replay(
             if s.cancelled_us is not None and s.cancelled_by and s.cancelled_us <= now_us
         }
     later: list[ev.Receipt] = []
-    for item in _counted(_merge(rows, cancelled), progress):
+    feed(tracker, _counted(_merge(rows, cancelled), progress), cancelled, later)
+    _settle_receipts(reader, tracker, later)
+    return tracker
+
+
+def replay_unsettled(
+    reader: LedgerReader, now_us: int, config: Config | None, progress: Progress | None
+) -> resume.Fed:
+    """Every transit event dated up to `now_us` fed to a new tracker, in time order; the
+    receipts that wait for the end (`_settle_receipts`) not settled yet."""
+    tracker = Tracker(None, config)
+    end = time_of(now_us + 1)
+    rows = reader.select_events(types=TRANSIT_TYPES, end=end, order="time", extra_for=("incident",))
+    cancelled = {
+        c.target: Mark(c.time_us, c.event_id, c.target)
+        for c in reader.cancellations(types=TRANSIT_TYPES, end=end)
+    }
+    later: list[ev.Receipt] = []
+    last = feed(tracker, _counted(_merge(rows, cancelled), progress), cancelled, later)
+    return resume.Fed(tracker, later, last, now_us)
+
+
+def feed(
+    tracker: Tracker, items: Iterable[Item], cancelled: Collection[str], later: list[ev.Receipt]
+) -> int:
+    """Feed events and cancel marks in replay order: a cancelled event is left out, except a
+    declaration (the movement stays, as cancelled). Returns the latest time fed (0: none)."""
+    last = 0
+    for item in items:
         if isinstance(item, Mark):
             tracker.cancel(item.target, item.time_us, item.event_id)
         elif item.id not in cancelled or item.type == "transit_open":
             _feed(tracker, item, later)
-    _settle_receipts(reader, tracker, later)
-    return tracker
+        last = item.time_us
+    return last
+
+
+def resumed(
+    conn: Connection,
+    reader: LedgerReader,
+    now_us: int,
+    config: Config,
+    progress: Progress | None = None,
+    upto_seq: int | None = None,
+) -> resume.Fed | None:
+    """The saved tracker fed what came after it (up to `upto_seq`, dated up to `now_us`), when
+    that is the tracker a replay from the first event would build; None when it is not (no
+    saved tracker, another ledger or thresholds, an earlier "now", an event dated before what
+    the saved tracker has seen, a cancel of an event it has fed): then replay from the start.
+    """
+    found = resume.load(conn, config)
+    if found is None:
+        return None
+    return fed_after(reader, *found, now_us, progress, upto_seq)
+
+
+def fed_after(
+    reader: LedgerReader,
+    head: Head,
+    fed: resume.Fed,
+    now_us: int,
+    progress: Progress | None = None,
+    upto_seq: int | None = None,
+) -> resume.Fed | None:
+    """`fed` (which has seen the ledger up to `head`) fed what came after; see `resumed`."""
+    if now_us < fed.now_us:
+        return None
+    end = time_of(now_us + 1)
+    new = [
+        s
+        for s in reader.select_events(
+            types=(*TRANSIT_TYPES, "cancel"),
+            after_seq=head.seq,
+            end=end,
+            order="time",
+            extra_for=("incident",),
+        )
+        if upto_seq is None or s.seq <= upto_seq
+    ]
+    cancels = [(s, s.event) for s in new if isinstance(s.event, ev.Cancel)]
+    rows = [s for s in new if not isinstance(s.event, ev.Cancel)]
+    fresh = {s.id: s for s in rows}
+    old = reader.events_by_id({c.target for _, c in cancels} - fresh.keys())
+    cancelled: dict[str, Mark] = {}
+    for stored, c in cancels:
+        target = fresh.get(c.target) or old.get(c.target)
+        if target is None or target.type not in TRANSIT_TYPES:
+            continue  # a cancel of a stock event: not part of a replay
+        if target.seq <= head.seq and target.type != "transit_open":
+            return None  # fed already; a replay from the start leaves it out
+        cancelled[target.id] = Mark(stored.time_us, c.id, target.id)
+    items = list(_merge(rows, cancelled))
+    if items and items[0].time_us <= fed.last_us:
+        return None  # dated before (or with) what the saved tracker has seen: not in order
+    last = feed(fed.tracker, _counted(items, progress), cancelled, fed.later)
+    return resume.Fed(fed.tracker, fed.later, max(last, fed.last_us), now_us)
+
+
+def refresh_tracker(eng: Engine, progress: Progress | None = None) -> resume.Fed:
+    """Bring the saved tracker up to the ledger's head (as of its latest event), reading only
+    what came after the saved one when it can; returns it, receipts not settled yet."""
+    with eng.begin() as conn:
+        reader = LedgerReader(conn, yield_per=10_000)
+        head = reader.head()
+        now_us = reader.latest_time_us(upto_seq=head.seq)
+        config = Config()
+        found = resume.load(conn, config)
+        if found is not None and found[0] == head:
+            return found[1]  # nothing new since
+        fed = fed_after(reader, *found, now_us, progress, head.seq) if found else None
+        if fed is None:
+            fed = replay_unsettled(reader, now_us, config, progress)
+        resume.save(conn, fed, head, config)
+    return fed
 
 
 @dataclass(frozen=True, slots=True, order=True)
