@@ -2,7 +2,8 @@
 
 Servers (HS 847150, on the Common High Priority List) come in from China over Torugart, pass
 through two Kyrgyz companies, one registered weeks before, and are dispatched to Russia over
-Ak-Zhol; a Kazakh seller's goods arrive from the union partner Kazakhstan. Tax ids are real
+Ak-Zhol; a Kazakh seller's goods arrive from the union partner Kazakhstan; a transit from China
+to Uzbekistan leaves at another post than declared. Tax ids are real
 in shape: 0 + registration date DDMMYYYY + five digits (`keruen.jurisdiction.kg_inn_problem`).
 """
 
@@ -83,3 +84,45 @@ def story() -> list[dict[str, Any]]:
 
 def lines(events: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(e, ensure_ascii=False).encode() + b"\n" for e in events)
+
+
+MRN = "22KG41700T0000017"
+
+
+def transit() -> list[dict[str, Any]]:
+    """Laptops from China to Uzbekistan across Kyrgyzstan, declared out at Dostuk (UZ), leaving
+    instead at Ak-Zhol, the post towards Kazakhstan (and Russia beyond)."""
+    return [
+        {
+            "type": "transit_open",
+            "id": "kg-tro-1",
+            "time": _t("2022-04-05"),
+            "mrn": MRN,
+            "entry_post": "KGIR1-ROAD",
+            "exit_post": "KGDS1-ROAD",
+            "destination": "UZ",
+            "deadline": _t("2022-04-12"),
+            "carrier": {"tax_id": "91653000MA78", "name": "Kashgar Logistics", "country": "CN"},
+            "consignee": {"tax_id": "305112233", "name": "Andijan Savdo", "country": "UZ"},
+            "seals": ["KG-S-1"],
+            "goods": [
+                {
+                    "hs": "847130",
+                    "description": "laptops",
+                    "quantity": "800",
+                    "unit": "PCE",
+                    "mass_kg": "2400",
+                    "value": {"amount": "480000", "currency": "USD"},
+                }
+            ],
+        },
+        {
+            "type": "transit_close",
+            "id": "kg-trc-1",
+            "time": _t("2022-04-08"),
+            "mrn": MRN,
+            "post": "KGAZ1-ROAD",
+            "mass_kg": "2400",
+            "seals_intact": True,
+        },
+    ]

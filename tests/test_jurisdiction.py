@@ -277,8 +277,8 @@ def keruen(*args: str, stdin: bytes | None = None, home: str = "KG") -> Any:
 
 def test_a_kyrgyz_ledger_ingests_traces_and_detects(tmp_path: Path) -> None:
     db = str(tmp_path / "kg.db")
-    report = keruen("ingest", "-", "--db", db, stdin=kg.lines(kg.story()))
-    assert (report["accepted"], report["rejected"]) == (4, 0), report
+    report = keruen("ingest", "-", "--db", db, stdin=kg.lines(kg.story() + kg.transit()))
+    assert (report["accepted"], report["rejected"]) == (6, 0), report
     forward = keruen("trace", kg.BATCH, "--forward", "--db", db)
     exits = forward["batches"][0]["exits"]
     assert [(x["holder"], x["post"], x["buyer"]["country"]) for x in exits] == [
@@ -293,6 +293,18 @@ def test_a_kyrgyz_ledger_ingests_traces_and_detects(tmp_path: Path) -> None:
     rules = {a["rule"]: a for a in alerts}
     assert {"high_priority_goods", "new_company_volume"} <= set(rules), rules
     assert "registered in 2022-02 (its INN says so)" in rules["new_company_volume"]["explanation"]
+    exit_ = rules["transit_exit_other_post"]["explanation"]
+    assert "Ak-Zhol (KGAZ1-ROAD, border with KZ) instead of the declared Dostuk" in exit_
+    page = tmp_path / "map.html"
+    subprocess.run(
+        [sys.executable, "-m", "keruen", "transit", "map", kg.MRN, "--db", db, "--out", str(page)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "KERUEN_JURISDICTION": "KG"},
+    )
+    html = page.read_text(encoding="utf-8")
+    assert "<title>Kyrgyzstan</title>" in html.split('class="country home"')[1].split("</path>")[0]
+    assert "kg_border_crossing_points.csv" in html
 
 
 def test_the_same_lines_are_refused_under_the_other_home(tmp_path: Path) -> None:
