@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from keruen.epcis.capture import capture, load_parties
@@ -251,3 +254,78 @@ def test_cli_export_writes_a_valid_document(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert _hashes(out.read_bytes()) == _hashes(document(TRANSFER))
+
+
+# ---------------------------------------------------------------- property: transit events
+
+
+def _posts() -> list[str]:
+    from keruen.settings import get_settings
+
+    return sorted(get_settings().jurisdiction.posts)[:40]
+
+
+_CODE = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cc", "Cs", "Zs", "Zl", "Zp"]),
+    min_size=1,
+    max_size=24,
+)
+_MASS = st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False)
+_TIME = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1)).map(
+    lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000, tzinfo=UTC).isoformat()
+)
+_LAT = st.floats(min_value=-90, max_value=90, allow_nan=False)
+_LON = st.floats(min_value=-180, max_value=180, allow_nan=False)
+
+
+@st.composite
+def _transit_event(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["checkpoint", "transit_close", "incident", "receipt"]))
+    base = {"type": kind, "id": draw(_CODE), "time": draw(_TIME)}
+    if kind in ("checkpoint", "transit_close"):
+        base |= {"mrn": draw(_CODE), "post": draw(st.sampled_from(_posts())),
+                 "mass_kg": str(draw(_MASS))}  # fmt: skip
+        if kind == "transit_close":
+            base["seals_intact"] = draw(st.booleans())
+    elif kind == "incident":
+        base |= {"mrn": draw(_CODE), "kind": draw(_CODE), "lat": draw(_LAT), "lon": draw(_LON),
+                 "note": draw(st.text(max_size=80))}  # fmt: skip
+    else:
+        base |= {"ref": draw(_CODE), "country": draw(st.sampled_from(["DE", "RU", "CN", "KG"])),
+                 "document": {"kind": draw(_CODE), "number": draw(_CODE)}}  # fmt: skip
+        amounts = draw(st.sampled_from([("quantity",), ("mass_kg",), ("quantity", "mass_kg")]))
+        base |= {name: str(draw(_MASS)) for name in amounts}
+    return base
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_transit_event(), st.booleans())
+def test_transit_events_and_receipts_survive_epcis_json_ld(
+    event: dict[str, Any], declared: bool
+) -> None:
+    """Any valid checkpoint, close, incident or receipt, exported as EPCIS 2.0 JSON-LD (with
+    or without keruen:type and keruen:id) and read back through every validation layer and
+    the mapping, is the same contract event."""
+    from keruen.epcis.capture import prepare
+    from keruen.epcis.export import contract_to_epcis
+    from keruen.epcis.mapping import k
+    from keruen.errors import InvalidEvent
+    from keruen.model.validate import parse, parse_object
+
+    try:
+        original = parse_object(event).event
+    except InvalidEvent:
+        assume(False)
+        raise
+    epcis = contract_to_epcis(original)
+    assert epcis is not None
+    if not declared:
+        del epcis[k("type")], epcis[k("id")]
+    data = json.dumps(to_json_ld([epcis], "2024-04-01T00:00:00Z")).encode()
+    prepared = prepare(data, "p.jsonld", Parties())
+    assert prepared.refused == [], prepared.refused
+    (line,) = prepared.lines
+    back = parse(line).event
+    if not declared:
+        back = msgspec.structs.replace(back, id=original.id)
+    assert back == original
