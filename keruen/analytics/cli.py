@@ -310,6 +310,9 @@ def trade_mirror(
     cif_fob: Annotated[
         float, typer.Option("--cif-fob", help="Assumed CIF/FOB margin for the adjusted ratio")
     ] = 0.06,
+    by: Annotated[
+        str, typer.Option("--by", help="year, or month (rows for the months a source covers)")
+    ] = "year",
     as_json: Annotated[bool, JsonOption] = False,
     as_csv: Annotated[bool, CsvOption] = False,
     parquet: Annotated[Path | None, ParquetOption] = None,
@@ -327,7 +330,7 @@ def trade_mirror(
         for f in files or []:
             records += mirror_files.load(f, fmt, loaded)
         rows = mirror.mirror(
-            records, reporter.upper(), partner.upper(), year, Decimal(str(cif_fob))
+            records, reporter.upper(), partner.upper(), year, Decimal(str(cif_fob)), by
         )
     emit_rows(rows, as_json, as_csv, parquet, f"mirror: {partner} exports vs {reporter} imports")
 

@@ -10,7 +10,9 @@ The files are real and untidy, so each row carries named flags instead of silent
   the larger figure is used, both values are named;
 - `member_sum_differs`: the members' sum disagrees with the published aggregate (> 0.5 %);
 - `from_member_sum`: no aggregate was published; the members' sum stands in for it;
-- `partial_year`: fewer than 12 months of a monthly source;
+- `partial_year`: fewer than 12 months of a monthly source (yearly rows);
+- `annual_only` (monthly rows): a side publishes only a yearly figure; it is named, never
+  spread over the months;
 - `third_party_fixed_rate`: a side converted to euro by a third party at a fixed annual rate;
 - `suspect_drop`: the reporter's figure fell below a quarter of the year before (a partial
   year published as a whole one, or a break in the series);
@@ -21,11 +23,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from keruen.analytics.countries import MEMBERS, is_aggregate
+from keruen.errors import AnalyticsError
 
 TOLERANCE = Decimal("0.005")  # member sum vs aggregate
 SUSPECT_DROP = Decimal("0.25")  # a reporter's figure below a quarter of the year before
@@ -207,12 +210,51 @@ def mirror(
     partner: str,
     years: Sequence[int] | None = None,
     cif_fob: Decimal = Decimal("0.06"),
+    by: str = "year",
 ) -> list[dict[str, Any]]:
-    """One row per year: partner-reported exports, reporter-reported imports, gap, ratio."""
-    return [
-        mirror_row(records, reporter, partner, y, cif_fob)
-        for y in (years or years_of(records, reporter))
-    ]
+    """One row per year (or per month, `by="month"`): partner-reported exports,
+    reporter-reported imports, gap, ratio."""
+    if by not in ("year", "month"):
+        raise AnalyticsError(f"by: {by!r} is not one of year, month")
+    chosen = years or years_of(records, reporter)
+    if by == "month":
+        return [r for y in chosen for r in monthly(records, reporter, partner, y, cif_fob)]
+    return [mirror_row(records, reporter, partner, y, cif_fob) for y in chosen]
+
+
+def monthly(
+    records: list[Record], reporter: str, partner: str, year: int, cif_fob: Decimal
+) -> list[dict[str, Any]]:
+    """A row for each month of `year` that a monthly source covers on either side. Each
+    month's figures go through the same gate as a year's (labels, member sums, aggregates,
+    third-party rates; `suspect_drop` against the same month a year before). A side with
+    only an annual figure that year has no monthly one: `missing_side`, plus `annual_only`
+    naming the year's figure — never a twelfth of it."""
+    rows = []
+    mine = [r for r in records if r.year == year and r.month]
+    covered = {
+        "partner": {r.month for r in mine if r.flow == "EXPORT" and r.partner == reporter},
+        "reporter": {r.month for r in mine if r.flow == "IMPORT" and r.reporter == reporter},
+    }
+    for month in range(1, 13):
+        here = [r for r in records if r.month == month and r.year in (year, year - 1)]
+        if not any(r.year == year for r in here):
+            continue
+        as_periods = [replace(r, month=None) for r in here]
+        row = mirror_row(as_periods, reporter, partner, year, cif_fob)
+        row["month"] = month
+        for side, months in covered.items():
+            if 0 < len(months) < 12:
+                row["flags"].append(f"{side} side partial_year: {len(months)} months of {year}")
+        for side, key in (("partner", "partner_exports_eur"), ("reporter", "reporter_imports_eur")):
+            if row[key] is None:
+                whole = mirror_row(records, reporter, partner, year, cif_fob)[key]
+                if whole is not None:
+                    row["flags"].append(
+                        f"{side} side annual_only: {whole:,.0f} for {year}, no monthly figures"
+                    )
+        rows.append({k: row[k] for k in ("reporter", "partner", "year", "month", *list(row)[3:])})
+    return rows
 
 
 # --- the published "roundabout" figures, reproduced from the same files ------------------------

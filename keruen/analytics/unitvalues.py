@@ -22,9 +22,11 @@ FORMULA = (
     "unit value = value.amount / quantity × USD per unit (loaded rates, event's UTC day), per "
     "line of imports and "
     "arrivals; per HS subheading x origin x post: fair price = median; robust z = (ln uv - "
-    "median ln uv) / (1.4826 x MAD of ln uv), outlier where |z| > 3.5; markup = median unit "
-    "value of dispatches and exports to RU / median unit value of imports - 1; cancelled "
-    "events excluded"
+    "median ln uv) / (1.4826 x MAD of ln uv), outlier where |z| > 3.5; "
+    "markup = median over dispatches and exports to RU of (their unit value / unit value of "
+    "the import or arrival that created their batch) - 1, per HS subheading and unit; "
+    "markup_vs_all_imports = their median unit value / median unit value of every import of "
+    "the subheading in that unit - 1; cancelled events excluded"
 )
 Z = 3.5
 MAD_SCALE = 1.4826
@@ -76,12 +78,33 @@ def outliers_expr(src: Source, rates: ir.Table) -> ir.Table:
 
 
 def markup_expr(src: Source, rates: ir.Table) -> ir.Table:
-    """Per HS subheading: median unit value of dispatches and exports to Russia over that of
-    imports and arrivals of the same subheading, minus one."""
+    """Per HS subheading and unit: the mark-up of dispatches and exports to Russia over the
+    import of the same goods — each outflow's unit value over that of the import or arrival
+    that created its batch (same goods, same unit), the median of those ratios minus one.
+
+    Beside it, `markup_vs_all_imports`: the outflows' median unit value over the median of
+    every import of the subheading in that unit. The two differ where the goods sent to
+    Russia are not the goods usually imported under the subheading: on the `year` preset,
+    940542 (LED luminaires) showed 139x against all imports (2 dispatches of high-priority
+    goods imported under the lamp subheading, against 34 imports of lamps), 0.5x against
+    their own imports. Like is compared with like: the same batch, so the same unit, and
+    never a count against a mass."""
     ins = priced(src, ["import", "arrival"], rates)
     outs = priced(src, ["dispatch", "export"], rates)
     outs = outs.filter(outs.partner == "RU")
-    a = ins.group_by("hs6").aggregate(import_uv=ins.uv.median(), import_lines=ins.count())
-    b = outs.group_by(o_hs6=outs.hs6).aggregate(ru_uv=outs.uv.median(), ru_lines=outs.count())
-    j = a.inner_join(b, a.hs6 == b.o_hs6).drop("o_hs6")
-    return j.mutate(markup=j.ru_uv / j.import_uv - ibis.literal(1.0)).order_by("hs6")
+    own = ins.select(i_batch=ins.batch, i_uv=ins.uv)
+    j = outs.inner_join(own, outs.batch == own.i_batch)
+    per = j.group_by(["hs6", "unit"]).aggregate(
+        ru_lines=j.count(),
+        ru_uv=j.uv.median(),
+        import_uv=j.i_uv.median(),
+        markup=(j.uv / j.i_uv).median() - ibis.literal(1.0),
+    )
+    every = ins.group_by(a_hs6=ins.hs6, a_unit=ins.unit).aggregate(
+        import_lines=ins.count(), all_imports_uv=ins.uv.median()
+    )
+    m = per.left_join(every, [per.hs6 == every.a_hs6, per.unit == every.a_unit])
+    m = m.drop("a_hs6", "a_unit")
+    return m.mutate(markup_vs_all_imports=m.ru_uv / m.all_imports_uv - ibis.literal(1.0)).order_by(
+        ["hs6", "unit"]
+    )

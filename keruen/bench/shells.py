@@ -241,6 +241,11 @@ def bench_analytics(
     finally:
         if keep is None:
             shutil.rmtree(where, ignore_errors=True)
+    if gen == 0.0:  # reused: the events the directory holds
+        from keruen.analytics.export import read_manifest
+
+        found = read_manifest(where)
+        events = found.events if found else events
     result = bench.summary(events, engine, gen, suite, hand)
     if as_json:
         emit_json(result)

@@ -34,5 +34,7 @@ def test_hand_sql_and_ibis_agree_on_generated_events(tmp_path: Path) -> None:
         for h, i in zip(hand, ibis_rows, strict=True):
             assert {k: h[k] for k in cols} == {k: i[k] for k in cols}, name
     assert fg.missing_rate(src, ["turnover"], table) is None  # KZT transfers are covered
-    result = bench.summary(20_000, "duckdb", 0.0, {"q": (2.0, 3)}, {"q": (1.0, 3)})
+    result = bench.summary(20_000, "duckdb", 0.0, {"q": (2.0, 3.0, 3)}, {"q": (1.0, 1.5, 3)})
     assert result["queries"][0]["ratio"] == 2.0
+    assert result["queries"][0]["hand_sql_cpu_seconds"] == 1.5
+    assert bench.table(result) is not None

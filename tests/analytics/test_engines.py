@@ -132,6 +132,10 @@ def test_unit_values_fair_price_outlier_and_markup(sources: dict[str, Source]) -
     fair = math.exp((math.log(0.010000005) + math.log(0.015000015)) / 2)
     assert g["fair_price_usd"] == pytest.approx(fair, rel=1e-12)
     (m,) = results(sources["duckdb"], "unit_value_markup")
-    assert m["ru_uv"] == 30.0  # e-d1: 900 USD for 30
-    assert m["import_uv"] == pytest.approx((0.010000005 + 0.015000015) / 2, rel=1e-12)
-    assert m["markup"] == pytest.approx(30.0 / ((0.010000005 + 0.015000015) / 2) - 1, rel=1e-9)
+    # e-d1: 900 USD for 30 of batch B1, imported by e-imp1 at 10 USD a unit: x3, mark-up 2.0;
+    # against every import of 854231 (10 and the EUR imports at about 0.01): x2400
+    assert (m["hs6"], m["unit"], m["ru_lines"]) == ("854231", "PCE", 1)
+    assert (m["ru_uv"], m["import_uv"], m["markup"]) == (30.0, 10.0, 2.0)
+    assert m["import_lines"] == 4
+    all_uv = (0.010000005 + 0.015000015) / 2
+    assert m["markup_vs_all_imports"] == pytest.approx(30.0 / all_uv - 1, rel=1e-9)

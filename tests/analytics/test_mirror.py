@@ -185,3 +185,46 @@ def test_the_shadow_interval_triangulates_its_sources() -> None:
     r = CliRunner().invoke(app, ["trade", "shadow", "--year", "2022", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)[0]["shadow_low_eur"] == 2720213396
+
+
+MONTHLY_CASES = [
+    # (records, month, expected exports, expected imports, flags that must appear)
+    ([*MONTHS, *(imp("DE", "8", month=m) for m in range(1, 13))], 3, "10", "8", []),
+    ([*MONTHS, imp("DE", "100")], 3, "10", None,
+     ["missing_side: reporter", "reporter side annual_only: 100 for 2022, no monthly"]),
+    ([*MONTHS[:8], *(imp("DE", "8", month=m) for m in range(1, 9))], 8, "10", "8",
+     ["partner side partial_year: 8 months of 2022", "reporter side partial_year: 8 months"]),
+    ([*MONTHS, imp("DE", "8", month=3), imp("DE", "90", month=3, year=2021)], 3, "10", "8",
+     ["reporter side suspect_drop: 8 after 90"]),  # against March of the year before
+    ([*(exp(c, "5", month=4) for c in ("DE", "FR")), imp("EU27", "9", month=4),
+      imp("DE", "4", month=4), imp("FR", "2", month=4)], 4, "10", "9",
+     ["partner side from_member_sum",
+      "reporter side member_sum_differs: members 6 vs aggregate 9"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("records", "month", "exports", "imports", "flags"), MONTHLY_CASES)
+def test_monthly_rows_go_through_the_same_gate(
+    records: list[Record], month: int, exports: str | None, imports: str | None, flags: list[str]
+) -> None:
+    partner = "EU27" if any(r.partner == "EU27" for r in records) else "DE"
+    rows = {r["month"]: r for r in mirror(records, "KZ", partner, [2022], by="month")}
+    row = rows[month]
+    assert row["partner_exports_eur"] == (D(exports) if exports else None)
+    assert row["reporter_imports_eur"] == (D(imports) if imports else None)
+    for f in flags:
+        assert any(x.startswith(f) or f in x for x in row["flags"]), (f, row["flags"])
+    assert all(r["year"] == 2022 for r in rows.values())
+
+
+def test_monthly_mirror_cli_from_the_shipped_files() -> None:
+    r = CliRunner().invoke(app, ["trade", "mirror", "--partner", "EU27", "--by", "month",
+                                 "--year", "2024", "--json"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert [x["month"] for x in rows] == list(range(1, 9))  # Eurostat monthly ends in August
+    assert all(x["partner_exports_eur"] > 0 for x in rows)
+    assert all("partner side partial_year: 8 months of 2024" in x["flags"] for x in rows)
+    assert all("missing_side: reporter" in x["flags"] for x in rows)  # KZ publishes years
+    r = CliRunner().invoke(app, ["trade", "mirror", "--by", "week"])
+    assert r.exit_code == 1 and "by: 'week' is not one of year, month" in r.output
