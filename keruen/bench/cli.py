@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import tempfile
@@ -115,28 +116,52 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def bench_trace(
-    events: int, samples: int, db_url: str | None, seed: int, show: bool
+    events: int, samples: int, db_url: str | None, seed: int, show: bool, cold: bool = False
 ) -> dict[str, Any]:
+    """p50/p99 of trace back and forward over random batches, the cache warm (right after the
+    ingest); with `cold`, also on a new connection after the operating system's page cache
+    was dropped (needs root; said in the result when it could not be)."""
     with db.scratch(db_url) as eng:
         gen = StreamGen(seed=seed)
         with progress("build ledger", events, show) as advance:
             ingest_lines(eng, gen.events(events), source="bench", progress=advance)
         with eng.connect() as conn:
-            reader = LedgerReader(conn)
-            ids = reader.batch_ids()
-            rng = random.Random(seed)
-            picks = [rng.choice(ids) for _ in range(samples)]
-            timings: dict[str, list[float]] = {"back": [], "forward": []}
-            for batch in picks:
-                for name, fn in (("back", reader.trace_back), ("forward", reader.trace_forward)):
-                    start = time.perf_counter()
-                    fn(batch)
-                    timings[name].append((time.perf_counter() - start) * 1000)
-    result: dict[str, Any] = {"events": events, "samples": samples}
-    for name, ms in timings.items():
-        result[f"{name}_p50_ms"] = round(_percentile(ms, 0.50), 3)
-        result[f"{name}_p99_ms"] = round(_percentile(ms, 0.99), 3)
+            ids = LedgerReader(conn).batch_ids()
+        rng = random.Random(seed)
+        picks = [rng.choice(ids) for _ in range(samples)]
+        result: dict[str, Any] = {"events": events, "samples": samples}
+        result.update(_timed_traces(eng, picks, ""))
+        if cold:
+            eng.dispose()  # SQLite's own page cache lives and dies with its connections
+            result["os_cache_dropped"] = drop_os_cache()
+            result.update(_timed_traces(eng, [rng.choice(ids) for _ in range(samples)], "cold_"))
     return result
+
+
+def _timed_traces(eng: Engine, picks: list[str], prefix: str) -> dict[str, float]:
+    timings: dict[str, list[float]] = {"back": [], "forward": []}
+    with eng.connect() as conn:
+        reader = LedgerReader(conn)
+        for batch in picks:
+            for name, fn in (("back", reader.trace_back), ("forward", reader.trace_forward)):
+                start = time.perf_counter()
+                fn(batch)
+                timings[name].append((time.perf_counter() - start) * 1000)
+    result = {}
+    for name, ms in timings.items():
+        result[f"{prefix}{name}_p50_ms"] = round(_percentile(ms, 0.50), 3)
+        result[f"{prefix}{name}_p99_ms"] = round(_percentile(ms, 0.99), 3)
+    return result
+
+
+def drop_os_cache() -> bool:
+    """Write dirty pages and drop Linux's page cache (root only): what a cold read costs."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
 
 
 def bench_sync(events: int, seed: int, where: Path | None, show: bool) -> dict[str, Any]:
@@ -230,13 +255,28 @@ def register(app: typer.Typer) -> None:
         samples: Annotated[int, typer.Option(help="Traces timed per direction")] = 1000,
         db_url: Annotated[str | None, NewDbOption] = None,
         seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
+        cold: Annotated[
+            bool,
+            typer.Option(
+                "--cold",
+                help="Also time traces on a new connection after dropping the OS page cache "
+                "(root)",
+            ),
+        ] = False,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
         """p50/p99 latency of trace back and trace forward."""
-        r = bench_trace(events, samples, db_url, seed, show=not as_json)
+        r = bench_trace(events, samples, db_url, seed, show=not as_json, cold=cold)
         if as_json:
             emit_json(r)
             return
         out.print(f"{events:,} events, {samples:,} random batches")
-        out.print(f"trace back:    p50 {r['back_p50_ms']} ms   p99 {r['back_p99_ms']} ms")
-        out.print(f"trace forward: p50 {r['forward_p50_ms']} ms   p99 {r['forward_p99_ms']} ms")
+        for prefix, label in (("", "warm"), ("cold_", "cold")):
+            if f"{prefix}back_p50_ms" not in r:
+                continue
+            if prefix and not r["os_cache_dropped"]:
+                label = "new connection, OS cache kept (not root)"
+            out.print(f"{label}:")
+            for name in ("back", "forward"):
+                p50, p99 = r[f"{prefix}{name}_p50_ms"], r[f"{prefix}{name}_p99_ms"]
+                out.print(f"  trace {name:8} p50 {p50} ms   p99 {p99} ms")

@@ -151,6 +151,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any, sync: str = "NORMAL") -> None
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
     cur = dbapi_conn.cursor()
     for pragma in (
+        # for a new file only (a ledger's page size is fixed once it has a table): fewer,
+        # larger pages for the B-trees the ingest appends to and a trace reads in ranges
+        "page_size=16384",
         "journal_mode=WAL",
         # NORMAL in WAL: a commit survives a crash of the process, not of the OS or the power
         f"synchronous={sync}",

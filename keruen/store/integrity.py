@@ -34,7 +34,7 @@ from keruen.model import events as ev
 from keruen.model.validate import Parsed
 from keruen.store import schema as t
 from keruen.store.chain import AUDIT_COLUMNS, GENESIS, REJECTION_COLUMNS, chain_hash, row_digest
-from keruen.store.ledger import BATCH_COLUMNS, MOVE_COLUMNS, event_key
+from keruen.store.ledger import BATCH_COLUMNS, MOVE_COLUMNS, event_key, event_ref
 
 _decode = msgspec.json.Decoder(ev.AnyEvent)
 CHUNK = 5_000
@@ -153,7 +153,7 @@ def _event_chunks(conn: Connection) -> Iterator[list[Any]]:
     after = 0
     while True:
         q = (
-            sa.select(c.seq, c.id, c.type, c.time_us, c.key, c.canonical, c.digest)
+            sa.select(c.seq, c.id, c.type, c.time_us, c.key, c.ref, c.canonical, c.digest)
             .add_columns(c.prev_hash, c.hash)
             .where(c.seq > after)
             .order_by(c.seq)
@@ -192,6 +192,7 @@ def _columns_problem(row: Any, e: ev.Event) -> str | None:
         "type": e.__struct_config__.tag,
         "time_us": micros(e.time),
         "key": event_key(e),
+        "ref": event_ref(e),
     }
     wrong = [name for name, value in said.items() if getattr(row, name) != value]
     return f"column {', '.join(wrong)} differs from the canonical event" if wrong else None
@@ -232,9 +233,9 @@ class _Replay:
             self.overlay.known.pop(event.id, None)
 
     def _collect(self, seq: int, a: Accepted) -> None:
-        at = micros(a.parsed.event.time)
+        at, event_id = a.time_us, a.parsed.event.id
         self.moves.extend(
-            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
+            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at, event_id)
             for n, m in enumerate(a.effect.moves)
         )
         self.links.extend((i, o, seq) for i, o in a.effect.links)

@@ -62,6 +62,12 @@ def _key_field(e: ev.Event) -> str:
 
 
 _KEY_FIELD: dict[type, str] = {}
+_REF_TYPES = frozenset(t.REF_TYPES)
+
+
+def event_ref(e: ev.Event) -> str | None:
+    """The key of an event looked up by it (`events.ref`, indexed), else None."""
+    return event_key(e) if e.__struct_config__.tag in _REF_TYPES else None
 
 
 # --- reading the state a chunk needs -------------------------------------------------------
@@ -147,8 +153,19 @@ EVENT_COLUMNS = (
     "prev_hash",
     "hash",
     "received_us",
+    "ref",
 )
-MOVE_COLUMNS = ("event_seq", "n", "batch", "source", "target", "quantity", "kind", "time_us")
+MOVE_COLUMNS = (
+    "event_seq",
+    "n",
+    "batch",
+    "source",
+    "target",
+    "quantity",
+    "kind",
+    "time_us",
+    "event_id",
+)
 BATCH_COLUMNS = ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
 
 
@@ -171,23 +188,26 @@ def write(
         e, effect = a.parsed.event, a.effect
         h = chain_hash(prev, a.parsed.digest)
         at = a.time_us
+        tag = e.__struct_config__.tag
+        key = event_key(e)
         event_rows.append(
             (
                 seq,
                 e.id,
-                e.__struct_config__.tag,
+                tag,
                 at,
-                event_key(e),
+                key,
                 a.parsed.canonical.decode(),
                 a.parsed.digest,
                 prev,
                 h,
                 now,
+                key if tag in _REF_TYPES else None,
             )
         )
         prev = h
         move_rows.extend(
-            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at)
+            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at, e.id)
             for n, m in enumerate(effect.moves)
         )
         batch_rows.extend(
@@ -208,7 +228,8 @@ def write(
 
 
 def _write_balances(conn: Connection, overlay: Overlay) -> None:
-    rows = [(h, b, overlay.balances[(h, b)]) for h, b in overlay.touched]
+    # in key order: each B-tree page is visited once, in order, not at random
+    rows = [(h, b, overlay.balances[(h, b)]) for h, b in sorted(overlay.touched)]
     bulk_insert(
         conn,
         t.balances,

@@ -286,7 +286,7 @@ class LedgerReader:
     def receipts(self, ref: str) -> list[StoredEvent]:
         """The receipts confirming the dispatch, export (by event id) or transit (by MRN)."""
         e = t.events.c
-        return [*self._stored(_base().where(e.key == ref, e.type == "receipt").order_by(e.seq))]
+        return [*self._stored(_base().where(e.ref == ref, e.type == "receipt").order_by(e.seq))]
 
     def rejections(
         self, limit: int = 50, source: str | None = None, before: int | None = None
@@ -434,9 +434,9 @@ def _query(f: _Filters, limit: int | None) -> sa.Select[Any]:
     if f.holder is not None:
         q = q.where(e.seq.in_(_moved(tax_id=f.holder)))
     if f.mrns is not None:
-        q = q.where(e.key.in_(f.mrns), e.type.in_(MRN_TYPES))
+        q = q.where(e.ref.in_(f.mrns), e.type.in_(MRN_TYPES))
     if f.seals is not None:
-        q = q.where(e.key.in_(f.seals), e.type == "seal_ping")
+        q = q.where(e.ref.in_(f.seals), e.type == "seal_ping")
     if f.party is not None:
         q = _party(q, f.party)
     if not f.include_cancelled:

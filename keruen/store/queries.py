@@ -236,24 +236,32 @@ def batches(conn: Connection, ids: Collection[str]) -> dict[str, BatchInfo]:
     return found
 
 
+def _type_of(kind: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The type of the event that made a move, from the move's kind: the same name, but for a
+    transform's two kinds (a cancel's reversals, kind `cancel`, are not asked for here)."""
+    return sa.case((kind.in_(("transform_in", "transform_out")), "transform"), else_=kind)
+
+
 def _history_query() -> sa.Select[Any]:
-    m, e, c = t.moves.c, t.events.c, t.cancellations.c
+    """From `ix_moves_batch` alone: a move carries its event's seq, id, time and (by its kind)
+    type."""
+    m, c = t.moves.c, t.cancellations.c
     return (
         sa.select(
-            e.seq,
-            e.id,
-            e.type,
-            e.time_us,
+            m.event_seq.label("seq"),
+            m.event_id.label("id"),
+            _type_of(m.kind).label("type"),
+            m.time_us,
             m.source,
             m.target,
             m.quantity,
             m.kind,
             c.event_id.label("cancelled_by"),
         )
-        .join_from(t.moves, t.events, m.event_seq == e.seq)
-        .outerjoin(t.cancellations, c.target == e.id)
+        .select_from(t.moves)
+        .outerjoin(t.cancellations, c.target == m.event_id)
         .where(m.batch == sa.bindparam("batch"))
-        .order_by(e.seq, m.n)
+        .order_by(m.event_seq, m.n)
     )
 
 
@@ -310,8 +318,11 @@ def _infos(conn: Connection, names: Sequence[str]) -> dict[str, Any]:
 
 
 def _live_moves_query() -> sa.Select[Any]:
+    """Read from `ix_moves_batch` alone (it covers every column of `moves` used here, the
+    event's id included), plus the event's JSON for the few moves whose trace shows parties."""
     m, e, c = t.moves.c, t.events.c, t.cancellations.c
     shown = (*ORIGIN_TYPES, "dispatch", "export")  # the creations and exits naming parties
+    canonical = sa.select(e.canonical).where(e.seq == m.event_seq).scalar_subquery()
     return (
         sa.select(
             m.batch,
@@ -320,12 +331,12 @@ def _live_moves_query() -> sa.Select[Any]:
             m.quantity,
             m.kind,
             m.time_us,
-            e.id.label("event_id"),
-            e.type,
-            sa.case((e.type.in_(shown), e.canonical), else_=None).label("canonical"),
+            m.event_id,
+            _type_of(m.kind).label("type"),
+            sa.case((m.kind.in_(shown), canonical), else_=None).label("canonical"),
         )
-        .join_from(t.moves, t.events, m.event_seq == e.seq)
-        .outerjoin(t.cancellations, c.target == e.id)
+        .select_from(t.moves)
+        .outerjoin(t.cancellations, c.target == m.event_id)
         .where(
             m.batch.in_(sa.bindparam("batches", expanding=True)),
             c.target.is_(None),

@@ -55,7 +55,7 @@ events = sa.Table(
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("time_us", sa.BigInteger, nullable=False),
     # batch (stock events), mrn (transit events), seal (pings), ref (receipts), target (cancels)
-    sa.Column("key", Id, nullable=True, index=True),
+    sa.Column("key", Id, nullable=True),
     sa.Column("canonical", sa.Text, nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     # no second index needed to keep the chain from forking: writers hold the writer lock and
@@ -63,9 +63,34 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("received_us", sa.BigInteger, nullable=False),
+    # the key of the events looked up by it (transit events, pings, receipts, cancels; see
+    # REF_TYPES), NULL for stock events: only these few carry an index (0014)
+    sa.Column("ref", Id, nullable=True),
     # transit monitoring and the detectors read one kind of event at a time, in time order
     sa.Index("ix_events_type_time", "type", "time_us"),
+    sa.Index(
+        "ix_events_ref",
+        "ref",
+        sqlite_where=sa.text("ref IS NOT NULL"),
+        postgresql_where=sa.text("ref IS NOT NULL"),
+    ),
 )
+
+# the event types looked up by their key: it is stored again as `ref`, which is indexed
+REF_TYPES = (
+    "transit_open",
+    "checkpoint",
+    "transit_close",
+    "incident",
+    "seal_ping",
+    "receipt",
+    "cancel",
+)
+
+# Tables keyed by text, looked up by their key, are stored in their primary key's B-tree on
+# SQLite (WITHOUT ROWID): one tree to write and read instead of a rowid table and the index
+# of its key (0014).
+CLUSTERED: dict[str, Any] = {"sqlite_with_rowid": False}
 
 batches = sa.Table(
     "batches",
@@ -77,6 +102,19 @@ batches = sa.Table(
     sa.Column("origin", sa.String(2), nullable=False),
     sa.Column("created_us", sa.BigInteger, nullable=False),
     sa.Column("event_id", Id, nullable=False),
+    **CLUSTERED,
+)
+
+MOVES_BY_BATCH = (
+    "batch",
+    "event_seq",
+    "n",
+    "kind",
+    "source",
+    "target",
+    "quantity",
+    "time_us",
+    "event_id",
 )
 
 moves = sa.Table(
@@ -84,12 +122,18 @@ moves = sa.Table(
     metadata,
     sa.Column("event_seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("n", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("batch", Id, nullable=False, index=True),
+    sa.Column("batch", Id, nullable=False),
     sa.Column("source", Id, nullable=True),
     sa.Column("target", Id, nullable=True),
     sa.Column("quantity", DecimalText, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("time_us", sa.BigInteger, nullable=False),
+    # the id of the event that made the move (events.id of event_seq), so a trace or a
+    # history reads a batch's moves from the index below alone (0014)
+    sa.Column("event_id", Id, nullable=False),
+    # by batch, covering what a trace reads: no lookup of the move rows themselves
+    sa.Index("ix_moves_batch", *MOVES_BY_BATCH),
+    **CLUSTERED,
 )
 
 links = sa.Table(
@@ -98,6 +142,7 @@ links = sa.Table(
     sa.Column("input", Id, primary_key=True),
     sa.Column("output", Id, primary_key=True, index=True),
     sa.Column("event_seq", sa.BigInteger, nullable=False),
+    **CLUSTERED,
 )
 
 balances = sa.Table(
@@ -106,6 +151,7 @@ balances = sa.Table(
     sa.Column("holder", Id, primary_key=True),
     sa.Column("batch", Id, primary_key=True),
     sa.Column("quantity", DecimalText, nullable=False),
+    **CLUSTERED,
 )
 
 cancellations = sa.Table(
@@ -114,6 +160,7 @@ cancellations = sa.Table(
     # the primary key makes a second cancel of the same event impossible
     sa.Column("target", Id, primary_key=True),
     sa.Column("event_id", Id, nullable=False),
+    **CLUSTERED,
 )
 
 rejections = sa.Table(

@@ -127,8 +127,8 @@ def _append(conn: Connection, event: dict[str, object], with_moves: bool) -> Non
         conn.execute(
             sa.text(
                 "INSERT INTO moves (event_seq, n, batch, source, target, quantity, kind, "
-                f"time_us) VALUES ({seq + 1}, 0, '{B1}', '{A}', '{B}', '1000000', 'transfer', "
-                "1709528400000000)"
+                f"time_us, event_id) VALUES ({seq + 1}, 0, '{B1}', '{A}', '{B}', '1000000', "
+                f"'transfer', 1709528400000000, '{event['id']}')"
             )
         )
 
@@ -197,11 +197,14 @@ TAMPERINGS: dict[str, Tamper] = {
     "column type": sql("UPDATE events SET type = 'seal_ping' WHERE seq = 3"),
     "column time_us": sql("UPDATE events SET time_us = time_us + 86400000000 WHERE seq = 3"),
     "column key": sql(f"UPDATE events SET key = '{B2}' WHERE seq = 3"),
+    "column ref": sql(f"UPDATE events SET ref = '{B2}' WHERE seq = 3"),
     "UPDATE moves quantity": sql("UPDATE moves SET quantity = '50' WHERE event_seq = 3"),
     "UPDATE moves target": sql(f"UPDATE moves SET target = '{C}' WHERE event_seq = 3"),
+    "UPDATE moves event_id": sql("UPDATE moves SET event_id = 'other' WHERE event_seq = 3"),
     "DELETE FROM moves": sql("DELETE FROM moves WHERE event_seq = 3"),
     "INSERT INTO moves": sql(
-        f"INSERT INTO moves VALUES (3, 9, '{B1}', NULL, '{C}', '5', 'adjust', 1)"
+        f"INSERT INTO moves VALUES (3, 9, '{B1}', NULL, '{C}', '5', 'adjust', 1, "
+        "(SELECT id FROM events WHERE seq = 3))"
     ),
     "INSERT INTO balances": sql(f"INSERT INTO balances VALUES ('{C}', 'OUT1', '40')"),
     "UPDATE balances": sql(f"UPDATE balances SET quantity = '999' WHERE holder = '{A}'"),
