@@ -259,8 +259,7 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--cold",
-                help="Also time traces on a new connection after dropping the OS page cache "
-                "(root)",
+                help="Also time traces on a new connection after dropping the OS page cache (root)",
             ),
         ] = False,
         as_json: Annotated[bool, JsonOption] = False,
