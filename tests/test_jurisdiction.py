@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from keruen import jurisdiction, reference
+from keruen.api.access import Role
+from keruen.api.accounts import check_user
+from keruen.api.errors import BadRequest
 from keruen.errors import ConfigError, InvalidEvent
 from keruen.ingest import ingest_lines
 from keruen.model.validate import parse_object
@@ -379,3 +382,13 @@ def test_the_demo_refuses_to_simulate_kazakhstan_under_another_home(tmp_path: Pa
     )
     assert run.returncode == 1 and not db.exists()
     assert b"run it with KERUEN_JURISDICTION=KZ (it is KG)" in run.stderr
+
+
+def test_a_declarant_is_bound_to_a_tax_id_of_the_home_country() -> None:
+    assert check_user("kg-trader", "declarant", kg.NEW, KG) is Role.declarant
+    with pytest.raises(BadRequest) as e:
+        check_user("kz-trader", "declarant", f.A, KG)
+    assert (e.value.field, e.value.reason) == ("tax_id", "must be 14 digits (a Kyrgyz INN)")
+    with pytest.raises(BadRequest) as e:
+        check_user("kg-trader", "declarant", kg.NEW, KZ)
+    assert e.value.field == "tax_id" and "Kazakh BIN/IIN" in e.value.reason
