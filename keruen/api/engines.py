@@ -15,7 +15,8 @@ far larger limit stays as a safety net) and the `Checkpointer` thread checkpoint
 twice a second: it copies what it can beside the writer, never waiting for or blocking it;
 the writer itself copies the last frames, between two groups, when the WAL must start over.
 
-PostgreSQL needs none of this: both functions return the engine itself.
+PostgreSQL needs none of this: `reader` returns the engine itself; `writer` its connections
+without the pool's ping (`_unpinged`).
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
 
 
 def writer(eng: Engine) -> Engine:
-    """An engine for the API's writer: the ledger's settings (`db.new_engine`), but commits
-    that leave checkpoints to a `Checkpointer` (the engine itself when it is not a SQLite file)."""
+    """An engine for the API's writer: on a SQLite file the ledger's settings
+    (`db.new_engine`), but commits that leave checkpoints to a `Checkpointer`; on PostgreSQL
+    the same connections without the pool's ping (`_unpinged`)."""
+    if eng.dialect.name == "postgresql":
+        return _unpinged(eng)
     if not _sqlite_file(eng):
         return eng
     # synchronous=FULL: the API acknowledges a submission after its commit, which must then
@@ -77,6 +81,24 @@ def writer(eng: Engine) -> Engine:
     own = db.new_engine(eng.url.render_as_string(hide_password=False), sync="full")
     sa.event.listen(own, "connect", _no_autocheckpoint)  # after db's own pragmas
     return own
+
+
+def _unpinged(eng: Engine) -> Engine:
+    """PostgreSQL connections of `eng` (its settings, search path included), handed to a pool
+    of their own that checks them out without a ping.
+
+    Why: the ledger's engine pings each connection it checks out (`pool_pre_ping`), and the
+    writer checks one out for every group: a round trip of the dozen a single-event group
+    costs, each one a wait for the server's process to be scheduled. A connection the server
+    dropped now fails the group that used it (answered 503: retry); the pool then discards it
+    and takes a fresh, pinged one from `eng`."""
+
+    def connect() -> Any:
+        pooled = eng.raw_connection()  # checked out (and pinged) by eng's pool
+        pooled.detach()  # from now on this engine's: closed when it is disposed
+        return pooled.dbapi_connection
+
+    return sa.create_engine(eng.url, creator=connect, pool_size=1, max_overflow=4)
 
 
 class Checkpointer:

@@ -1,8 +1,11 @@
 """The API's write engine leaves WAL checkpoints to the Checkpointer thread (SQLite files);
-on PostgreSQL both are the engine itself / nothing."""
+on PostgreSQL the reader is the engine itself, the writer its connections without the pool's
+ping, and there are no checkpoints."""
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from keruen.api import engines
@@ -65,9 +68,43 @@ def test_separate_engines_and_checkpoints_only_for_a_sqlite_file(engine: Engine)
     checkpointer = engines.Checkpointer(engine)
     checkpointer.start()
     try:
-        assert (write is not engine, read is not engine) == (separate, separate)
+        assert (write is not engine, read is not engine) == (True, separate)
         assert (checkpointer._thread is not None) == separate
     finally:
         checkpointer.stop()
         for own in {write, read} - {engine}:
             own.dispose()
+
+
+def test_the_postgresql_writer_survives_a_dropped_connection(engine: Engine) -> None:
+    """Without the pool's ping, a connection the server dropped fails the one group that used
+    it (503: retry) and the next group gets a fresh connection."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from keruen.api.access import Principal, Role
+    from keruen.api.audit import AuditEntry
+    from keruen.api.errors import StorageUnavailable
+    from keruen.api.writer import Job, Writer
+
+    write = engines.writer(engine)
+    writer = Writer(write)
+    who = Principal(1, "olga", Role.officer, None, "k")
+
+    def job(n: int) -> Job:
+        event = import_(f"d{n}", f"55501/010324/{n:07d}/001")
+        return Job(
+            "api:user/1", [line(event)], [event["id"]], lambda _: [AuditEntry(who, "a", "s", "c")]
+        )
+
+    try:
+        assert writer.submit(job(1)).result(60)[0].status == "accepted"
+        with write.connect() as conn:  # the writer's one connection, back in its pool
+            pid = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        with engine.connect() as admin:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        with pytest.raises(StorageUnavailable):
+            writer.submit(job(2)).result(60)
+        assert writer.submit(job(2)).result(60)[0].status == "accepted"
+    finally:
+        writer.stop()
+        write.dispose()
