@@ -64,7 +64,7 @@ events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("received_us", sa.BigInteger, nullable=False),
     # the key of the events looked up by it (transit events, pings, receipts, cancels; see
-    # REF_TYPES), NULL for stock events: only these few carry an index (0014)
+    # REF_TYPES), NULL for stock events: only these few carry an index (0015)
     sa.Column("ref", Id, nullable=True),
     # transit monitoring and the detectors read one kind of event at a time, in time order
     sa.Index("ix_events_type_time", "type", "time_us"),
@@ -89,7 +89,7 @@ REF_TYPES = (
 
 # Tables keyed by text, looked up by their key, are stored in their primary key's B-tree on
 # SQLite (WITHOUT ROWID): one tree to write and read instead of a rowid table and the index
-# of its key (0014).
+# of its key (0015).
 CLUSTERED: dict[str, Any] = {"sqlite_with_rowid": False}
 
 batches = sa.Table(
@@ -129,7 +129,7 @@ moves = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("time_us", sa.BigInteger, nullable=False),
     # the id of the event that made the move (events.id of event_seq), so a trace or a
-    # history reads a batch's moves from the index below alone (0014)
+    # history reads a batch's moves from the index below alone (0015)
     sa.Column("event_id", Id, nullable=False),
     # by batch, covering what a trace reads: no lookup of the move rows themselves
     sa.Index("ix_moves_batch", *MOVES_BY_BATCH),

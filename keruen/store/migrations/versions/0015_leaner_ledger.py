@@ -11,7 +11,7 @@
 
 Rebuilding the tables of a large ledger takes a while (they are copied once).
 
-Revision ID: 0014
+Revision ID: 0015
 Revises: 0007
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 
 from keruen.store.schema import MOVES_BY_BATCH, REF_TYPES
 
-revision = "0014"
+revision = "0015"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -1,4 +1,4 @@
-"""Migration 0014 on a populated ledger: the leaner tables hold the same ledger, and the reads
+"""Migration 0015 on a populated ledger: the leaner tables hold the same ledger, and the reads
 it was made for use its indexes."""
 
 from __future__ import annotations
@@ -51,16 +51,16 @@ def _alembic(conn: Connection) -> Config:
     return cfg
 
 
-def test_0014_down_and_up_keeps_the_ledger_and_what_it_reads(engine: Engine) -> None:
+def test_0015_down_and_up_keeps_the_ledger_and_what_it_reads(engine: Engine) -> None:
     batches = _ledger(engine)
     with engine.connect() as conn:
         before = _reads(conn, batches)
         events = conn.execute(sa.text("SELECT * FROM events ORDER BY seq")).mappings().all()
     with engine.begin() as conn:
-        command.downgrade(_alembic(conn), "0014-1")
+        command.downgrade(_alembic(conn), "0015-1")
         columns = {c["name"] for c in sa.inspect(conn).get_columns("moves")}
         assert "event_id" not in columns
-    db.migrate(engine)  # 0014 again, on the rows of the old shape: ref and event_id filled in
+    db.migrate(engine)  # 0015 again, on the rows of the old shape: ref and event_id filled in
     with engine.connect() as conn:
         assert _reads(conn, batches) == before
         again = conn.execute(sa.text("SELECT * FROM events ORDER BY seq")).mappings().all()
