@@ -172,23 +172,35 @@ def timed(fn: Any) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def hand_sql(out: Path, rates: rt.Rates) -> dict[str, Timing]:
+def hand_sql(out: Path, rates: rt.Rates, only: list[str] | None = None) -> dict[str, Timing]:
     con = duckdb.connect()
     con.register("rates", rates.table())
     found = {}
     for name, sql in (("scan_floor", FLOOR), ("figures_by_partner_year", HAND_BY_PARTNER_YEAR),
                       ("figures_by_hs_month", HAND_BY_HS_MONTH)):  # fmt: skip
+        if only and name not in only and name != "scan_floor":
+            continue
         wall, cpu, rows = timed(lambda sql=sql: con.execute(sql.format(out=out)).fetchall())
         found[name] = (wall, cpu, len(rows))
     return found
 
 
-def ibis_suite(src: engines.Source, rates: rt.Rates) -> dict[str, Timing]:
+def queries(only: list[str] | None) -> list[str]:
+    """The named queries to time (all but event_values, a download, not an aggregation)."""
+    names = [n for n in NAMED if n != "event_values"]
+    for n in only or []:
+        if n not in names:
+            raise AnalyticsError(f"query: {n!r} is not one of {', '.join(names)}")
+    return [n for n in names if not only or n in only]
+
+
+def ibis_suite(
+    src: engines.Source, rates: rt.Rates, only: list[str] | None = None
+) -> dict[str, Timing]:
     table = fg.rates_table(rates)
     found = {}
-    for name, build in NAMED.items():
-        if name == "event_values":
-            continue  # one row per event: a download, not an aggregation
+    for name in queries(only):
+        build = NAMED[name]
         wall, cpu, rows = timed(lambda build=build: fg.run(build(src, table), src))
         found[name] = (wall, cpu, len(rows))
     return found

@@ -218,6 +218,10 @@ def bench_analytics(
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Generate into (or reuse) this directory")
     ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", help="Only these named queries (comma-separated; default all)"),
+    ] = None,
     as_json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """The trade-figures suite over N events in Parquet through Ibis, beside the same
@@ -228,6 +232,11 @@ def bench_analytics(
     from keruen.analytics import rates as rt
     from keruen.bench import analytics as bench
 
+    only = [q.strip() for q in query.split(",") if q.strip()] if query else None
+    try:
+        bench.queries(only)
+    except KeruenError as e:
+        fail(f"--query: {e}")
     where = keep or Path(tempfile.mkdtemp(prefix="keruen-bench-analytics-"))
     gen = 0.0
     if not (where / "manifest.json").exists():
@@ -235,9 +244,9 @@ def bench_analytics(
         gen = bench.generate(where, events)
     rates = rt.parse(bench.RATES, "bench-rates.csv")
     try:
-        hand = bench.hand_sql(where, rates)
+        hand = bench.hand_sql(where, rates, only)
         src = bench.open_engine(where, engine, pg)
-        suite = bench.ibis_suite(src, rates)
+        suite = bench.ibis_suite(src, rates, only)
     finally:
         if keep is None:
             shutil.rmtree(where, ignore_errors=True)
