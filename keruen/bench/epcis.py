@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from keruen.bench.streams import StreamGen
-from keruen.epcis import digitallink, hashing, mapping
+from keruen.epcis import hashing, mapping
 from keruen.epcis.capture import capture
 from keruen.epcis.document import parse_document, parse_json_object
 from keruen.epcis.export import export_events, to_json_ld
@@ -91,8 +91,7 @@ def run(events: int, seed: int, db_url: str | None = None) -> Figures:
 
 def _forget() -> None:
     """Empty the bridge's caches of canonical values, so a stage pays what an import pays."""
-    for cached in (hashing.canonical_value, hashing.canonical_time, digitallink.to_digital_link,
-                   mapping.batch_of):  # fmt: skip
+    for cached in (hashing.canonical_value, hashing.canonical_time, mapping.batch_of):
         cached.cache_clear()
 
 

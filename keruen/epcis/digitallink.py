@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
-from itertools import pairwise
 from urllib.parse import urlsplit
 
 __all__ = ["check_digit", "to_digital_link"]
@@ -217,22 +215,30 @@ _CANONICAL = re.compile(
 
 # what urlsplit takes out of a URL before splitting it
 _UNSAFE = str.maketrans("", "", "\t\r\n")
-_TOKENS = re.compile(r"[/?#]")
 _FOUR_DIGITS = re.compile(r"\d{4}")
 
 
 def _from_digital_link(uri: str) -> str | None:
     # Most URIs (Keruen's party, batch and document URIs, say) have no segment naming a GS1
     # key followed by one beginning with four digits, as the parse below requires. The path's
-    # non-empty segments are consecutive among these tokens, so without such a pair of tokens
+    # non-empty segments are consecutive tokens between [/?#] here, so without such a pair
     # the parse answers None: skip it.
-    tokens = [t for t in _TOKENS.split(uri.translate(_UNSAFE)) if t]
-    if not any(
-        _ALIASES.get(key, key) in _PRIMARY and _FOUR_DIGITS.match(_ALIASES.get(value, value))
-        for key, value in pairwise(tokens)
-    ):
+    if _KEY_THEN_DIGITS.search(uri.translate(_UNSAFE)) is None:
         return None
     return _parse_digital_link(uri)
+
+
+def _key_then_digits() -> re.Pattern[str]:
+    """A token naming a GS1 key (or its alias), then (past empty tokens) one that begins with
+    four digits or is an alias of four digits: a pair of tokens `_parse_digital_link` needs."""
+    keys = sorted((t for t in {*_PRIMARY, *_ALIASES} if _ALIASES.get(t, t) in _PRIMARY), key=len)
+    fours = sorted(t for t, ai in _ALIASES.items() if _FOUR_DIGITS.match(ai))
+    key = "|".join(map(re.escape, reversed(keys)))
+    four = "|".join(map(re.escape, fours))
+    return re.compile(rf"(?:^|[/?#])(?:{key})[/?#]+(?:\d{{4}}|(?:{four})(?:[/?#]|$))")
+
+
+_KEY_THEN_DIGITS = _key_then_digits()
 
 
 def _parse_digital_link(uri: str) -> str | None:
@@ -256,7 +262,6 @@ def _parse_digital_link(uri: str) -> str | None:
     return ROOT + path if _CANONICAL.fullmatch(path) else None
 
 
-@lru_cache(maxsize=1 << 16)
 def to_digital_link(uri: str) -> str | None:
     """The constrained canonical GS1 Digital Link URI of a GS1 identifier, or None."""
     if uri.startswith("urn:epc:"):

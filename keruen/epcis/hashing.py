@@ -210,18 +210,21 @@ def _strays(event: dict[str, Any]) -> list[str]:
     out of their parent and lists them with the event's other unordered fields.
     """
     out = []
-    elements = [_sensor_strays(e) for e in _many(event.get("sensorElementList", []))]
-    if any(elements):
-        out.append("sensorElementList" + _sorted_join(elements))
+    if "sensorElementList" in event:  # (an absent structure has no strays)
+        elements = [_sensor_strays(e) for e in _many(event["sensorElementList"])]
+        if any(elements):
+            out.append("sensorElementList" + _sorted_join(elements))
     for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
-        rest = [_stray(q, _QUANTITY_KNOWN) for q in _many(event.get(name, []))]
-        body = _sorted_join("quantityElement" + _extensions_all(r) for r in rest if r)
-        if body:
-            out.append(name + body)
+        if name in event:
+            rest = [_stray(q, _QUANTITY_KNOWN) for q in _many(event[name])]
+            body = _sorted_join("quantityElement" + _extensions_all(r) for r in rest if r)
+            if body:
+                out.append(name + body)
     for name in ("readPoint", "bizLocation"):
-        stray = _stray(event.get(name), _ID)
-        if stray:
-            out.append(name + _extensions_all(stray))
+        if name in event:
+            stray = _stray(event[name], _ID)
+            if stray:
+                out.append(name + _extensions_all(stray))
     return out
 
 
