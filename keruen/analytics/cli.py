@@ -255,8 +255,9 @@ def trade_ghost(
     as_csv: Annotated[bool, CsvOption] = False,
     parquet: Annotated[Path | None, ParquetOption] = None,
 ) -> None:
-    """Ghost trade per consignment: partner-side export records matched to Kazakh imports and
-    arrivals (partner, HS heading, date window, mass and value); the unmatched ones, named."""
+    """Ghost trade per consignment: partner-side export records matched to the home country's
+    imports and arrivals (partner, HS heading, date window, mass and value); the unmatched ones,
+    named."""
     import msgspec
 
     from keruen.analytics import ghost, rates, service
@@ -284,7 +285,7 @@ def trade_ghost(
     if as_json and truth:
         emit_json({"summary": ghost.summary(outcomes), "score": score, "rows": rows})
         return
-    emit_rows(rows, as_json, as_csv, parquet, "ghost trade: partner records with no Kazakh match")
+    emit_rows(rows, as_json, as_csv, parquet, "ghost trade: partner records with no home match")
     if not as_json and not as_csv:
         out.print(ghost.summary(outcomes))
         if score:

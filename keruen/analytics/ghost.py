@@ -1,6 +1,6 @@
-"""Ghost trade per consignment: partner-side export records matched to Kazakh imports and
-arrivals; the consignments no Kazakh declaration matches, named, are what an aggregate mirror
-gap is made of.
+"""Ghost trade per consignment: partner-side export records matched to the home country's
+imports and arrivals; the consignments no home declaration matches, named, are what an
+aggregate mirror gap is made of.
 
 Partner file (CSV, UTF-8, a header line):
 
@@ -12,7 +12,7 @@ least the 4-digit heading (6 digits to match on the subheading), `mass_kg` net m
 the export (FOB) value in `currency` (ISO 4217; converted with the loaded rates on that date),
 `reference` the partner's declaration number (unique in the file).
 
-Matching (the Kazakh side from the ledger's export, through Ibis on any engine): a Kazakh
+Matching (the home side from the ledger's export, through Ibis on any engine): a home
 import or arrival is a candidate for a partner record when its seller's country is the
 partner, its HS heading (4 digits) is the record's, and it was released from `early` days
 before to `window` days after the export date. A candidate matches when mass and USD value
@@ -22,7 +22,7 @@ differ). Two tiers, strict (mass within 1 %, value within 10 %, released within 
 then the tolerances given; in each, whole consignments first — a maximum one-to-one matching,
 each record trying its candidates best first (score: |ln mass ratio| + |ln value ratio|, +
 0.5 where the subheadings differ, + 0.002 per day apart) — then two partial consignments
-matched to one Kazakh declaration whose mass and value their sums meet. What is left
+matched to one home declaration whose mass and value their sums meet. What is left
 unmatched is named with its nearest candidate and why it failed.
 """
 
@@ -46,7 +46,7 @@ from keruen.errors import AnalyticsError, MissingRate
 
 HEADER = ("partner", "date", "hs", "mass_kg", "value", "currency", "reference")
 FORMULA = (
-    "a partner record matches a Kazakh import or arrival from the same partner, same HS "
+    "a partner record matches a home import or arrival from the same partner, same HS "
     "heading, released {early} days before to {window} days after the export date, with mass "
     "within max({mass_tol:.0%}, {mass_abs} kg) and USD value within {value_tol:.0%} (whole "
     "consignments one to one, best first; then two partial consignments to one declaration); "
@@ -93,7 +93,7 @@ class KzDeclaration:
 class Outcome:
     record: PartnerRecord
     status: str = "unmatched"  # matched | partial | unmatched
-    kz_events: list[str] = field(default_factory=list)
+    home_events: list[str] = field(default_factory=list)
     reason: str = ""
 
 
@@ -174,7 +174,7 @@ def convert(records: list[PartnerRecord], rates: Rates) -> None:
         rec.value_usd = float(rec.value * spans[i][2])
 
 
-# --- the Kazakh side ---------------------------------------------------------------------------
+# --- the home side -----------------------------------------------------------------------------
 
 
 def declarations(src: Source, rates: Any) -> list[KzDeclaration]:
@@ -282,7 +282,7 @@ class Matcher:
         kz = {k.id: k for ks in edges.values() for k in ks}
         for k_id, ref in assign(edges, order).items():
             kz[k_id].used = True
-            by_ref[ref].status, by_ref[ref].kz_events = "matched", [k_id]
+            by_ref[ref].status, by_ref[ref].home_events = "matched", [k_id]
 
     def partials(self, left: list[Outcome], outcomes: dict[str, Outcome]) -> None:
         """Two partial consignments whose sums meet one declaration left unmatched."""
@@ -306,7 +306,7 @@ class Matcher:
                 continue
             k.used = True
             for o in (oa, ob):
-                o.status, o.kz_events = "partial", [k.id]
+                o.status, o.home_events = "partial", [k.id]
 
 
 def assign(edges: dict[str, list[KzDeclaration]], order: list[str]) -> dict[str, str]:
@@ -370,7 +370,7 @@ def rows(outcomes: list[Outcome], everything: bool = False) -> list[dict[str, An
                 "currency": r.currency,
                 "value_usd": round(r.value_usd, 2),
                 "status": o.status,
-                "kz_events": o.kz_events,
+                "home_events": o.home_events,
                 "reason": o.reason,
             }
         )
@@ -400,13 +400,13 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
 def evaluate(outcomes: list[Outcome], truth: list[dict[str, Any]]) -> dict[str, Any]:
     """Recall and precision of the unmatched records against a truth file (the simulator's
     partner_truth.jsonl): a record is a ghost where `expected` is `unmatched`; a matched
-    record is right where it names the truth's `kz_event`."""
+    record is right where it names the truth's `home_event`."""
     by = {t["reference"]: t for t in truth}
     ghosts = {r for r, t in by.items() if t.get("expected") == "unmatched"}
     flagged = {o.record.reference for o in outcomes if o.status == "unmatched"}
     hit = len(ghosts & flagged)
     linked = [o for o in outcomes if o.status != "unmatched" and o.record.reference in by]
-    right = sum(1 for o in linked if by[o.record.reference].get("kz_event") in o.kz_events)
+    right = sum(1 for o in linked if by[o.record.reference].get("home_event") in o.home_events)
     return {
         "ghost_records": len(ghosts),
         "flagged": len(flagged),
@@ -422,5 +422,5 @@ def evaluate(outcomes: list[Outcome], truth: list[dict[str, Any]]) -> dict[str, 
 def _causes(refs: set[str], by: dict[str, dict[str, Any]]) -> dict[str, int]:
     causes: dict[str, int] = defaultdict(int)
     for r in refs:
-        causes["not in truth file" if r not in by else "mirrors a Kazakh declaration"] += 1
+        causes["not in truth file" if r not in by else "mirrors a home declaration"] += 1
     return dict(causes)

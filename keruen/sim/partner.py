@@ -3,7 +3,7 @@ exported to Kazakhstan, written from a finished run for `keruen trade ghost` —
 them no Kazakh import or arrival matches, by design.
 
     partner_exports.csv     partner,date,hs,mass_kg,value,currency,reference
-    partner_truth.jsonl     {"reference", "kz_event" (the import or arrival it mirrors, or
+    partner_truth.jsonl     {"reference", "home_event" (the import or arrival it mirrors, or
                              null), "expected": "match" | "unmatched", "scheme" (the truth
                              record that leaves it unmatched), "why"}
 
@@ -74,7 +74,7 @@ class Record:
 @dataclass(frozen=True)
 class Truth:
     reference: str
-    kz_event: str | None
+    home_event: str | None
     expected: str
     scheme: str
     why: str

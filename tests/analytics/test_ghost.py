@@ -80,15 +80,15 @@ def test_whole_partial_and_unmatched_consignments() -> None:
         ],
         [kz("k1", 8, 1000, 10000), kz("k2", 9, 1003, 10000), kz("k3", 25, 1000, 10000)],
     )
-    assert (got["whole"].status, got["whole"].kz_events) == ("matched", ["k1"])
+    assert (got["whole"].status, got["whole"].home_events) == ("matched", ["k1"])
     assert got["part-a"].status == got["part-b"].status == "partial"
-    assert got["part-a"].kz_events == ["k2"]
+    assert got["part-a"].home_events == ["k2"]
     assert got["ghost"].status == "unmatched"
     assert got["ghost"].reason.startswith("nearest k2 of 2022-03-09")
     assert got["ghost"].reason.endswith("(already matched to another record)")
     assert "mass 1,003.0 kg vs 5,000.0" in got["ghost"].reason
     # same heading, another subheading, within the window: matched to what is left
-    assert got["other-sub"].kz_events == ["k3"]
+    assert got["other-sub"].home_events == ["k3"]
 
 
 def test_a_record_that_fits_two_does_not_take_the_only_one_another_fits() -> None:
@@ -97,7 +97,7 @@ def test_a_record_that_fits_two_does_not_take_the_only_one_another_fits() -> Non
         [rec("wide", 1, 1000, 9500), rec("narrow", 1, 1060, 9700)],
         [kz("k1", 5, 1040, 9800), kz("k2", 5, 985, 9000)],
     )
-    assert got["narrow"].kz_events == ["k1"] and got["wide"].kz_events == ["k2"]
+    assert got["narrow"].home_events == ["k1"] and got["wide"].home_events == ["k2"]
 
 
 def test_nothing_from_that_partner_and_heading_is_named_so() -> None:
