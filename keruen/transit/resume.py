@@ -8,11 +8,13 @@ receipts together, as a replay from the first event would.
 The bytes are a pickle of the tracker's own classes. They are read with an unpickler that
 builds only those classes, the event contract's and a few of the standard library's
 (datetime, Decimal): a row written into the database can make it build data, never run code.
-The places, corridors and limits are not in the bytes; the loading tracker's are put back.
+The places, corridors and limits are not in the bytes (only their names); the loading
+tracker's are put back.
 """
 
 from __future__ import annotations
 
+import copyreg
 import io
 import pickle
 from dataclasses import dataclass
@@ -68,13 +70,22 @@ class _State:
     config: Config
 
 
+def _shared(name: str) -> Any:
+    """Stands for the loading tracker's places, corridors or limits in the saved bytes (the
+    unpickler puts them back; never called)."""
+    raise pickle.UnpicklingError(f"{name}: only a saved tracker's loader can resolve it")
+
+
 class _Pickler(pickle.Pickler):
+    """The shared objects by name, through a dispatch table: looked up by type in C, so the
+    other objects cost no Python call each (a `persistent_id` was 60% of the dump)."""
+
     def __init__(self, file: io.BytesIO, tracker: Tracker) -> None:
         super().__init__(file, protocol=5)
-        self._shared = {id(getattr(tracker, name)): name for name in SHARED}
-
-    def persistent_id(self, obj: Any) -> str | None:
-        return self._shared.get(id(obj))
+        table: dict[type, Any] = dict(copyreg.dispatch_table)
+        for name in SHARED:
+            table[type(getattr(tracker, name))] = lambda _, name=name: (_shared, (name,))
+        self.dispatch_table = table
 
 
 class _Unpickler(pickle.Unpickler):
@@ -82,12 +93,14 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self._shared = {name: getattr(tracker, name) for name in SHARED}
 
-    def persistent_load(self, pid: Any) -> Any:
-        if pid not in self._shared:
-            raise pickle.UnpicklingError(f"unknown shared object {pid!r}")
-        return self._shared[pid]
+    def _resolve(self, name: Any) -> Any:
+        if name not in self._shared:
+            raise pickle.UnpicklingError(f"unknown shared object {name!r}")
+        return self._shared[name]
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == (__name__, "_shared"):
+            return self._resolve
         if module in ALLOWED_MODULES or (module, name) in ALLOWED_NAMES:
             found = super().find_class(module, name)
             if isinstance(found, type):  # a class of data, never a function to call
