@@ -110,9 +110,10 @@ def precheck(
     as of `at_us` (default: the latest event), by `holder` (default: the largest holder then)."""
     config = config or load()
     with eng.connect() as conn:
-        now = at_us if at_us is not None else store.latest_us(conn)
-        ledger = store.load_ledger(conn, now)
-        facts = load_facts(conn, now, ledger)
+        reading = store.read(conn)  # from what the last detection kept, plus what came after
+        now = at_us if at_us is not None else reading.latest_us
+        ledger = store.load_ledger(conn, now, reading)
+        facts = load_facts(conn, now, ledger)  # the saved tracker, fed only what is new
         standing = store.all_alerts(conn)
         hits = buyer_hits(conn, buyer, PLANNED)
     held = holdings(ledger, batch)
