@@ -176,13 +176,19 @@ def _print_bench(r: dict[str, Any]) -> None:
     out.print(f"transliteration: recall {t['recall']} on {t['queries']} ({kinds})")
     s = r.get("speed")
     if s:
-        for label in ("current", "previous"):
+        out.print(
+            f"speed: {s['names']:,} names ({s['index_rows']:,} index rows), built in "
+            f"{s['index_build_s']} s, {s['index_memory_mb']:,} MB; load average "
+            f"{s['load_average']} before, {s['load_average_after']} after"
+        )
+        for label in ("current", "previous", "keruen_v1"):
             x = s[label]
+            how = "every shortlisted name scored in full" if x["exact"] else "pruned"
             out.print(
-                f"{label} ({x['algorithm']}): {x['queries_per_s_cpu']:,} queries/s CPU "
-                f"({x['queries_per_s_wall']:,} wall), recall {x['recall']} on {x['queries']:,}; "
-                f"{x['names']:,} names, built in {x['index_build_s']} s"
+                f"{label} ({x['algorithm']}, {how}): {x['queries_per_s_cpu']:,} queries/s CPU "
+                f"({x['queries_per_s_wall']:,} wall), recall {x['recall']} on {x['queries']:,}"
             )
+        out.print(f"current / previous code, same run: {s['current_vs_previous']}x")
         b, same = s["brute_force_sample"], s["indexed_same_sample"]
         out.print(
             f"brute force: {b['queries_per_s_cpu']:,} queries/s CPU, recall {b['recall']} "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -233,6 +233,12 @@ def _rarity(word: str) -> float:
 @lru_cache(maxsize=1 << 16)
 def align2(qkey: str, ckey: str) -> Alignment:
     """`align`, with words weighted by rarity and words written together or apart rejoined."""
+    if qkey == ckey:  # the same words: each meets itself (what the general case finds too)
+        return _same(qkey.split())
+    return _align2(qkey, ckey)
+
+
+def _align2(qkey: str, ckey: str) -> Alignment:
     q, c = _resplit(qkey.split(), ckey.split())
     pairs = [
         (sim, i, j)
@@ -270,6 +276,11 @@ def align2(qkey: str, ckey: str) -> Alignment:
         w not in drop_c and not WEIGHTS.filler(w) for w in rest_c
     )
     return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left)
+
+
+def _same(words: list[str]) -> Alignment:
+    info = sum(_weight(w, True) for w in reversed(words))  # in the order the general case adds
+    return Alignment(1.0, 1.0, 1.0, False, info, all(map(WEIGHTS.shared, words)), False)
 
 
 CLOSE_SPELLING = 0.85  # below, two words are more often two names (Maria / Marina) than a typo
@@ -404,6 +415,24 @@ class Algorithm:
 
     def score(self, pair: Pair) -> float:
         return clip(sum(w * f(pair) for f, w in self.features))
+
+    def score_at_least(self, pair: Pair, floor: float) -> float:
+        """`score` when it is `floor` or more; else a value below `floor`, found without the
+        features left once even their best (every positive weight in full, no penalty) could
+        not lift the sum to it. Most names a query is compared with stop after the name
+        features and the identifier: the country and a date of birth add 0.15 at most."""
+        total = 0.0
+        for (f, w), upside in zip(self.features, self._upside, strict=True):
+            total += w * f(pair)
+            if total + upside < floor:
+                return clip(total + upside)
+        return clip(total)
+
+    @cached_property
+    def _upside(self) -> tuple[float, ...]:
+        """After each feature, the most the features after it can add."""
+        weights = [w for _, w in self.features]
+        return tuple(sum(max(0.0, w) for w in weights[i + 1 :]) for i in range(len(weights)))
 
 
 def clip(x: float) -> float:

@@ -87,8 +87,11 @@ class NameIndex:
             rows.update(posting[: self.budget] if len(posting) > self.budget else posting)
         return list(rows)
 
-    def shortlist(self, key: str, cutoff: float, limit: int) -> list[tuple[int, float]]:
-        """Candidate rows whose letters resemble the query, best first (RapidFuzz, in C)."""
+    def shortlist(
+        self, key: str, cutoff: float, limit: int, behind: float = 1.0
+    ) -> list[tuple[int, float]]:
+        """Candidate rows whose letters resemble the query, best first (RapidFuzz, in C); with
+        `behind` < 1, only those within `behind` of the best."""
         rows = self.candidates(key)
         if not rows:
             return []
@@ -97,6 +100,9 @@ class NameIndex:
         found = process.extract(
             query, choices, scorer=scorer, processor=None, score_cutoff=cutoff * 100, limit=limit
         )
+        if found and behind < 1.0:
+            floor = found[0][1] - behind * 100
+            found = [f for f in found if f[1] >= floor]
         return [(rows[i], score / 100.0) for _, score, i in found]
 
     def brute_force(self, key: str, cutoff: float, limit: int) -> list[tuple[int, float]]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keruen.screening import builtin_screener, screen_goods, screen_party
+from keruen.screening import builtin_screener, features, screen_goods, screen_party
 from keruen.screening.features import ALGORITHMS, Pair, Side, generic_subset, get_algorithm
 from keruen.screening.index import NameIndex, blocking_keys
 from keruen.screening.model import Entry, Identifier
@@ -231,6 +231,26 @@ def test_score_is_the_sum_of_its_explanation(q: str, c: str, same_id: bool, org:
     assert score == max(0.0, min(1.0, sum(p.value * p.weight for p in parts)))
     if same_id:  # an identifier decides, whatever the names, forms and kinds say
         assert score >= ALG.threshold
+
+
+@given(NAMES)
+def test_a_name_against_itself_takes_the_short_way_to_the_same_alignment(name: str) -> None:
+    key = analyse(name).key
+    assert features._same(key.split()) == features._align2(key, key)
+
+
+@given(NAMES, NAMES, st.booleans(), st.floats(0.01, 1.0), st.sampled_from(list(ALGORITHMS)))
+def test_pruned_score_is_exact_at_or_above_the_floor(
+    q: str, c: str, org: bool, floor: float, name: str
+) -> None:
+    """Stopping once the features left cannot lift the sum to the floor never changes a hit."""
+    alg = get_algorithm(name)
+    pair = Pair(
+        Side(analyse(q).key, frozenset({"RU"}), organization=org),
+        Side(analyse(c).key, frozenset({"RU"}), organization=org, birth_dates=frozenset({"1970"})),
+    )
+    exact, pruned = alg.score(pair), alg.score_at_least(pair, floor)
+    assert pruned == exact if exact >= floor else pruned < floor
 
 
 COMMON = st.sampled_from(["guangzhou", "technology", "trading", "dom", "torgovyi", "the"])
