@@ -313,7 +313,11 @@ def name_words_weighted(pair: Pair) -> float:
     if _words(qk) == 1 or _words(ck) == 1:  # one word against several: all of them must meet
         return worst
     if pair.query.organization is False or pair.candidate.organization is False:
-        return PERSON_BEST * best + (1 - PERSON_BEST) * worst  # middle names come and go
+        if best >= FULL and not a.conflict and not a.shared and min(_words(qk), _words(ck)) > 1:
+            best_share = PERSON_SUBSET_BEST  # one name found whole in the other, on rare words
+        else:
+            best_share = PERSON_BEST
+        return best_share * best + (1 - best_share) * worst  # middle names come and go
     return 0.5 * best + 0.5 * worst
 
 
@@ -332,6 +336,10 @@ def words_conflict2(pair: Pair) -> float:
 
 
 PERSON_BEST = 0.6  # people: the better coverage weighs a little more (middle names come and go)
+PERSON_SUBSET_BEST = 0.85  # people: a name of two words or more found whole in the other, the
+# other only adding names (no word of its own against one of ours) and not every word that met
+# a common one: FAZL RABI / FAZL RABI ABDUL HAMID; MOHAMMAD ALI alone stays at PERSON_BEST
+FULL = 0.999  # a coverage this high is the whole name
 
 
 def _dates_meet(a: str, b: str) -> bool:
