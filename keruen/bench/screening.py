@@ -369,7 +369,7 @@ def _brute(screener: Screener, query: str) -> list[Any]:
     """The same features and threshold, but the shortlist comes from every name in the index."""
     index = screener.index
     saved = index.shortlist
-    index.shortlist = lambda key, cutoff, limit: index.brute_force(key, cutoff, limit)  # type: ignore[method-assign]
+    index.shortlist = lambda key, cutoff, limit, behind=1.0: index.brute_force(key, cutoff, limit)  # type: ignore[method-assign]
     try:
         return screener.screen_party(query)
     finally:

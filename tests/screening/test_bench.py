@@ -47,3 +47,16 @@ def test_cli_bench_without_speed(shared: Path) -> None:
 def test_cli_bench_names_a_missing_shared_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "screening", "--shared", str(tmp_path)])
     assert result.exit_code == 1 and "--shared" in result.output
+
+
+def test_speed_measures_the_previous_code_beside_the_current_on_one_index(shared: Path) -> None:
+    """No synthetic names (the OFAC list alone): the three runs answer the same queries, the
+    current and the previous code find the same listed entries, and the ratio is printed."""
+    s = bench.speed(1, shared / "data" / "ofac_sdn.csv", brute_sample=2)
+    assert [s[k]["exact"] for k in ("current", "previous", "keruen_v1")] == [False, True, True]
+    assert s["current"]["algorithm"] == s["previous"]["algorithm"] == "keruen-v2"
+    assert s["keruen_v1"]["algorithm"] == "keruen-v1"
+    assert s["current"]["queries"] == s["previous"]["queries"] > 500
+    assert abs(s["current"]["recall"] - s["previous"]["recall"]) <= 0.002
+    assert s["current"]["recall"] >= 0.98 and s["current_vs_previous"] > 0
+    assert s["brute_force_sample"]["queries"] == 2 and s["load_average"]
