@@ -70,14 +70,46 @@ def write(conn: Connection, entries: list[AuditEntry]) -> None:
     if not entries:
         return
     lock_writer(conn)
+    rows = [e.row() for e in entries]
+    digests = [row_digest([row[c] for c in AUDIT_COLUMNS]) for row in rows]
+    if conn.dialect.name == "postgresql":
+        _chained_in_sql(conn, rows, digests)
+        return
     a = audit_log.c
     prev = conn.scalar(sa.select(a.hash).order_by(a.id.desc()).limit(1)) or GENESIS
-    rows = []
-    for e in entries:
-        row = e.row()
-        prev = chain_hash(prev, row_digest([row[c] for c in AUDIT_COLUMNS]))
-        rows.append({**row, "hash": prev})
+    for row, digest in zip(rows, digests, strict=True):
+        prev = chain_hash(prev, digest)
+        row["hash"] = prev
     conn.execute(audit_log.insert(), rows)
+
+
+# PostgreSQL: the chain computed by the server from the newest stored hash, in the insert
+# itself — `chain_hash` in SQL (SHA-256 of the previous hash's bytes and the row digest's) —
+# so appending costs one round trip, not two (a read of the head, then the insert).
+_CHAINED_INSERT = f"""
+WITH RECURSIVE
+  new AS (
+    SELECT * FROM unnest(
+      %s::bigint[], %s::integer[], %s::text[], %s::text[], %s::text[], %s::text[],
+      %s::text[], %s::text[], %s::text[], %s::text[]
+    ) WITH ORDINALITY AS v({", ".join(AUDIT_COLUMNS)}, digest, n)
+  ),
+  chain(n, hash) AS (
+    SELECT 0::bigint, coalesce(
+      (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), '{GENESIS}')::text
+    UNION ALL
+    SELECT new.n, encode(sha256(decode(chain.hash, 'hex') || decode(new.digest, 'hex')), 'hex')
+    FROM chain JOIN new ON new.n = chain.n + 1
+  )
+INSERT INTO audit_log ({", ".join(AUDIT_COLUMNS)}, hash)
+SELECT {", ".join(f"new.{c}" for c in AUDIT_COLUMNS)}, chain.hash
+FROM new JOIN chain ON chain.n = new.n ORDER BY new.n
+"""
+
+
+def _chained_in_sql(conn: Connection, rows: list[dict[str, Any]], digests: list[str]) -> None:
+    columns = [[row[c] for row in rows] for c in AUDIT_COLUMNS]
+    conn.exec_driver_sql(_CHAINED_INSERT, (*columns, digests))
 
 
 def cli_actor(conn: Connection, name: str | None = None) -> CliActor:

@@ -162,3 +162,23 @@ def test_refusals_decided_before_the_writer_commit_with_their_audit_entry(
         assert [tuple(r) for r in stored] == [("api:user/4", 2)]
         assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == len(lines)
         assert [e.action for e in conn.execute(sa.select(tables.audit_log))] == ["events.submit"]
+
+
+def test_audit_entries_chain_alike_on_both_databases(engine: Engine) -> None:
+    """PostgreSQL chains the audit log in the insert itself (SQL's sha256); the hashes are the
+    ones `chain_hash` computes, entry by entry, across calls."""
+    from keruen.api import audit
+    from keruen.store.chain import AUDIT_COLUMNS, GENESIS, chain_hash, row_digest
+
+    who = Principal(1, "olga", Role.officer, None, "k")
+    with engine.begin() as conn:
+        audit.write(conn, [AuditEntry(who, "a", f"s{n}", "c", detail={"n": n}) for n in range(3)])
+    with engine.begin() as conn:
+        audit.write(conn, [AuditEntry(None, "b", "s3", "c", "denied")])
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(tables.audit_log).order_by(tables.audit_log.c.id)).all()
+    prev = GENESIS
+    for row in stored:
+        prev = chain_hash(prev, row_digest([getattr(row, c) for c in AUDIT_COLUMNS]))
+        assert row.hash == prev
+    assert [r.subject for r in stored] == ["s0", "s1", "s2", "s3"]
