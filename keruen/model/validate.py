@@ -79,9 +79,9 @@ def _parse(line: bytes | str, jurisdiction: Jurisdiction) -> Parsed:
         raise InvalidEvent(problem[0], problem[1], event_id)
     typed = msgspec.to_builtins(event, builtin_types=(Decimal, datetime))
     canonical = _encoder.encode(_merge(raw, _canonical(typed)))
-    if b"\\u0000" in canonical and _has_nul(raw):
+    if b"\\u0000" in canonical and (where := _nul_at(raw)) is not None:
         # PostgreSQL's text cannot hold it, and no identifier or name needs it
-        raise InvalidEvent("", "a NUL character (\\u0000) is not allowed in an event", event_id)
+        raise InvalidEvent(where, "a NUL character (\\u0000) is not allowed", event_id)
     return Parsed(event, canonical, hashlib.sha256(canonical).hexdigest())
 
 
@@ -145,14 +145,23 @@ def _depth(data: bytes) -> int:
     return deepest
 
 
-def _has_nul(value: Any) -> bool:
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first field whose name or text holds a NUL character (the NUL
+    itself written as \\u0000, so the reason can be stored anywhere), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return path if "\x00" in value else None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else (k or '""')
+            if "\x00" in k:
+                return here.replace("\x00", "\\u0000")
+            if (found := _nul_at(v, here)) is not None:
+                return found
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        for i, v in enumerate(value):
+            if (found := _nul_at(v, f"{path}[{i}]")) is not None:
+                return found
+    return None
 
 
 def decode_object(line: bytes | str) -> dict[str, Any]:

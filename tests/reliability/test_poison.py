@@ -84,6 +84,26 @@ def test_bounds_and_odd_values_have_clear_reasons(raw: bytes, reason: str) -> No
     assert reason in str(e.value)
 
 
+_CANCEL = '{"type":"cancel","id":"c","time":"2024-03-05T10:00:00Z","target":"x","reason":"r"'
+
+
+@pytest.mark.parametrize(
+    ("tail", "field"),
+    [
+        (',"note":"a\\u0000b"}', "note"),  # an unknown field, kept with the event
+        (',"extra":{"deep":["ok","x\\u0000"]}}', "extra.deep[1]"),
+        (',"k\\u0000":1}', "k\\u0000"),  # in a field's name, written out
+        (',"":"\\u0000"}', '""'),
+    ],
+    ids=["unknown-field", "nested", "in-a-name", "empty-name"],
+)
+def test_a_nul_character_is_refused_naming_its_field(tail: str, field: str) -> None:
+    """Hypothesis found a NUL in an unknown field refused with an empty field name."""
+    with pytest.raises(InvalidEvent) as e:
+        parse((_CANCEL + tail).encode())
+    assert (e.value.field, "NUL" in e.value.reason) == (field, True)
+
+
 def test_reading_cuts_an_overlong_line_without_holding_it_and_keeps_the_next() -> None:
     stream = io.BytesIO(b"a" * 5000 + b"\nnext\n")
     assert list(read_lines(stream, limit=100)) == [b"a" * 101, b"next\n"]
