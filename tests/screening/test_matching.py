@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from keruen.screening import builtin_screener, features, screen_goods, screen_party
+from keruen.screening.evaluation import pair_score, read_nomenklatura
 from keruen.screening.features import ALGORITHMS, Pair, Side, generic_subset, get_algorithm
 from keruen.screening.index import NameIndex, blocking_keys
 from keruen.screening.model import Entry, Identifier
@@ -377,3 +380,22 @@ def test_given_name_and_surname_find_the_full_name_among_namesakes() -> None:
     hits = s.screen_party("Виктор Смирнов", schema="person")
     assert hits[0].entry_id == "target" and hits[0].matched_name.endswith("Vladimirovich")
     assert [h.entry_id for h in s.screen_party("Smirnov Viktor Petrovich")] != ["target"]
+
+
+NAME_BENCH = Path(__file__).parent / "data" / "conformance" / "name_bench_cases.csv"
+KNOWN_WRONG_BENCH = Path(__file__).parent / "data" / "name_bench_known_wrong.csv"
+
+
+def test_name_bench_every_error_is_a_known_wrong_row() -> None:
+    """nomenklatura's name_bench, pair by pair: each pair Keruen gets wrong is a row of
+    name_bench_known_wrong.csv (a miss or a false hit left, with its score when listed), and
+    each row there is still wrong: a fix must remove its row, a new error must add one."""
+    with KNOWN_WRONG_BENCH.open(encoding="utf-8", newline="") as f:
+        known = {(r["name1"], r["name2"], r["schema"]) for r in csv.DictReader(f)}
+    wrong = {
+        (c.query, c.target, c.schema)
+        for c in read_nomenklatura(NAME_BENCH)
+        if (pair_score(ALG, c.query, c.target, c.schema) >= ALG.threshold) is not c.is_match
+    }
+    assert sorted(wrong - known) == [], "new errors: add them as rows"
+    assert sorted(known - wrong) == [], "fixed: remove their rows (and add a CASES row)"
