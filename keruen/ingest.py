@@ -8,10 +8,8 @@ for what was written before.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
-import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -26,13 +24,15 @@ import sqlalchemy as sa
 from psycopg import DatabaseError
 from sqlalchemy.engine import Connection, Engine
 
+from keruen import split
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.jurisdiction import Jurisdiction
 from keruen.ledger.overlay import Accepted, Overlay
 from keruen.model.validate import MAX_LINE_BYTES, Outcome, Parsed, parse_many, rebuild
 from keruen.settings import get_settings
+from keruen.split import Line
 from keruen.store import ledger as store
-from keruen.store.db import lock_writer, unreachable
+from keruen.store.db import lock_writer, sqlite_path, unreachable
 
 Progress = Callable[[int], None]
 
@@ -101,17 +101,91 @@ def ingest_lines(
     size = chunk_size or get_settings().chunk_size
     home = jurisdiction or get_settings().jurisdiction
     state: Overlay | None = None
+    # blank lines are skipped (isspace tests in place; strip would copy every line)
+    numbered = ((n, line) for n, line in enumerate(lines, 1) if not line.isspace() and line)
+    parts = batched(numbered, size)
     # No automatic collection during the ingest: a full one walks the whole carried state
     # (hundreds of thousands of batches and balances) over and over. Between chunks only the
     # young generations are collected: what the last chunk made and dropped, cycles included.
     with _no_gc():
-        for n, part in enumerate(_parsed_parts(lines, size, parallel, home)):
+        if _may_split(eng, parallel):
+            ahead = list(islice(parts, 2))  # a second process pays off from the second chunk on
+            if len(ahead) == 2:
+                _ingest_split(
+                    eng,
+                    chain(ahead, parts),
+                    home,
+                    source,
+                    report,
+                    keep_ids,
+                    in_transaction,
+                    progress,
+                )
+                return report
+            parts = iter(ahead)
+        for n, part in enumerate(_parsed_parts(parts, parallel, home)):
             if n:
                 gc.collect(1)
             state = _ingest_isolating(eng, part, source, report, keep_ids, state, in_transaction)
             if progress:
                 progress(len(part))
     return report
+
+
+def _may_split(eng: Engine, parallel: bool | None) -> bool:
+    """Whether a second process judges while this one parses and writes (`keruen.split`):
+    for a SQLite file (the child reads it on a connection of its own), when forking is
+    allowed at all."""
+    return (
+        _may_fork(parallel)
+        and get_settings().ingest_split
+        and eng.dialect.name == "sqlite"
+        and sqlite_path(str(eng.url)) is not None
+    )
+
+
+def _ingest_split(
+    eng: Engine,
+    parts: Iterator[list[tuple[int, bytes]]],
+    home: Jurisdiction,
+    source: str,
+    report: Report,
+    keep_ids: bool,
+    hook: InTransaction | None,
+    progress: Progress | None,
+) -> None:
+    state: Overlay | None = None
+
+    def fallback(part: list[Line]) -> None:  # one chunk the sequential way
+        nonlocal state
+        state = _ingest_isolating(eng, part, source, report, keep_ids, state, hook)
+        done(part)
+
+    def inside(conn: Connection, part: list[Line], o: split.Outcomes) -> None:
+        if hook is not None and part:
+            chunk = Report(
+                len(o.accepted_ids), len(o.rejections), o.duplicates, o.rejections, o.accepted_ids
+            )
+            hook(conn, part[0][0], part[-1][0], chunk)
+
+    def after(part: list[Line], o: split.Outcomes) -> None:
+        nonlocal state
+        state = None  # what the sequential way carried is stale once the child's rows are in
+        report.accepted += len(o.accepted_ids)
+        report.duplicates += o.duplicates
+        report.rejected += len(o.rejections)
+        report.rejections.extend(o.rejections)
+        if keep_ids:
+            report.accepted_ids.extend(o.accepted_ids)
+        done(part)
+
+    def done(part: list[Line]) -> None:
+        gc.collect(1)
+        if progress:
+            progress(len(part))
+
+    parsed = (_joined(part, parse_many(_texts(part), home)) for part in parts)
+    split.run(eng, parsed, source, fallback, inside, after)
 
 
 def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -163,16 +237,9 @@ def _first_line(e: BaseException) -> str:
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
 
 
-# (line number, raw line, what parsing made of it)
-Line = tuple[int, bytes, Outcome]
-
-
 def _parsed_parts(
-    lines: Iterable[bytes], size: int, parallel: bool | None, home: Jurisdiction
+    parts: Iterator[list[tuple[int, bytes]]], parallel: bool | None, home: Jurisdiction
 ) -> Iterator[list[Line]]:
-    # blank lines are skipped (isspace tests in place; strip would copy every line)
-    numbered = ((n, line) for n, line in enumerate(lines, 1) if not line.isspace() and line)
-    parts = batched(numbered, size)
     if _may_fork(parallel):
         ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
         if len(ahead) == 2:
@@ -191,7 +258,7 @@ def _parsed_in_process(
     """Chunks parsed by a forked process, up to two chunks ahead of the one being judged."""
     parent = os.getpid()
     with ProcessPoolExecutor(
-        1, mp_context=get_context("fork"), initializer=_die_with, initargs=(parent,)
+        1, mp_context=get_context("fork"), initializer=split.die_with, initargs=(parent,)
     ) as pool:
         window: deque[tuple[list[tuple[int, bytes]], Future[list[Outcome]]]] = deque()
         for part in parts:
@@ -201,22 +268,6 @@ def _parsed_in_process(
                 yield _joined(done, outcomes.result())
         for done, outcomes in window:
             yield _joined(done, outcomes.result())
-
-
-def _die_with(parent: int) -> None:
-    """The parse process dies with the ingest that forked it (Linux: a parent-death signal).
-    It holds copies of the parent's database sockets: alive after a `kill -9` of the ingest, it
-    would keep the killed transaction open, and PostgreSQL's writer lock with it."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the orphan ends when its pipe closes
-        return
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-
-PR_SET_PDEATHSIG = 1
 
 
 def _may_fork(parallel: bool | None) -> bool:

@@ -16,7 +16,7 @@ import keruen
 
 ROOT = Path(keruen.__file__).parent
 SHARED = {"metadata", "Id"}
-WRITE_PATH = ("store/", "model/", "ledger/", "ingest.py")
+WRITE_PATH = ("store/", "model/", "ledger/", "ingest.py", "split.py")  # split: the ingest too
 
 
 def _modules() -> list[tuple[str, ast.Module]]:

@@ -40,7 +40,9 @@ def _engine(url: str) -> Engine:
     return new_engine(url)
 
 
-def new_engine(url: str | None = None, sync: str | None = None, **connect_args: Any) -> Engine:
+def new_engine(
+    url: str | None = None, sync: str | None = None, readonly: bool = False, **connect_args: Any
+) -> Engine:
     """An engine of its own; SQLite is tuned for a single fast writer (WAL). `sync` is SQLite's
     synchronous mode: "full" when a commit acknowledges something to someone (the API), else
     settings' `sqlite_sync` ("normal" unless KERUEN_SQLITE_SYNC says otherwise)."""
@@ -51,8 +53,9 @@ def new_engine(url: str | None = None, sync: str | None = None, **connect_args: 
     if url.startswith("sqlite"):
         eng = sa.create_engine(url, connect_args={"timeout": 30, **connect_args})
         mode = (sync or get_settings().sqlite_sync).upper()
-        sa.event.listen(eng, "connect", partial(_sqlite_pragmas, sync=mode))
-        sa.event.listen(eng, "begin", _sqlite_begin)
+        sa.event.listen(eng, "connect", partial(_sqlite_pragmas, sync=mode, readonly=readonly))
+        # a reader's transactions take no lock: a snapshot of the file as it was at its first read
+        sa.event.listen(eng, "begin", _sqlite_read if readonly else _sqlite_begin)
         return eng
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
@@ -147,7 +150,9 @@ def scratch(url: str | None = None) -> Iterator[Engine]:
             eng.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any, sync: str = "NORMAL") -> None:
+def _sqlite_pragmas(
+    dbapi_conn: Any, _record: Any, sync: str = "NORMAL", readonly: bool = False
+) -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
     cur = dbapi_conn.cursor()
     for pragma in (
@@ -162,9 +167,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any, sync: str = "NORMAL") -> None
         "busy_timeout=30000",
         "wal_autocheckpoint=16384",
         "foreign_keys=ON",
+        *(["query_only=ON"] if readonly else []),
     ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
+
+
+def _sqlite_read(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -81,8 +81,14 @@ def snapshot(
     at = head(conn)
     overlay = previous.carry_over() if previous and previous.head == at else Overlay()
     overlay.head = at
+    prefetch(conn, overlay, events)
+    return overlay
+
+
+def prefetch(conn: Connection, overlay: Overlay, events: Sequence[ev.Event]) -> None:
+    """Read in bulk what `events` can touch and `overlay` does not hold yet."""
     batch_ids, balance_keys, ids = needs(events)
-    _load_events(conn, overlay, ids)
+    _load_events(conn, overlay, {i for i in ids if i not in overlay.known})
     more_batches, more_balances = cancel_needs(overlay, events)
     # comprehensions, not `set - dict.keys()`: that walks the whole carried dict (up to
     # CARRY_LIMIT entries) for every chunk, where these test only what the chunk names
@@ -95,7 +101,6 @@ def snapshot(
     tolerance = get_settings().future_tolerance_s * 1_000_000
     overlay.not_after_us = micros_now() + tolerance
     overlay.future_tolerance_us = tolerance
-    return overlay
 
 
 def _load_held(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
@@ -169,6 +174,22 @@ MOVE_COLUMNS = (
 BATCH_COLUMNS = ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
 
 
+@dataclass(slots=True)
+class ChunkRows:
+    """The rows a chunk's accepted events add (and the balances they change), ready for the
+    driver; `before` and `after` are the ledger heads (seq, hash) they extend and make."""
+
+    before: tuple[int, str]
+    after: tuple[int, str]
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    batches: list[tuple[Any, ...]] = field(default_factory=list)
+    moves: list[tuple[Any, ...]] = field(default_factory=list)
+    links: list[tuple[Any, ...]] = field(default_factory=list)
+    cancels: list[tuple[Any, ...]] = field(default_factory=list)
+    balances: list[tuple[Any, ...]] = field(default_factory=list)  # (holder, batch, quantity)
+    emptied: list[tuple[Any, ...]] = field(default_factory=list)  # (holder, batch): now zero
+
+
 def write(
     conn: Connection,
     accepted: Sequence[Accepted],
@@ -177,17 +198,22 @@ def write(
     source: str,
 ) -> None:
     now = micros_now()
-    seq, prev = overlay.head or head(conn)
-    event_rows: list[tuple[Any, ...]] = []
-    move_rows: list[tuple[Any, ...]] = []
-    batch_rows: list[tuple[Any, ...]] = []
-    link_rows: list[tuple[Any, ...]] = []
-    cancel_rows: list[tuple[Any, ...]] = []
+    insert(conn, rows(accepted, overlay, now, overlay.head or head(conn)))
+    write_rejections(conn, rejected, source, now)
+
+
+def rows(
+    accepted: Sequence[Accepted], overlay: Overlay, now: int, at: tuple[int, str]
+) -> ChunkRows:
+    """The rows of `accepted`, chained on from the head `at`; the overlay's head moves on."""
+    seq, prev = at
+    out = ChunkRows(before=at, after=at)
+    event_rows, move_rows, batch_rows = out.events, out.moves, out.batches
     for a in accepted:
         seq += 1
         e, effect = a.parsed.event, a.effect
         h = chain_hash(prev, a.parsed.digest)
-        at = a.time_us
+        at_us = a.time_us
         tag = e.__struct_config__.tag
         key = event_key(e)
         event_rows.append(
@@ -195,7 +221,7 @@ def write(
                 seq,
                 e.id,
                 tag,
-                at,
+                at_us,
                 key,
                 a.parsed.canonical.decode(),
                 a.parsed.digest,
@@ -207,37 +233,41 @@ def write(
         )
         prev = h
         move_rows.extend(
-            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at, e.id)
+            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at_us, e.id)
             for n, m in enumerate(effect.moves)
         )
         batch_rows.extend(
             (b.batch, b.hs, b.unit, b.description, b.origin, b.created_us, b.event_id)
             for b in effect.new_batches
         )
-        link_rows.extend((i, o, seq) for i, o in effect.links)
+        out.links.extend((i, o, seq) for i, o in effect.links)
         if effect.cancels:
-            cancel_rows.append((effect.cancels, e.id))
-    bulk_insert(conn, t.events, EVENT_COLUMNS, event_rows)
-    bulk_insert(conn, t.batches, BATCH_COLUMNS, batch_rows)
-    bulk_insert(conn, t.moves, MOVE_COLUMNS, move_rows)
-    bulk_insert(conn, t.links, ("input", "output", "event_seq"), link_rows)
-    bulk_insert(conn, t.cancellations, ("target", "event_id"), cancel_rows)
-    _write_balances(conn, overlay)
-    write_rejections(conn, rejected, source, now)
-    overlay.head = (seq, prev)
-
-
-def _write_balances(conn: Connection, overlay: Overlay) -> None:
+            out.cancels.append((effect.cancels, e.id))
     # in key order: each B-tree page is visited once, in order, not at random
-    rows = [(h, b, overlay.balances[(h, b)]) for h, b in sorted(overlay.touched)]
+    for h_, b_ in sorted(overlay.touched):
+        q = overlay.balances[(h_, b_)]
+        if q != 0:
+            out.balances.append((h_, b_, q))
+        else:
+            out.emptied.append((h_, b_))
+    out.after = overlay.head = (seq, prev)
+    return out
+
+
+def insert(conn: Connection, r: ChunkRows) -> None:
+    """Insert a chunk's rows (in the caller's transaction)."""
+    bulk_insert(conn, t.events, EVENT_COLUMNS, r.events)
+    bulk_insert(conn, t.batches, BATCH_COLUMNS, r.batches)
+    bulk_insert(conn, t.moves, MOVE_COLUMNS, r.moves)
+    bulk_insert(conn, t.links, ("input", "output", "event_seq"), r.links)
+    bulk_insert(conn, t.cancellations, ("target", "event_id"), r.cancels)
     bulk_insert(
-        conn,
-        t.balances,
-        ("holder", "batch", "quantity"),
-        [r for r in rows if r[2] != 0],
-        upsert_keys=("holder", "batch"),
+        conn, t.balances, ("holder", "batch", "quantity"), r.balances, upsert_keys=BALANCE_KEY
     )
-    bulk_delete(conn, t.balances, ("holder", "batch"), [(h, b) for h, b, q in rows if q == 0])
+    bulk_delete(conn, t.balances, BALANCE_KEY, r.emptied)
+
+
+BALANCE_KEY = ("holder", "batch")
 
 
 def write_rejections(

@@ -1,0 +1,413 @@
+"""The two-process ingest of a file into a SQLite ledger: both cores busy.
+
+The process that ingests reads the lines, parses them and writes; a forked child judges each
+chunk against the ledger and builds its rows, which come back as MessagePack. While the parent
+writes chunk k and parses chunk k + 2, the child judges chunk k + 1.
+
+- At most `AHEAD` chunks are parsed and not yet written (backpressure: the parent sends chunk
+  k + AHEAD only once chunk k is committed); memory is bounded by that and by the child's
+  carried state (`CARRY_LIMIT`).
+- The child reads the ledger on its own read-only connection, only what it does not hold; what
+  the chunks still in flight accepted (event ids, cancellations, batches, balances, holdings)
+  it keeps in memory until they are surely committed.
+- One chunk is one transaction, as in the sequential path. The parent checks, holding the
+  writer lock, that the ledger head is the one the child built on. If another writer got in
+  between (or the database refuses a row), that chunk is judged and written again by the
+  sequential path, and the child starts over from the ledger after it; after `MAX_REDO` such
+  restarts, or if the child dies, the rest of the file goes the sequential way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import queue
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from multiprocessing.connection import Connection as Pipe
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from keruen import errors
+from keruen.errors import InvalidEvent, RejectedEvent
+from keruen.ledger.overlay import Accepted, Known, Overlay
+from keruen.ledger.rules import Batch
+from keruen.model.validate import Outcome, Parsed, rebuild
+from keruen.store import ledger as store
+from keruen.store.db import lock_writer, new_engine
+
+AHEAD = 2  # chunks judged ahead of the one being written
+MAX_REDO = 3  # restarts of the child from the ledger before the rest goes sequentially
+
+# (line number, raw line, what parsing made of it)
+Line = tuple[int, bytes, Outcome]
+# what the child refused: (line number, event id, error class, field, reason)
+Refusal = tuple[int, str | None, str, str, str]
+
+
+class Judged(msgspec.Struct, array_like=True):
+    """The child's answer for one chunk."""
+
+    epoch: int
+    chunk: int
+    rows: store.ChunkRows | None  # None: the child failed (`failure` says how)
+    refused: list[Refusal] = []
+    duplicates: int = 0
+    accepted_ids: list[str] = []
+    failure: str = ""
+
+
+@dataclass(slots=True)
+class Outcomes:
+    """A written chunk's outcome, for the caller's report (and its in-transaction hook)."""
+
+    accepted_ids: list[str]
+    rejections: list[store.Rejection]
+    duplicates: int
+
+
+# --- judging --------------------------------------------------------------------------------
+
+
+Item = tuple[int, Parsed | InvalidEvent]  # a line number and its event, or why it is none
+
+
+def rebuilt(part: list[tuple[int, Outcome]]) -> list[Item]:
+    items: list[Item] = []
+    for lineno, outcome in part:
+        try:
+            items.append((lineno, rebuild(outcome)))
+        except InvalidEvent as e:
+            items.append((lineno, e))
+    return items
+
+
+def judge(
+    overlay: Overlay, items: list[Item]
+) -> tuple[list[Accepted], list[tuple[int, str | None, RejectedEvent]], int]:
+    """Each line of a chunk admitted to the overlay in order, as the sequential path does:
+    accepted, refused (line number, event id, why; in line order), exact duplicates."""
+    accepted: list[Accepted] = []
+    refused: list[tuple[int, str | None, RejectedEvent]] = []
+    duplicates = 0
+    for lineno, p in items:
+        if isinstance(p, InvalidEvent):
+            refused.append((lineno, p.event_id, p))
+            continue
+        try:
+            admitted = overlay.admit(p)
+        except RejectedEvent as e:
+            refused.append((lineno, p.event.id, e))
+            continue
+        except Exception as e:  # judging is pure: the overlay is unchanged, the line refused
+            reason = f"cannot be judged ({type(e).__name__}: {e})"[:300]
+            refused.append((lineno, p.event.id, InvalidEvent("", reason)))
+            continue
+        if admitted is None:
+            duplicates += 1
+        else:
+            accepted.append(admitted)
+    refused.sort(key=lambda r: r[0])
+    return accepted, refused, duplicates
+
+
+# --- the parent ------------------------------------------------------------------------------
+
+
+def run(
+    eng: Engine,
+    parts: Iterator[list[Line]],
+    source: str,
+    fallback: Callable[[list[Line]], None],
+    inside: Callable[[Connection, list[Line], Outcomes], None],
+    after: Callable[[list[Line], Outcomes], None],
+) -> None:
+    """Ingest `parts` (parsed chunks) with a judging child. `fallback` ingests one chunk the
+    sequential way (its own transaction); `inside` runs in each chunk's transaction after its
+    rows, `after` once it is committed."""
+    ctx = get_context("fork")
+    down_r, down_w = ctx.Pipe(duplex=False)
+    up_r, up_w = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(str(eng.url), down_r, up_w, os.getpid()), daemon=True)
+    child.start()
+    down_r.close()
+    up_w.close()
+    sender = _Sender(down_w)
+    window: deque[tuple[int, list[Line]]] = deque()  # sent, not yet written
+    epoch, redo, number = 0, 0, 0
+    pending = iter(parts)
+
+    def send_next() -> bool:
+        nonlocal number
+        part = next(pending, None)
+        if part is None:
+            return False
+        window.append((number, part))
+        sender.send(_chunk_message(epoch, number, part))
+        number += 1
+        return True
+
+    try:
+        for _ in range(AHEAD):
+            send_next()
+        while window:
+            chunk, part = window[0]
+            judged = _receive(up_r, epoch, chunk)
+            if judged is None or judged.rows is None:  # the child died or failed: on our own
+                break
+            if _write(eng, part, judged, source, inside, after):
+                window.popleft()
+                send_next()
+                continue
+            # another writer got in, or the database refused a row: this chunk the
+            # sequential way, then the child starts over from the ledger as it now stands
+            window.popleft()
+            fallback(part)
+            redo += 1
+            if redo > MAX_REDO:
+                break
+            epoch += 1
+            sender.send(msgspec.msgpack.encode(("reset", epoch)))
+            for resend_chunk, resend_part in window:
+                sender.send(_chunk_message(epoch, resend_chunk, resend_part))
+            if not window:
+                send_next()
+        else:
+            return
+        for _, part in window:  # the sequential way for the rest
+            fallback(part)
+        for part in pending:
+            fallback(part)
+    finally:
+        sender.close()
+        up_r.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+def _chunk_message(epoch: int, chunk: int, part: list[Line]) -> bytes:
+    return msgspec.msgpack.encode(("chunk", epoch, chunk, [(n, o) for n, _, o in part]))
+
+
+def _receive(up: Pipe, epoch: int, chunk: int) -> Judged | None:
+    """The child's answer for `chunk` of this epoch (older answers skipped); None if it died."""
+    while True:
+        try:
+            data = up.recv_bytes()
+        except (EOFError, OSError):
+            return None
+        judged = _decode_judged(data)
+        if judged.epoch == epoch and judged.chunk == chunk:
+            return judged
+        if judged.rows is None:
+            return judged
+
+
+_decode_judged = msgspec.msgpack.Decoder(Judged).decode
+
+
+class _Moved(Exception):
+    """The ledger head is not the one the child built on."""
+
+
+def _write(
+    eng: Engine,
+    part: list[Line],
+    judged: Judged,
+    source: str,
+    inside: Callable[[Connection, list[Line], Outcomes], None],
+    after: Callable[[list[Line], Outcomes], None],
+) -> bool:
+    """Write a judged chunk in one transaction; False (nothing written) if the ledger moved
+    under the child or the database refused a row."""
+    assert judged.rows is not None
+    raws = {n: line for n, line, _ in part}
+    rejections = [
+        store.Rejection(n, event_id, _error(kind, fld, reason, event_id), raws[n])
+        for n, event_id, kind, fld, reason in judged.refused
+    ]
+    outcomes = Outcomes(judged.accepted_ids, rejections, judged.duplicates)
+    try:
+        with eng.begin() as conn:
+            lock_writer(conn)
+            if store.head(conn) != tuple(judged.rows.before):
+                raise _Moved
+            now = store.micros_now()
+            store.insert(conn, judged.rows)
+            store.write_rejections(conn, rejections, source, now)
+            inside(conn, part, outcomes)
+    except _Moved:
+        return False
+    except sa.exc.IntegrityError:
+        return False
+    after(part, outcomes)
+    return True
+
+
+def _error(kind: str, fld: str, reason: str, event_id: str | None) -> RejectedEvent:
+    cls: type[RejectedEvent] = _ERRORS.get(kind, InvalidEvent)
+    return cls(fld, reason, event_id)
+
+
+def _rejected_classes() -> dict[str, type[RejectedEvent]]:
+    found: dict[str, type[RejectedEvent]] = {}
+    todo: list[type[RejectedEvent]] = [RejectedEvent]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+_ERRORS = {n: c for n, c in _rejected_classes().items() if getattr(errors, n, None) is c}
+
+
+class _Sender:
+    """Sends to the child from a thread: a chunk is larger than a pipe's buffer, and the child
+    may be sending its answer at the same moment (two blocking senders would wait for ever)."""
+
+    def __init__(self, pipe: Pipe) -> None:
+        self.pipe = pipe
+        self.queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="keruen-split-send", daemon=True)
+        self.thread.start()
+
+    def send(self, data: bytes) -> None:
+        self.queue.put(data)
+
+    def _loop(self) -> None:
+        while (data := self.queue.get()) is not None:
+            try:
+                self.pipe.send_bytes(data)
+            except OSError:  # the child is gone; the parent finds out on its next receive
+                return
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=5)
+        self.pipe.close()
+
+
+# --- the child -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """What one judged chunk accepted, kept until the chunk is surely committed."""
+
+    chunk: int
+    known: dict[str, Known] = field(default_factory=dict)
+    cancelled: set[str] = field(default_factory=set)
+    batches: dict[str, Batch | None] = field(default_factory=dict)
+    balances: dict[tuple[str, str], Any] = field(default_factory=dict)
+    held: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _child(url: str, down: Pipe, up: Pipe, parent: int) -> None:
+    die_with(parent)
+    gc.disable()  # young generations are collected between chunks, as in the parent
+    eng = new_engine(url, readonly=True)
+    encode = msgspec.msgpack.Encoder().encode
+    overlay: Overlay | None = None
+    flight: deque[_InFlight] = deque()
+    epoch = 0
+    try:
+        while True:
+            try:
+                message = msgspec.msgpack.decode(down.recv_bytes())
+            except (EOFError, OSError):
+                return
+            if message[0] == "reset":
+                epoch, overlay = message[1], None
+                flight.clear()
+                continue
+            _, their_epoch, chunk, part = message
+            if their_epoch != epoch:
+                continue
+            try:
+                judged, overlay = _judge_chunk(eng, overlay, flight, epoch, chunk, part)
+            except Exception as e:  # a bug: the parent goes on the sequential way, which says it
+                up.send_bytes(encode(Judged(epoch, chunk, None, failure=repr(e)[:500])))
+                return
+            up.send_bytes(encode(judged))
+            gc.collect(1)
+    finally:
+        eng.dispose()
+
+
+def _judge_chunk(
+    eng: Engine,
+    carried: Overlay | None,
+    flight: deque[_InFlight],
+    epoch: int,
+    chunk: int,
+    part: list[Any],
+) -> tuple[Judged, Overlay]:
+    # the parent sent this chunk once chunk - AHEAD was committed: that one is in the ledger
+    while flight and flight[0].chunk <= chunk - AHEAD:
+        flight.popleft()
+    items = rebuilt([(n, tuple(o)) for n, o in part])
+    events = [p.event for _, p in items if not isinstance(p, InvalidEvent)]
+    with eng.connect() as conn:
+        if carried is None:
+            overlay = Overlay(head=store.head(conn))
+        else:
+            overlay = carried.carry_over()
+            if not overlay.batches and carried.batches:  # reset at the carry limit
+                for f in flight:
+                    overlay.batches.update(f.batches)
+                    overlay.balances.update(f.balances)
+        for f in flight:
+            overlay.known.update(f.known)
+            overlay.cancelled_ids.update(f.cancelled)
+            overlay.held_keys.update(f.held)
+        store.prefetch(conn, overlay, events)
+        conn.rollback()
+    accepted, refused, duplicates = judge(overlay, items)
+    rows = store.rows(accepted, overlay, store.micros_now(), overlay.head or (0, ""))
+    mine = _InFlight(chunk)
+    for a in accepted:
+        mine.known[a.parsed.event.id] = Known(a.parsed.digest, a.parsed.canonical, a.parsed.event)
+        if a.effect.cancels:
+            mine.cancelled.add(a.effect.cancels)
+        for b in a.effect.new_batches:
+            mine.batches[b.batch] = b
+        mine.held.update((m.target, m.batch) for m in a.effect.moves if m.target is not None)
+    for key in overlay.touched:
+        mine.balances[key] = overlay.balances[key]
+    flight.append(mine)
+    judged = Judged(
+        epoch,
+        chunk,
+        rows,
+        [(n, i, type(e).__name__, e.field, e.reason) for n, i, e in refused],
+        duplicates,
+        [a.parsed.event.id for a in accepted],
+    )
+    return judged, overlay
+
+
+def die_with(parent: int) -> None:
+    """A forked helper process dies with the ingest that forked it (Linux: a parent-death
+    signal). It holds copies of the parent's database sockets: alive after a `kill -9` of the
+    ingest, it would keep the killed transaction open, and PostgreSQL's writer lock with it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the orphan ends when its pipe closes
+        return
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1

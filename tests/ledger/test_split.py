@@ -1,0 +1,252 @@
+"""The two-process ingest (keruen.split) gives the sequential path's answers: the same reports,
+chain, balances, moves, batches, links, cancellations and rejections, on mixed streams at
+several chunk sizes; with another writer between chunks; when its judging child dies; and its
+child dies with a killed ingest."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+
+from keruen import split
+from keruen.bench.streams import StreamGen
+from keruen.ingest import Report, ingest_lines
+from keruen.settings import get_settings
+from keruen.store import db, integrity
+from tests import factory as f
+
+TABLES = {
+    "events": "seq, id, type, time_us, key, ref, canonical, digest, prev_hash, hash",
+    "moves": "*",
+    "balances": "*",
+    "batches": "*",
+    "links": "*",
+    "cancellations": "*",
+    "rejections": "source, line, event_id, error, field, reason, raw, digest",
+}
+
+
+def mixed(seed: int, n: int, dup: float, bad: float, conflict: float, cancel: float) -> list[bytes]:
+    """A stream of the bench's events with duplicates, malformed and blank lines, reused ids
+    with other content, and cancels of earlier events (some refused: stock moved on)."""
+    rng = random.Random(seed)
+    base = list(StreamGen(seed=seed, holders=50, live=200).events(n))
+    out: list[bytes] = []
+    for i, line in enumerate(base):
+        out.append(line)
+        r = rng.random()
+        if r < dup:
+            out.append(rng.choice(out))
+        elif r < dup + bad:
+            out.append(
+                rng.choice([b"{not json", b'{"type": "teleport", "id": "z"}', b"   ", b"[]"])
+            )
+        elif r < dup + bad + conflict:
+            event = json.loads(rng.choice(base[: i + 1]))
+            event["note"] = f"other content {i}"
+            out.append(json.dumps(event).encode())
+        elif r < dup + bad + conflict + cancel:
+            target = json.loads(rng.choice(base[: i + 1]))["id"]
+            out.append(
+                f.line(f.cancel(f"c-{i}", target, day=28) | {"time": "2026-01-01T00:00:00Z"})
+            )
+    return out
+
+
+def ledger(eng: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with eng.connect() as conn:
+        assert integrity.verify(conn).ok
+        return {
+            name: [
+                tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM {name} ORDER BY 1, 2")
+            ]
+            for name, cols in TABLES.items()
+        }
+
+
+def both(
+    lines: list[bytes],
+    chunk: int,
+    between: Callable[[Engine, int], None] | None = None,
+    tmp: Path | None = None,
+) -> tuple[tuple[Report, dict[str, Any]], tuple[Report, dict[str, Any]]]:
+    """The same lines ingested the sequential way and the split way; `between(engine, n)`
+    runs after each chunk (another writer, a kill)."""
+    out = []
+    for parallel in (False, True):
+        with db.scratch() as eng:
+            done = [0]
+
+            def progress(n: int, eng: Engine = eng, done: list[int] = done) -> None:
+                done[0] += 1
+                if between is not None:
+                    between(eng, done[0])
+
+            report = ingest_lines(
+                eng, lines, source="s", chunk_size=chunk, progress=progress, parallel=parallel
+            )
+            out.append((report, ledger(eng)))
+    return out[0], out[1]
+
+
+def same(a: tuple[Report, dict[str, Any]], b: tuple[Report, dict[str, Any]]) -> None:
+    (ra, la), (rb, lb) = a, b
+    assert rb.public() == ra.public()
+    for name in TABLES:
+        assert lb[name] == la[name], name
+
+
+@pytest.fixture(autouse=True)
+def _split_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("KERUEN_INGEST_SPLIT", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: list[int] = []
+    real = split.run
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        runs.append(1)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(split, "run", spy)
+    with db.scratch() as eng:
+        report = ingest_lines(
+            eng, list(StreamGen(seed=1).events(300)), chunk_size=50, parallel=True
+        )
+    assert runs == [1] and report.accepted == 300
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    chunk=st.sampled_from([3, 50, 997]),
+    dup=st.floats(0, 0.1),
+    bad=st.floats(0, 0.1),
+    conflict=st.floats(0, 0.05),
+    cancel=st.floats(0, 0.05),
+)
+def test_split_gives_the_sequential_answers(
+    seed: int, chunk: int, dup: float, bad: float, conflict: float, cancel: float
+) -> None:
+    lines = mixed(seed, 600 if chunk > 3 else 150, dup, bad, conflict, cancel)
+    seq, par = both(lines, chunk)
+    same(seq, par)
+    assert seq[0].accepted > 0
+
+
+def _other_writer(every: int) -> Callable[[Engine, int], None]:
+    """Another writer: after every `every`-th chunk, an import and a transfer of its own."""
+
+    def write(eng: Engine, n: int) -> None:
+        if n % every:
+            return
+        batch = f"55501/0103{n % 100:02d}/{n:07d}/001"
+        other = db.new_engine(str(eng.url))
+        try:
+            ingest_lines(
+                other,
+                f.lines(
+                    f.import_(f"o-{n}", batch, f.A, "5"),
+                    f.transfer(f"ot-{n}", batch, f.A, f.B, "5"),
+                ),
+                source="other",
+                parallel=False,
+            )
+        finally:
+            other.dispose()
+
+    return write
+
+
+@pytest.mark.parametrize("every", [3, 1])
+def test_another_writer_between_chunks(every: int) -> None:
+    """Every third chunk: the child starts over each time; every chunk: past MAX_REDO restarts
+    the rest goes the sequential way. The rules see the other writer's events either way."""
+    lines = mixed(11, 1_500, 0.05, 0.02, 0.01, 0.02)
+    seq, par = both(lines, 100, _other_writer(every))
+    same(seq, par)
+    assert any(r[1].startswith("o-") for r in par[1]["events"])
+
+
+def test_the_child_dying_leaves_the_rest_to_the_sequential_way() -> None:
+    def kill_child(eng: Engine, n: int) -> None:
+        if n == 3:
+            for child in multiprocessing.active_children():
+                os.kill(child.pid or 0, signal.SIGKILL)
+
+    lines = mixed(5, 2_000, 0.03, 0.02, 0.01, 0.02)
+    seq, par = both(lines, 150, kill_child)
+    same(seq, par)
+
+
+def test_a_killed_ingest_takes_its_child_with_it(tmp_path: Path) -> None:
+    stream = tmp_path / "stream.jsonl"
+    stream.write_bytes(b"".join(line + b"\n" for line in StreamGen(seed=2).events(40_000)))
+    ledger_file = tmp_path / "l.db"
+    cmd = [sys.executable, "-c", "from keruen.cli import main; main()", "ingest", str(stream)]
+    proc = subprocess.Popen(
+        [*cmd, "--db", str(ledger_file)],
+        env={**os.environ, "KERUEN_CHUNK": "500"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _helpers_of(proc.pid):
+        time.sleep(0.05)
+    helpers = _helpers_of(proc.pid)
+    assert helpers, "the ingest forked no helper"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in helpers):
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in helpers)
+    final = subprocess.run([*cmd, "--db", str(ledger_file), "--json"], capture_output=True)
+    assert final.returncode == 0, final.stderr
+    eng = db.new_engine(str(ledger_file))
+    try:
+        with db.scratch() as clean:
+            expected = ingest_lines(clean, stream.open("rb"), chunk_size=500)
+            assert ledger(eng)["events"] == ledger(clean)["events"]
+        assert expected.accepted == 40_000
+    finally:
+        eng.dispose()
+
+
+def _helpers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
