@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from keruen.risk import store as risk_store
 from keruen.risk.model import Alert, refs
+from keruen.web.demo import refresh_indexes
 
 RULES = ("high_priority_goods", "fast_reexport", "sanctioned_party", "layering", "unit_value")
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
@@ -81,6 +82,7 @@ def prepare(db: Path | None, events: int, alerts: int, where: Path, seed: int = 
         have = conn.scalar(sa.text("SELECT count(*) FROM risk_alerts WHERE level = 'alert'")) or 0
         if alerts > have:
             add_synthetic_alerts(conn, alerts - int(have), seed)
+    refresh_indexes(eng)  # as `keruen demo` leaves them; preparation, not timed
     eng.dispose()
     return path
 
@@ -192,6 +194,11 @@ def screens(s: Subjects) -> list[tuple[str, str, str]]:
         ("stock (declarant)", declarant, "/ui/stock"),
         ("events (declarant)", declarant, "/ui/events"),
         ("outcomes", officer, "/ui/outcomes"),
+        (
+            "outcomes, policy view",
+            officer,
+            "/ui/outcomes?red=0.7&yellow=0.45&blue=0.35&random_rate=0.01",
+        ),
         ("administration", "bench-admin", "/ui/admin"),
     ]
 

@@ -21,3 +21,17 @@ def add_users(eng: Engine) -> list[str]:
         for name, role in USERS:
             accounts.add_user(conn, name, role, None, PASSWORD)
     return [name for name, _ in USERS]
+
+
+def refresh_indexes(eng: Engine) -> None:
+    """The derived indexes the dashboard's screens read, brought up to the ledger's head: the
+    party index, the transit seal bindings and the passages at posts. Screens read complete
+    data without them, only slower; `keruen demo` refreshes them after its ingest, and the
+    screens themselves when the ledger's head has moved."""
+    from keruen.risk import waits
+    from keruen.store import partyindex
+    from keruen.transit import service as transit
+
+    partyindex.refresh(eng)
+    transit.refresh(eng)
+    waits.refresh(eng)

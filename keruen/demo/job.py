@@ -144,8 +144,12 @@ def _simulate(seed: int, preset: str, where: Path) -> dict[str, Any]:
 
 
 def _ingest(eng: Engine, events: Path, total: int) -> Any:
+    """Ingest, then bring the derived indexes up to date (the party index, the transit seal
+    bindings and the passages at posts: what the dashboard's screens read)."""
     with events.open("rb") as f, progress("ingest", total) as advance:
-        return ingest_lines(eng, f, source=str(events), progress=advance)
+        report = ingest_lines(eng, f, source=str(events), progress=advance)
+    dashboard.refresh_indexes(eng)
+    return report
 
 
 def _screen(eng: Engine) -> str:

@@ -90,12 +90,18 @@ class Rates:
 
 def rates(picks: Iterable[tuple[str, bool]], cfg: Lanes) -> Rates:
     """Lane shares of (lane, randomly selected) picks, and the mean planned wait."""
-    counts: Counter[str] = Counter()
+    return counted(Counter(picks).items(), cfg)
+
+
+def counted(counts: Iterable[tuple[tuple[str, bool], int]], cfg: Lanes) -> Rates:
+    """Lane shares from ((lane, randomly selected), how many) pairs, and the mean planned
+    wait: what an aggregate query gives."""
+    by: Counter[str] = Counter()
     wait = 0.0
-    for lane, random in picks:
-        counts[lane] += 1
-        counts["random"] += random
-        wait += cfg.wait_hours.get(lane, 0.0)  # type: ignore[call-overload]
-    total = sum(counts[lane] for lane in LANES)
+    for (lane, random), n in counts:
+        by[lane] += n
+        by["random"] += n if random else 0
+        wait += n * cfg.wait_hours.get(lane, 0.0)  # type: ignore[call-overload]
+    total = sum(by[lane] for lane in LANES)
     expected = {str(k): v for k, v in cfg.expected.items()}
-    return Rates(dict(counts), total, expected, wait / total if total else 0.0)
+    return Rates(dict(by), total, expected, wait / total if total else 0.0)

@@ -22,7 +22,7 @@ from keruen.risk import evaluation, store, truth
 from keruen.risk.config import RiskConfig, load
 from keruen.risk.context import Context
 from keruen.risk.errors import BadInput
-from keruen.risk.lanes import Rates, rates
+from keruen.risk.lanes import Rates, counted, rates
 from keruen.risk.precheck import PLANNED, Plan, Verdict, holdings, judge
 from keruen.risk.sources import buyer_hits, load_facts, refresh_transit, screening_warning
 
@@ -170,4 +170,4 @@ def lane_rates(eng: Engine, config: RiskConfig | None = None) -> Rates:
     """Lane shares of the movements as of the last detection run, beside the planned ones."""
     config = config or load()
     with eng.connect() as conn:
-        return rates(((r["lane"], r["random"]) for r in store.lanes(conn)), config.lanes)
+        return counted(store.lane_counts(conn), config.lanes)

@@ -255,6 +255,17 @@ def lanes(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def lane_counts(conn: Connection) -> list[tuple[tuple[str, bool], int]]:
+    """How many movements each lane has, randomly selected or not: one aggregate."""
+    s = rt.risk_subjects.c
+    q = (
+        sa.select(s.lane, s.random, sa.func.count())
+        .where(s.lane.is_not(None))
+        .group_by(s.lane, s.random)
+    )
+    return [((str(lane), bool(random)), int(n)) for lane, random, n in conn.execute(q)]
+
+
 def refs_of(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
     r = rt.risk_alert_refs.c
     out: dict[int, dict[str, list[str]]] = {}

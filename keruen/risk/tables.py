@@ -32,6 +32,7 @@ ACTIONS = (
     "findings",
     "decide",
     "reopen",
+    "document",
 )
 DECISIONS = ("release", "confirmed_diversion", "false_positive")  # final (hold, inspect: steps)
 ACTION_CHECK = f"action IN ({', '.join(repr(a) for a in ACTIONS)})"
@@ -68,6 +69,9 @@ risk_alerts = sa.Table(
     sa.CheckConstraint("level IN ('alert', 'signal')", name="ck_risk_alerts_level"),
     # the inbox reads a page highest score first in index order (migration 0012)
     sa.Index("ix_risk_alerts_inbox", "level", "score", "id"),
+    # outcomes: alerts per rule from the index alone; the alerts naming a movement (0014)
+    sa.Index("ix_risk_alerts_rules", "level", "rule"),
+    sa.Index("ix_risk_alerts_subject", "subject_kind", "subject", "level"),
 )
 
 risk_alert_refs = sa.Table(
@@ -129,6 +133,45 @@ risk_case_actions = sa.Table(
         sqlite_where=ONCE_PER_ROUND,
         postgresql_where=ONCE_PER_ROUND,
     ),
+)
+
+
+# A document attached to a case (migration 0014): the bytes, their SHA-256, the type checked
+# from the content; officers only (a declarant never sees a case).
+risk_case_documents = sa.Table(
+    "risk_case_documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("risk_cases.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("added_us", sa.BigInteger, nullable=False),
+    sa.Column("added_by", sa.String(100), nullable=False),
+)
+
+# Transit passages at posts (migration 0014; keruen.risk.waits): declaration at the entry post,
+# checkpoint passages and closes, one row per ledger event, kept incrementally from the ledger
+# (cursor in `risk_cursors`), to measure how long movements wait at a post.
+risk_passages = sa.Table(
+    "risk_passages",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("event_id", Ref, nullable=False, index=True),
+    sa.Column("mrn", Ref, nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # open | checkpoint | close
+    sa.Column("post", sa.String(16), nullable=False),
+    sa.Column("time_us", sa.BigInteger, nullable=False),
+)
+
+risk_cursors = sa.Table(
+    "risk_cursors",
+    metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 

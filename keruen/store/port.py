@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any, Literal, NamedTuple
@@ -33,6 +33,7 @@ from keruen.errors import InvalidQuery
 from keruen.ledger.parties import parties
 from keruen.ledger.rules import micros
 from keruen.model import events as ev
+from keruen.store import partyindex
 from keruen.store import queries as q
 from keruen.store import schema as t
 from keruen.store.codec import decode_event, decode_object, time_of
@@ -116,6 +117,7 @@ class _Filters:
     after_seq: int
     include_cancelled: bool
     order: Order
+    party_upto: int = 0  # the party index is complete up to this seq (0: not usable)
 
 
 class LedgerReader:
@@ -181,6 +183,9 @@ class LedgerReader:
         f = _filters(
             types, start, end, batch, holder, mrn, seal, party, after_seq, include_cancelled, order
         )
+        if f.party is not None:
+            with self.connect() as conn:
+                f = replace(f, party_upto=partyindex.indexed_upto(conn))
         found = self._stored(_query(f, None if party else limit), frozenset(extra_for), f.party)
         return islice(found, limit) if limit is not None else found
 
@@ -438,21 +443,30 @@ def _query(f: _Filters, limit: int | None) -> sa.Select[Any]:
     if f.seals is not None:
         q = q.where(e.ref.in_(f.seals), e.type == "seal_ping")
     if f.party is not None:
-        q = _party(q, f.party)
+        q = _party(q, f.party, f.party_upto)
     if not f.include_cancelled:
         q = q.where(e.id.not_in(sa.select(t.cancellations.c.target)))
     return q.limit(limit) if limit is not None else q
 
 
-def _party(q: sa.Select[Any], tax_id: str) -> sa.Select[Any]:
-    """Candidates in SQL (moved its stock, or its tax id appears in the stored JSON); the
-    exact test on the typed event follows in `_keep`."""
-    e = t.events.c
-    moved = e.seq.in_(_moved(tax_id=tax_id))
+def _party(q: sa.Select[Any], tax_id: str, upto: int = 0) -> sa.Select[Any]:
+    """Up to `upto`, the party index (exact); after it (or without it), candidates in SQL
+    (moved its stock, or its tax id appears in the stored JSON), tested exactly on the typed
+    event in `_keep`."""
+    e, m = t.events.c, t.moves.c
     text = msgspec.json.encode(tax_id).decode()[1:-1]
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     mentioned = e.canonical.like(f"%{escaped}%", escape="\\")
-    return q.add_columns(moved.label("moved")).where(sa.or_(moved, mentioned))
+    if not upto:
+        moved = e.seq.in_(_moved(tax_id=tax_id))
+        return q.add_columns(moved.label("moved")).where(sa.or_(moved, mentioned))
+    holder = sa.or_(m.source == tax_id, m.target == tax_id)
+    indexed = partyindex.matching(tax_id)
+    tail_moved = sa.select(m.event_seq).where(m.event_seq > upto, holder)
+    exact = sa.union(indexed, tail_moved)
+    candidates = sa.union(indexed, tail_moved, sa.select(e.seq).where(e.seq > upto, mentioned))
+    # one IN over the union: the database walks the matching seqs, not the whole ledger
+    return q.add_columns(e.seq.in_(exact).label("moved")).where(e.seq.in_(candidates))
 
 
 def _keep(row: Any, party: str | None) -> bool:

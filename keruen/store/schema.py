@@ -163,6 +163,24 @@ cancellations = sa.Table(
     **CLUSTERED,
 )
 
+# A derived index (keruen.store.partyindex): which events name a tax id in any role or moved its
+# stock, for a party's pages; refreshed incrementally, read with a catch-up past its cursor.
+event_parties = sa.Table(
+    "event_parties",
+    metadata,
+    sa.Column("tax_id", Id, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+)
+
+event_parties_cursor = sa.Table(
+    "event_parties_cursor",
+    metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    # the last event indexed and its chain hash (another hash there: another ledger)
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
 rejections = sa.Table(
     "rejections",
     metadata,

@@ -131,13 +131,15 @@ def densify(points: Sequence[Vec], step_km: float = 25.0) -> Iterator[Vec]:
 
 
 def detour_outline(leg: Leg, ratio: float, n: int = 72) -> list[Vec]:
-    """The closed curve where the detour a -> p -> b is exactly `ratio` times a -> b."""
+    """The closed curve where the detour a -> p -> b is exactly `ratio` times a -> b (for
+    drawing: 24 bisection steps place each point within far_km / 2**24, under a metre on a
+    10,000 km leg)."""
     mid = leg.point(0.5)
     far_km = EARTH_KM * leg.length * ratio
     outline = []
     for i in range(n):
         lo, hi = 0.0, far_km
-        for _ in range(40):  # bisection: the detour grows monotonically away from the middle
+        for _ in range(24):  # bisection: the detour grows monotonically away from the middle
             d = (lo + hi) / 2
             lo, hi = (d, hi) if leg.detour(destination(mid, 360 * i / n, d)) < ratio else (lo, d)
         outline.append(destination(mid, 360 * i / n, lo))

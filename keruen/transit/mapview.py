@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from math import cos, log, pi, pow, radians, sin, tan
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from keruen.settings import get_settings
 from keruen.transit.corridor import Corridor
@@ -47,6 +51,15 @@ class Lambert:
         rho = self._rho(lat)
         return rho * sin(theta), self.rho0 - rho * cos(theta)
 
+    def box(self, south: float, west: float, north: float, east: float) -> tuple[float, ...]:
+        """The projected bounds (x0, y0, x1, y1) of a latitude/longitude box: meridians are
+        straight and parallels arcs about the central meridian, so its corners and the arcs'
+        points on that meridian bound it."""
+        mid = min(max(self.lon0, west), east)
+        pts = [self(lat, lon) for lat in (south, north) for lon in (west, east, mid)]
+        xs, ys = [x for x, _ in pts], [y for _, y in pts]
+        return min(xs), min(ys), max(xs), max(ys)
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -62,6 +75,14 @@ class Frame:
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
         x, y = self.proj(lat, lon)
         return (x - self.x0) * self.px_per_km, (self.y1 - y) * self.px_per_km
+
+    def may_show(self, bounds: Bounds, margin: float = 50) -> bool:
+        """Whether anything within these latitude/longitude bounds can fall on the map."""
+        x0, y0, x1, y1 = self.proj.box(*bounds)
+        pad = margin / self.px_per_km
+        top = self.y1 - (self.height / self.px_per_km)
+        right = self.x0 + self.width / self.px_per_km
+        return x1 > self.x0 - pad and x0 < right + pad and y1 > top - pad and y0 < self.y1 + pad
 
     def visible(self, pts: Sequence[tuple[float, float]], margin: float = 50) -> bool:
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
@@ -92,12 +113,52 @@ def _path(pts: Iterable[tuple[float, float]], close: bool = False) -> str:
     return "".join(out) + ("Z" if close and out else "")
 
 
-def _countries(fr: Frame, features: Sequence[dict[str, Any]]) -> str:
-    parts = []
+Bounds = tuple[float, float, float, float]  # south, west, north, east in degrees
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    """One outline ring as arrays (projected all at once) and its bounds (to skip the rings
+    off the map without projecting them)."""
+
+    lat: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    bounds: Bounds
+
+
+def _ring_of(points: Sequence[Sequence[float]]) -> Ring:
+    a = np.asarray(points, dtype=np.float64)
+    lon, lat = a[:, 0], a[:, 1]
+    return Ring(lat, lon, (float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())))
+
+
+def _outlines(
+    features: Sequence[dict[str, Any]],
+) -> tuple[tuple[dict[str, Any], tuple[Ring, ...]], ...]:
+    out = []
     for feat in features:
-        g, props = feat["geometry"], feat["properties"]
+        g = feat["geometry"]
         polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-        d = "".join(_ring(fr, ring) for poly in polys for ring in poly)
+        out.append((feat["properties"], tuple(_ring_of(r) for poly in polys for r in poly if r)))
+    return tuple(out)
+
+
+def _shipped() -> tuple[tuple[dict[str, Any], tuple[Ring, ...]], ...]:
+    """The shipped country outlines around the home country (Natural Earth 1:50m)."""
+    return _shipped_from(get_settings().jurisdiction.outlines_file)
+
+
+@cache
+def _shipped_from(name: str) -> tuple[tuple[dict[str, Any], tuple[Ring, ...]], ...]:
+    """Read and turned into arrays once per process and outlines file (`name` is what the
+    home country's settings name: `country_outlines` reads that file)."""
+    return _outlines(country_outlines())
+
+
+def _countries(fr: Frame, outlines: Sequence[tuple[dict[str, Any], Sequence[Ring]]]) -> str:
+    parts = []
+    for props, rings in outlines:
+        d = "".join(_ring(fr, ring) for ring in rings if fr.may_show(ring.bounds))
         if d:
             home = " home" if props.get("iso_a2") == get_settings().jurisdiction.home else ""
             parts.append(
@@ -106,16 +167,37 @@ def _countries(fr: Frame, features: Sequence[dict[str, Any]]) -> str:
     return f'<g id="countries">{"".join(parts)}</g>'
 
 
-def _ring(fr: Frame, ring: Sequence[Sequence[float]]) -> str:
-    pts = [fr.xy(lat, lon) for lon, lat in ring]
-    return _path(pts, close=True) if fr.visible(pts) else ""
+def _ring(fr: Frame, ring: Ring, close: bool = True) -> str:
+    """A ring as a path, projected at once (Lambert.__call__ and Frame.xy on arrays); of
+    consecutive points in the same 0.8-pixel cell only the first is kept."""
+    p, k = fr.proj, fr.px_per_km
+    theta = p.n * np.radians((ring.lon - p.lon0 + 180) % 360 - 180)
+    rho = (
+        EARTH_KM
+        * p.f
+        / np.power(np.tan(pi / 4 + np.radians(np.clip(ring.lat, -89.5, 89.5)) / 2), p.n)
+    )
+    x = (rho * np.sin(theta) - fr.x0) * k
+    y = (fr.y1 - p.rho0 + rho * np.cos(theta)) * k
+    margin = 50
+    if x.max() < -margin or x.min() > fr.width + margin:
+        return ""
+    if y.max() < -margin or y.min() > fr.height + margin:
+        return ""
+    cx, cy = np.floor(x / 0.8), np.floor(y / 0.8)
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
+    xs, ys = x[keep].tolist(), y[keep].tolist()
+    head = f"M{xs[0]:.1f},{ys[0]:.1f}"
+    rest = "".join([f"L{a:.1f},{b:.1f}" for a, b in zip(xs[1:], ys[1:], strict=True)])
+    return head + rest + ("Z" if close else "")
 
 
-def _labels(fr: Frame, features: Sequence[dict[str, Any]]) -> str:
+def _labels(fr: Frame, outlines: Sequence[tuple[dict[str, Any], Sequence[Ring]]]) -> str:
     """Each country's code at the first of its inland points that falls well inside the map."""
     out = []
-    for feat in features:
-        code = feat["properties"].get("iso_a2", "")
+    for props, _ in outlines:
+        code = props.get("iso_a2", "")
         for lat, lon in LABEL_AT.get(code, ()):
             x, y = fr.xy(lat, lon)
             if 30 < x < fr.width - 30 and 30 < y < fr.height - 30:
@@ -162,10 +244,17 @@ def _text(fr: Frame, x: float, y: float, cls: str, text: str) -> str:
     return f'<text class="{cls}" x="{x + 8:.0f}" y="{y:.0f}">{text}</text>'
 
 
+@cache
+def _graticule_lines() -> tuple[Ring, ...]:
+    """Parallels every 5 degrees from 30 to 70 N over 20-130 E, and meridians between them."""
+    lines = [[(lon, lat) for lon in range(20, 131)] for lat in range(30, 71, 5)]
+    lines += [[(lon, lat) for lat in range(30, 71)] for lon in range(20, 131, 5)]
+    return tuple(_ring_of(line) for line in lines)
+
+
 def _graticule(fr: Frame) -> str:
-    lines = [_path(fr.xy(lat, lon) for lon in range(20, 131)) for lat in range(30, 71, 5)]
-    lines += [_path(fr.xy(lat, lon) for lat in range(30, 71)) for lon in range(20, 131, 5)]
-    return f'<path id="graticule" d="{"".join(lines)}"/>'
+    d = "".join(_ring(fr, line, close=False) for line in _graticule_lines())
+    return f'<path id="graticule" d="{d}"/>'
 
 
 def _corridor(fr: Frame, c: Corridor) -> str:
@@ -304,17 +393,19 @@ def svg(
     timeline: Sequence[Entry],
     found: Sequence[Finding],
     places: Places,
-    features: Sequence[dict[str, Any]],
+    features: Sequence[dict[str, Any]] | None = None,
     style: str = "",
 ) -> str:
-    """The map of one movement as an SVG element (with its own `<style>` when given)."""
+    """The map of one movement as an SVG element (with its own `<style>` when given); the
+    country outlines are the shipped ones unless `features` are given."""
     roles = _roles(view, timeline)
     fr = frame_for(_interesting(corridor, timeline, found, places, roles))
+    outlines = _shipped() if features is None else _outlines(features)
     body = "".join(
         (
             _graticule(fr),
-            _countries(fr, features),
-            _labels(fr, features),
+            _countries(fr, outlines),
+            _labels(fr, outlines),
             _corridor(fr, corridor),
             _posts(fr, places, roles),
             _track(fr, timeline),
@@ -426,7 +517,7 @@ def render(detail: MovementDetail, places: Places | None = None) -> str:
     places = places or default_places()
     view = detail.view.public()
     found = detail.findings
-    map_svg = svg(view, detail.corridor, detail.timeline, found, places, country_outlines())
+    map_svg = svg(view, detail.corridor, detail.timeline, found, places)
     return page(view, map_svg, found)
 
 
@@ -441,6 +532,6 @@ def figure(detail: MovementDetail, places: Places | None = None) -> str:
         detail.timeline,
         detail.findings,
         places,
-        country_outlines(),
+        None,
         MAP_STYLE,
     )

@@ -30,6 +30,8 @@ from keruen.api.deps import AppState, Auditor, client_of
 from keruen.api.errors import ApiError, Forbidden, PayloadTooLarge, Unauthorized
 from keruen.errors import KeruenError, NotFound
 from keruen.settings import get_settings
+from keruen.store import partyindex
+from keruen.store.port import LedgerReader
 from keruen.web import i18n, sessions
 
 log = logging.getLogger("keruen.web")
@@ -231,6 +233,18 @@ def read_conn(request: Request) -> Iterator[Connection]:
 
 
 ConnDep = Annotated[Connection, Depends(read_conn)]
+
+
+def party_index(request: Request) -> None:
+    """The party index (`keruen.store.partyindex`) brought toward the ledger's head when the
+    head has moved, at most 50,000 events per request: a party's events are then read through
+    the index (reads are complete either way: what it has not seen is matched directly)."""
+    head = LedgerReader(state_of(request).reader).head()  # before `conn` reads anything:
+    # its snapshot then begins after the refresh and sees it
+    state = state_of(request)
+    if state.extras.get("web.party-index") != head:
+        partyindex.refresh(state.engine, most=50_000)
+        state.extras["web.party-index"] = head
 
 
 def kept(request: Request, name: str, version: object, compute: Callable[[], Any]) -> Any:

@@ -27,7 +27,17 @@ from keruen.risk.detectors import RULES
 from keruen.risk.errors import BadInput
 from keruen.store import queries
 from keruen.store.port import LedgerReader
-from keruen.web.core import ConnDep, Form, PartyViewer, WebAudit, WebRoute, field, page, state_of
+from keruen.web.core import (
+    ConnDep,
+    Form,
+    PartyViewer,
+    WebAudit,
+    WebRoute,
+    field,
+    page,
+    party_index,
+    state_of,
+)
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Holder = Annotated[str | None, Query(max_length=64)]
@@ -69,6 +79,7 @@ def own_events(
     """The holder's events (any role), in ledger order, a page at a time; and the rejections of
     what the user itself submitted."""
     who = holder_of(user, holder)
+    party_index(request)
     found = list(LedgerReader(conn).select_events(party=who, after_seq=after, limit=PAGE + 1))
     source = user.source if user.tenant is not None else None
     rejected = reads.rejections(conn, source, 50, before) if user.tenant is not None else []

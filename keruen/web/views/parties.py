@@ -20,7 +20,7 @@ from keruen.risk import queries
 from keruen.risk.parties import registered_us
 from keruen.screening import store as screening
 from keruen.store.port import LedgerReader
-from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page, state_of
+from keruen.web.core import ConnDep, PartyViewer, WebAudit, WebRoute, page, party_index, state_of
 from keruen.web.views.alerts import shown
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -38,6 +38,7 @@ def party_view(
     if user.tenant is not None and user.tenant != tax_id:
         audit.record("party.read", tax_id, "denied")
         raise NotFound(f"party {tax_id!r} does not exist")
+    party_index(request)
     stored = list(LedgerReader(conn).select_events(party=tax_id, limit=TIMELINE + 1))
     policy = state_of(request).settings.declarant_alerts
     views = (shown(conn, user, policy, a) for a in queries.about(conn, tax_id))

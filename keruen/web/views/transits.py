@@ -36,6 +36,18 @@ def _movements(request: Request, conn: Connection) -> list[service.MovementView]
     return found
 
 
+def _indexed(request: Request) -> None:
+    """The seal-binding index brought up to the ledger's head when the head has moved: a
+    derived index (`keruen.transit.bindings`), so one movement is a few indexed reads instead
+    of a scan of every declaration the index has not seen (reads are complete either way)."""
+    head = LedgerReader(state_of(request).reader).head()  # before `conn` reads anything:
+    # its snapshot then begins after the refresh and sees it
+    state = state_of(request)
+    if state.extras.get("web.bindings") != head:
+        service.refresh(state.engine)
+        state.extras["web.bindings"] = head
+
+
 @router.get("/transits")
 def transit_list(
     request: Request,
@@ -65,6 +77,7 @@ def transit_view(
     audit: WebAudit,
 ) -> Response:
     """One movement: its map, facts, timeline and findings."""
+    _indexed(request)
     if user.tenant is not None and mrn not in tenancy.visible_transits(conn, user.tenant, [mrn]):
         audit.record("transit.read", mrn, "denied")
         raise MovementNotFound(mrn)
