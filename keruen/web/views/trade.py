@@ -63,6 +63,50 @@ def chart(rows: list[dict[str, Any]], by: str, top: int = 15) -> list[dict[str, 
     ]
 
 
+Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+def _period(row: dict[str, Any]) -> str:
+    return f"{int(row['year']):04d}-{int(row['month']):02d}"
+
+
+def regroup(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """Figures by (keys, year, month) summed back to `keys` (events, values, quantities and
+    masses add up: each event falls in one month)."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        key = tuple(r[k] for k in keys)
+        have = out.get(key)
+        if have is None:
+            out[key] = {**{k: v for k, v in r.items() if k not in ("year", "month") or k in keys}}
+            continue
+        for k in ("value_usd", "quantity", "mass_kg", "events"):
+            if r.get(k) is not None:
+                have[k] = (have.get(k) or 0) + r[k]
+    return list(out.values())
+
+
+def series(rows: list[dict[str, Any]], width: int = 640) -> list[dict[str, Any]]:
+    """Monthly totals as bars of a chart `width` wide (x, width and height in pixels)."""
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[_period(r)] = totals.get(_period(r), 0.0) + float(r["value_usd"] or 0)
+    if not totals:
+        return []
+    periods = sorted(totals)
+    step, most = width / len(periods), max(totals.values()) or 1.0
+    return [
+        {
+            "period": p,
+            "value": totals[p],
+            "x": round(i * step, 1),
+            "w": round(max(step - 1, 1), 1),
+            "h": round(110 * totals[p] / most, 1),
+        }
+        for i, p in enumerate(periods)
+    ]
+
+
 @router.get("/trade")
 def trade(
     request: Request,
@@ -71,25 +115,42 @@ def trade(
     flow: Annotated[str, Query(max_length=16)] = "turnover",
     by: Annotated[str, Query(max_length=40)] = "partner,year",
     format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
+    start: Annotated[Period, Query(alias="from")] = None,
+    end: Annotated[Period, Query(alias="to")] = None,
 ) -> Response:
-    """Value, quantity, mass and events per flow and grouping; `?format=csv` downloads them."""
+    """Value, quantity, mass and events per flow and grouping, over the whole ledger or the
+    months from `from` to `to` (YYYY-MM; chosen by brushing the monthly chart, a click on a
+    month or the form); `?format=csv` downloads them."""
     from keruen.analytics import tables
     from keruen.analytics.figures import FLOW_TYPES, KEYS
 
-    rows = figures(request, conn, flow, by)
+    keys = by.split(",")
+    monthly = figures(
+        request, conn, flow, ",".join([*keys, *(k for k in ("year", "month") if k not in keys)])
+    )
+    if start and end and start > end:
+        start, end = end, start
+    chosen = [
+        r for r in monthly if (not start or _period(r) >= start) and (not end or _period(r) <= end)
+    ]
+    rows = regroup(chosen, keys)
+    rows.sort(key=lambda r: tuple(str(r[k]) for k in keys))
     if format == "csv":
+        span = f"-{start or 'start'}-{end or 'end'}" if start or end else ""
         return Response(
             tables.to_csv(rows),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="trade-{flow}-{by}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="trade-{flow}-{by}{span}.csv"'},
         )
-    keys = by.split(",")
     return page(
         request,
         "trade.html",
         rows=rows,
         keys=keys,
         bars=chart(rows, by),
+        months=series(monthly),
+        start=start or "",
+        end=end or "",
         flow=flow,
         by=by,
         flows=sorted(FLOW_TYPES),
