@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import uvicorn
@@ -24,7 +25,7 @@ import uvicorn
 from keruen.api import accounts, create_app
 from keruen.demo.dashboard import PASSWORD
 from keruen.ingest import ingest_lines
-from keruen.risk import cases, queries
+from keruen.risk import cases, documents, queries
 from keruen.store import db
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -43,6 +44,9 @@ IMPORT = {
     "post": "KZHOR-ROAD",
     "document": {"kind": "DT", "number": "55599/301222/0009999"},
 }
+
+
+WAYBILL = b"%PDF-1.4\n% a waybill, scanned\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def prepare(path: Path) -> dict[str, str]:
@@ -69,6 +73,7 @@ def prepare(path: Path) -> dict[str, str]:
         case = cases.open_case(conn, [chain["id"]], "officer", "processors to Russia")
         cases.assign(conn, case, "officer", "officer")
         cases.note(conn, case, "waybills requested from the carrier", "officer")
+        documents.add(conn, case, "waybill CMR 4471.pdf", "application/pdf", WAYBILL, "officer")
         held = IMPORT["batch"]
         mrn = conn.execute(
             sa.text("SELECT subject FROM risk_alerts WHERE subject_kind = 'transit' LIMIT 1")
@@ -114,14 +119,36 @@ def shots(ids: dict[str, str]) -> list[tuple[str, str, str, str]]:
         ("transits", "officer", "/ui/transits", "en"),
         ("transit", "officer", f"/ui/transits/{ids['mrn']}", "en"),
         ("party", "officer", f"/ui/parties/{ids['party']}", "en"),
+        ("case-documents", "officer", f"/ui/cases/{ids['case']}#documents", "en"),
         ("outcomes", "analyst", "/ui/outcomes", "en"),
+        ("outcomes-waits", "analyst", "/ui/outcomes#waits", "en"),
+        (
+            "outcomes-policy",
+            "analyst",
+            "/ui/outcomes?red=0.7&yellow=0.45&blue=0.35&random_rate=0.01#policy",
+            "en",
+        ),
         ("trade", "analyst", "/ui/trade?flow=turnover&by=partner,year", "en"),
+        ("trade-period", "analyst", "/ui/trade?flow=dispatch&by=partner,year", "en"),
         ("admin", "admin", "/ui/admin", "en"),
         ("stock", "declarant", "/ui/stock", "en"),
         ("events", "declarant", "/ui/events", "ru"),
         ("precheck", "declarant", "/ui/precheck", "en"),
         ("refused", "analyst", f"/ui/alerts/{ids['alert']}", "en"),
     ]
+
+
+def brush(page: Any) -> None:
+    """Drag across the monthly chart from its fourth to its seventh month."""
+    bars = page.locator("svg.series rect[data-period]")
+    start, end = bars.nth(3).bounding_box(), bars.nth(6).bounding_box()
+    y = start["y"] + start["height"] - 4
+    page.mouse.move(start["x"] + 2, y)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] - 2, y, steps=10)
+    page.mouse.up()
+    page.wait_for_url("**to=*")
+    page.wait_for_load_state("networkidle")
 
 
 def main(ledger: Path, out: Path) -> None:
@@ -146,6 +173,10 @@ def main(ledger: Path, out: Path) -> None:
                     page.fill("input[name=password]", PASSWORD)
                     page.click("form.login button[type=submit]")
                     page.wait_for_load_state("networkidle")
+                if "#" in target:  # the sign-in's ?next= drops the fragment: go to it
+                    page.goto(f"{base}{target}")
+                if name == "trade-period":  # brush from March to June with the mouse
+                    brush(page)
                 if name == "precheck":
                     page.fill("input[name=batch]", ids["buyer_batch"])
                     page.fill("input[name=quantity]", "10")

@@ -4,11 +4,18 @@ Runs wherever /usr/bin/chromium is installed; under CI=true a missing Chromium f
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from playwright.sync_api import expect
 
-from keruen.risk import queries
-from tests.factory import A, C
+from keruen.ingest import ingest_lines
+from keruen.risk import cases, documents, queries
+from tests.factory import A, C, import_, line
 from tests.web.conftest import MINE, THEIRS, Site, password
+
+MAY_TIME = "2024-05-14T10:00:00+05:00"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def open_alert_ids(site: Site, tax_id: str | None = None) -> set[int]:
@@ -128,4 +135,87 @@ def test_declarant_cannot_reach_another_companys_batch_by_url(site: Site) -> Non
     page.goto(f"{site.base}/ui/batches/{THEIRS}")
     assert page.locator("h1").inner_text().startswith("404")
     assert C not in page.content()
+    page.context.close()
+
+
+def test_brushing_the_monthly_chart_filters_the_trade_table(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERUEN_EXPORT", str(tmp_path / "export"))
+    may = {**import_("may1", "55501/010524/0000009/001", holder=A), "time": MAY_TIME}
+    may["value"] = {"amount": "4321.00", "currency": "USD"}
+    assert ingest_lines(site.engine, [line(may)]).rejected == 0
+    page = site.page_as("ana", "/ui/trade?flow=import&by=partner,year")
+    march = page.locator("rect[data-period='2024-03']").bounding_box()
+    may_bar = page.locator("rect[data-period='2024-05']").bounding_box()
+    assert march and may_bar
+    y = may_bar["y"] + may_bar["height"] / 2
+    page.mouse.move(may_bar["x"] + may_bar["width"] * 0.2, y)  # drag over May only
+    page.mouse.down()
+    page.mouse.move(may_bar["x"] + may_bar["width"] * 0.8, y, steps=5)
+    page.mouse.up()
+    page.wait_for_url("**from=2024-05&to=2024-05")
+    assert page.locator("table.trade tbody tr").count() == 1
+    assert "4,321" in page.locator("table.trade").inner_text()
+    page.mouse.move(march["x"] + 2, y)  # a drag over both months: the whole span
+    page.mouse.down()
+    page.mouse.move(may_bar["x"] + may_bar["width"] - 2, y, steps=8)
+    page.mouse.up()
+    page.wait_for_url("**from=2024-03&to=2024-05")
+    assert page.locator("rect.bar.out").count() == 0
+    page.context.close()
+
+
+def test_the_trade_period_works_without_javascript(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERUEN_EXPORT", str(tmp_path / "export"))
+    context = site.browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site.base}/ui/login?next=/ui/trade?flow=import%26by=partner,year")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", password("ana"))
+    page.click("form.login button[type=submit]")
+    page.locator("rect[data-period='2024-03']").click()  # the month's link
+    assert "from=2024-03&to=2024-03" in page.url
+    assert page.locator("table.trade tbody tr").count() == 1
+    context.close()
+
+
+def test_officer_attaches_a_document_in_the_browser(site: Site) -> None:
+    first = min(open_alert_ids(site))
+    with site.engine.begin() as conn:
+        case_id = cases.open_case(conn, [first], "olga", "documents")
+    page = site.page_as("olga", f"/ui/cases/{case_id}")
+    page.set_input_files(
+        "form.attach-document input[name=document]",
+        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
+    page.click("form.attach-document button")
+    expect(page.locator("table.documents tr[data-document]")).to_have_count(1)
+    assert "report.pdf" in page.locator("table.documents").inner_text()
+    expect(page.locator("table.trail tr[data-action='document']")).to_have_count(1)
+    page.set_input_files(
+        "form.attach-document input[name=document]",
+        files=[{"name": "tool.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00"}],
+    )
+    page.click("form.attach-document button")
+    assert "accepted type" in page.content()
+    with site.engine.connect() as conn:
+        assert len(documents.listed(conn, case_id)) == 1
+    page.context.close()
+    declarant = site.page_as("acme", f"/ui/cases/{case_id}")
+    assert "report.pdf" not in declarant.content()
+    declarant.context.close()
+
+
+def test_the_policy_form_compares_thresholds(site: Site) -> None:
+    page = site.page_as("ana", "/ui/outcomes")
+    page.fill("form.policy input[name=red]", "0.9")
+    page.fill("form.policy input[name=random_rate]", "0.05")
+    page.click("form.policy button")
+    page.wait_for_url("**red=0.9**")
+    cells = page.locator("table.policy tr").nth(1).locator("td")
+    assert cells.nth(2).inner_text().startswith("0.9 /")
+    assert page.locator("table.policy tr[data-policy='checked']").count() == 1
     page.context.close()
