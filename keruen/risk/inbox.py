@@ -134,7 +134,10 @@ def conditions(f: Filter) -> list[Any]:
     a = rt.risk_alerts.c
     where: list[Any] = []
     if f.level != "all":
-        where.append(a.level == f.level)
+        # a party's alerts are few: found through the identifiers' index, then sorted; `|| ''`
+        # keeps SQLite from walking the whole queue by (level, score) to find them instead
+        level = a.level.op("||")("") if f.party or f.tenant else a.level
+        where.append(level == f.level)
     if f.status != "all":
         where.append(_status(f.status))
     optional: list[tuple[Any, Callable[[Any], Any]]] = [
@@ -162,7 +165,10 @@ def page(conn: Connection, f: Filter, after: Cursor | None = None, limit: int = 
     a = rt.risk_alerts.c
     q = _query().where(*conditions(f)).order_by(a.score.desc(), a.id.desc()).limit(limit + 1)
     if after is not None:
-        q = q.where(sa.or_(a.score < after.score, sa.and_(a.score == after.score, a.id < after.id)))
+        # a row value: the index (level, score, id) is entered at the cursor itself; the
+        # equivalent OR made SQLite walk every tied score above it (a page halfway through
+        # 100,000 alerts of eight distinct scores: 32 -> 2 ms)
+        q = q.where(sa.tuple_(a.score, a.id) < sa.tuple_(after.score, after.id))
     raw = conn.execute(q).all()
     more = len(raw) > limit
     last = raw[limit - 1] if more else None
