@@ -16,6 +16,7 @@ never handed out again after the restore; and is verified with
 
 from __future__ import annotations
 
+import base64
 import gzip
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -224,13 +225,18 @@ def _header(conn: Connection, raw: bytes) -> Header:
 
 
 def _typed(table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """JSON gives decimals as strings: back to Decimal for the decimal columns."""
+    """JSON gives decimals as strings and bytes as base64: back to Decimal for the decimal
+    columns, to bytes for the binary ones (a case's documents)."""
     decimals = [c.name for c in table.columns if isinstance(c.type, t.DecimalText | sa.Numeric)]
-    if decimals:
+    binaries = [c.name for c in table.columns if isinstance(c.type, sa.LargeBinary)]
+    if decimals or binaries:
         for row in rows:
             for name in decimals:
                 if row.get(name) is not None:
                     row[name] = Decimal(row[name])
+            for name in binaries:
+                if isinstance(row.get(name), str):
+                    row[name] = base64.b64decode(row[name], validate=True)
     return rows
 
 

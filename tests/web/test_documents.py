@@ -167,3 +167,21 @@ def test_the_type_comes_from_the_content(content: bytes) -> None:
         content.decode("utf-8")
     assert found is None or found in documents.TYPES
     assert documents.sniff(PNG) == "image/png"
+
+
+def test_documents_survive_a_backup_and_restore(web: Web, tmp_path: Any) -> None:
+    import io
+
+    from keruen.store import backup
+    from tests.conftest import fresh_engine
+
+    case_id = a_case(web)
+    assert upload(web, "olga", case_id, "scan.png", PNG, "image/png").status_code == 303
+    out = io.BytesIO()
+    backup.backup(web.engine, out)
+    for other in fresh_engine("sqlite"):
+        backup.restore(other, io.BytesIO(out.getvalue()))
+        with other.connect() as conn:
+            [doc] = documents.listed(conn, case_id)
+            found, data = documents.content(conn, case_id, doc.id)
+        assert data == PNG and found.sha256 == hashlib.sha256(PNG).hexdigest()
