@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from keruen.risk import store as risk_store
 from keruen.risk.model import Alert, refs
-from keruen.web.demo import refresh_indexes
+from keruen.demo.dashboard import refresh_indexes
 
 RULES = ("high_priority_goods", "fast_reexport", "sanctioned_party", "layering", "unit_value")
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')

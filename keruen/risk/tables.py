@@ -69,7 +69,7 @@ risk_alerts = sa.Table(
     sa.CheckConstraint("level IN ('alert', 'signal')", name="ck_risk_alerts_level"),
     # the inbox reads a page highest score first in index order (migration 0012)
     sa.Index("ix_risk_alerts_inbox", "level", "score", "id"),
-    # outcomes: alerts per rule from the index alone; the alerts naming a movement (0014)
+    # outcomes: alerts per rule from the index alone; the alerts naming a movement (0016)
     sa.Index("ix_risk_alerts_rules", "level", "rule"),
     sa.Index("ix_risk_alerts_subject", "subject_kind", "subject", "level"),
 )
@@ -136,7 +136,7 @@ risk_case_actions = sa.Table(
 )
 
 
-# A document attached to a case (migration 0014): the bytes, their SHA-256, the type checked
+# A document attached to a case (migration 0016): the bytes, their SHA-256, the type checked
 # from the content; officers only (a declarant never sees a case).
 risk_case_documents = sa.Table(
     "risk_case_documents",
@@ -152,7 +152,7 @@ risk_case_documents = sa.Table(
     sa.Column("added_by", sa.String(100), nullable=False),
 )
 
-# Transit passages at posts (migration 0014; keruen.risk.waits): declaration at the entry post,
+# Transit passages at posts (migration 0016; keruen.risk.waits): declaration at the entry post,
 # checkpoint passages and closes, one row per ledger event, kept incrementally from the ledger
 # (cursor in `risk_cursors`), to measure how long movements wait at a post.
 risk_passages = sa.Table(

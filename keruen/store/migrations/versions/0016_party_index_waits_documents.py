@@ -11,8 +11,8 @@
   counted from the index alone, and (subject_kind, subject, level), so the movements an alert
   names are found per movement instead of by reading every alert.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0014 (0015 is taken by work in flight elsewhere)
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
