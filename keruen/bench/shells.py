@@ -292,7 +292,7 @@ def bench_ui(
         events,
         alerts,
         requests,
-        lambda name: None if as_json else out.print(f"measuring {name} …"),
+        lambda name: err.print(f"measuring {name} …") if as_json else out.print(f"{name} …"),
     )
     if as_json:
         emit_json(r)

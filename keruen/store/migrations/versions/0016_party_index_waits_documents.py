@@ -12,7 +12,7 @@
   names are found per movement instead of by reading every alert.
 
 Revision ID: 0016
-Revises: 0013 (a branch of its own beside the two 0014s: it needs only the case tables of 0013)
+Revises: 0014, 0015 (joins them; it needs only the case tables of 0013)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision: tuple[str, ...] = ("0014", "0015")
 branch_labels = None
 depends_on = None
 
