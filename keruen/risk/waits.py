@@ -20,7 +20,6 @@ measured wait is what honest traders pay for selectivity.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,17 +130,11 @@ def found_diverted(conn: Connection) -> set[str]:
     return {m for m, verdict in decided_movements(conn).items() if verdict == "diverted"}
 
 
-def lanes_of(conn: Connection, mrns: Iterable[str]) -> dict[str, str]:
-    """The lane of each transit among `mrns` as of the last detection run."""
+def lanes_of(conn: Connection) -> dict[str, str]:
+    """The lane of every transit as of the last detection run (one read)."""
     s = rt.risk_subjects.c
-    wanted = sorted(set(mrns))
-    out: dict[str, str] = {}
-    for i in range(0, len(wanted), 500):
-        q = sa.select(s.subject, s.lane).where(
-            s.subject_kind == "transit", s.subject.in_(wanted[i : i + 500]), s.lane.is_not(None)
-        )
-        out.update({subject: lane for subject, lane in conn.execute(q)})
-    return out
+    q = sa.select(s.subject, s.lane).where(s.subject_kind == "transit", s.lane.is_not(None))
+    return {subject: lane for subject, lane in conn.execute(q)}
 
 
 def _quantile(ordered: list[float], q: float) -> float:
@@ -162,7 +155,7 @@ def by_lane_and_post(conn: Connection) -> dict[str, Any]:
     """The measured waits of legitimate movements by lane, and by lane and post."""
     waits = measured(conn)
     diverted = found_diverted(conn)
-    lanes = lanes_of(conn, (w.mrn for w in waits))
+    lanes = lanes_of(conn)
     lane_hours: dict[str, list[float]] = defaultdict(list)
     post_hours: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     left_out = 0
