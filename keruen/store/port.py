@@ -438,10 +438,14 @@ def _query(f: _Filters, limit: int | None) -> sa.Select[Any]:
         q = q.where(e.seq.in_(_moved(batch=f.batch)))
     if f.holder is not None:
         q = q.where(e.seq.in_(_moved(tax_id=f.holder)))
+    # `type || ''`: the type filter must not take the (type, time) index, or SQLite walks every
+    # seal ping instead of the few rows the ref index finds (a movement's pings at 1 M events:
+    # 782 -> 1 ms)
+    kind = e.type.op("||")("")
     if f.mrns is not None:
-        q = q.where(e.ref.in_(f.mrns), e.type.in_(MRN_TYPES))
+        q = q.where(e.ref.in_(f.mrns), kind.in_(MRN_TYPES))
     if f.seals is not None:
-        q = q.where(e.ref.in_(f.seals), e.type == "seal_ping")
+        q = q.where(e.ref.in_(f.seals), kind == "seal_ping")
     if f.party is not None:
         q = _party(q, f.party, f.party_upto)
     if not f.include_cancelled:
