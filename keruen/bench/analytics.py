@@ -87,14 +87,14 @@ COPY (
 # (group, currency, day; a multi-line event's lines in a cell of their own), each cell's sum
 # times its rate, the products summed per group
 HAND = """
-WITH e AS (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
-live AS (
+WITH e AS NOT MATERIALIZED (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
+live AS NOT MATERIALIZED (
   SELECT * FROM e WHERE type IN ({types})
     AND seq NOT IN (SELECT target_seq FROM e WHERE type = 'cancel' AND target_seq IS NOT NULL)
 ),
 priced AS (
   SELECT p.currency, p.day, r.usd_per_unit
-  FROM (SELECT DISTINCT currency, day FROM live) p
+  FROM (SELECT DISTINCT currency, day FROM e) p
   JOIN rates r ON p.currency = r.r_currency AND p.day >= r.valid_from AND p.day < r.valid_to
 ),
 cells AS (
