@@ -1,4 +1,5 @@
-"""The two-process ingest of a file into a SQLite ledger: both cores busy.
+"""The two-process ingest of a file into a SQLite ledger: both cores busy (KERUEN_INGEST_SPLIT=1;
+off by default, as it measured slower than the parse-process path here: docs/ledger.md).
 
 The process that ingests reads the lines, parses them and writes; a forked child judges each
 chunk against the ledger and builds its rows, which come back as MessagePack. While the parent

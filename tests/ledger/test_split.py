@@ -112,7 +112,7 @@ def same(a: tuple[Report, dict[str, Any]], b: tuple[Report, dict[str, Any]]) -> 
 
 @pytest.fixture(autouse=True)
 def _split_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("KERUEN_INGEST_SPLIT", raising=False)
+    monkeypatch.setenv("KERUEN_INGEST_SPLIT", "1")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -204,7 +204,7 @@ def test_a_killed_ingest_takes_its_child_with_it(tmp_path: Path) -> None:
     cmd = [sys.executable, "-c", "from keruen.cli import main; main()", "ingest", str(stream)]
     proc = subprocess.Popen(
         [*cmd, "--db", str(ledger_file)],
-        env={**os.environ, "KERUEN_CHUNK": "500"},
+        env={**os.environ, "KERUEN_CHUNK": "500", "KERUEN_INGEST_SPLIT": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
