@@ -34,3 +34,10 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 @pytest.fixture
 def sqlite_engine() -> Iterator[Engine]:
     yield from fresh_engine("sqlite")
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b == "postgresql"])
+def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty Keruen database on PostgreSQL only (no case on SQLite, so nothing is
+    skipped on CI; outside CI without a server, pytest reports the empty parameter set)."""
+    yield from fresh_engine(request.param)

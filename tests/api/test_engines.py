@@ -76,11 +76,10 @@ def test_separate_engines_and_checkpoints_only_for_a_sqlite_file(engine: Engine)
             own.dispose()
 
 
-def test_the_postgresql_writer_survives_a_dropped_connection(engine: Engine) -> None:
+def test_the_postgresql_writer_survives_a_dropped_connection(pg_engine: Engine) -> None:
     """Without the pool's ping, a connection the server dropped fails the one group that used
     it (503: retry) and the next group gets a fresh connection."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only")
+    engine = pg_engine
     from keruen.api.access import Principal, Role
     from keruen.api.audit import AuditEntry
     from keruen.api.errors import StorageUnavailable
