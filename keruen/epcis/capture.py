@@ -11,9 +11,11 @@ XML and once in JSON-LD, is one event, and the same hash with other content a co
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,7 +30,7 @@ from keruen.settings import get_settings
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer
 
-__all__ = ["CaptureReport", "Prepared", "capture", "load_parties", "prepare"]
+__all__ = ["CaptureReport", "Prepared", "capture", "load_parties", "no_gc", "prepare"]
 
 
 class PartiesFileError(KeruenError):
@@ -74,8 +76,26 @@ def _raw(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, sort_keys=True, default=str).encode()
 
 
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Reading, hashing and mapping a document make many acyclic objects while the whole
+    document stays alive: cycle collection would walk it again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
     """Validate and map a document; nothing is written."""
+    with no_gc():
+        return _prepare(data, name, parties)
+
+
+def _prepare(data: bytes, name: str, parties: Parties) -> Prepared:
     report = validate_bytes(data, name)
     doc = report.parsed
     if doc is None:

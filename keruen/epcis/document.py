@@ -199,12 +199,9 @@ def _json_value(value: Any, names: _Names) -> Any:
     if kind is str:
         return names.values[value] if ":" in value else value
     if kind is dict:
-        keys = names.keys
-        return {
-            (keys[k] if ":" in k else k): _json_value(v, names)
-            for k, v in value.items()
-            if k not in _COMMENTS
-        }
+        return _json_dict(value, names)
+    if kind is list:
+        return _json_list(value, names)
     if isinstance(value, dict):
         return {
             names.keys[k]: _json_value(v, names) for k, v in value.items() if k not in _COMMENTS
@@ -214,6 +211,37 @@ def _json_value(value: Any, names: _Names) -> Any:
     if isinstance(value, str):
         return names.values[value]
     return value
+
+
+def _json_dict(value: dict[str, Any], names: _Names) -> dict[str, Any]:
+    """`_json_value` of an object, its text values and nested objects handled in line."""
+    keys, values = names.keys, names.values
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k in _COMMENTS:
+            continue
+        if ":" in k:
+            k = keys[k]
+        kind = type(v)
+        if kind is str:
+            out[k] = values[v] if ":" in v else v
+        elif kind is dict:
+            out[k] = _json_dict(v, names)
+        else:
+            out[k] = _json_value(v, names)
+    return out
+
+
+def _json_list(value: list[Any], names: _Names) -> list[Any]:
+    values = names.values
+    return [
+        (values[v] if ":" in v else v)
+        if type(v) is str
+        else _json_dict(v, names)
+        if type(v) is dict
+        else _json_value(v, names)
+        for v in value
+    ]
 
 
 def _json_event(raw: dict[str, Any], names: _Names, ignore: set[str]) -> dict[str, Any]:

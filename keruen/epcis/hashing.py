@@ -86,6 +86,8 @@ def _number(text: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def canonical_value(text: str) -> str:
     """A value in its canonical form: CBV web URI, number, or GS1 Digital Link URI."""
+    if text.isdigit() and text.isascii() and len(text) < 16 and text[0] != "0":
+        return text  # a whole number an IEEE double holds exactly, already canonical
     if text.startswith("urn:epcglobal:cbv:"):
         for urn, web in _URN_VOCAB:
             if text.startswith(urn):
@@ -151,36 +153,52 @@ def _leaf(name: str, value: Any) -> str:
     text = value.strip() if type(value) is str else _text(value)
     if not text:
         return ""
-    return f"{name}={canonical_time(text) if name in _TIME_FIELDS else canonical_value(text)}"
+    if name in _TIME_FIELDS:
+        return f"{name}={canonical_time(text)}"
+    return f"{name}={canonical_value(text)}"
 
 
 def _many(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _sorted_join(parts: Iterable[str]) -> str:
-    return "".join(sorted(parts))  # empty parts sort first and add nothing
+def _joined(parts: list[str]) -> str:
+    """Sibling parts sorted and joined (empty parts sort first and add nothing)."""
+    if len(parts) > 1:
+        parts.sort()
+        return "".join(parts)
+    return parts[0] if parts else ""
 
 
 # ---------------------------------------------------------------- fields outside the order
+#
+# One pass over each structure: every renderer appends its parts to the list it is given
+# (no list per call), and one part needs no sort.
 
 
-def _generic(name: str, value: Any) -> list[str]:
+def _generic(name: str, value: Any, out: list[str]) -> None:
     """Extensions and the unordered standard fields: `name[=value]children`, siblings sorted."""
     if type(value) is str:
         text = value.strip()
-        return [f"{name}={canonical_value(text)}" if text else name]
-    if isinstance(value, list):
+        out.append(f"{name}={canonical_value(text)}" if text else name)
+    elif isinstance(value, list):
         if name in _TYPED_LISTS:
-            return [name + _sorted_join(_typed(e, _TYPED_LISTS[name]) for e in value)]
-        return [s for v in value for s in _generic(name, v)]
-    if isinstance(value, dict):
+            entry = _TYPED_LISTS[name]
+            out.append(name + _joined([_typed(e, entry) for e in value]))
+        else:
+            for v in value:
+                _generic(name, v, out)
+    elif isinstance(value, dict):
+        kids: list[str] = []
+        for k, v in value.items():
+            if k != "#text" and k != "@value":
+                _generic(k, v, kids)
         text = _text(value.get("#text", value.get("@value", "")))
-        own = f"={canonical_value(text)}" if text else ""
-        kids = [s for k, v in value.items() if k not in ("#text", "@value") for s in _generic(k, v)]
-        return [name + own + _sorted_join(kids)]
-    text = _text(value)
-    return [f"{name}={canonical_value(text)}" if text else name]
+        own = f"{name}={canonical_value(text)}" if text else name
+        out.append(own + _joined(kids))
+    else:
+        text = _text(value)
+        out.append(f"{name}={canonical_value(text)}" if text else name)
 
 
 def _typed(entry: Any, name: str) -> str:
@@ -191,9 +209,11 @@ def _typed(entry: Any, name: str) -> str:
 
 def _extensions(obj: dict[str, Any], known: frozenset[str]) -> str:
     """Namespaced extensions of a standard structure, appended to it, sorted."""
-    return _sorted_join(
-        s for k, v in obj.items() if k not in known and k.startswith("{") for s in _generic(k, v)
-    )
+    out: list[str] = []
+    for k, v in obj.items():
+        if k not in known and k.startswith("{"):
+            _generic(k, v, out)
+    return _joined(out)
 
 
 def _stray(obj: Any, known: frozenset[str]) -> dict[str, Any]:
@@ -203,21 +223,20 @@ def _stray(obj: Any, known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in known and not k.startswith("{")}
 
 
-def _strays(event: dict[str, Any]) -> list[str]:
+def _strays(event: dict[str, Any], out: list[str]) -> None:
     """Stray fields inside standard structures, rendered as their path at the end.
 
     The reference implementation keeps such fields (`bizRules` in a sensor report, say)
     out of their parent and lists them with the event's other unordered fields.
     """
-    out = []
     if "sensorElementList" in event:  # (an absent structure has no strays)
         elements = [_sensor_strays(e) for e in _many(event["sensorElementList"])]
         if any(elements):
-            out.append("sensorElementList" + _sorted_join(elements))
-    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+            out.append("sensorElementList" + _joined(elements))
+    for name in _QUANTITY_LISTS:
         if name in event:
             rest = [_stray(q, _QUANTITY_KNOWN) for q in _many(event[name])]
-            body = _sorted_join("quantityElement" + _extensions_all(r) for r in rest if r)
+            body = _joined(["quantityElement" + _extensions_all(r) for r in rest if r])
             if body:
                 out.append(name + body)
     for name in ("readPoint", "bizLocation"):
@@ -225,7 +244,6 @@ def _strays(event: dict[str, Any]) -> list[str]:
             stray = _stray(event[name], _ID)
             if stray:
                 out.append(name + _extensions_all(stray))
-    return out
 
 
 def _sensor_strays(element: Any) -> str:
@@ -235,33 +253,41 @@ def _sensor_strays(element: Any) -> str:
     for name, fields in (("sensorMetadata", _METADATA_KNOWN), ("sensorReport", _REPORT_KNOWN)):
         strays = [_stray(p, fields) for p in _many(element.get(name, []))]
         parts += [name + _extensions_all(r) for r in strays if r]
-    body = _sorted_join(parts)
+    body = _joined(parts)
     return "sensorElement" + body if body else ""
 
 
 def _extensions_all(obj: dict[str, Any]) -> str:
-    return _sorted_join(s for k, v in obj.items() for s in _generic(k, v))
+    out: list[str] = []
+    for k, v in obj.items():
+        _generic(k, v, out)
+    return _joined(out)
 
 
 # ---------------------------------------------------------------- fields in the order
 
 
 def _ordered(obj: dict[str, Any], fields: Iterable[str]) -> str:
-    return "".join(_sorted_join(_leaf(f, v) for v in _many(obj[f])) for f in fields if f in obj)
+    return "".join(_simple(f, obj[f]) for f in fields if f in obj)
 
 
 def _epc_list(name: str, value: Any) -> str:
-    body = _sorted_join(_leaf("epc", e) for e in _many(value))
+    body = _joined([_leaf("epc", e) for e in _many(value)])
     return name + body if body else ""
 
 
 def _quantity_list(name: str, value: Any) -> str:
-    body = _sorted_join(_quantity(q) for q in _many(value) if isinstance(q, dict))
+    body = _joined([_quantity(q) for q in _many(value) if isinstance(q, dict)])
     return name + body if body else ""
 
 
 def _quantity(element: dict[str, Any]) -> str:
-    body = _ordered(element, _QUANTITY_FIELDS) + _extensions(element, _QUANTITY_KNOWN)
+    body = ""
+    for f in _QUANTITY_FIELDS:
+        if f in element:
+            body += _simple(f, element[f])
+    if not element.keys() <= _QUANTITY_KNOWN:
+        body += _extensions(element, _QUANTITY_KNOWN)
     return "quantityElement" + body if body else ""
 
 
@@ -280,18 +306,22 @@ def _location(name: str, value: Any) -> str:
 
 
 def _sensor_list(name: str, value: Any) -> str:
-    body = _sorted_join(_sensor_element(e) for e in _many(value) if isinstance(e, dict))
+    body = _joined([_sensor_element(e) for e in _many(value) if isinstance(e, dict)])
     return name + body if body else ""
 
 
 def _sensor_element(element: dict[str, Any]) -> str:
-    metadata = _sorted_join(
-        _sensor_part("sensorMetadata", m, _METADATA_FIELDS, _METADATA_KNOWN)
-        for m in _many(element.get("sensorMetadata", []))
+    metadata = _joined(
+        [
+            _sensor_part("sensorMetadata", m, _METADATA_FIELDS, _METADATA_KNOWN)
+            for m in _many(element.get("sensorMetadata", []))
+        ]
     )
-    reports = _sorted_join(
-        _sensor_part("sensorReport", r, _REPORT_FIELDS, _REPORT_KNOWN)
-        for r in _many(element.get("sensorReport", []))
+    reports = _joined(
+        [
+            _sensor_part("sensorReport", r, _REPORT_FIELDS, _REPORT_KNOWN)
+            for r in _many(element.get("sensorReport", []))
+        ]
     )
     body = metadata + reports + _extensions(element, _SENSOR_ELEMENT)
     return "sensorElement" + body if body else ""
@@ -305,7 +335,11 @@ def _sensor_part(name: str, part: Any, fields: tuple[str, ...], known: frozenset
 
 
 def _simple(name: str, value: Any) -> str:
-    return _sorted_join(_leaf(name, v) for v in _many(value))
+    if type(value) is str:  # one value: nothing to sort
+        return _leaf(name, value)
+    if isinstance(value, list):
+        return _joined([_leaf(name, v) for v in value])
+    return _leaf(name, value)
 
 
 _Render = Callable[[str, Any], str]
@@ -332,15 +366,22 @@ _ORDER: tuple[tuple[str, _Render], ...] = (
     ("sensorElementList", _sensor_list),
 )
 _ORDERED = {name for name, _ in _ORDER}
+_SKIP = frozenset(_ORDERED | _IGNORED)
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 
 
 def prehash(event: dict[str, Any]) -> str:
     """The canonical pre-hash string of one event."""
     parts = ["eventType=" + _text(event.get("type", ""))]
-    parts += [render(name, event[name]) for name, render in _ORDER if name in event]
-    skip = _ORDERED | _IGNORED
-    unordered = [s for k, v in event.items() if k not in skip for s in _generic(k, v)]
-    parts.append(_sorted_join(unordered + _strays(event)))
+    for name, render in _ORDER:
+        if name in event:
+            parts.append(render(name, event[name]))
+    unordered: list[str] = []
+    for k, v in event.items():
+        if k not in _SKIP:
+            _generic(k, v, unordered)
+    _strays(event, unordered)
+    parts.append(_joined(unordered))
     return "".join(parts)
 
 

@@ -216,14 +216,30 @@ def _base(r: _Reader, kind: str, ehash: str, i: int) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
-    """Scalars as canonical text, so that XML and JSON of one event keep the same content."""
+    """Scalars as canonical text, so that XML and JSON of one event keep the same content.
+
+    Copy on write: a list or object holding only text is returned as it is, not copied (the
+    event is read, never changed, after this).
+    """
     kind = type(value)  # the exact JSON types first: most values are text
     if kind is str:
         return value
     if kind is dict:
-        return {key: v if type(v) is str else plain(v) for key, v in value.items()}
+        out: Any = None
+        for key, v in value.items():
+            if type(v) is not str and (p := plain(v)) is not v:
+                if out is None:
+                    out = dict(value)
+                out[key] = p
+        return value if out is None else out
     if kind is list:
-        return [v if type(v) is str else plain(v) for v in value]
+        out = None
+        for i, v in enumerate(value):
+            if type(v) is not str and (p := plain(v)) is not v:
+                if out is None:
+                    out = list(value)
+                out[i] = p
+        return value if out is None else out
     if isinstance(value, dict):
         return {key: plain(v) for key, v in value.items()}
     if isinstance(value, list):

@@ -1,0 +1,347 @@
+"""The CBV 2.0 event hash as it was computed before the one-pass rewrite (2026-12-06), kept
+frozen as the oracle of `test_hash_oracle.py`: the rewrite must give every event the same
+pre-hash string. Do not optimise this copy; it is the straightforward reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from keruen.epcis.digitallink import to_digital_link
+
+__all__ = ["prehash"]
+
+_IGNORED = {"type", "eventID", "recordTime", "errorDeclaration"}
+_EPC_LISTS = ("epcList", "inputEPCList", "childEPCs", "outputEPCList")
+_QUANTITY_FIELDS = ("epcClass", "quantity", "uom")
+_METADATA_FIELDS = ("time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData",
+                    "dataProcessingMethod", "bizRules")  # fmt: skip
+_REPORT_FIELDS = ("type", "exception", "deviceID", "deviceMetadata", "rawData",
+                  "dataProcessingMethod", "time", "microorganism", "chemicalSubstance", "value",
+                  "component", "stringValue", "booleanValue", "hexBinaryValue", "uriValue",
+                  "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue", "uom",
+                  "coordinateReferenceSystem")  # fmt: skip
+_QUANTITY_KNOWN = frozenset(_QUANTITY_FIELDS)
+_METADATA_KNOWN = frozenset(_METADATA_FIELDS)
+_REPORT_KNOWN = frozenset(_REPORT_FIELDS)
+_ID = frozenset({"id"})
+_SENSOR_ELEMENT = frozenset({"sensorMetadata", "sensorReport"})
+_TIME_FIELDS = {"eventTime", "time", "startTime", "endTime"}
+_TYPED_LISTS = {"bizTransactionList": "bizTransaction", "sourceList": "source",
+                "destinationList": "destination"}  # fmt: skip
+_URN_VOCAB = (
+    ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"),
+    ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
+    ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
+    ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
+    ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
+)
+_NUMBER_START = frozenset("+-.0123456789")  # what a number can begin with
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+# ---------------------------------------------------------------- values
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _number(text: str) -> str:
+    """Numbers without leading `+`, leading zeros or trailing zeros; other text unchanged.
+
+    Through an IEEE double, as the reference implementation does and as its published
+    answers encode (a 24-digit numeric string keeps only 17 significant digits).
+    """
+    if not _NUMBER.fullmatch(text):
+        return text
+    number = float(text)
+    if math.isinf(number):
+        return text
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+@lru_cache(maxsize=1 << 16)
+def canonical_value(text: str) -> str:
+    """A value in its canonical form: CBV web URI, number, or GS1 Digital Link URI."""
+    if text.startswith("urn:epcglobal:cbv:"):
+        for urn, web in _URN_VOCAB:
+            if text.startswith(urn):
+                text = web + text[len(urn) :]
+    if text[:1] in _NUMBER_START:
+        text = _number(text)
+    return to_digital_link(text) or text
+
+
+@lru_cache(maxsize=1 << 14)
+def canonical_time(text: str) -> str:
+    """A timestamp in UTC at millisecond precision (`...T10:00:30.000Z`), half-up rounded.
+
+    A text that is no timestamp (or names an impossible one: month 13, hour 24) is kept as
+    it is; the CBV layer reports it.
+    """
+    text = text.strip()
+    m = _UTC_TIME.fullmatch(text)
+    if m is not None and _possible(m):  # already UTC: no arithmetic unless rounding carries
+        fraction = (m[8] or "") + "0000"
+        if fraction[:3] != "999" or fraction[3] not in "56789":
+            millis = int(fraction[:3]) + (1 if fraction[3] in "56789" else 0)
+            return f"{m[1]}T{m[4]}.{millis:03d}Z"
+    m = _TIME.fullmatch(text)
+    if m is None:
+        return text
+    year, month, day, hour, minute = (int(g) for g in m.groups()[:5])
+    fraction = (m.group(7) or "") + "0000"
+    millis = int(fraction[:3]) + (1 if fraction[3] in "56789" else 0)
+    try:
+        moment = datetime(year, month, day, hour, minute, int(m[6] or 0), tzinfo=_zone(m[8]))
+        moment = (moment + timedelta(milliseconds=millis)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return text
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_UTC_TIME = re.compile(
+    r"(\d{4}-(\d{2})-(\d{2}))T((\d{2}):(\d{2}):(\d{2}))(?:\.(\d+))?(?:Z|[+-]00:00)"
+)
+_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _possible(m: re.Match[str]) -> bool:
+    """A real moment (strftime pads no year below 1000: those take the slow way)."""
+    year, month, day = int(m[1][:4]), int(m[2]), int(m[3])
+    if not (1 <= month <= 12 and 1 <= day <= _DAYS[month - 1] and year >= 1000):
+        return False
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return False
+    return int(m[5]) < 24 and int(m[6]) < 60 and int(m[7]) < 60
+
+
+def _zone(offset: str | None) -> timezone:
+    if not offset or offset in "Zz":
+        return UTC
+    digits = offset[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+    return timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
+
+
+def _leaf(name: str, value: Any) -> str:
+    text = value.strip() if type(value) is str else _text(value)
+    if not text:
+        return ""
+    return f"{name}={canonical_time(text) if name in _TIME_FIELDS else canonical_value(text)}"
+
+
+def _many(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _sorted_join(parts: Iterable[str]) -> str:
+    return "".join(sorted(parts))  # empty parts sort first and add nothing
+
+
+# ---------------------------------------------------------------- fields outside the order
+
+
+def _generic(name: str, value: Any) -> list[str]:
+    """Extensions and the unordered standard fields: `name[=value]children`, siblings sorted."""
+    if type(value) is str:
+        text = value.strip()
+        return [f"{name}={canonical_value(text)}" if text else name]
+    if isinstance(value, list):
+        if name in _TYPED_LISTS:
+            return [name + _sorted_join(_typed(e, _TYPED_LISTS[name]) for e in value)]
+        return [s for v in value for s in _generic(name, v)]
+    if isinstance(value, dict):
+        text = _text(value.get("#text", value.get("@value", "")))
+        own = f"={canonical_value(text)}" if text else ""
+        kids = [s for k, v in value.items() if k not in ("#text", "@value") for s in _generic(k, v)]
+        return [name + own + _sorted_join(kids)]
+    text = _text(value)
+    return [f"{name}={canonical_value(text)}" if text else name]
+
+
+def _typed(entry: Any, name: str) -> str:
+    if not isinstance(entry, dict):
+        return _leaf(name, entry)
+    return _leaf("type", entry.get("type", "")) + _leaf(name, entry.get(name, ""))
+
+
+def _extensions(obj: dict[str, Any], known: frozenset[str]) -> str:
+    """Namespaced extensions of a standard structure, appended to it, sorted."""
+    return _sorted_join(
+        s for k, v in obj.items() if k not in known and k.startswith("{") for s in _generic(k, v)
+    )
+
+
+def _stray(obj: Any, known: frozenset[str]) -> dict[str, Any]:
+    """Fields of a standard structure that are neither standard nor namespaced."""
+    if not isinstance(obj, dict):
+        return {}
+    return {k: v for k, v in obj.items() if k not in known and not k.startswith("{")}
+
+
+def _strays(event: dict[str, Any]) -> list[str]:
+    """Stray fields inside standard structures, rendered as their path at the end.
+
+    The reference implementation keeps such fields (`bizRules` in a sensor report, say)
+    out of their parent and lists them with the event's other unordered fields.
+    """
+    out = []
+    if "sensorElementList" in event:  # (an absent structure has no strays)
+        elements = [_sensor_strays(e) for e in _many(event["sensorElementList"])]
+        if any(elements):
+            out.append("sensorElementList" + _sorted_join(elements))
+    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+        if name in event:
+            rest = [_stray(q, _QUANTITY_KNOWN) for q in _many(event[name])]
+            body = _sorted_join("quantityElement" + _extensions_all(r) for r in rest if r)
+            if body:
+                out.append(name + body)
+    for name in ("readPoint", "bizLocation"):
+        if name in event:
+            stray = _stray(event[name], _ID)
+            if stray:
+                out.append(name + _extensions_all(stray))
+    return out
+
+
+def _sensor_strays(element: Any) -> str:
+    if not isinstance(element, dict):
+        return ""
+    parts = [_extensions_all(_stray(element, _SENSOR_ELEMENT))]
+    for name, fields in (("sensorMetadata", _METADATA_KNOWN), ("sensorReport", _REPORT_KNOWN)):
+        strays = [_stray(p, fields) for p in _many(element.get(name, []))]
+        parts += [name + _extensions_all(r) for r in strays if r]
+    body = _sorted_join(parts)
+    return "sensorElement" + body if body else ""
+
+
+def _extensions_all(obj: dict[str, Any]) -> str:
+    return _sorted_join(s for k, v in obj.items() for s in _generic(k, v))
+
+
+# ---------------------------------------------------------------- fields in the order
+
+
+def _ordered(obj: dict[str, Any], fields: Iterable[str]) -> str:
+    return "".join(_sorted_join(_leaf(f, v) for v in _many(obj[f])) for f in fields if f in obj)
+
+
+def _epc_list(name: str, value: Any) -> str:
+    body = _sorted_join(_leaf("epc", e) for e in _many(value))
+    return name + body if body else ""
+
+
+def _quantity_list(name: str, value: Any) -> str:
+    body = _sorted_join(_quantity(q) for q in _many(value) if isinstance(q, dict))
+    return name + body if body else ""
+
+
+def _quantity(element: dict[str, Any]) -> str:
+    body = _ordered(element, _QUANTITY_FIELDS) + _extensions(element, _QUANTITY_KNOWN)
+    return "quantityElement" + body if body else ""
+
+
+def _persistent(name: str, value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    body = _ordered(value, ("set", "unset"))
+    return name + body if body else ""
+
+
+def _location(name: str, value: Any) -> str:
+    if not isinstance(value, dict):
+        return _leaf(name, value)
+    body = _ordered(value, ("id",)) + _extensions(value, _ID)
+    return name + body if body else ""
+
+
+def _sensor_list(name: str, value: Any) -> str:
+    body = _sorted_join(_sensor_element(e) for e in _many(value) if isinstance(e, dict))
+    return name + body if body else ""
+
+
+def _sensor_element(element: dict[str, Any]) -> str:
+    metadata = _sorted_join(
+        _sensor_part("sensorMetadata", m, _METADATA_FIELDS, _METADATA_KNOWN)
+        for m in _many(element.get("sensorMetadata", []))
+    )
+    reports = _sorted_join(
+        _sensor_part("sensorReport", r, _REPORT_FIELDS, _REPORT_KNOWN)
+        for r in _many(element.get("sensorReport", []))
+    )
+    body = metadata + reports + _extensions(element, _SENSOR_ELEMENT)
+    return "sensorElement" + body if body else ""
+
+
+def _sensor_part(name: str, part: Any, fields: tuple[str, ...], known: frozenset[str]) -> str:
+    if not isinstance(part, dict):
+        return ""
+    body = _ordered(part, fields) + _extensions(part, known)
+    return name + body if body else ""
+
+
+def _simple(name: str, value: Any) -> str:
+    return _sorted_join(_leaf(name, v) for v in _many(value))
+
+
+_Render = Callable[[str, Any], str]
+_ORDER: tuple[tuple[str, _Render], ...] = (
+    ("eventTime", _simple),
+    ("eventTimeZoneOffset", _simple),
+    ("certificationInfo", _simple),
+    ("parentID", _simple),
+    ("epcList", _epc_list),
+    ("inputEPCList", _epc_list),
+    ("childEPCs", _epc_list),
+    ("quantityList", _quantity_list),
+    ("childQuantityList", _quantity_list),
+    ("inputQuantityList", _quantity_list),
+    ("outputEPCList", _epc_list),
+    ("outputQuantityList", _quantity_list),
+    ("action", _simple),
+    ("transformationID", _simple),
+    ("bizStep", _simple),
+    ("disposition", _simple),
+    ("persistentDisposition", _persistent),
+    ("readPoint", _location),
+    ("bizLocation", _location),
+    ("sensorElementList", _sensor_list),
+)
+_ORDERED = {name for name, _ in _ORDER}
+
+
+def prehash(event: dict[str, Any]) -> str:
+    """The canonical pre-hash string of one event."""
+    parts = ["eventType=" + _text(event.get("type", ""))]
+    parts += [render(name, event[name]) for name, render in _ORDER if name in event]
+    skip = _ORDERED | _IGNORED
+    unordered = [s for k, v in event.items() if k not in skip for s in _generic(k, v)]
+    parts.append(_sorted_join(unordered + _strays(event)))
+    return "".join(parts)
+
+
+def hash_of_prehash(text: str) -> str:
+    return "ni:///sha-256;" + hashlib.sha256(text.encode("utf-8")).hexdigest() + "?ver=CBV2.0"
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    """The CBV 2.0 event hash ID of one event."""
+    return hash_of_prehash(prehash(event))
