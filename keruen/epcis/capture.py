@@ -14,19 +14,27 @@ import csv
 import gc
 import io
 import json
+import os
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from typing import Any
 
 import msgspec
 from sqlalchemy.engine import Engine
 
+from keruen.epcis.document import Document
+from keruen.epcis.hashing import event_hash
 from keruen.epcis.mapping import Parties, Unmappable, map_event
-from keruen.epcis.validate import Issue, validate_bytes
+from keruen.epcis.validate import Issue, check_cbv, read_layers
 from keruen.errors import InvalidEvent, KeruenError
 from keruen.ingest import ingest_lines
 from keruen.settings import get_settings
+from keruen.split import die_with
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer
 
@@ -89,41 +97,107 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def prepare(data: bytes, name: str, parties: Parties) -> Prepared:
-    """Validate and map a document; nothing is written."""
+# a document this large is hashed, checked and mapped in two processes (the fork pays off)
+PARALLEL_MIN = 2000
+_shared: _Work | None = None  # what a forked helper works on (inherited, never pickled)
+
+
+def prepare(data: bytes, name: str, parties: Parties, parallel: bool | None = None) -> Prepared:
+    """Validate and map a document; nothing is written.
+
+    A large document's events are hashed, checked and mapped half in a forked process
+    (copy-on-write: nothing is sent but the results): always with `parallel=True`, never
+    with False, by default only from a single-threaded process on a machine with two cores
+    (as the ledger's ingest decides). Either way the result is the same.
+    """
     with no_gc():
-        return _prepare(data, name, parties)
+        report, schema_issues = read_layers(data, name)
+        doc = report.parsed
+        if doc is None:
+            return Prepared(name, 0, refused=report.errors)
+        work = _Work(name, doc, schema_issues, parties)
+        n = len(doc.events)
+        if parallel or (parallel is None and n >= PARALLEL_MIN and _may_fork()):
+            return _in_two(work, n)
+        return work.part(0, n)
 
 
-def _prepare(data: bytes, name: str, parties: Parties) -> Prepared:
-    report = validate_bytes(data, name)
-    doc = report.parsed
-    if doc is None:
-        return Prepared(name, 0, refused=report.errors)
-    out = Prepared(name, len(doc.events), hashes=report.hashes)
-    document_level = [e for e in report.errors if e.event is None]
-    first: dict[int, Issue] = {}  # each event's first error (one pass: errors can be many)
-    for issue in report.errors:
-        if issue.event is not None:
-            first.setdefault(issue.event, issue)
-    home = get_settings().jurisdiction
-    for i, event in enumerate(doc.events):
-        own = first.get(i) or (document_level[0] if document_level else None)
-        if own is not None:
-            out.refused.append(_for_event(own, i, out.hashes[i]))
-            out.raw[i] = _raw(event)
-            continue
-        try:
-            mapped = map_event(event, out.hashes[i], parties, home)
-        except Unmappable as e:
-            pointer = f"{doc.pointers[i]}/{e.pointer}"
-            out.refused.append(Issue("ledger", i, pointer, "mapping", e.reason, out.hashes[i]))
-            out.raw[i] = _raw(event)
-            continue
-        for contract in mapped:
-            out.lines.append(_line(contract))
-            out.line_event.append(i)
-    return out
+def _may_fork() -> bool:
+    return threading.active_count() == 1 and (os.cpu_count() or 1) > 1
+
+
+@dataclass
+class _Work:
+    """The event layers (hash, CBV rules) and the mapping, over a range of a read document."""
+
+    name: str
+    doc: Document
+    schema_issues: list[Issue]
+    parties: Parties
+
+    def part(self, lo: int, hi: int) -> Prepared:
+        doc = self.doc
+        hashes = [event_hash(e) for e in doc.events[lo:hi]]
+        errors, _ = check_cbv(doc, lo, hi)
+        document_level = next((e for e in self.schema_issues if e.event is None), None)
+        first: dict[int, Issue] = {}  # each event's first error: the schema's, then the CBV's
+        for issue in (*self.schema_issues, *errors):
+            if issue.event is not None and lo <= issue.event < hi:
+                first.setdefault(issue.event, issue)
+        out = Prepared(self.name, hi - lo, hashes=hashes)
+        home = get_settings().jurisdiction
+        for i in range(lo, hi):
+            event, h = doc.events[i], hashes[i - lo]
+            own = first.get(i) or document_level
+            if own is not None:
+                out.refused.append(_for_event(own, i, h))
+                out.raw[i] = _raw(event)
+                continue
+            try:
+                mapped = map_event(event, h, self.parties, home)
+            except Unmappable as e:
+                pointer = f"{doc.pointers[i]}/{e.pointer}"
+                out.refused.append(Issue("ledger", i, pointer, "mapping", e.reason, h))
+                out.raw[i] = _raw(event)
+                continue
+            for contract in mapped:
+                out.lines.append(_line(contract))
+                out.line_event.append(i)
+        return out
+
+
+def _in_two(work: _Work, n: int) -> Prepared:
+    """The second half of the events in a forked process while this one does the first."""
+    global _shared
+    mid = n // 2
+    _shared = work
+    try:
+        with ProcessPoolExecutor(
+            1, mp_context=get_context("fork"), initializer=die_with, initargs=(os.getpid(),)
+        ) as pool:
+            later = pool.submit(_shared_part, mid, n)
+            first = work.part(0, mid)
+            try:
+                second = later.result()
+            except BrokenProcessPool:  # the helper died (memory, a signal): do it here
+                second = work.part(mid, n)
+    finally:
+        _shared = None
+    return Prepared(
+        work.name,
+        first.events + second.events,
+        first.lines + second.lines,
+        first.line_event + second.line_event,
+        first.hashes + second.hashes,
+        first.refused + second.refused,
+        first.raw | second.raw,
+    )
+
+
+def _shared_part(lo: int, hi: int) -> Prepared:
+    assert _shared is not None, "runs only in a process forked by _in_two"
+    with no_gc():
+        return _shared.part(lo, hi)
 
 
 def _for_event(issue: Issue, i: int, h: str) -> Issue:
@@ -140,9 +214,12 @@ def refusals(prepared: Prepared) -> list[store.Rejection]:
     return rows
 
 
-def capture(eng: Engine, data: bytes, name: str, parties: Parties) -> CaptureReport:
-    """Validate, map and ingest one document; every refused event is in the rejection log."""
-    prepared = prepare(data, name, parties)
+def capture(
+    eng: Engine, data: bytes, name: str, parties: Parties, parallel: bool | None = None
+) -> CaptureReport:
+    """Validate, map and ingest one document; every refused event is in the rejection log.
+    (`parallel`: see `prepare`.)"""
+    prepared = prepare(data, name, parties, parallel)
     source = f"epcis:{name}"
     report = CaptureReport(name, prepared.events, rejections=list(prepared.refused))
     if prepared.refused:

@@ -34,7 +34,7 @@ from keruen.epcis.document import (
 )
 from keruen.epcis.hashing import event_hash
 
-__all__ = ["Issue", "Report", "check_cbv", "validate_bytes"]
+__all__ = ["Issue", "Report", "check_cbv", "read_layers", "validate_bytes"]
 
 LAYERS = ("syntax", "schema", "cbv", "ledger")
 
@@ -316,12 +316,16 @@ def _errors_and_sensors(c: _Checker, event: dict[str, Any]) -> None:
                 c.time(f"{at}/sensorReport/{j}/time", report.get("time"))
 
 
-def check_cbv(doc: Document) -> tuple[list[Issue], list[Issue]]:
-    """The CBV layer over every event of a parsed document: its errors and its warnings."""
+def check_cbv(doc: Document, lo: int = 0, hi: int | None = None) -> tuple[list[Issue], list[Issue]]:
+    """The CBV layer over the events of a parsed document (those from `lo` to `hi`, by
+    default all): their errors and their warnings."""
     issues: list[Issue] = []
     warnings: list[Issue] = []
-    for i, (event, at) in enumerate(zip(doc.events, doc.pointers, strict=True)):
-        checker = _Checker(i, at, doc.syntax == "xml")
+    xml = doc.syntax == "xml"
+    stop = len(doc.events) if hi is None else hi
+    for i in range(lo, stop):
+        event, at = doc.events[i], doc.pointers[i]
+        checker = _Checker(i, at, xml)
         _check_event(checker, event)
         issues += checker.issues
         warnings += checker.warnings
@@ -348,6 +352,24 @@ def _xml_event_of(issue: Issue, pointers: list[str]) -> int | None:
 
 def validate_bytes(data: bytes, name: str = "") -> Report:
     """Every layer but the ledger's: schema first, then (if it parses) the CBV rules."""
+    report, schema_issues = read_layers(data, name)
+    doc = report.parsed
+    if doc is None:
+        return report
+    hashes = report.hashes = [event_hash(e) for e in doc.events]
+    errors, warnings = check_cbv(doc)
+    report.errors = _with_hashes(schema_issues + errors, hashes)
+    report.warnings = report.warnings + _with_hashes(warnings, hashes)
+    return report
+
+
+def read_layers(data: bytes, name: str = "") -> tuple[Report, list[Issue]]:
+    """The syntax and schema layers, and the events read into their one form.
+
+    `report.parsed` is the document, or None when it cannot be read (then `report.errors`
+    says why). The schema issues are returned apart, each with its event (an XML one found
+    from its XPath), no hash yet: the event layers (hash, CBV rules) are the caller's.
+    """
     report = Report(name)
     parse: Callable[[], Document]
     is_xml = name.lower().endswith(".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
@@ -359,11 +381,11 @@ def validate_bytes(data: bytes, name: str = "") -> Report:
             obj = json.loads(data)
         except (ValueError, UnicodeDecodeError) as e:
             report.errors = [Issue("syntax", None, "", "json", f"not JSON: {e}")]
-            return report
+            return report, []
         schema_issues = json_schema_issues(obj)
         if _is_query_body(obj):
             report.errors = schema_issues  # a query body: no events to read
-            return report
+            return report, []
         parse = lambda: parse_json_object(obj)  # noqa: E731
     try:
         doc = parse()
@@ -371,20 +393,12 @@ def validate_bytes(data: bytes, name: str = "") -> Report:
         if not any(i.layer == "syntax" for i in schema_issues):
             schema_issues.append(Issue("syntax", None, e.pointer or "/", "epcis", e.reason))
         report.errors = schema_issues
-        return report
-    return _event_layers(report, doc, schema_issues, is_xml)
-
-
-def _event_layers(report: Report, doc: Document, schema_issues: list[Issue], xml: bool) -> Report:
+        return report, []
     report.parsed = doc
     report.events = len(doc.events)
-    if xml:
+    if is_xml:
         schema_issues = [
             Issue(i.layer, _xml_event_of(i, doc.pointers), i.pointer, i.rule, i.reason)
             for i in schema_issues
         ]
-    hashes = report.hashes = [event_hash(e) for e in doc.events]
-    errors, warnings = check_cbv(doc)
-    report.errors = _with_hashes(schema_issues + errors, hashes)
-    report.warnings = report.warnings + _with_hashes(warnings, hashes)
-    return report
+    return report, schema_issues

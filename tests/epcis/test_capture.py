@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from keruen.cli import app
-from keruen.epcis.capture import capture, load_parties
+from keruen.epcis.capture import capture, load_parties, prepare
+from keruen.epcis.mapping import Parties
 from keruen.store import queries
 from tests.epcis.kzdoc import (
     BATCH,
@@ -99,3 +100,22 @@ def test_cli_import(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["accepted"] == 2
+
+
+def test_a_document_prepared_in_two_processes_is_prepared_as_in_one(conformance: Path) -> None:
+    """The forked half (hash, CBV rules, mapping) gives exactly what one process gives:
+    lines, their events, hashes, refusals and the refused events' JSON, in order."""
+    files = [
+        *sorted((conformance / "openepcis-test-resources").rglob("*.json"))[:40],
+        *sorted((conformance / "XML").rglob("*.xml"))[:10],
+    ]
+    assert len(files) >= 20
+    ours = document(IMPORT, TRANSFER, DISPATCH, WRITE_OFF, TRANSFER, IMPORT)  # a duplicate, too
+    docs = [(p.name, p.read_bytes(), Parties()) for p in files]
+    docs += [("kz.jsonld", ours, load_parties(parties_json(), "parties.json"))]
+    docs += [("kz.xml", TRANSFER_XML, load_parties(parties_json(), "parties.json"))]
+    for name, data, parties in docs:
+        one = prepare(data, name, parties, parallel=False)
+        two = prepare(data, name, parties, parallel=True)
+        assert two == one, name
+    assert one.lines and prepare(ours, "kz.jsonld", docs[-1][2], parallel=True).lines
