@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -47,6 +47,7 @@ DECLARATION = re.compile(r"^\d{5}/\d{6}/\d{7}/\d{3}$")
 _KEPT_OUT = {"recordTime", "eventID", "errorDeclaration"}
 
 
+@cache
 def k(name: str) -> str:
     """A key of Keruen's EPCIS extension namespace, in the `{namespace}local` form."""
     return "{" + KNS + "}" + name
@@ -205,7 +206,7 @@ def _base(r: _Reader, kind: str, ehash: str, i: int) -> dict[str, Any]:
         kept = r.kept = {
             key: v if type(v) is str else plain(v)
             for key, v in r.event.items()
-            if key not in _KEPT_OUT and not (isinstance(v, list | dict) and not v)
+            if key not in _KEPT_OUT and (v or not isinstance(v, list | dict))
         }
     return {
         "type": kind,

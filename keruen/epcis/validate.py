@@ -156,14 +156,17 @@ _ACTIONS = {"ADD", "OBSERVE", "DELETE"}
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 _OFFSET = re.compile(r"[+-](0\d|1[0-4]):[0-5]\d")
 
-_VOCABULARIES: dict[str, tuple[dict[str, str], str]] = {
-    "bizStep": (vocab.BIZ_STEPS, "https://ref.gs1.org/cbv/BizStep-"),
-    "disposition": (vocab.DISPOSITIONS, "https://ref.gs1.org/cbv/Disp-"),
-    "bizTransactionType": (vocab.BIZ_TRANSACTION_TYPES, "https://ref.gs1.org/cbv/BTT-"),
-    "sourceDestType": (vocab.SOURCE_DEST_TYPES, "https://ref.gs1.org/cbv/SDT-"),
-    "sensorType": (vocab.SENSOR_TYPES, "https://gs1.org/voc/"),
-    "component": (vocab.COMPONENTS, "https://ref.gs1.org/cbv/Comp-"),
-    "errorReason": (vocab.ERROR_REASONS, "https://ref.gs1.org/cbv/ER-"),
+_VOCABULARIES: dict[str, tuple[frozenset[str], str]] = {
+    "bizStep": (frozenset(vocab.BIZ_STEPS.values()), "https://ref.gs1.org/cbv/BizStep-"),
+    "disposition": (frozenset(vocab.DISPOSITIONS.values()), "https://ref.gs1.org/cbv/Disp-"),
+    "bizTransactionType": (
+        frozenset(vocab.BIZ_TRANSACTION_TYPES.values()),
+        "https://ref.gs1.org/cbv/BTT-",
+    ),
+    "sourceDestType": (frozenset(vocab.SOURCE_DEST_TYPES.values()), "https://ref.gs1.org/cbv/SDT-"),
+    "sensorType": (frozenset(vocab.SENSOR_TYPES.values()), "https://gs1.org/voc/"),
+    "component": (frozenset(vocab.COMPONENTS.values()), "https://ref.gs1.org/cbv/Comp-"),
+    "errorReason": (frozenset(vocab.ERROR_REASONS.values()), "https://ref.gs1.org/cbv/ER-"),
 }
 
 
@@ -186,7 +189,7 @@ class _Checker:
         terms, web = _VOCABULARIES[kind]
         if not isinstance(value, str):
             return
-        if value in terms.values() or (kind == "sensorType" and ":" in value):
+        if value in terms or (kind == "sensorType" and ":" in value):
             return
         if kind == "sensorType":  # the context's @vocab makes any bare type a gs1: term
             self.add(where, kind, f"{value!r} is not in the CBV 2.0 context's sensor types", True)
@@ -261,6 +264,9 @@ def _items(value: Any) -> Iterator[tuple[int, Any]]:
 
 
 def _structures(c: _Checker, event: dict[str, Any]) -> None:
+    present = event.keys() & _STRUCTURES  # most events carry few of them
+    if not present:
+        return
     persistent = event.get("persistentDisposition")
     for key in ("set", "unset"):
         for i, v in _items(persistent.get(key) if isinstance(persistent, dict) else None):
@@ -272,14 +278,21 @@ def _structures(c: _Checker, event: dict[str, Any]) -> None:
         for i, t in _items(event.get(name)):
             if isinstance(t, dict):
                 c.vocabulary(f"{name}/{i}/type", "sourceDestType", t.get("type"))
-    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+    for name in _QUANTITY_LISTS:
         for i, q in _items(event.get(name)):
             c.namespaced(f"{name}/{i}", q, _QUANTITY)
             _quantity(c, f"{name}/{i}/quantity", q)
     for name in ("readPoint", "bizLocation"):
         c.namespaced(name, event.get(name), {"id"})
     c.namespaced("ilmd", event.get("ilmd"), set())
-    _errors_and_sensors(c, event)
+    if "errorDeclaration" in present or "sensorElementList" in present:
+        _errors_and_sensors(c, event)
+
+
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_STRUCTURES = frozenset({"persistentDisposition", "bizTransactionList", "sourceList",
+                         "destinationList", *_QUANTITY_LISTS, "readPoint", "bizLocation", "ilmd",
+                         "errorDeclaration", "sensorElementList"})  # fmt: skip
 
 
 def _quantity(c: _Checker, where: str, q: Any) -> None:
