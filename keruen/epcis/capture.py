@@ -15,7 +15,6 @@ import gc
 import io
 import json
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -97,18 +96,17 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-# a document this large is hashed, checked and mapped in two processes (the fork pays off)
-PARALLEL_MIN = 2000
 _shared: _Work | None = None  # what a forked helper works on (inherited, never pickled)
 
 
-def prepare(data: bytes, name: str, parties: Parties, parallel: bool | None = None) -> Prepared:
+def prepare(data: bytes, name: str, parties: Parties, parallel: bool = False) -> Prepared:
     """Validate and map a document; nothing is written.
 
-    A large document's events are hashed, checked and mapped half in a forked process
-    (copy-on-write: nothing is sent but the results): always with `parallel=True`, never
-    with False, by default only from a single-threaded process on a machine with two cores
-    (as the ledger's ingest decides). Either way the result is the same.
+    With `parallel=True` (from a single-threaded process only: it forks) half the events
+    are hashed, checked and mapped in a forked process (copy-on-write: nothing is sent but
+    the results), the same result sooner on free cores. Not the default: it costs some 10 %
+    more CPU (the fork, pages copied on write), and on a machine whose cores other work keeps
+    busy it measured no faster (docs/epcis.md).
     """
     with no_gc():
         report, schema_issues = read_layers(data, name)
@@ -117,13 +115,9 @@ def prepare(data: bytes, name: str, parties: Parties, parallel: bool | None = No
             return Prepared(name, 0, refused=report.errors)
         work = _Work(name, doc, schema_issues, parties)
         n = len(doc.events)
-        if parallel or (parallel is None and n >= PARALLEL_MIN and _may_fork()):
+        if parallel and n > 1:
             return _in_two(work, n)
         return work.part(0, n)
-
-
-def _may_fork() -> bool:
-    return threading.active_count() == 1 and (os.cpu_count() or 1) > 1
 
 
 @dataclass
@@ -215,7 +209,7 @@ def refusals(prepared: Prepared) -> list[store.Rejection]:
 
 
 def capture(
-    eng: Engine, data: bytes, name: str, parties: Parties, parallel: bool | None = None
+    eng: Engine, data: bytes, name: str, parties: Parties, parallel: bool = False
 ) -> CaptureReport:
     """Validate, map and ingest one document; every refused event is in the rejection log.
     (`parallel`: see `prepare`.)"""
