@@ -130,7 +130,7 @@ def batch_of(epc_class: str) -> tuple[str, str | None]:
 # ---------------------------------------------------------------- reading an event
 
 
-@dataclass
+@dataclass(slots=True)
 class _Reader:
     """One EPCIS event with the lookups the mappings share."""
 
@@ -150,7 +150,7 @@ class _Reader:
 
     def party(self, side: str, kind: str = OWNING) -> dict[str, str] | None:
         """The party on one side (`source` or `destination`) of the given type."""
-        for entry in self.event.get(f"{side}List") or []:
+        for entry in self.event.get(_SIDE_LISTS[side]) or []:
             if isinstance(entry, dict) and entry.get("type") == kind:
                 uri = str(entry.get(side, ""))
                 found = self.parties.resolve(uri)
@@ -187,6 +187,9 @@ class _Reader:
     def has_document(self, kind: str) -> bool:
         entries = self.event.get("bizTransactionList") or []
         return any(isinstance(t, dict) and _btt_kind(t.get("type")) == kind for t in entries)
+
+
+_SIDE_LISTS = {"source": "sourceList", "destination": "destinationList"}
 
 
 def _btt_kind(uri: Any) -> str:
@@ -284,8 +287,9 @@ def _value(r: _Reader) -> dict[str, Any]:
 
 def _optional(out: dict[str, Any], r: _Reader, *names: str) -> dict[str, Any]:
     for name in names:
-        if r.ext(name) is not None:
-            out[name] = r.ext(name)
+        value = r.ext(name)
+        if value is not None:
+            out[name] = value
     return out
 
 
@@ -339,26 +343,18 @@ def _moves(r: _Reader, ehash: str) -> list[dict[str, Any]]:
     out = []
     for i, q in enumerate(r.quantities()):
         batch, _ = batch_of(str(q.get("epcClass", "")))
-        common = {"batch": batch, "quantity": _quantity(q), "value": _value(r)}
+        quantity, value = _quantity(q), _value(r)  # (their refusals come first)
         if r.home(dest):
-            event = (
-                _base(r, "transfer", ehash, i)
-                | common
-                | {"from": _tin(source), "to": _tin(dest), "document": r.document()}
-            )
+            event = _base(r, "transfer", ehash, i)
+            event["batch"], event["quantity"], event["value"] = batch, quantity, value
+            event["from"], event["to"], event["document"] = _tin(source), _tin(dest), r.document()
         else:
             buyer = _party_object(dest, r, "buyer")
             kind = "dispatch" if buyer.get("country") in r.j.partners else "export"
-            event = (
-                _base(r, kind, ehash, i)
-                | common
-                | {
-                    "holder": _tin(source),
-                    "buyer": buyer,
-                    "post": r.need("post"),
-                    "document": r.document(),
-                }
-            )
+            event = _base(r, kind, ehash, i)
+            event["batch"], event["quantity"], event["value"] = batch, quantity, value
+            event["holder"], event["buyer"] = _tin(source), buyer
+            event["post"], event["document"] = r.need("post"), r.document()
         out.append(_optional(event, r, "mass_kg"))
     return out
 
