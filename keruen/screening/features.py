@@ -60,10 +60,43 @@ def token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
-        return 0.8 if a[0] == b[0] else 0.0
+        return 0.8 if _initial(a, b) else 0.0
     if is_patronymic(a) != is_patronymic(b):  # Vladimir is not Vladimirovich
         return 0.0
-    return OSA.normalized_similarity(a, b)  # a swap of two letters is one typo
+    if _contraction(a, b) or _contraction(b, a):
+        return CONTRACTION
+    sim = OSA.normalized_similarity(a, b)  # a swap of two letters is one typo
+    return VOWEL_ONLY if sim < VOWEL_ONLY and _one_vowel_apart(a, b) else sim
+
+
+CONTRACTION = 0.9  # Intl / International, Hldg / Holding, Mgmt / Management
+VOWEL_ONLY = 0.9  # Usama / Osama, Ladin / Laden, Moammar / Muammar, Nursultan / Nursoltan
+_VOWELS = frozenset("aeiou")
+
+
+def _initial(a: str, b: str) -> bool:
+    """An initial and a word it begins, as written: J. is Jean, whose skeleton is "ean"."""
+    x, y = (a, b) if len(a) == 1 else (b, a)
+    return x == y[0] or (x == "i" and y[0] == "e")
+
+
+def _contraction(short: str, long: str) -> bool:
+    """`short` writes `long` without its vowels and some consonants, first and last letter kept."""
+    if len(short) < 4 or len(long) < len(short) + 2 or short[0] != long[0]:
+        return False
+    if short[-1] != long[-1] or not _VOWELS.isdisjoint(short[1:]):
+        return False
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
+def _one_vowel_apart(a: str, b: str) -> bool:
+    """Words of five letters or more one vowel apart: Arabic and Persian vowels have no one
+    Latin spelling, nor do Russian unstressed ones."""
+    if len(a) != len(b) or len(a) < 5:
+        return False
+    diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +110,7 @@ class Alignment:
     info: float = 0.0  # what the words that met weigh together (letters times rarity)
     shared: bool = False  # every word that met is one many list entries share
     left: bool = False  # a word that is no filler is left over (patronymics aside)
+    found_letters: float = 1.0  # letter similarity of the words that met (a subset's letters)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -187,34 +221,58 @@ def kind_differs(pair: Pair) -> float:
 
 # --- keruen-v2: weighted words, joined and split words, stricter subsets -----------------------
 
-JOIN_SIMILARITY = 0.85  # a word and two words of the other name, written together
+JOIN_SIMILARITY = 0.9  # a word and two words of the other name, written together: a typo
+# in a long one at most (ABDULMALIK is not ABDUL KHALIK)
 
 
-def _joined(word: str, other: list[str]) -> tuple[str, str] | None:
-    """Two words of `other` that `word` writes as one (VladimirPutin, Goodwill), either order."""
-    if len(word) < 6:
+def _joined(word: str, other: list[str]) -> tuple[str, ...] | None:
+    """Two or three words of `other` that `word` writes as one, in any order (VladimirPutin,
+    Goodwill, Vanderbilt, Abdalrahman)."""
+    if len(word) < 5:
         return None
     for a in other:
         if len(a) < 2 or a[:2] != word[:2] or len(a) >= len(word):
             continue
         for b in other:
-            if b is not a and OSA.normalized_similarity(word, a + b) >= JOIN_SIMILARITY:
+            if b is a:
+                continue
+            if _similar(word, a + b):
                 return a, b
+            if len(a) + len(b) < len(word) - 1:
+                for c in other:
+                    if c is not a and c is not b and _similar(word, a + b + c):
+                        return a, b, c
     return None
 
 
+def _similar(word: str, joined: str) -> bool:
+    return OSA.normalized_similarity(word, joined) >= JOIN_SIMILARITY
+
+
 def _resplit(q: list[str], c: list[str]) -> tuple[list[str], list[str]]:
-    """Rewrite a word of one name that is two words of the other as those two words."""
+    """Rewrite a word of one name that is two or three words of the other as those words."""
     for one, two in ((q, c), (c, q)):
         if len(one) < len(two):  # a word written together leaves its side a word short
             for i, word in enumerate(one):
                 if word in two:
                     continue
-                pair = _joined(word, two)
+                pair = _joined(word, two) or _acronym(word, one, two)
                 if pair:
                     one[i : i + 1] = list(pair)
                     return _resplit(q, c)
     return q, c
+
+
+def _acronym(word: str, one: list[str], two: list[str]) -> tuple[str, ...] | None:
+    """The words of `two` that `one` lacks, when `word` is made of their first letters and is
+    the only word of `one` that `two` lacks (PLA and People's Liberation Army; U.S. Department
+    of State and United States Department of State): a key keeps no order to check."""
+    if not 2 <= len(word) <= 5 or not word.isalpha() or any(w not in two for w in one if w != word):
+        return None
+    rest = [w for w in two if w not in one]
+    if len(rest) != len(word) or sorted(word) != sorted(w[0] for w in rest):
+        return None
+    return tuple(rest)
 
 
 def _weight(word: str, matched: bool) -> float:
@@ -231,14 +289,20 @@ def _rarity(word: str) -> float:
 
 
 @lru_cache(maxsize=1 << 16)
-def align2(qkey: str, ckey: str) -> Alignment:
-    """`align`, with words weighted by rarity and words written together or apart rejoined."""
+def align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
+    """`align`, with words weighted by rarity and words written together or apart rejoined;
+    between people, a close spelling is held to a stricter standard (Maria / Marina)."""
     if qkey == ckey:  # the same words: each meets itself (what the general case finds too)
         return _same(qkey.split())
-    return _align2(qkey, ckey)
+    return _align2(qkey, ckey, person)
 
 
-def _align2(qkey: str, ckey: str) -> Alignment:
+def _aligned(pair: Pair) -> Alignment:
+    q, c = pair.query, pair.candidate
+    return align2(q.key, c.key, q.organization is False or c.organization is False)
+
+
+def _align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
     q, c = _resplit(qkey.split(), ckey.split())
     pairs = [
         (sim, i, j)
@@ -259,15 +323,15 @@ def _align2(qkey: str, ckey: str) -> Alignment:
     rest_c = [w for j, w in enumerate(c) if j not in strong_c]
     drop_q = _optional_patronymics(rest_q, rest_c)  # a patronymic left over is optional,
     drop_c = _optional_patronymics(rest_c, rest_q)  # unless the other side has another one
-    q_words = [c[match[i][0]] if len(w) == 1 and i in match else w for i, w in enumerate(q)]
-    q_words = [w for w in q_words if w not in drop_q]
-    c_words = [w for w in c if w not in drop_c]
-    cover_q = _cover(q, {i: s for i, (_, s) in match.items()}, drop_q)
-    cover_c = _cover(c, used, drop_c)
+    q_words = [_spelt(w, c, match.get(i)) for i, w in enumerate(q) if w not in drop_q]
+    c_of = {j: q[i] for i, (j, _) in match.items()}
+    c_words = [_spelt(w, q, (c_of[j], 0.0)) if j in c_of else w for j, w in enumerate(c)]
+    c_words = [w for w in c_words if w not in drop_c]
+    close = CLOSE_SPELLING if person or _short_one_word(q, c) else CLOSE_SPELLING_ORG
+    cover_q = _cover(q, {i: s for i, (_, s) in match.items()}, drop_q, close)
+    cover_c = _cover(c, used, drop_c, close)
     letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
-    conflict = any(len(w) > 2 for w in rest_q if w not in drop_q) and any(
-        len(w) > 2 for w in rest_c if w not in drop_c
-    )
+    conflict = _conflict(rest_q, drop_q, rest_c, drop_c)
     info = sum(_weight(c[j], True) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
     shared = bool(strong_q) and all(
         WEIGHTS.shared(q[i]) or WEIGHTS.shared(c[match[i][0]]) for i in strong_q
@@ -275,7 +339,39 @@ def _align2(qkey: str, ckey: str) -> Alignment:
     left = any(w not in drop_q and not WEIGHTS.filler(w) for w in rest_q) or any(
         w not in drop_c and not WEIGHTS.filler(w) for w in rest_c
     )
-    return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left)
+    found = letters
+    if max(cover_q, cover_c) >= FULL and not conflict and letters < 1.0:
+        met_q = sorted(_spelt(q[i], c, match[i]) for i in strong_q)
+        met_c = sorted(_spelt(c[j], q, (q[i], 0.0)) for i, (j, _) in match.items() if i in strong_q)
+        found = fuzz.ratio(" ".join(met_q), " ".join(met_c)) / 100.0
+    return Alignment(
+        min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left, found
+    )
+
+
+Words = frozenset[str] | set[str]
+
+
+def _conflict(rest_q: list[str], drop_q: Words, rest_c: list[str], drop_c: Words) -> bool:
+    """Each side has a word of its own the other lacks (another given name), or each an
+    initial of its own (William G. Frost is not William W. Frost)."""
+    q = [len(w) for w in rest_q if w not in drop_q]
+    c = [len(w) for w in rest_c if w not in drop_c]
+    return (any(n > 2 for n in q) and any(n > 2 for n in c)) or (1 in q and 1 in c)
+
+
+def _short_one_word(q: list[str], c: list[str]) -> bool:
+    """A name of one short word: a letter off, it is another name (Astana / Astara)."""
+    return (len(q) == 1 and len(q[0]) < LONG_WORD) or (len(c) == 1 and len(c[0]) < LONG_WORD)
+
+
+def _spelt(word: str, other: list[str], partner: tuple[int | str, float] | None) -> str:
+    """A word as its letters are compared: an initial or a contraction (J., Intl) takes the
+    letters of the word it stands for."""
+    if partner is None:
+        return word
+    full = partner[0] if isinstance(partner[0], str) else other[partner[0]]
+    return full if len(word) == 1 or _contraction(word, full) else word
 
 
 def _same(words: list[str]) -> Alignment:
@@ -284,9 +380,16 @@ def _same(words: list[str]) -> Alignment:
 
 
 CLOSE_SPELLING = 0.85  # below, two words are more often two names (Maria / Marina) than a typo
+CLOSE_SPELLING_ORG = 0.8  # a company's word one typo in five letters off is that word mistyped
+# when other words of the name meet (Trafalgura Group, Bank of Chima): given names are a closed
+# set, company words are not; a one-word name a letter off is another name (Astana / Astara)
+# unless the word is long: few words lie one edit from a long one (Amazonis.com / Amazon.com)
+LONG_WORD = 8
 
 
-def _cover(words: list[str], sims: dict[int, float], drop: frozenset[str] | set[str]) -> float:
+def _cover(
+    words: list[str], sims: dict[int, float], drop: frozenset[str] | set[str], close: float
+) -> float:
     """The weighted share of a name's words that found a partner, by how well they did."""
     total = matched = 0.0
     for i, w in enumerate(words):
@@ -295,7 +398,7 @@ def _cover(words: list[str], sims: dict[int, float], drop: frozenset[str] | set[
         sim = sims.get(i, 0.0)
         weight = _weight(w, sim > 0)
         total += weight
-        matched += weight * (sim if sim >= CLOSE_SPELLING else sim * sim)
+        matched += weight * (sim if sim >= close else sim * sim)
     return matched / total if total else 0.0
 
 
@@ -308,31 +411,45 @@ def name_words_weighted(pair: Pair) -> float:
     qk, ck = pair.query.key, pair.candidate.key
     if not qk or not ck:
         return 0.0
-    a = align2(qk, ck)
+    a = _aligned(pair)
     best, worst = sorted((a.cover_q, a.cover_c), reverse=True)
     if _words(qk) == 1 or _words(ck) == 1:  # one word against several: all of them must meet
         return worst
     if pair.query.organization is False or pair.candidate.organization is False:
-        if best >= FULL and not a.conflict and not a.shared and min(_words(qk), _words(ck)) > 1:
-            best_share = PERSON_SUBSET_BEST  # one name found whole in the other, on rare words
-        else:
-            best_share = PERSON_BEST
+        best_share = PERSON_SUBSET_BEST if _person_subset(pair, a) else PERSON_BEST
         return best_share * best + (1 - best_share) * worst  # middle names come and go
     return 0.5 * best + 0.5 * worst
 
 
+def _person_subset(pair: Pair, a: Alignment) -> bool:
+    """A person's name of two words or more found whole in the other, the other only adding
+    names, on words not all common (FAZL RABI / FAZL RABI ABDUL HAMID)."""
+    if pair.query.organization is not False and pair.candidate.organization is not False:
+        return False
+    if a.conflict or a.shared or max(a.cover_q, a.cover_c) < FULL:
+        return False
+    return min(_words(pair.query.key), _words(pair.candidate.key)) > 1
+
+
 def name_letters2(pair: Pair) -> float:
-    """The names share their letters (edit similarity of the sorted words)"""
+    """The names share their letters (edit similarity of the sorted words)
+
+    For a person's name found whole in a longer one, half of it is the similarity of the words
+    found: AKHTAR MANSOUR in AKHTAR MOHAMMAD MANSOUR SHAH MOHAMMED is not half its letters.
+    """
     if not pair.query.key or not pair.candidate.key:
         return 0.0
-    return align2(pair.query.key, pair.candidate.key).letters
+    a = _aligned(pair)
+    if a.found_letters > a.letters and _person_subset(pair, a):
+        return (a.letters + a.found_letters) / 2
+    return a.letters
 
 
 def words_conflict2(pair: Pair) -> float:
     """Each name has a word the other lacks (another given name, another place)"""
     if not pair.query.key or not pair.candidate.key:
         return 0.0
-    return 1.0 if align2(pair.query.key, pair.candidate.key).conflict else 0.0
+    return 1.0 if _aligned(pair).conflict else 0.0
 
 
 PERSON_BEST = 0.6  # people: the better coverage weighs a little more (middle names come and go)
@@ -340,6 +457,18 @@ PERSON_SUBSET_BEST = 0.85  # people: a name of two words or more found whole in 
 # other only adding names (no word of its own against one of ours) and not every word that met
 # a common one: FAZL RABI / FAZL RABI ABDUL HAMID; MOHAMMAD ALI alone stays at PERSON_BEST
 FULL = 0.999  # a coverage this high is the whole name
+
+
+def kind_differs2(pair: Pair) -> float:
+    """One is a company (legal form), the other a person, and the names are not the same words
+
+    A company bearing a person's whole name and nothing else is the person's own business: a
+    sole trader (ИП Иванов Иван Иванович, ЖК), or a company named to carry the name.
+    """
+    if not kind_differs(pair):
+        return 0.0
+    a = _aligned(pair)
+    return 0.0 if min(a.cover_q, a.cover_c) >= FULL else 1.0
 
 
 def _dates_meet(a: str, b: str) -> bool:
@@ -376,7 +505,7 @@ def generic_match(pair: Pair) -> float:
     qk, ck = pair.query.key, pair.candidate.key
     if not qk or not ck:
         return 0.0
-    info = align2(qk, ck).info
+    info = _aligned(pair).info
     return max(0.0, 1.0 - info / GENERIC_INFO)
 
 
@@ -393,7 +522,7 @@ def generic_subset(pair: Pair) -> float:
     qk, ck = pair.query.key, pair.candidate.key
     if not qk or not ck:
         return 0.0
-    a = align2(qk, ck)
+    a = _aligned(pair)
     return 1.0 if a.shared and a.left else 0.0
 
 
@@ -478,7 +607,7 @@ KERUEN_V2 = Algorithm(
         (country_differs, -0.10),
         (words_conflict2, -0.10),
         (numbers_differ, -0.30),
-        (kind_differs, -0.30),
+        (kind_differs2, -0.30),
         (forms_differ, -0.20),
         (generic_match, -0.30),
         (generic_subset, -0.30),

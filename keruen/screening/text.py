@@ -151,8 +151,13 @@ def latin(text: str) -> str:
     """Lower-case ASCII: Cyrillic by the passport table, other scripts through anyascii."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
     if not folded.isascii():
-        folded = anyascii(folded).lower()
+        folded = anyascii(_SYLLABLES.sub(r" \1 ", folded)).lower()
     return folded
+
+
+# Han and Hangul: one syllable a character, romanised apart as names in Latin are (Kim Jong Un,
+# Xi Jin Ping); run together, 김종은 and 김정은 were one long word a letter apart
+_SYLLABLES = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
 
 
 def words(text: str) -> list[str]:
@@ -172,12 +177,44 @@ def skeleton(token: str) -> str:
 
 def analyse(text: str) -> Name:
     """Prepare a name: transliterate, split, numbers as digits, skeletonise, lift legal forms."""
-    toks = numbers(words(text))
+    text = _GLUED_FORM.sub(r"\1 \2", text)
+    toks = numbers(arabic([_unleet(w) for w in words(text) if w not in CONJUNCTIONS]))
     skel = [_word_skeleton(t) for t in toks]
     keep, forms = _strip_legal_forms([_form_word(t, k) for t, k in zip(toks, skel, strict=True)])
     if not keep:  # a name made only of legal-form words ("AO") keeps them
         keep = list(range(len(toks)))
     return Name(text, tuple(toks[i] for i in keep), tuple(skel[i] for i in keep), forms)
+
+
+# a legal form written onto the name, capitals after small letters: SiemensAG, GazpromJSC
+_GLUED_FORM = re.compile(r"([a-zа-яё])(AG|GmbH|LLC|LLP|Ltd|Inc|JSC|PJSC|OOO|TOO|ООО|ТОО|АО)\b")
+CONJUNCTIONS = frozenset({"and", "und"})  # AT&T is AT and T: "&" vanishes, so does "and"
+_LEET = str.maketrans("0134579", "oieastg")
+_LEET_DIGIT = re.compile(r"(?<=[a-z])[0134579](?=[a-z])")
+
+
+def _unleet(word: str) -> str:
+    """A digit between two letters stands for the letter it looks like (Ig0r Sech1n): no name
+    or number writes one there; M2M and 4x4 keep theirs."""
+    if not _LEET_DIGIT.search(word):
+        return word
+    return _LEET_DIGIT.sub(lambda m: m[0].translate(_LEET), word)
+
+
+_ARTICLES = {"el": "al", "ul": "al"}  # the Arabic article: al-, el-, ul- (Zia ul Haq)
+_ABDUL = re.compile(r"^abd(?:e|o|ou|a)l(?!l)")  # Abdel, Abdoul, Abdal: Abdul (not Abdallah)
+
+
+def arabic(tokens: list[str]) -> list[str]:
+    """Abdel, Abdoul, Abdal as Abdul, the article al-, el-, ul- as al: Abdul Aziz, Abdelaziz
+    and Abd al-Aziz are one name (Abdullah, Abdallah keep theirs; Abdul meets Abd al- as a word
+    written together)."""
+    out: list[str] = []
+    for tok in tokens:
+        if tok.startswith("abd"):
+            tok = _ABDUL.sub("abdul", tok)
+        out.append(_ARTICLES.get(tok, tok))
+    return out
 
 
 def _strip_legal_forms(skel: list[str]) -> tuple[list[int], tuple[str, ...]]:
