@@ -63,7 +63,7 @@ def token_similarity(a: str, b: str) -> float:
         return 0.8 if _initial(a, b) else 0.0
     if is_patronymic(a) != is_patronymic(b):  # Vladimir is not Vladimirovich
         return 0.0
-    if _contraction(a, b) or _contraction(b, a):
+    if abs(len(a) - len(b)) > 1 and (_contraction(a, b) or _contraction(b, a)):
         return CONTRACTION
     sim = OSA.normalized_similarity(a, b)  # a swap of two letters is one typo
     return VOWEL_ONLY if sim < VOWEL_ONLY and _one_vowel_apart(a, b) else sim
@@ -110,7 +110,12 @@ class Alignment:
     info: float = 0.0  # what the words that met weigh together (letters times rarity)
     shared: bool = False  # every word that met is one many list entries share
     left: bool = False  # a word that is no filler is left over (patronymics aside)
-    found_letters: float = 1.0  # letter similarity of the words that met (a subset's letters)
+    met: tuple[tuple[str, str], ...] = ()  # the words that met, when one name is found whole
+
+    def found_letters(self) -> float:
+        """The letter similarity of the words that met (of a name found whole in another)."""
+        q, c = sorted(a for a, _ in self.met), sorted(b for _, b in self.met)
+        return fuzz.ratio(" ".join(q), " ".join(c)) / 100.0 if self.met else self.letters
 
 
 @lru_cache(maxsize=1 << 16)
@@ -272,15 +277,7 @@ def _acronym(word: str, one: list[str], two: list[str]) -> tuple[str, ...] | Non
     rest = [w for w in two if w not in one]
     if len(rest) != len(word) or sorted(word) != sorted(w[0] for w in rest):
         return None
-    return tuple(rest)
-
-
-def _weight(word: str, matched: bool) -> float:
-    """A word's weight in a coverage: its length times how rare it is; a lone letter left over
-    counts as a short word (M INVEST is not INVEST)."""
-    if not matched and len(word) <= 2:
-        return 3.0
-    return _rarity(word)
+    return tuple(rest) if min(map(len, rest)) >= 3 else None  # words, not letters (DELTA MK)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -311,42 +308,52 @@ def _align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
         if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
     ]
     pairs.sort(reverse=True)
-    match: dict[int, tuple[int, float]] = {}
+    sims: dict[int, float] = {}  # a word of q that found a partner: how well
+    partner: dict[int, int] = {}  # ... and which word of c
     used: dict[int, float] = {}
     for sim, i, j in pairs:
-        if i not in match and j not in used:
-            match[i] = (j, sim)
-            used[j] = sim
-    strong_q = {i for i, (_, s) in match.items() if s >= WEAK_TOKEN_SIMILARITY}
-    strong_c = {j for j, s in used.items() if s >= WEAK_TOKEN_SIMILARITY}
+        if i not in partner and j not in used:
+            partner[i] = j
+            sims[i] = used[j] = sim
+    strong_q = {i for i, s in sims.items() if s >= WEAK_TOKEN_SIMILARITY}
+    strong_c = {partner[i] for i in strong_q}
     rest_q = [w for i, w in enumerate(q) if i not in strong_q]
     rest_c = [w for j, w in enumerate(c) if j not in strong_c]
     drop_q = _optional_patronymics(rest_q, rest_c)  # a patronymic left over is optional,
     drop_c = _optional_patronymics(rest_c, rest_q)  # unless the other side has another one
-    q_words = [_spelt(w, c, match.get(i)) for i, w in enumerate(q) if w not in drop_q]
-    c_of = {j: q[i] for i, (j, _) in match.items()}
-    c_words = [_spelt(w, q, (c_of[j], 0.0)) if j in c_of else w for j, w in enumerate(c)]
-    c_words = [w for w in c_words if w not in drop_c]
+    as_q: dict[int, str] = {}  # an initial or a contraction takes its partner's letters
+    as_c: dict[int, str] = {}
+    for i, j in partner.items():
+        if sims[i] < 1.0:
+            if _stands_for(q[i], c[j], sims[i]):
+                as_q[i] = c[j]
+            if _stands_for(c[j], q[i], sims[i]):
+                as_c[j] = q[i]
+    q_words = [as_q.get(i, w) for i, w in enumerate(q) if w not in drop_q]
+    c_words = [as_c.get(j, w) for j, w in enumerate(c) if w not in drop_c]
     close = CLOSE_SPELLING if person or _short_one_word(q, c) else CLOSE_SPELLING_ORG
-    cover_q = _cover(q, {i: s for i, (_, s) in match.items()}, drop_q, close)
+    cover_q = _cover(q, sims, drop_q, close)
     cover_c = _cover(c, used, drop_c, close)
     letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
     conflict = _conflict(rest_q, drop_q, rest_c, drop_c)
-    info = sum(_weight(c[j], True) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
+    info = sum(_rarity(c[j]) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
     shared = bool(strong_q) and all(
-        WEIGHTS.shared(q[i]) or WEIGHTS.shared(c[match[i][0]]) for i in strong_q
+        WEIGHTS.shared(q[i]) or WEIGHTS.shared(c[partner[i]]) for i in strong_q
     )
     left = any(w not in drop_q and not WEIGHTS.filler(w) for w in rest_q) or any(
         w not in drop_c and not WEIGHTS.filler(w) for w in rest_c
     )
-    found = letters
+    met: tuple[tuple[str, str], ...] = ()  # the words that met, when one name is found whole
     if max(cover_q, cover_c) >= FULL and not conflict and letters < 1.0:
-        met_q = sorted(_spelt(q[i], c, match[i]) for i in strong_q)
-        met_c = sorted(_spelt(c[j], q, (q[i], 0.0)) for i, (j, _) in match.items() if i in strong_q)
-        found = fuzz.ratio(" ".join(met_q), " ".join(met_c)) / 100.0
+        met = tuple((as_q.get(i, q[i]), as_c.get(partner[i], c[partner[i]])) for i in strong_q)
     return Alignment(
-        min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left, found
+        min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left, met
     )
+
+
+def _stands_for(word: str, full: str, sim: float) -> bool:
+    """An initial or a contraction (J., Intl) is compared with the letters of its word."""
+    return len(word) == 1 or (sim == CONTRACTION and _contraction(word, full))
 
 
 Words = frozenset[str] | set[str]
@@ -365,17 +372,8 @@ def _short_one_word(q: list[str], c: list[str]) -> bool:
     return (len(q) == 1 and len(q[0]) < LONG_WORD) or (len(c) == 1 and len(c[0]) < LONG_WORD)
 
 
-def _spelt(word: str, other: list[str], partner: tuple[int | str, float] | None) -> str:
-    """A word as its letters are compared: an initial or a contraction (J., Intl) takes the
-    letters of the word it stands for."""
-    if partner is None:
-        return word
-    full = partner[0] if isinstance(partner[0], str) else other[partner[0]]
-    return full if len(word) == 1 or _contraction(word, full) else word
-
-
 def _same(words: list[str]) -> Alignment:
-    info = sum(_weight(w, True) for w in reversed(words))  # in the order the general case adds
+    info = sum(_rarity(w) for w in reversed(words))  # in the order the general case adds
     return Alignment(1.0, 1.0, 1.0, False, info, all(map(WEIGHTS.shared, words)), False)
 
 
@@ -396,7 +394,8 @@ def _cover(
         if w in drop:
             continue
         sim = sims.get(i, 0.0)
-        weight = _weight(w, sim > 0)
+        weight = 3.0 if not sim and len(w) <= 2 else _rarity(w)  # a lone letter left over
+        # counts as a short word (M INVEST is not INVEST)
         total += weight
         matched += weight * (sim if sim >= close else sim * sim)
     return matched / total if total else 0.0
@@ -440,8 +439,8 @@ def name_letters2(pair: Pair) -> float:
     if not pair.query.key or not pair.candidate.key:
         return 0.0
     a = _aligned(pair)
-    if a.found_letters > a.letters and _person_subset(pair, a):
-        return (a.letters + a.found_letters) / 2
+    if a.met and _person_subset(pair, a):
+        return (a.letters + max(a.letters, a.found_letters())) / 2
     return a.letters
 
 
@@ -543,11 +542,23 @@ class Algorithm:
     description: str
 
     def contributions(self, pair: Pair) -> tuple[Contribution, ...]:
-        return tuple(Contribution(f.__name__, f(pair), w, _why(f)) for f, w in self.features)
+        return tuple(Contribution(name, f(pair), w, why) for f, w, name, why in self._named)
+
+    @cached_property
+    def _named(self) -> tuple[tuple[Feature, float, str, str], ...]:
+        return tuple((f, w, f.__name__, _why(f)) for f, w in self.features)
 
     def explain(self, pair: Pair) -> tuple[float, tuple[Contribution, ...]]:
         """The score and the contributions it is the sum of, each feature computed once."""
         parts = self.contributions(pair)
+        return clip(sum(c.weight * c.value for c in parts)), parts
+
+    def explained(self, values: list[float]) -> tuple[float, tuple[Contribution, ...]]:
+        """`explain`, from the feature values `values_at_least` kept (no feature run again)."""
+        parts = tuple(
+            Contribution(name, v, w, why)
+            for (_, w, name, why), v in zip(self._named, values, strict=True)
+        )
         return clip(sum(c.weight * c.value for c in parts)), parts
 
     def score(self, pair: Pair) -> float:
@@ -558,12 +569,20 @@ class Algorithm:
         features left once even their best (every positive weight in full, no penalty) could
         not lift the sum to it. Most names a query is compared with stop after the name
         features and the identifier: the country and a date of birth add 0.15 at most."""
+        return self.values_at_least(pair, floor)[0]
+
+    def values_at_least(self, pair: Pair, floor: float) -> tuple[float, list[float] | None]:
+        """`score_at_least`, and the feature values when every feature ran (a hit's
+        explanation is then made of them: `explained`); None when scoring stopped early."""
         total = 0.0
+        values: list[float] = []
         for (f, w), upside in zip(self.features, self._upside, strict=True):
-            total += w * f(pair)
+            value = f(pair)
+            values.append(value)
+            total += w * value
             if total + upside < floor:
-                return clip(total + upside)
-        return clip(total)
+                return clip(total + upside), None
+        return clip(total), values
 
     @cached_property
     def _upside(self) -> tuple[float, ...]:

@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Action = Literal["block", "licence", "flag"]
 ACTIONS: tuple[Action, ...] = ("block", "licence", "flag")
@@ -109,9 +109,9 @@ class GoodsHit:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One feature's part in a score: its value, weight, and the sentence a user reads."""
+class Contribution(NamedTuple):
+    """One feature's part in a score: its value, weight, and the sentence a user reads (a
+    named tuple: a hit makes fourteen of them, and a tuple is made fastest)."""
 
     feature: str
     value: float

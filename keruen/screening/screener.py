@@ -30,6 +30,10 @@ BEHIND = 0.25  # shortlisted names this far behind the best in letters are not s
 # names, plausible names on no list, yente's UN people and people on no list) one in 1,449 lost
 
 
+Scored = tuple[float, int, list[float] | None]  # score, row, feature values (None: not all run)
+_NOTHING: Scored = (-1.0, 0, None)
+
+
 @dataclass(frozen=True, slots=True)
 class _Owner:
     entry: Entry
@@ -190,12 +194,12 @@ class Screener:
         ranked = sorted(
             (
                 (s, o, r)
-                for o, (s, r) in best.items()
+                for o, (s, r, _) in best.items()
                 if s >= (self.threshold_for(o) if threshold is None else threshold)
             ),
             reverse=True,
         )
-        return [self._hit(name, side, owner, row) for _, owner, row in ranked[:limit]]
+        return [self._hit(name, side, o, r, best[o][2]) for _, o, r in ranked[:limit]]
 
     @property
     def floor(self) -> float:
@@ -204,23 +208,28 @@ class Screener:
 
     def _score_rows(
         self, side: Side, rows: list[tuple[int, float]], floor: float
-    ) -> dict[int, tuple[float, int]]:
-        """The best-scoring row of each owner among `rows`; a score below `floor` may be an
-        upper bound only (`Algorithm.score_at_least`), unless `exact` is set."""
-        best: dict[int, tuple[float, int]] = {}
+    ) -> dict[int, Scored]:
+        """The best-scoring row of each owner among `rows`, with its feature values when all
+        were computed; a score below `floor` may be an upper bound only
+        (`Algorithm.values_at_least`), unless `exact` is set (the code before pruning)."""
+        best: dict[int, Scored] = {}
         scored, owners, alg = self.scored, self.index.owners, self.algorithm
         for found, _ in rows:
             row = scored[found]
             owner = owners[row]
             pair = Pair(side, self._side(owner, row))
-            score = alg.score(pair) if self.exact else alg.score_at_least(pair, floor)
-            if score > best.get(owner, (-1.0, 0))[0]:
-                best[owner] = (score, row)
+            if self.exact:
+                score, values = alg.score(pair), None
+            else:
+                score, values = alg.values_at_least(pair, floor)
+            if score > best.get(owner, _NOTHING)[0]:
+                best[owner] = (score, row, values)
         return best
 
-    def _best_name(self, side: Side, owner: int) -> tuple[float, int]:
+    def _best_name(self, side: Side, owner: int) -> Scored:
         rows = {self.scored[r] for r in self.owners[owner].rows}
-        return max((self.algorithm.score(Pair(side, self._side(owner, r))), r) for r in rows)
+        score, row = max((self.algorithm.score(Pair(side, self._side(owner, r))), r) for r in rows)
+        return score, row, None
 
     def _side(self, owner: int, row: int) -> Side:
         o = self.owners[owner].side
@@ -240,9 +249,14 @@ class Screener:
             found = self._digests[owner] = self.owners[owner].entry.digest
         return found
 
-    def _hit(self, name: str, side: Side, owner: int, row: int) -> PartyHit:
+    def _hit(
+        self, name: str, side: Side, owner: int, row: int, values: list[float] | None = None
+    ) -> PartyHit:
         o = self.owners[owner]
-        score, contributions = self.algorithm.explain(Pair(side, self._side(owner, row)))
+        if values is None:
+            score, contributions = self.algorithm.explain(Pair(side, self._side(owner, row)))
+        else:
+            score, contributions = self.algorithm.explained(values)
         return PartyHit(
             list=o.entry.list,
             version=o.version,
