@@ -30,7 +30,7 @@ from keruen.jurisdiction import Jurisdiction
 from keruen.ledger.overlay import Accepted, Overlay
 from keruen.model.validate import MAX_LINE_BYTES, Outcome, Parsed, parse_many, rebuild
 from keruen.settings import get_settings
-from keruen.split import Line
+from keruen.split import Line, YoungCollector
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer, sqlite_path, unreachable
 
@@ -107,6 +107,7 @@ def ingest_lines(
     # No automatic collection during the ingest: a full one walks the whole carried state
     # (hundreds of thousands of batches and balances) over and over. Between chunks only the
     # young generations are collected: what the last chunk made and dropped, cycles included.
+    collector = YoungCollector()
     with _no_gc():
         if _may_split(eng, parallel):
             ahead = list(islice(parts, 2))  # a second process pays off from the second chunk on
@@ -123,9 +124,8 @@ def ingest_lines(
                 )
                 return report
             parts = iter(ahead)
-        for n, part in enumerate(_parsed_parts(parts, parallel, home)):
-            if n:
-                gc.collect(1)
+        for part in _parsed_parts(parts, parallel, home):
+            collector.note(len(part))
             state = _ingest_isolating(eng, part, source, report, keep_ids, state, in_transaction)
             if progress:
                 progress(len(part))
@@ -179,8 +179,10 @@ def _ingest_split(
             report.accepted_ids.extend(o.accepted_ids)
         done(part)
 
+    collector = YoungCollector()
+
     def done(part: list[Line]) -> None:
-        gc.collect(1)
+        collector.note(len(part))
         if progress:
             progress(len(part))
 

@@ -28,7 +28,7 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
@@ -40,7 +40,6 @@ from sqlalchemy.engine import Connection, Engine
 from keruen import errors
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Accepted, Known, Overlay
-from keruen.ledger.rules import Batch
 from keruen.model.validate import Outcome, Parsed, rebuild
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer, new_engine
@@ -299,19 +298,53 @@ class _Sender:
         self.pipe.close()
 
 
+class YoungCollector:
+    """Collects the young generations once every `every` lines, not after every chunk: each
+    collection walks every young object still alive (the chunks in flight, the state carried
+    between them, about 150,000 objects at 20,000-event chunks, 50-170 ms), which cost 2.5-8.5
+    µs per event when done per chunk. Acyclic garbage is freed by reference counting at once;
+    what cycles there are (rejected lines' exceptions) wait at most `every` lines."""
+
+    def __init__(self, every: int = 200_000) -> None:
+        self.every, self.lines = every, 0
+
+    def note(self, lines: int) -> None:
+        self.lines += lines
+        if self.lines >= self.every:
+            self.lines = 0
+            gc.collect(1)
+
+
 # --- the child -------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class _InFlight:
-    """What one judged chunk accepted, kept until the chunk is surely committed."""
+    """What one judged chunk accepted, kept until the chunk is surely committed (its own
+    entries only: the overlay's dicts also hold what earlier chunks in flight added)."""
 
     chunk: int
-    known: dict[str, Known] = field(default_factory=dict)
-    cancelled: set[str] = field(default_factory=set)
-    batches: dict[str, Batch | None] = field(default_factory=dict)
-    balances: dict[tuple[str, str], Any] = field(default_factory=dict)
-    held: set[tuple[str, str]] = field(default_factory=set)
+    known: dict[str, Known]
+    cancelled: set[str]
+    held: set[tuple[str, str]]
+    touched: set[tuple[str, str]]  # the balances it changed
+    accepted: list[Accepted]  # for the batches it made
+
+
+def _in_flight(chunk: int, overlay: Overlay, accepted: list[Accepted]) -> _InFlight:
+    known, everything = {}, overlay.known
+    cancelled: set[str] = set()
+    held: set[tuple[str, str]] = set()
+    for a in accepted:
+        event_id = a.parsed.event.id
+        known[event_id] = everything[event_id]  # the overlay's own record, not a copy
+        effect = a.effect
+        if effect.cancels:
+            cancelled.add(effect.cancels)
+        for m in effect.moves:
+            if m.target is not None:
+                held.add((m.target, m.batch))
+    return _InFlight(chunk, known, cancelled, held, overlay.touched, accepted)
 
 
 def _child(url: str, down: Pipe, up: Pipe, parent: int) -> None:
@@ -321,6 +354,7 @@ def _child(url: str, down: Pipe, up: Pipe, parent: int) -> None:
     encode = msgspec.msgpack.Encoder().encode
     overlay: Overlay | None = None
     flight: deque[_InFlight] = deque()
+    collector = YoungCollector()
     epoch = 0
     try:
         while True:
@@ -341,7 +375,7 @@ def _child(url: str, down: Pipe, up: Pipe, parent: int) -> None:
                 up.send_bytes(encode(Judged(epoch, chunk, None, failure=repr(e)[:500])))
                 return
             up.send_bytes(encode(judged))
-            gc.collect(1)
+            collector.note(len(part))
     finally:
         eng.dispose()
 
@@ -365,9 +399,12 @@ def _judge_chunk(
         else:
             overlay = carried.carry_over()
             if not overlay.batches and carried.batches:  # reset at the carry limit
-                for f in flight:
-                    overlay.batches.update(f.batches)
-                    overlay.balances.update(f.balances)
+                for f in flight:  # what the ledger does not hold yet, as it stands now
+                    for a in f.accepted:
+                        for b in a.effect.new_batches:
+                            overlay.batches[b.batch] = carried.batches[b.batch]
+                    for key in f.touched:
+                        overlay.balances[key] = carried.balances[key]
         for f in flight:
             overlay.known.update(f.known)
             overlay.cancelled_ids.update(f.cancelled)
@@ -376,17 +413,7 @@ def _judge_chunk(
         conn.rollback()
     accepted, refused, duplicates = judge(overlay, items)
     rows = store.rows(accepted, overlay, store.micros_now(), overlay.head or (0, ""))
-    mine = _InFlight(chunk)
-    for a in accepted:
-        mine.known[a.parsed.event.id] = Known(a.parsed.digest, a.parsed.canonical, a.parsed.event)
-        if a.effect.cancels:
-            mine.cancelled.add(a.effect.cancels)
-        for b in a.effect.new_batches:
-            mine.batches[b.batch] = b
-        mine.held.update((m.target, m.batch) for m in a.effect.moves if m.target is not None)
-    for key in overlay.touched:
-        mine.balances[key] = overlay.balances[key]
-    flight.append(mine)
+    flight.append(_in_flight(chunk, overlay, accepted))
     judged = Judged(
         epoch,
         chunk,

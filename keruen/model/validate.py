@@ -22,6 +22,7 @@ from keruen import reference
 from keruen.errors import InvalidEvent
 from keruen.jurisdiction import Jurisdiction
 from keruen.model import events as ev
+from keruen.model import strict
 from keruen.settings import get_settings
 
 MAX_QUANTITY = Decimal("1e15")
@@ -94,6 +95,9 @@ def parse_many(lines: list[bytes], jurisdiction: Jurisdiction) -> list[Outcome]:
     passed, not read from the parse process's settings."""
     out: list[Outcome] = []
     for line in lines:
+        if (fast := _parse_strict(line, jurisdiction)) is not None:
+            out.append(fast)
+            continue
         try:
             p = parse(line, jurisdiction)
         except InvalidEvent as e:
@@ -101,6 +105,27 @@ def parse_many(lines: list[bytes], jurisdiction: Jurisdiction) -> list[Outcome]:
         else:
             out.append((p.canonical, p.digest))
     return out
+
+
+def _parse_strict(line: bytes, jurisdiction: Jurisdiction) -> tuple[bytes, str] | None:
+    """`parse`'s answer for a line with no field beyond the contract and no `null`, or None
+    (then `parse` says what the line is). Such a line's canonical form is its typed event
+    alone: no raw decode, no merge (40 % of the parse's time)."""
+    if (
+        line[:3] == BOM
+        or len(line) > MAX_LINE_BYTES
+        or line.count(b"[") + line.count(b"{") > MAX_DEPTH
+    ):
+        return None
+    event = strict.decode(line)
+    if event is None or first_problem(event, jurisdiction):
+        return None
+    if not strict.normalise(event):
+        return None
+    canonical = _encoder.encode(event)
+    if b"\\u0000" in canonical:
+        return None
+    return canonical, hashlib.sha256(canonical).hexdigest()
 
 
 def rebuild(outcome: Outcome) -> Parsed:
@@ -537,3 +562,4 @@ _CHECKS: dict[type[ev.Event], Callable[[Any, Jurisdiction], Problem]] = {
     ev.Receipt: _check_receipt,
     ev.Cancel: _check_cancel,
 }
+_CHECKS.update({strict.STRICT_TYPES[cls]: check for cls, check in list(_CHECKS.items())})

@@ -1,0 +1,155 @@
+"""Strict twins of the contract structs: the same fields, unknown fields refused.
+
+A line that decodes into its strict twin carries no field beyond the contract, so its
+canonical form is the typed event alone (no merge with the raw JSON object): the parse's fast
+path (`keruen.model.validate.parse_many`). Twins subclass their contract struct (`isinstance`
+holds) and never leave the parse: it hands back canonical bytes, which are decoded again into
+the contract's own types. Generated from `keruen.model.events`, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Union
+
+import msgspec
+
+from keruen.model import events as ev
+
+_TWINS: dict[type, type] = {}
+
+
+def twin(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """`cls` refusing unknown fields, its struct fields' types twinned too."""
+    if cls in _TWINS:
+        return _TWINS[cls]
+    fields: list[tuple[str, Any, Any]] = []
+    for f in msgspec.structs.fields(cls):
+        default: Any = msgspec.field(name=f.encode_name) if f.encode_name != f.name else None
+        if f.required:
+            fields.append((f.name, _twinned(f.type), default or msgspec.NODEFAULT))
+        else:
+            value = f.default if f.default is not msgspec.NODEFAULT else f.default_factory()
+            kept = msgspec.field(default=value, name=f.encode_name)
+            fields.append((f.name, _twinned(f.type), kept))
+    config = cls.__struct_config__
+    strict: type[msgspec.Struct] = msgspec.defstruct(
+        f"Strict{cls.__name__}",
+        [(n, t, d) if d is not msgspec.NODEFAULT else (n, t) for n, t, d in fields],
+        bases=(cls,),
+        kw_only=True,
+        omit_defaults=True,
+        forbid_unknown_fields=True,
+        tag_field=config.tag_field,
+        tag=config.tag,
+        module=__name__,
+    )
+    _TWINS[cls] = strict
+    return strict
+
+
+# typing's forms, subscripted at run time with types built here
+_ANNOTATED: Any = Annotated
+_LIST: Any = list
+_UNION: Any = Union
+
+
+def _twinned(tp: Any) -> Any:
+    """A field's type with every contract struct in it replaced by its twin."""
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return twin(tp)
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        base, *meta = typing.get_args(tp)
+        return _ANNOTATED[(_twinned(base), *meta)]
+    if origin is list:
+        return _LIST[_twinned(typing.get_args(tp)[0])]
+    if origin in (Union, types.UnionType):
+        return _UNION[tuple(_twinned(a) for a in typing.get_args(tp))]
+    return tp
+
+
+STRICT_TYPES: dict[type, type] = {cls: twin(cls) for cls in ev.EVENT_TYPES.values()}
+_strict = msgspec.json.Decoder(_UNION[tuple(STRICT_TYPES.values())])
+
+
+def decode(line: bytes) -> ev.Event | None:
+    """The line as its strict twin, or None when it is not one (unknown fields, a `null`, or
+    anything the full parse must look at: it then gives the reason)."""
+    if b"null" in line:  # an explicit null of an optional field is kept in the canonical form
+        return None
+    try:
+        event: ev.Event = _strict.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    return event
+
+
+def normalise(event: msgspec.Struct) -> bool:
+    """Write `event`'s decimals and times the canonical way, in place, so that encoding it
+    with sorted keys gives its canonical form (as `validate._canonical` writes it): a decimal
+    in its shortest plain notation, a time in UTC. False when one has no plain `str` (a very
+    small decimal prints with an exponent): the full parse writes that one."""
+    for name in _VISIT[type(event)]:
+        value = getattr(event, name)
+        kind = type(value)
+        if kind is Decimal:
+            plain = _plain(value)
+            if plain is None:
+                return False
+            setattr(event, name, plain)
+        elif kind is datetime:
+            setattr(event, name, value.astimezone(UTC))
+        elif kind is list:
+            for item in value:
+                if isinstance(item, msgspec.Struct):
+                    if not normalise(item):
+                        return False
+                elif type(item) is Decimal or type(item) is datetime:
+                    return False
+        elif value is not None and not normalise(value):
+            return False
+    return True
+
+
+def _plain(q: Decimal) -> Decimal | None:
+    """`q` as the decimal whose `str` is its shortest plain notation, or None."""
+    if q == 0:
+        return _ZERO
+    n = q.normalize()
+    if n.as_tuple().exponent > 0:  # type: ignore[operator]
+        n = n.quantize(_ONE)  # 1E+3 -> 1000
+    return None if n.adjusted() < -6 or "E" in str(n) else n
+
+
+_ZERO, _ONE = Decimal(0), Decimal(1)
+
+
+def _visited(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of `cls` that may hold a decimal, a time or a struct (the rest are text,
+    numbers and booleans the encoder writes as they are)."""
+    return tuple(
+        f.name
+        for f in msgspec.structs.fields(cls)
+        if any(isinstance(a, type) and issubclass(a, _WALKED) for a in _leaves(f.type))
+    )
+
+
+_WALKED = (Decimal, datetime, msgspec.Struct, list)
+
+
+def _leaves(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _leaves(typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return [leaf for a in typing.get_args(tp) for leaf in _leaves(a)]
+    if origin is list:
+        return [list]
+    return [tp]
+
+
+_VISIT: dict[type, tuple[str, ...]] = {strict: _visited(strict) for strict in _TWINS.values()}

@@ -1,0 +1,148 @@
+"""The parse's fast path (strict twins, keruen.model.strict) gives the full parse's answer for
+every line it takes, and leaves every other line to it: property-tested on the bench's events
+varied in notation, time offsets, unknown and null fields, and on the crash corpus."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keruen.bench.streams import StreamGen
+from keruen.errors import InvalidEvent
+from keruen.model import events as ev
+from keruen.model import strict
+from keruen.model.validate import _parse_strict, parse, parse_many
+from keruen.settings import get_settings
+from tests import factory as f
+from tests.reliability.corpus import corpus
+
+BASE = [json.loads(line) for line in StreamGen(seed=3, holders=30, live=60).events(300)]
+OTHERS = [
+    json.loads(f.line(e))
+    for e in (
+        f.cancel("c-1", "ev-000000001"),
+        f.adjust("a-1", "55501/010323/0000123/001", f.A, "-2"),
+        f.transit_open("t-1", "24KZ0000000000001"),
+        {
+            "type": "seal_ping",
+            "id": "p-1",
+            "time": f.t(2),
+            "seal": "S1",
+            "lat": 43,
+            "lon": 76.5,
+            "state": "intact",
+            "code": "01",
+        },
+        {
+            "type": "receipt",
+            "id": "r-1",
+            "time": f.t(3),
+            "ref": "ev-000000001",
+            "country": "RU",
+            "document": {"kind": "CMR", "number": "1"},
+            "mass_kg": "10.50",
+        },
+    )
+]
+
+
+def full(line: bytes) -> tuple[bytes, str] | None:
+    try:
+        p = parse(line, get_settings().jurisdiction)
+    except InvalidEvent:
+        return None
+    return p.canonical, p.digest
+
+
+DECIMALS = {"quantity", "amount", "mass_kg"}
+
+
+def _numbers(value: Any, draw: Any) -> Any:
+    """Each decimal-looking value written another way: a JSON number, trailing zeros, an
+    exponent."""
+    if isinstance(value, dict):
+        return {
+            k: _numbers(v, draw) if isinstance(v, dict | list) or k in DECIMALS else v
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_numbers(v, draw) for v in value]
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            q = Decimal(str(value))
+        except ArithmeticError:
+            return value
+        if not q.is_finite() or not str(value).lstrip("-").replace(".", "").isdigit():
+            return value
+        form = draw(st.sampled_from(["as is", "zeros", "exp", "number"]))
+        if form == "zeros":
+            return f"{q:.3f}"
+        if form == "exp":
+            return f"{q:E}"
+        if form == "number" and q == q.to_integral_value():
+            return int(q)
+    return value
+
+
+@st.composite
+def lines(draw: Any) -> bytes:
+    event = dict(draw(st.sampled_from(BASE + OTHERS)))
+    event = _numbers(event, draw) if draw(st.booleans()) else event
+    if draw(st.booleans()) and "time" in event:
+        offset = draw(st.sampled_from(["+05:00", "-03:30", "Z", "+00:00"]))
+        event["time"] = event["time"][:19] + draw(st.sampled_from(["", ".5", ".000123"])) + offset
+    extra = draw(st.sampled_from(["none", "unknown", "null", "nested unknown", "drop"]))
+    if extra == "unknown":
+        event["note"] = draw(st.text(max_size=5))
+    elif extra == "null":
+        event["mass_kg"] = None
+    elif extra == "nested unknown" and isinstance(event.get("value"), dict):
+        event["value"] = {**event["value"], "rate": 1.5}
+    elif extra == "drop":
+        event.pop(draw(st.sampled_from(sorted(event))))
+    return json.dumps(event, ensure_ascii=draw(st.booleans())).encode()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(line=lines())
+def test_the_fast_path_gives_the_full_parse_answer(line: bytes) -> None:
+    j = get_settings().jurisdiction
+    fast, answer = _parse_strict(line, j), full(line)
+    if fast is not None:
+        assert fast == answer
+    outcome = parse_many([line], j)[0]
+    assert outcome == answer if answer is not None else len(outcome) == 3
+
+
+def test_lines_with_more_than_the_contract_take_the_full_path() -> None:
+    j = get_settings().jurisdiction
+    event = dict(BASE[1])
+    assert _parse_strict(json.dumps(event).encode(), j) is not None
+    for changed in (
+        {**event, "note": "kept"},
+        {**event, "value": {**event["value"], "rate": "1"}},
+        {**event, "mass_kg": None},
+    ):
+        line = json.dumps(changed).encode()
+        assert _parse_strict(line, j) is None
+        outcome = full(line)
+        assert outcome is not None and parse_many([line], j)[0] == outcome
+
+
+def test_the_crash_corpus_never_takes_the_fast_path_wrongly() -> None:
+    j = get_settings().jurisdiction
+    for _, line in corpus():
+        fast = _parse_strict(line, j)
+        assert fast is None or fast == full(line)
+
+
+def test_every_event_type_has_a_checked_twin() -> None:
+    assert set(strict.STRICT_TYPES) == set(ev.EVENT_TYPES.values())
+    for cls, twin in strict.STRICT_TYPES.items():
+        assert issubclass(twin, cls)
+        assert twin.__struct_config__.forbid_unknown_fields
+        assert twin.__struct_config__.tag == cls.__struct_config__.tag
