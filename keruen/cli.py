@@ -61,13 +61,25 @@ def ingest(
         bool,
         typer.Option("--allow-rejects", help="Exit 0 even when lines were rejected"),
     ] = False,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Backfill into a NEW SQLite ledger file (--db): loaded without durability, "
+            "checked in full, then made the ledger at once; refuses an existing file",
+        ),
+    ] = False,
 ) -> None:
     """Validate and append events to the ledger; rejected lines are stored with their reason.
 
     Exits 0 when every line was accepted or a duplicate, 3 when some were rejected (0 with
-    --allow-rejects), 1 on an error (nothing of the failing chunk is written)."""
+    --allow-rejects), 1 on an error (nothing of the failing chunk is written; with --bulk,
+    no ledger at all)."""
     if file != "-" and not os.path.isfile(file):
         fail(f"{file}: no such file")
+    if bulk:
+        _ingest_bulk(file, db_url, as_json, rejects, allow_rejects)
+        return
     with _rejects_file(rejects) as sink:
         eng = db.ready(db_url)
         signed = checkpoint.Auto.from_settings(eng)  # with a checkpoint key: signed heads
@@ -92,6 +104,29 @@ def ingest(
 
 
 REJECTED = 3  # `keruen ingest`'s exit status when lines were rejected
+
+
+def _ingest_bulk(
+    file: str, db_url: str | None, as_json: bool, rejects: Path | None, allow_rejects: bool
+) -> None:
+    from keruen.bulk import ingest_bulk
+
+    if db_url is None:
+        fail("--bulk needs --db NEW.db: it writes a new ledger file, never one in use")
+    with _rejects_file(rejects) as sink:
+        with progress("bulk load", _count_lines(file), enabled=not as_json) as advance:
+            result = ingest_bulk(_lines(file), db_url, source=file, progress=advance)
+        if sink is not None:
+            sink.writelines(r.raw.rstrip(b"\n") + b"\n" for r in result.report.rejections)
+    if not as_json:
+        out.print(
+            f"checked: SQLite integrity, chain and projections of {result.checked.events.count:,}"
+            f" events (load {result.load_s:.1f} s, indexes {result.index_s:.1f} s, "
+            f"check {result.check_s:.1f} s)"
+        )
+    _print_report(result.report, as_json)
+    if result.report.rejected and not allow_rejects:
+        raise typer.Exit(REJECTED)
 
 
 @contextmanager

@@ -7,8 +7,10 @@ import random
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import sqlalchemy as sa
 import typer
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from keruen.bench import api, detect, shells, soak
 from keruen.bench.streams import StreamGen
+from keruen.bulk import ingest_bulk
 from keruen.console import JsonOption, NewDbOption, emit_json, out, progress
 from keruen.ingest import ingest_lines
 from keruen.store import db
@@ -69,16 +72,16 @@ def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
 
 
 def bench_ingest(
-    events: int, db_url: str | None, seed: int, chunk: int, show: bool
+    events: int, db_url: str | None, seed: int, chunk: int, show: bool, bulk: bool = False
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
         write_stream(path, events, seed, show)
-        with db.scratch(db_url) as eng:
+        with _ledger(db_url, bulk, Path(tmp)) as (eng, load):
             cpu = cpu_seconds()
             start = time.perf_counter()
             with path.open("rb") as f, progress("ingest", events, show) as advance:
-                report = ingest_lines(eng, f, source=str(path), chunk_size=chunk, progress=advance)
+                report, phases = load(f, str(path), chunk, advance)
             elapsed = time.perf_counter() - start
             # the ingest's second process has ended (and been waited for) when it returns
             main_cpu, child_cpu = (b - a for a, b in zip(cpu, cpu_seconds(), strict=True))
@@ -102,7 +105,41 @@ def bench_ingest(
         # far more than it changes these
         "cpu_us_per_event_main": round(main_cpu / events * 1e6, 1),
         "cpu_us_per_event_child": round(child_cpu / events * 1e6, 1),
+        **phases,
     }
+
+
+Load = Callable[[BinaryIO, str, int, Callable[[int], None]], tuple[Any, dict[str, Any]]]
+
+
+@contextmanager
+def _ledger(db_url: str | None, bulk: bool, tmp: Path) -> Iterator[tuple[Engine, Load]]:
+    """The engine the baselines run on, and how the stream is loaded: `ingest_lines` into a
+    scratch ledger, or with `bulk` `keruen.bulk.ingest_bulk` into a new file (timed with its
+    index build and full check; the baselines then run on the ledger it made)."""
+    if not bulk:
+        with db.scratch(db_url) as eng:
+
+            def load(f: BinaryIO, source: str, chunk: int, advance: Any) -> tuple[Any, Any]:
+                report = ingest_lines(eng, f, source=source, chunk_size=chunk, progress=advance)
+                return report, {}
+
+            yield eng, load
+        return
+    if db_url is not None:
+        raise typer.BadParameter("--bulk writes a temporary SQLite file of its own; no --db")
+    target = tmp / "bulk.db"
+    eng = db.new_engine(str(target))
+
+    def load_bulk(f: BinaryIO, source: str, chunk: int, advance: Any) -> tuple[Any, Any]:
+        r = ingest_bulk(f, str(target), source=source, chunk_size=chunk, progress=advance)
+        phases = {"bulk_load_s": r.load_s, "bulk_index_s": r.index_s, "bulk_check_s": r.check_s}
+        return r.report, {k: round(v, 2) for k, v in phases.items()}
+
+    try:
+        yield eng, load_bulk
+    finally:
+        eng.dispose()
 
 
 def child_peak_rss_mb() -> float:
@@ -224,10 +261,16 @@ def register(app: typer.Typer) -> None:
         db_url: Annotated[str | None, NewDbOption] = None,
         seed: Annotated[int, typer.Option(help="Stream seed")] = 1,
         chunk: Annotated[int, typer.Option(help="Events per transaction")] = 20_000,
+        bulk: Annotated[
+            bool,
+            typer.Option(
+                "--bulk", help="Time the bulk load into a new file (keruen ingest --bulk) instead"
+            ),
+        ] = False,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
         """Validated ingest vs a plain insert of the same rows, and vs the stored rows alone."""
-        r = bench_ingest(events, db_url, seed, chunk, show=not as_json)
+        r = bench_ingest(events, db_url, seed, chunk, show=not as_json, bulk=bulk)
         if as_json:
             emit_json(r)
             return
@@ -248,6 +291,11 @@ def register(app: typer.Typer) -> None:
             f"CPU per event:    {r['cpu_us_per_event_main']} µs main process, "
             f"{r['cpu_us_per_event_child']} µs second process"
         )
+        if bulk:
+            out.print(
+                f"bulk phases:      load {r['bulk_load_s']} s, indexes {r['bulk_index_s']} s, "
+                f"full check {r['bulk_check_s']} s (all inside the events/s above)"
+            )
 
     @app.command("trace")
     def trace_cmd(

@@ -41,11 +41,16 @@ def _engine(url: str) -> Engine:
 
 
 def new_engine(
-    url: str | None = None, sync: str | None = None, readonly: bool = False, **connect_args: Any
+    url: str | None = None,
+    sync: str | None = None,
+    readonly: bool = False,
+    journal: str = "WAL",
+    **connect_args: Any,
 ) -> Engine:
     """An engine of its own; SQLite is tuned for a single fast writer (WAL). `sync` is SQLite's
     synchronous mode: "full" when a commit acknowledges something to someone (the API), else
-    settings' `sqlite_sync` ("normal" unless KERUEN_SQLITE_SYNC says otherwise)."""
+    settings' `sqlite_sync` ("normal" unless KERUEN_SQLITE_SYNC says otherwise). `journal`
+    other than WAL is for a file nobody else reads yet (`keruen.bulk`)."""
     url = normalise_db_url(url) if url else get_settings().db_url
     _check_scheme(url)
     global _in_use
@@ -53,7 +58,9 @@ def new_engine(
     if url.startswith("sqlite"):
         eng = sa.create_engine(url, connect_args={"timeout": 30, **connect_args})
         mode = (sync or get_settings().sqlite_sync).upper()
-        sa.event.listen(eng, "connect", partial(_sqlite_pragmas, sync=mode, readonly=readonly))
+        sa.event.listen(
+            eng, "connect", partial(_sqlite_pragmas, sync=mode, readonly=readonly, journal=journal)
+        )
         # a reader's transactions take no lock: a snapshot of the file as it was at its first read
         sa.event.listen(eng, "begin", _sqlite_read if readonly else _sqlite_begin)
         return eng
@@ -151,7 +158,11 @@ def scratch(url: str | None = None) -> Iterator[Engine]:
 
 
 def _sqlite_pragmas(
-    dbapi_conn: Any, _record: Any, sync: str = "NORMAL", readonly: bool = False
+    dbapi_conn: Any,
+    _record: Any,
+    sync: str = "NORMAL",
+    readonly: bool = False,
+    journal: str = "WAL",
 ) -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
     cur = dbapi_conn.cursor()
@@ -159,7 +170,7 @@ def _sqlite_pragmas(
         # for a new file only (a ledger's page size is fixed once it has a table): fewer,
         # larger pages for the B-trees the ingest appends to and a trace reads in ranges
         "page_size=16384",
-        "journal_mode=WAL",
+        f"journal_mode={journal}",
         # NORMAL in WAL: a commit survives a crash of the process, not of the OS or the power
         f"synchronous={sync}",
         "cache_size=-262144",
