@@ -81,11 +81,13 @@ def parse_now(text: str) -> datetime:
     return parse_time(text, "now", BadTransitQuery)
 
 
-def refresh(eng: Engine) -> int:
-    """Bring the seal-binding index and the saved tracker up to date (reads are complete
-    without them, only slower); returns the seal bindings added."""
+def refresh(eng: Engine, tracker: bool = True) -> int:
+    """Bring the seal-binding index and (unless `tracker` is False: one movement's replay
+    needs only the index) the saved tracker up to date (reads are complete without them, only
+    slower); returns the seal bindings added."""
     added = bindings.refresh(eng)
-    refresh_tracker(eng)
+    if tracker:
+        refresh_tracker(eng)
     return added
 
 

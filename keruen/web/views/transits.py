@@ -44,7 +44,7 @@ def _indexed(request: Request) -> None:
     # its snapshot then begins after the refresh and sees it
     state = state_of(request)
     if state.extras.get("web.bindings") != head:
-        service.refresh(state.engine)
+        service.refresh(state.engine, tracker=False)  # a movement's replay reads no tracker
         state.extras["web.bindings"] = head
 
 
