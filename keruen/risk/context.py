@@ -24,6 +24,9 @@ class Context:
     since_us: int = 0
     # when set, only these subjects are judged (a pre-check judges one planned dispatch)
     only_events: frozenset[str] | None = None
+    # buyers (their keys) known to have bought before the ledger read: a pre-check reads the
+    # batch's lineage, not every earlier outflow (keruen.risk.scope.bought_before)
+    buyers_seen: frozenset[str] = frozenset()
     _prov: Provenance | None = field(default=None, repr=False)
 
     @cached_property

@@ -23,7 +23,7 @@ from keruen.risk.provenance import EPS, trace
 from keruen.risk.scoring import History, Risk, by_subject, movement_risk, movement_subjects
 from keruen.risk.state import Ledger, build
 
-__all__ = ["PLANNED", "Plan", "Verdict", "holdings", "judge"]
+__all__ = ["PLANNED", "Known", "Plan", "Verdict", "holdings", "judge"]
 DETECTORS = ("chpl", "sanctions", "reexport", "origin", "phantom", "layering")
 
 
@@ -35,6 +35,16 @@ class Plan:
     buyer: ev.Party
     at_us: int
     export: bool = False  # an export outside the customs union rather than a dispatch
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the judgement needs from beyond the batch's lineage, when it is given only that
+    (`keruen.risk.scope`): the holder's earlier movements received and clean, and whether the
+    buyer bought before."""
+
+    clean: int
+    buyer_seen: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +85,24 @@ def judge(
     config: RiskConfig,
     standing: list[Alert],
     buyer_hits: list[PartyHit],
+    known: Known | None = None,
 ) -> Verdict:
-    """The lane and reasons of `plan`, given the ledger and the standing alerts."""
+    """The lane and reasons of `plan`, given the ledger and the standing alerts. `known`: the
+    ledger given is the batch's lineage only, and this is what it lacks (without it, the
+    ledger is the whole ledger and the history and earlier buyers come from it)."""
     e = planned_event(plan)
     with_plan = build([*ledger.events, e])
     facts = Facts(facts.goods_rules, [*facts.party_hits, *buyer_hits], [], facts.seals_intact)
-    ctx = Context(with_plan, facts, config, plan.at_us, plan.at_us, frozenset({PLANNED}))
+    seen = frozenset({plan.buyer.key}) if known is not None and known.buyer_seen else frozenset()
+    ctx = Context(
+        with_plan, facts, config, plan.at_us, plan.at_us, frozenset({PLANNED}), buyers_seen=seen
+    )
     found = engine.detect(ctx, DETECTORS)
     risks = by_subject([*standing, *found])
-    move = movement_risk(with_plan, e, risks, facts, config, _history(with_plan, risks))
+    history = _history(with_plan, risks) if known is None else History()
+    if known is not None:
+        history.clean[plan.holder] = known.clean
+    move = movement_risk(with_plan, e, risks, facts, config, history)
     return Verdict(
         lane=by_risk(move.score, config.lanes),
         risk=round(move.score, 4),

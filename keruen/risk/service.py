@@ -18,13 +18,21 @@ from keruen.errors import NotFound
 from keruen.ledger.rules import iso
 from keruen.model import events as ev
 from keruen.risk import engine as core
-from keruen.risk import evaluation, store, truth
+from keruen.risk import evaluation, scope, store, truth
 from keruen.risk.config import RiskConfig, load
 from keruen.risk.context import Context
 from keruen.risk.errors import BadInput
+from keruen.risk.facts import Facts
 from keruen.risk.lanes import Rates, counted, rates
-from keruen.risk.precheck import PLANNED, Plan, Verdict, holdings, judge
-from keruen.risk.sources import buyer_hits, load_facts, refresh_transit, screening_warning
+from keruen.risk.precheck import PLANNED, Known, Plan, Verdict, holdings, judge
+from keruen.risk.sources import (
+    buyer_hits,
+    goods_rules,
+    load_facts,
+    refresh_transit,
+    screener,
+    screening_warning,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,25 +115,35 @@ def precheck(
     config: RiskConfig | None = None,
 ) -> tuple[Plan, Verdict]:
     """The lane and reasons a planned dispatch of `quantity` of `batch` to `buyer` would get,
-    as of `at_us` (default: the latest event), by `holder` (default: the largest holder then)."""
+    as of `at_us` (default: the latest event), by `holder` (default: the largest holder then).
+
+    Reads the batch's lineage and the few facts about its holder and buyer the judgement
+    needs (`keruen.risk.scope`), not the whole ledger: the same answer, in milliseconds."""
     config = config or load()
     with eng.connect() as conn:
-        reading = store.read(conn)  # from what the last detection kept, plus what came after
-        now = at_us if at_us is not None else reading.latest_us
-        ledger = store.load_ledger(conn, now, reading)
-        facts = load_facts(conn, now, ledger)  # the saved tracker, fed only what is new
-        standing = store.all_alerts(conn)
-        hits = buyer_hits(conn, buyer, PLANNED)
-    held = holdings(ledger, batch)
-    holder = holder or _holder(batch, held, batch in ledger.created_by, now)
-    if held.get(holder, 0.0) < float(quantity):
-        raise BadInput(
-            "quantity",
-            f"holder {holder} holds {held.get(holder, 0.0):g} of batch {batch!r}; "
-            f"cannot dispatch {quantity}",
+        now = at_us if at_us is not None else store.latest_us(conn)
+        ledger = scope.lineage(conn, batch, now)
+        held = holdings(ledger, batch)
+        holder = holder or _holder(batch, held, batch in ledger.created_by, now)
+        if held.get(holder, 0.0) < float(quantity):
+            raise BadInput(
+                "quantity",
+                f"holder {holder} holds {held.get(holder, 0.0):g} of batch {batch!r}; "
+                f"cannot dispatch {quantity}",
+            )
+        plan = Plan(batch, quantity, holder, buyer, max(now, ledger.latest_us), export)
+        subjects = [("batch", b) for b in ledger.ancestors(batch)]
+        standing = scope.alerts_about(conn, [*subjects, ("party", holder), ("party", buyer.key)])
+        watch = config.watch
+        conduit = buyer.country not in watch.destinations and buyer.country in watch.conduits
+        known = Known(
+            scope.clean_outflows(conn, holder, now),
+            conduit and scope.bought_before(conn, buyer, now),
         )
-    plan = Plan(batch, quantity, holder, buyer, max(now, ledger.latest_us), export)
-    return plan, judge(ledger, plan, facts, config, standing, hits)
+        s = screener(conn)
+        hits = buyer_hits(conn, buyer, PLANNED, s)
+    facts = Facts(goods_rules(s))
+    return plan, judge(ledger, plan, facts, config, standing, hits, known)
 
 
 def _holder(batch: str, held: dict[str, float], exists: bool, now: int) -> str:

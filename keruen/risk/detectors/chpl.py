@@ -25,7 +25,7 @@ RULES = {RULE: __doc__.splitlines()[0] if __doc__ else RULE}
 
 
 def detect(ctx: Context) -> Iterator[Alert]:
-    buyers_seen: set[str] = set()
+    buyers_seen: set[str] = set(ctx.buyers_seen)
     for e in ctx.ledger.outflows:
         found = _judge(ctx, e, buyers_seen) if ctx.judged(e) else None
         buyers_seen.add(e.buyer.key)
