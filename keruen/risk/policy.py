@@ -50,6 +50,25 @@ class Stored:
     diverted: list[Movement]  # movements in cases decided "confirmed_diversion"
     legitimate: list[Movement]  # movements in cases decided "false_positive" or "release"
 
+    def encode(self) -> dict[str, Any]:
+        """As JSON values (`keruen.risk.summaries` keeps it)."""
+        moves = ("flagged", "diverted", "legitimate")
+        return {
+            "total": self.total,
+            "scores": self.scores,
+            **{k: [[m.kind, m.subject, m.score] for m in getattr(self, k)] for k in moves},
+        }
+
+    @classmethod
+    def decode(cls, d: dict[str, Any]) -> Stored:
+        def moves(k: str) -> list[Movement]:
+            return [Movement(str(kind), str(s), float(score)) for kind, s, score in d[k]]
+
+        scores = [(float(score), int(n)) for score, n in d["scores"]]
+        return cls(
+            int(d["total"]), scores, *(moves(k) for k in ("flagged", "diverted", "legitimate"))
+        )
+
 
 def read(conn: Connection) -> Stored:
     s, a = rt.risk_subjects.c, rt.risk_alerts.c

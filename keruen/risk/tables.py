@@ -166,6 +166,17 @@ risk_passages = sa.Table(
     sa.Column("time_us", sa.BigInteger, nullable=False),
 )
 
+# Outcome summaries kept between requests (migration 0017; keruen.risk.summaries): the figures
+# as JSON, with the inputs they were computed from (last run, alert, case action, passages).
+risk_summaries = sa.Table(
+    "risk_summaries",
+    metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    sa.Column("inputs", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("made_us", sa.BigInteger, nullable=False),
+)
+
 risk_cursors = sa.Table(
     "risk_cursors",
     metadata,

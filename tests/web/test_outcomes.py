@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from keruen.ingest import ingest_lines
-from keruen.risk import cases, policy, waits
+from keruen.risk import cases, policy, queries, summaries, waits
 from keruen.risk import store as risk_store
 from keruen.risk import tables as rt
 from keruen.risk.config import Lanes
@@ -190,3 +190,67 @@ def test_the_outcomes_page_shows_waits_and_the_policy(web: Web) -> None:
     wrong = web.get("ana", "/ui/outcomes?red=0.3&yellow=0.6")
     assert wrong.status_code == 422 and "yellow" in wrong.text
     assert web.get("ana", "/ui/outcomes?random_rate=2").status_code == 422
+
+
+# --- the kept summaries -------------------------------------------------------------------
+
+
+def fresh(engine: Engine) -> dict[str, Any]:
+    """The figures computed from scratch, as JSON values (what a kept summary holds)."""
+    with engine.connect() as conn:
+        found = {
+            "waits": waits.by_lane_and_post(conn),
+            "stored": policy.read(conn).encode(),
+            "figures": {
+                "outcomes": queries.outcomes(conn),
+                "lane_counts": risk_store.lane_counts(conn),
+            },
+        }
+    return dict(json.loads(json.dumps(found)))
+
+
+def kept(engine: Engine) -> dict[str, Any]:
+    figures = summaries.figures(engine)
+    found = {
+        "waits": summaries.measured_waits(engine),
+        "stored": summaries.stored_risks(engine).encode(),
+        "figures": figures,
+    }
+    return dict(json.loads(json.dumps(found)))
+
+
+def test_kept_summaries_follow_new_passages_cancels_risks_and_decisions(engine: Engine) -> None:
+    """Each landing that changes a figure shows at the next read: passages, a cancel, a
+    detection run with new alerts and stored risks, a decision, a reopening."""
+    first, second = story()
+    ingest(engine, first)
+    waits.refresh(engine)
+    seen = [kept(engine)]
+    assert seen[-1] == fresh(engine) and seen[-1]["waits"]["measured"] == 3
+    assert kept(engine) == seen[-1]  # unchanged: read back as kept
+    ingest(engine, second)  # an exit wait, and M3's entry passage cancelled
+    waits.refresh(engine)
+    seen.append(kept(engine))
+    assert seen[-1] == fresh(engine) and seen[-1]["waits"] != seen[-2]["waits"]
+    with engine.begin() as conn:  # a detection run: stored risks, a lane, an alert
+        stored_risks(conn, SCORES, alerted={8})
+        run = risk_store.start_run(conn, 0, 0)
+        alert = Alert("transit_exit_other_post", "transit", "M1", 0.95, 0, "t", refs(mrns=["M1"]))
+        risk_store.add_alerts(conn, run, [alert], 0.5)
+        alert_id = conn.scalar(
+            sa.select(rt.risk_alerts.c.id).where(rt.risk_alerts.c.subject == "M1")
+        )
+    seen.append(kept(engine))
+    assert seen[-1] == fresh(engine) and seen[-1]["stored"] != seen[-2]["stored"]
+    assert seen[-1]["figures"]["outcomes"]["alerts"] == 2
+    with engine.begin() as conn:
+        case = cases.open_case(conn, [alert_id], "olga")
+        cases.decide(conn, case, "confirmed_diversion", "olga", "left by another post")
+    seen.append(kept(engine))
+    assert seen[-1] == fresh(engine) and seen[-1]["waits"]["left_out_diverted"] == 2
+    assert seen[-1]["figures"]["outcomes"]["precision"] == 1.0
+    with engine.begin() as conn:
+        cases.reopen(conn, case, "olga", "new documents")
+    seen.append(kept(engine))
+    assert seen[-1] == fresh(engine) and seen[-1]["waits"] == seen[-3]["waits"]
+    assert seen[-1]["figures"]["outcomes"]["decided"] == 0

@@ -5,9 +5,10 @@ legitimate movements wait by lane and post (measured from the ledger's events,
 would do to detection, inspection load and waiting (`keruen.risk.policy`, from the stored
 risks). Aggregates only: no party in them, nothing audited.
 
-Everything is read fresh on each request from aggregates and derived tables kept up to date
-incrementally (the passages at posts are brought up to the ledger's head when it has moved);
-nothing is served from a cache.
+The passages at posts are brought up to the ledger's head when it has moved; the figures come
+from summaries kept in the database with the inputs they were computed from
+(`keruen.risk.summaries`): computed again whenever a detection run, an alert, a case action or
+a passage has landed since, so what is shown is always what the stored data gives.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from keruen.risk import policy, queries, waits
+from keruen.risk import policy, summaries, waits
 from keruen.risk.config import load
 from keruen.risk.errors import BadInput
 from keruen.risk.lanes import counted
-from keruen.risk.store import lane_counts
 from keruen.store.port import LedgerReader
-from keruen.web.core import ConnDep, Viewer, WebRoute, kept, page, state_of
+from keruen.web.core import Viewer, WebRoute, kept, page, state_of
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Threshold = Annotated[float | None, Query(ge=0, le=1)]
@@ -43,7 +43,6 @@ def _passages(request: Request) -> None:
 def outcomes(
     request: Request,
     user: Viewer,
-    conn: ConnDep,
     red: Threshold = None,
     yellow: Threshold = None,
     blue: Threshold = None,
@@ -58,12 +57,14 @@ def outcomes(
     if not proposed.blue <= proposed.yellow <= proposed.red:
         raise BadInput("yellow", "thresholds must rise from blue to yellow to red")
     _passages(request)
-    measured = waits.by_lane_and_post(conn)
+    engine = state_of(request).engine
+    measured = summaries.measured_waits(engine)
     hours = {lane: s["mean_hours"] for lane, s in measured["lanes"].items()}
-    stored = policy.read(conn)
+    stored = summaries.stored_risks(engine)
+    figures = summaries.figures(engine)
     found: dict[str, Any] = {
-        **queries.outcomes(conn),
-        "lanes": counted(lane_counts(conn), current).public(),
+        **figures["outcomes"],
+        "lanes": counted(figures["lane_counts"], current).public(),
     }
     return page(
         request,
