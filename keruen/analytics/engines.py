@@ -3,6 +3,7 @@ PostgreSQL with the export loaded into a schema there. The queries never know wh
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.csv as csv
 import pyarrow.parquet as pq
 
 from keruen.analytics.export import BATCH_SCHEMA, EVENT_SCHEMA, MANIFEST, read_manifest
@@ -106,12 +108,24 @@ def postgres(export: Path, url: str, schema: str) -> Source:
     con.raw_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     stamp = vintage(export)
     for kind, sch in (("events", EVENT_SCHEMA), ("batches", BATCH_SCHEMA)):
-        found = files(export, kind)
-        data = pq.read_table(found, schema=sch) if found else sch.empty_table()
-        con.create_table(kind, data, database=schema, overwrite=True)
+        con.create_table(kind, sch.empty_table(), database=schema, overwrite=True)
+        copy_into(con.con, f'"{schema}"."{kind}"', files(export, kind), sch)
+        con.raw_sql(f'ANALYZE "{schema}"."{kind}"')
     events = con.table("events", database=schema)
     batches = con.table("batches", database=schema)
     return Source("postgres", con, events, batches, stamp)
+
+
+def copy_into(conn: Any, table: str, found: list[str], schema: pa.Schema) -> None:
+    """The Parquet files' rows into a PostgreSQL table by COPY, as CSV a batch at a time
+    (Ibis's table creation inserts row by row: ≈ 3.5 minutes for 1 M events)."""
+    with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+        for path in found:
+            for batch in pq.ParquetFile(path).iter_batches(1 << 16, columns=schema.names):
+                buf = io.BytesIO()
+                rows = pa.Table.from_batches([batch]).cast(schema)
+                csv.write_csv(rows, buf, csv.WriteOptions(include_header=False))
+                copy.write(buf.getvalue())
 
 
 def manifest_text(export: Path) -> dict[str, Any]:

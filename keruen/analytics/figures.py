@@ -41,9 +41,10 @@ KEYS: dict[str, Callable[[ir.Table], ir.Value]] = {
     "post": lambda t: t.post,
 }
 FORMULA = (
-    "value_usd = Σ over rates of (Σ value.amount of the events whose currency and UTC day "
-    "take that rate) × USD per unit (each product exact, rounded to 6 places; the sum rounded "
-    "to the cent); quantity and "
+    "value_usd = Σ over currencies and rate periods (the month when the rates are monthly, "
+    "else the UTC day) of (Σ value.amount of the events of that currency and period) × its "
+    "USD per unit (each product exact, rounded to 6 places; the sum rounded to the cent); "
+    "quantity and "
     "mass_kg = Σ as declared (quantity in the goods' own units); events = distinct event "
     "ids; cancelled events excluded; flow {flow} = event types {types}"
 )
@@ -97,7 +98,11 @@ def rate_days(src: Source, rates: ir.Table) -> ir.Table:
     daily rates, thousands) before the range test kept one; and pairs taken from the rows
     themselves make the engine materialise every row to read them twice."""
     e = src.events
-    pairs = e.select(p_currency=e.currency, p_day=e.day).distinct()
+    return _range_join(e.select(p_currency=e.currency, p_day=e.day).distinct(), rates)
+
+
+def _range_join(pairs: ir.Table, rates: ir.Table) -> ir.Table:
+    """(p_currency, p_day) pairs with the USD per unit of the rate that covers them."""
     return pairs.inner_join(
         rates,
         [
@@ -137,26 +142,49 @@ def missing_rate(src: Source, flows_: Sequence[str], rates: ir.Table) -> Missing
     return None
 
 
-def cells(rows: ir.Table, groups: dict[str, ir.Value]) -> ir.Table:
-    """Rows (with their rate) summed per group and rate, before any product: a value is then
-    Σ amounts × rate per cell, one product per cell, not one per event (a decimal product
-    costs ~1 µs on DuckDB; a year of daily rates makes a few hundred cells per group).
-    `lined` keeps the lines of one multi-line event (a transit's goods) in a cell of their
-    own, so events count exactly without a distinct count over every id."""
+def monthly(rates: ir.Table) -> ir.BooleanValue:
+    """True when every loaded rate runs from a month's first day to another's (or has no end):
+    a month then takes one rate per currency, so rows can be summed per month, not per day."""
+    split = (rates.valid_from.day() != 1) | (
+        (rates.valid_to.day() != 1) & (rates.valid_to < ibis.date(9000, 1, 1))
+    )
+    return rates.filter(split).count().as_scalar() == 0
+
+
+def rate_period(day: ir.DateValue, rates: ir.Table) -> ir.DateValue:
+    """The first day of the stretch of days that share one rate: the month's first day when
+    the rates are monthly, else the day itself."""
+    return monthly(rates).ifelse(day.truncate("M"), day)
+
+
+def cells(rows: ir.Table, groups: dict[str, ir.Value], rates: ir.Table) -> ir.Table:
+    """Rows summed per group, currency and rate period before any join or product, then each
+    cell priced: a value is Σ amounts × rate per cell — conversion is linear, so this is the
+    sum of the per-event products, exactly — with one equi-join and one decimal product per
+    cell, not per event (a decimal product costs ~1 µs a row on DuckDB, the join to the
+    rates as much as the scan). `lined` keeps the lines of one multi-line event (a transit's
+    goods) in a cell of their own, so events count exactly without a distinct count over
+    every id."""
     lined = rows.line.notnull().ifelse(rows.seq, ibis.null("int64"))
-    return rows.group_by(**groups, usd_per_unit=rows.usd_per_unit, lined=lined).aggregate(
+    c = rows.group_by(
+        **groups, currency=rows.currency, period=rate_period(rows.day, rates), lined=lined
+    ).aggregate(
         amount=rows.amount.sum(),
         quantity=rows.quantity.sum(),
         mass_kg=rows.mass_kg.sum(),
         n=rows.count(),
     )
+    pairs = c.select(p_currency=c.currency, p_day=c.period).distinct()
+    priced = _range_join(pairs, rates)
+    j = c.left_join(priced, [c.currency == priced.p_currency, c.period == priced.p_day])
+    return j.drop("p_currency", "p_day", "currency", "period")
 
 
 def labelled_cells(
     src: Source, flow: str | Sequence[str], rates: ir.Table, by: Sequence[str]
 ) -> ir.Table:
-    rows = with_rates(src, live(src, flow), rates)
-    return cells(rows, {"flow": rows.flow, **{k: KEYS[k](rows) for k in by}})
+    rows = live(src, flow)
+    return cells(rows, {"flow": rows.flow, **{k: KEYS[k](rows) for k in by}}, rates)
 
 
 def totals(v: ir.Table, by: Sequence[str]) -> ir.Table:

@@ -39,7 +39,7 @@ COPY (
   WITH base AS (
     SELECT i, {type_case} AS type, CAST(hash(i) % 1000000007 AS BIGINT) AS h,
            DATE '2021-01-01' + CAST(i * 1095 // {n} AS INTEGER) AS day
-    FROM range({n}) t(i)
+    FROM range({start}, {end}) t(i)
   ),
   made AS (  -- the import or arrival that made the batch a row moves (its goods)
     SELECT *, CASE WHEN type IN ('import', 'arrival') THEN i
@@ -70,7 +70,7 @@ COPY (
     CASE WHEN type = 'cancel' THEN i - 70 END AS target_seq,
     year(day) AS year, month(day) AS month
   FROM goods
-) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month), FILENAME_PATTERN 'part-{{i}}',
+) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month), FILENAME_PATTERN 'part-{chunk}-{{i}}',
                      COMPRESSION zstd, OVERWRITE_OR_IGNORE)
 """
 
@@ -84,33 +84,36 @@ COPY (
 """
 
 # the same aggregations as figures.figures_expr(flows, by=...), by hand: rows summed per cell
-# (group, currency, day; a multi-line event's lines in a cell of their own), each cell's sum
-# times its rate, the products summed per group
+# (group, currency, rate period: month or day; a multi-line event's lines in a cell of their
+# own), each cell's sum times its rate, the products summed per group
 HAND = """
 WITH e AS NOT MATERIALIZED (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet')),
 live AS NOT MATERIALIZED (
   SELECT * FROM e WHERE type IN ({types})
     AND seq NOT IN (SELECT target_seq FROM e WHERE type = 'cancel' AND target_seq IS NOT NULL)
 ),
-priced AS (
-  SELECT p.currency, p.day, r.usd_per_unit
-  FROM (SELECT DISTINCT currency, day FROM e) p
-  JOIN rates r ON p.currency = r.r_currency AND p.day >= r.valid_from AND p.day < r.valid_to
-),
 cells AS (
-  SELECT {flow} AS flow, {keys}, p.usd_per_unit,
+  SELECT {flow} AS flow, {keys}, currency,
+         CASE WHEN (SELECT count(*) FROM rates WHERE day(valid_from) <> 1
+                    OR (day(valid_to) <> 1 AND valid_to < DATE '9000-01-01')) = 0
+              THEN CAST(date_trunc('month', live.day) AS DATE) ELSE live.day END AS period,
          CASE WHEN line IS NOT NULL THEN seq END AS lined,
          sum(amount) AS amount, sum(quantity) AS quantity, sum(mass_kg) AS mass_kg,
          count(*) AS n
-  FROM live LEFT JOIN priced p ON live.currency = p.currency AND live.day = p.day
-  GROUP BY ALL
+  FROM live GROUP BY ALL
+),
+priced AS (
+  SELECT p.currency, p.period, r.usd_per_unit
+  FROM (SELECT DISTINCT currency, period FROM cells) p
+  JOIN rates r ON p.currency = r.r_currency AND p.period >= r.valid_from AND p.period < r.valid_to
 )
 SELECT flow, {names},
        CAST(sum(CAST(CAST(amount AS DECIMAL(38, 12)) * usd_per_unit AS DECIMAL(38, 6)))
             AS DECIMAL(38, 2)) AS value_usd,
        sum(quantity) AS quantity, sum(mass_kg) AS mass_kg,
        coalesce(sum(n) FILTER (WHERE lined IS NULL), 0) + count(DISTINCT lined) AS events
-FROM cells GROUP BY ALL
+FROM cells LEFT JOIN priced p ON cells.currency = p.currency AND cells.period = p.period
+GROUP BY ALL
 """
 _SIMPLE = "'import', 'arrival', 'dispatch', 'export', 'transit_open'"
 _FLOW = "CASE type WHEN 'transit_open' THEN 'transit' ELSE type END"
@@ -139,11 +142,18 @@ RATES = "currency,date,units_per_usd\n" + "".join(
 )
 
 
+CHUNK = 10_000_000
+
+
 def generate(out: Path, n: int) -> float:
     start = time.perf_counter()
     con = duckdb.connect()
     fill = {"n": n, "out": out, "partners": str(list(PARTNERS)), "np": len(PARTNERS)}
-    con.execute(GENERATE.format(type_case=TYPE_CASE, **fill))
+    (out / "events").mkdir(parents=True, exist_ok=True)
+    for chunk, start in enumerate(range(0, n, CHUNK)):  # a chunk at a time: memory stays flat
+        sql = GENERATE.format(type_case=TYPE_CASE, start=start, end=min(n, start + CHUNK),
+                              chunk=f"{chunk:04d}", **fill)  # fmt: skip
+        con.execute(sql)
     (out / "batches").mkdir(parents=True, exist_ok=True)
     con.execute(BATCHES.format(**fill))
     (out / MANIFEST).write_text(json.dumps({
