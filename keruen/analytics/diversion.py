@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from keruen.analytics.decimals import cents, product, ratio
 from keruen.analytics.engines import Source
-from keruen.analytics.figures import live, with_rates
+from keruen.analytics.figures import live, with_own_rates
 from keruen.risk.config import SANCTIONING
 
 DESTINATIONS = ("RU", "BY")
@@ -40,10 +40,12 @@ def chpl() -> ir.Table:
 
 
 def _chpl_rows(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
+    """The standing rows of these flows under a CHPL subheading, each with its USD value: few
+    rows, so read once (a CTE) and priced with the (currency, day) pairs they hold."""
     rows = live(src, flows)
     c = chpl()
     j = rows.inner_join(c, rows.hs.substr(0, 6) == c.c_hs6)  # first: few rows are CHPL goods
-    v = with_rates(src, j, rates)
+    v = with_own_rates(j, rates)
     return v.mutate(
         value_usd=product(v.amount, v.usd_per_unit), year=v.day.year(), month=v.day.month()
     )
@@ -51,16 +53,18 @@ def _chpl_rows(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
 
 def monthly_expr(src: Source, rates: ir.Table) -> ir.Table:
     """Per year, month and CHPL tier: inflows from sanctioning states, outflows to RU/BY, lag."""
-    inflow = _chpl_rows(src, ["import", "arrival"], rates)
-    inflow = inflow.filter(inflow.partner.isin(sorted(SANCTIONING)))
+    rows = _chpl_rows(src, ["import", "arrival", "dispatch", "export"], rates).alias("chpl")
+    inflow = rows.filter(
+        rows.flow.isin(["import", "arrival"]) & rows.partner.isin(sorted(SANCTIONING))
+    )
     ins = inflow.group_by("year", "month", "tier").aggregate(
         imports_usd=cents(inflow.value_usd.sum()), import_events=inflow.id.nunique()
     )
-    out = _chpl_rows(src, ["dispatch", "export"], rates)
-    out = out.filter(out.partner.isin(DESTINATIONS))
+    out = rows.filter(rows.flow.isin(["dispatch", "export"]) & rows.partner.isin(DESTINATIONS))
     made = src.events.filter(src.events.type.isin(["import", "arrival"])).select(
         m_batch="batch", m_day="day", m_partner="partner"
     )
+    made = made.filter(made.m_batch.isin(out.batch))  # only the batches sent: a small build
     lagged = out.left_join(made, out.batch == made.m_batch)
     lagged = lagged.mutate(lag=lagged.day.delta(lagged.m_day, unit="day"))
     outs = lagged.group_by("year", "month", "tier").aggregate(
@@ -93,7 +97,7 @@ def baseline_expr(src: Source, rates: ir.Table, baseline: int = 2021) -> ir.Tabl
     per = rows.group_by("partner", "year").aggregate(value_usd=cents(rows.value_usd.sum()))
     e = src.events
     cover = e.group_by(c_year=e.day.year()).aggregate(months=e.day.month().nunique())
-    per = per.inner_join(cover, per.year == cover.c_year).drop("c_year")
+    per = per.inner_join(cover, per.year == cover.c_year).drop("c_year").alias("chpl_per")
     base = per.filter(per.year == baseline).select(
         b_partner="partner", b_value="value_usd", b_months="months"
     )

@@ -19,6 +19,7 @@ from keruen.analytics.export import BATCH_SCHEMA, EVENT_SCHEMA, MANIFEST, read_m
 from keruen.errors import AnalyticsError
 
 ENGINES = ("duckdb", "spark", "postgres")
+WORK_MEM = "256MB"  # per sort or hash, for this session only
 
 
 @dataclass
@@ -105,6 +106,8 @@ def _spark_parquet(con: Any, export: Path, kind: str, schema: pa.Schema) -> ir.T
 def postgres(export: Path, url: str, schema: str) -> Source:
     """Load the export into `schema` on the PostgreSQL server `url` (replacing what is there)."""
     con = ibis.connect(url.replace("postgresql+psycopg://", "postgres://"))
+    # the server's default (4 MB) makes the queries' hash aggregates and joins spill to disk
+    con.raw_sql(f"SET work_mem = '{WORK_MEM}'")
     con.raw_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     stamp = vintage(export)
     for kind, sch in (("events", EVENT_SCHEMA), ("batches", BATCH_SCHEMA)):

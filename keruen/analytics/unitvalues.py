@@ -89,9 +89,10 @@ def markup_expr(src: Source, rates: ir.Table) -> ir.Table:
     goods imported under the lamp subheading, against 34 imports of lamps), 0.5x against
     their own imports. Like is compared with like: the same batch, so the same unit, and
     never a count against a mass."""
-    ins = priced(src, ["import", "arrival"], rates)
-    outs = priced(src, ["dispatch", "export"], rates)
-    outs = outs.filter(outs.partner == "RU")
+    # one scan of the four flows, read once (a CTE) by both sides
+    rows = priced(src, ["import", "arrival", "dispatch", "export"], rates).alias("uv_rows")
+    ins = rows.filter(rows.flow.isin(["import", "arrival"]))
+    outs = rows.filter(rows.flow.isin(["dispatch", "export"]) & (rows.partner == "RU"))
     own = ins.select(i_batch=ins.batch, i_uv=ins.uv)
     j = outs.inner_join(own, outs.batch == own.i_batch)
     per = j.group_by(["hs6", "unit"]).aggregate(

@@ -70,8 +70,8 @@ COPY (
     CASE WHEN type = 'cancel' THEN i - 70 END AS target_seq,
     year(day) AS year, month(day) AS month
   FROM goods
-) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month), FILENAME_PATTERN 'part-{chunk}-{{i}}',
-                     COMPRESSION zstd, OVERWRITE_OR_IGNORE)
+) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month),
+                     FILENAME_PATTERN 'part-{chunk}-{{i}}', COMPRESSION zstd, OVERWRITE_OR_IGNORE)
 """
 
 BATCHES = """

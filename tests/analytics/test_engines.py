@@ -139,3 +139,18 @@ def test_unit_values_fair_price_outlier_and_markup(sources: dict[str, Source]) -
     assert m["import_lines"] == 4
     all_uv = (0.010000005 + 0.015000015) / 2
     assert m["markup_vs_all_imports"] == pytest.approx(30.0 / all_uv - 1, rel=1e-9)
+
+
+MONTHLY = "currency,date,usd_per_unit\nKZT,2024-03,0.002171552660\nEUR,2024-03,0.5\n"
+
+
+@pytest.mark.parametrize("name", ["figures_by_partner_year", "figures_by_hs_month"])
+def test_rows_summed_per_month_or_per_day_give_the_same_figures(
+    sources: dict[str, Source], name: str
+) -> None:
+    """Monthly rates let rows be summed per month before they are priced (RATES has a daily
+    EUR rate, so per day); with the same rates either way the figures are the same."""
+    by_day = results(sources["duckdb"], name)
+    monthly = fg.rates_table(rt.parse(MONTHLY, "monthly.csv"))
+    for engine, src in sources.items():
+        assert fg.run(NAMED[name](src, monthly), src) == by_day, engine
