@@ -90,7 +90,8 @@ def markup_expr(src: Source, rates: ir.Table) -> ir.Table:
     their own imports. Like is compared with like: the same batch, so the same unit, and
     never a count against a mass."""
     # one scan of the four flows, read once (a CTE) by both sides
-    rows = priced(src, ["import", "arrival", "dispatch", "export"], rates).alias("uv_rows")
+    rows = priced(src, ["import", "arrival", "dispatch", "export"], rates)
+    rows = rows.select("flow", "partner", "batch", "hs6", "unit", "uv").alias("uv_rows")
     ins = rows.filter(rows.flow.isin(["import", "arrival"]))
     outs = rows.filter(rows.flow.isin(["dispatch", "export"]) & (rows.partner == "RU"))
     own = ins.select(i_batch=ins.batch, i_uv=ins.uv)
