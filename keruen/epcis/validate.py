@@ -35,7 +35,7 @@ from keruen.epcis.document import (
 )
 from keruen.epcis.hashing import event_hash
 
-__all__ = ["Issue", "Report", "check_cbv", "read_layers", "validate_bytes"]
+__all__ = ["Issue", "Report", "check_cbv", "decode_json", "read_layers", "validate_bytes"]
 
 LAYERS = ("syntax", "schema", "cbv", "ledger")
 
@@ -364,7 +364,7 @@ def _xml_event_of(issue: Issue, pointers: list[str]) -> int | None:
     return issue.event
 
 
-def _decode(data: bytes) -> Any:
+def decode_json(data: bytes) -> Any:
     """JSON decoded by msgspec (faster); what it refuses (NaN, lone surrogates, UTF-16, a
     byte-order mark, numbers beyond a double) goes to `json`, which decides and explains."""
     try:
@@ -401,7 +401,7 @@ def read_layers(data: bytes, name: str = "") -> tuple[Report, list[Issue]]:
         parse = lambda: parse_document(data, name)  # noqa: E731
     else:
         try:
-            obj = _decode(data)
+            obj = decode_json(data)
         except (ValueError, UnicodeDecodeError) as e:
             report.errors = [Issue("syntax", None, "", "json", f"not JSON: {e}")]
             return report, []

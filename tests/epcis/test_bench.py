@@ -16,4 +16,5 @@ def test_the_bench_imports_every_event_and_times_every_stage() -> None:
         STAGES
     )
     assert all(figures[f"cpu_us_{stage}"] >= 0 for stage in STAGES)
+    assert 0 < figures["cpu_ratio_epcis_to_native"] < 1
     assert "load_average" in figures
