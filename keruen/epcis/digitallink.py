@@ -223,7 +223,10 @@ def _from_digital_link(uri: str) -> str | None:
     # key followed by one beginning with four digits, as the parse below requires. The path's
     # non-empty segments are consecutive tokens between [/?#] here, so without such a pair
     # the parse answers None: skip it.
-    if _KEY_THEN_DIGITS.search(uri.translate(_UNSAFE)) is None:
+    probe = uri.translate(_UNSAFE) if "\t" in uri or "\r" in uri or "\n" in uri else uri
+    if _FOUR_OR_ALIAS.search(probe) is None:
+        return None  # (the pair below needs four digits or an alias of a four-digit AI)
+    if _KEY_THEN_DIGITS.search(probe) is None:
         return None
     return _parse_digital_link(uri)
 
@@ -239,6 +242,9 @@ def _key_then_digits() -> re.Pattern[str]:
 
 
 _KEY_THEN_DIGITS = _key_then_digits()
+_FOUR_OR_ALIAS = re.compile(
+    "|".join([r"\d{4}", *(re.escape(t) for t, ai in _ALIASES.items() if _FOUR_DIGITS.match(ai))])
+)
 
 
 def _parse_digital_link(uri: str) -> str | None:

@@ -131,8 +131,24 @@ _UTC_TIME = re.compile(
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
+_LAST_DAY = {f"{month:02d}": f"{days:02d}" for month, days in enumerate(_DAYS, 1)}
+
+
 def _possible(m: re.Match[str]) -> bool:
     """A real moment (strftime pads no year below 1000: those take the slow way)."""
+    if not m.string.isascii():  # digits of other scripts: compared as numbers
+        return _possible_numbers(m)
+    date, month, day, _, hour, minute, second, _ = m.groups()
+    if date[0] == "0" or not "01" <= month <= "12" or not "01" <= day <= _LAST_DAY[month]:
+        return False
+    if month == "02" and day == "29":
+        year = int(date[:4])
+        if not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+            return False
+    return hour < "24" and minute < "60" and second < "60"
+
+
+def _possible_numbers(m: re.Match[str]) -> bool:
     year, month, day = int(m[1][:4]), int(m[2]), int(m[3])
     if not (1 <= month <= 12 and 1 <= day <= _DAYS[month - 1] and year >= 1000):
         return False

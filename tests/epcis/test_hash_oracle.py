@@ -26,7 +26,10 @@ TEXTS = [
     "urn:epc:class:lgtin:4012345.012345.998877", "urn:epc:id:sgln:4012345.00001.0",
     "https://id.gs1.org/01/09520123456788/10/ABC", "https://example.com/01/9520123456788/21/1",
     "https://keruen.kz/party/KZ/150249184449", "https://ref.gs1.org/cbv/BizStep-receiving",
-    "example:Ghi", "ни:кириллица", "+00:00", "-05:30",
+    "example:Ghi", "ни:кириллица", "+00:00", "-05:30", "٢٠٢٤-01-01T10:00:00Z",
+    "2024-02-29T10:00:00Z", "2023-02-29T10:00:00Z", "2024-04-31T10:00:00Z", "1999-12-31T24:00:00Z",
+    "https://id.gs1.org/01/0952012345678\n8", "https://example.com/gtin/9520123456788/lot/A1",
+    "https://example.com/itip/952012345678801/22", "https://keruen.kz/document/ESF/ESF-2",
 ]  # fmt: skip
 KEYS = ["{https://ns.example.com/}a", "{https://ns.example.com/}b", "{urn:x}z", "bizRules",
         "stray", "#text", "@value", "type", "id", "value"]  # fmt: skip
