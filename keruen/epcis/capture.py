@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy.engine import Engine
@@ -31,13 +31,26 @@ from keruen.epcis.hashing import event_hash
 from keruen.epcis.mapping import Parties, Unmappable, map_event
 from keruen.epcis.validate import Issue, check_cbv, read_layers
 from keruen.errors import InvalidEvent, KeruenError
+from keruen.ingest import Report as IngestReport
 from keruen.ingest import ingest_lines
 from keruen.settings import get_settings
 from keruen.split import die_with
+from keruen.store import db
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer
 
-__all__ = ["CaptureReport", "Prepared", "capture", "load_parties", "no_gc", "prepare"]
+if TYPE_CHECKING:
+    from keruen.bulk import BulkReport
+
+__all__ = [
+    "CaptureReport",
+    "Prepared",
+    "capture",
+    "capture_bulk",
+    "load_parties",
+    "no_gc",
+    "prepare",
+]
 
 
 class PartiesFileError(KeruenError):
@@ -215,12 +228,41 @@ def capture(
     (`parallel`: see `prepare`.)"""
     prepared = prepare(data, name, parties, parallel)
     source = f"epcis:{name}"
-    report = CaptureReport(name, prepared.events, rejections=list(prepared.refused))
     if prepared.refused:
-        with eng.begin() as conn:
-            lock_writer(conn)
-            store.write_rejections(conn, refusals(prepared), source)
-    outcome = ingest_lines(eng, prepared.lines, source=source)
+        _log_refusals(eng, prepared, source)
+    return _outcome(prepared, ingest_lines(eng, prepared.lines, source=source))
+
+
+def capture_bulk(
+    target: str, data: bytes, name: str, parties: Parties
+) -> tuple[CaptureReport, BulkReport]:
+    """`capture` into a new SQLite ledger file through the ledger's bulk load
+    (`keruen.bulk.ingest_bulk`: the same judgement, no durability while loading, indexes
+    built once, the whole file checked before it becomes the ledger). The events the bridge
+    refused go to the new ledger's rejection log as soon as it exists."""
+    from keruen.bulk import ingest_bulk  # (only this command needs it)
+
+    prepared = prepare(data, name, parties)
+    source = f"epcis:{name}"
+    loaded = ingest_bulk(prepared.lines, target, source=source)
+    if prepared.refused:
+        eng = db.ready(target, create=False)
+        try:
+            _log_refusals(eng, prepared, source)
+        finally:
+            eng.dispose()
+    return _outcome(prepared, loaded.report), loaded
+
+
+def _log_refusals(eng: Engine, prepared: Prepared, source: str) -> None:
+    with eng.begin() as conn:
+        lock_writer(conn)
+        store.write_rejections(conn, refusals(prepared), source)
+
+
+def _outcome(prepared: Prepared, outcome: IngestReport) -> CaptureReport:
+    """Every event's outcome: refused by the bridge, or as the ledger judged its lines."""
+    report = CaptureReport(prepared.document, prepared.events, rejections=list(prepared.refused))
     report.accepted, report.duplicates = outcome.accepted, outcome.duplicates
     for r in outcome.rejections:
         i = prepared.line_event[r.line - 1] if r.line else None

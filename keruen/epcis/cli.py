@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from keruen.console import DbOption, JsonOption, NewDbOption, emit_json, fail, out
-from keruen.epcis.capture import capture, load_parties
+from keruen.epcis.capture import capture, capture_bulk, load_parties
 from keruen.epcis.conformance import Row, public, run_conformance
 from keruen.epcis.document import Document, EpcisFormatError, parse_document
 from keruen.epcis.export import export_events, to_json_ld
@@ -100,6 +100,14 @@ def import_command(
         typer.Option("--parties", help="Party master data: GLN to tax id (CSV or JSON)"),
     ] = None,
     as_json: Annotated[bool, JsonOption] = False,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Into a NEW SQLite ledger file (--db NEW.db) through the bulk load of the ledger:"
+            " checked in full before the file appears",
+        ),
+    ] = False,
 ) -> None:
     """Validate, map and append an EPCIS document's events to the ledger (exit 1 if any is
     rejected; every rejection is in the rejection log with its layer and reason)."""
@@ -112,7 +120,18 @@ def import_command(
         if not parties.is_file():
             fail(f"{parties}: no such file")
         book = load_parties(parties.read_text(encoding="utf-8"), parties.name)
-    report = capture(db.ready(db_url), file.read_bytes(), file.name, book)
+    if bulk:
+        if db_url is None:
+            fail("--bulk needs --db NEW.db: it writes a new ledger file, never one in use")
+        report, loaded = capture_bulk(db_url, file.read_bytes(), file.name, book)
+        if not as_json:
+            out.print(
+                f"checked: SQLite integrity, chain and projections of "
+                f"{loaded.checked.events.count:,} events (load {loaded.load_s:.1f} s, "
+                f"indexes {loaded.index_s:.1f} s, check {loaded.check_s:.1f} s)"
+            )
+    else:
+        report = capture(db.ready(db_url), file.read_bytes(), file.name, book)
     if as_json:
         emit_json(report.public())
     else:

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from keruen.cli import app
-from keruen.epcis.capture import capture, load_parties, prepare
+from keruen.epcis.capture import capture, capture_bulk, load_parties, prepare
 from keruen.epcis.mapping import Parties
-from keruen.store import queries
+from keruen.store import db, queries
 from tests.epcis.kzdoc import (
     BATCH,
     DISPATCH,
@@ -119,3 +119,28 @@ def test_a_document_prepared_in_two_processes_is_prepared_as_in_one(conformance:
         two = prepare(data, name, parties, parallel=True)
         assert two == one, name
     assert one.lines and prepare(ours, "kz.jsonld", docs[-1][2], parallel=True).lines
+
+
+def test_a_bulk_import_into_a_new_ledger_ends_as_the_ordinary_one(tmp_path: Path) -> None:
+    """`keruen epcis import --bulk`: the same outcomes, stock and rejection log as an import
+    into a fresh ledger; an existing file is refused and left alone."""
+    unknown_party = json.loads(json.dumps(TRANSFER))
+    unknown_party["destinationList"][0]["destination"] = "https://id.gs1.org/417/0000000000000"
+    doc = document(IMPORT, TRANSFER, unknown_party, DISPATCH, TRANSFER, WRITE_OFF)
+    ordinary = db.ready(str(tmp_path / "ordinary.db"))
+    expected = capture(ordinary, doc, "kz.jsonld", PARTIES)
+    report, loaded = capture_bulk(str(tmp_path / "bulk.db"), doc, "kz.jsonld", PARTIES)
+    assert report == expected and loaded.checked.ok
+    assert (report.accepted, report.duplicates, report.rejected) == (4, 1, 1)
+    bulk = db.ready(str(tmp_path / "bulk.db"), create=False)
+    assert _balance(bulk, A) == _balance(ordinary, A) and _balance(bulk, B) == _balance(ordinary, B)
+    with bulk.connect() as conn, ordinary.connect() as other:
+        logged = [r["reason"] for r in queries.public(queries.rejections(conn))]
+        assert logged == [r["reason"] for r in queries.public(queries.rejections(other))]
+    assert len(logged) == 1 and "master data" in logged[0]
+    source = tmp_path / "kz.jsonld"
+    source.write_bytes(doc)
+    args = ["epcis", "import", str(source), "--db", str(tmp_path / "bulk.db"), "--bulk"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0 and "exists" in str(result.exception)
+    assert _balance(db.ready(str(tmp_path / "bulk.db")), A) == _balance(ordinary, A)
