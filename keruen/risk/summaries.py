@@ -9,6 +9,7 @@ those with the database's current ones, a handful of primary-key lookups; when a
 the summary is computed again and kept. So new decisions, new risks and new passages show at
 once, and an unchanged database answers from the kept figures.
 
+- `passage_waits`: every measured wait (`keruen.risk.waits.measured`), from the passages only;
 - `waits`: the measured waits of legitimate movements by lane and post (`keruen.risk.waits`);
 - `stored`: what the policy view's scenarios are computed from (`keruen.risk.policy.read`);
 - `figures`: precision and decisions (`keruen.risk.queries.outcomes`) and the lane counts.
@@ -34,6 +35,7 @@ from keruen.store.port import LedgerReader
 log = logging.getLogger("keruen.risk.summaries")
 
 NEEDS = {  # which inputs each summary is computed from
+    "passage_waits": ("passages",),
     "waits": ("passages", "run", "actions"),
     "stored": ("run", "alerts", "actions"),
     "figures": ("run", "alerts", "actions"),
@@ -52,30 +54,53 @@ def inputs(conn: Connection) -> dict[str, Any]:
     }
 
 
-def _kept(eng: Engine, name: str, compute: Callable[[Connection], Any]) -> Any:
-    """The summary `name`, from `risk_summaries` when its inputs are unchanged, else computed
-    (and kept for the next read)."""
+def _lookup(eng: Engine, name: str) -> tuple[str, Any]:
+    """The key of the current inputs of `name`, and the summary kept for them (None: none)."""
     s = rt.risk_summaries.c
     with eng.connect() as conn:
         now = inputs(conn)
         key = json.dumps({k: now[k] for k in NEEDS[name]})
         row = conn.execute(sa.select(s.inputs, s.body).where(s.name == name)).first()
-        if row is not None and row.inputs == key:
-            return json.loads(row.body)
-        body = compute(conn)
+    return key, json.loads(row.body) if row is not None and row.inputs == key else None
+
+
+def _keep(eng: Engine, name: str, key: str, body: Any) -> None:
+    """Keep `body` as the summary `name` for the inputs `key` (read before it was computed,
+    so a change that landed meanwhile makes the next read compute it again)."""
     made = {"name": name, "inputs": key, "body": json.dumps(body), "made_us": wall_us()}
     try:
         with eng.begin() as conn:
             upsert(conn, rt.risk_summaries, [made], ("name",))
     except OperationalError as e:  # a writer holds the database: keep it next time
         log.warning("summary %s not kept: %s", name, e)
-    return body
+
+
+def _kept(eng: Engine, name: str, compute: Callable[[Connection], Any]) -> Any:
+    """The summary `name`, from `risk_summaries` when its inputs are unchanged, else computed
+    (and kept for the next read)."""
+    key, found = _lookup(eng, name)
+    if found is None:
+        with eng.connect() as conn:
+            found = compute(conn)
+        _keep(eng, name, key, found)
+    return found
 
 
 def measured_waits(eng: Engine) -> dict[str, Any]:
-    """`keruen.risk.waits.by_lane_and_post`, kept (bring the passages up to date first)."""
-    found: dict[str, Any] = _kept(eng, "waits", waits.by_lane_and_post)
-    return found
+    """`keruen.risk.waits.by_lane_and_post`, kept (bring the passages up to date first). The
+    waits themselves are kept too, computed again only when the passages change: a decision
+    or a detection run regroups them without pairing every passage again."""
+    key, found = _lookup(eng, "waits")
+    if found is None:
+        pairs = _kept(eng, "passage_waits", _pairs)
+        with eng.connect() as conn:
+            found = waits.by_lane_and_post(conn, [waits.Wait(*w) for w in pairs])
+        _keep(eng, "waits", key, found)
+    return dict(found)
+
+
+def _pairs(conn: Connection) -> list[list[Any]]:
+    return [[w.mrn, w.post, w.where, w.arrived_us, w.released_us] for w in waits.measured(conn)]
 
 
 def stored_risks(eng: Engine) -> policy.Stored:

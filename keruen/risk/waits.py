@@ -151,9 +151,10 @@ def _summary(hours: list[float]) -> dict[str, Any]:
     }
 
 
-def by_lane_and_post(conn: Connection) -> dict[str, Any]:
-    """The measured waits of legitimate movements by lane, and by lane and post."""
-    waits = measured(conn)
+def by_lane_and_post(conn: Connection, waits: list[Wait] | None = None) -> dict[str, Any]:
+    """The measured waits of legitimate movements by lane, and by lane and post (`waits`:
+    every measured wait, when the caller has them already)."""
+    waits = measured(conn) if waits is None else waits
     diverted = found_diverted(conn)
     lanes = lanes_of(conn)
     lane_hours: dict[str, list[float]] = defaultdict(list)

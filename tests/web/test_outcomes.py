@@ -168,7 +168,9 @@ def test_the_policy_agrees_with_the_lane_rule(
         len(scores), [(s, scores.count(s)) for s in set(scores)], movements, [], []
     )
     found = policy.scenario(stored, cfg)
-    assert sum(found["lanes"].values()) == pytest.approx(len(scores))
+    # lanes are rounded to 0.1: green and the random lane each carry a fraction (e.g. 0.85 and
+    # 0.15 shown as 0.8 and 0.1), so their sum is within 0.1 of the movements
+    assert sum(found["lanes"].values()) == pytest.approx(len(scores), abs=0.1 + 1e-9)
     exact = [decide(Risk("event", m.subject, m.score), cfg).lane for m in movements]
     assert found["alerted_checked"]["checked"] == sum(lane in ("yellow", "red") for lane in exact)
     by_threshold = sum(by_risk(s, cfg) in ("yellow", "red") for s in scores)
@@ -219,6 +221,12 @@ def kept(engine: Engine) -> dict[str, Any]:
     return dict(json.loads(json.dumps(found)))
 
 
+def made(engine: Engine, name: str) -> Any:
+    s = rt.risk_summaries.c
+    with engine.connect() as conn:
+        return conn.execute(sa.select(s.made_us, s.inputs).where(s.name == name)).one()
+
+
 def test_kept_summaries_follow_new_passages_cancels_risks_and_decisions(engine: Engine) -> None:
     """Each landing that changes a figure shows at the next read: passages, a cancel, a
     detection run with new alerts and stored risks, a decision, a reopening."""
@@ -243,11 +251,13 @@ def test_kept_summaries_follow_new_passages_cancels_risks_and_decisions(engine: 
     seen.append(kept(engine))
     assert seen[-1] == fresh(engine) and seen[-1]["stored"] != seen[-2]["stored"]
     assert seen[-1]["figures"]["outcomes"]["alerts"] == 2
+    pairs = made(engine, "passage_waits")
     with engine.begin() as conn:
         case = cases.open_case(conn, [alert_id], "olga")
         cases.decide(conn, case, "confirmed_diversion", "olga", "left by another post")
     seen.append(kept(engine))
     assert seen[-1] == fresh(engine) and seen[-1]["waits"]["left_out_diverted"] == 2
+    assert made(engine, "passage_waits") == pairs  # the waits regrouped, not paired again
     assert seen[-1]["figures"]["outcomes"]["precision"] == 1.0
     with engine.begin() as conn:
         cases.reopen(conn, case, "olga", "new documents")
