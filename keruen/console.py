@@ -56,7 +56,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @contextmanager
 def progress(description: str, total: int | None, enabled: bool = True) -> Iterator[Any]:
-    """A Rich progress bar on a terminal; silent when output is piped or disabled."""
+    """A Rich progress bar on a terminal; silent when output is piped or disabled.
+
+    Redrawn when it advances, never by a refresh thread of its own: a second thread makes the
+    ingest keep to one process (forking copies locks another thread may hold), so a file
+    ingested from a terminal used one core where the same command piped used two."""
     show = enabled and err.is_terminal
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -66,7 +70,13 @@ def progress(description: str, total: int | None, enabled: bool = True) -> Itera
         TimeRemainingColumn(),
         console=err,
         disable=not show,
+        auto_refresh=False,
     )
     with bar:
         task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            bar.refresh()
+
+        yield advance

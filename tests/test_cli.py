@@ -102,3 +102,17 @@ def test_bench_ingest_and_trace_print_their_figures(backend: str) -> None:
     assert (r["events"], r["samples"]) == (3000, 50)
     assert 0 < r["back_p50_ms"] <= r["back_p99_ms"]
     assert 0 < r["forward_p50_ms"] <= r["forward_p99_ms"]
+
+
+def test_a_progress_bar_on_a_terminal_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest forks its second process only from a single-threaded process: a bar's
+    refresh thread kept `keruen ingest` on one core whenever it ran on a terminal."""
+    import threading
+
+    from keruen import console
+
+    monkeypatch.setattr(console.err, "_force_terminal", True)
+    assert console.err.is_terminal
+    with console.progress("ingest", 10) as advance:
+        advance(5)
+        assert threading.active_count() == 1
