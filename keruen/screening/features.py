@@ -335,6 +335,12 @@ def _align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
     cover_q = _cover(q, sims, drop_q, close)
     cover_c = _cover(c, used, drop_c, close)
     letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
+    if (
+        letters < 1.0
+        and len(q_words) == len(c_words)
+        and min(sims.values(), default=0) >= ORDER_SIM
+    ):
+        letters = max(letters, _paired_letters(q, c, partner, sims, drop_q))
     conflict = _conflict(rest_q, drop_q, rest_c, drop_c)
     info = sum(_rarity(c[j]) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
     shared = bool(strong_q) and all(
@@ -349,6 +355,21 @@ def _align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
     return Alignment(
         min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left, met
     )
+
+
+def _paired_letters(
+    q: list[str], c: list[str], partner: dict[int, int], sims: dict[int, float], drop: Words
+) -> float:
+    """When every word (patronymics aside) met a close partner, the letters compared partner by
+    partner: sorted alphabetically, a typo in a first letter moves a word (Wealth / Health,
+    Selenskyj / Zelenskyy)."""
+    kept = sorted((i for i, w in enumerate(q) if w not in drop), key=q.__getitem__)
+    if any(i not in sims for i in kept):
+        return 0.0
+    mates = [c[partner[i]] for i in kept]
+    if mates == sorted(mates):  # the same order as sorted: nothing to add
+        return 0.0
+    return fuzz.ratio(" ".join(q[i] for i in kept), " ".join(mates)) / 100
 
 
 def _stands_for(word: str, full: str, sim: float) -> bool:
@@ -377,6 +398,8 @@ def _same(words: list[str]) -> Alignment:
     return Alignment(1.0, 1.0, 1.0, False, info, all(map(WEIGHTS.shared, words)), False)
 
 
+ORDER_SIM = 0.8  # every word this close to its partner: letters compared partner by partner,
+# not in alphabetical order, where a typo in a first letter moves a word (Wealth / Health)
 CLOSE_SPELLING = 0.85  # below, two words are more often two names (Maria / Marina) than a typo
 CLOSE_SPELLING_ORG = 0.8  # a company's word one typo in five letters off is that word mistyped
 # when other words of the name meet (Trafalgura Group, Bank of Chima): given names are a closed
