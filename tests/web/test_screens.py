@@ -10,10 +10,13 @@ import pytest
 
 from keruen.analytics import service
 from keruen.analytics.export import export_parquet
+from keruen.api.access import Principal, Role
 from keruen.api.tables import users
+from keruen.model import events as ev
 from keruen.risk import queries as risk_queries
 from keruen.store import queries
 from keruen.store.port import LedgerReader
+from keruen.web.views.declarant import _plan
 from tests.factory import A, C, import_
 from tests.web.conftest import MINE, THEIRS, Web
 
@@ -121,3 +124,25 @@ def test_trade_figures_for_analysts_with_their_csv(
     assert web.get("acme", "/ui/trade").status_code == 403
     wrong = web.get("olga", "/ui/trade?flow=nothing")
     assert wrong.status_code != 200 and "flow" in wrong.text
+
+
+@pytest.mark.parametrize(
+    ("entered", "expected"), [("", None), ("  ", None), ("7701234567", "7701234567")]
+)
+def test_a_buyer_without_a_tax_id_is_known_by_name_as_in_the_api(
+    entered: str, expected: str | None
+) -> None:
+    """An empty tax id is no tax id (the buyer is then `name (country)`), never a shared
+    placeholder that would make every unnamed buyer one party."""
+    user = Principal(1, "acme", Role.declarant, A, "k1")
+    form = {
+        "batch": [MINE],
+        "quantity": ["10"],
+        "buyer_name": ["OOO Romashka"],
+        "buyer_tax_id": [entered],
+        "buyer_country": ["ru"],
+    }
+    buyer = _plan(user, form).buyer
+    assert buyer.tax_id == expected
+    party = ev.Party(tax_id=buyer.tax_id, name=buyer.name, country=buyer.country)
+    assert party.key == (expected or "OOO Romashka (RU)")

@@ -106,7 +106,7 @@ def _plan(user: Principal, form: dict[str, list[str]]) -> PrecheckCreate:
             batch=field(form, "batch"),
             quantity=field(form, "quantity"),
             buyer={
-                "tax_id": field(form, "buyer_tax_id") or "unknown",
+                "tax_id": field(form, "buyer_tax_id") or None,  # no tax id: known by name (country)
                 "name": field(form, "buyer_name"),
                 "country": field(form, "buyer_country").upper(),
             },
