@@ -11,21 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA
-
+from keruen.screening.alignment import (
+    FULL,
+    Alignment,
+    _rarity,
+    align,
+    align2,
+)
 from keruen.screening.legalforms import FAMILIES
 from keruen.screening.model import Contribution
-from keruen.screening.text import is_patronymic
-from keruen.screening.words import WEIGHTS
-
-MIN_TOKEN_SIMILARITY = 0.5  # below this two words are different words, not misspellings
-WEAK_TOKEN_SIMILARITY = 0.65  # aligned, but too far apart to vouch for each other (Ruslan/Roman)
+from keruen.screening.spelling import token_similarity
 
 _DIGIT = re.compile(r"[0-9]")
-_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,122 +51,6 @@ class Pair:
 
 
 Feature = Callable[[Pair], float]
-
-
-@lru_cache(maxsize=1 << 18)
-def token_similarity(a: str, b: str) -> float:
-    """Similarity of two skeleton words; an initial stands for any word it begins."""
-    if a == b:
-        return 1.0
-    if len(a) == 1 or len(b) == 1:
-        return 0.8 if _initial(a, b) else 0.0
-    if is_patronymic(a) != is_patronymic(b):  # Vladimir is not Vladimirovich
-        return 0.0
-    if abs(len(a) - len(b)) > 1 and (_contraction(a, b) or _contraction(b, a)):
-        return CONTRACTION
-    sim = OSA.normalized_similarity(a, b)  # a swap of two letters is one typo
-    return VOWEL_ONLY if sim < VOWEL_ONLY and _one_vowel_apart(a, b) else sim
-
-
-CONTRACTION = 0.9  # Intl / International, Hldg / Holding, Mgmt / Management
-VOWEL_ONLY = 0.9  # Usama / Osama, Ladin / Laden, Moammar / Muammar, Nursultan / Nursoltan
-_VOWELS = frozenset("aeiou")
-
-
-def _initial(a: str, b: str) -> bool:
-    """An initial and a word it begins, as written: J. is Jean, whose skeleton is "ean"."""
-    x, y = (a, b) if len(a) == 1 else (b, a)
-    return x == y[0] or (x == "i" and y[0] == "e")
-
-
-def _contraction(short: str, long: str) -> bool:
-    """`short` writes `long` without its vowels and some consonants, first and last letter kept."""
-    if len(short) < 4 or len(long) < len(short) + 2 or short[0] != long[0]:
-        return False
-    if short[-1] != long[-1] or not _VOWELS.isdisjoint(short[1:]):
-        return False
-    rest = iter(long)
-    return all(ch in rest for ch in short)
-
-
-def _one_vowel_apart(a: str, b: str) -> bool:
-    """Words of five letters or more one vowel apart: Arabic and Persian vowels have no one
-    Latin spelling, nor do Russian unstressed ones."""
-    if len(a) != len(b) or len(a) < 5:
-        return False
-    diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
-    return len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS
-
-
-@dataclass(frozen=True, slots=True)
-class Alignment:
-    """How the words of two names pair up: coverage of each side, and what was left over."""
-
-    cover_q: float
-    cover_c: float
-    letters: float
-    conflict: bool
-    info: float = 0.0  # what the words that met weigh together (letters times rarity)
-    shared: bool = False  # every word that met is one many list entries share
-    left: bool = False  # a word that is no filler is left over (patronymics aside)
-    met: tuple[tuple[str, str], ...] = ()  # the words that met, when one name is found whole
-
-    def found_letters(self) -> float:
-        """The letter similarity of the words that met (of a name found whole in another)."""
-        q, c = sorted(a for a, _ in self.met), sorted(b for _, b in self.met)
-        return fuzz.ratio(" ".join(q), " ".join(c)) / 100.0 if self.met else self.letters
-
-
-@lru_cache(maxsize=1 << 16)
-def align(qkey: str, ckey: str) -> Alignment:
-    """Greedy one-to-one alignment of the words of two names (best pairs first).
-
-    A patronymic left over on one side only is ignored (people often omit it); an initial takes
-    the letters of the word it aligned with before the letter similarity is measured.
-    """
-    q, c = qkey.split(), ckey.split()
-    pairs = [
-        (sim, i, j)
-        for i, a in enumerate(q)
-        for j, b in enumerate(c)
-        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
-    ]
-    pairs.sort(reverse=True)
-    match: dict[int, tuple[int, float]] = {}
-    used: set[int] = set()
-    for sim, i, j in pairs:
-        if i not in match and j not in used:
-            match[i] = (j, sim)
-            used.add(j)
-    rest_q = [w for i, w in enumerate(q) if i not in match or match[i][1] < WEAK_TOKEN_SIMILARITY]
-    rest_c = [c[j] for j in range(len(c)) if j not in used] + [
-        c[j] for j, s in match.values() if s < WEAK_TOKEN_SIMILARITY
-    ]
-    drop_q = _optional_patronymics(rest_q, c)
-    drop_c = _optional_patronymics(rest_c, q)
-    q_words = [
-        c[match[i][0]] if len(w) == 1 and i in match else w
-        for i, w in enumerate(q)
-        if w not in drop_q
-    ]
-    c_words = [w for w in c if w not in drop_c] if drop_c else c
-    matched_q = sum(s * len(q[i]) for i, (_, s) in match.items())
-    matched_c = sum(s * len(c[j]) for j, s in match.values())
-    cover_q = matched_q / max(1, sum(len(w) for w in q if w not in drop_q))
-    cover_c = matched_c / max(1, sum(map(len, c_words)))
-    letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
-    conflict = (
-        bool(rest_q and rest_c)
-        and any(len(w) > 2 for w in rest_q if w not in drop_q)
-        and any(len(w) > 2 for w in rest_c if w not in drop_c)
-    )
-    return Alignment(min(1.0, cover_q), min(1.0, cover_c), letters, conflict)
-
-
-def _optional_patronymics(rest: list[str], other: list[str]) -> frozenset[str] | set[str]:
-    """The patronymics left over on one side, unless the other side names one too."""
-    found = {w for w in rest if is_patronymic(w)} if rest else _NONE
-    return _NONE if found and any(map(is_patronymic, other)) else found
 
 
 def name_words(pair: Pair) -> float:
@@ -226,206 +109,14 @@ def kind_differs(pair: Pair) -> float:
 
 # --- keruen-v2: weighted words, joined and split words, stricter subsets -----------------------
 
-JOIN_SIMILARITY = 0.9  # a word and two words of the other name, written together: a typo
-# in a long one at most (ABDULMALIK is not ABDUL KHALIK)
 
-
-def _joined(word: str, other: list[str]) -> tuple[str, ...] | None:
-    """Two or three words of `other` that `word` writes as one, in any order (VladimirPutin,
-    Goodwill, Vanderbilt, Abdalrahman)."""
-    if len(word) < 5:
-        return None
-    for a in other:
-        if len(a) < 2 or a[:2] != word[:2] or len(a) >= len(word):
-            continue
-        for b in other:
-            if b is a:
-                continue
-            if _similar(word, a + b):
-                return a, b
-            if len(a) + len(b) < len(word) - 1:
-                for c in other:
-                    if c is not a and c is not b and _similar(word, a + b + c):
-                        return a, b, c
-    return None
-
-
-def _similar(word: str, joined: str) -> bool:
-    return OSA.normalized_similarity(word, joined) >= JOIN_SIMILARITY
-
-
-def _resplit(q: list[str], c: list[str]) -> tuple[list[str], list[str]]:
-    """Rewrite a word of one name that is two or three words of the other as those words."""
-    for one, two in ((q, c), (c, q)):
-        if len(one) < len(two):  # a word written together leaves its side a word short
-            for i, word in enumerate(one):
-                if word in two:
-                    continue
-                pair = _joined(word, two) or _acronym(word, one, two)
-                if pair:
-                    one[i : i + 1] = list(pair)
-                    return _resplit(q, c)
-    return q, c
-
-
-def _acronym(word: str, one: list[str], two: list[str]) -> tuple[str, ...] | None:
-    """The words of `two` that `one` lacks, when `word` is made of their first letters and is
-    the only word of `one` that `two` lacks (PLA and People's Liberation Army; U.S. Department
-    of State and United States Department of State): a key keeps no order to check."""
-    if not 2 <= len(word) <= 5 or not word.isalpha() or any(w not in two for w in one if w != word):
-        return None
-    rest = [w for w in two if w not in one]
-    if len(rest) != len(word) or sorted(word) != sorted(w[0] for w in rest):
-        return None
-    return tuple(rest) if min(map(len, rest)) >= 3 else None  # words, not letters (DELTA MK)
-
-
-@lru_cache(maxsize=1 << 16)
-def _rarity(word: str) -> float:
-    return len(word) * WEIGHTS.factor(word)
-
-
-@lru_cache(maxsize=1 << 16)
-def align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
-    """`align`, with words weighted by rarity and words written together or apart rejoined;
-    between people, a close spelling is held to a stricter standard (Maria / Marina)."""
-    if qkey == ckey:  # the same words: each meets itself (what the general case finds too)
-        return _same(qkey.split())
-    return _align2(qkey, ckey, person)
+def _words(key: str) -> int:
+    return key.count(" ") + 1
 
 
 def _aligned(pair: Pair) -> Alignment:
     q, c = pair.query, pair.candidate
     return align2(q.key, c.key, q.organization is False or c.organization is False)
-
-
-def _align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
-    q, c = _resplit(qkey.split(), ckey.split())
-    pairs = [
-        (sim, i, j)
-        for i, a in enumerate(q)
-        for j, b in enumerate(c)
-        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
-    ]
-    pairs.sort(reverse=True)
-    sims: dict[int, float] = {}  # a word of q that found a partner: how well
-    partner: dict[int, int] = {}  # ... and which word of c
-    used: dict[int, float] = {}
-    for sim, i, j in pairs:
-        if i not in partner and j not in used:
-            partner[i] = j
-            sims[i] = used[j] = sim
-    strong_q = {i for i, s in sims.items() if s >= WEAK_TOKEN_SIMILARITY}
-    strong_c = {partner[i] for i in strong_q}
-    rest_q = [w for i, w in enumerate(q) if i not in strong_q]
-    rest_c = [w for j, w in enumerate(c) if j not in strong_c]
-    drop_q = _optional_patronymics(rest_q, rest_c)  # a patronymic left over is optional,
-    drop_c = _optional_patronymics(rest_c, rest_q)  # unless the other side has another one
-    as_q: dict[int, str] = {}  # an initial or a contraction takes its partner's letters
-    as_c: dict[int, str] = {}
-    for i, j in partner.items():
-        if sims[i] < 1.0:
-            if _stands_for(q[i], c[j], sims[i]):
-                as_q[i] = c[j]
-            if _stands_for(c[j], q[i], sims[i]):
-                as_c[j] = q[i]
-    q_words = [as_q.get(i, w) for i, w in enumerate(q) if w not in drop_q]
-    c_words = [as_c.get(j, w) for j, w in enumerate(c) if w not in drop_c]
-    close = CLOSE_SPELLING if person or _short_one_word(q, c) else CLOSE_SPELLING_ORG
-    cover_q = _cover(q, sims, drop_q, close)
-    cover_c = _cover(c, used, drop_c, close)
-    letters = fuzz.ratio(" ".join(sorted(q_words)), " ".join(sorted(c_words))) / 100.0
-    if (
-        letters < 1.0
-        and len(q_words) == len(c_words)
-        and min(sims.values(), default=0) >= ORDER_SIM
-    ):
-        letters = max(letters, _paired_letters(q, c, partner, sims, drop_q))
-    conflict = _conflict(rest_q, drop_q, rest_c, drop_c)
-    info = sum(_rarity(c[j]) for j, sim in used.items() if sim >= WEAK_TOKEN_SIMILARITY)
-    shared = bool(strong_q) and all(
-        WEIGHTS.shared(q[i]) or WEIGHTS.shared(c[partner[i]]) for i in strong_q
-    )
-    left = any(w not in drop_q and not WEIGHTS.filler(w) for w in rest_q) or any(
-        w not in drop_c and not WEIGHTS.filler(w) for w in rest_c
-    )
-    met: tuple[tuple[str, str], ...] = ()  # the words that met, when one name is found whole
-    if max(cover_q, cover_c) >= FULL and not conflict and letters < 1.0:
-        met = tuple((as_q.get(i, q[i]), as_c.get(partner[i], c[partner[i]])) for i in strong_q)
-    return Alignment(
-        min(1.0, cover_q), min(1.0, cover_c), letters, conflict, info, shared, left, met
-    )
-
-
-def _paired_letters(
-    q: list[str], c: list[str], partner: dict[int, int], sims: dict[int, float], drop: Words
-) -> float:
-    """When every word (patronymics aside) met a close partner, the letters compared partner by
-    partner: sorted alphabetically, a typo in a first letter moves a word (Wealth / Health,
-    Selenskyj / Zelenskyy)."""
-    kept = sorted((i for i, w in enumerate(q) if w not in drop), key=q.__getitem__)
-    if any(i not in sims for i in kept):
-        return 0.0
-    mates = [c[partner[i]] for i in kept]
-    if mates == sorted(mates):  # the same order as sorted: nothing to add
-        return 0.0
-    return fuzz.ratio(" ".join(q[i] for i in kept), " ".join(mates)) / 100
-
-
-def _stands_for(word: str, full: str, sim: float) -> bool:
-    """An initial or a contraction (J., Intl) is compared with the letters of its word."""
-    return len(word) == 1 or (sim == CONTRACTION and _contraction(word, full))
-
-
-Words = frozenset[str] | set[str]
-
-
-def _conflict(rest_q: list[str], drop_q: Words, rest_c: list[str], drop_c: Words) -> bool:
-    """Each side has a word of its own the other lacks (another given name), or each an
-    initial of its own (William G. Frost is not William W. Frost)."""
-    q = [len(w) for w in rest_q if w not in drop_q]
-    c = [len(w) for w in rest_c if w not in drop_c]
-    return (any(n > 2 for n in q) and any(n > 2 for n in c)) or (1 in q and 1 in c)
-
-
-def _short_one_word(q: list[str], c: list[str]) -> bool:
-    """A name of one short word: a letter off, it is another name (Astana / Astara)."""
-    return (len(q) == 1 and len(q[0]) < LONG_WORD) or (len(c) == 1 and len(c[0]) < LONG_WORD)
-
-
-def _same(words: list[str]) -> Alignment:
-    info = sum(_rarity(w) for w in reversed(words))  # in the order the general case adds
-    return Alignment(1.0, 1.0, 1.0, False, info, all(map(WEIGHTS.shared, words)), False)
-
-
-ORDER_SIM = 0.8  # every word this close to its partner: letters compared partner by partner,
-# not in alphabetical order, where a typo in a first letter moves a word (Wealth / Health)
-CLOSE_SPELLING = 0.85  # below, two words are more often two names (Maria / Marina) than a typo
-CLOSE_SPELLING_ORG = 0.8  # a company's word one typo in five letters off is that word mistyped
-# when other words of the name meet (Trafalgura Group, Bank of Chima): given names are a closed
-# set, company words are not; a one-word name a letter off is another name (Astana / Astara)
-# unless the word is long: few words lie one edit from a long one (Amazonis.com / Amazon.com)
-LONG_WORD = 8
-
-
-def _cover(
-    words: list[str], sims: dict[int, float], drop: frozenset[str] | set[str], close: float
-) -> float:
-    """The weighted share of a name's words that found a partner, by how well they did."""
-    total = matched = 0.0
-    for i, w in enumerate(words):
-        if w in drop:
-            continue
-        sim = sims.get(i, 0.0)
-        weight = 3.0 if not sim and len(w) <= 2 else _rarity(w)  # a lone letter left over
-        # counts as a short word (M INVEST is not INVEST)
-        total += weight
-        matched += weight * (sim if sim >= close else sim * sim)
-    return matched / total if total else 0.0
-
-
-def _words(key: str) -> int:
-    return key.count(" ") + 1
 
 
 def name_words_weighted(pair: Pair) -> float:
@@ -478,7 +169,6 @@ PERSON_BEST = 0.6  # people: the better coverage weighs a little more (middle na
 PERSON_SUBSET_BEST = 0.85  # people: a name of two words or more found whole in the other, the
 # other only adding names (no word of its own against one of ours) and not every word that met
 # a common one: FAZL RABI / FAZL RABI ABDUL HAMID; MOHAMMAD ALI alone stays at PERSON_BEST
-FULL = 0.999  # a coverage this high is the whole name
 
 
 def kind_differs2(pair: Pair) -> float:
@@ -679,7 +369,3 @@ def get_algorithm(name: str = DEFAULT_ALGORITHM) -> Algorithm:
         return ALGORITHMS[name]
     except KeyError:
         raise KeyError(f"unknown algorithm {name!r}; known: {', '.join(ALGORITHMS)}") from None
-
-
-WEIGHTS.on_change.append(align2.cache_clear)  # a learnt word changes the alignments
-WEIGHTS.on_change.append(_rarity.cache_clear)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keruen.screening import builtin_screener, features, screen_goods, screen_party
+from keruen.screening import alignment, builtin_screener, screen_goods, screen_party
 from keruen.screening.evaluation import pair_score, read_nomenklatura
 from keruen.screening.features import ALGORITHMS, Pair, Side, generic_subset, get_algorithm
 from keruen.screening.index import NameIndex, blocking_keys
@@ -305,7 +305,7 @@ def test_score_is_the_sum_of_its_explanation(q: str, c: str, same_id: bool, org:
 @given(NAMES)
 def test_a_name_against_itself_takes_the_short_way_to_the_same_alignment(name: str) -> None:
     key = analyse(name).key
-    assert features._same(key.split()) == features._align2(key, key)
+    assert alignment._same(key.split()) == alignment._align2(key, key)
 
 
 @given(NAMES, NAMES, st.booleans(), st.floats(0.01, 1.0), st.sampled_from(list(ALGORITHMS)))
