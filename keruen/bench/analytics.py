@@ -150,8 +150,8 @@ def generate(out: Path, n: int) -> float:
     con = duckdb.connect()
     fill = {"n": n, "out": out, "partners": str(list(PARTNERS)), "np": len(PARTNERS)}
     (out / "events").mkdir(parents=True, exist_ok=True)
-    for chunk, start in enumerate(range(0, n, CHUNK)):  # a chunk at a time: memory stays flat
-        sql = GENERATE.format(type_case=TYPE_CASE, start=start, end=min(n, start + CHUNK),
+    for chunk, first in enumerate(range(0, n, CHUNK)):  # a chunk at a time: memory stays flat
+        sql = GENERATE.format(type_case=TYPE_CASE, start=first, end=min(n, first + CHUNK),
                               chunk=f"{chunk:04d}", **fill)  # fmt: skip
         con.execute(sql)
     (out / "batches").mkdir(parents=True, exist_ok=True)
