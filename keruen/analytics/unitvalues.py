@@ -39,7 +39,12 @@ def priced(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
     rows = with_rates(src, live(src, flows), rates)
     rows = rows.filter((rows.quantity > 0) & (rows.amount > 0) & rows.usd_per_unit.notnull())
     uv = ratio(rows.amount, rows.quantity) * rows.usd_per_unit.cast(RATIO)
-    return rows.mutate(hs6=rows.hs.substr(0, 6), uv=uv, log_uv=uv.ln())
+    # only what the views read: a query that reads these rows twice keeps them (a CTE), and
+    # PostgreSQL materialises a CTE with every column it names
+    return rows.select(
+        "id", "line", "flow", "day", "batch", "partner", "origin", "post", "unit",
+        hs6=rows.hs.substr(0, 6), uv=uv, log_uv=uv.ln(),
+    )  # fmt: skip
 
 
 def scored(src: Source, rates: ir.Table) -> ir.Table:
