@@ -49,9 +49,9 @@ class Settings:
         default_factory=lambda: get_jurisdiction(DEFAULT_JURISDICTION)
     )
     # a file ingested into a SQLite ledger judged by a second process while the first parses
-    # and writes (keruen.split); KERUEN_INGEST_SPLIT=0 keeps the parse process instead. On by
-    # default since its parent parses on the fast path: 1.31x at 1 M (docs/ledger.md, issue 19)
-    ingest_split: bool = True
+    # and writes (keruen.split): KERUEN_INGEST_SPLIT=1. Off by default: 1.31x the parse-process
+    # path at load 3-11, but 0.79x at load 3-4 (docs/ledger.md, issue 19)
+    ingest_split: bool = False
 
     @property
     def production(self) -> bool:
@@ -91,7 +91,7 @@ def get_settings() -> Settings:
         checkpoint_interval_s=_non_negative("KERUEN_CHECKPOINT_INTERVAL_S", 60),
         sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
         jurisdiction=_jurisdiction(os.environ.get("KERUEN_JURISDICTION") or DEFAULT_JURISDICTION),
-        ingest_split=os.environ.get("KERUEN_INGEST_SPLIT", "1") not in ("0", "false", "no", "off"),
+        ingest_split=os.environ.get("KERUEN_INGEST_SPLIT", "0") in ("1", "true", "yes", "on"),
     )
 
 

@@ -1,5 +1,5 @@
-"""The two-process ingest of a file into a SQLite ledger: both cores busy (the default for a
-file into a SQLite ledger; KERUEN_INGEST_SPLIT=0 keeps the parse process: docs/ledger.md).
+"""The two-process ingest of a file into a SQLite ledger: both cores busy (KERUEN_INGEST_SPLIT=1;
+off by default: it wins on a loaded machine and loses on a quiet one, docs/ledger.md).
 
 The process that ingests reads the lines, parses them and writes; a forked child judges each
 chunk against the ledger and builds its rows, which come back as MessagePack. While the parent
