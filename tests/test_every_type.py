@@ -19,6 +19,7 @@ from keruen.epcis.export import contract_to_epcis
 from keruen.ledger.parties import parties
 from keruen.ledger.rules import stock_moves
 from keruen.model import events as ev
+from keruen.model import strict
 from keruen.model.validate import _CHECKS, parse
 from keruen.risk.provenance import Provenance, _apply
 from keruen.risk.scoring import movement_subjects
@@ -263,7 +264,9 @@ TRACKER_STATE = (
 def test_every_event_type_has_its_row() -> None:
     assert set(ROWS) == set(ev.EVENT_TYPES), "decide what a new event type means, here"
     assert set(TRACE_ROLE) == set(ev.EVENT_TYPES), "keruen.store.queries.TRACE_ROLE"
-    assert set(_CHECKS) == set(ev.EVENT_TYPES.values()), "keruen.model.validate._CHECKS"
+    twins = strict.STRICT_TYPES  # the fast parse's strict twin of each type: the same checks
+    assert set(_CHECKS) == {*ev.EVENT_TYPES.values(), *twins.values()}, "validate._CHECKS"
+    assert all(_CHECKS[twins[cls]] is _CHECKS[cls] for cls in ev.EVENT_TYPES.values())
 
 
 @pytest.mark.parametrize("kind", sorted(ROWS))
