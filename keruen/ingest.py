@@ -55,8 +55,9 @@ class Report:
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """Judging a chunk makes many short-lived acyclic objects; cycle collection only slows it."""
+def no_gc() -> Iterator[None]:
+    """Cycle collection paused: judging a chunk, or reading, hashing and mapping a document
+    that stays alive the whole time, makes many acyclic objects; collecting only slows it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -108,7 +109,7 @@ def ingest_lines(
     # (hundreds of thousands of batches and balances) over and over. Between chunks only the
     # young generations are collected: what the last chunk made and dropped, cycles included.
     collector = YoungCollector()
-    with _no_gc():
+    with no_gc():
         if _may_split(eng, parallel):
             ahead = list(islice(parts, 2))  # a second process pays off from the second chunk on
             if len(ahead) == 2:
@@ -249,7 +250,7 @@ def _parsed_parts(
             return
         parts = iter(ahead)
     for part in parts:
-        with _no_gc():
+        with no_gc():
             outcomes = parse_many(_texts(part), home)
         yield _joined(part, outcomes)
 

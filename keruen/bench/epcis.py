@@ -22,13 +22,13 @@ import msgspec
 
 from keruen.bench.streams import StreamGen
 from keruen.epcis import hashing, mapping
-from keruen.epcis.capture import capture, no_gc
+from keruen.epcis.capture import capture
 from keruen.epcis.document import parse_document, parse_json_object
 from keruen.epcis.export import export_events, to_json_ld
 from keruen.epcis.hashing import event_hash
 from keruen.epcis.mapping import Parties, map_event
 from keruen.epcis.validate import check_cbv, decode_json, json_schema_issues
-from keruen.ingest import ingest_lines
+from keruen.ingest import ingest_lines, no_gc
 from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store.port import LedgerReader

@@ -11,14 +11,12 @@ XML and once in JSON-LD, is one event, and the same hash with other content a co
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
@@ -32,7 +30,7 @@ from keruen.epcis.mapping import Parties, Unmappable, map_event
 from keruen.epcis.validate import Issue, check_cbv, read_layers
 from keruen.errors import InvalidEvent, KeruenError
 from keruen.ingest import Report as IngestReport
-from keruen.ingest import ingest_lines
+from keruen.ingest import ingest_lines, no_gc
 from keruen.settings import get_settings
 from keruen.split import die_with
 from keruen.store import db
@@ -48,7 +46,6 @@ __all__ = [
     "capture",
     "capture_bulk",
     "load_parties",
-    "no_gc",
     "prepare",
 ]
 
@@ -94,19 +91,6 @@ def _line(contract: dict[str, Any]) -> bytes:
 
 def _raw(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, sort_keys=True, default=str).encode()
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Reading, hashing and mapping a document make many acyclic objects while the whole
-    document stays alive: cycle collection would walk it again and again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _shared: _Work | None = None  # what a forked helper works on (inherited, never pickled)
