@@ -38,6 +38,18 @@ class Alignment:
         return fuzz.ratio(" ".join(q), " ".join(c)) / 100.0 if self.met else self.letters
 
 
+def _close_pairs(q: list[str], c: list[str]) -> list[tuple[float, int, int]]:
+    """Every pair of words close enough to align (similarity, word of q, word of c), best first."""
+    pairs = [
+        (sim, i, j)
+        for i, a in enumerate(q)
+        for j, b in enumerate(c)
+        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
+    ]
+    pairs.sort(reverse=True)
+    return pairs
+
+
 @lru_cache(maxsize=1 << 16)
 def align(qkey: str, ckey: str) -> Alignment:
     """Greedy one-to-one alignment of the words of two names (best pairs first).
@@ -46,13 +58,7 @@ def align(qkey: str, ckey: str) -> Alignment:
     the letters of the word it aligned with before the letter similarity is measured.
     """
     q, c = qkey.split(), ckey.split()
-    pairs = [
-        (sim, i, j)
-        for i, a in enumerate(q)
-        for j, b in enumerate(c)
-        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
-    ]
-    pairs.sort(reverse=True)
+    pairs = _close_pairs(q, c)
     match: dict[int, tuple[int, float]] = {}
     used: set[int] = set()
     for sim, i, j in pairs:
@@ -106,13 +112,7 @@ def align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
 
 def _align2(qkey: str, ckey: str, person: bool = False) -> Alignment:
     q, c = _resplit(qkey.split(), ckey.split())
-    pairs = [
-        (sim, i, j)
-        for i, a in enumerate(q)
-        for j, b in enumerate(c)
-        if (sim := token_similarity(a, b)) >= MIN_TOKEN_SIMILARITY
-    ]
-    pairs.sort(reverse=True)
+    pairs = _close_pairs(q, c)
     sims: dict[int, float] = {}  # a word of q that found a partner: how well
     partner: dict[int, int] = {}  # ... and which word of c
     used: dict[int, float] = {}
