@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from keruen.api.tables import users
 from keruen.ingest import ingest_lines
 from keruen.risk import cases, documents, queries
+from keruen.store import queries as store_queries
+from keruen.store.port import LedgerReader
 from tests.factory import A, C, import_, line
 from tests.web.conftest import MINE, THEIRS, Site, password
 
@@ -218,4 +221,52 @@ def test_the_policy_form_compares_thresholds(site: Site) -> None:
     cells = page.locator("table.policy tr").nth(1).locator("td")
     assert cells.nth(2).inner_text().startswith("0.9 /")
     assert page.locator("table.policy tr[data-policy='checked']").count() == 1
+    page.context.close()
+
+
+def attribute_values(page: object, selector: str, name: str) -> set[str]:
+    cells = page.locator(selector)  # type: ignore[attr-defined]
+    return {cells.nth(i).get_attribute(name) for i in range(cells.count())}
+
+
+def test_every_other_screen_shows_the_ledger_to_its_role_and_refuses_the_rest(
+    site: Site,
+) -> None:
+    """Party, stock, events, outcomes, pre-check and administration in the browser: what each
+    shows is the ledger's, and a role that must not see it is refused."""
+    with site.engine.connect() as conn:
+        party_events = {s.event.id for s in LedgerReader(conn).select_events(party=A)}
+        stock = {r["batch"] for r in store_queries.public(store_queries.stock(conn, A))}
+        names = set(conn.scalars(users.select().with_only_columns(users.c.name)))
+        alerts = queries.outcomes(conn)["alerts"]
+    assert party_events and stock and names
+
+    page = site.page_as("olga", f"/ui/parties/{A}")
+    assert attribute_values(page, "tr[data-event]", "data-event") == party_events
+    page.context.close()
+    page = site.page_as("acme", "/ui/stock")
+    assert attribute_values(page, "tr[data-batch]", "data-batch") == stock
+    page.goto(f"{site.base}/ui/events")
+    assert attribute_values(page, "tr[data-event]", "data-event") == party_events
+    page.goto(f"{site.base}/ui/outcomes")
+    assert page.locator('[data-kpi="alerts"] b').inner_text() == f"{alerts:,}"
+    page.goto(f"{site.base}/ui/precheck")
+    page.fill("input[name=batch]", MINE)
+    page.fill("input[name=quantity]", "10")
+    page.fill("input[name=buyer_name]", "OOO Romashka")
+    page.fill("input[name=buyer_country]", "RU")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".lane").first.inner_text()
+    page.context.close()
+    page = site.page_as("root", "/ui/admin")
+    assert attribute_values(page, "[data-user]", "data-user") == names
+    page.context.close()
+
+    for user, path in (("ana", f"/ui/parties/{A}"), ("ana", "/ui/stock"), ("olga", "/ui/admin")):
+        page = site.page_as(user, "/ui/outcomes")
+        assert page.goto(f"{site.base}{path}").status == 403, (user, path)
+        page.context.close()
+    page = site.page_as("acme", f"/ui/parties/{C}")
+    assert page.goto(f"{site.base}/ui/parties/{C}").status == 404  # forbidden answers as unknown
     page.context.close()
