@@ -133,7 +133,7 @@ def stages(data: bytes, native_lines: list[bytes], db_url: str | None) -> dict[s
 
 def _bridge(data: bytes, timed: Callable[[str, Callable[[], Any]], Any]) -> tuple[list[bytes], int]:
     """The bridge's stages, timed: the contract lines and the number of events."""
-    encoder = msgspec.json.Encoder()
+    encoder = msgspec.json.Encoder(order="sorted")  # as `capture` writes its lines
 
     def decoded() -> Any:
         obj = decode_json(data)

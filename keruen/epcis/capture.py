@@ -82,7 +82,7 @@ class CaptureReport:
         return out
 
 
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(order="sorted")  # the kept event canonical: the fast parse
 
 
 def _line(contract: dict[str, Any]) -> bytes:

@@ -5,6 +5,11 @@ canonical form is the typed event alone (no merge with the raw JSON object): the
 path (`keruen.model.validate.parse_many`). Twins subclass their contract struct (`isinstance`
 holds) and never leave the parse: it hands back canonical bytes, which are decoded again into
 the contract's own types. Generated from `keruen.model.events`, so they cannot drift.
+
+One field beyond the contract is let through: `epcis`, the EPCIS event the bridge keeps with
+each line it maps (`keruen.epcis.mapping`), as the line's own bytes (`msgspec.Raw`). The parse
+takes the line's fast path only when those bytes are already the field's canonical form
+(`kept_is_canonical`); the bridge writes them so.
 """
 
 from __future__ import annotations
@@ -22,11 +27,17 @@ from keruen.model import events as ev
 _TWINS: dict[type, type] = {}
 
 
-def twin(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
-    """`cls` refusing unknown fields, its struct fields' types twinned too."""
+KEPT = "epcis"  # the field beyond the contract an event type's twin carries as raw bytes
+
+
+def twin(cls: type[msgspec.Struct], kept: bool = False) -> type[msgspec.Struct]:
+    """`cls` refusing unknown fields, its struct fields' types twinned too (with `kept`,
+    an event type's: the optional raw field `epcis` too)."""
     if cls in _TWINS:
         return _TWINS[cls]
     fields: list[tuple[str, Any, Any]] = []
+    if kept:
+        fields.append((KEPT, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET))
     for f in msgspec.structs.fields(cls):
         default: Any = msgspec.field(name=f.encode_name) if f.encode_name != f.name else None
         if f.required:
@@ -72,7 +83,7 @@ def _twinned(tp: Any) -> Any:
     return tp
 
 
-STRICT_TYPES: dict[type, type] = {cls: twin(cls) for cls in ev.EVENT_TYPES.values()}
+STRICT_TYPES: dict[type, type] = {cls: twin(cls, kept=True) for cls in ev.EVENT_TYPES.values()}
 _strict = msgspec.json.Decoder(_UNION[tuple(STRICT_TYPES.values())])
 
 
@@ -86,6 +97,24 @@ def decode(line: bytes) -> ev.Event | None:
     except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     return event
+
+
+_kept_decoder = msgspec.json.Decoder(float_hook=Decimal)  # as the full parse reads the field
+_kept_encoder = msgspec.json.Encoder(order="sorted")  # as the full parse writes it
+
+
+def kept_is_canonical(event: msgspec.Struct) -> bool:
+    """Whether the event's raw `epcis` field (if any) is written as the full parse would
+    write it (keys sorted at every level, no space, no float: those it writes as text), so
+    that the line's canonical form is the typed event with those bytes as they are."""
+    raw = getattr(event, KEPT, msgspec.UNSET)
+    if raw is msgspec.UNSET:
+        return True
+    text = bytes(raw)
+    try:
+        return _kept_encoder.encode(_kept_decoder.decode(text)) == text
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return False
 
 
 def normalise(event: msgspec.Struct) -> bool:

@@ -108,9 +108,10 @@ def parse_many(lines: list[bytes], jurisdiction: Jurisdiction) -> list[Outcome]:
 
 
 def _parse_strict(line: bytes, jurisdiction: Jurisdiction) -> tuple[bytes, str] | None:
-    """`parse`'s answer for a line with no field beyond the contract and no `null`, or None
-    (then `parse` says what the line is). Such a line's canonical form is its typed event
-    alone: no raw decode, no merge (40 % of the parse's time)."""
+    """`parse`'s answer for a line with no field beyond the contract (but a canonical
+    `epcis`, see `keruen.model.strict`) and no `null`, or None (then `parse` says what the
+    line is). Such a line's canonical form is its typed event alone: no raw decode, no merge
+    (40 % of the parse's time)."""
     if (
         line[:3] == BOM
         or len(line) > MAX_LINE_BYTES
@@ -118,7 +119,7 @@ def _parse_strict(line: bytes, jurisdiction: Jurisdiction) -> tuple[bytes, str] 
     ):
         return None
     event = strict.decode(line)
-    if event is None or first_problem(event, jurisdiction):
+    if event is None or first_problem(event, jurisdiction) or not strict.kept_is_canonical(event):
         return None
     if not strict.normalise(event):
         return None
