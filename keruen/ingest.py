@@ -138,7 +138,7 @@ def _may_split(eng: Engine, parallel: bool | None) -> bool:
     for a SQLite file (the child reads it on a connection of its own), when forking is
     allowed at all."""
     return (
-        _may_fork(parallel)
+        may_fork(parallel)
         and get_settings().ingest_split
         and eng.dialect.name == "sqlite"
         and sqlite_path(str(eng.url)) is not None
@@ -243,7 +243,7 @@ def _first_line(e: BaseException) -> str:
 def _parsed_parts(
     parts: Iterator[list[tuple[int, bytes]]], parallel: bool | None, home: Jurisdiction
 ) -> Iterator[list[Line]]:
-    if _may_fork(parallel):
+    if may_fork(parallel):
         ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
         if len(ahead) == 2:
             yield from _parsed_in_process(chain(ahead, parts), home)
@@ -273,7 +273,7 @@ def _parsed_in_process(
             yield _joined(done, outcomes.result())
 
 
-def _may_fork(parallel: bool | None) -> bool:
+def may_fork(parallel: bool | None) -> bool:
     """Whether to fork a parse process: when asked (`parallel=True`), or by default from a
     single-threaded process (a fork copies locks that other threads may hold) on a machine
     with a second core to run it."""

@@ -11,11 +11,13 @@ XML and once in JSON-LD, is one event, and the same hash with other content a co
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -30,7 +32,7 @@ from keruen.epcis.mapping import Parties, Unmappable, map_event
 from keruen.epcis.validate import Issue, check_cbv, read_layers
 from keruen.errors import InvalidEvent, KeruenError
 from keruen.ingest import Report as IngestReport
-from keruen.ingest import ingest_lines, no_gc
+from keruen.ingest import ingest_lines, may_fork, no_gc
 from keruen.settings import get_settings
 from keruen.split import die_with
 from keruen.store import db
@@ -95,26 +97,45 @@ def _raw(event: dict[str, Any]) -> bytes:
 
 _shared: _Work | None = None  # what a forked helper works on (inherited, never pickled)
 
+SLICE = 1_000  # events a forked helper hashes, checks and maps at a time
+AHEAD = 4  # slices asked of it ahead of the one taken: memory bounded, the helper held back
+CHUNK = 2_000  # the ledger's chunk while a helper prepares: the ingest starts on the first slices
+
 
 def prepare(data: bytes, name: str, parties: Parties, parallel: bool = False) -> Prepared:
     """Validate and map a document; nothing is written.
 
-    With `parallel=True` (from a single-threaded process only: it forks) half the events
-    are hashed, checked and mapped in a forked process (copy-on-write: nothing is sent but
-    the results), the same result sooner on free cores. Not the default: it costs some 10 %
-    more CPU (the fork, pages copied on write), and on a machine whose cores other work keeps
-    busy it measured no faster (docs/epcis.md).
+    With `parallel=True` (from a single-threaded process only: it forks) the events are
+    hashed, checked and mapped slice by slice in a forked process (copy-on-write: nothing is
+    sent but the results), the same result; `capture` uses it to overlap the ledger's ingest.
     """
     with no_gc():
-        report, schema_issues = read_layers(data, name)
-        doc = report.parsed
-        if doc is None:
-            return Prepared(name, 0, refused=report.errors)
-        work = _Work(name, doc, schema_issues, parties)
-        n = len(doc.events)
-        if parallel and n > 1:
-            return _in_two(work, n)
-        return work.part(0, n)
+        work = _read(data, name, parties)
+        if isinstance(work, Prepared):
+            return work
+        out = Prepared(name, len(work.doc.events))
+        for part in _slices(work, parallel):
+            _extend(out, part)
+        return out
+
+
+def _read(data: bytes, name: str, parties: Parties) -> _Work | Prepared:
+    """The document read (syntax and schema layers), or what refused it whole."""
+    report, schema_issues = read_layers(data, name)
+    doc = report.parsed
+    if doc is None:
+        return Prepared(name, 0, refused=report.errors)
+    return _Work(name, doc, schema_issues, parties)
+
+
+def _extend(out: Prepared, part: Prepared) -> None:
+    """`part` (the next slice of the same document) added to `out`; its lines are not kept
+    (the caller took them or does)."""
+    out.line_event += part.line_event
+    out.hashes += part.hashes
+    out.refused += part.refused
+    out.raw |= part.raw
+    out.lines += part.lines
 
 
 @dataclass
@@ -157,36 +178,54 @@ class _Work:
         return out
 
 
-def _in_two(work: _Work, n: int) -> Prepared:
-    """The second half of the events in a forked process while this one does the first."""
+def _slices(work: _Work, forked: bool) -> Iterator[Prepared]:
+    """The document's events prepared slice by slice, in order: here, or (`forked`, from a
+    single-threaded process) in a forked helper up to `AHEAD` slices ahead of the caller.
+    A slice the helper does not deliver (it died, or raised) is done here: the same result,
+    or the same exception as without a helper."""
+    n = len(work.doc.events)
+    bounds = [(lo, min(lo + SLICE, n)) for lo in range(0, n, SLICE)] if forked else [(0, n)]
+    if len(bounds) < 2:
+        yield from (work.part(lo, hi) for lo, hi in bounds)
+        return
     global _shared
-    mid = n // 2
     _shared = work
+    gc.freeze()  # the document out of the collector's sight: no page copied to collect it
     try:
         with ProcessPoolExecutor(
             1, mp_context=get_context("fork"), initializer=die_with, initargs=(os.getpid(),)
         ) as pool:
-            later = pool.submit(_shared_part, mid, n)
-            first = work.part(0, mid)
-            try:
-                second = later.result()
-            except BrokenProcessPool:  # the helper died (memory, a signal): do it here
-                second = work.part(mid, n)
+            asked: deque[tuple[int, int, Future[Prepared] | None]] = deque()
+            todo = iter(bounds)
+            for lo, hi in todo:
+                asked.append((lo, hi, _ask(pool, lo, hi)))
+                if len(asked) > AHEAD:
+                    yield _taken(work, *asked.popleft())
+            while asked:
+                yield _taken(work, *asked.popleft())
     finally:
         _shared = None
-    return Prepared(
-        work.name,
-        first.events + second.events,
-        first.lines + second.lines,
-        first.line_event + second.line_event,
-        first.hashes + second.hashes,
-        first.refused + second.refused,
-        first.raw | second.raw,
-    )
+        gc.unfreeze()
+
+
+def _ask(pool: ProcessPoolExecutor, lo: int, hi: int) -> Future[Prepared] | None:
+    try:
+        return pool.submit(_shared_part, lo, hi)
+    except BrokenProcessPool:
+        return None  # the helper is gone: the caller does it
+
+
+def _taken(work: _Work, lo: int, hi: int, future: Future[Prepared] | None) -> Prepared:
+    if future is not None:
+        try:
+            return future.result()
+        except Exception:  # the helper died or failed: here, the same result or exception
+            pass
+    return work.part(lo, hi)
 
 
 def _shared_part(lo: int, hi: int) -> Prepared:
-    assert _shared is not None, "runs only in a process forked by _in_two"
+    assert _shared is not None, "runs only in a process forked by _slices"
     with no_gc():
         return _shared.part(lo, hi)
 
@@ -206,15 +245,46 @@ def refusals(prepared: Prepared) -> list[store.Rejection]:
 
 
 def capture(
-    eng: Engine, data: bytes, name: str, parties: Parties, parallel: bool = False
+    eng: Engine, data: bytes, name: str, parties: Parties, parallel: bool | None = None
 ) -> CaptureReport:
     """Validate, map and ingest one document; every refused event is in the rejection log.
-    (`parallel`: see `prepare`.)"""
-    prepared = prepare(data, name, parties, parallel)
+
+    With `parallel` (by default from a single-threaded process on a machine with a second
+    core, as the ingest decides: `keruen.ingest.may_fork`) a forked helper hashes, checks and
+    maps the events slice by slice (`SLICE`) while this process ingests the lines of the
+    slices before, in chunks of `CHUNK`; each slice's refusals are logged before its lines
+    are ingested. Without it the whole document is prepared, its refusals logged, then its
+    lines ingested. The same report either way."""
     source = f"epcis:{name}"
+    with no_gc():
+        work = _read(data, name, parties)
+    if isinstance(work, Prepared):
+        prepared = work
+    elif may_fork(parallel) and len(work.doc.events) >= 2 * SLICE:
+        return _capture_overlapped(eng, work, source)
+    else:
+        with no_gc():
+            prepared = Prepared(name, len(work.doc.events))
+            _extend(prepared, work.part(0, prepared.events))
     if prepared.refused:
         _log_refusals(eng, prepared, source)
     return _outcome(prepared, ingest_lines(eng, prepared.lines, source=source))
+
+
+def _capture_overlapped(eng: Engine, work: _Work, source: str) -> CaptureReport:
+    prepared = Prepared(work.name, len(work.doc.events))
+
+    def lines() -> Iterator[bytes]:  # taken by the ingest between its chunks' transactions
+        for part in _slices(work, forked=True):
+            if part.refused:
+                _log_refusals(eng, part, source)
+            yield from part.lines
+            part.lines = []
+            _extend(prepared, part)
+
+    # (the helper's pool has threads in this process: the ingest must not fork again)
+    outcome = ingest_lines(eng, lines(), source=source, chunk_size=CHUNK, parallel=False)
+    return _outcome(prepared, outcome)
 
 
 def capture_bulk(

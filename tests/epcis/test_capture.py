@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from keruen.cli import app
+from keruen.epcis import capture as capture_module
 from keruen.epcis.capture import capture, capture_bulk, load_parties, prepare
 from keruen.epcis.mapping import Parties
 from keruen.store import db, queries
@@ -102,9 +105,12 @@ def test_cli_import(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["accepted"] == 2
 
 
-def test_a_document_prepared_in_two_processes_is_prepared_as_in_one(conformance: Path) -> None:
-    """The forked half (hash, CBV rules, mapping) gives exactly what one process gives:
-    lines, their events, hashes, refusals and the refused events' JSON, in order."""
+def test_a_document_prepared_in_two_processes_is_prepared_as_in_one(
+    conformance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forked helper's slices (hash, CBV rules, mapping) give exactly what one process
+    gives: lines, their events, hashes, refusals and the refused events' JSON, in order."""
+    monkeypatch.setattr(capture_module, "SLICE", 3)
     files = [
         *sorted((conformance / "openepcis-test-resources").rglob("*.json"))[:40],
         *sorted((conformance / "XML").rglob("*.xml"))[:10],
@@ -144,3 +150,46 @@ def test_a_bulk_import_into_a_new_ledger_ends_as_the_ordinary_one(tmp_path: Path
     result = CliRunner().invoke(app, args)
     assert result.exit_code != 0 and "exists" in str(result.exception)
     assert _balance(db.ready(str(tmp_path / "bulk.db")), A) == _balance(ordinary, A)
+
+
+def _mixed() -> bytes:
+    unknown_party = json.loads(json.dumps(TRANSFER))
+    unknown_party["destinationList"][0]["destination"] = "https://id.gs1.org/417/0000000000000"
+    bad_step = {**TRANSFER, "bizStep": "https://ref.gs1.org/cbv/BizStep-inspecting"}
+    too_much = json.loads(json.dumps(WRITE_OFF))
+    too_much["quantityList"][0]["quantity"] = 10_000  # the ledger refuses it
+    return document(
+        IMPORT, TRANSFER, unknown_party, DISPATCH, bad_step, TRANSFER, too_much, WRITE_OFF
+    )
+
+
+def _logged(eng: Engine) -> list[str]:
+    with eng.connect() as conn:
+        return sorted(r["reason"] for r in queries.public(queries.rejections(conn)))
+
+
+def _dying_part(lo: int, hi: int) -> capture_module.Prepared:
+    if lo >= 4:
+        os._exit(1)  # the helper dies (as under the kernel's OOM killer)
+    return capture_module._shared_part(lo, hi)
+
+
+@pytest.mark.parametrize("helper_dies", [False, True])
+def test_a_capture_overlapped_with_a_helper_ends_as_one_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper_dies: bool
+) -> None:
+    """The helper prepares slices while the ingest takes the ones before: the same report
+    (refusals and ledger rejections in document order), stock and rejection log; a helper
+    that dies leaves its slices to this process, never a partial import."""
+    monkeypatch.setattr(capture_module, "SLICE", 2)
+    monkeypatch.setattr(capture_module, "CHUNK", 3)
+    one, two = db.ready(str(tmp_path / "one.db")), db.ready(str(tmp_path / "two.db"))
+    expected = capture(one, _mixed(), "m.jsonld", PARTIES, parallel=False)
+    if helper_dies:
+        monkeypatch.setattr(capture_module, "_shared_part", _dying_part)
+    report = capture(two, _mixed(), "m.jsonld", PARTIES, parallel=True)
+    assert report == expected
+    assert (report.accepted, report.duplicates, report.rejected) == (4, 1, 3), report.public()
+    assert [r.event for r in report.rejections] == [2, 4, 6]
+    assert _balance(two, A) == _balance(one, A) and _balance(two, B) == _balance(one, B)
+    assert _logged(two) == _logged(one) and len(_logged(one)) == 3
