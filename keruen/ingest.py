@@ -133,26 +133,6 @@ def ingest_lines(
     return report
 
 
-def ingest_parsed(
-    eng: Engine,
-    parsed: Iterable[tuple[bytes, Outcome]],
-    source: str = "-",
-    chunk_size: int | None = None,
-) -> Report:
-    """`ingest_lines` for lines parsed already, each with its `parse_many` outcome (by the
-    process that made them, as the EPCIS bridge's helper does): judged and written alike,
-    chunk by chunk, in this process."""
-    report = Report()
-    state: Overlay | None = None
-    collector = YoungCollector()
-    numbered = ((n, line, outcome) for n, (line, outcome) in enumerate(parsed, 1))
-    with no_gc():
-        for part in batched(numbered, chunk_size or get_settings().chunk_size):
-            collector.note(len(part))
-            state = _ingest_isolating(eng, part, source, report, False, state)
-    return report
-
-
 def _may_split(eng: Engine, parallel: bool | None) -> bool:
     """Whether a second process judges while this one parses and writes (`keruen.split`):
     for a SQLite file (the child reads it on a connection of its own), when forking is

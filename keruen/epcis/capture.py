@@ -32,8 +32,7 @@ from keruen.epcis.mapping import Parties, Unmappable, map_event
 from keruen.epcis.validate import Issue, check_cbv, read_layers
 from keruen.errors import InvalidEvent, KeruenError
 from keruen.ingest import Report as IngestReport
-from keruen.ingest import ingest_lines, ingest_parsed, may_fork, no_gc
-from keruen.model.validate import Outcome, parse_many
+from keruen.ingest import ingest_lines, may_fork, no_gc
 from keruen.settings import get_settings
 from keruen.split import die_with
 from keruen.store import db
@@ -68,7 +67,6 @@ class Prepared:
     hashes: list[str] = field(default_factory=list)
     refused: list[Issue] = field(default_factory=list)
     raw: dict[int, bytes] = field(default_factory=dict)  # refused events' JSON, for the log
-    parsed: list[Outcome] = field(default_factory=list)  # the lines parsed, when asked for
 
 
 @dataclass
@@ -138,7 +136,6 @@ def _extend(out: Prepared, part: Prepared) -> None:
     out.refused += part.refused
     out.raw |= part.raw
     out.lines += part.lines
-    out.parsed += part.parsed
 
 
 @dataclass
@@ -150,8 +147,7 @@ class _Work:
     schema_issues: list[Issue]
     parties: Parties
 
-    def part(self, lo: int, hi: int, parse: bool = False) -> Prepared:
-        """Events `lo` to `hi` prepared (with `parse`, their lines parsed for the ledger)."""
+    def part(self, lo: int, hi: int) -> Prepared:
         doc = self.doc
         hashes = [event_hash(e) for e in doc.events[lo:hi]]
         errors, _ = check_cbv(doc, lo, hi)
@@ -179,21 +175,18 @@ class _Work:
             for contract in mapped:
                 out.lines.append(_line(contract))
                 out.line_event.append(i)
-        if parse:
-            out.parsed = parse_many(out.lines, home)
         return out
 
 
-def _slices(work: _Work, forked: bool, parse: bool = False) -> Iterator[Prepared]:
+def _slices(work: _Work, forked: bool) -> Iterator[Prepared]:
     """The document's events prepared slice by slice, in order: here, or (`forked`, from a
-    single-threaded process) in a forked helper up to `AHEAD` slices ahead of the caller
-    (with `parse`, their lines parsed for the ledger there too). A slice the helper does
-    not deliver (it died, or raised) is done here: the same result, or the same exception
-    as without a helper."""
+    single-threaded process) in a forked helper up to `AHEAD` slices ahead of the caller.
+    A slice the helper does not deliver (it died, or raised) is done here: the same result,
+    or the same exception as without a helper."""
     n = len(work.doc.events)
     bounds = [(lo, min(lo + SLICE, n)) for lo in range(0, n, SLICE)] if forked else [(0, n)]
     if len(bounds) < 2:
-        yield from (work.part(lo, hi, parse) for lo, hi in bounds)
+        yield from (work.part(lo, hi) for lo, hi in bounds)
         return
     global _shared
     _shared = work
@@ -205,36 +198,36 @@ def _slices(work: _Work, forked: bool, parse: bool = False) -> Iterator[Prepared
             asked: deque[tuple[int, int, Future[Prepared] | None]] = deque()
             todo = iter(bounds)
             for lo, hi in todo:
-                asked.append((lo, hi, _ask(pool, lo, hi, parse)))
+                asked.append((lo, hi, _ask(pool, lo, hi)))
                 if len(asked) > AHEAD:
-                    yield _taken(work, *asked.popleft(), parse)
+                    yield _taken(work, *asked.popleft())
             while asked:
-                yield _taken(work, *asked.popleft(), parse)
+                yield _taken(work, *asked.popleft())
     finally:
         _shared = None
         gc.unfreeze()
 
 
-def _ask(pool: ProcessPoolExecutor, lo: int, hi: int, parse: bool) -> Future[Prepared] | None:
+def _ask(pool: ProcessPoolExecutor, lo: int, hi: int) -> Future[Prepared] | None:
     try:
-        return pool.submit(_shared_part, lo, hi, parse)
+        return pool.submit(_shared_part, lo, hi)
     except BrokenProcessPool:
         return None  # the helper is gone: the caller does it
 
 
-def _taken(work: _Work, lo: int, hi: int, future: Future[Prepared] | None, parse: bool) -> Prepared:
+def _taken(work: _Work, lo: int, hi: int, future: Future[Prepared] | None) -> Prepared:
     if future is not None:
         try:
             return future.result()
         except Exception:  # the helper died or failed: here, the same result or exception
             pass
-    return work.part(lo, hi, parse)
+    return work.part(lo, hi)
 
 
-def _shared_part(lo: int, hi: int, parse: bool = False) -> Prepared:
+def _shared_part(lo: int, hi: int) -> Prepared:
     assert _shared is not None, "runs only in a process forked by _slices"
     with no_gc():
-        return _shared.part(lo, hi, parse)
+        return _shared.part(lo, hi)
 
 
 def _for_event(issue: Issue, i: int, h: str) -> Issue:
@@ -258,11 +251,10 @@ def capture(
 
     With `parallel` (by default from a single-threaded process on a machine with a second
     core, as the ingest decides: `keruen.ingest.may_fork`) a forked helper hashes, checks and
-    maps the events slice by slice (`SLICE`), and parses their lines for the ledger, while
-    this process judges and writes the lines of the slices before, in chunks of `CHUNK`;
-    each slice's refusals are logged before its lines are ingested. Without it the whole
-    document is prepared, its refusals logged, then its lines ingested. The same report
-    either way."""
+    maps the events slice by slice (`SLICE`) while this process ingests the lines of the
+    slices before, in chunks of `CHUNK`; each slice's refusals are logged before its lines
+    are ingested. Without it the whole document is prepared, its refusals logged, then its
+    lines ingested. The same report either way."""
     source = f"epcis:{name}"
     with no_gc():
         work = _read(data, name, parties)
@@ -282,15 +274,17 @@ def capture(
 def _capture_overlapped(eng: Engine, work: _Work, source: str) -> CaptureReport:
     prepared = Prepared(work.name, len(work.doc.events))
 
-    def parsed() -> Iterator[tuple[bytes, Outcome]]:  # taken between the chunks' transactions
-        for part in _slices(work, forked=True, parse=True):
+    def lines() -> Iterator[bytes]:  # taken by the ingest between its chunks' transactions
+        for part in _slices(work, forked=True):
             if part.refused:
                 _log_refusals(eng, part, source)
-            yield from zip(part.lines, part.parsed, strict=True)
-            part.lines, part.parsed = [], []
+            yield from part.lines
+            part.lines = []
             _extend(prepared, part)
 
-    return _outcome(prepared, ingest_parsed(eng, parsed(), source=source, chunk_size=CHUNK))
+    # (the helper's pool has threads in this process: the ingest must not fork again)
+    outcome = ingest_lines(eng, lines(), source=source, chunk_size=CHUNK, parallel=False)
+    return _outcome(prepared, outcome)
 
 
 def capture_bulk(
