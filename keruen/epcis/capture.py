@@ -121,7 +121,7 @@ def prepare(data: bytes, name: str, parties: Parties, parallel: bool = False) ->
 
 def _read(data: bytes, name: str, parties: Parties) -> _Work | Prepared:
     """The document read (syntax and schema layers), or what refused it whole."""
-    report, schema_issues = read_layers(data, name)
+    report, schema_issues = read_layers(data, name, lazy=True)  # each slice read where prepared
     doc = report.parsed
     if doc is None:
         return Prepared(name, 0, refused=report.errors)
@@ -149,6 +149,7 @@ class _Work:
 
     def part(self, lo: int, hi: int) -> Prepared:
         doc = self.doc
+        doc.read(lo, hi)
         hashes = [event_hash(e) for e in doc.events[lo:hi]]
         errors, _ = check_cbv(doc, lo, hi)
         document_level = next((e for e in self.schema_issues if e.event is None), None)

@@ -81,6 +81,14 @@ class Document:
     pointers: list[str]  # JSON pointer or XPath of each event in the source
     raw: Any = None  # the parsed JSON object (for the JSON Schema), None for XML
     namespaces: dict[str, str] = field(default_factory=dict)
+    unread: _Unread | None = None  # JSON events left as decoded until `read` (lazy)
+
+    def read(self, lo: int, hi: int) -> None:
+        """Events `lo` to `hi` in the one form: a no-op unless they were left unread
+        (`parse_json_object(..., lazy=True)`), as the EPCIS import's forked helper reads
+        only the slices it prepares."""
+        if self.unread is not None:
+            self.unread.read(self.events, lo, hi)
 
 
 def vocabulary_uri(value: str, terms: dict[str, str], namespaces: dict[str, str]) -> str:
@@ -298,8 +306,24 @@ def parse_json(text: str | bytes) -> Document:
     return parse_json_object(doc)
 
 
-def parse_json_object(doc: Any) -> Document:
-    """A document already decoded from JSON."""
+@dataclass
+class _Unread:
+    """How to read a JSON document's events, and which are read already."""
+
+    names: _Names
+    ignore: set[str]
+    done: bytearray
+
+    def read(self, events: list[dict[str, Any]], lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            if not self.done[i]:
+                events[i] = _json_event(events[i], self.names, self.ignore)
+                self.done[i] = 1
+
+
+def parse_json_object(doc: Any, lazy: bool = False) -> Document:
+    """A document already decoded from JSON (`lazy`: its events left as decoded until
+    `Document.read` asks for them; a malformed event list is refused all the same)."""
     if not isinstance(doc, dict):
         raise EpcisFormatError("the document is not a JSON object", "")
     ns = _context_namespaces(doc.get("@context"))
@@ -310,10 +334,11 @@ def parse_json_object(doc: Any) -> Document:
     for i, raw in enumerate(raw_events):
         if not isinstance(raw, dict):
             raise EpcisFormatError("an event is not a JSON object", f"{base}/{i}")
-        events.append(_json_event(raw, names, ignore))
+        events.append(raw if lazy else _json_event(raw, names, ignore))
         pointers.append(f"{base}/{i}" if base else "")
     syntax = "json-ld" if "@context" in doc else "json"
-    return Document(syntax, kind, events, pointers, raw=doc, namespaces=ns)
+    unread = _Unread(names, ignore, bytearray(len(events))) if lazy else None
+    return Document(syntax, kind, events, pointers, raw=doc, namespaces=ns, unread=unread)
 
 
 # ---------------------------------------------------------------- XML

@@ -386,12 +386,13 @@ def validate_bytes(data: bytes, name: str = "") -> Report:
     return report
 
 
-def read_layers(data: bytes, name: str = "") -> tuple[Report, list[Issue]]:
+def read_layers(data: bytes, name: str = "", lazy: bool = False) -> tuple[Report, list[Issue]]:
     """The syntax and schema layers, and the events read into their one form.
 
     `report.parsed` is the document, or None when it cannot be read (then `report.errors`
-    says why). The schema issues are returned apart, each with its event (an XML one found
-    from its XPath), no hash yet: the event layers (hash, CBV rules) are the caller's.
+    says why); with `lazy`, a JSON document's events are read when `Document.read` asks.
+    The schema issues are returned apart, each with its event (an XML one found from its
+    XPath), no hash yet: the event layers (hash, CBV rules) are the caller's.
     """
     report = Report(name)
     parse: Callable[[], Document]
@@ -409,7 +410,7 @@ def read_layers(data: bytes, name: str = "") -> tuple[Report, list[Issue]]:
         if _is_query_body(obj):
             report.errors = schema_issues  # a query body: no events to read
             return report, []
-        parse = lambda: parse_json_object(obj)  # noqa: E731
+        parse = lambda: parse_json_object(obj, lazy)  # noqa: E731
     try:
         doc = parse()
     except EpcisFormatError as e:
