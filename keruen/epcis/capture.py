@@ -16,7 +16,7 @@ import io
 import json
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -179,7 +179,7 @@ class _Work:
         return out
 
 
-def _slices(work: _Work, forked: bool) -> Iterator[Prepared]:
+def _slices(work: _Work, forked: bool) -> Generator[Prepared, None, None]:
     """The document's events prepared slice by slice, in order: here, or (`forked`, from a
     single-threaded process) in a forked helper up to `AHEAD` slices ahead of the caller.
     A slice the helper does not deliver (it died, or raised) is done here: the same result,
@@ -275,16 +275,20 @@ def capture(
 def _capture_overlapped(eng: Engine, work: _Work, source: str) -> CaptureReport:
     prepared = Prepared(work.name, len(work.doc.events))
 
+    parts = _slices(work, forked=True)
+
     def lines() -> Iterator[bytes]:  # taken by the ingest between its chunks' transactions
-        for part in _slices(work, forked=True):
+        for part in parts:
             if part.refused:
                 _log_refusals(eng, part, source)
             yield from part.lines
             part.lines = []
             _extend(prepared, part)
 
-    # (the helper's pool has threads in this process: the ingest must not fork again)
-    outcome = ingest_lines(eng, lines(), source=source, chunk_size=CHUNK, parallel=False)
+    try:  # (the helper's pool has threads in this process: the ingest must not fork again)
+        outcome = ingest_lines(eng, lines(), source=source, chunk_size=CHUNK, parallel=False)
+    finally:
+        parts.close()  # if the ingest failed: the helper ended and collection back now
     return _outcome(prepared, outcome)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,20 @@ def test_a_capture_overlapped_with_a_helper_ends_as_one_in_one_process(
     assert [r.event for r in report.rejections] == [2, 4, 6]
     assert _balance(two, A) == _balance(one, A) and _balance(two, B) == _balance(one, B)
     assert _logged(two) == _logged(one) and len(_logged(one)) == 3
+
+
+def test_an_ingest_that_fails_ends_the_helper_and_unfreezes_collection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(capture_module, "SLICE", 2)
+
+    def failing(eng: Engine, lines: Iterable[bytes], **_: object) -> None:
+        next(iter(lines))
+        assert gc.get_freeze_count() > 0  # the document out of the collector's sight
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(capture_module, "ingest_lines", failing)
+    with pytest.raises(RuntimeError) as failed:  # (its traceback keeps the frames alive)
+        capture(db.ready(str(tmp_path / "x.db")), _mixed(), "m.jsonld", PARTIES, parallel=True)
+    assert gc.get_freeze_count() == 0 and capture_module._shared is None
+    assert "disk is full" in str(failed.value)
