@@ -8,17 +8,14 @@ it (batches made by a transform have no such row and count as `lag unknown`).
 
 from __future__ import annotations
 
-import csv
-from importlib import resources
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
+from keruen.analytics import chpl
 from keruen.analytics.decimals import cents, product, ratio
 from keruen.analytics.engines import Source
-from keruen.analytics.figures import live, with_own_rates
+from keruen.analytics.figures import cube, live, recells, with_own_rates
 from keruen.risk.config import SANCTIONING
 
 DESTINATIONS = ("RU", "BY")
@@ -30,20 +27,11 @@ FORMULA = (
 )
 
 
-def chpl() -> ir.Table:
-    text = (resources.files("keruen") / "data" / "chpl_common_high_priority_list.csv").read_text(
-        encoding="utf-8"
-    )
-    rows = list(csv.DictReader(text.splitlines()))
-    table = pa.table({"c_hs6": [r["hs6"] for r in rows], "tier": [r["tier"] for r in rows]})
-    return ibis.memtable(table)
-
-
 def _chpl_rows(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
     """The standing rows of these flows under a CHPL subheading, each with its USD value: few
     rows, so read once (a CTE) and priced with the (currency, day) pairs they hold."""
     rows = live(src, flows)
-    c = chpl()
+    c = chpl.table()
     j = rows.inner_join(c, rows.hs.substr(0, 6) == c.c_hs6)  # first: few rows are CHPL goods
     v = with_own_rates(j, rates)
     return v.mutate(
@@ -51,16 +39,32 @@ def _chpl_rows(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
     )
 
 
+def _chpl_imports(
+    src: Source, rates: ir.Table, by: list[str], sanctioning: bool = True
+) -> ir.Table:
+    """Imports and arrivals of CHPL subheadings (bought from sanctioning states, or from any),
+    summed from the cube (which keeps CHPL goods by subheading) per `by` (of partner, year,
+    month, tier): value (one product per cell, as every figure) and events."""
+    c = cube(src, rates)
+    c = c.filter(c.flow.isin(["import", "arrival"]))
+    if sanctioning:
+        c = c.filter(c.partner.isin(sorted(SANCTIONING)))
+    k = chpl.table()
+    j = c.inner_join(k, c.hs == k.c_hs6)
+    keys = {"partner": j.partner, "year": j.day.year(), "month": j.day.month(), "tier": j.tier}
+    v = recells(j, {n: keys[n] for n in by}, rates)
+    return v.group_by(by).aggregate(
+        value_usd=cents(product(v.amount, v.usd_per_unit).sum()),
+        events=(v.n.sum(where=v.lined.isnull()).coalesce(0) + v.lined.nunique()).cast("int64"),
+    )
+
+
 def monthly_expr(src: Source, rates: ir.Table) -> ir.Table:
     """Per year, month and CHPL tier: inflows from sanctioning states, outflows to RU/BY, lag."""
-    rows = _chpl_rows(src, ["import", "arrival", "dispatch", "export"], rates).alias("chpl")
-    inflow = rows.filter(
-        rows.flow.isin(["import", "arrival"]) & rows.partner.isin(sorted(SANCTIONING))
-    )
-    ins = inflow.group_by("year", "month", "tier").aggregate(
-        imports_usd=cents(inflow.value_usd.sum()), import_events=inflow.id.nunique()
-    )
-    out = rows.filter(rows.flow.isin(["dispatch", "export"]) & rows.partner.isin(DESTINATIONS))
+    ins = _chpl_imports(src, rates, ["year", "month", "tier"])
+    ins = ins.select("year", "month", "tier", imports_usd="value_usd", import_events="events")
+    rows = _chpl_rows(src, ["dispatch", "export"], rates)
+    out = rows.filter(rows.partner.isin(DESTINATIONS)).alias("chpl_out")
     made = src.events.filter(src.events.type.isin(["import", "arrival"])).select(
         m_batch="batch", m_day="day", m_partner="partner"
     )
@@ -93,8 +97,7 @@ def baseline_expr(src: Source, rates: ir.Table, baseline: int = 2021) -> ir.Tabl
     """Per partner and year: CHPL imports from it, and their multiple over the baseline year,
     as monthly means over the months the ledger covers in each year (a partial year compares
     fairly)."""
-    rows = _chpl_rows(src, ["import", "arrival"], rates)
-    per = rows.group_by("partner", "year").aggregate(value_usd=cents(rows.value_usd.sum()))
+    per = _chpl_imports(src, rates, ["partner", "year"], sanctioning=False).drop("events")
     e = src.events
     cover = e.group_by(c_year=e.day.year()).aggregate(months=e.day.month().nunique())
     per = per.inner_join(cover, per.year == cover.c_year).drop("c_year").alias("chpl_per")

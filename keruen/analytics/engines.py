@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ class Source:
     events: ir.Table
     batches: ir.Table
     vintage: str  # the ledger state: head seq and hash, export time
+    # tables computed once for this source and kept (figures.cube): key -> (rates, table)
+    memo: dict[Any, tuple[ir.Table, ir.Table]] = field(default_factory=dict, repr=False)
 
 
 def files(export: Path, kind: str) -> list[str]:

@@ -47,11 +47,14 @@ def priced(src: Source, flows: list[str], rates: ir.Table) -> ir.Table:
     )  # fmt: skip
 
 
-def scored(src: Source, rates: ir.Table) -> ir.Table:
-    """Every import and arrival line with its group's median, MAD and robust z."""
+def scored(src: Source, rates: ir.Table, cols: tuple[str, ...] = ()) -> ir.Table:
+    """Every import and arrival line with its group's median, MAD and robust z: the lines (the
+    group keys, log uv and `cols` only) read once and the medians computed once (CTEs: each
+    was written out again where it was used, so the median over every line ran twice)."""
     rows = priced(src, ["import", "arrival"], rates)
-    med = rows.group_by(KEYS).aggregate(med_log=rows.log_uv.median(), n=rows.count())
-    j = rows.inner_join(med, KEYS)
+    rows = rows.select(*KEYS, *cols, "log_uv").alias("uv_lines")
+    med = rows.group_by(KEYS).aggregate(med_log=rows.log_uv.median())
+    j = rows.inner_join(med, KEYS).alias("uv_med")
     mad = j.group_by(KEYS).aggregate(mad=(j.log_uv - j.med_log).abs().median())
     k = j.inner_join(mad, KEYS)
     z = (k.mad > 0).ifelse((k.log_uv - k.med_log) / (MAD_SCALE * k.mad), 0.0)
@@ -75,7 +78,7 @@ def groups_expr(src: Source, rates: ir.Table) -> ir.Table:
 
 
 def outliers_expr(src: Source, rates: ir.Table) -> ir.Table:
-    k = scored(src, rates)
+    k = scored(src, rates, ("id", "line", "flow", "day", "uv"))
     out = k.filter(k.z.abs() > Z)
     return out.select("id", "line", "flow", "day", *KEYS, unit_value_usd=out.uv, z=out.z).order_by(
         ["id", "line"]

@@ -5,7 +5,9 @@ The events are generated straight into the export layout (format 2: goods on eve
 names a batch, a cancel's target seq) by DuckDB (ingesting 100 M events
 into a ledger first would measure the ledger, not the analytics): 20 % imports, 10 %
 arrivals, 25 % dispatches, 10 % exports, 25 % transfers (KZT), 5 % transit lines, 1 % cancels
-and seal pings for the rest, over 2021–2023, 40 partners, 400 HS subheadings.
+and seal pings for the rest, over 2021–2023, 40 partners, 400 HS subheadings of which the
+50 of the Common High Priority List are one in eight (so the diversion queries keep rows:
+CHPL goods bought from sanctioning states, dispatched and exported to RU and BY).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from keruen.analytics import engines
+from keruen.analytics import chpl, engines
 from keruen.analytics import figures as fg
 from keruen.analytics import rates as rt
 from keruen.analytics.export import FORMAT, MANIFEST
@@ -26,6 +28,16 @@ from keruen.errors import AnalyticsError
 
 _PARTNERS = "CN RU DE US TR KG UZ BY AM IT FR JP KR IN AE GB PL NL CZ AT BE ES SE FI CH TM TJ AZ"
 PARTNERS = [*_PARTNERS.split(" "), "GE", "IR", "PK", "VN", "TH", "MY", "ID", "BR", "CA", "MX"]
+
+
+def _subheadings() -> list[str]:
+    """400 subheadings: the CHPL's 50 first, then 8400.00 onwards in steps of 13."""
+    high = list(chpl.tiers())
+    rest = (str(840000 + k * 13) for k in range(1000))
+    return [*high, *(h for h in rest if h not in high)][:400]
+
+
+SUBHEADINGS = _subheadings()
 
 # event type by i % 100: the mix described above
 TYPE_CASE = """CASE
@@ -56,8 +68,8 @@ COPY (
     'H' || (h % 5000) AS holder, 'C' || (h % 20000) AS counterparty,
     CASE WHEN type IN ('import', 'arrival', 'dispatch', 'export', 'transit_open')
          THEN {partners}[1 + (h // 7) % {np}] END AS partner,
-    CASE WHEN type = 'transit_open' THEN CAST(840000 + (h // 11) % 400 * 13 AS VARCHAR)
-         WHEN b IS NOT NULL THEN CAST(840000 + (bh // 11) % 400 * 13 AS VARCHAR) END AS hs,
+    CASE WHEN type = 'transit_open' THEN {hs}[1 + (h // 11) % 400]
+         WHEN b IS NOT NULL THEN {hs}[1 + (bh // 11) % 400] END AS hs,
     CASE WHEN b IS NOT NULL THEN {partners}[1 + (bh // 13) % {np}] END AS origin,
     CAST((h % 100000) / 100.0 + 1 AS DECIMAL(18, 6)) AS quantity, 'PCE' AS unit,
     CAST((h % 50000) / 10.0 AS DECIMAL(18, 6)) AS mass_kg,
@@ -77,7 +89,7 @@ COPY (
 BATCHES = """
 COPY (
   WITH base AS (SELECT i, CAST(hash(i) % 1000000007 AS BIGINT) AS h FROM range({n}) t(i))
-  SELECT i + 1 AS seq, 'B' || i AS batch, CAST(840000 + (h // 11) % 400 * 13 AS VARCHAR) AS hs,
+  SELECT i + 1 AS seq, 'B' || i AS batch, {hs}[1 + (h // 11) % 400] AS hs,
          {partners}[1 + (h // 13) % {np}] AS origin, 'PCE' AS unit, 'goods' AS description
   FROM base WHERE i % 100 < 30
 ) TO '{out}/batches/part-0.parquet' (FORMAT PARQUET, COMPRESSION zstd)
@@ -116,6 +128,24 @@ FROM cells LEFT JOIN priced p ON cells.currency = p.currency AND cells.period = 
 GROUP BY ALL
 """
 _SIMPLE = "'import', 'arrival', 'dispatch', 'export', 'transit_open'"
+# the shared cube (figures.cube) by hand: the standing rows of the five flows summed per flow,
+# partner, goods (subheading for CHPL goods, else heading), currency, rate period, lined
+HAND_CUBE = """
+WITH e AS NOT MATERIALIZED (SELECT * FROM read_parquet('{out}/events/*/*/*.parquet'))
+SELECT count(*) FROM (
+  SELECT CASE type WHEN 'transit_open' THEN 'transit' ELSE type END AS flow, partner,
+         CASE WHEN substr(hs, 1, 6) IN ({chpl}) THEN substr(hs, 1, 6) ELSE substr(hs, 1, 4) END
+           AS hs, currency,
+         CASE WHEN (SELECT count(*) FROM rates WHERE day(valid_from) <> 1
+                    OR (day(valid_to) <> 1 AND valid_to < DATE '9000-01-01')) = 0
+              THEN CAST(date_trunc('month', day) AS DATE) ELSE day END AS period,
+         CASE WHEN line IS NOT NULL THEN seq END AS lined,
+         sum(amount), sum(quantity), sum(mass_kg), count(*)
+  FROM e WHERE type IN ({types})
+    AND seq NOT IN (SELECT target_seq FROM e WHERE type = 'cancel' AND target_seq IS NOT NULL)
+  GROUP BY ALL
+)
+"""
 _FLOW = "CASE type WHEN 'transit_open' THEN 'transit' ELSE type END"
 _TURNOVER = "'import', 'arrival', 'dispatch', 'export'"
 HAND_BY_PARTNER_YEAR = (
@@ -148,7 +178,8 @@ CHUNK = 10_000_000
 def generate(out: Path, n: int) -> float:
     start = time.perf_counter()
     con = duckdb.connect()
-    fill = {"n": n, "out": out, "partners": str(list(PARTNERS)), "np": len(PARTNERS)}
+    fill = {"n": n, "out": out, "partners": str(list(PARTNERS)), "np": len(PARTNERS),
+            "hs": str(SUBHEADINGS)}  # fmt: skip
     (out / "events").mkdir(parents=True, exist_ok=True)
     for chunk, first in enumerate(range(0, n, CHUNK)):  # a chunk at a time: memory stays flat
         sql = GENERATE.format(type_case=TYPE_CASE, start=first, end=min(n, first + CHUNK),
@@ -186,12 +217,17 @@ def hand_sql(out: Path, rates: rt.Rates, only: list[str] | None = None) -> dict[
     con = duckdb.connect()
     con.register("rates", rates.table())
     found = {}
-    for name, sql in (("scan_floor", FLOOR), ("figures_by_partner_year", HAND_BY_PARTNER_YEAR),
+    cube = HAND_CUBE.replace("{chpl}", ", ".join(f"'{h}'" for h in chpl.tiers()))
+    cube = cube.replace("{types}", _SIMPLE)
+    for name, sql in (("scan_floor", FLOOR), ("shared_cube", cube),
+                      ("figures_by_partner_year", HAND_BY_PARTNER_YEAR),
                       ("figures_by_hs_month", HAND_BY_HS_MONTH)):  # fmt: skip
-        if only and name not in only and name != "scan_floor":
+        if only and name not in only and name not in ("scan_floor", "shared_cube"):
             continue
         wall, cpu, rows = timed(lambda sql=sql: con.execute(sql.format(out=out)).fetchall())
-        found[name] = (wall, cpu, len(rows))
+        if name == "shared_cube":
+            rows = rows[0][0]
+        found[name] = (wall, cpu, rows if isinstance(rows, int) else len(rows))
     return found
 
 
@@ -204,12 +240,25 @@ def queries(only: list[str] | None) -> list[str]:
     return [n for n in names if not only or n in only]
 
 
+# the issue's "trade-figures suite" (its "Figures from the ledger": flows by partner, HS and
+# period, shares, growth, peak month and its multiple): what the 10 s target counts, with the
+# shared cube they are summed from; diversion and unit values are timed beside, not counted
+TARGET = ("shared_cube", "figures_by_partner_year", "figures_by_hs_month", "dispatch_shares",
+          "turnover_growth", "peak_month")  # fmt: skip
+
+
 def ibis_suite(
     src: engines.Source, rates: rt.Rates, only: list[str] | None = None
 ) -> dict[str, Timing]:
+    """Each named query's time; first the cube the figure and diversion queries share (one
+    scan of the events for all of them, materialised on the engine), timed on its own."""
     table = fg.rates_table(rates)
     found = {}
-    for name in queries(only):
+    names = queries(only)
+    if any(not n.startswith("unit_value") for n in names):
+        wall, cpu, cube = timed(lambda: fg.cube(src, table))
+        found["shared_cube"] = (wall, cpu, int(src.con.execute(cube.count())))
+    for name in names:
         build = NAMED[name]
         wall, cpu, rows = timed(lambda build=build: fg.run(build(src, table), src))
         found[name] = (wall, cpu, len(rows))
@@ -249,12 +298,16 @@ def summary(
             }
         )
     floor = hand.get("scan_floor")
+    target = [t for n, t in suite.items() if n in TARGET]
     return {
         "events": n,
         "engine": engine,
         "generate_seconds": round(generate_s, 1),
         "suite_seconds": round(sum(t[0] for t in suite.values()), 3),
         "suite_cpu_seconds": round(sum(t[1] for t in suite.values()), 3),
+        "target_queries": [n for n in suite if n in TARGET],
+        "target_seconds": round(sum(t[0] for t in target), 3),
+        "target_cpu_seconds": round(sum(t[1] for t in target), 3),
         "floor_seconds": round(floor[0], 3) if floor else None,
         "floor_cpu_seconds": round(floor[1], 3) if floor else None,
         "queries": queries,
@@ -264,15 +317,18 @@ def summary(
 def table(result: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    t = Table("query", "Ibis s", "CPU s", "rows", "hand SQL s", "CPU s", "ratio",
+    t = Table("query", "target", "Ibis s", "CPU s", "rows", "hand SQL s", "CPU s", "ratio",
               title=f"{result['events']:,} events, Ibis on {result['engine']}")  # fmt: skip
     for q in result["queries"]:
         hand = q["hand_sql_seconds"] is not None
-        t.add_row(q["query"], f"{q['seconds']:.3f}", f"{q['cpu_seconds']:.3f}", f"{q['rows']:,}",
+        t.add_row(q["query"], "10 s" if q["query"] in TARGET else "", f"{q['seconds']:.3f}",
+                  f"{q['cpu_seconds']:.3f}", f"{q['rows']:,}",
                   f"{q['hand_sql_seconds']:.3f}" if hand else "",
                   f"{q['hand_sql_cpu_seconds']:.3f}" if hand else "",
                   "" if q["ratio"] is None else f"{q['ratio']:.2f}")  # fmt: skip
     t.caption = (f"suite {result['suite_seconds']:.1f} s wall, {result['suite_cpu_seconds']:.1f} s "
+                 f"CPU; counted against the 10 s target (the trade figures, marked) "
+                 f"{result['target_seconds']:.1f} s wall, {result['target_cpu_seconds']:.1f} s "
                  f"CPU; one bare scan and group-by of the same rows (the floor) "
                  f"{result['floor_seconds']} s wall, {result['floor_cpu_seconds']} s CPU; "
                  f"generated in {result['generate_seconds']:.1f} s (DuckDB, straight to Parquet). "
