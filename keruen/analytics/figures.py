@@ -198,39 +198,41 @@ def _priced_cells(c: ir.Table, rates: ir.Table) -> ir.Table:
 FROM_CUBE = {"partner", "year", "quarter", "month", "hs2", "hs4"}
 
 
-def cube_hs(hs: ir.StringValue) -> ir.StringValue:
-    """The cube's goods key: the subheading of high-priority (CHPL) goods, which the diversion
-    indicators need, else the heading (a subheading for all goods made the cube 4x larger and
-    its group-by 2x slower)."""
-    hs6 = hs.substr(0, 6)
-    return hs6.isin(sorted(chpl.tiers())).ifelse(hs6, hs.substr(0, 4))
-
-
 def cube(src: Source, rates: ir.Table) -> ir.Table:
-    """The standing rows of the five simple flows summed once per flow, partner, goods
-    (`cube_hs`), currency, rate period (`day`: the month's first day when the rates are
-    monthly, else the day) and multi-line event (`lined`), materialised on the engine and
-    kept on the source: every figure by partner, heading and period, of any flow, is summed
-    from it — one scan of the events for all of them. Sums of decimals are exact, so a
-    figure's cells summed from the cube are the cells summed from the rows: the same products,
-    the same figures."""
+    """The standing rows of the five simple flows summed once per flow, partner, goods (`hs`:
+    the subheading of high-priority (CHPL) goods, which diversion reads, else the heading),
+    currency, rate period (`day`: the month's first day when the rates are monthly, else the
+    day) and multi-line event (`lined`), materialised on the engine and kept on the source:
+    every figure by partner, heading and period, of any flow, is summed from it — one scan of
+    the events for all of them. Sums of decimals are exact, so a figure's cells summed from
+    the cube are the cells summed from the rows: the same products, the same figures."""
     found = src.memo.get(("cube", id(rates)))
     if found is not None and found[0] is rates:
         return found[1]
-    rows = live(src, [f for f in FLOW_TYPES if f != "turnover"])
-    lined = rows.line.notnull().ifelse(rows.seq, ibis.null("int64"))
-    c = rows.group_by(
-        flow=rows.flow, partner=rows.partner, hs=cube_hs(rows.hs), currency=rows.currency,
-        day=rate_period(rows.day, rates), lined=lined,
-    ).aggregate(
-        amount=rows.amount.sum(), quantity=rows.quantity.sum(), mass_kg=rows.mass_kg.sum(),
-        n=rows.count(),
-    )  # fmt: skip
+    c = _cube_expr(live(src, [f for f in FLOW_TYPES if f != "turnover"]), rates)
     # Ibis's PySpark backend caches without registering the in-memory tables (the rates) first
     src.con._register_in_memory_tables(c)
     c = c.cache()
     src.memo[("cube", id(rates))] = (rates, c)  # the rates held: their id is not reused
     return c
+
+
+def _cube_expr(rows: ir.Table, rates: ir.Table) -> ir.Table:
+    """Grouped by the event type, relabelled as its flow after (fewer rows); CHPL goods found by
+    a join to the list's 50 subheadings. At 10 M events (CPU, same run): 2.3 s against 2.8 s
+    for the flow label and an `isin` per row; a subheading for every good made 4x the cells
+    and twice the time."""
+    k = chpl.table().select(k_hs6="c_hs6")
+    j = rows.left_join(k, rows.hs.substr(0, 6) == k.k_hs6)
+    lined = j.line.notnull().ifelse(j.seq, ibis.null("int64"))
+    c = j.group_by(
+        type=j.type, partner=j.partner, hs=j.k_hs6.coalesce(j.hs.substr(0, 4)),
+        currency=j.currency, day=rate_period(j.day, rates), lined=lined,
+    ).aggregate(
+        amount=j.amount.sum(), quantity=j.quantity.sum(), mass_kg=j.mass_kg.sum(), n=j.count(),
+    )  # fmt: skip
+    flow = c.type.cases(*SIMPLE_TYPES.items())
+    return c.mutate(flow=flow).drop("type")
 
 
 def labelled_cells(
