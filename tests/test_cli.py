@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -102,6 +103,24 @@ def test_bench_ingest_and_trace_print_their_figures(backend: str) -> None:
     assert (r["events"], r["samples"]) == (3000, 50)
     assert 0 < r["back_p50_ms"] <= r["back_p99_ms"]
     assert 0 < r["forward_p50_ms"] <= r["forward_p99_ms"]
+
+
+def test_bench_trace_times_an_existing_ledger_without_writing_to_it(tmp_path: Path) -> None:
+    """A large ledger is built once and timed many times (`--ledger`); a missing file is
+    refused, never created."""
+    ledger = tmp_path / "built.db"
+    built = keruen("bench", "trace", "--events", "2000", "--samples", "10", "--db", str(ledger))
+    assert built.returncode == 0, built.stderr
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    run = keruen("bench", "trace", "--ledger", str(ledger), "--samples", "40", "--json")
+    assert run.returncode == 0, run.stderr
+    r = json.loads(run.stdout)
+    assert (r["events"], r["samples"]) == (2000, 40) and r["batches"] > 0
+    assert 0 < r["back_p50_ms"] <= r["back_p99_ms"]
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+    missing = keruen("bench", "trace", "--ledger", str(tmp_path / "none.db"))
+    assert missing.returncode != 0 and b"no such file" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
 
 
 def test_a_progress_bar_on_a_terminal_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:

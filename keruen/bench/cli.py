@@ -153,25 +153,45 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def bench_trace(
-    events: int, samples: int, db_url: str | None, seed: int, show: bool, cold: bool = False
+    events: int,
+    samples: int,
+    db_url: str | None,
+    seed: int,
+    show: bool,
+    cold: bool = False,
+    ledger: str | None = None,
 ) -> dict[str, Any]:
     """p50/p99 of trace back and forward over random batches, the cache warm (right after the
     ingest); with `cold`, also on a new connection after the operating system's page cache
-    was dropped (needs root; said in the result when it could not be)."""
+    was dropped (needs root; said in the result when it could not be). With `ledger`, on that
+    existing ledger as it is (nothing built or written), so a large one is built once."""
+    if ledger is not None:
+        db.require_existing(ledger)
+        eng = db.new_engine(ledger)
+        try:
+            return _traces_of(eng, samples, seed, cold)
+        finally:
+            eng.dispose()
     with db.scratch(db_url) as eng:
         gen = StreamGen(seed=seed)
         with progress("build ledger", events, show) as advance:
             ingest_lines(eng, gen.events(events), source="bench", progress=advance)
-        with eng.connect() as conn:
-            ids = LedgerReader(conn).batch_ids()
-        rng = random.Random(seed)
-        picks = [rng.choice(ids) for _ in range(samples)]
-        result: dict[str, Any] = {"events": events, "samples": samples}
-        result.update(_timed_traces(eng, picks, ""))
-        if cold:
-            eng.dispose()  # SQLite's own page cache lives and dies with its connections
-            result["os_cache_dropped"] = drop_os_cache()
-            result.update(_timed_traces(eng, [rng.choice(ids) for _ in range(samples)], "cold_"))
+        return _traces_of(eng, samples, seed, cold)
+
+
+def _traces_of(eng: Engine, samples: int, seed: int, cold: bool) -> dict[str, Any]:
+    with eng.connect() as conn:
+        reader = LedgerReader(conn)
+        ids = reader.batch_ids()
+        events = reader.head().seq
+    rng = random.Random(seed)
+    picks = [rng.choice(ids) for _ in range(samples)]
+    result: dict[str, Any] = {"events": events, "batches": len(ids), "samples": samples}
+    result.update(_timed_traces(eng, picks, ""))
+    if cold:
+        eng.dispose()  # SQLite's own page cache lives and dies with its connections
+        result["os_cache_dropped"] = drop_os_cache()
+        result.update(_timed_traces(eng, [rng.choice(ids) for _ in range(samples)], "cold_"))
     return result
 
 
@@ -310,14 +330,22 @@ def register(app: typer.Typer) -> None:
                 help="Also time traces on a new connection after dropping the OS page cache (root)",
             ),
         ] = False,
+        ledger: Annotated[
+            str | None,
+            typer.Option(
+                "--ledger",
+                help="Time the traces on this existing ledger as it is (nothing built); "
+                "--events and --db are then ignored",
+            ),
+        ] = None,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
         """p50/p99 latency of trace back and trace forward."""
-        r = bench_trace(events, samples, db_url, seed, show=not as_json, cold=cold)
+        r = bench_trace(events, samples, db_url, seed, show=not as_json, cold=cold, ledger=ledger)
         if as_json:
             emit_json(r)
             return
-        out.print(f"{events:,} events, {samples:,} random batches")
+        out.print(f"{r['events']:,} events, {samples:,} random batches")
         for prefix, label in (("", "warm"), ("cold_", "cold")):
             if f"{prefix}back_p50_ms" not in r:
                 continue
