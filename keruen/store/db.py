@@ -300,6 +300,75 @@ def bulk_insert(
     """
     if not rows:
         return
+    if conn.dialect.name != "postgresql":
+        name, cols = _names(conn, [table.name]), _names(conn, columns)
+        conflict = ""
+        if upsert_keys:
+            quote = conn.dialect.identifier_preparer.quote
+            updates = ", ".join(
+                f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
+            )
+            conflict = f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
+        sql = f"INSERT INTO {name} ({cols}) VALUES ({_marks(conn, len(columns))}){conflict}"
+        conn.exec_driver_sql(sql, list(rows))
+        return
+    if upsert_keys or len(rows) < COPY_FROM:
+        # COPY cannot upsert, and for a few rows costs two round trips where this costs one
+        # (the API's single-event groups): one INSERT … SELECT from one array per column
+        conn.exec_driver_sql(_insert_sql(conn, table, columns, upsert_keys), _arrays(rows))
+        return
+    name, cols = _names(conn, [table.name]), _names(conn, columns)
+    _copy(conn, f"COPY {name} ({cols}) FROM STDIN", rows)
+
+
+COPY_FROM = 64  # rows from which PostgreSQL gets COPY rather than one INSERT of arrays
+
+
+def bulk_write(
+    conn: Connection,
+    inserts: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]], Sequence[str]]],
+    deletes: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]] = (),
+) -> None:
+    """`bulk_insert` each of `inserts` (table, columns, rows, upsert keys), then `bulk_delete`
+    each of `deletes` (table, keys, rows); the rows of different parts never share a key.
+
+    PostgreSQL gets one statement for all the parts below `COPY_FROM` rows (each a
+    data-modifying CTE over arrays; the ledger has no foreign keys or triggers between them):
+    a single-event group's events, batch, moves and balances cost one round trip, not four.
+    """
+    if conn.dialect.name != "postgresql":
+        for table, columns, rows, keys in inserts:
+            bulk_insert(conn, table, columns, rows, keys)
+        for table, keys, rows in deletes:
+            bulk_delete(conn, table, keys, rows)
+        return
+    parts: list[str] = []
+    params: list[Any] = []
+    for table, columns, rows, keys in inserts:
+        if not rows:
+            continue
+        if not keys and len(rows) >= COPY_FROM:
+            bulk_insert(conn, table, columns, rows)
+            continue
+        parts.append(_insert_sql(conn, table, columns, keys))
+        params.extend(_arrays(rows))
+    for table, keys, rows in deletes:
+        if rows:
+            keyrows, on = _keys_join(conn, table, keys)
+            name = _names(conn, [table.name])
+            parts.append(f"DELETE FROM {name} AS t USING {keyrows} WHERE {on}")
+            params.extend(_arrays(rows))
+    if not parts:
+        return
+    *ctes, last = parts
+    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes))
+    conn.exec_driver_sql(f"WITH {head} {last}" if ctes else last, tuple(params))
+
+
+def _insert_sql(
+    conn: Connection, table: sa.Table, columns: Sequence[str], upsert_keys: Sequence[str]
+) -> str:
+    """PostgreSQL's INSERT … SELECT from one array parameter per column (upserting on keys)."""
     name, cols = _names(conn, [table.name]), _names(conn, columns)
     conflict = ""
     if upsert_keys:
@@ -308,22 +377,7 @@ def bulk_insert(
             f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
         )
         conflict = f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
-    if conn.dialect.name != "postgresql":
-        sql = f"INSERT INTO {name} ({cols}) VALUES ({_marks(conn, len(columns))}){conflict}"
-        conn.exec_driver_sql(sql, list(rows))
-        return
-    if upsert_keys or len(rows) < COPY_FROM:
-        # COPY cannot upsert, and for a few rows costs two round trips where this costs one
-        # (the API's single-event groups): one INSERT … SELECT from one array per column
-        conn.exec_driver_sql(
-            f"INSERT INTO {name} ({cols}) SELECT * FROM {_unnest(conn, table, columns)}{conflict}",
-            _arrays(rows),
-        )
-        return
-    _copy(conn, f"COPY {name} ({cols}) FROM STDIN", rows)
-
-
-COPY_FROM = 64  # rows from which PostgreSQL gets COPY rather than one INSERT of arrays
+    return f"INSERT INTO {name} ({cols}) SELECT * FROM {_unnest(conn, table, columns)}{conflict}"
 
 
 # --- PostgreSQL: many rows as one array parameter per column --------------------------------
@@ -389,6 +443,39 @@ def fetch_in(
             on = " AND ".join(f"t.{quote(k)} = k.column{i}" for i, k in enumerate(keys, 1))
             sql = f"{select}(VALUES {', '.join([row] * len(part))}) AS k JOIN {name} AS t ON {on}"
         yield from conn.exec_driver_sql(sql, params)
+
+
+def fetch_newest_and_in(
+    conn: Connection,
+    newest: tuple[sa.Table, Sequence[str], str],
+    parts: Sequence[tuple[sa.Table, Sequence[str], Sequence[str], Iterable[tuple[Any, ...]]]],
+) -> list[list[list[str | None]]]:
+    """PostgreSQL: in one statement (one snapshot, one round trip), the newest row of a table
+    (table, columns, ordered by) and the rows of several `fetch_in` (table, columns, keys,
+    values); every value as text. Returns the rows of `newest`, then of each part."""
+    quote = conn.dialect.identifier_preparer.quote
+
+    def row(columns: Sequence[str]) -> str:
+        return f"ARRAY[{', '.join(f't.{quote(c)}::text' for c in columns)}]"
+
+    table, columns, order = newest
+    name = _names(conn, [table.name])
+    selects = [
+        f"SELECT 0 AS part, v FROM (SELECT {row(columns)} AS v FROM {name} AS t"
+        f" ORDER BY t.{quote(order)} DESC LIMIT 1) AS newest"
+    ]
+    params: list[Any] = []
+    for i, (table, columns, keys, values) in enumerate(parts, 1):
+        rows = sorted(values)
+        if rows:
+            keyrows, on = _keys_join(conn, table, keys)
+            name = _names(conn, [table.name])
+            selects.append(f"SELECT {i}, {row(columns)} FROM {keyrows} JOIN {name} AS t ON {on}")
+            params.extend(_arrays(rows))
+    out: list[list[list[str | None]]] = [[] for _ in range(len(parts) + 1)]
+    for part, values in conn.exec_driver_sql(" UNION ALL ".join(selects), tuple(params)):
+        out[part].append(values)
+    return out
 
 
 def bulk_delete(

@@ -19,7 +19,7 @@ from keruen.model import events as ev
 from keruen.settings import get_settings
 from keruen.store import schema as t
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
-from keruen.store.db import bulk_delete, bulk_insert, fetch_in
+from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +78,56 @@ def snapshot(
 ) -> Overlay:
     """The state `events` can touch: carried over from the previous chunk while the ledger
     head has not moved since (no other writer came in between), the rest read in bulk."""
+    if previous is None and conn.dialect.name == "postgresql":
+        return _snapshot_at_once(conn, events)
     at = head(conn)
     overlay = previous.carry_over() if previous and previous.head == at else Overlay()
     overlay.head = at
     prefetch(conn, overlay, events)
+    return overlay
+
+
+def _snapshot_at_once(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
+    """`snapshot` with nothing carried over, on PostgreSQL: the head and what `events` name
+    (events, their cancellations, batches, balances, past holdings) in one statement, then
+    only what cancelled events touch beyond that (the API's groups: 3 round trips -> 1)."""
+    batch_ids, balance_keys, ids = needs(events)
+    held = held_needs(events)
+    at, known, cancelled, batches, balances, holdings = fetch_newest_and_in(
+        conn,
+        (t.events, ("seq", "hash"), "seq"),
+        [
+            (t.events, ("id", "digest", "canonical"), ("id",), ((i,) for i in ids)),
+            (t.cancellations, ("target",), ("target",), ((i,) for i in ids)),
+            (t.batches, [c.name for c in t.batches.columns], ("batch",), ((b,) for b in batch_ids)),
+            (t.balances, ("holder", "batch", "quantity"), ("holder", "batch"), balance_keys),
+            (t.moves, ("target", "batch"), ("target", "batch"), held),
+        ],
+    )
+    overlay = Overlay()
+    overlay.head = (int(at[0][0] or 0), str(at[0][1])) if at else (0, GENESIS)
+    for event_id, digest, canonical in known:
+        assert event_id is not None and digest is not None and canonical is not None
+        overlay.known[event_id] = Known(digest, canonical.encode())
+    overlay.cancelled_ids.update(str(target) for (target,) in cancelled)
+    overlay.batches.update(dict.fromkeys(batch_ids))
+    for batch, hs, unit, description, origin, created_us, created_by in batches:
+        assert batch is not None and hs is not None and unit is not None
+        assert description is not None and origin is not None
+        assert created_us is not None and created_by is not None
+        overlay.batches[batch] = Batch(
+            batch, hs, unit, description, origin, int(created_us), created_by
+        )
+    overlay.balances.update(dict.fromkeys(balance_keys, Decimal(0)))
+    for holder, batch, quantity in balances:
+        overlay.balances[(str(holder), str(batch))] = Decimal(str(quantity))
+    overlay.held_keys.update((str(target), str(batch)) for target, batch in holdings)
+    more_batches, more_balances = cancel_needs(overlay, events)
+    _load_batches(conn, overlay, {b for b in more_batches if b not in overlay.batches})
+    _load_balances(conn, overlay, {k for k in more_balances if k not in overlay.balances})
+    tolerance = get_settings().future_tolerance_s * 1_000_000
+    overlay.not_after_us = micros_now() + tolerance
+    overlay.future_tolerance_us = tolerance
     return overlay
 
 
@@ -255,16 +301,19 @@ def rows(
 
 
 def insert(conn: Connection, r: ChunkRows) -> None:
-    """Insert a chunk's rows (in the caller's transaction)."""
-    bulk_insert(conn, t.events, EVENT_COLUMNS, r.events)
-    bulk_insert(conn, t.batches, BATCH_COLUMNS, r.batches)
-    bulk_insert(conn, t.moves, MOVE_COLUMNS, r.moves)
-    bulk_insert(conn, t.links, ("input", "output", "event_seq"), r.links)
-    bulk_insert(conn, t.cancellations, ("target", "event_id"), r.cancels)
-    bulk_insert(
-        conn, t.balances, ("holder", "batch", "quantity"), r.balances, upsert_keys=BALANCE_KEY
+    """Insert a chunk's rows (in the caller's transaction; one statement on PostgreSQL)."""
+    bulk_write(
+        conn,
+        [
+            (t.events, EVENT_COLUMNS, r.events, ()),
+            (t.batches, BATCH_COLUMNS, r.batches, ()),
+            (t.moves, MOVE_COLUMNS, r.moves, ()),
+            (t.links, ("input", "output", "event_seq"), r.links, ()),
+            (t.cancellations, ("target", "event_id"), r.cancels, ()),
+            (t.balances, ("holder", "batch", "quantity"), r.balances, BALANCE_KEY),
+        ],
+        [(t.balances, BALANCE_KEY, r.emptied)],
     )
-    bulk_delete(conn, t.balances, BALANCE_KEY, r.emptied)
 
 
 BALANCE_KEY = ("holder", "batch")
