@@ -127,10 +127,25 @@ def part_name(rows: list[dict[str, Any]]) -> str:
     return f"part-{rows[0]['seq']:012d}-{rows[-1]['seq']:012d}.parquet"
 
 
-def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+# rows of an events file sorted by type, then seq (the file's name keeps its seq range): a
+# query's rows of one flow sit together, so DuckDB's group-by meets fewer groups at a time and a
+# flow's filter skips other types' row groups (DuckDB's own size). The trade figures' cube at
+# 10 M events: 2.52-2.98 -> 2.07-2.36 s CPU (alternating runs, load 2.5-3.3), the same cells
+EVENT_ORDER = [("type", "ascending"), ("seq", "ascending"), ("line", "ascending")]
+ROW_GROUP = 122_880
+
+
+def write_table(
+    path: Path, rows: list[dict[str, Any]], schema: pa.Schema, order: list[Any] | None = None
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=schema)
-    write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    if order:
+        table = table.sort_by(order)
+    write_atomic(
+        path,
+        lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP),
+    )
 
 
 def by_month(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, int], list[dict[str, Any]]]:
@@ -144,7 +159,7 @@ def write_flat(out: Path, flat: Flat) -> list[str]:
     written = []
     for (year, month), rows in sorted(by_month(flat.events).items()):
         path = out / "events" / f"year={year}" / f"month={month:02d}" / part_name(rows)
-        write_table(path, rows, EVENT_SCHEMA)
+        write_table(path, rows, EVENT_SCHEMA, EVENT_ORDER)
         written.append(str(path.relative_to(out)))
     if flat.batches:
         path = out / "batches" / part_name(flat.batches)

@@ -82,6 +82,8 @@ COPY (
     CASE WHEN type = 'cancel' THEN i - 70 END AS target_seq,
     year(day) AS year, month(day) AS month
   FROM goods
+  ORDER BY type, seq  -- as `keruen export parquet` writes each file (export.EVENT_ORDER); a
+  -- partitioned write keeps it per thread: a file is one or two sorted runs
 ) TO '{out}/events' (FORMAT PARQUET, PARTITION_BY (year, month),
                      FILENAME_PATTERN 'part-{chunk}-{{i}}', COMPRESSION zstd, OVERWRITE_OR_IGNORE)
 """

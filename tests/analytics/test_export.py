@@ -141,3 +141,16 @@ def test_rows_that_move_a_batch_carry_its_goods_and_a_cancel_its_target_seq(
     assert rows["e-c1"]["target_seq"] == rows["e-d3"]["seq"]
     assert rows["e-c2"]["target_seq"] == rows["e-d1"]["seq"]
     assert rows["e-imp1"]["target_seq"] is None
+
+
+def test_each_file_sorted_by_type_then_seq_named_by_its_seq_range(
+    ledger: Engine, tmp_path: Path
+) -> None:
+    with ledger.connect() as conn:
+        export_parquet(conn, tmp_path)
+    for path in (tmp_path / "events").glob("*/*/*.parquet"):
+        rows = pq.read_table(path).to_pylist()
+        keys = [(r["type"], r["seq"], r["line"] or 0) for r in rows]
+        assert keys == sorted(keys)
+        seqs = [r["seq"] for r in rows]
+        assert path.name == f"part-{min(seqs):012d}-{max(seqs):012d}.parquet"
