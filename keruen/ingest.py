@@ -32,7 +32,7 @@ from keruen.model.validate import MAX_LINE_BYTES, Outcome, Parsed, parse_many, r
 from keruen.settings import get_settings
 from keruen.split import Line, YoungCollector
 from keruen.store import ledger as store
-from keruen.store.db import lock_writer, sqlite_path, unreachable, write_deferred
+from keruen.store.db import lock_writer, sqlite_path, unreachable
 
 Progress = Callable[[int], None]
 
@@ -327,15 +327,11 @@ def _ingest_chunk(
             else:
                 accepted.append(outcome)
         rejected.sort(key=lambda r: r.line or 0)
-        # the hook (the API's audit entries) reads no ledger table: its statement may carry
-        # the chunk's rows along (PostgreSQL: one round trip for both)
-        hooked = hook is not None and bool(part)
-        store.write(conn, accepted, rejected, overlay, source, defer=hooked)
+        store.write(conn, accepted, rejected, overlay, source)
         if hook is not None and part:
             ids = [a.parsed.event.id for a in accepted]
             chunk = Report(len(accepted), len(rejected), duplicates, rejected, ids)
             hook(conn, part[0][0], part[-1][0], chunk)
-        write_deferred(conn)  # what the hook did not carry
     report.accepted += len(accepted)
     report.duplicates += duplicates
     report.rejected += len(rejected)

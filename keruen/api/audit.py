@@ -19,7 +19,7 @@ from keruen.api.tables import audit_log, users
 from keruen.ledger.rules import iso
 from keruen.settings import get_settings
 from keruen.store.chain import AUDIT_COLUMNS, GENESIS, chain_hash, row_digest
-from keruen.store.db import lock_writer, write_deferred
+from keruen.store.db import lock_writer
 from keruen.store.ledger import micros_now
 
 ANONYMOUS = "anonymous"  # the actor of a request refused before it was authenticated
@@ -86,9 +86,8 @@ def write(conn: Connection, entries: list[AuditEntry]) -> None:
 # PostgreSQL: the chain computed by the server from the newest stored hash, in the insert
 # itself — `chain_hash` in SQL (SHA-256 of the previous hash's bytes and the row digest's) —
 # so appending costs one round trip, not two (a read of the head, then the insert).
-# The chain's CTEs and the insert, apart: the statement also carries the ledger rows that
-# `ingest_lines` held back for it (`db.write_deferred`), one round trip for both.
-_CHAIN_CTES = f"""
+_CHAINED_INSERT = f"""
+WITH RECURSIVE
   new AS (
     SELECT * FROM unnest(
       %s::bigint[], %s::integer[], %s::text[], %s::text[], %s::text[], %s::text[],
@@ -102,8 +101,6 @@ _CHAIN_CTES = f"""
     SELECT new.n, encode(sha256(decode(chain.hash, 'hex') || decode(new.digest, 'hex')), 'hex')
     FROM chain JOIN new ON new.n = chain.n + 1
   )
-"""
-_CHAINED_INSERT = f"""
 INSERT INTO audit_log ({", ".join(AUDIT_COLUMNS)}, hash)
 SELECT {", ".join(f"new.{c}" for c in AUDIT_COLUMNS)}, chain.hash
 FROM new JOIN chain ON chain.n = new.n ORDER BY new.n
@@ -112,7 +109,7 @@ FROM new JOIN chain ON chain.n = new.n ORDER BY new.n
 
 def _chained_in_sql(conn: Connection, rows: list[dict[str, Any]], digests: list[str]) -> None:
     columns = [[row[c] for row in rows] for c in AUDIT_COLUMNS]
-    write_deferred(conn, _CHAIN_CTES, _CHAINED_INSERT, (*columns, digests), recursive=True)
+    conn.exec_driver_sql(_CHAINED_INSERT, (*columns, digests))
 
 
 def cli_actor(conn: Connection, name: str | None = None) -> CliActor:

@@ -328,7 +328,6 @@ def bulk_write(
     conn: Connection,
     inserts: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]], Sequence[str]]],
     deletes: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]] = (),
-    defer: bool = False,
 ) -> None:
     """`bulk_insert` each of `inserts` (table, columns, rows, upsert keys), then `bulk_delete`
     each of `deletes` (table, keys, rows); the rows of different parts never share a key.
@@ -336,9 +335,6 @@ def bulk_write(
     PostgreSQL gets one statement for all the parts below `COPY_FROM` rows (each a
     data-modifying CTE over arrays; the ledger has no foreign keys or triggers between them):
     a single-event group's events, batch, moves and balances cost one round trip, not four.
-    With `defer`, that statement waits for the next `write_deferred` in the same transaction
-    (the API's audit entries join it: one round trip less); nothing may read the tables it
-    writes in between.
     """
     if conn.dialect.name != "postgresql":
         for table, columns, rows, keys in inserts:
@@ -362,50 +358,11 @@ def bulk_write(
             name = _names(conn, [table.name])
             parts.append(f"DELETE FROM {name} AS t USING {keyrows} WHERE {on}")
             params.extend(_arrays(rows))
-    if defer:
-        conn.info[_DEFERRED] = (conn.get_transaction(), parts, params)
+    if not parts:
         return
-    _write(conn, parts, params)
-
-
-def write_deferred(
-    conn: Connection,
-    ctes: str = "",
-    main: str | None = None,
-    params: Sequence[Any] = (),
-    recursive: bool = False,
-) -> None:
-    """Run what `bulk_write(defer=True)` held back in this transaction (if anything), in one
-    statement with `main` (PostgreSQL: a statement whose own CTEs are `ctes`, their
-    parameters `params`), or `main` alone."""
-    held = conn.info.pop(_DEFERRED, None)
-    parts, before = [], []
-    if held is not None and held[0] is conn.get_transaction():
-        parts, before = held[1], held[2]
-    if main is None:
-        _write(conn, parts, before)
-        return
-    _write(conn, parts, [*before, *params], ctes, main, recursive)
-
-
-def _write(
-    conn: Connection,
-    parts: list[str],
-    params: list[Any],
-    ctes: str = "",
-    main: str | None = None,
-    recursive: bool = False,
-) -> None:
-    if main is None:
-        if not parts:
-            return
-        *parts, main = parts
-    names = [f"w{i} AS ({sql})" for i, sql in enumerate(parts)] + ([ctes] if ctes else [])
-    head = f"WITH {'RECURSIVE ' if recursive else ''}{', '.join(names)} " if names else ""
-    conn.exec_driver_sql(f"{head}{main}", tuple(params))
-
-
-_DEFERRED = "keruen_deferred_writes"  # conn.info: (transaction, statements, parameters)
+    *ctes, last = parts
+    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes))
+    conn.exec_driver_sql(f"WITH {head} {last}" if ctes else last, tuple(params))
 
 
 def _insert_sql(

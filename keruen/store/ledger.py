@@ -242,11 +242,9 @@ def write(
     rejected: Sequence[Rejection],
     overlay: Overlay,
     source: str,
-    defer: bool = False,
 ) -> None:
-    """Store a chunk's outcome; with `defer`, its rows wait for `db.write_deferred`."""
     now = micros_now()
-    insert(conn, rows(accepted, overlay, now, overlay.head or head(conn)), defer)
+    insert(conn, rows(accepted, overlay, now, overlay.head or head(conn)))
     write_rejections(conn, rejected, source, now)
 
 
@@ -302,9 +300,8 @@ def rows(
     return out
 
 
-def insert(conn: Connection, r: ChunkRows, defer: bool = False) -> None:
-    """Insert a chunk's rows (in the caller's transaction; one statement on PostgreSQL, held
-    back until `db.write_deferred` with `defer`)."""
+def insert(conn: Connection, r: ChunkRows) -> None:
+    """Insert a chunk's rows (in the caller's transaction; one statement on PostgreSQL)."""
     bulk_write(
         conn,
         [
@@ -316,7 +313,6 @@ def insert(conn: Connection, r: ChunkRows, defer: bool = False) -> None:
             (t.balances, ("holder", "batch", "quantity"), r.balances, BALANCE_KEY),
         ],
         [(t.balances, BALANCE_KEY, r.emptied)],
-        defer,
     )
 
 
