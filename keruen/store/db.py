@@ -302,13 +302,7 @@ def bulk_insert(
         return
     if conn.dialect.name != "postgresql":
         name, cols = _names(conn, [table.name]), _names(conn, columns)
-        conflict = ""
-        if upsert_keys:
-            quote = conn.dialect.identifier_preparer.quote
-            updates = ", ".join(
-                f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
-            )
-            conflict = f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
+        conflict = _on_conflict(conn, columns, upsert_keys)
         sql = f"INSERT INTO {name} ({cols}) VALUES ({_marks(conn, len(columns))}){conflict}"
         conn.exec_driver_sql(sql, list(rows))
         return
@@ -370,14 +364,19 @@ def _insert_sql(
 ) -> str:
     """PostgreSQL's INSERT … SELECT from one array parameter per column (upserting on keys)."""
     name, cols = _names(conn, [table.name]), _names(conn, columns)
-    conflict = ""
-    if upsert_keys:
-        quote = conn.dialect.identifier_preparer.quote
-        updates = ", ".join(
-            f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
-        )
-        conflict = f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
+    conflict = _on_conflict(conn, columns, upsert_keys)
     return f"INSERT INTO {name} ({cols}) SELECT * FROM {_unnest(conn, table, columns)}{conflict}"
+
+
+def _on_conflict(conn: Connection, columns: Sequence[str], upsert_keys: Sequence[str]) -> str:
+    """` ON CONFLICT (keys) DO UPDATE SET` the other columns (both dialects), or nothing."""
+    if not upsert_keys:
+        return ""
+    quote = conn.dialect.identifier_preparer.quote
+    updates = ", ".join(
+        f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_keys
+    )
+    return f" ON CONFLICT ({_names(conn, upsert_keys)}) DO UPDATE SET {updates}"
 
 
 # --- PostgreSQL: many rows as one array parameter per column --------------------------------
