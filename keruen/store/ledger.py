@@ -125,9 +125,7 @@ def _snapshot_at_once(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
     more_batches, more_balances = cancel_needs(overlay, events)
     _load_batches(conn, overlay, {b for b in more_batches if b not in overlay.batches})
     _load_balances(conn, overlay, {k for k in more_balances if k not in overlay.balances})
-    tolerance = get_settings().future_tolerance_s * 1_000_000
-    overlay.not_after_us = micros_now() + tolerance
-    overlay.future_tolerance_us = tolerance
+    _stamp_clock(overlay)
     return overlay
 
 
@@ -144,6 +142,11 @@ def prefetch(conn: Connection, overlay: Overlay, events: Sequence[ev.Event]) -> 
         conn, overlay, {k for k in balance_keys | more_balances if k not in known_balances}
     )
     _load_held(conn, overlay, held_needs(events))
+    _stamp_clock(overlay)
+
+
+def _stamp_clock(overlay: Overlay) -> None:
+    """The latest event time the chunk may carry: now plus the future tolerance."""
     tolerance = get_settings().future_tolerance_s * 1_000_000
     overlay.not_after_us = micros_now() + tolerance
     overlay.future_tolerance_us = tolerance
