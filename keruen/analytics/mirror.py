@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from keruen.analytics.countries import MEMBERS, is_aggregate
+from keruen.analytics.countries import AGGREGATES, MEMBERS, is_aggregate, resolve
 from keruen.errors import AnalyticsError
 
 TOLERANCE = Decimal("0.005")  # member sum vs aggregate
@@ -216,6 +216,12 @@ def mirror(
     reporter-reported imports, gap, ratio."""
     if by not in ("year", "month"):
         raise AnalyticsError(f"by: {by!r} is not one of year, month")
+    for name, code in (("reporter", reporter), ("partner", partner)):
+        if not is_aggregate(code) and resolve(code) != code:
+            raise AnalyticsError(
+                f"{name}: {code!r} is neither an ISO 3166-1 alpha-2 country code nor a group "
+                f"({', '.join(AGGREGATES)})"
+            )
     chosen = years or years_of(records, reporter)
     if by == "month":
         return [r for y in chosen for r in monthly(records, reporter, partner, y, cif_fob)]

@@ -228,3 +228,20 @@ def test_monthly_mirror_cli_from_the_shipped_files() -> None:
     assert all("missing_side: reporter" in x["flags"] for x in rows)  # KZ publishes years
     r = CliRunner().invoke(app, ["trade", "mirror", "--by", "week"])
     assert r.exit_code == 1 and "by: 'week' is not one of year, month" in r.output
+
+
+@pytest.mark.parametrize(
+    ("reporter", "partner", "refused"),
+    [
+        ("KZ", "XX9", "partner: 'XX9'"),
+        ("KZ", "EU72", "partner: 'EU72'"),
+        ("KZ", "", "partner: ''"),
+        ("KAZ", "EU27", "reporter: 'KAZ'"),
+    ],
+)
+def test_an_unknown_country_or_group_is_refused_by_name(
+    reporter: str, partner: str, refused: str
+) -> None:
+    """A mistyped code is an error naming the field, not a table of empty years."""
+    with pytest.raises(AnalyticsError, match=f"^{refused} is neither"):
+        mirror([rec("KZ", "DE", "IMPORT", "1")], reporter, partner, [2022])
