@@ -210,8 +210,8 @@ def cube(src: Source, rates: ir.Table) -> ir.Table:
     if found is not None and found[0] is rates:
         return found[1]
     c = _cube_expr(live(src, [f for f in FLOW_TYPES if f != "turnover"]), rates)
-    # Ibis's PySpark backend caches without registering the in-memory tables (the rates) first
-    src.con._register_in_memory_tables(c)
+    if src.engine == "spark":  # Ibis's PySpark backend caches without registering the
+        src.con._register_in_memory_tables(c)  # in-memory tables (the rates) first
     c = c.cache()
     src.memo[("cube", id(rates))] = (rates, c)  # the rates held: their id is not reused
     return c
