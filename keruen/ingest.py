@@ -25,14 +25,15 @@ from psycopg import DatabaseError
 from sqlalchemy.engine import Connection, Engine
 
 from keruen import split
-from keruen.errors import InvalidEvent, RejectedEvent
+from keruen.errors import InvalidEvent
 from keruen.jurisdiction import Jurisdiction
-from keruen.ledger.overlay import Accepted, Overlay
-from keruen.model.validate import MAX_LINE_BYTES, Outcome, Parsed, parse_many, rebuild
+from keruen.ledger.overlay import Overlay
+from keruen.model.validate import MAX_LINE_BYTES, Outcome, parse_many
 from keruen.settings import get_settings
 from keruen.split import Line, YoungCollector
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer, sqlite_path, unreachable
+from keruen.store.judge import judge_chunk, rebuilt
 
 Progress = Callable[[int], None]
 
@@ -300,42 +301,30 @@ def _ingest_chunk(
     hook: InTransaction | None = None,
 ) -> Overlay:
     """Judge and write one chunk; returns the ledger state after it, for the next chunk."""
-    parsed: list[tuple[int, bytes, Parsed]] = []
-    rejected: list[store.Rejection] = []
-    for lineno, line, result in part:
-        try:
-            parsed.append((lineno, line, rebuild(result)))
-        except InvalidEvent as e:
-            rejected.append(store.Rejection(lineno, e.event_id, e, line))
-    accepted: list[Accepted] = []
-    duplicates = 0
+    items = rebuilt([(lineno, result) for lineno, _, result in part])
+    raws = {lineno: line for lineno, line, _ in part}
     with eng.begin() as conn:
         lock_writer(conn)
-        overlay = store.snapshot(conn, [p.event for _, _, p in parsed], state)
-        for lineno, line, p in parsed:
-            try:
-                outcome = overlay.admit(p)
-            except RejectedEvent as e:
-                rejected.append(store.Rejection(lineno, p.event.id, e, line))
-                continue
-            except Exception as e:  # judging is pure: the overlay is unchanged, the line refused
-                reason = f"cannot be judged ({type(e).__name__}: {e})"[:300]
-                rejected.append(store.Rejection(lineno, p.event.id, InvalidEvent("", reason), line))
-                continue
-            if outcome is None:
-                duplicates += 1
-            else:
-                accepted.append(outcome)
-        rejected.sort(key=lambda r: r.line or 0)
-        store.write(conn, accepted, rejected, overlay, source)
+        events = [p.event for _, p in items if not isinstance(p, InvalidEvent)]
+        overlay = store.snapshot(conn, events, state)
+        now = store.micros_now()
+        judged = judge_chunk(overlay, items, now)
+        rejected = [store.Rejection(n, i, e, raws[n]) for n, i, e in judged.refused]
+        store.insert(conn, judged.rows)
+        store.write_rejections(conn, rejected, source, now)
         if hook is not None and part:
-            ids = [a.parsed.event.id for a in accepted]
-            chunk = Report(len(accepted), len(rejected), duplicates, rejected, ids)
+            chunk = Report(
+                len(judged.accepted_ids),
+                len(rejected),
+                judged.duplicates,
+                rejected,
+                judged.accepted_ids,
+            )
             hook(conn, part[0][0], part[-1][0], chunk)
-    report.accepted += len(accepted)
-    report.duplicates += duplicates
+    report.accepted += len(judged.accepted_ids)
+    report.duplicates += judged.duplicates
     report.rejected += len(rejected)
     report.rejections.extend(rejected)
     if keep_ids:
-        report.accepted_ids.extend(a.parsed.event.id for a in accepted)
+        report.accepted_ids.extend(judged.accepted_ids)
     return overlay

@@ -52,6 +52,9 @@ class Settings:
     # and writes (keruen.split): KERUEN_INGEST_SPLIT=1. Off by default: 1.31x the parse-process
     # path at load 3-11, but 0.79x at load 3-4 (docs/ledger.md, issue 19)
     ingest_split: bool = False
+    # the ingest's native judge (keruen/store/_judge.c) for the common accepted events, the
+    # Python rules for the rest; KERUEN_NATIVE=0 judges everything in Python (issue 19)
+    native: bool = True
 
     @property
     def production(self) -> bool:
@@ -92,6 +95,7 @@ def get_settings() -> Settings:
         sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
         jurisdiction=_jurisdiction(os.environ.get("KERUEN_JURISDICTION") or DEFAULT_JURISDICTION),
         ingest_split=os.environ.get("KERUEN_INGEST_SPLIT", "0") in ("1", "true", "yes", "on"),
+        native=os.environ.get("KERUEN_NATIVE", "1") not in ("0", "false", "no", "off"),
     )
 
 

@@ -39,10 +39,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from keruen import errors
 from keruen.errors import InvalidEvent, RejectedEvent
-from keruen.ledger.overlay import Accepted, Known, Overlay
-from keruen.model.validate import Outcome, Parsed, rebuild
+from keruen.ledger.overlay import Known, Overlay
+from keruen.model.validate import Outcome
 from keruen.store import ledger as store
 from keruen.store.db import lock_writer, new_engine
+from keruen.store.judge import Judgement, judge_chunk, rebuilt
 
 AHEAD = 2  # chunks judged ahead of the one being written
 MAX_REDO = 3  # restarts of the child from the ledger before the rest goes sequentially
@@ -72,51 +73,6 @@ class Outcomes:
     accepted_ids: list[str]
     rejections: list[store.Rejection]
     duplicates: int
-
-
-# --- judging --------------------------------------------------------------------------------
-
-
-Item = tuple[int, Parsed | InvalidEvent]  # a line number and its event, or why it is none
-
-
-def rebuilt(part: list[tuple[int, Outcome]]) -> list[Item]:
-    items: list[Item] = []
-    for lineno, outcome in part:
-        try:
-            items.append((lineno, rebuild(outcome)))
-        except InvalidEvent as e:
-            items.append((lineno, e))
-    return items
-
-
-def judge(
-    overlay: Overlay, items: list[Item]
-) -> tuple[list[Accepted], list[tuple[int, str | None, RejectedEvent]], int]:
-    """Each line of a chunk admitted to the overlay in order, as the sequential path does:
-    accepted, refused (line number, event id, why; in line order), exact duplicates."""
-    accepted: list[Accepted] = []
-    refused: list[tuple[int, str | None, RejectedEvent]] = []
-    duplicates = 0
-    for lineno, p in items:
-        if isinstance(p, InvalidEvent):
-            refused.append((lineno, p.event_id, p))
-            continue
-        try:
-            admitted = overlay.admit(p)
-        except RejectedEvent as e:
-            refused.append((lineno, p.event.id, e))
-            continue
-        except Exception as e:  # judging is pure: the overlay is unchanged, the line refused
-            reason = f"cannot be judged ({type(e).__name__}: {e})"[:300]
-            refused.append((lineno, p.event.id, InvalidEvent("", reason)))
-            continue
-        if admitted is None:
-            duplicates += 1
-        else:
-            accepted.append(admitted)
-    refused.sort(key=lambda r: r[0])
-    return accepted, refused, duplicates
 
 
 # --- the parent ------------------------------------------------------------------------------
@@ -328,23 +284,17 @@ class _InFlight:
     cancelled: set[str]
     held: set[tuple[str, str]]
     touched: set[tuple[str, str]]  # the balances it changed
-    accepted: list[Accepted]  # for the batches it made
+    batches: list[str]  # the batches it made
 
 
-def _in_flight(chunk: int, overlay: Overlay, accepted: list[Accepted]) -> _InFlight:
-    known, everything = {}, overlay.known
-    cancelled: set[str] = set()
-    held: set[tuple[str, str]] = set()
-    for a in accepted:
-        event_id = a.parsed.event.id
-        known[event_id] = everything[event_id]  # the overlay's own record, not a copy
-        effect = a.effect
-        if effect.cancels:
-            cancelled.add(effect.cancels)
-        for m in effect.moves:
-            if m.target is not None:
-                held.add((m.target, m.batch))
-    return _InFlight(chunk, known, cancelled, held, overlay.touched, accepted)
+def _in_flight(chunk: int, overlay: Overlay, judged: Judgement) -> _InFlight:
+    everything, rows = overlay.known, judged.rows
+    # the overlay's own records, not copies
+    known = {event_id: everything[event_id] for event_id in judged.accepted_ids}
+    cancelled = {target for target, _ in rows.cancels}
+    # MOVE_COLUMNS: (event_seq, n, batch, source, target, ...)
+    held = {(m[4], m[2]) for m in rows.moves if m[4] is not None}
+    return _InFlight(chunk, known, cancelled, held, overlay.touched, [b[0] for b in rows.batches])
 
 
 def _child(url: str, down: Pipe, up: Pipe, parent: int) -> None:
@@ -400,9 +350,8 @@ def _judge_chunk(
             overlay = carried.carry_over()
             if not overlay.batches and carried.batches:  # reset at the carry limit
                 for f in flight:  # what the ledger does not hold yet, as it stands now
-                    for a in f.accepted:
-                        for b in a.effect.new_batches:
-                            overlay.batches[b.batch] = carried.batches[b.batch]
+                    for b in f.batches:
+                        overlay.batches[b] = carried.batches[b]
                     for key in f.touched:
                         overlay.balances[key] = carried.balances[key]
         for f in flight:
@@ -411,16 +360,15 @@ def _judge_chunk(
             overlay.held_keys.update(f.held)
         store.prefetch(conn, overlay, events)
         conn.rollback()
-    accepted, refused, duplicates = judge(overlay, items)
-    rows = store.rows(accepted, overlay, store.micros_now(), overlay.head or (0, ""))
-    flight.append(_in_flight(chunk, overlay, accepted))
+    judgement = judge_chunk(overlay, items, store.micros_now())
+    flight.append(_in_flight(chunk, overlay, judgement))
     judged = Judged(
         epoch,
         chunk,
-        rows,
-        [(n, i, type(e).__name__, e.field, e.reason) for n, i, e in refused],
-        duplicates,
-        [a.parsed.event.id for a in accepted],
+        judgement.rows,
+        [(n, i, type(e).__name__, e.field, e.reason) for n, i, e in judgement.refused],
+        judgement.duplicates,
+        judgement.accepted_ids,
     )
     return judged, overlay
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up a fresh machine for Keruen: a virtualenv with the package and its dev tools, and
+# Set up a fresh machine for Keruen: a virtualenv with the package (its native judge compiled
+# by the machine's C compiler, if there is one) and its dev tools, and
 # Debian's Chromium for the browser tests. Idempotent; quiet when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.keruen-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ keruen/store/_judge.c -nt "$stamp" ]; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e '.[dev]'
   touch "$stamp"

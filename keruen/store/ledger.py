@@ -239,59 +239,47 @@ class ChunkRows:
     emptied: list[tuple[Any, ...]] = field(default_factory=list)  # (holder, batch): now zero
 
 
-def write(
-    conn: Connection,
-    accepted: Sequence[Accepted],
-    rejected: Sequence[Rejection],
-    overlay: Overlay,
-    source: str,
-) -> None:
-    now = micros_now()
-    insert(conn, rows(accepted, overlay, now, overlay.head or head(conn)))
-    write_rejections(conn, rejected, source, now)
+def add_rows(out: ChunkRows, a: Accepted, now: int) -> None:
+    """The rows of one accepted event, chained on from `out.after`, which moves on."""
+    seq, prev = out.after
+    seq += 1
+    e, effect = a.parsed.event, a.effect
+    h = chain_hash(prev, a.parsed.digest)
+    at_us = a.time_us
+    tag = e.__struct_config__.tag
+    key = event_key(e)
+    out.events.append(
+        (
+            seq,
+            e.id,
+            tag,
+            at_us,
+            key,
+            a.parsed.canonical.decode(),
+            a.parsed.digest,
+            prev,
+            h,
+            now,
+            key if tag in _REF_TYPES else None,
+        )
+    )
+    out.moves.extend(
+        (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at_us, e.id)
+        for n, m in enumerate(effect.moves)
+    )
+    out.batches.extend(
+        (b.batch, b.hs, b.unit, b.description, b.origin, b.created_us, b.event_id)
+        for b in effect.new_batches
+    )
+    out.links.extend((i, o, seq) for i, o in effect.links)
+    if effect.cancels:
+        out.cancels.append((effect.cancels, e.id))
+    out.after = (seq, h)
 
 
-def rows(
-    accepted: Sequence[Accepted], overlay: Overlay, now: int, at: tuple[int, str]
-) -> ChunkRows:
-    """The rows of `accepted`, chained on from the head `at`; the overlay's head moves on."""
-    seq, prev = at
-    out = ChunkRows(before=at, after=at)
-    event_rows, move_rows, batch_rows = out.events, out.moves, out.batches
-    for a in accepted:
-        seq += 1
-        e, effect = a.parsed.event, a.effect
-        h = chain_hash(prev, a.parsed.digest)
-        at_us = a.time_us
-        tag = e.__struct_config__.tag
-        key = event_key(e)
-        event_rows.append(
-            (
-                seq,
-                e.id,
-                tag,
-                at_us,
-                key,
-                a.parsed.canonical.decode(),
-                a.parsed.digest,
-                prev,
-                h,
-                now,
-                key if tag in _REF_TYPES else None,
-            )
-        )
-        prev = h
-        move_rows.extend(
-            (seq, n, m.batch, m.source, m.target, m.quantity, m.kind, at_us, e.id)
-            for n, m in enumerate(effect.moves)
-        )
-        batch_rows.extend(
-            (b.batch, b.hs, b.unit, b.description, b.origin, b.created_us, b.event_id)
-            for b in effect.new_batches
-        )
-        out.links.extend((i, o, seq) for i, o in effect.links)
-        if effect.cancels:
-            out.cancels.append((effect.cancels, e.id))
+def finish_rows(out: ChunkRows, overlay: Overlay) -> None:
+    """The balances the chunk changed (written, or deleted at zero); the overlay's head is
+    then the chunk's last event."""
     # in key order: each B-tree page is visited once, in order, not at random
     for h_, b_ in sorted(overlay.touched):
         q = overlay.balances[(h_, b_)]
@@ -299,8 +287,7 @@ def rows(
             out.balances.append((h_, b_, q))
         else:
             out.emptied.append((h_, b_))
-    out.after = overlay.head = (seq, prev)
-    return out
+    overlay.head = out.after
 
 
 def insert(conn: Connection, r: ChunkRows) -> None:

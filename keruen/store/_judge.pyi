@@ -1,0 +1,22 @@
+"""The ingest's native judge (keruen/store/_judge.c); see keruen.store.judge."""
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+def configure(
+    parsed: type,
+    batch: type,
+    known: type,
+    count_units: frozenset[str],
+    zero: Decimal,
+    chain_hash: Callable[[str, str], str],
+    kinds: dict[type, tuple[int, str, bool]],
+    /,
+) -> None: ...
+def run(
+    overlay: Any, items: list[Any], start: int, out: Any, ids: list[str], now: int, /
+) -> int: ...
+def chain(prev: str, digest: str, /) -> str: ...
+def micros(t: datetime, /) -> int | None: ...

@@ -1,0 +1,86 @@
+"""Judging a chunk: each event admitted to the overlay in order, its rows built as it is accepted.
+
+The sequential ingest, the two-process ingest's child and the bulk load all judge here. Most
+events take the native judge (`keruen/store/_judge.c`, a C extension built at install): the
+accepted imports, arrivals, transfers, dispatches, exports, write-offs and transforms, with
+the same checks, overlay updates, rows and chain hash as the Python rules. It stops, changing
+nothing, at any other event -- one that would be refused, a duplicate, an id used before, a
+cancel, an adjust, another type, anything in doubt -- and `Overlay.admit` (keruen.ledger)
+judges that one, so every refusal and its reason are the Python rules'. `KERUEN_NATIVE=0`, or
+an extension that was not built, leaves everything to Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keruen.errors import InvalidEvent, RejectedEvent
+from keruen.ledger.overlay import Overlay
+from keruen.model.validate import Outcome, Parsed, rebuild
+from keruen.store.ledger import ChunkRows, add_rows, finish_rows
+from keruen.store.native import native
+
+Item = tuple[int, Parsed | InvalidEvent]  # a line number and its event, or why it is none
+Refused = tuple[int, str | None, RejectedEvent]  # line number, event id, why
+
+
+def rebuilt(part: list[tuple[int, Outcome]]) -> list[Item]:
+    """A parsed chunk's items: each line's event, or why it is none."""
+    items: list[Item] = []
+    for lineno, outcome in part:
+        try:
+            items.append((lineno, rebuild(outcome)))
+        except InvalidEvent as e:
+            items.append((lineno, e))
+    return items
+
+
+@dataclass(slots=True)
+class Judgement:
+    """A judged chunk: its rows (from the overlay's head on), the ids it accepted, what it
+    refused (in line order) and how many lines were exact duplicates."""
+
+    rows: ChunkRows
+    accepted_ids: list[str]
+    refused: list[Refused]
+    duplicates: int
+
+
+def judge_chunk(overlay: Overlay, items: list[Item], now: int) -> Judgement:
+    """Each item admitted to the overlay in order: accepted (its rows added, stamped `now`),
+    refused, or an exact duplicate. The overlay's head moves to the chunk's last event."""
+    assert overlay.head is not None, "the store sets the head the chunk builds on"
+    out = ChunkRows(before=overlay.head, after=overlay.head)
+    ids: list[str] = []
+    refused: list[Refused] = []
+    duplicates = 0
+    fast = native()
+    i, n = 0, len(items)
+    while i < n:
+        if fast is not None and (i := fast.run(overlay, items, i, out, ids, now)) == n:
+            break
+        lineno, p = items[i]
+        i += 1
+        if isinstance(p, InvalidEvent):
+            refused.append((lineno, p.event_id, p))
+            continue
+        try:
+            admitted = overlay.admit(p)
+        except RejectedEvent as e:
+            refused.append((lineno, p.event.id, e))
+            continue
+        except Exception as e:  # judging is pure: the overlay is unchanged, the line refused
+            reason = f"cannot be judged ({type(e).__name__}: {e})"[:300]
+            refused.append((lineno, p.event.id, InvalidEvent("", reason)))
+            continue
+        if admitted is None:
+            duplicates += 1
+        else:
+            add_rows(out, admitted, now)
+            ids.append(p.event.id)
+    refused.sort(key=lambda r: r[0])
+    finish_rows(out, overlay)
+    return Judgement(out, ids, refused, duplicates)
+
+
+__all__ = ["Item", "Judgement", "Refused", "judge_chunk", "native", "rebuilt"]

@@ -1,0 +1,65 @@
+"""The native judge (`keruen/store/_judge.c`), loaded once and configured with the Python
+classes and constants it must agree with; None where it was not built (no compiler at
+install: Python judges, silently) or where `KERUEN_NATIVE=0` turns it off."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any, Protocol
+
+from keruen.ledger.overlay import Known
+from keruen.ledger.rules import Batch
+from keruen.model import events as ev
+from keruen.model.validate import Parsed
+from keruen.reference import COUNT_UNITS
+from keruen.settings import get_settings
+from keruen.store.chain import chain_hash
+from keruen.store.schema import REF_TYPES
+
+log = logging.getLogger("keruen.store.native")
+
+# how the native judge takes each type (1 makes a batch, 2 transfer, 3 takes out of the
+# circuit, 4 transform); every other type goes to the Python rules
+JUDGED: dict[type[ev.Event], int] = {
+    ev.Import: 1,
+    ev.Arrival: 1,
+    ev.Transfer: 2,
+    ev.Dispatch: 3,
+    ev.Export: 3,
+    ev.WriteOff: 3,
+    ev.Transform: 4,
+}
+
+
+class Judge(Protocol):
+    """What `keruen/store/_judge.pyi` declares, as the callers use it."""
+
+    def run(
+        self, overlay: Any, items: list[Any], start: int, out: Any, ids: list[str], now: int, /
+    ) -> int: ...
+
+
+def _load() -> Judge | None:
+    try:
+        from keruen.store import _judge
+    except ImportError as e:
+        log.debug("the native judge is not available (%s); judging in Python", e)
+        return None
+    kinds = {
+        cls: (kind, str(cls.__struct_config__.tag), cls.__struct_config__.tag in REF_TYPES)
+        for cls, kind in JUDGED.items()
+    }
+    _judge.configure(Parsed, Batch, Known, COUNT_UNITS, Decimal(0), chain_hash, kinds)
+    return _judge
+
+
+LOADED = _load()
+
+
+def native() -> Judge | None:
+    """The native judge, unless it is not built or `KERUEN_NATIVE=0`."""
+    return LOADED if get_settings().native else None
+
+
+__all__ = ["JUDGED", "LOADED", "Judge", "native"]

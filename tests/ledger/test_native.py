@@ -1,0 +1,329 @@
+"""The native judge (keruen/store/_judge.c) gives the Python rules' answers: the same ledger
+(events with their hashes, moves, balances, batches, links, cancellations, rejections with
+their reasons) and the same reports, on mixed streams at several chunk sizes; and, event by
+event, the same rows and overlay (batches, balances, touched, held, known) on table rows of
+edge cases. Every refusal is Python's: the native judge stops before any event it would not
+accept."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keruen.bench.streams import StreamGen
+from keruen.ingest import Report, ingest_lines
+from keruen.ledger.overlay import Overlay
+from keruen.model.validate import parse_many
+from keruen.settings import get_settings
+from keruen.store import db
+from keruen.store import judge as j
+from keruen.store import native as N
+from keruen.store.chain import GENESIS, chain_hash
+from keruen.store.ledger import ChunkRows
+from tests import factory as f
+from tests.ledger.test_split import TABLES, ledger, mixed
+
+BUILT = N.LOADED is not None
+pytestmark = pytest.mark.skipif(not BUILT, reason="the native judge was not built (no compiler)")
+
+
+def _native(on: bool) -> None:
+    import os
+
+    os.environ["KERUEN_NATIVE"] = "1" if on else "0"
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _restore() -> Iterator[None]:
+    yield
+    import os
+
+    os.environ.pop("KERUEN_NATIVE", None)
+    get_settings.cache_clear()
+
+
+# --- a hostile stream: everything the rules refuse, next to what they accept -----------------
+
+HOLDERS = [f.A, f.B, f.C, f.D]
+QUANTITIES: list[Any] = ["1", "2.5", "1.50", "0.000001", "10", "1E+1", "3", 7, 2.25, "100", "999"]
+
+
+def decl(n: int) -> str:
+    """An import's batch: a declaration item number."""
+    return f"55501/010324/{n:07d}/001"
+
+
+def hostile(seed: int, n: int) -> list[bytes]:
+    """Imports (some reusing a batch number), transfers, dispatches, exports, write-offs,
+    transforms (some with an input twice, or an existing output), adjusts both ways, cancels;
+    quantities in several notations, fractions of whole-unit batches, more than is held,
+    unknown batches, events dated before their batch, times in two offsets."""
+    rng = random.Random(seed)
+    batches: list[str] = []
+    ids: list[str] = []
+    out: list[bytes] = []
+    last: dict[str, str] = {}  # a batch's latest receiver: mostly the one who gives it next
+    for i in range(n):
+        r = rng.random()
+        day = rng.randint(1, 3) if i < n // 4 else rng.randint(4, 28)
+        qty = rng.choice(QUANTITIES)
+        holder, other = rng.sample(HOLDERS, 2)
+        known = rng.choice(batches) if batches and rng.random() < 0.9 else decl(10**6 + i)
+        if known in last and rng.random() < 0.8:
+            holder = last[known]
+            other = rng.choice([h for h in HOLDERS if h != holder])
+        if r < 0.2 or not batches:
+            batch = rng.choice(batches) if batches and rng.random() < 0.1 else decl(i)
+            unit = rng.choice(["PCE", "KGM", "SET"])
+            qty = rng.choice(["100", "7", "50.5" if unit == "KGM" else "40"])
+            e = f.import_(f"e{i}", batch, holder, qty, day=day)
+            e["goods"]["unit"] = unit
+            batches.append(batch)
+            last[batch] = holder
+        elif r < 0.5:
+            e = f.transfer(f"e{i}", known, holder, other, qty, day=day)
+            last[known] = other
+        elif r < 0.58:
+            e = f.dispatch(f"e{i}", known, holder, qty, day=day)
+            if rng.random() < 0.5:
+                e = f.dispatch(f"e{i}", known, holder, qty, day=day, buyer=f.CN_SELLER)
+                e["type"] = "export"
+        elif r < 0.64:
+            e = f.write_off(f"e{i}", known, holder, qty, day=day)
+        elif r < 0.74:
+            inputs = [
+                (rng.choice(batches), rng.choice(QUANTITIES)) for _ in range(rng.randint(1, 3))
+            ]
+            target = rng.choice(batches) if rng.random() < 0.1 else f"T-{i}"
+            e = f.transform(f"e{i}", holder, inputs, target, rng.choice(["5", "5", "2.5"]), day=day)
+            if rng.random() < 0.3:
+                extra = dict(e["outputs"][0], batch=f"T2-{i}", quantity="1")
+                e["outputs"].append(extra)
+            batches.append(target)
+            last[target] = holder
+        elif r < 0.82:
+            e = f.adjust(f"e{i}", known, holder, rng.choice(["-1", "2", "-0.5", "1"]), day=day)
+        elif r < 0.88 and ids:
+            e = f.cancel(f"e{i}", rng.choice(ids), day=min(day + 3, 28))
+        else:
+            e = f.transfer(f"e{i}", known, holder, other, qty, day=day)
+        if rng.random() < 0.3:
+            e["time"] = e["time"].replace("T10:00:00+05:00", "T05:00:00Z")
+        if rng.random() < 0.03 and ids:  # an id used before, for other content
+            e["id"] = rng.choice(ids)
+        ids.append(e["id"])
+        out.append(f.line(e))
+        if rng.random() < 0.03:
+            out.append(rng.choice(out))  # a duplicate
+    return out
+
+
+# --- the whole ledger, both ways ---------------------------------------------------------------
+
+
+def ingest_both(lines: list[bytes], chunk: int, parallel: bool) -> list[tuple[Report, Any]]:
+    out = []
+    for on in (True, False):
+        _native(on)
+        with db.scratch() as eng:
+            report = ingest_lines(eng, lines, source="s", chunk_size=chunk, parallel=parallel)
+            out.append((report, ledger(eng)))
+    return out
+
+
+def assert_same(a: tuple[Report, Any], b: tuple[Report, Any]) -> None:
+    assert a[0].public() == b[0].public()
+    for name in TABLES:
+        assert a[1][name] == b[1][name], name
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    chunk=st.sampled_from([3, 50, 997]),
+    dup=st.floats(0, 0.1),
+    bad=st.floats(0, 0.1),
+    conflict=st.floats(0, 0.05),
+    cancel=st.floats(0, 0.05),
+)
+def test_native_and_python_make_the_same_ledger(
+    seed: int, chunk: int, dup: float, bad: float, conflict: float, cancel: float
+) -> None:
+    n = 400 if chunk > 3 else 120
+    lines = mixed(seed, n, dup, bad, conflict, cancel) + hostile(seed, n)
+    native, python = ingest_both(lines, chunk, parallel=False)
+    assert_same(native, python)
+    assert python[0].accepted > 0 and python[0].rejected > 0
+
+
+def test_the_split_child_judges_natively_with_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KERUEN_INGEST_SPLIT", "1")
+    lines = mixed(7, 600, 0.05, 0.05, 0.03, 0.03) + hostile(7, 600)
+    native, python = ingest_both(lines, 97, parallel=True)
+    assert_same(native, python)
+
+
+# --- event by event: rows and overlay ---------------------------------------------------------
+
+
+def items_of(*events: dict[str, Any] | bytes) -> list[j.Item]:
+    lines = [e if isinstance(e, bytes) else f.line(e) for e in events]
+    return j.rebuilt(list(enumerate(parse_many(lines, get_settings().jurisdiction), 1)))
+
+
+def state(o: Overlay) -> tuple[Any, ...]:
+    known = {k: (v.digest, v.canonical, v.event()) for k, v in o.known.items()}
+    return (o.batches, o.balances, o.touched, o.held_keys, known, o.cancelled_ids, o.head)
+
+
+def judged(on: bool, *chunks: list[j.Item]) -> tuple[list[Any], tuple[Any, ...]]:
+    """Each chunk judged in turn, the overlay carried over between them."""
+    _native(on)
+    overlay = Overlay(head=(0, GENESIS))
+    results = []
+    for items in chunks:
+        overlay = overlay.carry_over()
+        result = j.judge_chunk(overlay, items, now=1)
+        refused = [(n, i, type(e).__name__, e.field, e.reason) for n, i, e in result.refused]
+        results.append((result.rows, result.accepted_ids, refused, result.duplicates))
+    return results, state(overlay)
+
+
+def handled(*events: dict[str, Any]) -> int:
+    """How many of the events the native judge takes before it stops."""
+    assert N.LOADED is not None
+    overlay = Overlay(head=(0, GENESIS))
+    rows = ChunkRows(overlay.head, overlay.head)
+    return N.LOADED.run(overlay, items_of(*events), 0, rows, [], 1)
+
+
+PCE, KGM = decl(1), decl(2)
+SETUP = [
+    f.import_("i1", PCE, f.A, "10", day=1),
+    f.import_("i2", KGM, f.A, "5.5", day=1, hs="090240")
+    | {"goods": {"hs": "090240", "description": "tea", "unit": "KGM", "origin": "CN"}},
+]
+
+CASES: dict[str, list[dict[str, Any] | bytes]] = {
+    "transfers in several notations": [
+        f.transfer("t1", PCE, f.A, f.B, "1.0"),
+        f.transfer("t2", PCE, f.A, f.B, 2),
+        f.transfer("t3", KGM, f.A, f.B, "1E+0"),
+        f.transfer("t4", KGM, f.A, f.B, "0.000001"),
+        f.transfer("t5", KGM, f.A, f.B, 2.25),
+    ],
+    "a fraction of a whole-unit batch is Python's refusal": [
+        f.transfer("t1", PCE, f.A, f.B, "1.5"),
+        f.transfer("t2", KGM, f.A, f.B, "1.5"),
+    ],
+    "everything held moved: the balance row is deleted": [
+        f.transfer("t1", PCE, f.A, f.B, "10"),
+        f.write_off("w1", PCE, f.B, "4"),
+        f.dispatch("d1", PCE, f.B, "6"),
+        f.dispatch("x1", KGM, f.A, "5.5", buyer=f.CN_SELLER) | {"type": "export"},
+    ],
+    "more than held, unknown batch, before the batch": [
+        f.transfer("t1", PCE, f.A, f.B, "11"),
+        f.transfer("t2", decl(3), f.A, f.B, "1"),
+        f.transfer("t3", PCE, f.A, f.B, "1") | {"time": "2024-02-01T00:00:00Z"},
+        f.transfer("t4", PCE, f.B, f.C, "1"),
+    ],
+    "a batch number reused, an id reused, a duplicate": [
+        f.import_("i3", PCE, f.B, "1", day=2),
+        f.transfer("i1", PCE, f.A, f.B, "1"),
+        f.import_("i1", PCE, f.A, "10", day=1),
+    ],
+    "transforms: accepted, an input twice, an existing output, two outputs": [
+        f.transform("x1", f.A, [(PCE, "2"), (KGM, "0.5")], "S-1", "1"),
+        f.transform("x2", f.A, [(PCE, "1"), (PCE, "1")], "S-2", "1"),
+        f.transform("x3", f.A, [(PCE, "1")], PCE, "1"),
+        f.transform("x4", f.A, [(PCE, "1")], "S-3", "1")
+        | {
+            "outputs": [
+                {"batch": "S-3", "quantity": "1", "goods": SETUP[0]["goods"]},
+                {"batch": "S-4", "quantity": "2", "goods": SETUP[0]["goods"]},
+            ]
+        },
+        f.transfer("t1", "S-1", f.A, f.B, "1"),
+    ],
+    "adjusts and cancels between accepted events": [
+        f.adjust("a1", PCE, f.A, "-1"),
+        f.transfer("t1", PCE, f.A, f.B, "9"),
+        f.adjust("a2", PCE, f.A, "3"),
+        f.cancel("c1", "t1"),
+        f.transfer("t2", PCE, f.A, f.B, "3"),
+    ],
+    "times in other offsets": [
+        f.transfer("t1", PCE, f.A, f.B, "1") | {"time": "2024-03-02T23:30:00-07:00"},
+        f.transfer("t2", PCE, f.A, f.B, "1") | {"time": "2024-03-01T05:00:00.000001Z"},
+        f.transfer("t3", PCE, f.A, f.B, "1") | {"time": "2024-03-01T04:59:59Z"},
+    ],
+    "malformed lines and other types": [
+        b"{not json",
+        f.transit_open("o1", "24KZ0000000000001"),
+        f.transfer("t1", PCE, f.A, f.B, "1"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_event_as_python_judges_it(name: str) -> None:
+    setup, case = items_of(*SETUP), items_of(*CASES[name])
+    for chunks in ([setup + case], [setup, case]):  # in one chunk, and carried over
+        native, python = judged(True, *chunks), judged(False, *chunks)
+        assert native == python
+
+
+def test_the_common_events_are_native_and_the_rest_are_not() -> None:
+    assert handled(*SETUP, f.transfer("t", PCE, f.A, f.B, "1"), f.dispatch("d", PCE, f.B, 1)) == 4
+    assert handled(*SETUP, f.transform("x", f.A, [(PCE, "2"), (KGM, "1")], "S", "1")) == 3
+    assert handled(*SETUP, f.adjust("a", PCE, f.A, "-1")) == 2
+    assert handled(*SETUP, f.transfer("t", PCE, f.A, f.B, "11")) == 2
+    assert handled(*SETUP, f.transfer("t", PCE, f.A, f.B, "0.5")) == 2
+    assert handled(*SETUP, SETUP[0]) == 2  # a duplicate
+
+
+def test_the_bench_stream_is_all_native() -> None:
+    assert N.LOADED is not None
+    lines = list(StreamGen(seed=2).events(3000))
+    items = j.rebuilt(list(enumerate(parse_many(lines, get_settings().jurisdiction))))
+    overlay = Overlay(head=(0, GENESIS))
+    rows = ChunkRows(overlay.head, overlay.head)
+    assert N.LOADED.run(overlay, items, 0, rows, [], 1) == len(items)
+
+
+def test_the_chain_hash_and_time_are_pythons() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from keruen.clock import micros
+    from keruen.store import _judge
+
+    rng = random.Random(1)
+    for _ in range(500):
+        prev, digest = (f"{rng.getrandbits(256):064x}" for _ in range(2))
+        assert _judge.chain(prev, digest) == chain_hash(prev, digest)
+        assert _judge.chain(prev.upper(), digest) == chain_hash(prev.upper(), digest)
+        zone = timezone(timedelta(minutes=rng.randint(-1439, 1439)))
+        t = datetime(
+            rng.randint(1, 9999),
+            rng.randint(1, 12),
+            rng.randint(1, 28),
+            rng.randint(0, 23),
+            rng.randint(0, 59),
+            rng.randint(0, 59),
+            rng.randint(0, 999_999),
+            tzinfo=rng.choice([UTC, zone, None]),
+        )
+        assert _judge.micros(t) == micros(t)
+    assert Decimal("1E+1") == 10  # the notations above are quantities the contract admits
+    assert json.loads(f.line(SETUP[0]))["quantity"] == "10"
