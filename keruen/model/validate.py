@@ -121,7 +121,10 @@ def _parse_strict(line: bytes, jurisdiction: Jurisdiction) -> tuple[bytes, str] 
     event = strict.decode(line)
     if event is None or first_problem(event, jurisdiction) or not strict.kept_is_canonical(event):
         return None
-    if not strict.normalise(event):
+    try:
+        if not strict.normalise(event):
+            return None
+    except OverflowError:  # a time in year 1 at +05:00 (before year 1 in UTC): parse says so
         return None
     canonical = _encoder.encode(event)
     if b"\\u0000" in canonical:
