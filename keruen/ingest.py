@@ -123,6 +123,7 @@ def ingest_lines(
                     keep_ids,
                     in_transaction,
                     progress,
+                    parallel,
                 )
                 return report
             parts = iter(ahead)
@@ -136,14 +137,11 @@ def ingest_lines(
 
 def _may_split(eng: Engine, parallel: bool | None) -> bool:
     """Whether a second process judges while this one parses and writes (`keruen.split`):
-    for a SQLite file (the child reads it on a connection of its own), when forking is
-    allowed at all."""
-    return (
-        may_fork(parallel)
-        and get_settings().ingest_split
-        and eng.dialect.name == "sqlite"
-        and sqlite_path(str(eng.url)) is not None
-    )
+    for a SQLite file or a PostgreSQL database (the child reads it on a connection of its
+    own), when forking is allowed at all."""
+    if not (may_fork(parallel) and get_settings().ingest_split):
+        return False
+    return eng.dialect.name == "postgresql" or sqlite_path(str(eng.url)) is not None
 
 
 def _ingest_split(
@@ -155,7 +153,11 @@ def _ingest_split(
     keep_ids: bool,
     hook: InTransaction | None,
     progress: Progress | None,
+    parallel: bool | None,
 ) -> None:
+    """On SQLite a forked child judges while this process parses and writes; on PostgreSQL a
+    thread judges while the parse process parses and this thread writes (the server does
+    the writing on the other core: this thread only waits for it)."""
     state: Overlay | None = None
 
     def fallback(part: list[Line]) -> None:  # one chunk the sequential way
@@ -188,6 +190,11 @@ def _ingest_split(
         if progress:
             progress(len(part))
 
+    if eng.dialect.name == "postgresql":
+        parsed = _parsed_parts(parts, parallel, home)
+        first = next(parsed)  # the parse process is forked before the judging thread starts
+        split.run(eng, chain([first], parsed), source, fallback, inside, after, threaded=True)
+        return
     parsed = (_joined(part, parse_many(_texts(part), home)) for part in parts)
     split.run(eng, parsed, source, fallback, inside, after)
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection as Pipe
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 import sqlalchemy as sa
@@ -85,18 +85,14 @@ def run(
     fallback: Callable[[list[Line]], None],
     inside: Callable[[Connection, list[Line], Outcomes], None],
     after: Callable[[list[Line], Outcomes], None],
+    threaded: bool = False,
 ) -> None:
-    """Ingest `parts` (parsed chunks) with a judging child. `fallback` ingests one chunk the
-    sequential way (its own transaction); `inside` runs in each chunk's transaction after its
-    rows, `after` once it is committed."""
-    ctx = get_context("fork")
-    down_r, down_w = ctx.Pipe(duplex=False)
-    up_r, up_w = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(str(eng.url), down_r, up_w, os.getpid()), daemon=True)
-    child.start()
-    down_r.close()
-    up_w.close()
-    sender = _Sender(down_w)
+    """Ingest `parts` (parsed chunks) with a judge: a forked child, or with `threaded` a thread
+    of this process (PostgreSQL: the writes wait on the server, which works on a core of its
+    own, while the thread judges the next chunk). `fallback` ingests one chunk the sequential
+    way (its own transaction); `inside` runs in each chunk's transaction after its rows,
+    `after` once it is committed."""
+    judge_, sender, receive = _thread_judge(eng) if threaded else _child_judge(eng)
     window: deque[tuple[int, list[Line]]] = deque()  # sent, not yet written
     epoch, redo, number = 0, 0, 0
     pending = iter(parts)
@@ -116,7 +112,7 @@ def run(
             send_next()
         while window:
             chunk, part = window[0]
-            judged = _receive(up_r, epoch, chunk)
+            judged = _receive(receive, epoch, chunk)
             if judged is None or judged.rows is None:  # the child died or failed: on our own
                 break
             if _write(eng, part, judged, source, inside, after):
@@ -131,7 +127,7 @@ def run(
             if redo > MAX_REDO:
                 break
             epoch += 1
-            sender.send(msgspec.msgpack.encode(("reset", epoch)))
+            sender.send(("reset", epoch))
             for resend_chunk, resend_part in window:
                 sender.send(_chunk_message(epoch, resend_chunk, resend_part))
             if not window:
@@ -144,32 +140,107 @@ def run(
             fallback(part)
     finally:
         sender.close()
-        up_r.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-            child.join()
+        judge_.close()
 
 
-def _chunk_message(epoch: int, chunk: int, part: list[Line]) -> bytes:
-    return msgspec.msgpack.encode(("chunk", epoch, chunk, [(n, o) for n, _, o in part]))
+def _chunk_message(epoch: int, chunk: int, part: list[Line]) -> Message:
+    return ("chunk", epoch, chunk, [(n, o) for n, _, o in part])
 
 
-def _receive(up: Pipe, epoch: int, chunk: int) -> Judged | None:
-    """The child's answer for `chunk` of this epoch (older answers skipped); None if it died."""
-    while True:
-        try:
-            data = up.recv_bytes()
-        except (EOFError, OSError):
-            return None
-        judged = _decode_judged(data)
+def _receive(receive: Callable[[], Judged | None], epoch: int, chunk: int) -> Judged | None:
+    """The judge's answer for `chunk` of this epoch (older answers skipped); None if it died."""
+    while (judged := receive()) is not None:
         if judged.epoch == epoch and judged.chunk == chunk:
             return judged
         if judged.rows is None:
             return judged
+    return None
+
+
+# --- the two kinds of judge: a forked child (pipes, MessagePack) or a thread (queues) ------
+
+# to the judge: ("chunk", epoch, chunk, [(line number, outcome), …]) or ("reset", epoch)
+Message = tuple[Any, ...]
+
+
+class _Judge(Protocol):
+    def close(self) -> None: ...
+
+
+class _Sending(Protocol):
+    def send(self, message: Message) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _child_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | None]]:
+    ctx = get_context("fork")
+    down_r, down_w = ctx.Pipe(duplex=False)
+    up_r, up_w = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(eng, down_r, up_w, os.getpid()), daemon=True)
+    child.start()
+    down_r.close()
+    up_w.close()
+
+    def receive() -> Judged | None:
+        try:
+            return _decode_judged(up_r.recv_bytes())
+        except (EOFError, OSError):
+            return None
+
+    return _Child(child, up_r), _Sender(down_w), receive
 
 
 _decode_judged = msgspec.msgpack.Decoder(Judged).decode
+
+
+@dataclass(slots=True)
+class _Child:
+    process: Any  # multiprocessing's forked Process
+    up: Pipe
+
+    def close(self) -> None:
+        self.up.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _thread_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | None]]:
+    """A judging thread on connections of the same engine: chunks and answers pass as objects
+    through queues (nothing encoded); `None` down ends it, `None` up says it ended."""
+    down: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+    up: queue.SimpleQueue[Judged | None] = queue.SimpleQueue()
+
+    def loop() -> None:
+        try:
+            _judge_loop(eng, down.get, up.put)
+        finally:
+            up.put(None)
+
+    thread = threading.Thread(target=loop, name="keruen-split-judge", daemon=True)
+    thread.start()
+    return _Thread(thread), _Queued(down), up.get
+
+
+@dataclass(slots=True)
+class _Thread:
+    thread: threading.Thread
+
+    def close(self) -> None:
+        self.thread.join()
+
+
+@dataclass(slots=True)
+class _Queued:
+    queue: queue.SimpleQueue[Message | None]
+
+    def send(self, message: Message) -> None:
+        self.queue.put(message)
+
+    def close(self) -> None:
+        self.queue.put(None)
 
 
 class _Moved(Exception):
@@ -238,8 +309,8 @@ class _Sender:
         self.thread = threading.Thread(target=self._loop, name="keruen-split-send", daemon=True)
         self.thread.start()
 
-    def send(self, data: bytes) -> None:
-        self.queue.put(data)
+    def send(self, message: Message) -> None:
+        self.queue.put(msgspec.msgpack.encode(message))
 
     def _loop(self) -> None:
         while (data := self.queue.get()) is not None:
@@ -297,37 +368,58 @@ def _in_flight(chunk: int, overlay: Overlay, judged: Judgement) -> _InFlight:
     return _InFlight(chunk, known, cancelled, held, overlay.touched, [b[0] for b in rows.batches])
 
 
-def _child(url: str, down: Pipe, up: Pipe, parent: int) -> None:
+def _reader(parent: Engine) -> Engine:
+    """The child's engine: a read-only connection to the SQLite file; on PostgreSQL the
+    parent's engine (its URL with password and connect arguments, such as a scratch schema's
+    search path) with a pool of its own (`dispose(close=False)` leaves the parent's
+    connections, copied by the fork, to the parent)."""
+    if parent.dialect.name == "postgresql":
+        parent.dispose(close=False)
+        return parent
+    return new_engine(str(parent.url), readonly=True)
+
+
+def _child(parent_eng: Engine, down: Pipe, up: Pipe, parent: int) -> None:
     die_with(parent)
     gc.disable()  # young generations are collected between chunks, as in the parent
-    eng = new_engine(url, readonly=True)
+    eng = _reader(parent_eng)
     encode = msgspec.msgpack.Encoder().encode
+
+    def receive() -> Message | None:
+        try:
+            return tuple(msgspec.msgpack.decode(down.recv_bytes()))
+        except (EOFError, OSError):
+            return None
+
+    try:
+        _judge_loop(eng, receive, lambda judged: up.send_bytes(encode(judged)))
+    finally:
+        eng.dispose()
+
+
+def _judge_loop(
+    eng: Engine, receive: Callable[[], Message | None], send: Callable[[Judged], None]
+) -> None:
+    """Judge the chunks received until the parent closes (or this fails: then say so)."""
     overlay: Overlay | None = None
     flight: deque[_InFlight] = deque()
     collector = YoungCollector()
     epoch = 0
-    try:
-        while True:
-            try:
-                message = msgspec.msgpack.decode(down.recv_bytes())
-            except (EOFError, OSError):
-                return
-            if message[0] == "reset":
-                epoch, overlay = message[1], None
-                flight.clear()
-                continue
-            _, their_epoch, chunk, part = message
-            if their_epoch != epoch:
-                continue
-            try:
-                judged, overlay = _judge_chunk(eng, overlay, flight, epoch, chunk, part)
-            except Exception as e:  # a bug: the parent goes on the sequential way, which says it
-                up.send_bytes(encode(Judged(epoch, chunk, None, failure=repr(e)[:500])))
-                return
-            up.send_bytes(encode(judged))
-            collector.note(len(part))
-    finally:
-        eng.dispose()
+    while (message := receive()) is not None:
+        if message[0] == "reset":
+            epoch, overlay = message[1], None
+            flight.clear()
+            continue
+        _, their_epoch, chunk, part = message
+        if their_epoch != epoch:
+            continue
+        try:
+            judged, overlay = _judge_chunk(eng, overlay, flight, epoch, chunk, part)
+        except Exception as e:  # a bug: the parent goes on the sequential way, which says it
+            send(Judged(epoch, chunk, None, failure=repr(e)[:500]))
+            return
+        send(judged)
+        collector.note(len(part))
 
 
 def _judge_chunk(

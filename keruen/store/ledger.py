@@ -120,7 +120,7 @@ def _snapshot_at_once(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
         )
     overlay.balances.update(dict.fromkeys(balance_keys, Decimal(0)))
     for holder, batch, quantity in balances:
-        overlay.balances[(str(holder), str(batch))] = Decimal(str(quantity))
+        overlay.balances[(str(holder), str(batch))] = stored_quantity(quantity)
     overlay.held_keys.update((str(target), str(batch)) for target, batch in holdings)
     more_batches, more_balances = cancel_needs(overlay, events)
     _load_batches(conn, overlay, {b for b in more_batches if b not in overlay.batches})
@@ -183,7 +183,19 @@ def _load_balances(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]
     for holder, batch, quantity in fetch_in(
         conn, t.balances, ("holder", "batch", "quantity"), ("holder", "batch"), keys
     ):
-        overlay.balances[(holder, batch)] = Decimal(quantity)
+        overlay.balances[(holder, batch)] = stored_quantity(quantity)
+
+
+_ONE = Decimal(1)
+
+
+def stored_quantity(value: Any) -> Decimal:
+    """A stored balance as the events' own decimals make it: PostgreSQL's NUMERIC(38, 12) pads
+    the scale ('5.000000000000'), and a balance read so and then emptied would say '0E-12' in
+    a rejection's reason where the same balance carried in memory from the events says '0'
+    (SQLite keeps the text as written)."""
+    d = Decimal(str(value))
+    return d.quantize(_ONE) if d == d.to_integral_value() else d.normalize()
 
 
 # --- writing a chunk's outcome --------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The two-process ingest (keruen.split) gives the sequential path's answers: the same reports,
 chain, balances, moves, batches, links, cancellations and rejections, on mixed streams at
 several chunk sizes; with another writer between chunks; when its judging child dies; and its
-child dies with a killed ingest."""
+child dies with a killed ingest. On SQLite and on PostgreSQL (`tests.conftest.BACKENDS`)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -28,6 +30,7 @@ from keruen.ingest import Report, ingest_lines
 from keruen.settings import get_settings
 from keruen.store import db, integrity
 from tests import factory as f
+from tests.conftest import BACKENDS, PG_URL
 
 TABLES = {
     "events": "seq, id, type, time_us, key, ref, canonical, digest, prev_hash, hash",
@@ -79,16 +82,16 @@ def ledger(eng: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def both(
+    backend: str,
     lines: list[bytes],
     chunk: int,
     between: Callable[[Engine, int], None] | None = None,
-    tmp: Path | None = None,
 ) -> tuple[tuple[Report, dict[str, Any]], tuple[Report, dict[str, Any]]]:
     """The same lines ingested the sequential way and the split way; `between(engine, n)`
     runs after each chunk (another writer, a kill)."""
     out = []
     for parallel in (False, True):
-        with db.scratch() as eng:
+        with db.scratch(PG_URL if backend == "postgresql" else None) as eng:
             done = [0]
 
             def progress(n: int, eng: Engine = eng, done: list[int] = done) -> None:
@@ -118,7 +121,8 @@ def _split_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     runs: list[int] = []
     real = split.run
 
@@ -127,13 +131,14 @@ def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> Non
         real(*args, **kwargs)
 
     monkeypatch.setattr(split, "run", spy)
-    with db.scratch() as eng:
+    with db.scratch(PG_URL if backend == "postgresql" else None) as eng:
         report = ingest_lines(
             eng, list(StreamGen(seed=1).events(300)), chunk_size=50, parallel=True
         )
     assert runs == [1] and report.accepted == 300
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
@@ -144,10 +149,10 @@ def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch) -> Non
     cancel=st.floats(0, 0.05),
 )
 def test_split_gives_the_sequential_answers(
-    seed: int, chunk: int, dup: float, bad: float, conflict: float, cancel: float
+    backend: str, seed: int, chunk: int, dup: float, bad: float, conflict: float, cancel: float
 ) -> None:
     lines = mixed(seed, 600 if chunk > 3 else 150, dup, bad, conflict, cancel)
-    seq, par = both(lines, chunk)
+    seq, par = both(backend, lines, chunk)
     same(seq, par)
     assert seq[0].accepted > 0
 
@@ -159,76 +164,110 @@ def _other_writer(every: int) -> Callable[[Engine, int], None]:
         if n % every:
             return
         batch = f"55501/0103{n % 100:02d}/{n:07d}/001"
-        other = db.new_engine(str(eng.url))
-        try:
-            ingest_lines(
-                other,
-                f.lines(
-                    f.import_(f"o-{n}", batch, f.A, "5"),
-                    f.transfer(f"ot-{n}", batch, f.A, f.B, "5"),
-                ),
-                source="other",
-                parallel=False,
-            )
-        finally:
-            other.dispose()
+        # a connection of its own from the pool (a PostgreSQL scratch schema is named in the
+        # engine's connect arguments, not in its URL)
+        ingest_lines(
+            eng,
+            f.lines(
+                f.import_(f"o-{n}", batch, f.A, "5"),
+                f.transfer(f"ot-{n}", batch, f.A, f.B, "5"),
+            ),
+            source="other",
+            parallel=False,
+        )
 
     return write
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("every", [3, 1])
-def test_another_writer_between_chunks(every: int) -> None:
+def test_another_writer_between_chunks(backend: str, every: int) -> None:
     """Every third chunk: the child starts over each time; every chunk: past MAX_REDO restarts
     the rest goes the sequential way. The rules see the other writer's events either way."""
     lines = mixed(11, 1_500, 0.05, 0.02, 0.01, 0.02)
-    seq, par = both(lines, 100, _other_writer(every))
+    seq, par = both(backend, lines, 100, _other_writer(every))
     same(seq, par)
     assert any(r[1].startswith("o-") for r in par[1]["events"])
 
 
 def test_the_child_dying_leaves_the_rest_to_the_sequential_way() -> None:
+    """SQLite: the judge is a forked child (on PostgreSQL a thread, below)."""
+
     def kill_child(eng: Engine, n: int) -> None:
         if n == 3:
             for child in multiprocessing.active_children():
                 os.kill(child.pid or 0, signal.SIGKILL)
 
     lines = mixed(5, 2_000, 0.03, 0.02, 0.01, 0.02)
-    seq, par = both(lines, 150, kill_child)
+    seq, par = both("sqlite", lines, 150, kill_child)
     same(seq, par)
 
 
-def test_a_killed_ingest_takes_its_child_with_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_judge_failing_leaves_the_rest_to_the_sequential_way(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judge (a child or a thread) fails on its fourth chunk: the rest goes sequentially."""
+    real, calls = split._judge_chunk, [0]
+
+    def failing(*args: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 4:
+            raise RuntimeError("a bug in the judge")
+        return real(*args)
+
+    monkeypatch.setattr(split, "_judge_chunk", failing)
+    lines = mixed(6, 2_000, 0.03, 0.02, 0.01, 0.02)
+    seq, par = both(backend, lines, 150)
+    same(seq, par)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_killed_ingest_takes_its_child_with_it(tmp_path: Path, backend: str) -> None:
     stream = tmp_path / "stream.jsonl"
     stream.write_bytes(b"".join(line + b"\n" for line in StreamGen(seed=2).events(40_000)))
-    ledger_file = tmp_path / "l.db"
-    cmd = [sys.executable, "-c", "from keruen.cli import main; main()", "ingest", str(stream)]
-    proc = subprocess.Popen(
-        [*cmd, "--db", str(ledger_file)],
-        env={**os.environ, "KERUEN_CHUNK": "500", "KERUEN_INGEST_SPLIT": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not _helpers_of(proc.pid):
-        time.sleep(0.05)
-    helpers = _helpers_of(proc.pid)
-    assert helpers, "the ingest forked no helper"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in helpers):
-        time.sleep(0.05)
-    assert not any(_alive(p) for p in helpers)
-    final = subprocess.run([*cmd, "--db", str(ledger_file), "--json"], capture_output=True)
-    assert final.returncode == 0, final.stderr
-    eng = db.new_engine(str(ledger_file))
-    try:
+    with _victim(backend, tmp_path) as (eng, url):
+        cmd = [sys.executable, "-c", "from keruen.cli import main; main()", "ingest", str(stream)]
+        proc = subprocess.Popen(
+            [*cmd, "--db", url],
+            env={**os.environ, "KERUEN_CHUNK": "500", "KERUEN_INGEST_SPLIT": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not _helpers_of(proc.pid):
+            time.sleep(0.05)
+        helpers = _helpers_of(proc.pid)
+        assert helpers, "the ingest forked no helper"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in helpers):
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in helpers)
+        final = subprocess.run([*cmd, "--db", url, "--json"], capture_output=True)
+        assert final.returncode == 0, final.stderr
         with db.scratch() as clean:
             expected = ingest_lines(clean, stream.open("rb"), chunk_size=500)
             assert ledger(eng)["events"] == ledger(clean)["events"]
         assert expected.accepted == 40_000
-    finally:
-        eng.dispose()
+
+
+@contextmanager
+def _victim(backend: str, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
+    """A new ledger and the URL a subprocess reaches it by."""
+    if backend == "sqlite":
+        eng = db.new_engine(str(tmp_path / "l.db"))
+        try:
+            yield eng, str(tmp_path / "l.db")
+        finally:
+            eng.dispose()
+        return
+    assert PG_URL is not None
+    with db.scratch(PG_URL) as eng:
+        with eng.connect() as conn:
+            schema = conn.scalar(sa.text("SELECT current_schema()"))
+        yield eng, f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
 def _helpers_of(pid: int) -> list[int]:

@@ -80,9 +80,11 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=60)
 
 
+@pytest.mark.parametrize("split", ["0", "1"])
 def test_kill_9_during_ingest_loses_and_doubles_nothing(
-    target: tuple[Engine, str], tmp_path: Path
+    target: tuple[Engine, str], tmp_path: Path, split: str
 ) -> None:
+    """With the parse process and with the two-process split (`keruen.split`)."""
     eng, url = target
     stream = tmp_path / "stream.jsonl"
     stream.write_bytes(b"".join(line + b"\n" for line in StreamGen(seed=7).events(EVENTS)))
@@ -91,7 +93,7 @@ def test_kill_9_during_ingest_loses_and_doubles_nothing(
             expected = ingest_lines(clean, f, source=str(stream), chunk_size=CHUNK)
         with clean.connect() as conn:
             clean_head = head(conn)
-    env = {"KERUEN_CHUNK": str(CHUNK)}
+    env = {"KERUEN_CHUNK": str(CHUNK), "KERUEN_INGEST_SPLIT": split}
     argv = ("ingest", str(stream), "--db", url, "--allow-rejects", "--json")
     kills = 0
     for k in range(1, KILLS + 1):
