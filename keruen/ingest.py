@@ -136,12 +136,15 @@ def ingest_lines(
 
 
 def _may_split(eng: Engine, parallel: bool | None) -> bool:
-    """Whether a second process judges while this one parses and writes (`keruen.split`):
-    for a SQLite file or a PostgreSQL database (the child reads it on a connection of its
-    own), when forking is allowed at all."""
-    if not (may_fork(parallel) and get_settings().ingest_split):
+    """Whether chunks are judged apart from their writes (`keruen.split`), when forking is
+    allowed at all: on PostgreSQL unless KERUEN_INGEST_SPLIT=0, on a SQLite file only with
+    KERUEN_INGEST_SPLIT=1 (the judge reads on connections of its own)."""
+    wanted = get_settings().ingest_split
+    if not may_fork(parallel) or wanted is False:
         return False
-    return eng.dialect.name == "postgresql" or sqlite_path(str(eng.url)) is not None
+    if eng.dialect.name == "postgresql":
+        return True
+    return bool(wanted) and sqlite_path(str(eng.url)) is not None
 
 
 def _ingest_split(

@@ -48,10 +48,11 @@ class Settings:
     jurisdiction: Jurisdiction = field(
         default_factory=lambda: get_jurisdiction(DEFAULT_JURISDICTION)
     )
-    # a file ingested into a SQLite ledger judged by a second process while the first parses
-    # and writes (keruen.split): KERUEN_INGEST_SPLIT=1. Off by default: 1.31x the parse-process
-    # path at load 3-11, but 0.79x at load 3-4 (docs/ledger.md, issue 19)
-    ingest_split: bool = False
+    # a file ingested with its chunks judged apart from their writes (keruen.split):
+    # KERUEN_INGEST_SPLIT=1 on, 0 off; unset: on for PostgreSQL (a thread judges while the
+    # server writes: docs/ledger.md, issue 19), off for SQLite (its forked child ran 1.31x the
+    # parse-process path at load 3-11, but 0.79x at load 3-4)
+    ingest_split: bool | None = None
     # the ingest's native judge (keruen/store/_judge.c) for the common accepted events, the
     # Python rules for the rest; KERUEN_NATIVE=0 judges everything in Python (issue 19)
     native: bool = True
@@ -94,9 +95,16 @@ def get_settings() -> Settings:
         checkpoint_interval_s=_non_negative("KERUEN_CHECKPOINT_INTERVAL_S", 60),
         sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
         jurisdiction=_jurisdiction(os.environ.get("KERUEN_JURISDICTION") or DEFAULT_JURISDICTION),
-        ingest_split=os.environ.get("KERUEN_INGEST_SPLIT", "0") in ("1", "true", "yes", "on"),
+        ingest_split=_switch(os.environ.get("KERUEN_INGEST_SPLIT", "")),
         native=os.environ.get("KERUEN_NATIVE", "1") not in ("0", "false", "no", "off"),
     )
+
+
+def _switch(value: str) -> bool | None:
+    """On, off, or None when unset (the default for the case)."""
+    if not value.strip():
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _jurisdiction(code: str) -> Jurisdiction:

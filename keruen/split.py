@@ -1,9 +1,13 @@
-"""The two-process ingest of a file into a SQLite ledger: both cores busy (KERUEN_INGEST_SPLIT=1;
-off by default: it wins on a loaded machine and loses on a quiet one, docs/ledger.md).
+"""The ingest of a file with each chunk judged apart from its write: both cores busy.
 
-The process that ingests reads the lines, parses them and writes; a forked child judges each
-chunk against the ledger and builds its rows, which come back as MessagePack. While the parent
-writes chunk k and parses chunk k + 2, the child judges chunk k + 1.
+SQLite (KERUEN_INGEST_SPLIT=1; off by default: it wins on a loaded machine and loses on a
+quiet one, docs/ledger.md): the process that ingests reads the lines, parses them and writes;
+a forked child judges each chunk against the ledger and builds its rows, which come back as
+MessagePack. While the parent writes chunk k and parses chunk k + 2, the child judges chunk
+k + 1. PostgreSQL (on unless KERUEN_INGEST_SPLIT=0): the server does the writing on a core of
+its own, so the judge is a thread of the ingesting process (chunks and rows pass as objects)
+judging chunk k + 1 while the writer waits on the server for chunk k; the parse process
+parses, as in the sequential path.
 
 - At most `AHEAD` chunks are parsed and not yet written (backpressure: the parent sends chunk
   k + AHEAD only once chunk k is committed); memory is bounded by that and by the child's
