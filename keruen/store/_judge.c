@@ -92,7 +92,7 @@ static int unhex64(PyObject *s, uint8_t *out) {
     for (i = 0; i < 32; i++) {
         int8_t hi = HEX[c[2 * i]], lo = HEX[c[2 * i + 1]];
         bad |= hi | lo; /* negative if either is not a digit */
-        out[i] = (uint8_t)(hi << 4 | (lo & 15));
+        out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15)); /* no shift of a negative (UB) */
     }
     return bad >= 0;
 }

@@ -334,3 +334,18 @@ def test_the_chain_hash_and_time_are_pythons() -> None:
         assert _judge.micros(t) == micros(t)
     assert Decimal("1E+1") == 10  # the notations above are quantities the contract admits
     assert json.loads(f.line(SETUP[0]))["quantity"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("prev", "digest"),
+    [("zz" * 32, "00" * 32), ("00" * 32, "0g" * 32), ("\u00e9" * 64, "00" * 32), ("0" * 63, "")],
+)
+def test_the_chain_hash_refuses_what_python_refuses(prev: str, digest: str) -> None:
+    """Not 64 hex digits: a ValueError, as bytes.fromhex raises it (under UBSan, the decoding
+    once shifted a negative value left: undefined behaviour on every non-hex character)."""
+    from keruen.store import _judge
+
+    with pytest.raises(ValueError):
+        chain_hash(prev, digest)
+    with pytest.raises(ValueError):
+        _judge.chain(prev, digest)
