@@ -685,11 +685,17 @@ static PyObject *run(PyObject *self, PyObject *args) {
     r.prev_s = PyTuple_GET_ITEM(after, 1);
     Py_INCREF(r.prev_s);
     if (limit != Py_None) {
-        if (!as_i64(limit, &r.not_after)) {
+        int beyond = 0; /* a huge KERUEN_FUTURE_TOLERANCE_S: past int64, and any datetime */
+        if (!PyLong_CheckExact(limit)) {
             PyErr_SetString(PyExc_TypeError, "not_after_us is not an int");
             goto fail;
         }
-        r.has_limit = 1;
+        r.not_after = PyLong_AsLongLongAndOverflow(limit, &beyond);
+        if (r.not_after == -1 && PyErr_Occurred())
+            goto fail;
+        r.has_limit = beyond <= 0;
+        if (beyond < 0)
+            r.not_after = INT64_MIN;
     }
     n = PyList_GET_SIZE(items);
     int64_t seq0 = r.seq;
