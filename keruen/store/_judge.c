@@ -112,15 +112,18 @@ static PyObject *s_event, *s_canonical, *s_digest, *s_id, *s_time, *s_batch, *s_
     *s_known, *s_touched, *s_held_keys, *s_not_after_us, *s_events, *s_moves, *s_links,
     *s_after, *s_transfer, *s_transform_in, *s_transform_out;
 
+/* the slots `names` of cls (its own or inherited: their offsets hold in its instances) */
 static int members_of(PyObject *cls, const char **names, PyMemberDef **out, int n) {
     int i;
     for (i = 0; i < n; i++) {
         PyObject *d = PyObject_GetAttrString(cls, names[i]);
         if (d == NULL)
             return -1;
-        if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+        if (!Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+            !PyType_IsSubtype((PyTypeObject *)cls, PyDescr_TYPE(d)) ||
+            ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
             Py_DECREF(d);
-            PyErr_Format(PyExc_TypeError, "%s is not a slot", names[i]);
+            PyErr_Format(PyExc_TypeError, "%s is not a slot of %R", names[i], cls);
             return -1;
         }
         out[i] = ((PyMemberDescrObject *)d)->d_member;
@@ -133,12 +136,23 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     static const char *bnames[BATCH_FIELDS] = {"batch",  "hs",         "unit",    "description",
                                                "origin", "created_us", "event_id"};
     static const char *knames[KNOWN_FIELDS] = {"digest", "canonical", "typed"};
-    PyObject *p, *b, *k, *cu, *z, *ch, *ki;
-    if (!PyArg_ParseTuple(args, "OOOOOOO!", &p, &b, &k, &cu, &z, &ch, &PyDict_Type, &ki))
+    PyMemberDef *bm[BATCH_FIELDS], *km[KNOWN_FIELDS];
+    PyObject *p, *b, *k, *cu, *z, *ch, *ki, *key, *kind;
+    Py_ssize_t pos = 0;
+    /* everything checked before anything is kept: a refused call leaves the judge as it was */
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OOO!", &PyType_Type, &p, &PyType_Type, &b,
+                          &PyType_Type, &k, &PyFrozenSet_Type, &cu, &z, &ch, &PyDict_Type, &ki))
         return NULL;
-    if (members_of(b, bnames, batch_members, BATCH_FIELDS) < 0 ||
-        members_of(k, knames, known_members, KNOWN_FIELDS) < 0)
+    while (PyDict_Next(ki, &pos, &key, &kind))
+        if (!PyType_Check(key) || !PyTuple_CheckExact(kind) || PyTuple_GET_SIZE(kind) != 3 ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(kind, 0)) ||
+            !PyUnicode_CheckExact(PyTuple_GET_ITEM(kind, 1)))
+            return PyErr_Format(PyExc_TypeError, "kinds: %R is not type: (int, str, bool)", key);
+    if (members_of(b, bnames, bm, BATCH_FIELDS) < 0 ||
+        members_of(k, knames, km, KNOWN_FIELDS) < 0)
         return NULL;
+    memcpy(batch_members, bm, sizeof bm);
+    memcpy(known_members, km, sizeof km);
     Py_INCREF(p); Py_XSETREF(parsed_type, p);
     Py_INCREF(b); Py_XSETREF(batch_type, b);
     Py_INCREF(k); Py_XSETREF(known_type, k);

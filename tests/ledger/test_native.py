@@ -11,7 +11,9 @@ import json
 import os
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +23,8 @@ from hypothesis import strategies as st
 from keruen.bench.streams import StreamGen
 from keruen.ingest import Report, ingest_lines
 from keruen.ledger.overlay import Overlay
+from keruen.ledger.rules import Batch
+from keruen.model import events as ev
 from keruen.model.validate import parse_many
 from keruen.settings import get_settings
 from keruen.store import db
@@ -364,3 +368,69 @@ def test_any_clock_limit_is_judged_as_python_judges_it(not_after: int | None) ->
         refused = [(n, i, e.field, e.reason) for n, i, e in result.refused]
         answers.append((result.rows, result.accepted_ids, refused, state(overlay)))
     assert answers[0] == answers[1]
+
+
+class _UnitFirst:
+    __slots__ = ("unit",)
+
+
+class _Shuffled(_UnitFirst):  # Batch's slots, at other offsets (inherited ones come first)
+    __slots__ = ("batch", "created_us", "description", "event_id", "hs", "origin")
+
+
+@dataclass(slots=True)
+class _NoTyped:  # Known without its `typed` slot
+    digest: str
+    canonical: bytes
+
+
+class _Borrowed:  # Batch's slot descriptors, on a class whose instances lack those slots
+    batch, hs, unit, description, origin, created_us, event_id = (
+        Batch.__dict__[n]
+        for n in ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
+    )
+
+
+def _configure(**changed: Any) -> None:
+    from keruen.ledger.overlay import Known
+    from keruen.model.validate import Parsed
+    from keruen.reference import COUNT_UNITS
+    from keruen.store import _judge
+
+    args = {
+        "parsed": Parsed,
+        "batch": Batch,
+        "known": Known,
+        "count_units": COUNT_UNITS,
+        "zero": Decimal(0),
+        "chain_hash": chain_hash,
+        "kinds": {},
+    } | changed
+    _judge.configure(*args.values())
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"batch": _Shuffled, "known": _NoTyped},  # the batch slots taken, then the known refused
+        {"batch": _Borrowed},
+        {"batch": SimpleNamespace(**{n: Batch.__dict__[n] for n in Batch.__slots__})},
+        {"kinds": {ev.Import: "import"}},
+        {"kinds": {"import": (1, "import", False)}},
+        {"count_units": ["PCE"]},
+    ],
+    ids=["half-taken", "borrowed slots", "not a class", "kind", "kind's key", "units"],
+)
+def test_a_refused_configuration_changes_nothing(changed: dict[str, Any]) -> None:
+    """configure() checks all it is given before it keeps any of it: a call it refuses leaves
+    the judge as it was (it once kept the batch slots of one call with the classes of the
+    last: each new batch's fields written at another class's offsets)."""
+    try:
+        with pytest.raises((TypeError, AttributeError)):
+            _configure(**changed)
+        items = items_of(
+            *SETUP, *CASES["transforms: accepted, an input twice, an existing output, two outputs"]
+        )
+        assert judged(True, items) == judged(False, items)
+    finally:
+        N._load()
