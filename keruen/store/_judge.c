@@ -103,6 +103,7 @@ enum { K_CREATE = 1, K_TRANSFER = 2, K_TAKE = 3, K_TRANSFORM = 4 };
 #define BATCH_FIELDS 7
 #define KNOWN_FIELDS 3
 
+static PyObject *int_zero; /* the int 0 that store.finish_rows compares balances with */
 static PyObject *parsed_type, *batch_type, *known_type, *count_units, *zero, *chain_hash,
     *kinds;
 static PyMemberDef *batch_members[BATCH_FIELDS], *known_members[KNOWN_FIELDS];
@@ -751,6 +752,52 @@ fail:
     return NULL;
 }
 
+/* finish(touched, balances, written, emptied): store.finish_rows's loop. The touched keys in
+   order; each one's balance to `written` as (holder, batch, quantity), or the key to
+   `emptied` when it is zero. */
+static PyObject *finish(PyObject *self, PyObject *args) {
+    PyObject *touched, *balances, *written, *emptied, *keys;
+    Py_ssize_t i;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PySet_Type, &touched, &PyDict_Type, &balances,
+                          &PyList_Type, &written, &PyList_Type, &emptied))
+        return NULL;
+    if ((keys = PySequence_List(touched)) == NULL)
+        return NULL;
+    if (PyList_Sort(keys) < 0)
+        goto fail;
+    for (i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *q, *row;
+        int nonzero;
+        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a balance key is (holder, batch)");
+            goto fail;
+        }
+        q = PyDict_GetItemWithError(balances, key);
+        if (q == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetObject(PyExc_KeyError, key);
+            goto fail;
+        }
+        if ((nonzero = PyObject_RichCompareBool(q, int_zero, Py_NE)) < 0)
+            goto fail;
+        if (nonzero) {
+            row = PyTuple_Pack(3, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), q);
+            if (row == NULL || PyList_Append(written, row) < 0) {
+                Py_XDECREF(row);
+                goto fail;
+            }
+            Py_DECREF(row);
+        } else if (PyList_Append(emptied, key) < 0) {
+            goto fail;
+        }
+    }
+    Py_DECREF(keys);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(keys);
+    return NULL;
+}
+
 /* chain(prev, digest): keruen.store.chain.chain_hash, for the tests */
 static PyObject *chain(PyObject *self, PyObject *args) {
     PyObject *prev, *digest;
@@ -774,6 +821,7 @@ static PyObject *py_micros(PyObject *self, PyObject *t) {
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Set the classes and constants the judge uses."},
     {"run", run, METH_VARARGS, "Admit a chunk's items from `start` on, while handled."},
+    {"finish", finish, METH_VARARGS, "The balances a chunk changed, in key order."},
     {"chain", chain, METH_VARARGS, "The chain hash of prev and digest (hex)."},
     {"micros", py_micros, METH_O, "A datetime as ledger microseconds, or None."},
     {NULL, NULL, 0, NULL}};
@@ -786,6 +834,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "keruen.store._judge"
 
 PyMODINIT_FUNC PyInit__judge(void) {
     hex_table();
+    if ((int_zero = PyLong_FromLong(0)) == NULL)
+        return NULL;
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL)
         return NULL;

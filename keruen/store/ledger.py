@@ -20,6 +20,7 @@ from keruen.settings import get_settings
 from keruen.store import schema as t
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
+from keruen.store.native import native
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,12 +294,16 @@ def finish_rows(out: ChunkRows, overlay: Overlay) -> None:
     """The balances the chunk changed (written, or deleted at zero); the overlay's head is
     then the chunk's last event."""
     # in key order: each B-tree page is visited once, in order, not at random
-    for h_, b_ in sorted(overlay.touched):
-        q = overlay.balances[(h_, b_)]
-        if q != 0:
-            out.balances.append((h_, b_, q))
-        else:
-            out.emptied.append((h_, b_))
+    fast = native()
+    if fast is not None:  # the same loop in C (2 -> 0.3 µs per event)
+        fast.finish(overlay.touched, overlay.balances, out.balances, out.emptied)
+    else:
+        for h_, b_ in sorted(overlay.touched):
+            q = overlay.balances[(h_, b_)]
+            if q != 0:
+                out.balances.append((h_, b_, q))
+            else:
+                out.emptied.append((h_, b_))
     overlay.head = out.after
 
 

@@ -39,6 +39,15 @@ class Judge(Protocol):
         self, overlay: Any, items: list[Any], start: int, out: Any, ids: list[str], now: int, /
     ) -> int: ...
 
+    def finish(
+        self,
+        touched: set[tuple[str, str]],
+        balances: dict[tuple[str, str], Decimal],
+        written: list[Any],
+        emptied: list[Any],
+        /,
+    ) -> None: ...
+
 
 def _load() -> Judge | None:
     try:
