@@ -665,10 +665,13 @@ static PyObject *attr(PyObject *o, PyObject *name, PyTypeObject *type) {
     return v;
 }
 
+/* events judged between two chances for another thread to take the GIL (about 0.3-1 ms) */
+#define YIELD_EVERY 128
+
 /* run(overlay, items, start, out, ids, now) -> the index of the first item not handled */
 static PyObject *run(PyObject *self, PyObject *args) {
     PyObject *overlay, *items, *out, *ids, *now, *after = NULL, *limit = NULL;
-    Py_ssize_t start, i, n;
+    Py_ssize_t start, i;
     Run r;
     memset(&r, 0, sizeof r);
     if (batch_type == NULL)
@@ -712,16 +715,26 @@ static PyObject *run(PyObject *self, PyObject *args) {
         if (beyond < 0)
             r.not_after = INT64_MIN;
     }
-    n = PyList_GET_SIZE(items);
     int64_t seq0 = r.seq;
-    for (i = start < 0 ? 0 : start; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(items, i), *parsed;
+    /* Between events, now and then, the GIL is let go: a thread waiting for it (the threaded
+       split's writer, back from the server) runs as it would beside the Python judge, not
+       after the whole chunk (20,000 events: 0.1-0.4 s). Nothing borrowed is held here. */
+    for (i = start < 0 ? 0 : start; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item, *parsed;
+        if (i % YIELD_EVERY == YIELD_EVERY - 1) {
+            PyEval_RestoreThread(PyEval_SaveThread());
+            if (i >= PyList_GET_SIZE(items))
+                break;
+        }
+        item = PyList_GET_ITEM(items, i);
         if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
             break;
         parsed = PyTuple_GET_ITEM(item, 1);
         if (!Py_IS_TYPE(parsed, (PyTypeObject *)parsed_type))
             break;
+        Py_INCREF(parsed); /* admit's allocations may run a finalizer, another thread */
         int done = admit(&r, parsed);
+        Py_DECREF(parsed);
         if (done < 0)
             goto fail;
         if (done == 0)
