@@ -221,6 +221,7 @@ def handled(*events: dict[str, Any]) -> int:
 
 
 PCE, KGM = decl(1), decl(2)
+RU_SELLER = {"tax_id": "7700001", "name": "ООО Поставщик", "country": "RU"}
 SETUP = [
     f.import_("i1", PCE, f.A, "10", day=1),
     f.import_("i2", KGM, f.A, "5.5", day=1, hs="090240")
@@ -281,6 +282,12 @@ CASES: dict[str, list[dict[str, Any] | bytes]] = {
         f.transfer("t2", PCE, f.A, f.B, "1") | {"time": "2024-03-01T05:00:00.000001Z"},
         f.transfer("t3", PCE, f.A, f.B, "1") | {"time": "2024-03-01T04:59:59Z"},
     ],
+    "arrivals from a customs-union partner: a batch made, moved on, its number reused": [
+        f.import_("r1", decl(7), f.B, "4", day=2) | {"type": "arrival", "seller": RU_SELLER},
+        f.transfer("t1", decl(7), f.B, f.C, "1.5"),
+        f.import_("r2", decl(7), f.C, "1", day=2) | {"type": "arrival", "seller": RU_SELLER},
+        f.import_("r3", decl(8), f.B, "1", day=2) | {"type": "arrival"},  # seller in CN
+    ],
     "malformed lines and other types": [
         b"{not json",
         f.transit_open("o1", "24KZ0000000000001"),
@@ -304,6 +311,11 @@ def test_the_common_events_are_native_and_the_rest_are_not() -> None:
     assert handled(*SETUP, f.transfer("t", PCE, f.A, f.B, "11")) == 2
     assert handled(*SETUP, f.transfer("t", PCE, f.A, f.B, "0.5")) == 2
     assert handled(*SETUP, SETUP[0]) == 2  # a duplicate
+
+
+def test_an_arrival_is_native_as_an_import_is() -> None:
+    arrival = f.import_("r", decl(9), f.B, "2", day=2) | {"type": "arrival", "seller": RU_SELLER}
+    assert handled(*SETUP, arrival, f.transfer("t", decl(9), f.B, f.C, "2")) == 4
 
 
 def test_the_bench_stream_is_all_native() -> None:
