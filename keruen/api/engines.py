@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from keruen.api import pipeline
 from keruen.store import db
 
 log = logging.getLogger("keruen.api")
@@ -98,7 +99,12 @@ def _unpinged(eng: Engine) -> Engine:
         pooled.detach()  # from now on this engine's: closed when it is disposed
         return pooled.dbapi_connection
 
-    return sa.create_engine(eng.url, creator=connect, pool_size=1, max_overflow=4)
+    # no rollback when a connection comes back: the writer ends each of its transactions, and
+    # in pipeline mode a rollback would cost a round trip even with none open
+    own = sa.create_engine(
+        eng.url, creator=connect, pool_size=1, max_overflow=4, pool_reset_on_return=None
+    )
+    return pipeline.pipelined(own)
 
 
 class Checkpointer:
