@@ -1,4 +1,4 @@
-"""The API's single writer: every ledger and audit write of the server goes through one thread.
+"""The API's writer: every ledger and audit write of the server goes through its queue.
 
 Why: the ledger has one writer at a time anyway (hash chain, balances), and a transaction per
 HTTP request would spend most of its time in per-transaction overhead. The writer drains the
@@ -6,6 +6,13 @@ queue, ingests the waiting submissions of each submitter in one `ingest_lines` c
 commit) with their audit entries in the same transaction, and only then answers each
 request. Semantics do not change: every event is judged on its own, exactly as
 `keruen ingest` judges it.
+
+On PostgreSQL two threads drain the queue, each with a connection of its own: while one
+group's COMMIT is on its way to the disk, the requests that arrived meanwhile already form
+the next group, whose BEGIN, lock and read are sent at once and wait on the server for the
+writer's lock (`lock_writer`) instead of in the queue. The lock still lets one transaction
+write at a time, and a group's read takes its snapshot only once it holds the lock, as any
+two writers of the ledger do (the CLI's ingest beside the API).
 """
 
 from __future__ import annotations
@@ -91,27 +98,33 @@ class Writer:
         linger_s: float = 0.0,
         between_groups: Callable[[int], object] | None = None,
         profile: Profile | None = None,
+        threads: int = 1,
     ) -> None:
         self.eng = eng
         self.profile = profile  # where each request's time goes (keruen.api.profile)
         # per job being processed: [its source group's start, first audit hook start, last
         # hook end, ingest_lines returned]
         self._marks: dict[int, list[float]] = {}
-        self._group_start = 0.0
         self.batch_limit = batch_limit
         self.linger_s = linger_s
         # after a group's answers, with the number of lines it wrote (an audit-only job counts
         # one): the WAL's checkpoint, the automatic signed checkpoints (keruen.api.app)
         self.between_groups = between_groups
+        self.threads = max(1, threads)  # more than one only where writers wait on a lock
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._running: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._between = threading.Lock()  # between_groups runs for one thread at a time
 
     def submit(self, job: Job) -> Future[list[Outcome]]:
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="keruen-writer", daemon=True)
-                self._thread.start()
+            if not self._running:
+                self._running = [
+                    threading.Thread(target=self._run, name=f"keruen-writer-{n}", daemon=True)
+                    for n in range(self.threads)
+                ]
+                for thread in self._running:
+                    thread.start()
         self._queue.put(job)
         return job.future
 
@@ -121,9 +134,10 @@ class Writer:
 
     def stop(self) -> None:
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
+            running, self._running = self._running, []
+        for _ in running:
+            self._queue.put(None)  # one for each thread
+        for thread in running:
             thread.join()
 
     def _run(self) -> None:
@@ -131,7 +145,8 @@ class Writer:
             jobs, stop = self._drain(job)
             self._process(jobs)
             if self.between_groups is not None:
-                self.between_groups(sum(max(1, len(job.lines)) for job in jobs))
+                with self._between:
+                    self.between_groups(sum(max(1, len(job.lines)) for job in jobs))
             if stop:
                 return
 
@@ -160,7 +175,7 @@ class Writer:
         its own."""
         results: dict[int, list[Outcome] | BaseException]
         audited: set[int] = set()
-        self._group_start = time.perf_counter()
+        group_start = time.perf_counter()
         try:
             results = dict(self._ingest(jobs, audited))
             done = [
@@ -184,7 +199,7 @@ class Writer:
             else:
                 job.future.set_result(result)
         if self.profile is not None:
-            self._profiled(jobs)
+            self._profiled(jobs, group_start)
 
     def _record(self, done: list[Job], entries: list[AuditEntry]) -> None:
         """The audit entries (and refusals) of jobs with no line ingested, in a transaction of
@@ -196,7 +211,7 @@ class Writer:
                     write_rejections(conn, job.rejections, job.source)
             audit.write(conn, entries)
 
-    def _profiled(self, jobs: list[Job]) -> None:
+    def _profiled(self, jobs: list[Job], group_start: float) -> None:
         assert self.profile is not None
         now = time.perf_counter()
         self.profile.group()
@@ -209,15 +224,14 @@ class Writer:
             self.profile.add(
                 (
                     job.created - started,
-                    self._group_start - job.created,
-                    source - self._group_start,
+                    group_start - job.created,
+                    source - group_start,
                     hook - source,
                     hooked - hook,
                     done - hooked,
                     now - done,
                 )
             )
-        self._marks.clear()
 
     def _ingest(self, jobs: list[Job], audited: set[int]) -> dict[int, list[Outcome] | Exception]:
         """Ingest each submitter's waiting jobs together; rejections keep their source. When a
