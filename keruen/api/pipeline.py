@@ -14,8 +14,9 @@ and a statement waits for the server only when its rows are read:
 
 Nothing else changes: the same statements in the same order in one transaction; the read's
 snapshot is still taken after the lock (each statement has its own in READ COMMITTED); an
-error in any statement aborts the transaction and is raised by the commit, which SQLAlchemy
-then rolls back; the commit returns only once the server has made it durable.
+error in any statement aborts the transaction and is raised by the commit (or by the next
+read), and the transaction is rolled back (`rollback`, or `checkin` after a failed commit);
+the commit returns only once the server has made it durable (`synchronous_commit` on).
 
 A statement's rows are awaited unless its text says it returns none: INSERT, UPDATE or
 DELETE as the main statement (after any CTEs) without RETURNING, or the writer's lock
@@ -25,6 +26,7 @@ DELETE as the main statement (after any CTEs) without RETURNING, or the writer's
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from typing import Any
@@ -102,6 +104,28 @@ def begin(conn: Connection) -> None:
     raw.execute("BEGIN", prepare=False)
 
 
+def rollback(conn: Connection) -> None:
+    """SQLAlchemy's `rollback` event, before psycopg's: leave the pipeline first. After an
+    error the server skipped what followed it up to the next Sync, the COMMIT too, so the
+    transaction is still open (aborted); out of pipeline mode psycopg sees it and sends
+    ROLLBACK (one round trip more, on this failure path only). The error is not raised
+    again here: it was raised by the statement or the commit that met it."""
+    with contextlib.suppress(psycopg.Error):
+        leave(conn.connection.dbapi_connection)
+
+
+def checkin(raw: Any, _record: Any) -> None:
+    """The pool's `checkin` event: a connection comes back with no transaction open. One whose
+    COMMIT failed is still in its aborted transaction (the server skipped the COMMIT after the
+    error, and SQLAlchemy does not roll back a failed commit; the pool does not reset the
+    writer's connections): rolled back here, so it holds no lock while it waits in the pool."""
+    if raw.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            leave(raw)
+        with contextlib.suppress(psycopg.Error):
+            raw.rollback()
+
+
 def leave(raw: Any) -> None:
     """Leave pipeline mode: every queued statement is sent and its result received."""
     if (entered := raw._pipeline) is not None:
@@ -115,4 +139,6 @@ def pipelined(eng: Engine) -> Engine:
     """`eng` (a PostgreSQL engine built on a `creator`) with its transactions pipelined."""
     sa.event.listen(eng, "connect", lambda raw, _record: prepare(raw))
     sa.event.listen(eng, "begin", begin)
+    sa.event.listen(eng, "rollback", rollback)
+    sa.event.listen(eng, "checkin", checkin)
     return eng
