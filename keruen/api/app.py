@@ -79,7 +79,6 @@ def create_app(
         settings.writer_linger_ms / 1000,
         between_groups,
         profile,
-        settings.writer_threads or (2 if eng.dialect.name == "postgresql" else 1),
     )
     cache = AuthCache(settings.auth_cache_s)
     state = AppState(eng, engines.reader(eng), writer, settings, cache)

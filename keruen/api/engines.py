@@ -99,11 +99,10 @@ def _unpinged(eng: Engine) -> Engine:
         pooled.detach()  # from now on this engine's: closed when it is disposed
         return pooled.dbapi_connection
 
-    # one connection per writer thread, kept (an overflow one would be a new server process
-    # per group); no rollback when a connection comes back: the writer ends each of its
-    # transactions, and in pipeline mode a rollback would cost a round trip even with none open
+    # no rollback when a connection comes back: the writer ends each of its transactions, and
+    # in pipeline mode a rollback would cost a round trip even with none open
     own = sa.create_engine(
-        eng.url, creator=connect, pool_size=2, max_overflow=4, pool_reset_on_return=None
+        eng.url, creator=connect, pool_size=1, max_overflow=4, pool_reset_on_return=None
     )
     return pipeline.pipelined(own)
 

@@ -29,9 +29,6 @@ class ApiSettings:
     writer_batch: int = 5000
     auth_cache_s: float = 2.0
     writer_linger_ms: int = 0
-    # threads draining the writer's queue (KERUEN_API_WRITER_THREADS); 0: two on PostgreSQL
-    # (the next group waits on the server's lock while one commits), one on SQLite
-    writer_threads: int = 0
     # what a declarant sees of the alerts: "none", or "own" (about itself or its own events,
     # without facts or other parties). Default none: alerts must not warn the companies that
     # officers investigate.
@@ -96,7 +93,6 @@ def from_env(env: Mapping[str, str]) -> ApiSettings:
         writer_batch=_int(env, "KERUEN_API_WRITER_BATCH", 5000, 1),
         auth_cache_s=_int(env, "KERUEN_AUTH_CACHE_S", 2, 0),
         writer_linger_ms=_int(env, "KERUEN_API_WRITER_LINGER_MS", 0, 0),
-        writer_threads=_int(env, "KERUEN_API_WRITER_THREADS", 0, 0),
         declarant_alerts=_choice(env, "KERUEN_DECLARANT_ALERTS", ALERT_POLICIES),
         session_ttl_s=_int(env, "KERUEN_UI_SESSION_TTL", 8 * 3600, 60),
         profile_path=env.get("KERUEN_API_PROFILE") or None,

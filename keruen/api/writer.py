@@ -1,4 +1,4 @@
-"""The API's writer: every ledger and audit write of the server goes through its queue.
+"""The API's single writer: every ledger and audit write of the server goes through one thread.
 
 Why: the ledger has one writer at a time anyway (hash chain, balances), and a transaction per
 HTTP request would spend most of its time in per-transaction overhead. The writer drains the
@@ -6,13 +6,6 @@ queue, ingests the waiting submissions of each submitter in one `ingest_lines` c
 commit) with their audit entries in the same transaction, and only then answers each
 request. Semantics do not change: every event is judged on its own, exactly as
 `keruen ingest` judges it.
-
-On PostgreSQL two threads drain the queue, each with a connection of its own: while one
-group's COMMIT is on its way to the disk, the requests that arrived meanwhile already form
-the next group, whose BEGIN, lock and read are sent at once and wait on the server for the
-writer's lock (`lock_writer`) instead of in the queue. The lock still lets one transaction
-write at a time, and a group's read takes its snapshot only once it holds the lock, as any
-two writers of the ledger do (the CLI's ingest beside the API).
 """
 
 from __future__ import annotations
@@ -98,33 +91,27 @@ class Writer:
         linger_s: float = 0.0,
         between_groups: Callable[[int], object] | None = None,
         profile: Profile | None = None,
-        threads: int = 1,
     ) -> None:
         self.eng = eng
         self.profile = profile  # where each request's time goes (keruen.api.profile)
         # per job being processed: [its source group's start, first audit hook start, last
         # hook end, ingest_lines returned]
         self._marks: dict[int, list[float]] = {}
+        self._group_start = 0.0
         self.batch_limit = batch_limit
         self.linger_s = linger_s
         # after a group's answers, with the number of lines it wrote (an audit-only job counts
         # one): the WAL's checkpoint, the automatic signed checkpoints (keruen.api.app)
         self.between_groups = between_groups
-        self.threads = max(1, threads)  # more than one only where writers wait on a lock
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._running: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._between = threading.Lock()  # between_groups runs for one thread at a time
 
     def submit(self, job: Job) -> Future[list[Outcome]]:
         with self._lock:
-            if not self._running:
-                self._running = [
-                    threading.Thread(target=self._run, name=f"keruen-writer-{n}", daemon=True)
-                    for n in range(self.threads)
-                ]
-                for thread in self._running:
-                    thread.start()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="keruen-writer", daemon=True)
+                self._thread.start()
         self._queue.put(job)
         return job.future
 
@@ -134,10 +121,9 @@ class Writer:
 
     def stop(self) -> None:
         with self._lock:
-            running, self._running = self._running, []
-        for _ in running:
-            self._queue.put(None)  # one for each thread
-        for thread in running:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
             thread.join()
 
     def _run(self) -> None:
@@ -145,8 +131,7 @@ class Writer:
             jobs, stop = self._drain(job)
             self._process(jobs)
             if self.between_groups is not None:
-                with self._between:
-                    self.between_groups(sum(max(1, len(job.lines)) for job in jobs))
+                self.between_groups(sum(max(1, len(job.lines)) for job in jobs))
             if stop:
                 return
 
@@ -175,7 +160,7 @@ class Writer:
         its own."""
         results: dict[int, list[Outcome] | BaseException]
         audited: set[int] = set()
-        group_start = time.perf_counter()
+        self._group_start = time.perf_counter()
         try:
             results = dict(self._ingest(jobs, audited))
             done = [
@@ -199,7 +184,7 @@ class Writer:
             else:
                 job.future.set_result(result)
         if self.profile is not None:
-            self._profiled(jobs, group_start)
+            self._profiled(jobs)
 
     def _record(self, done: list[Job], entries: list[AuditEntry]) -> None:
         """The audit entries (and refusals) of jobs with no line ingested, in a transaction of
@@ -211,7 +196,7 @@ class Writer:
                     write_rejections(conn, job.rejections, job.source)
             audit.write(conn, entries)
 
-    def _profiled(self, jobs: list[Job], group_start: float) -> None:
+    def _profiled(self, jobs: list[Job]) -> None:
         assert self.profile is not None
         now = time.perf_counter()
         self.profile.group()
@@ -224,14 +209,15 @@ class Writer:
             self.profile.add(
                 (
                     job.created - started,
-                    group_start - job.created,
-                    source - group_start,
+                    self._group_start - job.created,
+                    source - self._group_start,
                     hook - source,
                     hooked - hook,
                     done - hooked,
                     now - done,
                 )
             )
+        self._marks.clear()
 
     def _ingest(self, jobs: list[Job], audited: set[int]) -> dict[int, list[Outcome] | Exception]:
         """Ingest each submitter's waiting jobs together; rejections keep their source. When a

@@ -1,4 +1,4 @@
-"""The writer's pipelined PostgreSQL connections (keruen.api.pipeline) and its two threads."""
+"""The writer's pipelined PostgreSQL connections (keruen.api.pipeline)."""
 
 from __future__ import annotations
 
@@ -53,11 +53,11 @@ def _job(n: int, source: str = "api:user/1") -> Job:
     return Job(source, [line(event)], [event["id"]], lambda _: [AuditEntry(WHO, "a", "s", "c")])
 
 
-def test_two_writer_threads_accept_each_event_once_and_chain_the_audit_log(
+def test_the_pipelined_writer_accepts_each_event_once_and_chains_the_audit_log(
     pg_engine: Engine,
 ) -> None:
     write = engines.writer(pg_engine)
-    writer = Writer(write, threads=2)
+    writer = Writer(write)
     jobs = [_job(n, f"api:user/{n % 3}") for n in range(60)]
     jobs.append(
         Job(
@@ -79,7 +79,7 @@ def test_two_writer_threads_accept_each_event_once_and_chain_the_audit_log(
         assert conn.scalar(sa.select(sa.func.count()).select_from(t.events)) == 60
         rows = conn.execute(sa.select(tables.audit_log).order_by(tables.audit_log.c.id)).all()
     prev = GENESIS
-    for row in rows:  # one chain: no two groups appended beside each other
+    for row in rows:
         prev = chain_hash(prev, row_digest([getattr(row, c) for c in AUDIT_COLUMNS]))
         assert row.hash == prev
     assert len(rows) == 61
