@@ -99,8 +99,9 @@ def _unpinged(eng: Engine) -> Engine:
         pooled.detach()  # from now on this engine's: closed when it is disposed
         return pooled.dbapi_connection
 
-    # no rollback when a connection comes back: the writer ends each of its transactions, and
-    # in pipeline mode a rollback would cost a round trip even with none open
+    # no rollback when a connection comes back (in pipeline mode it would cost a round trip
+    # even with no transaction open): one left open after a failed COMMIT is rolled back by
+    # `pipeline.checkin`
     own = sa.create_engine(
         eng.url, creator=connect, pool_size=1, max_overflow=4, pool_reset_on_return=None
     )
