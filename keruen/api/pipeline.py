@@ -119,6 +119,8 @@ def checkin(raw: Any, _record: Any) -> None:
     COMMIT failed is still in its aborted transaction (the server skipped the COMMIT after the
     error, and SQLAlchemy does not roll back a failed commit; the pool does not reset the
     writer's connections): rolled back here, so it holds no lock while it waits in the pool."""
+    if raw is None:  # invalidated (a connection the server dropped): closed, not reused
+        return
     if raw.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         with contextlib.suppress(psycopg.Error):
             leave(raw)
