@@ -71,6 +71,12 @@ class PipelinedCursor(psycopg.Cursor[Any]):
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> PipelinedCursor:
         self._skip_rows = isinstance(query, str) and returns_no_rows(query)
+        if getattr(self._conn, _BEGIN, False):
+            # the transaction's BEGIN, queued ahead of its first statement and sent with it:
+            # here, inside SQLAlchemy's execute, a dropped connection is seen as one and the
+            # connection discarded (raised from the `begin` event it would not be)
+            setattr(self._conn, _BEGIN, False)
+            psycopg.Cursor(self._conn).execute("BEGIN", prepare=False)
         super().execute(query, params, **kwargs)
         return self
 
@@ -93,15 +99,19 @@ def prepare(raw: psycopg.Connection[Any]) -> None:
     raw.cursor_factory = PipelinedCursor
 
 
+_BEGIN = "keruen_begin"  # connection attribute: BEGIN is due before the next statement
+
+
 def begin(conn: Connection) -> None:
-    """SQLAlchemy's `begin` event: enter pipeline mode (once per connection) and queue BEGIN."""
+    """SQLAlchemy's `begin` event: enter pipeline mode (once per connection; no I/O) and have
+    BEGIN sent with the transaction's first statement."""
     raw: Any = conn.connection.dbapi_connection
     if raw._pipeline is None:
         # what `raw.pipeline()` does, without its context manager: the pipeline outlives this
         # call (a generator left open would try to leave it when collected, even once closed)
         raw._pipeline = psycopg.Pipeline(raw)
         raw._pipeline.__enter__()
-    raw.execute("BEGIN", prepare=False)
+    setattr(raw, _BEGIN, True)
 
 
 def rollback(conn: Connection) -> None:
@@ -110,6 +120,8 @@ def rollback(conn: Connection) -> None:
     transaction is still open (aborted); out of pipeline mode psycopg sees it and sends
     ROLLBACK (one round trip more, on this failure path only). The error is not raised
     again here: it was raised by the statement or the commit that met it."""
+    if conn.invalidated:  # the connection was lost: nothing to leave, SQLAlchemy discards it
+        return
     with contextlib.suppress(psycopg.Error):
         leave(conn.connection.dbapi_connection)
 
