@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from keruen.store import db
@@ -23,6 +25,25 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 def fresh_engine(backend: str) -> Iterator[Engine]:
     with db.scratch(PG_URL if backend == "postgresql" else None) as eng:
         yield eng
+
+
+def ledger_with_url(backend: str, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
+    """A new, migrated ledger and the URL a subprocess reaches it by (on PostgreSQL the
+    scratch schema rides in the URL's search path)."""
+    if backend == "sqlite":
+        path = tmp_path / "victim.db"
+        eng = db.new_engine(str(path))
+        try:
+            db.migrate(eng)
+            yield eng, str(path)
+        finally:
+            eng.dispose()
+        return
+    assert PG_URL is not None
+    with db.scratch(PG_URL) as eng:
+        with eng.connect() as conn:
+            schema = conn.scalar(sa.text("SELECT current_schema()"))
+        yield eng, f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -30,7 +29,7 @@ from keruen.ingest import Report, ingest_lines
 from keruen.settings import get_settings
 from keruen.store import db, integrity
 from tests import factory as f
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import BACKENDS, PG_URL, ledger_with_url
 
 TABLES = {
     "events": "seq, id, type, time_us, key, ref, canonical, digest, prev_hash, hash",
@@ -253,21 +252,7 @@ def test_a_killed_ingest_takes_its_child_with_it(tmp_path: Path, backend: str) -
         assert expected.accepted == 40_000
 
 
-@contextmanager
-def _victim(backend: str, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
-    """A new ledger and the URL a subprocess reaches it by."""
-    if backend == "sqlite":
-        eng = db.new_engine(str(tmp_path / "l.db"))
-        try:
-            yield eng, str(tmp_path / "l.db")
-        finally:
-            eng.dispose()
-        return
-    assert PG_URL is not None
-    with db.scratch(PG_URL) as eng:
-        with eng.connect() as conn:
-            schema = conn.scalar(sa.text("SELECT current_schema()"))
-        yield eng, f"{PG_URL}?options=-csearch_path%3D{schema}"
+_victim = contextmanager(ledger_with_url)
 
 
 def _helpers_of(pid: int) -> list[int]:

@@ -26,7 +26,7 @@ from keruen.bench.streams import StreamGen
 from keruen.ingest import ingest_lines
 from keruen.store import db, integrity
 from keruen.store.ledger import head
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import BACKENDS, ledger_with_url
 
 EVENTS, CHUNK, KILLS = 4_000, 200, 3
 API_EVENTS, API_KILL_AFTER = 120, 40
@@ -35,18 +35,7 @@ API_EVENTS, API_KILL_AFTER = 120, 40
 @pytest.fixture(params=BACKENDS)
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
     """A new ledger and the URL a subprocess reaches it by."""
-    if request.param == "sqlite":
-        path = tmp_path / "victim.db"
-        eng = db.new_engine(str(path))
-        db.migrate(eng)
-        yield eng, str(path)
-        eng.dispose()
-        return
-    assert PG_URL is not None
-    with db.scratch(PG_URL) as eng:
-        with eng.connect() as conn:
-            schema = conn.scalar(sa.text("SELECT current_schema()"))
-        yield eng, f"{PG_URL}?options=-csearch_path%3D{schema}"
+    yield from ledger_with_url(request.param, tmp_path)
 
 
 def _count(eng: Engine) -> int:
