@@ -9,7 +9,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.keruen-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ keruen/store/_judge.c -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ keruen/store/_judge.c -nt "$stamp" ] \
+  || [ keruen/epcis/_hash.c -nt "$stamp" ]; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e '.[dev]'
   touch "$stamp"

@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from keruen.epcis.digitallink import to_digital_link
+from keruen.settings import get_settings
 
-__all__ = ["event_hash", "hash_of_prehash", "prehash"]
+__all__ = ["NATIVE", "event_hash", "hash_of_prehash", "prehash", "python_prehash"]
 
 _IGNORED = {"type", "eventID", "recordTime", "errorDeclaration"}
 _EPC_LISTS = ("epcList", "inputEPCList", "childEPCs", "outputEPCList")
@@ -387,7 +388,17 @@ _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "ou
 
 
 def prehash(event: dict[str, Any]) -> str:
-    """The canonical pre-hash string of one event."""
+    """The canonical pre-hash string of one event (built in C where it was compiled and
+    `KERUEN_NATIVE` is not 0; the C code answers None for the shapes it leaves to this)."""
+    if NATIVE is not None and get_settings().native:
+        text = NATIVE.prehash(event)
+        if text is not None:
+            return text
+    return python_prehash(event)
+
+
+def python_prehash(event: dict[str, Any]) -> str:
+    """The canonical pre-hash string of one event, in Python: the specification."""
     parts = ["eventType=" + _text(event.get("type", ""))]
     for name, render in _ORDER:
         if name in event:
@@ -399,6 +410,24 @@ def prehash(event: dict[str, Any]) -> str:
     _strays(event, unordered)
     parts.append(_joined(unordered))
     return "".join(parts)
+
+
+class _Native(Protocol):
+    """What `keruen/epcis/_hash.pyi` declares, as `prehash` uses it."""
+
+    def prehash(self, event: dict[str, Any], /) -> str | None: ...
+
+
+def _load_native() -> _Native | None:
+    try:
+        from keruen.epcis import _hash
+    except ImportError:  # not compiled (no compiler at install): Python builds every string
+        return None
+    _hash.configure(canonical_value, canonical_time, _text)
+    return _hash
+
+
+NATIVE = _load_native()  # the compiled pre-hash, or None
 
 
 def hash_of_prehash(text: str) -> str:
