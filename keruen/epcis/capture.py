@@ -29,7 +29,13 @@ from sqlalchemy.engine import Engine
 from keruen.epcis.document import Document
 from keruen.epcis.hashing import event_hash
 from keruen.epcis.mapping import Parties, Unmappable, map_event
-from keruen.epcis.validate import Issue, check_cbv, read_layers
+from keruen.epcis.validate import (
+    Issue,
+    check_cbv,
+    json_schema_issues,
+    read_layers,
+    schema_valid_slice,
+)
 from keruen.errors import InvalidEvent, KeruenError
 from keruen.ingest import Report as IngestReport
 from keruen.ingest import ingest_lines, may_fork, no_gc
@@ -121,7 +127,8 @@ def prepare(data: bytes, name: str, parties: Parties, parallel: bool = False) ->
 
 def _read(data: bytes, name: str, parties: Parties) -> _Work | Prepared:
     """The document read (syntax and schema layers), or what refused it whole."""
-    report, schema_issues = read_layers(data, name, lazy=True)  # each slice read where prepared
+    # each slice read, and checked against the JSON Schema, where it is prepared
+    report, schema_issues = read_layers(data, name, lazy=True, defer_schema=True)
     doc = report.parsed
     if doc is None:
         return Prepared(name, 0, refused=report.errors)
@@ -144,17 +151,27 @@ class _Work:
 
     name: str
     doc: Document
-    schema_issues: list[Issue]
+    schema_issues: list[Issue] | None  # None: unknown while every slice checked passes
     parties: Parties
+
+    def schema(self, lo: int, hi: int) -> list[Issue]:
+        """The schema layer's issues as they concern events `lo` to `hi`: none when their
+        slice passes (`schema_valid_slice`), else the whole document's, worked out once."""
+        if self.schema_issues is None:
+            if schema_valid_slice(self.doc.raw, lo, hi):
+                return []
+            self.schema_issues = json_schema_issues(self.doc.raw)
+        return self.schema_issues
 
     def part(self, lo: int, hi: int) -> Prepared:
         doc = self.doc
+        schema_issues = self.schema(lo, hi)
         doc.read(lo, hi)
         hashes = [event_hash(e) for e in doc.events[lo:hi]]
         errors, _ = check_cbv(doc, lo, hi)
-        document_level = next((e for e in self.schema_issues if e.event is None), None)
+        document_level = next((e for e in schema_issues if e.event is None), None)
         first: dict[int, Issue] = {}  # each event's first error: the schema's, then the CBV's
-        for issue in (*self.schema_issues, *errors):
+        for issue in (*schema_issues, *errors):
             if issue.event is not None and lo <= issue.event < hi:
                 first.setdefault(issue.event, issue)
         out = Prepared(self.name, hi - lo, hashes=hashes)

@@ -35,7 +35,16 @@ from keruen.epcis.document import (
 )
 from keruen.epcis.hashing import event_hash
 
-__all__ = ["Issue", "Report", "check_cbv", "decode_json", "read_layers", "validate_bytes"]
+__all__ = [
+    "Issue",
+    "Report",
+    "check_cbv",
+    "decode_json",
+    "events_in_body",
+    "read_layers",
+    "schema_valid_slice",
+    "validate_bytes",
+]
 
 LAYERS = ("syntax", "schema", "cbv", "ledger")
 
@@ -107,6 +116,29 @@ def json_schema_issues(doc: Any) -> list[Issue]:
         return []
     validator = schemas.query_schema() if query else schemas.document_schema()
     return [_schema_issue(e) for e in validator.iter_errors(doc)]
+
+
+def events_in_body(doc: Any) -> bool:
+    """Whether a decoded JSON document is an EPCISDocument whose events are its
+    `epcisBody.eventList` (where `schema_valid_slice` can check them slice by slice)."""
+    body = doc.get("epcisBody") if isinstance(doc, dict) else None
+    return (
+        doc.get("type") == "EPCISDocument"
+        and isinstance(body, dict)
+        and isinstance(body.get("eventList"), list)
+        and not _is_query_body(doc)
+    )
+
+
+def schema_valid_slice(doc: dict[str, Any], lo: int, hi: int) -> bool:
+    """Whether the document with only events `lo` to `hi` in its event list passes GS1's
+    JSON Schema (`events_in_body(doc)` must hold). The schema checks each item of an event
+    list on its own (no uniqueItems, no bounds on the list), so the whole document is valid
+    exactly when every slice is; a slice that is not says only that `json_schema_issues` of
+    the whole has something to say."""
+    body = doc["epcisBody"]
+    part = {**doc, "epcisBody": {**body, "eventList": body["eventList"][lo:hi]}}
+    return bool(schemas.fast_validators()[False].is_valid(part))
 
 
 def xsd_issues(data: bytes) -> tuple[list[Issue], list[Issue]]:
@@ -381,22 +413,28 @@ def validate_bytes(data: bytes, name: str = "") -> Report:
         return report
     hashes = report.hashes = [event_hash(e) for e in doc.events]
     errors, warnings = check_cbv(doc)
-    report.errors = _with_hashes(schema_issues + errors, hashes)
+    schema = schema_issues if schema_issues is not None else json_schema_issues(doc.raw)
+    report.errors = _with_hashes(schema + errors, hashes)
     report.warnings = report.warnings + _with_hashes(warnings, hashes)
     return report
 
 
-def read_layers(data: bytes, name: str = "", lazy: bool = False) -> tuple[Report, list[Issue]]:
+def read_layers(
+    data: bytes, name: str = "", lazy: bool = False, defer_schema: bool = False
+) -> tuple[Report, list[Issue] | None]:
     """The syntax and schema layers, and the events read into their one form.
 
     `report.parsed` is the document, or None when it cannot be read (then `report.errors`
     says why); with `lazy`, a JSON document's events are read when `Document.read` asks.
     The schema issues are returned apart, each with its event (an XML one found from its
-    XPath), no hash yet: the event layers (hash, CBV rules) are the caller's.
+    XPath), no hash yet: the event layers (hash, CBV rules) are the caller's. With
+    `defer_schema`, for an EPCISDocument read from JSON (`events_in_body`), they are None: the
+    caller checks the schema slice by slice (`schema_valid_slice`, where it prepares them).
     """
     report = Report(name)
     parse: Callable[[], Document]
     is_xml = name.lower().endswith(".xml") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    deferred = False
     if is_xml:
         schema_issues, report.warnings = xsd_issues(data)
         parse = lambda: parse_document(data, name)  # noqa: E731
@@ -406,7 +444,8 @@ def read_layers(data: bytes, name: str = "", lazy: bool = False) -> tuple[Report
         except (ValueError, UnicodeDecodeError) as e:
             report.errors = [Issue("syntax", None, "", "json", f"not JSON: {e}")]
             return report, []
-        schema_issues = json_schema_issues(obj)
+        deferred = defer_schema and events_in_body(obj)
+        schema_issues = [] if deferred else json_schema_issues(obj)
         if _is_query_body(obj):
             report.errors = schema_issues  # a query body: no events to read
             return report, []
@@ -414,6 +453,8 @@ def read_layers(data: bytes, name: str = "", lazy: bool = False) -> tuple[Report
     try:
         doc = parse()
     except EpcisFormatError as e:
+        if not is_xml and deferred:  # (refused whole: the schema's say first, as ever)
+            schema_issues = json_schema_issues(obj)
         if not any(i.layer == "syntax" for i in schema_issues):
             schema_issues.append(Issue("syntax", None, e.pointer or "/", "epcis", e.reason))
         report.errors = schema_issues
@@ -425,4 +466,6 @@ def read_layers(data: bytes, name: str = "", lazy: bool = False) -> tuple[Report
             Issue(i.layer, _xml_event_of(i, doc.pointers), i.pointer, i.rule, i.reason)
             for i in schema_issues
         ]
+    elif deferred:
+        return report, None
     return report, schema_issues

@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from keruen.cli import app
 from keruen.epcis import capture as capture_module
+from keruen.epcis import validate
 from keruen.epcis.capture import capture, capture_bulk, load_parties, prepare
 from keruen.epcis.mapping import Parties
+from keruen.epcis.validate import Issue, Report
 from keruen.store import db, queries
 from tests.epcis.kzdoc import (
     BATCH,
@@ -127,6 +129,40 @@ def test_a_document_prepared_in_two_processes_is_prepared_as_in_one(
         two = prepare(data, name, parties, parallel=True)
         assert two == one, name
     assert one.lines and prepare(ours, "kz.jsonld", docs[-1][2], parallel=True).lines
+
+
+def test_the_schema_checked_slice_by_slice_says_what_the_whole_document_says(
+    conformance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON Schema checked where each slice is prepared refuses the same events, with
+    the same issues, as the whole document checked at once: valid and invalid documents, and
+    ours with an event the schema refuses in a later slice, before and after others."""
+    whole = validate.read_layers
+
+    def at_once(
+        data: bytes, name: str = "", lazy: bool = False, defer_schema: bool = False
+    ) -> tuple[Report, list[Issue] | None]:
+        return whole(data, name, lazy)
+
+    json_dir = conformance / "openepcis-test-resources" / "2.0" / "EPCIS" / "JSON"
+    files = sorted((json_dir / "Capture").rglob("*.json"))
+    assert len(files) >= 40
+    bad_time = {**TRANSFER, "eventTime": 20240301}
+    bad_action = {**DISPATCH, "action": "JUMP"}
+    ours = [
+        document(IMPORT, TRANSFER, DISPATCH, WRITE_OFF, TRANSFER, IMPORT, bad_time, TRANSFER),
+        document(IMPORT, TRANSFER, DISPATCH, bad_action, TRANSFER, WRITE_OFF, bad_time),
+    ]
+    parties = load_parties(parties_json(), "parties.json")
+    docs = [(p.name, p.read_bytes(), Parties()) for p in files]
+    docs += [("kz.jsonld", data, parties) for data in ours]
+    monkeypatch.setattr(capture_module, "SLICE", 3)
+    sliced = [prepare(data, name, parties, parallel=True) for name, data, parties in docs]
+    monkeypatch.setattr(capture_module, "read_layers", at_once)
+    for (name, data, parties), got in zip(docs, sliced, strict=True):
+        assert got == prepare(data, name, parties, parallel=False), name
+    refused = [[(i.event, i.layer) for i in got.refused] for got in sliced[-2:]]
+    assert refused == [[(6, "schema")], [(3, "schema"), (6, "schema")]]
 
 
 def test_a_bulk_import_into_a_new_ledger_ends_as_the_ordinary_one(tmp_path: Path) -> None:
