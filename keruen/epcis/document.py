@@ -23,7 +23,9 @@ from typing import Any
 from lxml import etree
 
 from keruen.epcis import vocab
+from keruen.epcis.hashing import NATIVE
 from keruen.errors import KeruenError
+from keruen.settings import get_settings
 
 __all__ = [
     "EVENT_TYPES",
@@ -253,6 +255,18 @@ def _json_list(value: list[Any], names: _Names) -> list[Any]:
 
 
 def _json_event(raw: dict[str, Any], names: _Names, ignore: set[str]) -> dict[str, Any]:
+    """One JSON event in the one form: in C where it was compiled (`NATIVE`, see
+    `keruen.epcis.hashing`; None for an event with its own prefixes or odd containers),
+    else `python_json_event`, the specification."""
+    if NATIVE is not None and get_settings().native:
+        event = NATIVE.read_event(raw, names.keys, names.values, names, ignore)
+        if event is not None:
+            _vocab_fields(event, names.ns)
+            return event
+    return python_json_event(raw, names, ignore)
+
+
+def python_json_event(raw: dict[str, Any], names: _Names, ignore: set[str]) -> dict[str, Any]:
     if "@context" in raw:  # an event may declare its own prefixes
         names = _Names({**names.ns, **_context_namespaces(raw["@context"])})
     event: dict[str, Any] = {}
@@ -263,6 +277,10 @@ def _json_event(raw: dict[str, Any], names: _Names, ignore: set[str]) -> dict[st
         event[name] = _json_value(value, names)
     _vocab_fields(event, names.ns)
     return event
+
+
+if NATIVE is not None:
+    NATIVE.configure_read(_json_value, _COMMENTS)
 
 
 def _json_ignored(holder: Any, ns: dict[str, str]) -> set[str]:

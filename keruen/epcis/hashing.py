@@ -413,18 +413,27 @@ def python_prehash(event: dict[str, Any]) -> str:
 
 
 class _Native(Protocol):
-    """What `keruen/epcis/_hash.pyi` declares, as `prehash` uses it."""
+    """What `keruen/epcis/_bridge.pyi` declares (the pre-hash here; `plain` for
+    `keruen.epcis.mapping`, `read_event` for `keruen.epcis.document`)."""
 
     def prehash(self, event: dict[str, Any], /) -> str | None: ...
+    def configure_plain(self, plain: Callable[[Any], Any], /) -> None: ...
+    def plain(self, value: Any, /) -> Any: ...
+    def configure_read(
+        self, json_value: Callable[[Any, Any], Any], comments: Iterable[str], /
+    ) -> None: ...
+    def read_event(
+        self, raw: Any, keys: Any, values: Any, names: Any, ignore: set[str], /
+    ) -> dict[str, Any] | None: ...
 
 
 def _load_native() -> _Native | None:
     try:
-        from keruen.epcis import _hash
+        from keruen.epcis import _bridge
     except ImportError:  # not compiled (no compiler at install): Python builds every string
         return None
-    _hash.configure(canonical_value, canonical_time, _text)
-    return _hash
+    _bridge.configure(canonical_value, canonical_time, _text)
+    return _bridge
 
 
 NATIVE = _load_native()  # the compiled pre-hash, or None

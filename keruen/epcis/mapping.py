@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from keruen.epcis.digitallink import to_digital_link
-from keruen.epcis.hashing import canonical_value
+from keruen.epcis.hashing import NATIVE, canonical_value
 from keruen.jurisdiction import Jurisdiction
 from keruen.settings import get_settings
 
@@ -30,6 +30,8 @@ __all__ = [
     "k",
     "map_event",
     "party_uri",
+    "plain",
+    "python_plain",
 ]
 
 KNS = "https://keruen.kz/epcis/"
@@ -223,15 +225,23 @@ def plain(value: Any) -> Any:
     """Scalars as canonical text, so that XML and JSON of one event keep the same content.
 
     Copy on write: a list or object holding only text is returned as it is, not copied (the
-    event is read, never changed, after this).
+    event is read, never changed, after this). In C where it was compiled (`NATIVE`, see
+    `keruen.epcis.hashing`), with this function for the values it leaves to Python.
     """
+    if NATIVE is not None and get_settings().native:
+        return NATIVE.plain(value)
+    return python_plain(value)
+
+
+def python_plain(value: Any) -> Any:
+    """`plain` in Python: the specification."""
     kind = type(value)  # the exact JSON types first: most values are text
     if kind is str:
         return value
     if kind is dict:
         out: Any = None
         for key, v in value.items():
-            if type(v) is not str and (p := plain(v)) is not v:
+            if type(v) is not str and (p := python_plain(v)) is not v:
                 if out is None:
                     out = dict(value)
                 out[key] = p
@@ -239,20 +249,24 @@ def plain(value: Any) -> Any:
     if kind is list:
         out = None
         for i, v in enumerate(value):
-            if type(v) is not str and (p := plain(v)) is not v:
+            if type(v) is not str and (p := python_plain(v)) is not v:
                 if out is None:
                     out = list(value)
                 out[i] = p
         return value if out is None else out
     if isinstance(value, dict):
-        return {key: plain(v) for key, v in value.items()}
+        return {key: python_plain(v) for key, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [python_plain(v) for v in value]
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return canonical_value(str(int(value) if float(value).is_integer() else value))
     return value
+
+
+if NATIVE is not None:
+    NATIVE.configure_plain(python_plain)
 
 
 def _quantity(q: dict[str, Any]) -> str:

@@ -1,4 +1,6 @@
-/* The CBV 2.0 pre-hash string in C: the fast path of keruen.epcis.hashing.prehash.
+/* The EPCIS bridge's fast paths in C: the CBV 2.0 pre-hash string (keruen.epcis.hashing),
+   reading a JSON event into the one form (keruen.epcis.document, below) and the kept event's
+   plain text (keruen.epcis.mapping.plain, below). The pre-hash first:
 
    `prehash(event)` walks an event (the form keruen.epcis.document gives) exactly as
    keruen/epcis/hashing.py does, function for function, and builds the same string. Leaf
@@ -865,7 +867,7 @@ fail:
 
 static PyObject *prehash(PyObject *self, PyObject *event) {
     if (py_value == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "keruen.epcis._hash is not configured");
+        PyErr_SetString(PyExc_RuntimeError, "keruen.epcis._bridge is not configured");
         return NULL;
     }
     if (!PyDict_CheckExact(event)) Py_RETURN_NONE;
@@ -886,24 +888,258 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---------------------------------------------------------------- mapping.plain */
+
+static PyObject *py_plain = NULL; /* mapping.plain: the reference, for the odd values */
+
+/* `plain(value)`: scalars as canonical text, copy on write (see keruen.epcis.mapping) */
+static PyObject *plain(PyObject *value) {
+    if (PyUnicode_CheckExact(value)) return Py_NewRef(value);
+    if (PyDict_CheckExact(value)) {
+        PyObject *out = NULL, *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(value, &pos, &k, &v)) {
+            if (PyUnicode_CheckExact(v)) continue;
+            PyObject *p = plain(v);
+            if (p == NULL) goto fail_dict;
+            if (p != v && ((out == NULL && (out = PyDict_Copy(value)) == NULL) ||
+                           PyDict_SetItem(out, k, p) < 0)) {
+                Py_DECREF(p);
+                goto fail_dict;
+            }
+            Py_DECREF(p);
+        }
+        return out != NULL ? out : Py_NewRef(value);
+    fail_dict:
+        Py_XDECREF(out);
+        return NULL;
+    }
+    if (PyList_CheckExact(value)) {
+        PyObject *out = NULL;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+            PyObject *v = PyList_GET_ITEM(value, i);
+            if (PyUnicode_CheckExact(v)) continue;
+            PyObject *p = plain(v);
+            if (p == NULL) goto fail_list;
+            if (p == v) {
+                Py_DECREF(p);
+                continue;
+            }
+            if (out == NULL && (out = PyList_GetSlice(value, 0, PyList_GET_SIZE(value))) == NULL) {
+                Py_DECREF(p);
+                goto fail_list;
+            }
+            PyList_SetItem(out, i, p); /* (steals p) */
+        }
+        return out != NULL ? out : Py_NewRef(value);
+    fail_list:
+        Py_XDECREF(out);
+        return NULL;
+    }
+    if (value == Py_True) return PyUnicode_FromString("true");
+    if (value == Py_False) return PyUnicode_FromString("false");
+    if (PyLong_CheckExact(value)) { /* a whole number a double holds: its digits */
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (!overflow && x > -(1LL << 53) && x < (1LL << 53)) {
+            PyObject *text = PyObject_Str(value);
+            if (text == NULL) return NULL;
+            PyObject *out = canonical_value(text);
+            Py_DECREF(text);
+            return out;
+        }
+        PyErr_Clear();
+    }
+    return PyObject_CallOneArg(py_plain, value);
+}
+
+static PyObject *plain_entry(PyObject *self, PyObject *value) {
+    if (py_plain == NULL || py_value == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "keruen.epcis._bridge is not configured");
+        return NULL;
+    }
+    return plain(value);
+}
+
+/* ---------------------------------------------------------------- document._json_event */
+
+static PyObject *py_json_value = NULL; /* document._json_value: the reference, for odd values */
+static PyObject *COMMENTS = NULL;      /* document._COMMENTS */
+static PyObject *S_context = NULL;
+
+typedef struct {
+    PyObject *keys, *values, *names; /* the _Names memos of keys and values, and the _Names */
+} names_t;
+
+static PyObject *memo(PyObject *memo, PyObject *key) {
+    PyObject *v = PyDict_GetItemWithError(memo, key);
+    if (v != NULL) return Py_NewRef(v);
+    if (PyErr_Occurred()) return NULL;
+    return PyObject_GetItem(memo, key); /* (the memo's __missing__ works it out) */
+}
+
+static int colon(PyObject *s) {
+    Py_ssize_t at = PyUnicode_FindChar(s, ':', 0, PyUnicode_GET_LENGTH(s), 1);
+    return at == -2 ? -1 : at >= 0;
+}
+
+static PyObject *text_value(PyObject *v, names_t *n) {
+    int c = colon(v);
+    return c < 0 ? NULL : c ? memo(n->values, v) : Py_NewRef(v);
+}
+
+static PyObject *json_dict(PyObject *value, names_t *n);
+static PyObject *json_list(PyObject *value, names_t *n);
+
+static PyObject *json_value(PyObject *value, names_t *n) {
+    if (PyUnicode_CheckExact(value)) return text_value(value, n);
+    if (PyDict_CheckExact(value)) return json_dict(value, n);
+    if (PyList_CheckExact(value)) return json_list(value, n);
+    if (PyLong_CheckExact(value) || PyFloat_CheckExact(value) || PyBool_Check(value) ||
+        value == Py_None)
+        return Py_NewRef(value);
+    return PyObject_CallFunctionObjArgs(py_json_value, value, n->names, NULL);
+}
+
+static PyObject *json_dict(PyObject *value, names_t *n) {
+    PyObject *out = PyDict_New(), *k, *v;
+    if (out == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(value, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k)) {
+            fallback();
+            goto fail;
+        }
+        int skip = PySet_Contains(COMMENTS, k);
+        if (skip < 0) goto fail;
+        if (skip) continue;
+        int c = colon(k);
+        PyObject *key = c < 0 ? NULL : c ? memo(n->keys, k) : Py_NewRef(k);
+        if (key == NULL) goto fail;
+        PyObject *item = PyUnicode_CheckExact(v) ? text_value(v, n)
+                         : PyDict_CheckExact(v)  ? json_dict(v, n)
+                                                 : json_value(v, n);
+        int rc = item == NULL ? -1 : PyDict_SetItem(out, key, item);
+        Py_DECREF(key);
+        Py_XDECREF(item);
+        if (rc < 0) goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyObject *json_list(PyObject *value, names_t *n) {
+    Py_ssize_t size = PyList_GET_SIZE(value);
+    PyObject *out = PyList_New(size);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *v = PyList_GET_ITEM(value, i);
+        PyObject *item = PyUnicode_CheckExact(v) ? text_value(v, n)
+                         : PyDict_CheckExact(v)  ? json_dict(v, n)
+                                                 : json_value(v, n);
+        if (item == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
+/* `_json_event(raw, names, ignore)` before its vocabulary fields, or None: Python reads it */
+static PyObject *read_event(PyObject *self, PyObject *args) {
+    PyObject *raw, *ignore;
+    names_t n;
+    if (!PyArg_ParseTuple(args, "OOOOO", &raw, &n.keys, &n.values, &n.names, &ignore))
+        return NULL;
+    if (py_json_value == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "keruen.epcis._bridge is not configured");
+        return NULL;
+    }
+    if (!PyDict_CheckExact(raw) || !PyDict_Check(n.keys) || !PyDict_Check(n.values))
+        Py_RETURN_NONE;
+    int own = PyDict_Contains(raw, S_context);
+    if (own < 0) return NULL;
+    if (own) Py_RETURN_NONE; /* (an event with its own prefixes) */
+    PyObject *event = PyDict_New(), *key, *value;
+    if (event == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(raw, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            fallback();
+            goto fail;
+        }
+        PyObject *name = memo(n.keys, key);
+        if (name == NULL) goto fail;
+        int skip = PySet_Contains(COMMENTS, key);
+        if (skip == 0) skip = PySet_Contains(COMMENTS, name);
+        if (skip == 0) skip = PySequence_Contains(ignore, name);
+        if (skip < 0) {
+            Py_DECREF(name);
+            goto fail;
+        }
+        if (skip) {
+            Py_DECREF(name);
+            continue;
+        }
+        PyObject *item = json_value(value, &n);
+        int rc = item == NULL ? -1 : PyDict_SetItem(event, name, item);
+        Py_DECREF(name);
+        Py_XDECREF(item);
+        if (rc < 0) goto fail;
+    }
+    return event;
+fail:
+    Py_DECREF(event);
+    if (PyErr_ExceptionMatches(Fallback)) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return NULL;
+}
+
+static PyObject *configure_plain(PyObject *self, PyObject *fn) {
+    Py_XSETREF(py_plain, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
+static PyObject *configure_read(PyObject *self, PyObject *args) {
+    PyObject *fn, *comments;
+    if (!PyArg_ParseTuple(args, "OO", &fn, &comments)) return NULL;
+    PyObject *frozen = PyFrozenSet_New(comments);
+    if (frozen == NULL) return NULL;
+    Py_XSETREF(py_json_value, Py_NewRef(fn));
+    Py_XSETREF(COMMENTS, frozen);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(canonical_value, canonical_time, text): the Python functions for odd leaves"},
     {"prehash", prehash, METH_O,
      "prehash(event): the CBV 2.0 pre-hash string, or None (Python must hash this event)"},
+    {"configure_plain", configure_plain, METH_O, "configure_plain(plain): mapping.plain"},
+    {"plain", plain_entry, METH_O, "plain(value): mapping.plain's answer"},
+    {"configure_read", configure_read, METH_VARARGS,
+     "configure_read(json_value, comments): document._json_value and _COMMENTS"},
+    {"read_event", read_event, METH_VARARGS,
+     "read_event(raw, keys, values, names, ignore): document._json_event before the "
+     "vocabulary fields, or None (Python reads this event)"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_hash", NULL, -1, methods, NULL, NULL, NULL, NULL};
+    PyModuleDef_HEAD_INIT, "_bridge", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 #define INTERN(var, text)                                        \
     if ((var = PyUnicode_InternFromString(text)) == NULL) return NULL
 
-PyMODINIT_FUNC PyInit__hash(void) {
+PyMODINIT_FUNC PyInit__bridge(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    Fallback = PyErr_NewException("keruen.epcis._hash.Fallback", NULL, NULL);
+    Fallback = PyErr_NewException("keruen.epcis._bridge.Fallback", NULL, NULL);
     if (Fallback == NULL) return NULL;
     INTERN(EMPTY, "");
     INTERN(S_type, "type");
@@ -921,6 +1157,7 @@ PyMODINIT_FUNC PyInit__hash(void) {
     INTERN(S_quantityElement, "quantityElement");
     INTERN(S_sensorElement, "sensorElement");
     INTERN(S_eventType_eq, "eventType=");
+    INTERN(S_context, "@context");
     INTERN(S_TYPED_KEYS[0], "bizTransactionList");
     INTERN(S_TYPED_KEYS[1], "sourceList");
     INTERN(S_TYPED_KEYS[2], "destinationList");

@@ -1,0 +1,19 @@
+"""The EPCIS bridge's fast paths in C (keruen/epcis/_bridge.c): keruen.epcis.hashing's
+pre-hash, keruen.epcis.document's reading of a JSON event, keruen.epcis.mapping's `plain`."""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+def configure(
+    canonical_value: Callable[[str], str],
+    canonical_time: Callable[[str], str],
+    text: Callable[[Any], str],
+    /,
+) -> None: ...
+def prehash(event: dict[str, Any], /) -> str | None: ...
+def configure_plain(plain: Callable[[Any], Any], /) -> None: ...
+def plain(value: Any, /) -> Any: ...
+def configure_read(json_value: Callable[[Any, Any], Any], comments: Iterable[str], /) -> None: ...
+def read_event(
+    raw: Any, keys: Any, values: Any, names: Any, ignore: set[str], /
+) -> dict[str, Any] | None: ...
