@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.keruen-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ keruen/store/_judge.c -nt "$stamp" ] \
-  || [ keruen/epcis/_bridge.c -nt "$stamp" ]; then
+  || [ keruen/epcis/_bridge.c -nt "$stamp" ] || [ keruen/model/_kept.c -nt "$stamp" ]; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet -e '.[dev]'
   touch "$stamp"

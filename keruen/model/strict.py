@@ -99,6 +99,17 @@ def decode(line: bytes) -> ev.Event | None:
     return event
 
 
+def _load_kept() -> Any:
+    """keruen/model/_kept.c: True only where the check below would say True (text of
+    printable ASCII, sorted keys, no numbers or nulls); None where it was not built."""
+    try:
+        from keruen.model import _kept
+    except ImportError:
+        return None
+    return _kept
+
+
+_KEPT = _load_kept()
 _kept_decoder = msgspec.json.Decoder(float_hook=Decimal)  # as the full parse reads the field
 _kept_encoder = msgspec.json.Encoder(order="sorted")  # as the full parse writes it
 
@@ -109,6 +120,8 @@ def kept_is_canonical(event: msgspec.Struct) -> bool:
     that the line's canonical form is the typed event with those bytes as they are."""
     raw = getattr(event, KEPT, msgspec.UNSET)
     if raw is msgspec.UNSET:
+        return True
+    if _KEPT is not None and _KEPT.canonical(raw):  # (the bridge's lines: a quick yes)
         return True
     text = bytes(raw)
     try:

@@ -1,0 +1,3 @@
+"""A quick yes for keruen.model.strict.kept_is_canonical (keruen/model/_kept.c)."""
+
+def canonical(raw: bytes | memoryview, /) -> bool: ...
