@@ -103,7 +103,6 @@ enum { K_CREATE = 1, K_TRANSFER = 2, K_TAKE = 3, K_TRANSFORM = 4 };
 #define BATCH_FIELDS 7
 #define KNOWN_FIELDS 3
 
-static PyObject *int_zero; /* the int 0 that store.finish_rows compares balances with */
 static PyObject *parsed_type, *batch_type, *known_type, *count_units, *zero, *chain_hash,
     *kinds;
 static PyMemberDef *batch_members[BATCH_FIELDS], *known_members[KNOWN_FIELDS];
@@ -765,33 +764,61 @@ fail:
     return NULL;
 }
 
+/* Two str in code-point order (Python's `<` on str): the bytes of the compact forms compared
+   directly when both are of one kind, else PyUnicode_Compare. */
+static int str_order(PyObject *a, PyObject *b) {
+    if (a == b)
+        return 0;
+    int ka = PyUnicode_KIND(a), kb = PyUnicode_KIND(b);
+    if (ka == kb && ka == PyUnicode_1BYTE_KIND) {
+        Py_ssize_t la = PyUnicode_GET_LENGTH(a), lb = PyUnicode_GET_LENGTH(b);
+        int c = memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)(la < lb ? la : lb));
+        return c != 0 ? c : (la > lb) - (la < lb);
+    }
+    return PyUnicode_Compare(a, b); /* of two str: never an error */
+}
+
+/* (holder, batch) keys, as tuples compare */
+static int key_order(const void *x, const void *y) {
+    PyObject *a = *(PyObject *const *)x, *b = *(PyObject *const *)y;
+    int c = str_order(PyTuple_GET_ITEM(a, 0), PyTuple_GET_ITEM(b, 0));
+    return c != 0 ? c : str_order(PyTuple_GET_ITEM(a, 1), PyTuple_GET_ITEM(b, 1));
+}
+
 /* finish(touched, balances, written, emptied): store.finish_rows's loop. The touched keys in
    order; each one's balance to `written` as (holder, batch, quantity), or the key to
-   `emptied` when it is zero. */
+   `emptied` when it is zero. The keys are sorted here by a C comparison of their two str
+   (list.sort compares the tuples through the object protocol: 3-4x slower). */
 static PyObject *finish(PyObject *self, PyObject *args) {
     PyObject *touched, *balances, *written, *emptied, *keys;
-    Py_ssize_t i;
+    Py_ssize_t i, n;
     if (!PyArg_ParseTuple(args, "O!O!O!O!", &PySet_Type, &touched, &PyDict_Type, &balances,
                           &PyList_Type, &written, &PyList_Type, &emptied))
         return NULL;
     if ((keys = PySequence_List(touched)) == NULL)
         return NULL;
-    if (PyList_Sort(keys) < 0)
-        goto fail;
-    for (i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i), *q, *row;
-        int nonzero;
-        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 2) {
-            PyErr_SetString(PyExc_TypeError, "a balance key is (holder, batch)");
+    n = PyList_GET_SIZE(keys);
+    for (i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 2 ||
+            !PyUnicode_CheckExact(PyTuple_GET_ITEM(key, 0)) ||
+            !PyUnicode_CheckExact(PyTuple_GET_ITEM(key, 1))) {
+            PyErr_SetString(PyExc_TypeError, "a balance key is (holder, batch), two str");
             goto fail;
         }
+    }
+    qsort(((PyListObject *)keys)->ob_item, (size_t)n, sizeof(PyObject *), key_order);
+    for (i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *q, *row;
+        int nonzero;
         q = PyDict_GetItemWithError(balances, key);
         if (q == NULL) {
             if (!PyErr_Occurred())
                 PyErr_SetObject(PyExc_KeyError, key);
             goto fail;
         }
-        if ((nonzero = PyObject_RichCompareBool(q, int_zero, Py_NE)) < 0)
+        /* q != 0, as Python writes it; a Decimal's truth is the same and costs no conversion */
+        if ((nonzero = PyObject_IsTrue(q)) < 0)
             goto fail;
         if (nonzero) {
             row = PyTuple_Pack(3, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), q);
@@ -847,8 +874,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "keruen.store._judge"
 
 PyMODINIT_FUNC PyInit__judge(void) {
     hex_table();
-    if ((int_zero = PyLong_FromLong(0)) == NULL)
-        return NULL;
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL)
         return NULL;

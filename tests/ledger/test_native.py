@@ -354,6 +354,35 @@ def test_the_chain_hash_and_time_are_pythons() -> None:
     assert json.loads(f.line(SETUP[0]))["quantity"] == "10"
 
 
+# holders and batches as they come: ASCII, Latin-1, other scripts, astral characters, one a
+# prefix of another
+NAMES = st.text(st.sampled_from("aAzZ09/-_\u00e9\u00ff\u0416\u4e2d\U0001f600"), max_size=6)
+BALANCES = st.sampled_from([Decimal(0), Decimal("0E-12"), Decimal("-0"), Decimal("1.5"), Decimal(-2)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.tuples(NAMES, NAMES), BALANCES, max_size=60))
+def test_the_changed_balances_come_in_pythons_key_order(balances: dict[Any, Decimal]) -> None:
+    """`finish` sorts the keys in C (comparing the str of each (holder, batch) directly):
+    the order of Python's sorted(), zeros (in any notation) as emptied, the rest written."""
+    from keruen.store import _judge
+
+    written: list[Any] = []
+    emptied: list[Any] = []
+    _judge.finish(set(balances), balances, written, emptied)
+    order = sorted(balances)
+    assert written == [(h, b, balances[(h, b)]) for h, b in order if balances[(h, b)] != 0]
+    assert emptied == [k for k in order if balances[k] == 0]
+
+
+@pytest.mark.parametrize("key", [("a",), ("a", 1), (1, "a"), ("a", "b", "c"), "ab"])
+def test_a_balance_key_other_than_two_str_is_refused(key: Any) -> None:
+    from keruen.store import _judge
+
+    with pytest.raises(TypeError):
+        _judge.finish({("a", "b"), key}, {("a", "b"): Decimal(1), key: Decimal(1)}, [], [])
+
+
 @pytest.mark.parametrize(
     ("prev", "digest"),
     [("zz" * 32, "00" * 32), ("00" * 32, "0g" * 32), ("\u00e9" * 64, "00" * 32), ("0" * 63, "")],
