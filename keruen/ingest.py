@@ -32,7 +32,7 @@ from keruen.model.validate import MAX_LINE_BYTES, Outcome, parse_many
 from keruen.settings import get_settings
 from keruen.split import Line, YoungCollector
 from keruen.store import ledger as store
-from keruen.store.db import lock_writer, sqlite_path, unreachable
+from keruen.store.db import checkpointing, lock_writer, sqlite_path, unreachable
 from keruen.store.judge import judge_chunk, rebuilt
 
 Progress = Callable[[int], None]
@@ -110,7 +110,13 @@ def ingest_lines(
     # (hundreds of thousands of batches and balances) over and over. Between chunks only the
     # young generations are collected: what the last chunk made and dropped, cycles included.
     collector = YoungCollector()
-    with no_gc():
+    with no_gc(), checkpointing(eng) as committed:
+
+        def advance(lines: int) -> None:  # after each chunk's commit
+            committed()
+            if progress:
+                progress(lines)
+
         if _may_split(eng, parallel):
             ahead = list(islice(parts, 2))  # a second process pays off from the second chunk on
             if len(ahead) == 2:
@@ -122,7 +128,7 @@ def ingest_lines(
                     report,
                     keep_ids,
                     in_transaction,
-                    progress,
+                    advance,
                     parallel,
                 )
                 return report
@@ -130,8 +136,7 @@ def ingest_lines(
         for part in _parsed_parts(parts, parallel, home):
             collector.note(len(part))
             state = _ingest_isolating(eng, part, source, report, keep_ids, state, in_transaction)
-            if progress:
-                progress(len(part))
+            advance(len(part))
     return report
 
 

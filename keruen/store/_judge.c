@@ -764,6 +764,127 @@ fail:
     return NULL;
 }
 
+/* --- what a chunk must read --------------------------------------------------------------- */
+
+/* key into `into` unless `held` (a dict) has it; 0, or -1 with an error set */
+static int add_missing(PyObject *into, PyObject *held, PyObject *key) {
+    int has = PyDict_Contains(held, key);
+    return has < 0 ? -1 : has ? 0 : PySet_Add(into, key);
+}
+
+static int add_missing_pair(PyObject *into, PyObject *held, PyObject *a, PyObject *b) {
+    PyObject *key = PyTuple_Pack(2, a, b);
+    int result = key == NULL ? -1 : add_missing(into, held, key);
+    Py_XDECREF(key);
+    return result;
+}
+
+/* the str attribute `name` of o (new reference), NULL without an error if it is none */
+static PyObject *str_or_null(PyObject *o, PyObject *name) {
+    PyObject *v = NULL;
+    return str_field(o, name, &v) ? v : NULL;
+}
+
+/* One event of a kind judged here: its keys added (each only if not held); 1 done, 0 an odd
+   event (Python's needs takes it; what was added is what Python adds for it too), -1 error */
+static int event_needs(PyObject *e, int kind, PyObject *ids, PyObject *bids, PyObject *bkeys,
+                       PyObject *known, PyObject *batches, PyObject *balances) {
+    PyObject *id = str_or_null(e, s_id), *batch = NULL, *a = NULL, *b = NULL, *parts = NULL;
+    int result = 0;
+    Py_ssize_t i;
+    if (id == NULL || add_missing(ids, known, id) < 0)
+        goto done;
+    if (kind == K_TRANSFORM) {
+        if ((a = str_or_null(e, s_holder)) == NULL)
+            goto done;
+        for (int side = 0; side < 2; side++) {
+            Py_XSETREF(parts, PyObject_GetAttr(e, side == 0 ? s_inputs : s_outputs));
+            if (parts == NULL || !PyList_CheckExact(parts)) {
+                PyErr_Clear();
+                goto done;
+            }
+            for (i = 0; i < PyList_GET_SIZE(parts); i++) {
+                Py_XSETREF(batch, str_or_null(PyList_GET_ITEM(parts, i), s_batch));
+                if (batch == NULL)
+                    goto done;
+                if (add_missing(bids, batches, batch) < 0 ||
+                    (side == 0 && add_missing_pair(bkeys, balances, a, batch) < 0))
+                    goto fail;
+            }
+        }
+        result = 1;
+        goto done;
+    }
+    if ((batch = str_or_null(e, s_batch)) == NULL)
+        goto done;
+    if (add_missing(bids, batches, batch) < 0)
+        goto fail;
+    if (kind == K_TRANSFER) {
+        if ((a = str_or_null(e, s_from)) == NULL || (b = str_or_null(e, s_to)) == NULL)
+            goto done;
+        if (add_missing_pair(bkeys, balances, a, batch) < 0 ||
+            add_missing_pair(bkeys, balances, b, batch) < 0)
+            goto fail;
+    } else if (kind == K_TAKE) {
+        if ((a = str_or_null(e, s_holder)) == NULL)
+            goto done;
+        if (add_missing_pair(bkeys, balances, a, batch) < 0)
+            goto fail;
+    }
+    result = 1;
+    goto done;
+fail:
+    result = -1;
+done:
+    if (result == -1 && !PyErr_Occurred())
+        result = 0;
+    Py_XDECREF(id); Py_XDECREF(batch); Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(parts);
+    return result;
+}
+
+/* missing(events, known, batches, balances) -> (ids, batches, balances, rest):
+   keruen.ledger.overlay.needs for the kinds judged here, each key only where the overlay's
+   dict does not hold it; every other event (adjust, cancel, any other type, anything odd) in
+   `rest`, for Python's needs. */
+static PyObject *missing(PyObject *self, PyObject *args) {
+    PyObject *events, *known, *batches, *balances, *seq, *ids, *bids, *bkeys, *rest;
+    Py_ssize_t i;
+    if (kinds == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "keruen.store._judge is not configured");
+    if (!PyArg_ParseTuple(args, "OO!O!O!", &events, &PyDict_Type, &known, &PyDict_Type,
+                          &batches, &PyDict_Type, &balances))
+        return NULL;
+    if ((seq = PySequence_Fast(events, "events is not a sequence")) == NULL)
+        return NULL;
+    ids = PySet_New(NULL);
+    bids = PySet_New(NULL);
+    bkeys = PySet_New(NULL);
+    rest = PyList_New(0);
+    if (ids == NULL || bids == NULL || bkeys == NULL || rest == NULL)
+        goto fail;
+    for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *e = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *kind_t = PyDict_GetItemWithError(kinds, (PyObject *)Py_TYPE(e));
+        int done = 0;
+        if (kind_t == NULL && PyErr_Occurred())
+            goto fail;
+        if (kind_t != NULL) {
+            int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(kind_t, 0));
+            done = event_needs(e, kind, ids, bids, bkeys, known, batches, balances);
+            if (done < 0)
+                goto fail;
+        }
+        if (!done && PyList_Append(rest, e) < 0)
+            goto fail;
+    }
+    Py_DECREF(seq);
+    return Py_BuildValue("(NNNN)", ids, bids, bkeys, rest);
+fail:
+    Py_DECREF(seq);
+    Py_XDECREF(ids); Py_XDECREF(bids); Py_XDECREF(bkeys); Py_XDECREF(rest);
+    return NULL;
+}
+
 /* Two str in code-point order (Python's `<` on str): the bytes of the compact forms compared
    directly when both are of one kind, else PyUnicode_Compare. */
 static int str_order(PyObject *a, PyObject *b) {
@@ -862,6 +983,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Set the classes and constants the judge uses."},
     {"run", run, METH_VARARGS, "Admit a chunk's items from `start` on, while handled."},
     {"finish", finish, METH_VARARGS, "The balances a chunk changed, in key order."},
+    {"missing", missing, METH_VARARGS, "What a chunk's events name that the overlay lacks."},
     {"chain", chain, METH_VARARGS, "The chain hash of prev and digest (hex)."},
     {"micros", py_micros, METH_O, "A datetime as ledger microseconds, or None."},
     {NULL, NULL, 0, NULL}};

@@ -1,6 +1,6 @@
 """The ingest's native judge (keruen/store/_judge.c); see keruen.store.judge."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,3 +27,10 @@ def finish(
 ) -> None: ...
 def chain(prev: str, digest: str, /) -> str: ...
 def micros(t: datetime, /) -> int | None: ...
+def missing(
+    events: Sequence[Any],
+    known: dict[str, Any],
+    batches: dict[str, Any],
+    balances: dict[tuple[str, str], Any],
+    /,
+) -> tuple[set[str], set[str], set[tuple[str, str]], list[Any]]: ...

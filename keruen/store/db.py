@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import cache, partial
 from importlib import resources
@@ -182,6 +183,75 @@ def _sqlite_pragmas(
     ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
+
+
+class Checkpointer:
+    """WAL checkpoints of a SQLite file in a thread of their own, while a long ingest writes.
+
+    Left to itself, the writer's commit that finds the WAL past `wal_autocheckpoint` copies it
+    into the file (256 MB, with an fsync) before the next chunk is judged. Here a second
+    connection copies each chunk's pages (PASSIVE: it never takes the writer's lock) right after
+    its commit, with the GIL released, on the other core, while the writer judges the next
+    chunk; the writer's next transaction then finds the WAL copied and starts it over, so it
+    never grows to the point where its own commit would copy it. Nothing about durability
+    changes: a checkpoint only moves committed pages from the WAL into the file."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA busy_timeout=0")  # PASSIVE waits on nobody anyway
+        self.wake = threading.Event()
+        self.pending = self.stopping = False
+        self.thread = threading.Thread(target=self._loop, name="keruen-checkpoint", daemon=True)
+        self.thread.start()
+
+    def committed(self) -> None:
+        """A chunk was committed: copy what the WAL holds (once more, if copying now)."""
+        self.pending = True
+        self.wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            if self.pending:
+                self.pending = False
+                # busy or gone: the writer's own checkpoint still runs
+                with suppress(sqlite3.Error):
+                    self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            if self.stopping:
+                return
+
+    def close(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        self.thread.join()
+        self.conn.close()
+
+
+@contextmanager
+def checkpointing(eng: Engine) -> Iterator[Callable[[], None]]:
+    """A function to call after each commit of an ingest: from the second commit of a SQLite
+    file's ingest on, a `Checkpointer` copies the WAL (a one-chunk ingest, as the API's, needs
+    none, and by then the ingest's helper processes are forked: a fork copies no thread). For
+    other databases it does nothing."""
+    path = sqlite_path(str(eng.url))
+    started: list[Checkpointer] = []
+    commits = 0
+
+    def committed() -> None:
+        nonlocal commits
+        commits += 1
+        if path is None or commits < 2:
+            return
+        if not started:
+            started.append(Checkpointer(path))
+        started[0].committed()
+
+    try:
+        yield committed
+    finally:
+        for checkpointer in started:
+            checkpointer.close()
 
 
 def _sqlite_read(conn: Connection) -> None:

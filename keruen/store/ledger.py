@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,6 +21,8 @@ from keruen.store import schema as t
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
 from keruen.store.native import native
+
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,18 +134,42 @@ def _snapshot_at_once(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
 
 def prefetch(conn: Connection, overlay: Overlay, events: Sequence[ev.Event]) -> None:
     """Read in bulk what `events` can touch and `overlay` does not hold yet."""
-    batch_ids, balance_keys, ids = needs(events)
-    _load_events(conn, overlay, {i for i in ids if i not in overlay.known})
+    ids, batch_ids, balance_keys = missing(overlay, events)
+    _load_events(conn, overlay, ids)
     more_batches, more_balances = cancel_needs(overlay, events)
-    # comprehensions, not `set - dict.keys()`: that walks the whole carried dict (up to
-    # CARRY_LIMIT entries) for every chunk, where these test only what the chunk names
-    known_batches, known_balances = overlay.batches, overlay.balances
-    _load_batches(conn, overlay, {b for b in batch_ids | more_batches if b not in known_batches})
-    _load_balances(
-        conn, overlay, {k for k in balance_keys | more_balances if k not in known_balances}
-    )
+    batch_ids.update(_lacking(more_batches, overlay.batches))
+    balance_keys.update(_lacking(more_balances, overlay.balances))
+    _load_batches(conn, overlay, batch_ids)
+    _load_balances(conn, overlay, balance_keys)
     _load_held(conn, overlay, held_needs(events))
     _stamp_clock(overlay)
+
+
+def missing(
+    overlay: Overlay, events: Sequence[ev.Event]
+) -> tuple[set[str], set[str], set[tuple[str, str]]]:
+    """The event ids, batches and balances `events` name (`needs`) that `overlay` does not
+    hold yet. The native judge takes the kinds it judges (0.3 against 2.5 µs per event) and
+    leaves the rest to `needs`."""
+    fast, rest = native(), events
+    ids: set[str] = set()
+    batches: set[str] = set()
+    balances: set[tuple[str, str]] = set()
+    if fast is not None:
+        ids, batches, balances, rest = fast.missing(
+            events, overlay.known, overlay.batches, overlay.balances
+        )
+    more_batches, more_balances, more_ids = needs(rest)
+    ids.update(_lacking(more_ids, overlay.known))
+    batches.update(_lacking(more_batches, overlay.batches))
+    balances.update(_lacking(more_balances, overlay.balances))
+    return ids, batches, balances
+
+
+def _lacking(keys: set[_K], held: Mapping[_K, object]) -> Iterator[_K]:
+    # a comprehension, not `set - dict.keys()`: that walks the whole carried dict (up to
+    # CARRY_LIMIT entries) for every chunk, where this tests only what the chunk names
+    return (k for k in keys if k not in held)
 
 
 def _stamp_clock(overlay: Overlay) -> None:

@@ -5,6 +5,7 @@ install: Python judges, silently) or where `KERUEN_NATIVE=0` turns it off."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -47,6 +48,15 @@ class Judge(Protocol):
         emptied: list[Any],
         /,
     ) -> None: ...
+
+    def missing(
+        self,
+        events: Sequence[ev.Event],
+        known: dict[str, Any],
+        batches: dict[str, Any],
+        balances: dict[tuple[str, str], Any],
+        /,
+    ) -> tuple[set[str], set[str], set[tuple[str, str]], list[ev.Event]]: ...
 
 
 def _load() -> Judge | None:

@@ -354,10 +354,62 @@ def test_the_chain_hash_and_time_are_pythons() -> None:
     assert json.loads(f.line(SETUP[0]))["quantity"] == "10"
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), held=st.floats(0, 1))
+def test_what_a_chunk_lacks_is_what_needs_names_and_the_overlay_lacks(
+    seed: int, held: float
+) -> None:
+    """`store.missing` with the native judge (which leaves adjusts, cancels, transit events and
+    anything odd to Python's `needs`) = Python's `needs` minus what the overlay holds."""
+    from keruen.ledger.overlay import needs
+    from keruen.store.ledger import missing
+
+    rng = random.Random(seed)
+    lines = mixed(seed, 150, 0.05, 0.05, 0.05, 0.1) + hostile(seed, 150)
+    items = j.rebuilt(list(enumerate(parse_many(lines, get_settings().jurisdiction), 1)))
+    events = [p.event for _, p in items if not isinstance(p, Exception)]
+    batches, balances, ids = needs(events)
+    overlay = Overlay()
+    overlay.known.update((i, None) for i in ids if rng.random() < held)  # type: ignore[misc]
+    overlay.batches.update((b, None) for b in batches if rng.random() < held)
+    overlay.balances.update((k, Decimal(1)) for k in balances if rng.random() < held)
+    expected = (
+        {i for i in ids if i not in overlay.known},
+        {b for b in batches if b not in overlay.batches},
+        {k for k in balances if k not in overlay.balances},
+    )
+    _native(True)
+    assert missing(overlay, events) == expected
+    _native(False)
+    assert missing(overlay, events) == expected
+
+
+def test_an_odd_event_is_left_to_python() -> None:
+    """Fields that are not str, or a transform's parts not a list: `rest`, never a crash."""
+    from keruen.store import _judge
+
+    import msgspec
+
+    (_, transfer), (_, transform) = items_of(
+        f.transfer("t", decl(1), f.A, f.B, "1", day=2),
+        f.transform("x", f.A, [(decl(1), "1")], "P-1", "1", day=3),
+    )
+    assert not isinstance(transfer, Exception) and not isinstance(transform, Exception)
+    odd = [
+        msgspec.structs.replace(transfer.event, to=5),
+        msgspec.structs.replace(transform.event, inputs=(transform.event.inputs[0],)),
+        SimpleNamespace(id="x", batch=1),
+    ]
+    ids, batches, balances, rest = _judge.missing(odd, {}, {}, {})
+    assert rest == odd
+
+
 # holders and batches as they come: ASCII, Latin-1, other scripts, astral characters, one a
 # prefix of another
 NAMES = st.text(st.sampled_from("aAzZ09/-_\u00e9\u00ff\u0416\u4e2d\U0001f600"), max_size=6)
-BALANCES = st.sampled_from([Decimal(0), Decimal("0E-12"), Decimal("-0"), Decimal("1.5"), Decimal(-2)])
+BALANCES = st.sampled_from(
+    [Decimal(0), Decimal("0E-12"), Decimal("-0"), Decimal("1.5"), Decimal(-2)]
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -254,3 +254,54 @@ def test_every_migration_has_its_own_revision_id() -> None:
             if isinstance(target, ast.Name) and target.id == "revision":
                 ids.append(ast.literal_eval(node.value))
     assert len(ids) >= 13 and len(ids) == len(set(ids)), sorted(ids)
+
+
+def test_the_checkpointer_copies_committed_pages_into_the_file(tmp_path: object) -> None:
+    """`db.Checkpointer` moves what the WAL holds into the database file (read here with
+    `immutable=1`, which ignores the WAL), without the writer's own checkpoint."""
+    import sqlite3
+    from pathlib import Path
+
+    path = str(Path(str(tmp_path)) / "wal.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x)")
+    writer.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1000)])
+
+    def in_the_file() -> int:
+        reader = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return int(reader.execute("SELECT count(*) FROM t").fetchone()[0])
+        except sqlite3.OperationalError:  # the table is not in the file yet
+            return 0
+        finally:
+            reader.close()
+
+    assert in_the_file() == 0
+    checkpointer = db.Checkpointer(path)
+    checkpointer.committed()
+    checkpointer.close()
+    assert in_the_file() == 1000
+    writer.close()
+
+
+def test_an_ingest_of_many_chunks_starts_a_checkpointer_on_sqlite_files(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the second commit on (a one-chunk ingest, as the API's, starts none); the
+    ledger is the same as without it (the test above: what it does to the file)."""
+    started: list[db.Checkpointer] = []
+    original = db.Checkpointer.__init__
+
+    def spy(self: db.Checkpointer, path: str) -> None:
+        started.append(self)
+        original(self, path)
+
+    monkeypatch.setattr(db.Checkpointer, "__init__", spy)
+    report = ingest_lines(engine, f.lines(*STORY), chunk_size=len(STORY))
+    assert started == []
+    report = ingest_lines(engine, f.lines(*STORY), chunk_size=2)
+    assert report.duplicates == len(STORY)
+    file_based = db.sqlite_path(str(engine.url)) is not None
+    assert len(started) == (1 if file_based else 0)
