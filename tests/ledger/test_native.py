@@ -386,9 +386,9 @@ def test_what_a_chunk_lacks_is_what_needs_names_and_the_overlay_lacks(
 
 def test_an_odd_event_is_left_to_python() -> None:
     """Fields that are not str, or a transform's parts not a list: `rest`, never a crash."""
-    from keruen.store import _judge
-
     import msgspec
+
+    from keruen.store import _judge
 
     (_, transfer), (_, transform) = items_of(
         f.transfer("t", decl(1), f.A, f.B, "1", day=2),
@@ -400,7 +400,7 @@ def test_an_odd_event_is_left_to_python() -> None:
         msgspec.structs.replace(transform.event, inputs=(transform.event.inputs[0],)),
         SimpleNamespace(id="x", batch=1),
     ]
-    ids, batches, balances, rest = _judge.missing(odd, {}, {}, {})
+    *_, rest = _judge.missing(odd, {}, {}, {})
     assert rest == odd
 
 
