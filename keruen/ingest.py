@@ -198,12 +198,14 @@ def _ingest_split(
         if progress:
             progress(len(part))
 
+    parsed = _parsed_parts(parts, parallel, home)
     if eng.dialect.name == "postgresql":
-        parsed = _parsed_parts(parts, parallel, home)
         first = next(parsed)  # the parse process is forked before the judging thread starts
         split.run(eng, chain([first], parsed), source, fallback, inside, after, threaded=True)
         return
-    parsed = (_joined(part, parse_many(_texts(part), home)) for part in parts)
+    # three processes on two cores (this one writes, one parses, one judges): the stages are
+    # uneven, and the system spreads them where two processes left a core waiting. The judge
+    # is forked first, then the parse process at the first chunk, before any thread starts.
     split.run(eng, parsed, source, fallback, inside, after)
 
 

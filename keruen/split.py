@@ -51,6 +51,7 @@ from keruen.store.judge import Judgement, judge_chunk, rebuilt
 
 AHEAD = 2  # chunks judged ahead of the one being written
 MAX_REDO = 3  # restarts of the child from the ledger before the rest goes sequentially
+JUDGE_NAME = "keruen-judge"  # the judging child, beside the parse process
 
 # (line number, raw line, what parsing made of it)
 Line = tuple[int, bytes, Outcome]
@@ -181,7 +182,9 @@ def _child_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | N
     ctx = get_context("fork")
     down_r, down_w = ctx.Pipe(duplex=False)
     up_r, up_w = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(eng, down_r, up_w, os.getpid()), daemon=True)
+    child = ctx.Process(
+        target=_child, args=(eng, down_r, up_w, os.getpid()), name=JUDGE_NAME, daemon=True
+    )
     child.start()
     down_r.close()
     up_w.close()
@@ -311,9 +314,11 @@ class _Sender:
         self.pipe = pipe
         self.queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name="keruen-split-send", daemon=True)
-        self.thread.start()
 
     def send(self, message: Message) -> None:
+        # started at the first chunk, once the parse process is forked (from no thread)
+        if not self.thread.is_alive():
+            self.thread.start()
         self.queue.put(msgspec.msgpack.encode(message))
 
     def _loop(self) -> None:
@@ -325,7 +330,8 @@ class _Sender:
 
     def close(self) -> None:
         self.queue.put(None)
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
         self.pipe.close()
 
 

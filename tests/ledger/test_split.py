@@ -190,16 +190,22 @@ def test_another_writer_between_chunks(backend: str, every: int) -> None:
 
 
 def test_the_child_dying_leaves_the_rest_to_the_sequential_way() -> None:
-    """SQLite: the judge is a forked child (on PostgreSQL a thread, below)."""
+    """SQLite: the judge is a forked child (on PostgreSQL a thread, below), beside the parse
+    process."""
+
+    killed: list[int] = []
 
     def kill_child(eng: Engine, n: int) -> None:
         if n == 3:
-            for child in multiprocessing.active_children():
-                os.kill(child.pid or 0, signal.SIGKILL)
+            for judge in multiprocessing.active_children():
+                if judge.name == split.JUDGE_NAME:
+                    os.kill(judge.pid or 0, signal.SIGKILL)
+                    killed.append(judge.pid or 0)
 
     lines = mixed(5, 2_000, 0.03, 0.02, 0.01, 0.02)
     seq, par = both("sqlite", lines, 150, kill_child)
     same(seq, par)
+    assert len(killed) == 1  # the split's judge, not the parse process
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
