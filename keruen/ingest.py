@@ -30,7 +30,7 @@ from keruen.jurisdiction import Jurisdiction
 from keruen.ledger.overlay import Overlay
 from keruen.model.validate import MAX_LINE_BYTES, Outcome, parse_many
 from keruen.settings import get_settings
-from keruen.split import Line, YoungCollector
+from keruen.split import Line, YoungCollector, raw_lines
 from keruen.store import ledger as store
 from keruen.store.db import checkpointing, lock_writer, sqlite_path, unreachable
 from keruen.store.judge import judge_chunk, rebuilt
@@ -319,13 +319,13 @@ def _ingest_chunk(
 ) -> Overlay:
     """Judge and write one chunk; returns the ledger state after it, for the next chunk."""
     items = rebuilt([(lineno, result) for lineno, _, result in part])
-    raws = {lineno: line for lineno, line, _ in part}
     with eng.begin() as conn:
         lock_writer(conn)
         events = [p.event for _, p in items if not isinstance(p, InvalidEvent)]
         overlay = store.snapshot(conn, events, state)
         now = store.micros_now()
         judged = judge_chunk(overlay, items, now)
+        raws = raw_lines(part, judged.refused)
         rejected = [store.Rejection(n, i, e, raws[n]) for n, i, e in judged.refused]
         store.insert(conn, judged.rows)
         store.write_rejections(conn, rejected, source, now)

@@ -31,7 +31,7 @@ import queue
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection as Pipe
@@ -265,7 +265,7 @@ def _write(
     """Write a judged chunk in one transaction; False (nothing written) if the ledger moved
     under the child or the database refused a row."""
     assert judged.rows is not None
-    raws = {n: line for n, line, _ in part}
+    raws = raw_lines(part, judged.refused)
     rejections = [
         store.Rejection(n, event_id, _error(kind, fld, reason, event_id), raws[n])
         for n, event_id, kind, fld, reason in judged.refused
@@ -286,6 +286,13 @@ def _write(
         return False
     after(part, outcomes)
     return True
+
+
+def raw_lines(part: list[Line], refused: Sequence[tuple[Any, ...]]) -> dict[int, bytes]:
+    """The raw text of the refused lines (each refusal starts with its line number), for
+    their rejections: nothing to build for a chunk with none."""
+    wanted = {r[0] for r in refused}
+    return {n: line for n, line, _ in part if n in wanted} if wanted else {}
 
 
 def _error(kind: str, fld: str, reason: str, event_id: str | None) -> RejectedEvent:

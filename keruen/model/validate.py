@@ -133,15 +133,6 @@ def _parse_strict(line: bytes, jurisdiction: Jurisdiction) -> tuple[bytes, str] 
     return canonical, hashlib.sha256(canonical).hexdigest()
 
 
-def rebuild(outcome: Outcome) -> Parsed:
-    """The `Parsed` a `parse_many` outcome stands for (raises its `InvalidEvent`)."""
-    if len(outcome) == 3:
-        raise InvalidEvent(*outcome)
-    canonical, digest = outcome
-    assert isinstance(canonical, bytes)
-    return Parsed(_typed.decode(canonical), canonical, digest)
-
-
 def decode_stored(canonical: bytes) -> ev.Event:
     """A stored event, typed, without judging it again: it passed the checks when it was
     admitted (a ledger written under one jurisdiction stays readable under another)."""

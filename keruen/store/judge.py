@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Overlay
-from keruen.model.validate import Outcome, Parsed, rebuild
+from keruen.model.validate import Outcome, Parsed, decode_stored
 from keruen.store.ledger import ChunkRows, add_rows, finish_rows
 from keruen.store.native import native
 
@@ -25,13 +25,17 @@ Refused = tuple[int, str | None, RejectedEvent]  # line number, event id, why
 
 
 def rebuilt(part: list[tuple[int, Outcome]]) -> list[Item]:
-    """A parsed chunk's items: each line's event, or why it is none."""
+    """A parsed chunk's items: each line's event (decoded again from its canonical bytes, as
+    it came from the parse process), or why it is none."""
     items: list[Item] = []
+    append, decode = items.append, decode_stored
     for lineno, outcome in part:
-        try:
-            items.append((lineno, rebuild(outcome)))
-        except InvalidEvent as e:
-            items.append((lineno, e))
+        if len(outcome) == 2:
+            canonical, digest = outcome
+            assert isinstance(canonical, bytes)
+            append((lineno, Parsed(decode(canonical), canonical, digest)))
+        else:
+            append((lineno, InvalidEvent(*outcome)))
     return items
 
 
