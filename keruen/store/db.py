@@ -381,8 +381,7 @@ def bulk_insert(
         # (the API's single-event groups): one INSERT … SELECT from one array per column
         conn.exec_driver_sql(_insert_sql(conn, table, columns, upsert_keys), _arrays(rows))
         return
-    name, cols = _names(conn, [table.name]), _names(conn, columns)
-    _copy(conn, f"COPY {name} ({cols}) FROM STDIN", rows)
+    _copy(conn, table, columns, rows)
 
 
 COPY_FROM = 64  # rows from which PostgreSQL gets COPY rather than one INSERT of arrays
@@ -497,12 +496,30 @@ def _arrays(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
     return tuple(list(column) for column in zip(*rows, strict=True))
 
 
-def _copy(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+def _copy(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """COPY in binary: the server neither splits lines nor parses numbers and escapes, the
+    client only prefixes lengths (text COPY of events and moves cost the server 8-9 µs of CPU
+    per row at 10 M events)."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(sql) as copy:
+    name, cols = _names(conn, [table.name]), _names(conn, columns)
+    with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_copy_types(conn, table, tuple(columns)))
         for row in rows:
             copy.write_row(row)
+
+
+def _copy_types(conn: Connection, table: sa.Table, columns: tuple[str, ...]) -> list[str]:
+    """The PostgreSQL type names of `columns`, as binary COPY must be told them."""
+    types = []
+    for c in columns:
+        t = table.c[c].type
+        if isinstance(t, sa.types.TypeDecorator):
+            t = t.load_dialect_impl(conn.dialect)
+        types.append(t.compile(dialect=conn.dialect).split("(", 1)[0].lower())
+    return types
 
 
 def fetch_in(

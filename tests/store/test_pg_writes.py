@@ -1,0 +1,93 @@
+"""PostgreSQL's write path: binary COPY keeps every stored value, and `balances` is vacuumed
+by the ledger itself when the server's autovacuum is off (as on CI)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, cast
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from keruen.ingest import ingest_lines
+from keruen.store import db, tidy
+from tests import factory as f
+from tests.factory import A, B
+
+QUANTITIES = ["0.000001", "1.50", "1E+1", "7", "2.25", "123456789012.5"]
+
+
+def _batch(n: int) -> str:
+    return f"55501/010324/{n:07d}/001"
+
+
+def test_binary_copy_stores_what_the_insert_of_a_few_rows_stores(pg_engine: Engine) -> None:
+    """Over `COPY_FROM` rows a table is written by binary COPY, below it by one INSERT; the
+    same events both ways give the same stored rows (decimals, texts, numbers, NULLs)."""
+    n = db.COPY_FROM + 6
+    events = [_kilos(f.import_(f"i{k}", _batch(k), A, _quantity(k), day=1)) for k in range(n)]
+    events += [f.transfer(f"t{k}", _batch(k), A, B, _quantity(k + 1)) for k in range(n)]
+    copied = _stored(pg_engine, events, chunk=len(events))
+    with db.scratch(str(pg_engine.url)) as other:
+        inserted = _stored(other, events, chunk=1)
+    assert copied == inserted
+    assert {q for _, _, q, src in copied["moves"] if src} == {Decimal(q) for q in QUANTITIES}
+
+
+def _quantity(k: int) -> str:
+    return QUANTITIES[k % len(QUANTITIES)]
+
+
+def _kilos(event: dict[str, Any]) -> dict[str, Any]:
+    """The import of a batch counted in kilograms (fractions allowed), of a large quantity."""
+    goods = cast(dict[str, Any], event["goods"])
+    return {**event, "goods": {**goods, "unit": "KGM"}, "quantity": "999999999999"}
+
+
+def _stored(eng: Engine, events: list[dict[str, Any]], chunk: int) -> dict[str, list[Any]]:
+    report = ingest_lines(eng, f.lines(*events), chunk_size=chunk, parallel=False)
+    assert (report.accepted, report.rejected) == (len(events), 0), report.public()
+    queries = {
+        "events": "SELECT id, type, time_us, key, canonical, digest, hash, ref FROM events",
+        "moves": "SELECT event_id, batch, quantity, source FROM moves",
+        "batches": "SELECT * FROM batches",
+        "balances": "SELECT * FROM balances",
+    }
+    with eng.connect() as conn:
+        return {k: sorted(map(tuple, conn.exec_driver_sql(q))) for k, q in queries.items()}
+
+
+def test_balances_are_vacuumed_after_enough_changes(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tidy, "VACUUM_AFTER", 3)
+    vacuums = _vacuum_count(pg_engine)
+    events = [f.import_("i", _batch(1), A, "10", day=1)]
+    events += [
+        f.transfer(f"t{k}", _batch(1), *((A, B) if k % 2 else (B, A)), "10") for k in range(1, 9)
+    ]
+    report = ingest_lines(pg_engine, f.lines(*events), chunk_size=2, parallel=False)
+    assert (report.accepted, report.rejected) == (len(events), 0), report.public()
+    with pg_engine.connect() as conn:
+        autovacuum = conn.exec_driver_sql("SELECT current_setting('autovacuum')").scalar()
+    # each chunk of two events writes one balance and empties another: 2 changes a chunk,
+    # a VACUUM after the second and the fourth of five chunks
+    assert _vacuum_count(pg_engine) - vacuums >= (0 if autovacuum == "on" else 2)
+
+
+def _vacuum_count(eng: Engine) -> int:
+    with eng.connect() as conn:
+        return int(
+            conn.exec_driver_sql(
+                "SELECT vacuum_count FROM pg_stat_user_tables"
+                " WHERE relname = 'balances' AND schemaname = current_schema()"
+            ).scalar()
+            or 0
+        )
+
+
+def test_a_vacuum_that_fails_is_logged_not_raised(
+    pg_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    tidy.vacuum(pg_engine, "no_such_table")
+    assert "VACUUM no_such_table failed" in caplog.text
