@@ -18,6 +18,7 @@ from keruen.ledger.rules import Batch
 from keruen.model import events as ev
 from keruen.settings import get_settings
 from keruen.store import schema as t
+from keruen.store import tidy
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
 from keruen.store.native import native
@@ -335,6 +336,7 @@ def finish_rows(out: ChunkRows, overlay: Overlay) -> None:
 
 def insert(conn: Connection, r: ChunkRows) -> None:
     """Insert a chunk's rows (in the caller's transaction; one statement on PostgreSQL)."""
+    tidy.balances_changed(conn, len(r.balances) + len(r.emptied))
     bulk_write(
         conn,
         [
