@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from keruen.ingest import ingest_lines
 from keruen.store import db, tidy
+from keruen.store import schema as t
 from tests import factory as f
 from tests.factory import A, B
 
@@ -91,3 +92,18 @@ def test_a_vacuum_that_fails_is_logged_not_raised(
 ) -> None:
     tidy.vacuum(pg_engine, "no_such_table")
     assert "VACUUM no_such_table failed" in caplog.text
+
+
+def test_jit_is_off_for_a_chunk_s_transaction_only(pg_engine: Engine) -> None:
+    """A lookup of a chunk's keys turns JIT off until its transaction ends; a few keys (the
+    API's groups) and the next transaction keep the server's setting."""
+    with pg_engine.connect() as conn:
+        server = conn.exec_driver_sql("SHOW jit").scalar()
+        few = [(f"e{k}",) for k in range(db.JIT_OFF_FROM - 1)]
+        list(db.fetch_in(conn, t.events, ("id",), ("id",), few))
+        assert conn.exec_driver_sql("SHOW jit").scalar() == server
+        many = [(f"e{k}",) for k in range(db.JIT_OFF_FROM)]
+        list(db.fetch_in(conn, t.events, ("id",), ("id",), many))
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+        conn.rollback()
+        assert conn.exec_driver_sql("SHOW jit").scalar() == server
