@@ -233,18 +233,22 @@ def checkpointing(eng: Engine) -> Iterator[Callable[[], None]]:
     """A function to call after each commit of an ingest: from the second commit of a SQLite
     file's ingest on, a `Checkpointer` copies the WAL (a one-chunk ingest, as the API's, needs
     none, and by then the ingest's helper processes are forked: a fork copies no thread). For
-    other databases it does nothing."""
+    other databases, and SQLite files without a WAL, it does nothing."""
     path = sqlite_path(str(eng.url))
     started: list[Checkpointer] = []
     commits = 0
 
     def committed() -> None:
-        nonlocal commits
+        nonlocal commits, path
         commits += 1
         if path is None or commits < 2:
             return
         if not started:
-            started.append(Checkpointer(path))
+            checkpointer = Checkpointer(path)
+            started.append(checkpointer)
+            if str(checkpointer.conn.execute("PRAGMA journal_mode").fetchone()[0]) != "wal":
+                path = None  # a rollback journal (a bulk load's): nothing to copy
+                return
         started[0].committed()
 
     try:
