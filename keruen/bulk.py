@@ -11,10 +11,10 @@ file beside the target, with what only a file nobody else sees allows:
 
 Then the whole file is checked: SQLite's `integrity_check` (every B-tree and index), and
 `keruen.store.integrity.verify` (the hash chain, every indexed column, the projections
-replayed through the rules, the rejections' chain). Only a file that passes is made the
-ledger, atomically (a hard link that refuses an existing target, then the temporary name
-removed); anything else removes the temporary file and raises. Never for the API or a ledger
-in use: the target must not exist.
+replayed through the rules, the rejections' chain), the two at once on the two cores. Only a
+file that passes is made the ledger, atomically (a hard link that refuses an existing target,
+then the temporary name removed); anything else removes the temporary file and raises. Never
+for the API or a ledger in use: the target must not exist.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ def ingest_bulk(
             for sql in indexes:
                 conn.exec_driver_sql(sql)
         indexed = time.perf_counter()
-        checked = check(eng)
+        checked = check(eng, temporary, journal)
         done = time.perf_counter()
         _finish(eng)
         eng.dispose()
@@ -124,20 +125,43 @@ def _drop_deferred(eng: Engine) -> list[str]:
     return [sql for _, sql in rows]
 
 
-def check(eng: Engine) -> integrity.Report:
-    """SQLite's integrity check and `keruen verify`'s, on the whole file; raises
-    `IntegrityFailure` naming the first problems if either finds one."""
-    with eng.connect() as conn:
-        found = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
-        if found != ["ok"]:
-            raise IntegrityFailure(f"SQLite integrity check: {'; '.join(found[:5])}")
-        report = integrity.verify(conn)
-        conn.rollback()
+def check(eng: Engine, path: str, journal: str) -> integrity.Report:
+    """SQLite's integrity check and `keruen verify`'s, on the whole file `path` that `eng`
+    writes; raises `IntegrityFailure` naming the first problems if either finds one.
+
+    The two run at once: SQLite's check on a read-only connection of its own, in a thread (it
+    runs in C, without the GIL), beside verify's replay in this one."""
+    reader = db.new_engine(path, sync="off", readonly=True, journal=journal)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            sqlite_check = pool.submit(_integrity_check, reader)
+            try:
+                with eng.connect() as conn:
+                    report = integrity.verify(conn)
+                    conn.rollback()
+            except Exception:
+                _raise_if_damaged(sqlite_check.result())  # what a damaged file makes verify do
+                raise
+            _raise_if_damaged(sqlite_check.result())
+    finally:
+        reader.dispose()
     if not report.ok:
         raise IntegrityFailure(
             "the loaded ledger does not verify: " + "; ".join(str(p) for p in report.problems[:5])
         )
     return report
+
+
+def _integrity_check(eng: Engine) -> list[str]:
+    with eng.connect() as conn:
+        found = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+        conn.rollback()
+    return found
+
+
+def _raise_if_damaged(found: list[str]) -> None:
+    if found != ["ok"]:
+        raise IntegrityFailure(f"SQLite integrity check: {'; '.join(found[:5])}")
 
 
 def _finish(eng: Engine) -> None:
