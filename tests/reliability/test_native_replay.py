@@ -1,7 +1,8 @@
 """`keruen verify` replays the events through the native judge where it takes them
 (keruen.store.integrity._Replay), and says word for word what the rules alone say: on every
 tampering of the tamper suite, and on mixed and hostile ledgers tampered at random, at several
-chunk sizes. A tampered ledger is caught with the native judge doing the replay."""
+chunk sizes, with the replay's state compacted or not. A tampered ledger is caught with the
+native judge doing the replay."""
 
 from __future__ import annotations
 
@@ -130,6 +131,10 @@ RANDOM = [
 ]
 
 
+def uncompacted(state: Any) -> None:
+    state.touched.clear()
+
+
 def _tamper(eng: Engine, seed: int, count: int) -> None:
     rng = random.Random(seed)
     with eng.begin() as conn:
@@ -154,5 +159,7 @@ def test_native_and_python_replay_give_the_same_report(
         _tamper(eng, seed, tamperings)
         m.setattr(integrity, "CHUNK", chunk)
         native, spy = both_ways(eng, m)
+        m.setattr(integrity._State, "compact", uncompacted)  # and the state kept whole
+        assert verified(eng, False, None) == native
     assert spy.taken > 0
     assert native["ok"] or tamperings
