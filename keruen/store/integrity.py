@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -403,20 +404,51 @@ class _Replay:
             n = self.conn.scalar(sa.select(sa.func.count()).where(column > head))
             if n:
                 self.report.add(table, f"after seq {head}", f"{n} rows no event made")
-        batches = [
-            (b.batch, *(getattr(b, c) for c in BATCH_COLUMNS[1:]))
-            for b in self.overlay.batches.values()
-            if isinstance(b, Batch)
-        ]
-        stored = self.conn.execute(sa.select(*(t.batches.c[c] for c in BATCH_COLUMNS)))
-        _diff(self.report, "batches", _first, sorted(batches), sorted(tuple(r) for r in stored))
-        balances = sorted((h, b, q) for (h, b), q in self.overlay.balances.items() if q != 0)
+        if not self._batches_match():
+            batches = [
+                (b.batch, *(getattr(b, c) for c in BATCH_COLUMNS[1:]))
+                for b in self.overlay.batches.values()
+                if isinstance(b, Batch)
+            ]
+            stored = self.conn.execute(sa.select(*(t.batches.c[c] for c in BATCH_COLUMNS)))
+            _diff(self.report, "batches", _first, sorted(batches), sorted(tuple(r) for r in stored))
         c = t.balances.c
-        stored = self.conn.execute(sa.select(c.holder, c.batch, _by_value(c.quantity)))
-        _diff(self.report, "balances", _two, balances, sorted(tuple(r) for r in stored))
+        if not self._balances_match():
+            balances = sorted((h, b, q) for (h, b), q in self.overlay.balances.items() if q != 0)
+            stored = self.conn.execute(sa.select(c.holder, c.batch, _by_value(c.quantity)))
+            _diff(self.report, "balances", _two, balances, sorted(tuple(r) for r in stored))
         cancels = list(self.cancels.items())
         stored = self.conn.execute(sa.select(t.cancellations.c.target, t.cancellations.c.event_id))
         _diff(self.report, "cancellations", _first, cancels, [tuple(r) for r in stored])
+
+    # The stored batches and balances read as a stream and found to be exactly the replay's:
+    # at 10 M events the sorted lists `_diff` compares hold 1.8 M batches each (a gigabyte at
+    # the end of the check). Where anything differs, `_diff` then says what, as before.
+
+    def _batches_match(self) -> bool:
+        batches, fields = self.overlay.batches, _BATCH_FIELDS
+        q = sa.select(*(t.batches.c[c] for c in BATCH_COLUMNS)).order_by(t.batches.c.batch)
+        matched, before = 0, None
+        for row in self.conn.execute(q.execution_options(yield_per=CHUNK)):
+            b = batches.get(row[0])
+            if row[0] == before or not isinstance(b, Batch) or fields(b) != tuple(row):
+                return False
+            matched, before = matched + 1, row[0]
+        return matched == sum(isinstance(b, Batch) for b in batches.values())
+
+    def _balances_match(self) -> bool:
+        balances, c = self.overlay.balances, t.balances.c
+        q = sa.select(c.holder, c.batch, _by_value(c.quantity)).order_by(c.holder, c.batch)
+        matched, before = 0, None
+        for holder, batch, quantity in self.conn.execute(q.execution_options(yield_per=CHUNK)):
+            held = balances.get((holder, batch))
+            if (holder, batch) == before or held is None or held == 0 or held != quantity:
+                return False
+            matched, before = matched + 1, (holder, batch)
+        return matched == sum(q != 0 for q in balances.values())
+
+
+_BATCH_FIELDS = operator.attrgetter(*BATCH_COLUMNS)
 
 
 class _Decimal(TypeDecorator[Decimal]):
