@@ -722,20 +722,25 @@ static PyObject *quantity(PyObject *element) {
     return named(NULL, S_quantityElement, body);
 }
 
-static PyObject *quantity_list(PyObject *name, PyObject *value) {
+/* the dicts of a list (anything else in it skipped), each rendered by `one`, under `name` */
+static PyObject *dict_list(PyObject *name, PyObject *value, PyObject *(*one)(PyObject *)) {
     many_t m;
     if (many(value, &m) < 0) return NULL;
     PyObject *parts = PyList_New(0);
     if (parts == NULL) return NULL;
     for (Py_ssize_t i = 0; i < m.n; i++) {
-        PyObject *q = m.items[i];
-        if (!PyDict_Check(q)) continue;
-        if (check_dict(q) < 0 || append(parts, quantity(q)) < 0) {
+        PyObject *d = m.items[i];
+        if (!PyDict_Check(d)) continue;
+        if (check_dict(d) < 0 || append(parts, one(d)) < 0) {
             Py_DECREF(parts);
             return NULL;
         }
     }
     return named(NULL, name, joined(parts));
+}
+
+static PyObject *quantity_list(PyObject *name, PyObject *value) {
+    return dict_list(name, value, quantity);
 }
 
 static PyObject *persistent(PyObject *name, PyObject *value) {
@@ -793,19 +798,7 @@ done:
 }
 
 static PyObject *sensor_list(PyObject *name, PyObject *value) {
-    many_t m;
-    if (many(value, &m) < 0) return NULL;
-    PyObject *parts = PyList_New(0);
-    if (parts == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < m.n; i++) {
-        PyObject *e = m.items[i];
-        if (!PyDict_Check(e)) continue;
-        if (check_dict(e) < 0 || append(parts, sensor_element(e)) < 0) {
-            Py_DECREF(parts);
-            return NULL;
-        }
-    }
-    return named(NULL, name, joined(parts));
+    return dict_list(name, value, sensor_element);
 }
 
 static PyObject *render(int i, PyObject *value) {
