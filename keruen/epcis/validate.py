@@ -121,7 +121,9 @@ def json_schema_issues(doc: Any) -> list[Issue]:
 def events_in_body(doc: Any) -> bool:
     """Whether a decoded JSON document is an EPCISDocument whose events are its
     `epcisBody.eventList` (where `schema_valid_slice` can check them slice by slice)."""
-    body = doc.get("epcisBody") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):  # a JSON string, number or list: the whole schema says why
+        return False
+    body = doc.get("epcisBody")
     return (
         doc.get("type") == "EPCISDocument"
         and isinstance(body, dict)

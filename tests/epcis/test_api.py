@@ -95,3 +95,12 @@ def test_bad_input_is_a_clear_4xx_or_a_named_rejection(epcis_api: Api) -> None:
     assert report["rejected"] == 1 and report["rejections"][0]["layer"] == "syntax"
     bad = epcis_api.get("olga", "/v1/epcis/events", params={"nextPageToken": "zzz"})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b'"a string"', b"5", b"[]", b"null", b"true", b'[{"type": 1}]'])
+def test_json_that_is_no_document_is_refused_with_its_reason(epcis_api: Api, body: bytes) -> None:
+    """Found by schemathesis: a JSON string made the per-slice schema check call `.get` on it
+    (a 500). Anything but an object is the schema's to refuse, as before."""
+    report = _capture(epcis_api, "olga", body)
+    assert report["accepted"] == 0 and report["rejected"] >= 1
+    assert all(r["reason"] for r in report["rejections"])
