@@ -150,8 +150,9 @@ def missing(
     overlay: Overlay, events: Sequence[ev.Event]
 ) -> tuple[set[str], set[str], set[tuple[str, str]]]:
     """The event ids, batches and balances `events` name (`needs`) that `overlay` does not
-    hold yet. The native judge takes the kinds it judges (0.3 against 2.5 µs per event) and
-    leaves the rest to `needs`."""
+    hold yet. The native judge takes the kinds it judges (in the profile of the sequential
+    path, `needs` and the comprehensions after it were 6 % of the main process) and leaves the
+    rest to `needs`."""
     fast, rest = native(), events
     ids: set[str] = set()
     batches: set[str] = set()
