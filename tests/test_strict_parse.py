@@ -174,3 +174,15 @@ def test_every_event_type_has_a_checked_twin() -> None:
         assert issubclass(twin, cls)
         assert twin.__struct_config__.forbid_unknown_fields
         assert twin.__struct_config__.tag == cls.__struct_config__.tag
+
+
+def test_the_bench_stream_stays_valid_past_ten_million_events() -> None:
+    """A declaration number has 7 digits: the stream's 10,000,000th event and those after it
+    still make valid imports (their numbers start over, on another date), so a 10 M+ bench
+    does not turn into a stream of rejections."""
+    gen = StreamGen(seed=5, holders=30, live=60)
+    gen.n = 9_999_990
+    lines = list(gen.events(200))
+    outcomes = parse_many(lines, get_settings().jurisdiction)
+    assert all(len(o) == 2 for o in outcomes), [o for o in outcomes if len(o) != 2][:2]
+    assert any(b'"type":"import"' in line and b"/0000001/" in line for line in lines)

@@ -94,7 +94,9 @@ class StreamGen:
     def _import(self) -> dict[str, object]:
         hs = self.rng.choice(HS)
         date = self.t + timedelta(seconds=1)
-        batch = f"{self.rng.choice((55501, 50101, 62001))}/{date:%d%m%y}/{self.n:07d}/001"
+        # a declaration number has 7 digits: past 10 M events they start over, on another date
+        number = self.n % 10_000_000
+        batch = f"{self.rng.choice((55501, 50101, 62001))}/{date:%d%m%y}/{number:07d}/001"
         holder = self.rng.choice(self.bins)
         qty = self.rng.choice((10, 50, 100, 500, 1000, 5000))
         self.live.append((holder, batch, qty))
