@@ -202,10 +202,16 @@ class Checkpointer:
         self.wake = threading.Event()
         self.pending = self.stopping = False
         self.thread = threading.Thread(target=self._loop, name="keruen-checkpoint", daemon=True)
-        self.thread.start()
+
+    def wal(self) -> bool:
+        """Whether the file has a WAL to copy (not a rollback journal, as a bulk load's)."""
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
 
     def committed(self) -> None:
-        """A chunk was committed: copy what the WAL holds (once more, if copying now)."""
+        """A chunk was committed: copy what the WAL holds (once more, if copying now); the
+        thread starts at the first call."""
+        if not self.thread.is_alive() and not self.stopping:
+            self.thread.start()
         self.pending = True
         self.wake.set()
 
@@ -224,7 +230,8 @@ class Checkpointer:
     def close(self) -> None:
         self.stopping = True
         self.wake.set()
-        self.thread.join()
+        if self.thread.is_alive():
+            self.thread.join()
         self.conn.close()
 
 
@@ -246,8 +253,8 @@ def checkpointing(eng: Engine) -> Iterator[Callable[[], None]]:
         if not started:
             checkpointer = Checkpointer(path)
             started.append(checkpointer)
-            if str(checkpointer.conn.execute("PRAGMA journal_mode").fetchone()[0]) != "wal":
-                path = None  # a rollback journal (a bulk load's): nothing to copy
+            if not checkpointer.wal():
+                path = None  # a rollback journal (a bulk load's): nothing to copy, no thread
                 return
         started[0].committed()
 

@@ -305,3 +305,32 @@ def test_an_ingest_of_many_chunks_starts_a_checkpointer_on_sqlite_files(
     assert report.duplicates == len(STORY)
     file_based = db.sqlite_path(str(engine.url)) is not None
     assert len(started) == (1 if file_based else 0)
+
+
+def test_a_file_with_a_rollback_journal_gets_no_checkpoint_thread(tmp_path: object) -> None:
+    """A bulk load writes its new file with a rollback journal: there is no WAL to copy, so
+    `checkpointing` starts no thread for it (it asks the journal mode before starting one)."""
+    import threading
+    from pathlib import Path
+
+    eng = db.new_engine(str(Path(str(tmp_path)) / "bulk.db"), sync="off", journal="DELETE")
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+
+    def checkpoint_threads() -> int:
+        return sum(t.name == "keruen-checkpoint" for t in threading.enumerate())
+
+    with db.checkpointing(eng) as committed:
+        for _ in range(3):
+            committed()
+            assert checkpoint_threads() == 0
+    wal = db.new_engine(str(Path(str(tmp_path)) / "wal.db"))
+    with wal.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+    with db.checkpointing(wal) as committed:
+        committed()
+        committed()
+        assert checkpoint_threads() == 1
+    assert checkpoint_threads() == 0
+    eng.dispose()
+    wal.dispose()
