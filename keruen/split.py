@@ -36,6 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from multiprocessing import get_context
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol
@@ -374,7 +375,7 @@ class _InFlight:
     known: dict[str, Known]
     cancelled: set[str]
     held: set[tuple[str, str]]
-    touched: set[tuple[str, str]]  # the balances it changed
+    touched: dict[tuple[str, str], Decimal]  # the balances it changed
     batches: list[str]  # the batches it made
 
 

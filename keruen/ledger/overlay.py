@@ -47,13 +47,14 @@ CARRY_LIMIT = 1_000_000
 @dataclass(slots=True)
 class Overlay:
     """The state a chunk reads: batches and balances (None and zero for those known to be
-    absent), events by id; `touched` names the balances the chunk changed."""
+    absent), events by id; `touched` holds the balances the chunk changed, each with its value
+    now (the rows it writes, read from this small dict rather than the carried one)."""
 
     batches: dict[str, Batch | None] = field(default_factory=dict)
     balances: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     known: dict[str, Known] = field(default_factory=dict)
     cancelled_ids: set[str] = field(default_factory=set)
-    touched: set[tuple[str, str]] = field(default_factory=set)
+    touched: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     # (holder, batch) known to have been held (read for positive adjusts, grown by moves)
     held_keys: set[tuple[str, str]] = field(default_factory=set)
     # events dated after this (µs, UTC) are refused: the ingest clock plus the tolerance
@@ -122,12 +123,10 @@ class Overlay:
         for m in effect.moves:
             if m.source is not None:
                 key = (m.source, m.batch)
-                balances[key] = balances.get(key, _ZERO) - m.quantity
-                touched.add(key)
+                balances[key] = touched[key] = balances.get(key, _ZERO) - m.quantity
             if m.target is not None:
                 key = (m.target, m.batch)
-                balances[key] = balances.get(key, _ZERO) + m.quantity
-                touched.add(key)
+                balances[key] = touched[key] = balances.get(key, _ZERO) + m.quantity
                 if m.quantity > 0:
                     held.add(key)
         if effect.cancels:

@@ -19,8 +19,7 @@ def run(
     overlay: Any, items: list[Any], start: int, out: Any, ids: list[str], now: int, /
 ) -> int: ...
 def finish(
-    touched: set[tuple[str, str]],
-    balances: dict[tuple[str, str], Decimal],
+    touched: dict[tuple[str, str], Decimal],
     written: list[Any],
     emptied: list[Any],
     /,

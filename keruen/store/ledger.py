@@ -324,10 +324,11 @@ def finish_rows(out: ChunkRows, overlay: Overlay) -> None:
     # in key order: each B-tree page is visited once, in order, not at random
     fast = native()
     if fast is not None:  # the same loop in C (2 -> 0.3 µs per event)
-        fast.finish(overlay.touched, overlay.balances, out.balances, out.emptied)
+        fast.finish(overlay.touched, out.balances, out.emptied)
     else:
-        for h_, b_ in sorted(overlay.touched):
-            q = overlay.balances[(h_, b_)]
+        touched = overlay.touched
+        for h_, b_ in sorted(touched):
+            q = touched[(h_, b_)]
             if q != 0:
                 out.balances.append((h_, b_, q))
             else:

@@ -42,8 +42,7 @@ class Judge(Protocol):
 
     def finish(
         self,
-        touched: set[tuple[str, str]],
-        balances: dict[tuple[str, str], Decimal],
+        touched: dict[tuple[str, str], Decimal],
         written: list[Any],
         emptied: list[Any],
         /,
