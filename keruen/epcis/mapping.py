@@ -99,9 +99,27 @@ def _party_key(uri: str) -> str:
     """GLNs stand for themselves whatever their spelling (PGLN, SGLN, Digital Link, bare)."""
     if uri.isdigit() and len(uri) == 13:
         return uri
+    if _own_party(uri):
+        return uri  # (what the Digital Link parse answers for it, without its 3 µs)
     link = to_digital_link(uri) or uri
     m = re.match(r"https://id\.gs1\.org/(?:414|417)/(\d{13})", link)
     return m.group(1) if m else uri
+
+
+def _own_party(uri: str) -> bool:
+    """Whether `uri` is Keruen's party URI of a two-letter country and one path segment: it
+    holds no GS1 key followed by four digits (no key or alias is two letters; its last
+    segment is followed by nothing), so it names no GLN."""
+    if not uri.startswith(PARTY):
+        return False
+    country, _, rest = uri[len(PARTY) :].partition("/")
+    return (
+        len(country) == 2
+        and country.isascii()
+        and country.isalpha()
+        and rest != ""
+        and not any(c in rest for c in "/?#\t\r\n")
+    )
 
 
 def party_uri(tax_id: str | None, country: str, name: str = "") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from typer.testing import CliRunner
 
 from keruen.cli import app
 from keruen.epcis import capture as capture_module
-from keruen.epcis import validate
+from keruen.epcis import mapping, validate
 from keruen.epcis.capture import capture, capture_bulk, load_parties, prepare
-from keruen.epcis.mapping import Parties
+from keruen.epcis.digitallink import to_digital_link
+from keruen.epcis.mapping import PARTY, Parties
 from keruen.epcis.validate import Issue, Report
 from keruen.store import db, queries
 from tests.epcis.kzdoc import (
@@ -206,10 +208,13 @@ def _logged(eng: Engine) -> list[str]:
         return sorted(r["reason"] for r in queries.public(queries.rejections(conn)))
 
 
+_shared_part = capture_module._shared_part  # (the real one, once the test replaced it)
+
+
 def _dying_part(lo: int, hi: int) -> capture_module.Prepared:
     if lo >= 4:
         os._exit(1)  # the helper dies (as under the kernel's OOM killer)
-    return capture_module._shared_part(lo, hi)
+    return _shared_part(lo, hi)
 
 
 @pytest.mark.parametrize("helper_dies", [False, True])
@@ -248,3 +253,34 @@ def test_an_ingest_that_fails_ends_the_helper_and_unfreezes_collection(
         capture(db.ready(str(tmp_path / "x.db")), _mixed(), "m.jsonld", PARTIES, parallel=True)
     assert gc.get_freeze_count() == 0 and capture_module._shared is None
     assert "disk is full" in str(failed.value)
+
+
+def _party_key_spec(uri: str) -> str:
+    """`mapping._party_key` as it was before its quick path for Keruen's party URIs."""
+    if uri.isdigit() and len(uri) == 13:
+        return uri
+    link = to_digital_link(uri) or uri
+    m = re.match(r"https://id\.gs1\.org/(?:414|417)/(\d{13})", link)
+    return m.group(1) if m else uri
+
+
+_COUNTRIES = ["KZ", "kz", "RU", "01", "00", "K1", "KZZ", "K", "", "Ké", "gln", "party"]
+_TAX_IDS = ["150249184449", "0614141000005", "414", "417", "8004", "name:Acme%20LLC", "",
+            "417/0614141000005", "414/0614141000005", "01/09506000134352", "a?8004=1",
+            "x#417/0614141000005", "1\t417/0614141000005", "gln/0614141000005/x", "1234%2F5678",
+            "414/9520123456788", "gln/9520123456788"]  # fmt: skip
+
+
+@pytest.mark.parametrize("country", _COUNTRIES)
+def test_keruen_party_uris_key_as_the_digital_link_parse_says(country: str) -> None:
+    keys = set()
+    for tax_id in _TAX_IDS:
+        for uri in (
+            f"{PARTY}{country}/{tax_id}",
+            f"{PARTY}{country}",
+            f"{PARTY}{tax_id}",
+            f"{PARTY[:-1]}s/{country}/{tax_id}",  # (another path: the Digital Link parse's)
+        ):
+            keys.add(key := mapping._party_key(uri))
+            assert key == _party_key_spec(uri), uri
+    assert any(k.isdigit() for k in keys)  # (GLNs found where there are some)
