@@ -206,8 +206,12 @@ def test_migrations_match_the_tables(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    def here(obj: object, _name: object, _type: object, _reflected: object, _to: object) -> bool:
+        return t.on_dialect(obj, engine.dialect.name)  # an index only_on the other is absent
+
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), t.full_metadata())
+        context = MigrationContext.configure(conn, opts={"include_object": here})
+        diff = compare_metadata(context, t.full_metadata())
     assert diff == []
 
 
