@@ -339,6 +339,7 @@ def finish_rows(out: ChunkRows, overlay: Overlay) -> None:
 def insert(conn: Connection, r: ChunkRows) -> None:
     """Insert a chunk's rows (in the caller's transaction; one statement on PostgreSQL)."""
     tidy.balances_changed(conn, len(r.balances) + len(r.emptied))
+    tidy.events_written(conn, len(r.events))
     bulk_write(
         conn,
         [

@@ -107,3 +107,41 @@ def test_jit_is_off_for_a_chunk_s_transaction_only(pg_engine: Engine) -> None:
         assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
         conn.rollback()
         assert conn.exec_driver_sql("SHOW jit").scalar() == server
+
+
+def test_the_ledger_tables_are_analysed_as_they_grow(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the server's autovacuum off, the tables a trace plans over get statistics once
+    they have `ANALYZE_FROM` pages; the tables with none are left alone."""
+    monkeypatch.setattr(tidy, "CHECK_AFTER", 4)
+    monkeypatch.setattr(tidy, "ANALYZE_FROM", 1)
+    events = [f.import_(f"i{k}", _batch(k), A, "10", day=1) for k in range(12)]
+    report = ingest_lines(pg_engine, f.lines(*events), chunk_size=4, parallel=False)
+    assert (report.accepted, report.rejected) == (len(events), 0), report.public()
+    with pg_engine.connect() as conn:
+        autovacuum = conn.exec_driver_sql("SELECT current_setting('autovacuum')").scalar()
+        analysed = dict(
+            conn.exec_driver_sql(
+                "SELECT relname, reltuples >= 0 FROM pg_class"
+                f" WHERE oid IN ({', '.join(f'to_regclass({n!r})' for n in tidy.ANALYZED)})"
+            ).all()
+        )
+    if autovacuum == "on":
+        return  # the server's own
+    # checked before the second and third chunks' writes: the first chunk's rows are there
+    assert analysed == {
+        "events": True,
+        "moves": True,
+        "batches": True,
+        "links": False,
+        "cancellations": False,
+    }
+
+
+def test_an_analyze_that_fails_is_logged_not_raised(
+    pg_engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tidy, "_STALE", "SELECT 'no_such_table'")
+    tidy.analyze(pg_engine)
+    assert "ANALYZE failed" in caplog.text
