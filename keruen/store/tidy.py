@@ -43,13 +43,21 @@ def balances_changed(conn: Connection, changed: int) -> None:
     `VACUUM_AFTER` since the last VACUUM, VACUUM `balances` now, on a connection of its own,
     if the server does not. Call it before the transaction touches `balances` (VACUUM waits
     for no lock the transaction holds, and removes what the chunks before it deleted)."""
-    if conn.dialect.name != "postgresql" or not changed:
-        return
-    eng = conn.engine
-    total = _changed.get(eng, 0) + changed
-    _changed[eng] = total if total < VACUUM_AFTER else 0
-    if total >= VACUUM_AFTER:
+    if (eng := _due(_changed, conn, changed, VACUUM_AFTER)) is not None:
         vacuum(eng, "balances")
+
+
+def _due(
+    counts: weakref.WeakKeyDictionary[Engine, int], conn: Connection, n: int, every: int
+) -> Engine | None:
+    """Add `n` to what `counts` holds for the engine of `conn` (PostgreSQL only): the engine
+    once the count reaches `every` (it then starts over), else None."""
+    if conn.dialect.name != "postgresql" or not n:
+        return None
+    eng = conn.engine
+    total = counts.get(eng, 0) + n
+    counts[eng] = total if total < every else 0
+    return eng if total >= every else None
 
 
 def vacuum(eng: Engine, table: str) -> None:
@@ -71,12 +79,7 @@ def events_written(conn: Connection, written: int) -> None:
     the last check, ANALYZE the ledger's tables whose statistics are out of date, if the
     server's autovacuum does not (on a connection of its own, before the transaction writes:
     ANALYZE does not wait on the writes of others)."""
-    if conn.dialect.name != "postgresql" or not written:
-        return
-    eng = conn.engine
-    total = _written.get(eng, 0) + written
-    _written[eng] = total if total < CHECK_AFTER else 0
-    if total >= CHECK_AFTER:
+    if (eng := _due(_written, conn, written, CHECK_AFTER)) is not None:
         analyze(eng)
 
 
