@@ -273,8 +273,8 @@ class _State(Overlay):
 
     def compact(self) -> None:
         balances = self.balances
-        for key in [k for k in self.touched if not balances[k]]:
-            if str(balances[key]) == "0":
+        for key, q in self.touched.items():  # (each with its balance now)
+            if not q and str(q) == "0":
                 del balances[key]
         self.touched.clear()
         holders, batches, intern = self.holders, self.batches, sys.intern
