@@ -28,6 +28,7 @@ _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 
 
 @lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 16)  # a few thousand traders declare most lines
 def kz_bin_problem(tax_id: str) -> str | None:
     """Why a Kazakh BIN/IIN is invalid (12 digits, mod-11 check digit), or None when valid."""
     if len(tax_id) != 12 or not (tax_id.isascii() and tax_id.isdigit()):

@@ -191,12 +191,17 @@ def _load_held(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -
 
 
 def _load_events(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
+    """The stored events among `ids`, and which of those are cancelled. Only the ones read
+    here: what the overlay knew before (the split's chunks in flight, accepted after the
+    ledger's head) cannot have a cancellation in the ledger, and looking up their 40,000 ids
+    a chunk was 4 % of the split's judge."""
     rows = fetch_in(conn, t.events, ("id", "digest", "canonical"), ("id",), ((i,) for i in ids))
+    found: list[tuple[str]] = []
     for event_id, digest, canonical in rows:
         overlay.known[event_id] = Known(digest, canonical.encode())
-    known = ((i,) for i in overlay.known)
+        found.append((event_id,))
     overlay.cancelled_ids.update(
-        r[0] for r in fetch_in(conn, t.cancellations, ("target",), ("target",), known)
+        r[0] for r in fetch_in(conn, t.cancellations, ("target",), ("target",), found)
     )
 
 
