@@ -27,7 +27,9 @@ sequential path.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import gc
 import os
 import queue
@@ -186,6 +188,8 @@ def _child_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | N
     ctx = get_context("fork")
     down_r, down_w = ctx.Pipe(duplex=False)
     up_r, up_w = ctx.Pipe(duplex=False)
+    _widen(down_w)
+    _widen(up_w)
     child = ctx.Process(
         target=_child, args=(eng, down_r, up_w, os.getpid()), name=JUDGE_NAME, daemon=True
     )
@@ -203,6 +207,17 @@ def _child_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | N
 
 
 _decode_judged = msgspec.msgpack.Decoder(Judged).decode
+
+
+def _widen(pipe: Pipe) -> None:
+    """A pipe buffer of 1 MiB where the system allows it (Linux; 64 KiB by default): a chunk
+    and its rows are megabytes, and each 64 KiB piece was a system call of its own on both
+    sides, each handing the GIL over to the other thread and back."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or above pipe-max-size
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size for an unprivileged process
 
 
 @dataclass(slots=True)
