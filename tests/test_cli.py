@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests import factory as f
 from tests.conftest import BACKENDS, PG_URL
@@ -121,6 +122,34 @@ def test_bench_trace_times_an_existing_ledger_without_writing_to_it(tmp_path: Pa
     missing = keruen("bench", "trace", "--ledger", str(tmp_path / "none.db"))
     assert missing.returncode != 0 and b"no such file" in missing.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.skipif(PG_URL is None, reason="needs PostgreSQL")
+def test_bench_ingest_keeps_a_postgresql_ledger_that_trace_times() -> None:
+    """At 10 M events a ledger is built once (`bench ingest --keep`) and its traces timed
+    after (`bench trace --ledger URL`); a schema without a ledger is refused."""
+    assert PG_URL is not None
+    run = keruen("bench", "ingest", "--events", "2000", "--db", PG_URL, "--keep", "--json")
+    assert run.returncode == 0, run.stderr
+    url = json.loads(run.stdout)["ledger"]
+    schema = url.rsplit("search_path%3D", 1)[1]
+    try:
+        traced = keruen("bench", "trace", "--ledger", url, "--samples", "30", "--json")
+        assert traced.returncode == 0, traced.stderr
+        r = json.loads(traced.stdout)
+        assert (r["events"], r["samples"]) == (2000, 30) and r["batches"] > 0
+        assert 0 < r["back_p50_ms"] <= r["back_p99_ms"]
+        empty = url.replace(schema, "pg_catalog")
+        refused = keruen("bench", "trace", "--ledger", empty, "--samples", "3")
+        assert refused.returncode != 0 and b"no ledger" in refused.stderr
+        assert b"Traceback" not in refused.stderr
+    finally:
+        eng = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with eng.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        eng.dispose()
+    sqlite_keep = keruen("bench", "ingest", "--events", "10", "--keep")
+    assert sqlite_keep.returncode != 0 and b"--keep" in sqlite_keep.stderr
 
 
 def test_a_progress_bar_on_a_terminal_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,9 @@ from keruen.bench import api, detect, shells, soak
 from keruen.bench.streams import StreamGen
 from keruen.bulk import ingest_bulk
 from keruen.console import JsonOption, NewDbOption, emit_json, out, progress
+from keruen.errors import StorageFailure
 from keruen.ingest import ingest_lines
+from keruen.settings import normalise_db_url
 from keruen.store import db
 from keruen.store.baseline import stored_rows_insert
 from keruen.store.port import LedgerReader
@@ -68,16 +70,26 @@ def raw_insert(eng: Engine, path: Path, chunk: int) -> float:
         if rows:
             with eng.begin() as conn:
                 conn.execute(raw.insert(), rows)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    raw.drop(eng)  # not part of a ledger that is kept
+    return elapsed
 
 
 def bench_ingest(
-    events: int, db_url: str | None, seed: int, chunk: int, show: bool, bulk: bool = False
+    events: int,
+    db_url: str | None,
+    seed: int,
+    chunk: int,
+    show: bool,
+    bulk: bool = False,
+    keep: bool = False,
 ) -> dict[str, Any]:
+    """The ingest's figures; with `keep` (PostgreSQL) its ledger stays, named in the result."""
+    kept: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
         write_stream(path, events, seed, show)
-        with _ledger(db_url, bulk, Path(tmp)) as (eng, load):
+        with _ledger(db_url, bulk, Path(tmp), keep) as (eng, load):
             cpu = cpu_seconds()
             start = time.perf_counter()
             with path.open("rb") as f, progress("ingest", events, show) as advance:
@@ -88,6 +100,8 @@ def bench_ingest(
             raw_elapsed = raw_insert(eng, path, chunk)
             stored_elapsed = stored_rows_insert(eng, db_url, chunk)
             stored = LedgerReader(eng).count_events()
+            if keep:
+                kept["ledger"] = db.schema_url(eng)
     rate, raw_rate = events / elapsed, events / raw_elapsed
     return {
         "events": events,
@@ -106,6 +120,7 @@ def bench_ingest(
         "cpu_us_per_event_main": round(main_cpu / events * 1e6, 1),
         "cpu_us_per_event_child": round(child_cpu / events * 1e6, 1),
         **phases,
+        **kept,
     }
 
 
@@ -113,12 +128,17 @@ Load = Callable[[BinaryIO, str, int, Callable[[int], None]], tuple[Any, dict[str
 
 
 @contextmanager
-def _ledger(db_url: str | None, bulk: bool, tmp: Path) -> Iterator[tuple[Engine, Load]]:
+def _ledger(
+    db_url: str | None, bulk: bool, tmp: Path, keep: bool = False
+) -> Iterator[tuple[Engine, Load]]:
     """The engine the baselines run on, and how the stream is loaded: `ingest_lines` into a
-    scratch ledger, or with `bulk` `keruen.bulk.ingest_bulk` into a new file (timed with its
-    index build and full check; the baselines then run on the ledger it made)."""
+    scratch ledger (with `keep`, a PostgreSQL one that stays), or with `bulk`
+    `keruen.bulk.ingest_bulk` into a new file (timed with its index build and full check;
+    the baselines then run on the ledger it made)."""
+    if keep and not (db_url and normalise_db_url(db_url).startswith("postgresql")):
+        raise typer.BadParameter("--keep keeps a PostgreSQL ledger (a SQLite one: --db FILE)")
     if not bulk:
-        with db.scratch(db_url) as eng:
+        with db.scratch(db_url, keep=keep) as eng:
 
             def load(f: BinaryIO, source: str, chunk: int, advance: Any) -> tuple[Any, Any]:
                 report = ingest_lines(eng, f, source=source, chunk_size=chunk, progress=advance)
@@ -164,10 +184,15 @@ def bench_trace(
     """p50/p99 of trace back and forward over random batches, the cache warm (right after the
     ingest); with `cold`, also on a new connection after the operating system's page cache
     was dropped (needs root; said in the result when it could not be). With `ledger`, on that
-    existing ledger as it is (nothing built or written), so a large one is built once."""
+    existing ledger as it is (nothing built or written), so a large one is built once: a
+    SQLite file, or a PostgreSQL URL (`bench ingest --keep` gives one). On PostgreSQL "cold"
+    is a new connection after the OS cache was dropped; the server's own buffers stay."""
     if ledger is not None:
         db.require_existing(ledger)
         eng = db.new_engine(ledger)
+        if not sa.inspect(eng).has_table("events"):
+            eng.dispose()
+            raise StorageFailure(db.describe(ledger), "holds no ledger (no events table)")
         try:
             return _traces_of(eng, samples, seed, cold)
         finally:
@@ -287,10 +312,18 @@ def register(app: typer.Typer) -> None:
                 "--bulk", help="Time the bulk load into a new file (keruen ingest --bulk) instead"
             ),
         ] = False,
+        keep: Annotated[
+            bool,
+            typer.Option(
+                "--keep",
+                help="PostgreSQL: keep the ledger (its schema) for `bench trace --ledger URL`; "
+                "the result names it",
+            ),
+        ] = False,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
         """Validated ingest vs a plain insert of the same rows, and vs the stored rows alone."""
-        r = bench_ingest(events, db_url, seed, chunk, show=not as_json, bulk=bulk)
+        r = bench_ingest(events, db_url, seed, chunk, show=not as_json, bulk=bulk, keep=keep)
         if as_json:
             emit_json(r)
             return
@@ -311,6 +344,8 @@ def register(app: typer.Typer) -> None:
             f"CPU per event:    {r['cpu_us_per_event_main']} µs main process, "
             f"{r['cpu_us_per_event_child']} µs second process"
         )
+        if keep:
+            out.print(f"ledger kept:      {r['ledger']}")
         if bulk:
             out.print(
                 f"bulk phases:      load {r['bulk_load_s']} s, indexes {r['bulk_index_s']} s, "
@@ -334,8 +369,8 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--ledger",
-                help="Time the traces on this existing ledger as it is (nothing built); "
-                "--events and --db are then ignored",
+                help="Time the traces on this existing ledger as it is (nothing built): a "
+                "SQLite file or a PostgreSQL URL; --events and --db are then ignored",
             ),
         ] = None,
         as_json: Annotated[bool, JsonOption] = False,

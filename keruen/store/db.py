@@ -128,9 +128,10 @@ def failure(e: BaseException) -> StorageFailure | None:
 
 
 @contextmanager
-def scratch(url: str | None = None) -> Iterator[Engine]:
+def scratch(url: str | None = None, keep: bool = False) -> Iterator[Engine]:
     """A fresh, migrated, empty database for a benchmark or a test: a temporary SQLite file
-    (or the SQLite file `url` names), or a throwaway schema on the PostgreSQL server `url`."""
+    (or the SQLite file `url` names), or a throwaway schema on the PostgreSQL server `url`
+    (with `keep`, left in place: `schema_url` names it)."""
     if url and normalise_db_url(url).startswith("postgresql"):
         schema = f"keruen_scratch_{uuid.uuid4().hex[:12]}"
         admin = new_engine(url)
@@ -142,8 +143,9 @@ def scratch(url: str | None = None) -> Iterator[Engine]:
             yield eng
         finally:
             eng.dispose()
-            with admin.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            if not keep:
+                with admin.begin() as conn:
+                    conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
         return
     path = sqlite_path(normalise_db_url(url)) if url else None
@@ -156,6 +158,15 @@ def scratch(url: str | None = None) -> Iterator[Engine]:
             yield eng
         finally:
             eng.dispose()
+
+
+def schema_url(eng: Engine) -> str:
+    """The URL of the PostgreSQL ledger `eng` writes (its password hidden) with the schema
+    its search path names, for a later command (`keruen bench trace --ledger`)."""
+    with eng.connect() as conn:
+        path = str(conn.exec_driver_sql("SHOW search_path").scalar())
+    url = eng.url.update_query_dict({"options": f"-csearch_path={path}"})
+    return url.render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(
