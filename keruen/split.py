@@ -52,7 +52,7 @@ from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Known, Overlay
 from keruen.model.validate import Outcome
 from keruen.store import ledger as store
-from keruen.store.db import lock_writer, new_engine
+from keruen.store.db import new_engine
 from keruen.store.judge import Judgement, judge_chunk, rebuilt
 
 AHEAD = 2  # chunks judged ahead of the one being written
@@ -292,8 +292,7 @@ def _write(
     outcomes = Outcomes(judged.accepted_ids, rejections, judged.duplicates)
     try:
         with eng.begin() as conn:
-            lock_writer(conn)
-            if store.head(conn) != tuple(judged.rows.before):
+            if store.locked_head(conn) != tuple(judged.rows.before):
                 raise _Moved
             now = store.micros_now()
             store.insert(conn, judged.rows)

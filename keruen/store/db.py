@@ -9,9 +9,11 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, partial
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -326,37 +328,59 @@ def unreachable(e: BaseException) -> bool:
     return isinstance(e, lost)
 
 
-def lock_writer(conn: Connection) -> None:
+def lock_writer(conn: Connection, then: str = "") -> list[tuple[Any, ...]]:
     """Serialise ledger writers: the hash chain and the balances have one writer at a time.
 
     Once per transaction: the lock is held until it ends, so a second call in the same
     transaction (the API's audit entries after the events they record) costs no round trip.
-    (No savepoints are used: a lock taken in one rolled back would be gone.)"""
+    (No savepoints are used: a lock taken in one rolled back would be gone.) `then` is a
+    query without parameters run once the lock is held, in the same round trip on
+    PostgreSQL (its own snapshot: it sees what the writer before committed); its rows."""
     if conn.dialect.name != "postgresql":
-        return
+        return list(conn.exec_driver_sql(then)) if then else []
     tx = conn.get_transaction()
     if tx is not None and conn.info.get(_LOCKED) is tx:
-        return
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7411)"))
+        return list(conn.exec_driver_sql(then)) if then else []
+    lock = "SELECT pg_advisory_xact_lock(7411)"
+    rows = _simple(conn, [lock, then] if then else [lock])[-1]
     conn.info[_LOCKED] = conn.get_transaction()
+    return rows if then else []
 
 
 _LOCKED = "keruen_writer_lock"  # conn.info: the transaction that holds the writer's lock
 
 
-def _no_jit(conn: Connection, rows: int) -> None:
+def _no_jit(conn: Connection, rows: int, also: Sequence[str] = ()) -> None:
     """PostgreSQL: no JIT compilation for the rest of this transaction, before a statement
     over `rows` array elements. From about 12,000 keys the planner's cost of a chunk's
     lookups passes `jit_above_cost` and the server compiles the plan each time (3.5-15 ms a
     statement, measured at 5 M events) for index probes that gain nothing from it; the
-    API's few-row statements never get there, and other readers keep the server's setting."""
-    if rows < JIT_OFF_FROM:
-        return
+    API's few-row statements never get there, and other readers keep the server's setting.
+    `also` are statements without parameters sent in the same round trip."""
     tx = conn.get_transaction()
-    if tx is not None and conn.info.get(_JIT_OFF) is tx:
-        return
-    conn.exec_driver_sql("SET LOCAL jit = off")
-    conn.info[_JIT_OFF] = conn.get_transaction()
+    off = rows >= JIT_OFF_FROM and not (tx is not None and conn.info.get(_JIT_OFF) is tx)
+    statements = [*(["SET LOCAL jit = off"] if off else []), *also]
+    if statements:
+        _simple(conn, statements)
+    if off:
+        conn.info[_JIT_OFF] = conn.get_transaction()
+
+
+def _simple(conn: Connection, statements: Sequence[str]) -> list[list[tuple[Any, ...]]]:
+    """PostgreSQL: `statements` (no parameters) in one round trip, the simple query protocol;
+    the rows of each. In a READ COMMITTED transaction each statement takes its own snapshot,
+    so one that follows a lock sees what was committed while the lock was awaited."""
+    if conn.get_transaction() is None:
+        conn.begin()
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    out: list[list[tuple[Any, ...]]] = []
+    with raw.cursor() as cur:
+        cur.execute("; ".join(statements))
+        while True:
+            out.append(cur.fetchall() if cur.description is not None else [])
+            if not cur.nextset():
+                return out
 
 
 JIT_OFF_FROM = 1_000  # array elements from which a statement's transaction turns JIT off
@@ -429,17 +453,15 @@ def bulk_insert(
 COPY_FROM = 64  # rows from which PostgreSQL gets COPY rather than one INSERT of arrays
 
 
-def bulk_write(
-    conn: Connection,
-    inserts: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]], Sequence[str]]],
-    deletes: Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]] = (),
-) -> None:
+def bulk_write(conn: Connection, inserts: Inserts, deletes: Deletes = ()) -> None:
     """`bulk_insert` each of `inserts` (table, columns, rows, upsert keys), then `bulk_delete`
     each of `deletes` (table, keys, rows); the rows of different parts never share a key.
 
     PostgreSQL gets one statement for all the parts below `COPY_FROM` rows (each a
     data-modifying CTE over arrays; the ledger has no foreign keys or triggers between them):
     a single-event group's events, batch, moves and balances cost one round trip, not four.
+    Larger parts get COPY; a larger upsert (a chunk's balances, with the deletes of that
+    table) is copied into a temporary table that the one statement takes its rows from.
     """
     if conn.dialect.name != "postgresql":
         for table, columns, rows, keys in inserts:
@@ -447,10 +469,12 @@ def bulk_write(
         for table, keys, rows in deletes:
             bulk_delete(conn, table, keys, rows)
         return
-    parts: list[str] = []
-    params: list[Any] = []
     in_statement = [rows for _, _, rows, keys in inserts if keys or len(rows) < COPY_FROM]
-    _no_jit(conn, sum(map(len, in_statement)) + sum(len(rows) for _, _, rows in deletes))
+    elements = sum(map(len, in_statement)) + sum(len(rows) for _, _, rows in deletes)
+    staged, inserts, deletes = _staged(inserts, deletes)
+    _no_jit(conn, elements, [sql for s in staged for sql in _stage_sql(conn, s.table, s.columns)])
+    parts: list[str] = [sql for s in staged for sql in _stage(conn, s)]
+    params: list[Any] = []
     for table, columns, rows, keys in inserts:
         if not rows:
             continue
@@ -466,17 +490,92 @@ def bulk_write(
     if not parts:
         return
     *ctes, last = parts
-    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes))
+    head = ", ".join(f"w{i} AS ({cte})" for i, cte in enumerate(ctes))
     conn.exec_driver_sql(f"WITH {head} {last}" if ctes else last, tuple(params))
 
 
+# --- PostgreSQL: a table's upserts and deletes through a binary COPY into a temporary table --
+
+Inserts = Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]], Sequence[str]]]
+Deletes = Sequence[tuple[sa.Table, Sequence[str], Sequence[tuple[Any, ...]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A table's upserts (`rows` of `columns`) and deletes (`emptied`, rows of `keys`)."""
+
+    table: sa.Table
+    columns: Sequence[str]
+    keys: Sequence[str]
+    rows: Sequence[tuple[Any, ...]]
+    emptied: Sequence[tuple[Any, ...]]
+
+
+def _staged(inserts: Inserts, deletes: Deletes) -> tuple[list[_Staged], Inserts, Deletes]:
+    """The first upsert part of `COPY_FROM` rows or more, with the deletes of its table by
+    the same keys, to go through a stage (at most one: its rows are one CTE of the
+    statement); and the inserts and deletes left."""
+    for i, (table, columns, rows, keys) in enumerate(inserts):
+        if not keys:
+            continue
+        same = [j for j, (t, k, _) in enumerate(deletes) if t is table and list(k) == list(keys)]
+        emptied = deletes[same[0]][2] if same else ()
+        if len(rows) + len(emptied) < COPY_FROM:
+            continue
+        rest = [d for j, d in enumerate(deletes) if j not in same[:1]]
+        return (
+            [_Staged(table, columns, keys, rows, emptied)],
+            [*inserts[:i], *inserts[i + 1 :]],
+            rest,
+        )
+    return [], inserts, deletes
+
+
+def _stage_sql(conn: Connection, table: sa.Table, columns: Sequence[str]) -> list[str]:
+    """The temporary table of `columns` of `table` (no constraints), made once per session
+    and emptied by each commit; emptied now if this transaction used it already."""
+    name, cols = _names(conn, [table.name]), _names(conn, columns)
+    tx, used = conn.get_transaction(), f"keruen_staged_{table.name}"
+    again = tx is not None and conn.info.get(used) is tx
+    conn.info[used] = tx
+    return [
+        f"CREATE TEMP TABLE IF NOT EXISTS keruen_stage_{table.name} ON COMMIT DELETE ROWS"
+        f" AS SELECT {cols} FROM {name} WITH NO DATA",
+        *([f"TRUNCATE pg_temp.keruen_stage_{table.name}"] if again else []),
+    ]
+
+
+def _stage(conn: Connection, s: _Staged) -> list[str]:
+    """COPY the upserted rows and the deleted keys (their other columns NULL) into the stage
+    of the table; returns the statement's parts that delete the rows whose first non-key
+    column is NULL and upsert the others. For the client's CPU: psycopg dumps a list
+    parameter element by element in Python, binary COPY formats a row in C."""
+    stage = f"pg_temp.keruen_stage_{s.table.name}"
+    value = next(c for c in s.columns if c not in s.keys)
+    assert not s.table.c[value].nullable  # NULL says "delete"
+    pad = (None,) * (len(s.columns) - len(s.keys))
+    rows = chain(s.rows, ((*k, *pad) for k in s.emptied))
+    _copy_into(conn, stage, s.columns, _copy_types(conn, s.table, tuple(s.columns)), rows)
+    marker, name = _names(conn, [value]), _names(conn, [s.table.name])
+    found = _looked_up(conn, s.table, ["ctid"], s.keys, stage, f"k.{marker} IS NULL")
+    gone = f"DELETE FROM {name} AS t WHERE t.ctid = ANY(ARRAY(SELECT t.ctid {found}))"
+    kept = f"(SELECT * FROM {stage} WHERE {marker} IS NOT NULL) AS k"
+    return [gone, _insert_sql(conn, s.table, s.columns, s.keys, kept)]
+
+
 def _insert_sql(
-    conn: Connection, table: sa.Table, columns: Sequence[str], upsert_keys: Sequence[str]
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    upsert_keys: Sequence[str],
+    source: str | None = None,
 ) -> str:
-    """PostgreSQL's INSERT … SELECT from one array parameter per column (upserting on keys)."""
+    """PostgreSQL's INSERT … SELECT from one array parameter per column, or from `source` (a
+    FROM item of `columns`), upserting on keys."""
     name, cols = _names(conn, [table.name]), _names(conn, columns)
     conflict = _on_conflict(conn, columns, upsert_keys)
-    return f"INSERT INTO {name} ({cols}) SELECT * FROM {_unnest(conn, table, columns)}{conflict}"
+    source = source or _unnest(conn, table, columns)
+    return f"INSERT INTO {name} ({cols}) SELECT * FROM {source}{conflict}"
 
 
 def _on_conflict(conn: Connection, columns: Sequence[str], upsert_keys: Sequence[str]) -> str:
@@ -514,18 +613,30 @@ def _keys_join(conn: Connection, table: sa.Table, keys: Sequence[str]) -> tuple[
 
 
 def _looked_up(
-    conn: Connection, table: sa.Table, columns: Sequence[str], keys: Sequence[str]
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    staged: str = "",
+    where: str = "",
 ) -> str:
     """PostgreSQL: `FROM` the key rows, each looked up in `table` (as `t`, with `columns`) by
     its index. A plain join of 20,000 key rows is planned as a hash join over a scan of the
     whole table (440 ms a chunk at 220 k events, growing with the ledger); a LATERAL subquery
     fenced by OFFSET 0 cannot be flattened into one, so it is a nested loop of index probes
-    (70 ms, growing with the chunk only)."""
-    keyrows, on = _keys_join(conn, table, keys)
+    (70 ms, growing with the chunk only). The key rows are the array parameters, or the
+    relation `staged` (as `k`, its columns named as the keys), filtered by `where`."""
+    if staged:
+        keyrows = f"{staged} AS k"
+        names = (_names(conn, [k]) for k in keys)
+        on = " AND ".join(f"t.{n} = k.{n}" for n in names)
+    else:
+        keyrows, on = _keys_join(conn, table, keys)
     name, cols = _names(conn, [table.name]), ", ".join(f"t.{_names(conn, [c])}" for c in columns)
     return (
         f"FROM {keyrows} CROSS JOIN LATERAL"
         f" (SELECT {cols} FROM {name} AS t WHERE {on} OFFSET 0) AS t"
+        + (f" WHERE {where}" if where else "")
     )
 
 
@@ -548,11 +659,22 @@ def _copy(
     """COPY in binary: the server neither splits lines nor parses numbers and escapes, the
     client only prefixes lengths (text COPY of events and moves cost the server 8-9 µs of CPU
     per row at 10 M events)."""
+    types = _copy_types(conn, table, tuple(columns))
+    _copy_into(conn, _names(conn, [table.name]), columns, types, rows)
+
+
+def _copy_into(
+    conn: Connection,
+    name: str,
+    columns: Sequence[str],
+    types: list[str],
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
     raw = conn.connection.driver_connection
     assert raw is not None
-    name, cols = _names(conn, [table.name]), _names(conn, columns)
+    cols = _names(conn, columns)
     with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(_copy_types(conn, table, tuple(columns)))
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 

@@ -20,7 +20,7 @@ from keruen.settings import get_settings
 from keruen.store import schema as t
 from keruen.store import tidy
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
-from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
+from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in, lock_writer
 from keruen.store.native import native
 
 _K = TypeVar("_K")
@@ -240,6 +240,16 @@ def head(conn: Connection) -> tuple[int, str]:
         sa.select(t.events.c.seq, t.events.c.hash).order_by(t.events.c.seq.desc()).limit(1)
     ).first()
     return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+def locked_head(conn: Connection) -> tuple[int, str]:
+    """Take the writer's lock, then read the head (`head`): one round trip on PostgreSQL,
+    where with the judging thread busy each returning statement may wait for the GIL."""
+    rows = lock_writer(conn, _HEAD)
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+
+
+_HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
 
 
 EVENT_COLUMNS = (

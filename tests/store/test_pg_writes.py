@@ -35,6 +35,34 @@ def test_binary_copy_stores_what_the_insert_of_a_few_rows_stores(pg_engine: Engi
     assert {q for _, _, q, src in copied["moves"] if src} == {Decimal(q) for q in QUANTITIES}
 
 
+def test_a_chunk_s_balances_through_the_stage_are_those_of_the_arrays(pg_engine: Engine) -> None:
+    """A chunk's balance upserts and deletes of `COPY_FROM` rows or more go through a COPY
+    into a temporary table; a chunk of one event sends them as arrays. Both store the same."""
+    n = db.COPY_FROM + 6
+    events = [f.import_(f"i{k}", _batch(k), A, "5", day=1) for k in range(n)]
+    # the second chunk empties half of A's balances (deleted) and writes the rest and B's
+    events += [f.transfer(f"t{k}", _batch(k), A, B, "5" if k % 2 else "2") for k in range(n)]
+    staged = _stored(pg_engine, events, chunk=n)
+    with db.scratch(str(pg_engine.url)) as other:
+        arrays = _stored(other, events, chunk=1)
+    assert staged["balances"] == arrays["balances"]
+    assert len(staged["balances"]) == n + n // 2
+
+
+def test_two_staged_writes_in_one_transaction_apply_each_once(pg_engine: Engine) -> None:
+    """The statement that takes the stage's rows also empties it: a second write in the same
+    transaction (before the commit that would empty it) does not see the first's rows."""
+    keys = [(f"h{k}", _batch(k)) for k in range(db.COPY_FROM)]
+    cols, key = ("holder", "batch", "quantity"), ("holder", "batch")
+    with pg_engine.begin() as conn:
+        first = [(h, b, Decimal(1)) for h, b in keys]
+        db.bulk_write(conn, [(t.balances, cols, first, key)])
+        second = [(h, b, Decimal(2)) for h, b in keys[::2]]
+        db.bulk_write(conn, [(t.balances, cols, second, key)], [(t.balances, key, keys[1::2])])
+        stored = sorted(conn.exec_driver_sql("SELECT holder, batch, quantity FROM balances"))
+    assert stored == sorted(second)
+
+
 def _quantity(k: int) -> str:
     return QUANTITIES[k % len(QUANTITIES)]
 
