@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from keruen.store import db
 from keruen.store import schema as t
-from keruen.store.db import bulk_insert
+from keruen.store.driver import bulk_insert
 from keruen.store.ledger import BATCH_COLUMNS, EVENT_COLUMNS, MOVE_COLUMNS
 
 

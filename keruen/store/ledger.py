@@ -20,7 +20,8 @@ from keruen.settings import get_settings
 from keruen.store import schema as t
 from keruen.store import tidy
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
-from keruen.store.db import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in, lock_writer
+from keruen.store.db import lock_writer
+from keruen.store.driver import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
 from keruen.store.native import native
 
 _K = TypeVar("_K")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from keruen.ingest import ingest_lines
-from keruen.store import db, tidy
+from keruen.store import db, driver, tidy
 from keruen.store import schema as t
 from tests import factory as f
 from tests.factory import A, B
@@ -25,7 +25,7 @@ def _batch(n: int) -> str:
 def test_binary_copy_stores_what_the_insert_of_a_few_rows_stores(pg_engine: Engine) -> None:
     """Over `COPY_FROM` rows a table is written by binary COPY, below it by one INSERT; the
     same events both ways give the same stored rows (decimals, texts, numbers, NULLs)."""
-    n = db.COPY_FROM + 6
+    n = driver.COPY_FROM + 6
     events = [_kilos(f.import_(f"i{k}", _batch(k), A, _quantity(k), day=1)) for k in range(n)]
     events += [f.transfer(f"t{k}", _batch(k), A, B, _quantity(k + 1)) for k in range(n)]
     copied = _stored(pg_engine, events, chunk=len(events))
@@ -38,7 +38,7 @@ def test_binary_copy_stores_what_the_insert_of_a_few_rows_stores(pg_engine: Engi
 def test_a_chunk_s_balances_through_the_stage_are_those_of_the_arrays(pg_engine: Engine) -> None:
     """A chunk's balance upserts and deletes of `COPY_FROM` rows or more go through a COPY
     into a temporary table; a chunk of one event sends them as arrays. Both store the same."""
-    n = db.COPY_FROM + 6
+    n = driver.COPY_FROM + 6
     events = [f.import_(f"i{k}", _batch(k), A, "5", day=1) for k in range(n)]
     # the second chunk empties half of A's balances (deleted) and writes the rest and B's
     events += [f.transfer(f"t{k}", _batch(k), A, B, "5" if k % 2 else "2") for k in range(n)]
@@ -52,13 +52,13 @@ def test_a_chunk_s_balances_through_the_stage_are_those_of_the_arrays(pg_engine:
 def test_two_staged_writes_in_one_transaction_apply_each_once(pg_engine: Engine) -> None:
     """The statement that takes the stage's rows also empties it: a second write in the same
     transaction (before the commit that would empty it) does not see the first's rows."""
-    keys = [(f"h{k}", _batch(k)) for k in range(db.COPY_FROM)]
+    keys = [(f"h{k}", _batch(k)) for k in range(driver.COPY_FROM)]
     cols, key = ("holder", "batch", "quantity"), ("holder", "batch")
     with pg_engine.begin() as conn:
         first = [(h, b, Decimal(1)) for h, b in keys]
-        db.bulk_write(conn, [(t.balances, cols, first, key)])
+        driver.bulk_write(conn, [(t.balances, cols, first, key)])
         second = [(h, b, Decimal(2)) for h, b in keys[::2]]
-        db.bulk_write(conn, [(t.balances, cols, second, key)], [(t.balances, key, keys[1::2])])
+        driver.bulk_write(conn, [(t.balances, cols, second, key)], [(t.balances, key, keys[1::2])])
         stored = sorted(conn.exec_driver_sql("SELECT holder, batch, quantity FROM balances"))
     assert stored == sorted(second)
 
@@ -127,11 +127,11 @@ def test_jit_is_off_for_a_chunk_s_transaction_only(pg_engine: Engine) -> None:
     API's groups) and the next transaction keep the server's setting."""
     with pg_engine.connect() as conn:
         server = conn.exec_driver_sql("SHOW jit").scalar()
-        few = [(f"e{k}",) for k in range(db.JIT_OFF_FROM - 1)]
-        list(db.fetch_in(conn, t.events, ("id",), ("id",), few))
+        few = [(f"e{k}",) for k in range(driver.JIT_OFF_FROM - 1)]
+        list(driver.fetch_in(conn, t.events, ("id",), ("id",), few))
         assert conn.exec_driver_sql("SHOW jit").scalar() == server
-        many = [(f"e{k}",) for k in range(db.JIT_OFF_FROM)]
-        list(db.fetch_in(conn, t.events, ("id",), ("id",), many))
+        many = [(f"e{k}",) for k in range(driver.JIT_OFF_FROM)]
+        list(driver.fetch_in(conn, t.events, ("id",), ("id",), many))
         assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
         conn.rollback()
         assert conn.exec_driver_sql("SHOW jit").scalar() == server
