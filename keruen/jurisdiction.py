@@ -27,7 +27,6 @@ _WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 
 
-@lru_cache(maxsize=1 << 16)
 @lru_cache(maxsize=1 << 16)  # a few thousand traders declare most lines
 def kz_bin_problem(tax_id: str) -> str | None:
     """Why a Kazakh BIN/IIN is invalid (12 digits, mod-11 check digit), or None when valid."""
@@ -87,6 +86,7 @@ def kg_inn_registered_us(tax_id: str) -> int | None:
     return _micros(int(tax_id[5:9]), int(tax_id[3:5]), int(tax_id[1:3]))
 
 
+@lru_cache(maxsize=1 << 16)  # declaration numbers and tax ids name a few thousand dates
 def _micros(year: int, month: int, day: int) -> int | None:
     if year < 1900:
         return None

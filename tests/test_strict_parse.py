@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from keruen.bench.streams import StreamGen
 from keruen.errors import InvalidEvent
 from keruen.model import events as ev
 from keruen.model import strict
-from keruen.model.validate import _parse_strict, parse, parse_many
+from keruen.model.validate import _parse_strict, decimal_text, parse, parse_many
 from keruen.settings import get_settings
 from tests import factory as f
 from tests.reliability.corpus import corpus
@@ -186,3 +187,36 @@ def test_the_bench_stream_stays_valid_past_ten_million_events() -> None:
     outcomes = parse_many(lines, get_settings().jurisdiction)
     assert all(len(o) == 2 for o in outcomes), [o for o in outcomes if len(o) != 2][:2]
     assert any(b'"type":"import"' in line and b"/0000001/" in line for line in lines)
+
+
+PLAIN_ROWS = [  # (decimal as written, what the canonical form writes, or None: the full parse)
+    ("12.5", "12.5"),
+    ("100", "100"),
+    ("-3", "-3"),
+    ("0.000001", "0.000001"),
+    ("10.50", "10.5"),
+    ("1E+2", "100"),
+    ("1.0E+3", "1000"),
+    ("0", "0"),
+    ("-0", "0"),
+    ("0.000", "0"),
+    ("-0.0", "0"),
+    ("1E-7", None),
+    ("0.00000010", None),
+    ("1108856050133.6396692209205444", "1108856050133.639669220920544"),  # 28 digits at most
+]
+
+
+@pytest.mark.parametrize(("written", "plain"), PLAIN_ROWS)
+def test_a_decimal_is_written_plain_or_left_to_the_full_parse(written: str, plain: str) -> None:
+    q = strict._plain(Decimal(written))
+    assert (None if q is None else str(q)) == plain
+
+
+@given(q=st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**15), max_value=10**15))
+def test_the_plain_form_is_the_full_parses_text(q: Decimal) -> None:
+    p = strict._plain(q)
+    if p is None:  # only what the plain notation cannot write within six places
+        assert q != 0 and q.normalize().adjusted() < -6
+    else:
+        assert str(p) == decimal_text(q)

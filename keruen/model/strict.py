@@ -159,6 +159,16 @@ def normalise(event: msgspec.Struct) -> bool:
 
 def _plain(q: Decimal) -> Decimal | None:
     """`q` as the decimal whose `str` is its shortest plain notation, or None."""
+    # Most are written so already: no exponent, no trailing zero, not zero, and fewer digits
+    # than the context's precision (28), to which `normalize` rounds.
+    text = str(q)
+    last = text[-1]
+    if (
+        len(text) <= 28
+        and "E" not in text
+        and ("1" <= last <= "9" or (last == "0" and "." not in text and q))
+    ):
+        return q
     if q == 0:
         return _ZERO
     n = q.normalize()
