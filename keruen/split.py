@@ -58,6 +58,11 @@ from keruen.store.judge import Judgement, judge_chunk, rebuilt
 AHEAD = 2  # chunks judged ahead of the one being written
 MAX_REDO = 3  # restarts of the child from the ledger before the rest goes sequentially
 JUDGE_NAME = "keruen-judge"  # the judging child, beside the parse process
+# The child's lookups through a memory map: each commit of the parent empties a reader's page
+# cache, so without one the child copies every page it descends through again for each chunk.
+# A failed read of a mapped page kills the child (SIGBUS) instead of raising; the parent then
+# goes on the sequential way, as when the child dies of anything else.
+CHILD_MMAP_BYTES = 1 << 31  # SQLite maps at most 2 GiB
 
 # (line number, raw line, what parsing made of it)
 Line = tuple[int, bytes, Outcome]
@@ -411,7 +416,7 @@ def _reader(parent: Engine) -> Engine:
     if parent.dialect.name == "postgresql":
         parent.dispose(close=False)
         return parent
-    return new_engine(str(parent.url), readonly=True)
+    return new_engine(str(parent.url), readonly=True, mmap_bytes=CHILD_MMAP_BYTES)
 
 
 def _child(parent_eng: Engine, down: Pipe, up: Pipe, parent: int) -> None:

@@ -46,12 +46,15 @@ def new_engine(
     sync: str | None = None,
     readonly: bool = False,
     journal: str = "WAL",
+    mmap_bytes: int = 0,
     **connect_args: Any,
 ) -> Engine:
     """An engine of its own; SQLite is tuned for a single fast writer (WAL). `sync` is SQLite's
     synchronous mode: "full" when a commit acknowledges something to someone (the API), else
     settings' `sqlite_sync` ("normal" unless KERUEN_SQLITE_SYNC says otherwise). `journal`
-    other than WAL is for a file nobody else reads yet (`keruen.bulk`)."""
+    other than WAL is for a file nobody else reads yet (`keruen.bulk`). `mmap_bytes` maps that
+    much of a SQLite file into memory (capped by SQLite at 2 GiB): only for a process that
+    may die of a failed read (SIGBUS, where a read would have raised), as the split's child may."""
     url = normalise_db_url(url) if url else get_settings().db_url
     _check_scheme(url)
     global _in_use
@@ -60,7 +63,11 @@ def new_engine(
         eng = sa.create_engine(url, connect_args={"timeout": 30, **connect_args})
         mode = (sync or get_settings().sqlite_sync).upper()
         sa.event.listen(
-            eng, "connect", partial(_sqlite_pragmas, sync=mode, readonly=readonly, journal=journal)
+            eng,
+            "connect",
+            partial(
+                _sqlite_pragmas, sync=mode, readonly=readonly, journal=journal, mmap=mmap_bytes
+            ),
         )
         # a reader's transactions take no lock: a snapshot of the file as it was at its first read
         sa.event.listen(eng, "begin", _sqlite_read if readonly else _sqlite_begin)
@@ -175,6 +182,7 @@ def _sqlite_pragmas(
     sync: str = "NORMAL",
     readonly: bool = False,
     journal: str = "WAL",
+    mmap: int = 0,
 ) -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _sqlite_begin
     cur = dbapi_conn.cursor()
@@ -191,6 +199,7 @@ def _sqlite_pragmas(
         "wal_autocheckpoint=16384",
         "foreign_keys=ON",
         *(["query_only=ON"] if readonly else []),
+        *([f"mmap_size={mmap}"] if mmap else []),
     ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
