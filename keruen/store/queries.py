@@ -287,7 +287,7 @@ def history(conn: Connection, batch: str) -> History:
     return History(batch=info, events=entries)
 
 
-def _lineage_query(back: bool, max_depth: int = 50) -> sa.Select[Any]:
+def _walk(back: bool, max_depth: int) -> sa.CTE:
     """Transform edges (input, output) reachable from the batch `:batch`, recursively."""
     lk = t.links.c
     near = lk.output if back else lk.input
@@ -300,68 +300,103 @@ def _lineage_query(back: bool, max_depth: int = 50) -> sa.Select[Any]:
         .join_from(t.links, walk, near == (walk.c.input if back else walk.c.output))
         .where(walk.c.depth < sa.bindparam("max_depth", max_depth))
     )
-    walk = walk.union(step)
-    return sa.select(walk.c.input, walk.c.output).distinct()
+    return walk.union(step)
 
 
-_LINEAGE = {back: _lineage_query(back) for back in (True, False)}
+# The parts of a trace's rows: a batch it reaches, with what `batches` holds of it; a
+# transform edge between two of them; a move of one of them by an event that stands.
+_NODE, _EDGE, _MOVE = 0, 1, 2
+_MOVE_COLUMNS = ("event_seq", "n", "source", "target", "quantity", "kind", "time_us", "event_id")
+_INFO_COLUMNS = ("hs", "unit", "description", "origin", "created_us")
 
 
-def _lineage(conn: Connection, batch: str, back: bool, max_depth: int) -> list[tuple[str, str]]:
-    """Transform edges (input, output) reachable from `batch`, in one recursive query."""
-    rows = conn.execute(_LINEAGE[back], {"batch": batch, "max_depth": max_depth})
-    return sorted((r.input, r.output) for r in rows)
+def _nulls(table: sa.Table, names: Sequence[str]) -> list[sa.ColumnElement[Any]]:
+    """Typed NULLs in the place of these columns: each part of the UNION has every column."""
+    return [sa.cast(sa.null(), table.c[n].type).label(n) for n in names]
 
 
-def _infos(conn: Connection, names: Sequence[str]) -> dict[str, Any]:
-    return {r.batch: r for r in conn.execute(_INFOS, {"batches": list(names)})}
-
-
-def _live_moves_query(shown: tuple[str, ...]) -> sa.Select[Any]:
-    """Read from `ix_moves_batch` alone (it covers every column of `moves` used here, the
-    event's id included), plus the event's JSON for the moves of kinds `shown`: those whose
-    parties the trace shows (one random read of the events table each, the costly part of a
-    cold trace)."""
-    m, e, c = t.moves.c, t.events.c, t.cancellations.c
+def _trace_query(back: bool, shown: tuple[str, ...], max_depth: int = 50) -> sa.CompoundSelect[Any]:
+    """A whole trace in one statement (one round trip): the batches reached from `:batch`
+    through transforms (back: their inputs; forward: their outputs), the edges between them,
+    and their moves that stand (not cancelled, not reversals) in ledger order, read from
+    `ix_moves_batch` (covering on SQLite), plus the event's JSON for the moves of kinds `shown`:
+    those whose parties the trace shows (one random read of the events table each, the costly
+    part of a cold trace)."""
+    m, e, c, b = t.moves.c, t.events.c, t.cancellations.c, t.batches.c
+    walk = _walk(back, max_depth)
+    edges = sa.select(walk.c.input, walk.c.output).distinct().cte("edges")
+    node, far = (edges.c.output, edges.c.input) if back else (edges.c.input, edges.c.output)
+    reached = sa.union(
+        sa.select(sa.bindparam("batch", type_=b.batch.type).label("batch")),
+        sa.select(far.label("batch")),
+    ).cte("reached")
     canonical = sa.select(e.canonical).where(e.seq == m.event_seq).scalar_subquery()
-    return (
+    linked = sa.cast(sa.null(), b.batch.type).label("linked")
+    moves = (
         sa.select(
+            sa.literal(_MOVE).label("part"),
             m.batch,
-            m.source,
-            m.target,
-            m.quantity,
-            m.kind,
-            m.time_us,
-            m.event_id,
+            *(m[n] for n in _MOVE_COLUMNS),
             _type_of(m.kind).label("type"),
             sa.case((m.kind.in_(shown), canonical), else_=None).label("canonical"),
+            linked,
+            *_nulls(t.batches, _INFO_COLUMNS),
+            sa.cast(sa.null(), b.event_id.type).label("created_by"),
         )
-        .select_from(t.moves)
+        .select_from(reached)
+        .join(t.moves, m.batch == reached.c.batch)
         .outerjoin(t.cancellations, c.target == m.event_id)
-        .where(
-            m.batch.in_(sa.bindparam("batches", expanding=True)),
-            c.target.is_(None),
-            m.kind != "cancel",
-        )
-        .order_by(m.event_seq, m.n)
+        .where(c.target.is_(None), m.kind != "cancel")
     )
+    no_move = [*_nulls(t.moves, _MOVE_COLUMNS), *_nulls(t.events, ("type", "canonical"))]
+    links = sa.select(
+        sa.literal(_EDGE),
+        node,
+        *no_move,
+        far,
+        *_nulls(t.batches, _INFO_COLUMNS),
+        sa.cast(sa.null(), b.event_id.type),
+    )
+    nodes = (
+        sa.select(sa.literal(_NODE), reached.c.batch, *no_move, sa.cast(sa.null(), b.batch.type))
+        .add_columns(*(b[n] for n in _INFO_COLUMNS), b.event_id)
+        .select_from(reached)
+        .outerjoin(t.batches, b.batch == reached.c.batch)
+    )
+    return sa.union_all(moves, links, nodes).order_by("part", "event_seq", "n")
 
 
 # back shows the importer or sender of each origin, forward the buyer of each dispatch or
 # export: each direction reads only its own events' JSON
-_LIVE_MOVES = {
-    True: _live_moves_query(ORIGIN_TYPES),
-    False: _live_moves_query(("dispatch", "export")),
+_TRACE = {
+    True: _trace_query(True, ORIGIN_TYPES),
+    False: _trace_query(False, ("dispatch", "export")),
 }
 
 
-def _live_moves(conn: Connection, names: Sequence[str], back: bool) -> dict[str, list[Any]]:
-    """Moves of these batches by events that stand (not cancelled, not reversals), with the
-    event's JSON where the trace (`back` or forward) shows its parties."""
-    out: dict[str, list[Any]] = {b: [] for b in names}
-    for row in conn.execute(_LIVE_MOVES[back], {"batches": list(names)}):
-        out[row.batch].append(row)
-    return out
+class _Reached(Struct):
+    """What one trace statement returns: the batches reached (those the ledger knows, by
+    name), the transform edges (reached batch, its input back or output forward) and the
+    moves that stand of each reached batch."""
+
+    infos: dict[str, Any]
+    edges: list[tuple[str, str]]
+    moves: dict[str, list[Any]]
+
+
+def _reached(conn: Connection, batch: str, back: bool, max_depth: int) -> _Reached:
+    found = _Reached(infos={}, edges=[], moves={})
+    rows = conn.execute(_TRACE[back], {"batch": batch, "max_depth": max_depth})
+    for row in rows:  # ordered by part: the nodes first
+        if row.part == _MOVE:
+            found.moves[row.batch].append(row)
+        elif row.part == _EDGE:
+            found.edges.append((row.batch, row.linked))
+        else:
+            found.moves[row.batch] = []
+            if row.created_by is not None:
+                found.infos[row.batch] = row
+    return found
 
 
 def _hops(moves: list[Any]) -> list[Hop]:
@@ -380,16 +415,15 @@ def _hops(moves: list[Any]) -> list[Hop]:
 
 def trace_back(conn: Connection, batch: str, max_depth: int = 50) -> TraceBack:
     """From a batch back to the imports and arrivals it came from, with each chain of holders."""
-    edges = _lineage(conn, batch, back=True, max_depth=max_depth)
-    names = sorted({batch} | {i for i, _ in edges})
-    infos = _infos(conn, names)
-    if batch not in infos:
+    found = _reached(conn, batch, back=True, max_depth=max_depth)
+    if batch not in found.infos:
         raise NotFound(f"batch {batch!r} does not exist")
-    moves = _live_moves(conn, names, back=True)
+    names = sorted(found.moves)
     inputs: dict[str, list[str]] = {b: [] for b in names}
-    for i, o in edges:
+    for o, i in found.edges:
         inputs[o].append(i)
-    nodes = [_node(infos[b], moves[b], inputs[b]) for b in names]
+    moves = found.moves
+    nodes = [_node(found.infos[b], moves[b], inputs[b]) for b in names]
     origins = [_origin(n, moves[n.batch]) for n in nodes if n.created_by.type in ORIGIN_TYPES]
     return TraceBack(batch=batch, origins=origins, batches=nodes)
 
@@ -403,7 +437,7 @@ def _node(info: Any, moves: list[Any], inputs: list[str]) -> BackNode:
         description=info.description,
         origin=info.origin,
         created_by=Created(
-            event=info.event_id,
+            event=info.created_by,
             time=time_of(info.created_us),
             type=created.type if created else "cancelled",
             holder=created.target if created else None,
@@ -432,13 +466,12 @@ def _origin(node: BackNode, moves: list[Any]) -> Origin:
 
 def trace_forward(conn: Connection, batch: str, max_depth: int = 50) -> TraceForward:
     """Where a batch's quantities went: current holders, exits, and the batches made from it."""
-    edges = _lineage(conn, batch, back=False, max_depth=max_depth)
-    names = sorted({batch} | {o for _, o in edges})
-    if batch not in _infos(conn, [batch]):
+    found = _reached(conn, batch, back=False, max_depth=max_depth)
+    if batch not in found.infos:
         raise NotFound(f"batch {batch!r} does not exist")
-    moves = _live_moves(conn, names, back=False)
+    names, moves = sorted(found.moves), found.moves
     outputs: dict[str, list[str]] = {b: [] for b in names}
-    for i, o in edges:
+    for i, o in found.edges:
         outputs[i].append(o)
     nodes = {
         b: ForwardNode(

@@ -90,7 +90,7 @@ def test_the_reads_use_the_new_indexes(engine: Engine) -> None:
             return " | ".join(r[-1] for r in rows)
 
         for back in (True, False):
-            moves = plan(queries._LIVE_MOVES[back], batches=["B1", "B2"])
+            moves = plan(queries._TRACE[back], batch="B1", max_depth=50)
             assert "COVERING INDEX ix_moves_batch" in moves, moves
         history = plan(queries._HISTORY, batch="B1")
         assert "COVERING INDEX ix_moves_batch" in history, history
