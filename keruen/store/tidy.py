@@ -10,7 +10,7 @@ chunk walked that index (its per-chunk cost growing with the ledger). When autov
 the server does this and nothing here runs.
 
 Without autovacuum nothing ANALYZEs either, and a table never analysed is planned as a small
-one: a trace back's walk over `links` (`queries._lineage_query`) became a hash join over a
+one: a trace back's walk over `links` (`queries._walk`) became a hash join over a
 sequential scan of the whole table at every step (8.7 ms at 1 M events, 0.08 ms with
 statistics, EXPLAIN ANALYZE), a batch's moves a bitmap scan sorted by a hash anti-join. The
 ledger's tables are analysed as autovacuum would, only less often: again each time a table

@@ -111,7 +111,8 @@ def naive(conn: Connection, batch: str, back: bool, max_depth: int) -> dict[str,
         for r in rows
         if r.kind != "cancel" and r.event_id not in cancelled
     ]
-    infos = conn.execute(sa.select(t.batches).where(t.batches.c.batch.in_(reached))).all()
+    known = reached if back else {batch}  # forward asks only whether the batch exists
+    infos = conn.execute(sa.select(t.batches).where(t.batches.c.batch.in_(known))).all()
     return {
         "reached": sorted(reached),
         "edges": sorted((o, i) if back else (i, o) for i, o in edges),
