@@ -5,6 +5,7 @@ varied in notation, time offsets, unknown and null fields, and on the crash corp
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -187,6 +188,18 @@ def test_the_bench_stream_stays_valid_past_ten_million_events() -> None:
     outcomes = parse_many(lines, get_settings().jurisdiction)
     assert all(len(o) == 2 for o in outcomes), [o for o in outcomes if len(o) != 2][:2]
     assert any(b'"type":"import"' in line and b"/0000001/" in line for line in lines)
+
+
+def test_the_bench_stream_with_uuid_ids_is_the_same_stream_with_other_ids() -> None:
+    """`bench ingest --uuid-ids`: random version-4 UUIDs, unique, and nothing else changed."""
+    plain = list(StreamGen(seed=5, holders=30, live=60).events(500))
+    uuids = list(StreamGen(seed=5, holders=30, live=60, uuid_ids=True).events(500))
+    ids = [json.loads(line)["id"] for line in uuids]
+    assert len(set(ids)) == len(ids) and all(uuid.UUID(i).version == 4 for i in ids)
+    for a, b in zip(plain, uuids, strict=True):
+        assert {**json.loads(a), "id": ""} == {**json.loads(b), "id": ""}
+    outcomes = parse_many(uuids, get_settings().jurisdiction)
+    assert all(len(o) == 2 for o in outcomes)
 
 
 PLAIN_ROWS = [  # (decimal as written, what the canonical form writes, or None: the full parse)

@@ -40,8 +40,8 @@ def cpu_seconds() -> tuple[float, float]:
     return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
 
 
-def write_stream(path: Path, events: int, seed: int, show: bool) -> None:
-    gen = StreamGen(seed=seed)
+def write_stream(path: Path, events: int, seed: int, show: bool, uuid_ids: bool = False) -> None:
+    gen = StreamGen(seed=seed, uuid_ids=uuid_ids)
     with path.open("wb") as f, progress("generate", events, show) as advance:
         for i, line in enumerate(gen.events(events), 1):
             f.write(line + b"\n")
@@ -83,12 +83,14 @@ def bench_ingest(
     show: bool,
     bulk: bool = False,
     keep: bool = False,
+    uuid_ids: bool = False,
 ) -> dict[str, Any]:
-    """The ingest's figures; with `keep` (PostgreSQL) its ledger stays, named in the result."""
+    """The ingest's figures; with `keep` (PostgreSQL) its ledger stays, named in the result;
+    with `uuid_ids` the events' ids are random UUIDs (inserted all over the id index)."""
     kept: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
-        write_stream(path, events, seed, show)
+        write_stream(path, events, seed, show, uuid_ids)
         with _ledger(db_url, bulk, Path(tmp), keep) as (eng, load):
             cpu = cpu_seconds()
             start = time.perf_counter()
@@ -320,10 +322,20 @@ def register(app: typer.Typer) -> None:
                 "the result names it",
             ),
         ] = False,
+        uuid_ids: Annotated[
+            bool,
+            typer.Option(
+                "--uuid-ids",
+                help="Events identified by random UUIDs, as integrators mint them "
+                "(default: ev-000000001, ev-000000002, ...)",
+            ),
+        ] = False,
         as_json: Annotated[bool, JsonOption] = False,
     ) -> None:
         """Validated ingest vs a plain insert of the same rows, and vs the stored rows alone."""
-        r = bench_ingest(events, db_url, seed, chunk, show=not as_json, bulk=bulk, keep=keep)
+        r = bench_ingest(
+            events, db_url, seed, chunk, show=not as_json, bulk=bulk, keep=keep, uuid_ids=uuid_ids
+        )
         if as_json:
             emit_json(r)
             return

@@ -4,6 +4,7 @@ transforms and exits, generated lazily (constant memory) and deterministically f
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -56,8 +57,13 @@ def make_bins(rng: random.Random, n: int) -> list[str]:
 class StreamGen:
     """Yields JSON Lines of valid events; every batch ends up consumed within `horizon` events."""
 
-    def __init__(self, seed: int = 1, holders: int = 20_000, live: int = 50_000) -> None:
+    def __init__(
+        self, seed: int = 1, holders: int = 20_000, live: int = 50_000, uuid_ids: bool = False
+    ) -> None:
         self.rng = random.Random(seed)
+        # random UUIDs, as integrators' systems mint them, from a generator of their own (the
+        # events are the same either way); else ev-000000001, ev-000000002, ...
+        self.id_rng = random.Random(f"{seed}/ids") if uuid_ids else None
         self.bins = make_bins(self.rng, holders)
         self.live_cap = live
         self.t = datetime(2024, 1, 1, tzinfo=UTC)
@@ -66,6 +72,8 @@ class StreamGen:
 
     def _id(self) -> str:
         self.n += 1
+        if self.id_rng is not None:
+            return str(uuid.UUID(int=self.id_rng.getrandbits(128), version=4))
         return f"ev-{self.n:09d}"
 
     def _time(self) -> str:
