@@ -1,5 +1,6 @@
-"""PostgreSQL's write path: binary COPY keeps every stored value, and `balances` is vacuumed
-by the ledger itself when the server's autovacuum is off (as on CI)."""
+"""PostgreSQL's write path: binary COPY keeps every stored value, a chunk's keys are looked
+up through JSON parameters as they were through arrays, and `balances` is vacuumed by the
+ledger itself when the server's autovacuum is off (as on CI)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from keruen.ingest import ingest_lines
 from keruen.store import db, driver, tidy
 from keruen.store import schema as t
+from keruen.store.ledger import MOVE_COLUMNS
 from tests import factory as f
 from tests.factory import A, B
 
@@ -61,6 +63,127 @@ def test_two_staged_writes_in_one_transaction_apply_each_once(pg_engine: Engine)
         driver.bulk_write(conn, [(t.balances, cols, second, key)], [(t.balances, key, keys[1::2])])
         stored = sorted(conn.exec_driver_sql("SELECT holder, batch, quantity FROM balances"))
     assert stored == sorted(second)
+
+
+# keys a JSON text or a text COPY could get wrong: quotes, escapes, control characters,
+# non-ASCII of two to four bytes, the longest key a column holds, an empty one
+KEYS = [
+    "plain",
+    "tab\there",
+    "back\\slash",
+    "new\nline\r",
+    'quo"te',
+    "it's",
+    "\\N",
+    "[1, {2}]",
+    "Ünïcödé ✓",
+    "日本語",
+    "emoji 🎉",
+    "x" * 64,
+    "",
+]
+
+
+def _lookups() -> list[tuple[Any, ...]]:
+    """(table, columns, keys, values): keys stored, absent and repeated; text and integers."""
+    balances = (
+        [(k, k[::-1]) for k in KEYS] + [(k, f"?{k[1:]}") for k in KEYS] + [(KEYS[1], KEYS[1][::-1])]
+    )
+    return [
+        (t.balances, ("batch", "holder"), ("holder", "batch"), balances),
+        (
+            t.cancellations,
+            ("target", "event_id"),
+            ("target",),
+            [(k,) for k in [*KEYS, "no", "plain"]],
+        ),
+        (
+            t.moves,
+            ("event_seq", "n", "batch"),
+            ("event_seq", "n"),
+            [(1, 0), (2, 1), (3, 0), (1, 0)],
+        ),
+    ]
+
+
+def _keyed_rows(conn: Connection) -> None:
+    quantities = [Decimal(i + 1) for i in range(len(KEYS))]
+    driver.bulk_insert(
+        conn,
+        t.balances,
+        ("holder", "batch", "quantity"),
+        [(k, k[::-1], q) for k, q in zip(KEYS, quantities, strict=True)],
+    )
+    driver.bulk_insert(conn, t.cancellations, ("target", "event_id"), [(k, "e") for k in KEYS])
+    moves = [
+        (s, n, f"b{s}", None, "h", Decimal(1), "import", 0, "e") for s in (1, 2) for n in (0, 1)
+    ]
+    driver.bulk_insert(conn, t.moves, MOVE_COLUMNS, moves)
+
+
+def test_json_key_rows_find_what_array_key_rows_find(pg_engine: Engine) -> None:
+    """`fetch_in` sends a chunk's keys as one JSON array per key column; the rows found are
+    those the array parameters (still the deletes' key rows) find, repeats included."""
+    with pg_engine.begin() as conn:
+        _keyed_rows(conn)
+        for table, columns, keys, values in _lookups():
+            found = sorted(driver.fetch_in(conn, table, columns, keys, iter(values)))
+            cols = ", ".join(f"t.{c}" for c in columns)
+            by_arrays = f"SELECT {cols} {driver._looked_up(conn, table, columns, keys)}"
+            arrays = sorted(conn.exec_driver_sql(by_arrays, driver._arrays(sorted(values))))
+            assert found == arrays, table.name
+            assert len(found) == len([v for v in values if v in _present(table)]), table.name
+
+
+def _present(table: Any) -> set[tuple[Any, ...]]:
+    if table is t.balances:
+        return {(k, k[::-1]) for k in KEYS}
+    if table is t.cancellations:
+        return {(k,) for k in KEYS}
+    return {(s, n) for s in (1, 2) for n in (0, 1)}
+
+
+def test_json_lookups_answer_as_sqlite_does(pg_engine: Engine, sqlite_engine: Engine) -> None:
+    """The same keys, the same rows on both backends; with `fetch_newest_and_in`, the same
+    rows as text. A key longer than the column is absent (not cut to a stored key)."""
+    # a cast to VARCHAR(64), as of the arrays, would find "x" * 64 for these
+    longer = {"balances": [("x" * 64 + "y", "x" * 64)], "cancellations": [("x" * 65,)]}
+    answers = []
+    for eng in (pg_engine, sqlite_engine):
+        with eng.begin() as conn:
+            _keyed_rows(conn)
+            answers.append(
+                [
+                    set(driver.fetch_in(conn, table, cols, keys, v + longer.get(table.name, [])))
+                    for table, cols, keys, v in _lookups()
+                ]
+            )
+    assert answers[0] == answers[1]
+    assert len(answers[0][1]) == len(KEYS)  # the longer key found nothing
+    with pg_engine.connect() as conn:
+        newest, *parts = driver.fetch_newest_and_in(
+            conn, (t.events, ("seq",), "seq"), [lookup[:4] for lookup in _lookups()]
+        )
+    assert newest == []
+    as_text = [{tuple(None if v is None else str(v) for v in r) for r in a} for a in answers[0]]
+    assert [{tuple(r) for r in p} for p in parts] == as_text
+
+
+def test_a_chunk_s_lookups_are_planned_below_the_jit_threshold(pg_engine: Engine) -> None:
+    """Key rows from JSON are planned as a set-returning function's 100 rows, so however
+    many keys a chunk looks up, the plan's cost stays under `jit_above_cost`: no JIT, and no
+    `SET LOCAL jit = off` round trip before the lookups."""
+    keys = [(f"e{k}",) for k in range(20_000)]
+    with pg_engine.connect() as conn:
+        server = conn.exec_driver_sql("SHOW jit").scalar()
+        rows = driver._json_keys(conn, t.events, ["id"])
+        found = driver._looked_up(conn, t.events, ["id"], ["id"], rows)
+        sql = f"EXPLAIN (FORMAT JSON) SELECT t.id {found}"
+        plan = conn.exec_driver_sql(sql, tuple(driver._json_params(keys, 1))).scalar()
+        threshold = float(conn.exec_driver_sql("SHOW jit_above_cost").scalar() or 0)
+        assert plan[0]["Plan"]["Total Cost"] < threshold / 10
+        list(driver.fetch_in(conn, t.events, ("id",), ("id",), keys))
+        assert conn.exec_driver_sql("SHOW jit").scalar() == server
 
 
 def _quantity(k: int) -> str:
@@ -123,15 +246,15 @@ def test_a_vacuum_that_fails_is_logged_not_raised(
 
 
 def test_jit_is_off_for_a_chunk_s_transaction_only(pg_engine: Engine) -> None:
-    """A lookup of a chunk's keys turns JIT off until its transaction ends; a few keys (the
-    API's groups) and the next transaction keep the server's setting."""
+    """A write of a chunk's rows in arrays turns JIT off until its transaction ends; a few
+    rows (the API's groups) and the next transaction keep the server's setting."""
     with pg_engine.connect() as conn:
         server = conn.exec_driver_sql("SHOW jit").scalar()
         few = [(f"e{k}",) for k in range(driver.JIT_OFF_FROM - 1)]
-        list(driver.fetch_in(conn, t.events, ("id",), ("id",), few))
+        driver.bulk_delete(conn, t.events, ("id",), few)
         assert conn.exec_driver_sql("SHOW jit").scalar() == server
         many = [(f"e{k}",) for k in range(driver.JIT_OFF_FROM)]
-        list(driver.fetch_in(conn, t.events, ("id",), ("id",), many))
+        driver.bulk_delete(conn, t.events, ("id",), many)
         assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
         conn.rollback()
         assert conn.exec_driver_sql("SHOW jit").scalar() == server
