@@ -320,9 +320,8 @@ def _ingest_chunk(
     """Judge and write one chunk; returns the ledger state after it, for the next chunk."""
     items = rebuilt([(lineno, result) for lineno, _, result in part])
     with eng.begin() as conn:
-        lock_writer(conn)
         events = [p.event for _, p in items if not isinstance(p, InvalidEvent)]
-        overlay = store.snapshot(conn, events, state)
+        overlay = store.locked_snapshot(conn, events, state)
         now = store.micros_now()
         judged = judge_chunk(overlay, items, now)
         raws = raw_lines(part, judged.refused)

@@ -78,14 +78,17 @@ def event_ref(e: ev.Event) -> str | None:
 # --- reading the state a chunk needs -------------------------------------------------------
 
 
-def snapshot(
+def locked_snapshot(
     conn: Connection, events: Sequence[ev.Event], previous: Overlay | None = None
 ) -> Overlay:
-    """The state `events` can touch: carried over from the previous chunk while the ledger
-    head has not moved since (no other writer came in between), the rest read in bulk."""
+    """Take the writer's lock, then read the state `events` can touch: carried over from the
+    previous chunk while the ledger head has not moved since (no other writer came in
+    between), the rest read in bulk. On PostgreSQL the lock and the head are one round trip
+    (`locked_head`), or with nothing carried the head comes with the lookups' statement."""
     if previous is None and conn.dialect.name == "postgresql":
+        lock_writer(conn)
         return _snapshot_at_once(conn, events)
-    at = head(conn)
+    at = locked_head(conn)
     overlay = previous.carry_over() if previous and previous.head == at else Overlay()
     overlay.head = at
     prefetch(conn, overlay, events)
@@ -237,20 +240,21 @@ def stored_quantity(value: Any) -> Decimal:
 
 
 def head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(
-        sa.select(t.events.c.seq, t.events.c.hash).order_by(t.events.c.seq.desc()).limit(1)
-    ).first()
-    return (row.seq, row.hash) if row else (0, GENESIS)
+    """(seq, hash) of the newest event; (0, GENESIS) when there is none."""
+    return _head(list(conn.exec_driver_sql(_HEAD)))
 
 
 def locked_head(conn: Connection) -> tuple[int, str]:
     """Take the writer's lock, then read the head (`head`): one round trip on PostgreSQL,
     where with the judging thread busy each returning statement may wait for the GIL."""
-    rows = lock_writer(conn, _HEAD)
-    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+    return _head(lock_writer(conn, _HEAD))
 
 
 _HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+
+
+def _head(rows: Sequence[tuple[Any, ...]]) -> tuple[int, str]:
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
 
 
 EVENT_COLUMNS = (
