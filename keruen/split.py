@@ -246,7 +246,9 @@ def _thread_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | 
 
     def loop() -> None:
         try:
-            _judge_loop(eng, down.get, up.put)
+            # no collector of its own: the heap is the process's, and the writer's collector
+            # (`ingest._ingest_split`) already collects it (a second one collected as often again)
+            _judge_loop(eng, down.get, up.put, collect=False)
         finally:
             up.put(None)
 
@@ -438,12 +440,16 @@ def _child(parent_eng: Engine, down: Pipe, up: Pipe, parent: int) -> None:
 
 
 def _judge_loop(
-    eng: Engine, receive: Callable[[], Message | None], send: Callable[[Judged], None]
+    eng: Engine,
+    receive: Callable[[], Message | None],
+    send: Callable[[Judged], None],
+    collect: bool = True,
 ) -> None:
-    """Judge the chunks received until the parent closes (or this fails: then say so)."""
+    """Judge the chunks received until the parent closes (or this fails: then say so); with
+    `collect`, collect the young generations between chunks (`YoungCollector`)."""
     overlay: Overlay | None = None
     flight: deque[_InFlight] = deque()
-    collector = YoungCollector()
+    collector = YoungCollector() if collect else None
     epoch = 0
     while (message := receive()) is not None:
         if message[0] == "reset":
@@ -459,7 +465,8 @@ def _judge_loop(
             send(Judged(epoch, chunk, None, failure=repr(e)[:500]))
             return
         send(judged)
-        collector.note(len(part))
+        if collector is not None:
+            collector.note(len(part))
 
 
 def _judge_chunk(

@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -154,6 +155,28 @@ def test_split_gives_the_sequential_answers(
     seq, par = both(backend, lines, chunk)
     same(seq, par)
     assert seq[0].accepted > 0
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
+def test_a_judging_thread_leaves_the_collecting_to_the_writer(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heap is the process's: with the judge a thread (PostgreSQL), the young generations
+    are collected by the writer's collector alone, not by a second one in the thread."""
+    noted: set[str] = set()
+    real = split.YoungCollector.note
+
+    def note(self: split.YoungCollector, lines: int) -> None:
+        noted.add(threading.current_thread().name)
+        real(self, lines)
+
+    monkeypatch.setattr(split.YoungCollector, "note", note)
+    with db.scratch(PG_URL) as eng:
+        report = ingest_lines(
+            eng, list(StreamGen(seed=1).events(300)), chunk_size=50, parallel=True
+        )
+    assert report.accepted == 300
+    assert noted == {threading.main_thread().name}
 
 
 def _other_writer(every: int) -> Callable[[Engine, int], None]:
