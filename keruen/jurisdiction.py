@@ -86,7 +86,6 @@ def kg_inn_registered_us(tax_id: str) -> int | None:
     return _micros(int(tax_id[5:9]), int(tax_id[3:5]), int(tax_id[1:3]))
 
 
-@lru_cache(maxsize=1 << 16)  # declaration numbers and tax ids name a few thousand dates
 def _micros(year: int, month: int, day: int) -> int | None:
     if year < 1900:
         return None
