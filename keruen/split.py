@@ -196,7 +196,10 @@ def _child_judge(eng: Engine) -> tuple[_Judge, _Sending, Callable[[], Judged | N
     _widen(down_w)
     _widen(up_w)
     child = ctx.Process(
-        target=_child, args=(eng, down_r, up_w, os.getpid()), name=JUDGE_NAME, daemon=True
+        target=_child,
+        args=(eng, down_r, up_w, os.getpid(), (down_w, up_r)),
+        name=JUDGE_NAME,
+        daemon=True,
     )
     child.start()
     down_r.close()
@@ -421,8 +424,15 @@ def _reader(parent: Engine) -> Engine:
     return new_engine(str(parent.url), readonly=True, mmap_bytes=CHILD_MMAP_BYTES)
 
 
-def _child(parent_eng: Engine, down: Pipe, up: Pipe, parent: int) -> None:
+def _child(
+    parent_eng: Engine, down: Pipe, up: Pipe, parent: int, parents_ends: tuple[Pipe, Pipe]
+) -> None:
     die_with(parent)
+    # the fork copied the parent's ends of both pipes: while this process held the sending end
+    # open, the parent closing its own never reached it as the end of the chunks, and the
+    # parent waited 5 s for it to exit before killing it, at the end of every ingest
+    for end in parents_ends:
+        end.close()
     gc.disable()  # young generations are collected between chunks, as in the parent
     eng = _reader(parent_eng)
     encode = msgspec.msgpack.Encoder().encode

@@ -212,6 +212,23 @@ def test_another_writer_between_chunks(backend: str, every: int) -> None:
     assert any(r[1].startswith("o-") for r in par[1]["events"])
 
 
+def test_the_child_ends_when_the_chunks_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The judging child exits of itself once the parent has closed its end of the pipe: the
+    fork had copied that end into the child, which then never saw the chunks end, and the
+    parent killed it after a 5 s wait at the end of every ingest."""
+    real, exits = split._Child.close, []
+
+    def close(self: Any) -> None:
+        real(self)
+        exits.append(self.process.exitcode)
+
+    monkeypatch.setattr(split._Child, "close", close)
+    lines = mixed(7, 600, 0.03, 0.02, 0.01, 0.02)
+    seq, par = both("sqlite", lines, 100)
+    same(seq, par)
+    assert exits == [0]  # not -SIGKILL
+
+
 def test_the_child_dying_leaves_the_rest_to_the_sequential_way() -> None:
     """SQLite: the judge is a forked child (on PostgreSQL a thread, below), beside the parse
     process."""
