@@ -26,7 +26,8 @@ class Known:
     typed: ev.Event | None = None
 
     def event(self) -> ev.Event:
-        if self.typed is None:
+        # None, or the native judge's light shape of the event (`keruen.store.native.LIGHT`)
+        if not isinstance(self.typed, ev.Event):
             self.typed = decode_stored(self.canonical)
         return self.typed
 

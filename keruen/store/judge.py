@@ -12,23 +12,41 @@ an extension that was not built, leaves everything to Python.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+import msgspec
 
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Overlay
+from keruen.model import events as ev
 from keruen.model.validate import Outcome, Parsed, decode_stored
 from keruen.store.ledger import ChunkRows, add_rows, finish_rows
-from keruen.store.native import native
+from keruen.store.native import LIGHT, native
 
 Item = tuple[int, Parsed | InvalidEvent]  # a line number and its event, or why it is none
 Refused = tuple[int, str | None, RejectedEvent]  # line number, event id, why
 
 
-def rebuilt(part: list[tuple[int, Outcome]]) -> list[Item]:
+# The kinds the native judge takes decoded into its light shapes (`native.LIGHT`), every other
+# type in full: Any, as a light event stands in for the event only until the Python rules see
+# it (`typed`).
+_SHAPES: list[Any] = [*LIGHT.values(), *(c for c in ev.EVENT_TYPES.values() if c not in LIGHT)]
+_decode_light: Callable[[bytes], Any] = msgspec.json.Decoder(reduce(operator.or_, _SHAPES)).decode
+
+
+def rebuilt(part: list[tuple[int, Outcome]], light: bool = False) -> list[Item]:
     """A parsed chunk's items: each line's event (decoded again from its canonical bytes, as
-    it came from the parse process), or why it is none."""
+    it came from the parse process), or why it is none. With `light` and the native judge on,
+    the kinds it takes are decoded light, only the fields it reads (1.4 -> 0.9 µs a bench
+    line), for `judge_chunk` and `store.prefetch` alone: `judge_chunk` decodes one in full
+    (`typed`) before the Python rules judge it."""
     items: list[Item] = []
-    append, decode = items.append, decode_stored
+    append = items.append
+    decode = _decode_light if light and native() is not None else decode_stored
     for lineno, outcome in part:
         if len(outcome) == 2:
             canonical, digest = outcome
@@ -68,6 +86,7 @@ def judge_chunk(overlay: Overlay, items: list[Item], now: int) -> Judgement:
         if isinstance(p, InvalidEvent):
             refused.append((lineno, p.event_id, p))
             continue
+        p = typed(p)
         try:
             admitted = overlay.admit(p)
         except RejectedEvent as e:
@@ -87,4 +106,11 @@ def judge_chunk(overlay: Overlay, items: list[Item], now: int) -> Judgement:
     return Judgement(out, ids, refused, duplicates)
 
 
-__all__ = ["Item", "Judgement", "Refused", "judge_chunk", "native", "rebuilt"]
+def typed(p: Parsed) -> Parsed:
+    """`p` with its event whole: a light one (`rebuilt`) decoded again in full."""
+    if isinstance(p.event, ev.Event):
+        return p
+    return Parsed(decode_stored(p.canonical), p.canonical, p.digest)
+
+
+__all__ = ["Item", "Judgement", "Refused", "judge_chunk", "native", "rebuilt", "typed"]

@@ -22,9 +22,10 @@ from keruen.store import tidy
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import lock_writer
 from keruen.store.driver import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
-from keruen.store.native import native
+from keruen.store.native import LIGHT, native
 
 _K = TypeVar("_K")
+LIGHT_TYPES: frozenset[type] = frozenset(LIGHT.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,10 @@ def missing(
         ids, batches, balances, rest = fast.missing(
             events, overlay.known, overlay.batches, overlay.balances
         )
+        # `needs` would name nothing for a light event (`judge.rebuilt`); the native judge
+        # takes every one, whose fields are all of the types it reads
+        if any(type(e) in LIGHT_TYPES for e in rest):
+            raise TypeError("a light event was left to Python's needs")
     more_batches, more_balances, more_ids = needs(rest)
     ids.update(_lacking(more_ids, overlay.known))
     batches.update(_lacking(more_batches, overlay.batches))

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
+
+import msgspec
 
 from keruen.ledger.overlay import Known
 from keruen.ledger.rules import Batch
@@ -58,16 +61,96 @@ class Judge(Protocol):
     ) -> tuple[set[str], set[str], set[tuple[str, str]], list[ev.Event]]: ...
 
 
+# --- the fields the native judge reads, and no others -----------------------------------------
+# A stored event decoded into these skips the values, documents, parties and optional fields the
+# judge never reads (no Decimal, str or Struct made for them). Only the native judge sees them:
+# `keruen.store.judge` decodes an event in full before the Python rules judge it.
+
+
+class _Light(msgspec.Struct, tag_field="type", forbid_unknown_fields=False):
+    id: str
+    time: datetime
+
+
+class LightGoods(msgspec.Struct, forbid_unknown_fields=False):
+    hs: str
+    description: str
+    unit: str
+    origin: str
+
+
+class LightImport(_Light, tag="import"):
+    batch: str
+    holder: str
+    goods: LightGoods
+    quantity: Decimal
+
+
+class LightArrival(LightImport, tag="arrival"):
+    pass
+
+
+class LightTransfer(_Light, tag="transfer"):
+    batch: str
+    from_: str = msgspec.field(name="from")
+    to: str
+    quantity: Decimal
+
+
+class LightPortion(msgspec.Struct, forbid_unknown_fields=False):
+    batch: str
+    quantity: Decimal
+
+
+class LightOutput(msgspec.Struct, forbid_unknown_fields=False):
+    batch: str
+    goods: LightGoods
+    quantity: Decimal
+
+
+class LightTransform(_Light, tag="transform"):
+    holder: str
+    inputs: list[LightPortion]
+    outputs: list[LightOutput]
+
+
+class LightDispatch(_Light, tag="dispatch"):
+    batch: str
+    holder: str
+    quantity: Decimal
+
+
+class LightExport(LightDispatch, tag="export"):
+    pass
+
+
+class LightWriteOff(_Light, tag="write_off"):
+    batch: str
+    holder: str
+    quantity: Decimal
+
+
+LIGHT: dict[type[ev.Event], type[_Light]] = {
+    ev.Import: LightImport,
+    ev.Arrival: LightArrival,
+    ev.Transfer: LightTransfer,
+    ev.Dispatch: LightDispatch,
+    ev.Export: LightExport,
+    ev.WriteOff: LightWriteOff,
+    ev.Transform: LightTransform,
+}
+
+
 def _load() -> Judge | None:
     try:
         from keruen.store import _judge
     except ImportError as e:
         log.debug("the native judge is not available (%s); judging in Python", e)
         return None
-    kinds = {
-        cls: (kind, str(cls.__struct_config__.tag), cls.__struct_config__.tag in REF_TYPES)
-        for cls, kind in JUDGED.items()
-    }
+    kinds: dict[type, tuple[int, str, bool]] = {}
+    for cls, kind in JUDGED.items():  # a light shape is judged as its event type
+        tag = cls.__struct_config__.tag
+        kinds[cls] = kinds[LIGHT[cls]] = (kind, str(tag), tag in REF_TYPES)
     _judge.configure(Parsed, Batch, Known, COUNT_UNITS, Decimal(0), chain_hash, kinds)
     return _judge
 

@@ -186,6 +186,21 @@ def test_the_split_child_judges_natively_with_the_same_answers(
     assert_same(native, python)
 
 
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), size=st.sampled_from([7, 100, 1000]))
+def test_light_events_are_judged_as_whole_ones(seed: int, size: int) -> None:
+    """The split's child decodes the kinds the native judge takes light (`rebuilt(light=
+    True)`): the same rows, ids, refusals (Python's, on the event decoded again in full) and
+    overlay, chunk after chunk, as from whole events; nothing light reaches the rules."""
+    lines = mixed(seed, 300, 0.05, 0.05, 0.05, 0.05) + hostile(seed, 300)
+    part = list(enumerate(parse_many(lines, get_settings().jurisdiction), 1))
+    chunks = [part[k : k + size] for k in range(0, len(part), size)]
+    light = [j.rebuilt(c, light=True) for c in chunks]
+    shapes = set(N.LIGHT.values())
+    assert any(type(getattr(p, "event", None)) in shapes for c in light for _, p in c)
+    assert judged(True, *light) == judged(True, *(j.rebuilt(c) for c in chunks))
+
+
 # --- event by event: rows and overlay ---------------------------------------------------------
 
 
