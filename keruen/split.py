@@ -494,7 +494,7 @@ def _judge_chunk(
     events = [p.event for _, p in items if not isinstance(p, InvalidEvent)]
     with eng.connect() as conn:
         if carried is None:
-            overlay = Overlay(head=store.head(conn))
+            overlay = store.state_at(conn)
         else:
             overlay = carried.carry_over()
             if not overlay.batches and carried.batches:  # reset at the carry limit

@@ -63,6 +63,11 @@ class Overlay:
     future_tolerance_us: int = 0
     # the ledger head (seq, hash) this state is true at; set by the store
     head: tuple[int, str] | None = None
+    # `whole`: read from a ledger with no batch and no balance, so every batch and balance the
+    # ledger holds is here (one missing is absent, zero); `made`: batches the chunks judged on
+    # this state made, whose every balance is here. Both spare the store lookups (`prefetch`).
+    whole: bool = False
+    made: set[str] = field(default_factory=set)
 
     def carry_over(self) -> Overlay:
         """The state worth keeping for the next chunk, if the ledger head does not move.
@@ -72,7 +77,13 @@ class Overlay:
         """
         if len(self.batches) + len(self.balances) > CARRY_LIMIT:
             return Overlay(head=self.head)
-        return Overlay(batches=self.batches, balances=self.balances, head=self.head)
+        return Overlay(
+            batches=self.batches,
+            balances=self.balances,
+            head=self.head,
+            whole=self.whole,
+            made=self.made,
+        )
 
     # LedgerView
     def batch(self, batch: str) -> Batch | None:

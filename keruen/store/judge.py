@@ -103,6 +103,8 @@ def judge_chunk(overlay: Overlay, items: list[Item], now: int) -> Judgement:
             ids.append(p.event.id)
     refused.sort(key=lambda r: r[0])
     finish_rows(out, overlay)
+    if not overlay.whole:
+        overlay.made.update(row[0] for row in out.batches)
     return Judgement(out, ids, refused, duplicates)
 
 

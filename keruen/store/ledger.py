@@ -79,6 +79,17 @@ def event_ref(e: ev.Event) -> str | None:
 # --- reading the state a chunk needs -------------------------------------------------------
 
 
+def state_at(conn: Connection) -> Overlay:
+    """A state with nothing read yet, at the ledger's head; `whole` if the ledger holds no
+    batch and no balance (a first load: every one will be made on this state)."""
+    overlay = Overlay(head=head(conn))
+    overlay.whole = not conn.exec_driver_sql(_ANY_STOCK).scalar()
+    return overlay
+
+
+_ANY_STOCK = "SELECT EXISTS (SELECT 1 FROM batches) OR EXISTS (SELECT 1 FROM balances)"
+
+
 def locked_snapshot(
     conn: Connection, events: Sequence[ev.Event], previous: Overlay | None = None
 ) -> Overlay:
@@ -217,12 +228,18 @@ def _load_events(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
 def _load_batches(conn: Connection, overlay: Overlay, ids: set[str]) -> None:
     columns = [c.name for c in t.batches.columns]
     overlay.batches.update(dict.fromkeys(ids))
+    if overlay.whole:  # none of them is stored
+        return
     for row in fetch_in(conn, t.batches, columns, ("batch",), ((i,) for i in ids)):
         overlay.batches[row[0]] = Batch(*row)
 
 
 def _load_balances(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
     overlay.balances.update(dict.fromkeys(keys, Decimal(0)))
+    if overlay.whole:  # none of them is stored
+        return
+    if made := overlay.made:  # a batch made on this state has all its balances in it
+        keys = {k for k in keys if k[1] not in made}
     for holder, batch, quantity in fetch_in(
         conn, t.balances, ("holder", "batch", "quantity"), ("holder", "batch"), keys
     ):

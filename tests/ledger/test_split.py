@@ -86,13 +86,16 @@ def both(
     lines: list[bytes],
     chunk: int,
     between: Callable[[Engine, int], None] | None = None,
+    before: bool = False,
 ) -> tuple[tuple[Report, dict[str, Any]], tuple[Report, dict[str, Any]]]:
     """The same lines ingested the sequential way and the split way; `between(engine, n)`
-    runs after each chunk (another writer, a kill)."""
+    runs after each chunk (another writer, a kill), with `before` also as `n = 0` first."""
     out = []
     for parallel in (False, True):
         with db.scratch(PG_URL if backend == "postgresql" else None) as eng:
             done = [0]
+            if before and between is not None:
+                between(eng, 0)
 
             def progress(n: int, eng: Engine = eng, done: list[int] = done) -> None:
                 done[0] += 1
@@ -155,6 +158,34 @@ def test_split_gives_the_sequential_answers(
     seq, par = both(backend, lines, chunk)
     same(seq, par)
     assert seq[0].accepted > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_ledger_holding_stock_is_read_not_assumed(backend: str) -> None:
+    """The child skips the lookups of batches and balances only on a state read from a ledger
+    with none (`Overlay.whole`) or for the batches made on it (`made`): ingested into a
+    ledger that holds the first half of a stream, the second half (moving the first half's
+    batches) gives the sequential answers."""
+    lines = mixed(5, 1_200, 0.03, 0.02, 0.02, 0.03)
+
+    def first_half(eng: Engine, n: int) -> None:
+        if n == 0:
+            ingest_lines(eng, lines[:600], source="first", parallel=False)
+
+    seq, par = both(backend, lines[600:], 50, first_half, before=True)
+    same(seq, par)
+    assert seq[0].accepted > 0
+
+
+def test_a_state_is_whole_only_over_a_ledger_without_stock() -> None:
+    from keruen.store import ledger as store
+
+    with db.scratch() as eng:
+        with eng.connect() as conn:
+            assert store.state_at(conn).whole
+        ingest_lines(eng, f.lines(f.import_("i", "55501/010324/0000001/001", f.A, "5")))
+        with eng.connect() as conn:
+            assert not store.state_at(conn).whole
 
 
 @pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
