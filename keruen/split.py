@@ -490,7 +490,7 @@ def _judge_chunk(
     # the parent sent this chunk once chunk - AHEAD was committed: that one is in the ledger
     while flight and flight[0].chunk <= chunk - AHEAD:
         flight.popleft()
-    items = rebuilt([(n, tuple(o)) for n, o in part], light=True)
+    items = rebuilt(part, light=True)  # outcomes as MessagePack arrays: lists, read alike
     events = [p.event for _, p in items if not isinstance(p, InvalidEvent)]
     with eng.connect() as conn:
         if carried is None:

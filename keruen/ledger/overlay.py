@@ -63,11 +63,14 @@ class Overlay:
     future_tolerance_us: int = 0
     # the ledger head (seq, hash) this state is true at; set by the store
     head: tuple[int, str] | None = None
-    # `whole`: read from a ledger with no batch and no balance, so every batch and balance the
-    # ledger holds is here (one missing is absent, zero); `made`: batches the chunks judged on
-    # this state made, whose every balance is here. Both spare the store lookups (`prefetch`).
+    # `whole`: read from a ledger with no event, batch or balance, so every batch and balance
+    # the ledger holds is here (one missing is absent, zero); `made`: batches the chunks judged
+    # on this state made, whose every balance is here; `seen`: from an empty ledger on, a
+    # filter of every id accepted (keruen/store/_judge.c: one it lacks is stored nowhere).
+    # All three spare the store lookups (`prefetch`).
     whole: bool = False
     made: set[str] = field(default_factory=set)
+    seen: bytearray | None = None
 
     def carry_over(self) -> Overlay:
         """The state worth keeping for the next chunk, if the ledger head does not move.
@@ -75,14 +78,15 @@ class Overlay:
         Batches and balances stay (they are most of what a chunk reads, and the stream's
         next chunk mostly moves what this one made); events are looked up again by id.
         """
-        if len(self.batches) + len(self.balances) > CARRY_LIMIT:
-            return Overlay(head=self.head)
+        if len(self.batches) + len(self.balances) > CARRY_LIMIT:  # ids are stored for good
+            return Overlay(head=self.head, seen=self.seen)
         return Overlay(
             batches=self.batches,
             balances=self.balances,
             head=self.head,
             whole=self.whole,
             made=self.made,
+            seen=self.seen,
         )
 
     # LedgerView

@@ -1001,6 +1001,114 @@ fail:
     return NULL;
 }
 
+/* --- the ids a state has accepted: a blocked Bloom filter ---------------------------------
+
+   A state read from an empty ledger (keruen.ledger.overlay.Overlay.seen) holds, in a
+   bytearray, a filter of every id accepted on it: an id the filter lacks is in no stored
+   event, so the store does not look it up. One 64-byte block per id (one cache line), 4 bits
+   in it; the bits come from the str's own hash (computed once, kept in the str) mixed. */
+
+static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* the block (its first byte) and the 4 bit numbers (0-511) of `id`; 0 with an error set */
+static int seen_bits(PyObject *filter, PyObject *id, uint8_t **block, unsigned bit[4]) {
+    Py_ssize_t size = PyByteArray_GET_SIZE(filter), blocks = size / 64;
+    Py_hash_t h;
+    uint64_t x, y;
+    int i;
+    if (!PyUnicode_Check(id)) {
+        PyErr_SetString(PyExc_TypeError, "an id is a str");
+        return 0;
+    }
+    if ((h = PyObject_Hash(id)) == -1)
+        return 0;
+    x = mix64((uint64_t)h);
+    y = mix64(x ^ 0x9e3779b97f4a7c15ULL);
+    *block = (uint8_t *)PyByteArray_AS_STRING(filter) + 64 * (Py_ssize_t)(x % (uint64_t)blocks);
+    for (i = 0; i < 4; i++)
+        bit[i] = (unsigned)(y >> (9 * i)) & 511;
+    return 1;
+}
+
+static PyObject *seen_filter(PyObject *args, PyObject **ids) {
+    PyObject *filter;
+    if (!PyArg_ParseTuple(args, "O!O", &PyByteArray_Type, &filter, ids))
+        return NULL;
+    if (PyByteArray_GET_SIZE(filter) < 64 || PyByteArray_GET_SIZE(filter) % 64) {
+        PyErr_SetString(PyExc_ValueError, "the filter is whole 64-byte blocks");
+        return NULL;
+    }
+    return filter;
+}
+
+/* seen_add(filter, ids): each id (an iterable of str) into the filter */
+static PyObject *seen_add(PyObject *self, PyObject *args) {
+    PyObject *ids, *filter = seen_filter(args, &ids), *it, *id;
+    uint8_t *block;
+    unsigned bit[4];
+    int i;
+    if (filter == NULL || (it = PyObject_GetIter(ids)) == NULL)
+        return NULL;
+    while ((id = PyIter_Next(it)) != NULL) {
+        int ok = seen_bits(filter, id, &block, bit);
+        Py_DECREF(id);
+        if (!ok) {
+            Py_DECREF(it);
+            return NULL;
+        }
+        for (i = 0; i < 4; i++)
+            block[bit[i] >> 3] |= (uint8_t)(1u << (bit[i] & 7));
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* maybe_seen(filter, ids) -> the ids (a set) the filter may hold: each of the others was
+   certainly never added */
+static PyObject *maybe_seen(PyObject *self, PyObject *args) {
+    PyObject *ids, *filter = seen_filter(args, &ids), *it, *id, *out;
+    uint8_t *block;
+    unsigned bit[4];
+    int i, all;
+    if (filter == NULL || (it = PyObject_GetIter(ids)) == NULL)
+        return NULL;
+    if ((out = PySet_New(NULL)) == NULL) {
+        Py_DECREF(it);
+        return NULL;
+    }
+    while ((id = PyIter_Next(it)) != NULL) {
+        if (!seen_bits(filter, id, &block, bit)) {
+            Py_DECREF(id);
+            goto fail;
+        }
+        for (all = 1, i = 0; i < 4; i++)
+            all &= block[bit[i] >> 3] >> (bit[i] & 7);
+        if ((all & 1) && PySet_Add(out, id) < 0) {
+            Py_DECREF(id);
+            goto fail;
+        }
+        Py_DECREF(id);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+fail:
+    Py_DECREF(it);
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* chain(prev, digest): keruen.store.chain.chain_hash, for the tests */
 static PyObject *chain(PyObject *self, PyObject *args) {
     PyObject *prev, *digest;
@@ -1026,6 +1134,8 @@ static PyMethodDef methods[] = {
     {"run", run, METH_VARARGS, "Admit a chunk's items from `start` on, while handled."},
     {"finish", finish, METH_VARARGS, "The balances a chunk changed, in key order."},
     {"missing", missing, METH_VARARGS, "What a chunk's events name that the overlay lacks."},
+    {"seen_add", seen_add, METH_VARARGS, "Add ids to a filter of accepted ids."},
+    {"maybe_seen", maybe_seen, METH_VARARGS, "The ids a filter of accepted ids may hold."},
     {"chain", chain, METH_VARARGS, "The chain hash of prev and digest (hex)."},
     {"micros", py_micros, METH_O, "A datetime as ledger microseconds, or None."},
     {NULL, NULL, 0, NULL}};

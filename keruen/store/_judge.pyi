@@ -1,6 +1,6 @@
 """The ingest's native judge (keruen/store/_judge.c); see keruen.store.judge."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -33,3 +33,5 @@ def missing(
     balances: dict[tuple[str, str], Any],
     /,
 ) -> tuple[set[str], set[str], set[tuple[str, str]], list[Any]]: ...
+def seen_add(seen: bytearray, ids: Iterable[str], /) -> None: ...
+def maybe_seen(seen: bytearray, ids: Iterable[str], /) -> set[str]: ...

@@ -13,7 +13,7 @@ an extension that was not built, leaves everything to Python.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -23,7 +23,7 @@ import msgspec
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Overlay
 from keruen.model import events as ev
-from keruen.model.validate import Outcome, Parsed, decode_stored
+from keruen.model.validate import Parsed, decode_stored
 from keruen.store.ledger import ChunkRows, add_rows, finish_rows
 from keruen.store.native import LIGHT, native
 
@@ -38,12 +38,13 @@ _SHAPES: list[Any] = [*LIGHT.values(), *(c for c in ev.EVENT_TYPES.values() if c
 _decode_light: Callable[[bytes], Any] = msgspec.json.Decoder(reduce(operator.or_, _SHAPES)).decode
 
 
-def rebuilt(part: list[tuple[int, Outcome]], light: bool = False) -> list[Item]:
+def rebuilt(part: Sequence[Sequence[Any]], light: bool = False) -> list[Item]:
     """A parsed chunk's items: each line's event (decoded again from its canonical bytes, as
-    it came from the parse process), or why it is none. With `light` and the native judge on,
-    the kinds it takes are decoded light, only the fields it reads (1.4 -> 0.9 µs a bench
-    line), for `judge_chunk` and `store.prefetch` alone: `judge_chunk` decodes one in full
-    (`typed`) before the Python rules judge it."""
+    it came from the parse process: each (line number, outcome) a tuple, or a MessagePack
+    array), or why it is none. With `light` and the native judge on, the kinds it takes are
+    decoded light, only the fields it reads (1.4 -> 0.9 µs a bench line), for `judge_chunk`
+    and `store.prefetch` alone: `judge_chunk` decodes one in full (`typed`) before the
+    Python rules judge it."""
     items: list[Item] = []
     append = items.append
     decode = _decode_light if light and native() is not None else decode_stored
@@ -105,6 +106,8 @@ def judge_chunk(overlay: Overlay, items: list[Item], now: int) -> Judgement:
     finish_rows(out, overlay)
     if not overlay.whole:
         overlay.made.update(row[0] for row in out.batches)
+    if overlay.seen is not None and fast is not None:
+        fast.seen_add(overlay.seen, ids)
     return Judgement(out, ids, refused, duplicates)
 
 

@@ -5,7 +5,7 @@ install: Python judges, silently) or where `KERUEN_NATIVE=0` turns it off."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -50,6 +50,10 @@ class Judge(Protocol):
         emptied: list[Any],
         /,
     ) -> None: ...
+
+    def seen_add(self, seen: bytearray, ids: Iterable[str], /) -> None: ...
+
+    def maybe_seen(self, seen: bytearray, ids: Iterable[str], /) -> set[str]: ...
 
     def missing(
         self,

@@ -201,6 +201,29 @@ def test_light_events_are_judged_as_whole_ones(seed: int, size: int) -> None:
     assert judged(True, *light) == judged(True, *(j.rebuilt(c) for c in chunks))
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.sets(st.text(max_size=40), max_size=300), st.sets(st.text(max_size=40), max_size=300))
+def test_the_filter_of_accepted_ids_never_lacks_one(added: set[str], others: set[str]) -> None:
+    """`maybe_seen` keeps every id `seen_add` added (any str: empty, non-ASCII, astral)."""
+    from keruen.store import _judge
+
+    seen = bytearray(64 * 8)  # few blocks: many bits shared
+    _judge.seen_add(seen, sorted(added))
+    assert _judge.maybe_seen(seen, added | others) >= added
+
+
+def test_the_filter_of_accepted_ids_lets_most_new_ones_through() -> None:
+    from keruen.store import _judge
+
+    seen = bytearray(200_000 * 13 // 8 // 64 * 64)  # 13 bits an id, as 10 M ids in SEEN_BYTES
+    _judge.seen_add(seen, (f"ev-{i:09d}" for i in range(200_000)))
+    assert len(_judge.maybe_seen(seen, (f"ev-{i:09d}" for i in range(200_000, 300_000)))) < 3_000
+    with pytest.raises(ValueError):
+        _judge.seen_add(bytearray(100), ["x"])
+    with pytest.raises(TypeError):
+        _judge.maybe_seen(bytearray(64), [1])
+
+
 # --- event by event: rows and overlay ---------------------------------------------------------
 
 

@@ -177,15 +177,39 @@ def test_a_ledger_holding_stock_is_read_not_assumed(backend: str) -> None:
     assert seq[0].accepted > 0
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ids_used_before_are_found_without_a_redo(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over an empty ledger the child looks up only the ids its filter of accepted ids may
+    hold (`Overlay.seen`): duplicates and reused ids of events committed chunks before are
+    still found by the child, never by the database refusing a chunk (a redo)."""
+    real, fallbacks = split.run, []
+
+    def spy(eng: Engine, parts: Any, source: str, fallback: Any, *rest: Any, **kw: Any) -> None:
+        def counted(part: Any) -> None:
+            fallbacks.append(len(part))
+            fallback(part)
+
+        real(eng, parts, source, counted, *rest, **kw)
+
+    monkeypatch.setattr(split, "run", spy)
+    lines = mixed(3, 1_500, 0.05, 0.0, 0.05, 0.02)
+    seq, par = both(backend, lines, 100)
+    same(seq, par)
+    assert seq[0].duplicates > 0 and fallbacks == []
+
+
 def test_a_state_is_whole_only_over_a_ledger_without_stock() -> None:
     from keruen.store import ledger as store
 
     with db.scratch() as eng:
         with eng.connect() as conn:
-            assert store.state_at(conn).whole
+            empty = store.state_at(conn)
+            assert empty.whole and empty.seen is not None
         ingest_lines(eng, f.lines(f.import_("i", "55501/010324/0000001/001", f.A, "5")))
         with eng.connect() as conn:
-            assert not store.state_at(conn).whole
+            assert not store.state_at(conn).whole and store.state_at(conn).seen is None
 
 
 @pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
