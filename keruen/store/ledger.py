@@ -22,7 +22,7 @@ from keruen.store import tidy
 from keruen.store.chain import GENESIS, REJECTION_COLUMNS, chain_hash, raw_digest, row_digest, text
 from keruen.store.db import lock_writer
 from keruen.store.driver import bulk_insert, bulk_write, fetch_in, fetch_newest_and_in
-from keruen.store.native import LIGHT, native
+from keruen.store.native import LIGHT, filters, native
 
 _K = TypeVar("_K")
 LIGHT_TYPES: frozenset[type] = frozenset(LIGHT.values())
@@ -86,7 +86,7 @@ def state_at(conn: Connection) -> Overlay:
     overlay = Overlay(head=head(conn))
     if not conn.exec_driver_sql(_ANYTHING).scalar():
         overlay.whole = True
-        overlay.seen = bytearray(SEEN_BYTES) if native() is not None else None
+        overlay.seen = bytearray(SEEN_BYTES) if filters() else None
     return overlay
 
 

@@ -162,9 +162,15 @@ def _load() -> Judge | None:
 LOADED = _load()
 
 
+def filters() -> bool:
+    """Whether the native judge keeps filters of accepted ids (`Overlay.seen`): not an
+    extension built from an older `_judge.c` (a checkout updated without `pip install`)."""
+    return native() is not None and hasattr(LOADED, "maybe_seen")
+
+
 def native() -> Judge | None:
     """The native judge, unless it is not built or `KERUEN_NATIVE=0`."""
     return LOADED if get_settings().native else None
 
 
-__all__ = ["JUDGED", "LOADED", "Judge", "native"]
+__all__ = ["JUDGED", "LIGHT", "LOADED", "Judge", "filters", "native"]
