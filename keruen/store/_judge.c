@@ -54,67 +54,14 @@ static void sha256_block(uint32_t h[8], const uint8_t *p) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
-/* The same block with the x86 SHA extensions, where the processor has them (`sha_ni`): 64
-   rounds in 32 instructions, where the portable loop above took a fifth of the judge's time
-   (after the public-domain SHA-Intrinsics of Jeffrey Walton et al.). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <cpuid.h>
-#include <immintrin.h>
-#define SHA_NI 1
-
-__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_block_ni(uint32_t h[8],
-                                                                         const uint8_t *p) {
-    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i m[4], msg, tmp, state0, state1, abef, cdgh;
-    int i;
-    tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);    /* CDAB */
-    state1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
-    state0 = _mm_alignr_epi8(tmp, state1, 8);                                   /* ABEF */
-    state1 = _mm_blend_epi16(state1, tmp, 0xF0);                                /* CDGH */
-    abef = state0;
-    cdgh = state1;
-    for (i = 0; i < 16; i++) { /* rounds 4i .. 4i + 3, on the words 4i .. 4i + 3 in m[i & 3] */
-        if (i < 4)
-            m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
-        msg = _mm_add_epi32(m[i & 3], _mm_loadu_si128((const __m128i *)&K256[4 * i]));
-        state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
-        if (i >= 3 && i <= 14) { /* the next 4 words (m[(i + 1) & 3] holds their msg1 part) */
-            tmp = _mm_alignr_epi8(m[i & 3], m[(i - 1) & 3], 4);
-            m[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(m[(i + 1) & 3], tmp), m[i & 3]);
-        }
-        state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(msg, 0x0E));
-        if (i >= 1 && i <= 12)
-            m[(i - 1) & 3] = _mm_sha256msg1_epu32(m[(i - 1) & 3], m[i & 3]);
-    }
-    state0 = _mm_add_epi32(state0, abef);
-    state1 = _mm_add_epi32(state1, cdgh);
-    tmp = _mm_shuffle_epi32(state0, 0x1B);       /* FEBA */
-    state1 = _mm_shuffle_epi32(state1, 0xB1);    /* DCHG */
-    state0 = _mm_blend_epi16(tmp, state1, 0xF0); /* DCBA */
-    state1 = _mm_alignr_epi8(state1, tmp, 8);    /* ABEF */
-    _mm_storeu_si128((__m128i *)&h[0], state0);
-    _mm_storeu_si128((__m128i *)&h[4], state1);
-}
-
-static int has_sha_ni(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
-        return 0;
-    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)); /* EBX bit 29: SHA */
-}
-#endif
-
-/* the block function, chosen once (PyInit__judge) */
-static void (*sha256_block_fn)(uint32_t h[8], const uint8_t *p) = sha256_block;
-
 static void sha256_64(const uint8_t in[64], uint8_t out[32]) {
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     uint8_t pad[64] = {0x80};
     int i;
     pad[62] = 0x02; /* the message length: 512 bits, big-endian */
-    sha256_block_fn(h, in);
-    sha256_block_fn(h, pad);
+    sha256_block(h, in);
+    sha256_block(h, pad);
     for (i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(h[i] >> 16);
@@ -385,8 +332,7 @@ typedef struct {
     int has_limit;
     int64_t not_after;
     int64_t seq;
-    uint8_t prev[32]; /* prev_s's bytes, once has_prev (after the first event judged here) */
-    int has_prev;
+    uint8_t prev[32];
     PyObject *prev_s; /* the head's hash as text (owned) */
 } Run;
 
@@ -448,9 +394,7 @@ static PyObject *hex_of(const uint8_t *h) {
 /* the chain hash of the next event; a new reference, NULL with an error set */
 static PyObject *next_hash(Run *r, PyObject *digest, uint8_t *raw) {
     uint8_t in[64];
-    if (r->has_prev)
-        memcpy(in, r->prev, 32);
-    if ((r->has_prev || unhex64(r->prev_s, in)) && unhex64(digest, in + 32)) {
+    if (unhex64(r->prev_s, in) && unhex64(digest, in + 32)) {
         sha256_64(in, raw);
         return hex_of(raw);
     }
@@ -663,7 +607,6 @@ static int admit(Run *r, PyObject *parsed) {
     Py_INCREF(h);
     Py_SETREF(r->prev_s, h);
     memcpy(r->prev, raw, 32);
-    r->has_prev = 1;
     for (i = 0; i < n_moves; i++) {
         Move *m = &moves[i];
         PyObject *n = PyLong_FromLong(i);
@@ -1178,22 +1121,6 @@ static PyObject *chain(PyObject *self, PyObject *args) {
     return hex_of(out);
 }
 
-/* sha_ni(on): with True, the SHA extensions where the processor has them, with False the
-   portable loop (the tests run both); whether they are in use */
-static PyObject *sha_ni(PyObject *self, PyObject *on) {
-    int want = PyObject_IsTrue(on);
-    if (want < 0)
-        return NULL;
-    sha256_block_fn = sha256_block;
-#ifdef SHA_NI
-    if (want && has_sha_ni())
-        sha256_block_fn = sha256_block_ni;
-    return PyBool_FromLong(sha256_block_fn == sha256_block_ni);
-#else
-    Py_RETURN_FALSE;
-#endif
-}
-
 /* micros(t): keruen.clock.micros, for the tests; None where the native judge defers */
 static PyObject *py_micros(PyObject *self, PyObject *t) {
     int64_t us;
@@ -1210,7 +1137,6 @@ static PyMethodDef methods[] = {
     {"seen_add", seen_add, METH_VARARGS, "Add ids to a filter of accepted ids."},
     {"maybe_seen", maybe_seen, METH_VARARGS, "The ids a filter of accepted ids may hold."},
     {"chain", chain, METH_VARARGS, "The chain hash of prev and digest (hex)."},
-    {"sha_ni", sha_ni, METH_O, "The SHA extensions on or off (the tests); whether in use."},
     {"micros", py_micros, METH_O, "A datetime as ledger microseconds, or None."},
     {NULL, NULL, 0, NULL}};
 
@@ -1222,10 +1148,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "keruen.store._judge"
 
 PyMODINIT_FUNC PyInit__judge(void) {
     hex_table();
-#ifdef SHA_NI
-    if (has_sha_ni())
-        sha256_block_fn = sha256_block_ni;
-#endif
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL)
         return NULL;

@@ -365,25 +365,6 @@ def test_the_bench_stream_is_all_native() -> None:
     assert N.LOADED.run(overlay, items, 0, rows, [], 1) == len(items)
 
 
-@pytest.mark.parametrize("extensions", [True, False])
-def test_the_chain_hash_is_pythons_with_and_without_the_sha_extensions(extensions: bool) -> None:
-    """`_judge.c` hashes the chain with the x86 SHA extensions where the processor has them,
-    else with its portable loop: both give hashlib's hash, and a whole chunk's rows alike."""
-    from keruen.store import _judge
-
-    on = _judge.sha_ni(extensions)
-    try:
-        assert on == (extensions and on)  # off when asked off; on only where the CPU has them
-        rng = random.Random(2)
-        for _ in range(5_000):
-            prev, digest = (f"{rng.getrandbits(256):064x}" for _ in range(2))
-            assert _judge.chain(prev, digest) == chain_hash(prev, digest)
-        chunk = [items_of(*SETUP, *CASES["transfers in several notations"])]
-        assert judged(True, *chunk) == judged(False, *chunk)
-    finally:
-        _judge.sha_ni(True)
-
-
 def test_the_chain_hash_and_time_are_pythons() -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
