@@ -351,8 +351,10 @@ class _Sender:
         self.thread = threading.Thread(target=self._loop, name="keruen-split-send", daemon=True)
 
     def send(self, message: Message) -> None:
-        # started at the first chunk, once the parse process is forked (from no thread)
-        if not self.thread.is_alive():
+        # started at the first chunk, once the parse process is forked (from no thread); once
+        # only: a thread that ended because the child died is not started again (the parent
+        # finds the child gone on its next receive)
+        if self.thread.ident is None:
             self.thread.start()
         self.queue.put(msgspec.msgpack.encode(message))
 
