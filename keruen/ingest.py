@@ -12,13 +12,13 @@ import gc
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from multiprocessing import get_context
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
 from psycopg import DatabaseError
@@ -30,12 +30,13 @@ from keruen.jurisdiction import Jurisdiction
 from keruen.ledger.overlay import Overlay
 from keruen.model.validate import MAX_LINE_BYTES, Outcome, parse_many
 from keruen.settings import get_settings
-from keruen.split import Line, YoungCollector, raw_lines
+from keruen.split import Line, Numbered, YoungCollector, raw_lines
 from keruen.store import ledger as store
 from keruen.store.db import checkpointing, lock_writer, sqlite_path, unreachable
 from keruen.store.judge import judge_chunk, rebuilt
 
 Progress = Callable[[int], None]
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -168,19 +169,19 @@ def _ingest_split(
     the writing on the other core: this thread only waits for it)."""
     state: Overlay | None = None
 
-    def fallback(part: list[Line]) -> None:  # one chunk the sequential way
+    def fallback(part: split.Chunk) -> None:  # one chunk the sequential way
         nonlocal state
-        state = _ingest_isolating(eng, part, source, report, keep_ids, state, hook)
-        done(part)
+        state = _ingest_isolating(eng, part.parsed(), source, report, keep_ids, state, hook)
+        done(part.lines)
 
-    def inside(conn: Connection, part: list[Line], o: split.Outcomes) -> None:
+    def inside(conn: Connection, part: list[Numbered], o: split.Outcomes) -> None:
         if hook is not None and part:
             chunk = Report(
                 len(o.accepted_ids), len(o.rejections), o.duplicates, o.rejections, o.accepted_ids
             )
             hook(conn, part[0][0], part[-1][0], chunk)
 
-    def after(part: list[Line], o: split.Outcomes) -> None:
+    def after(part: list[Numbered], o: split.Outcomes) -> None:
         nonlocal state
         state = None  # what the sequential way carried is stale once the child's rows are in
         report.accepted += len(o.accepted_ids)
@@ -193,12 +194,12 @@ def _ingest_split(
 
     collector = YoungCollector()
 
-    def done(part: list[Line]) -> None:
+    def done(part: Sized) -> None:
         collector.note(len(part))
         if progress:
             progress(len(part))
 
-    parsed = _parsed_parts(parts, parallel, home)
+    parsed = _split_parts(parts, parallel, home)
     if eng.dialect.name == "postgresql":
         first = next(parsed)  # the parse process is forked before the judging thread starts
         split.run(eng, chain([first], parsed), source, fallback, inside, after, threaded=True)
@@ -273,22 +274,61 @@ def _parsed_parts(
         yield _joined(part, outcomes)
 
 
-def _parsed_in_process(
-    parts: Iterable[list[tuple[int, bytes]]], home: Jurisdiction
-) -> Iterator[list[Line]]:
+def _parsed_in_process(parts: Iterable[list[Numbered]], home: Jurisdiction) -> Iterator[list[Line]]:
     """Chunks parsed by a forked process, up to two chunks ahead of the one being judged."""
+
+    def submit(pool: ProcessPoolExecutor, part: list[Numbered]) -> Future[list[Outcome]]:
+        return pool.submit(parse_many, _texts(part), home)
+
+    for part, outcomes in _in_parse_process(parts, submit):
+        yield _joined(part, outcomes)
+
+
+def _split_parts(
+    parts: Iterator[list[Numbered]], parallel: bool | None, home: Jurisdiction
+) -> Iterator[split.Chunk]:
+    """`_parsed_parts` for the split: each chunk's outcomes encoded for the judge by the
+    process that parsed them (`split.Chunk`)."""
+    if may_fork(parallel):
+        ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
+        if len(ahead) == 2:
+
+            def submit(pool: ProcessPoolExecutor, part: list[Numbered]) -> Future[bytes]:
+                return pool.submit(parse_encoded, [n for n, _ in part], _texts(part), home)
+
+            for part, outcomes in _in_parse_process(chain(ahead, parts), submit):
+                yield split.Chunk(part, outcomes)
+            return
+        parts = iter(ahead)
+    for part in parts:
+        with no_gc():
+            outcomes = parse_encoded([n for n, _ in part], _texts(part), home)
+        yield split.Chunk(part, outcomes)
+
+
+def parse_encoded(numbers: list[int], lines: list[bytes], home: Jurisdiction) -> bytes:
+    """`parse_many` of a chunk's lines, encoded as the split's judge takes them."""
+    return split.encode_outcomes(numbers, parse_many(lines, home))
+
+
+def _in_parse_process(
+    parts: Iterable[list[Numbered]],
+    submit: Callable[[ProcessPoolExecutor, list[Numbered]], Future[_T]],
+) -> Iterator[tuple[list[Numbered], _T]]:
+    """Each chunk with what a forked process made of it (`submit` hands it over), up to two
+    chunks ahead of the one being judged."""
     parent = os.getpid()
     with ProcessPoolExecutor(
         1, mp_context=get_context("fork"), initializer=split.die_with, initargs=(parent,)
     ) as pool:
-        window: deque[tuple[list[tuple[int, bytes]], Future[list[Outcome]]]] = deque()
+        window: deque[tuple[list[Numbered], Future[_T]]] = deque()
         for part in parts:
-            window.append((part, pool.submit(parse_many, _texts(part), home)))
+            window.append((part, submit(pool, part)))
             if len(window) > 2:
-                done, outcomes = window.popleft()
-                yield _joined(done, outcomes.result())
-        for done, outcomes in window:
-            yield _joined(done, outcomes.result())
+                done, result = window.popleft()
+                yield done, result.result()
+        for done, result in window:
+            yield done, result.result()
 
 
 def may_fork(parallel: bool | None) -> bool:
