@@ -95,9 +95,9 @@ def bulk_write(conn: Connection, inserts: Inserts, deletes: Deletes = ()) -> Non
     """
     if conn.dialect.name != "postgresql":
         for table, columns, rows, keys in inserts:
-            bulk_insert(conn, table, columns, rows, keys)
+            _insert_grouped(conn, table, columns, rows, keys)
         for table, keys, rows in deletes:
-            bulk_delete(conn, table, keys, rows)
+            _delete_grouped(conn, table, keys, rows)
         return
     in_statement = [rows for _, _, rows, keys in inserts if keys or len(rows) < COPY_FROM]
     elements = sum(map(len, in_statement)) + sum(len(rows) for _, _, rows in deletes)
@@ -122,6 +122,63 @@ def bulk_write(conn: Connection, inserts: Inserts, deletes: Deletes = ()) -> Non
     *ctes, last = parts
     head = ", ".join(f"w{i} AS ({cte})" for i, cte in enumerate(ctes))
     conn.exec_driver_sql(f"WITH {head} {last}" if ctes else last, tuple(params))
+
+
+# --- SQLite: a chunk's rows ROWS_AT_ONCE to a statement -------------------------------------
+
+ROWS_AT_ONCE = 100  # rows of a chunk's write per SQLite statement (fewer if wider than 9 columns)
+
+
+def _grouped(
+    rows: Sequence[tuple[Any, ...]], width: int
+) -> tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(n, groups, rest): `rows` as the parameters of statements of `n` rows each (at most 999
+    parameters, the oldest SQLite's limit), and the rows left over."""
+    n = max(1, min(ROWS_AT_ONCE, 999 // width))
+    full = len(rows) - len(rows) % n
+    groups = [tuple(chain.from_iterable(rows[i : i + n])) for i in range(0, full, n)]
+    return n, groups, list(rows[full:])
+
+
+def _insert_grouped(
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    upsert_keys: Sequence[str],
+) -> None:
+    """`bulk_insert` on SQLite for a chunk's write: each statement inserts `ROWS_AT_ONCE` rows
+    from one VALUES list, not one row. A one-row statement opens a cursor on every index of
+    the table and closes it again, for each row. OR FAIL: a statement of many rows that may
+    fail part way otherwise keeps a statement journal, a copy of each page it changes that
+    the transaction had changed already (the moves' batch index is written all over: 3.5 ->
+    6 µs per event); on a refused row a chunk's whole transaction is rolled back anyway.
+    A 300 k ingest's rows written again, CPU per event: events 3.2-3.5 -> 2.3, moves 3.5 ->
+    2.5, balances 1.0 -> 0.65."""
+    n, groups, rest = _grouped(rows, len(columns))
+    name, cols = _names(conn, [table.name]), _names(conn, columns)
+    conflict, row = _on_conflict(conn, columns, upsert_keys), f"({_marks(conn, len(columns))})"
+    for size, params in ((n, groups), (1, rest)):
+        if params:
+            values = ", ".join([row] * size)
+            sql = f"INSERT OR FAIL INTO {name} ({cols}) VALUES {values}{conflict}"
+            conn.exec_driver_sql(sql, params)
+
+
+def _delete_grouped(
+    conn: Connection, table: sa.Table, keys: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """`bulk_delete` on SQLite for a chunk's write, `ROWS_AT_ONCE` keys a statement, each
+    found by the table's key (a row value IN a subquery of a VALUES list: `IN (VALUES …)`
+    itself scans the whole table). 0.58 -> 0.45 µs per event."""
+    n, groups, rest = _grouped(rows, len(keys))
+    if groups:
+        name, names = _names(conn, [table.name]), _names(conn, keys)
+        picked = ", ".join(f"column{i}" for i in range(1, len(keys) + 1))
+        values = ", ".join([f"({_marks(conn, len(keys))})"] * n)
+        sql = f"DELETE FROM {name} WHERE ({names}) IN (SELECT {picked} FROM (VALUES {values}))"
+        conn.exec_driver_sql(sql, groups)
+    bulk_delete(conn, table, keys, rest)
 
 
 # --- PostgreSQL: a table's upserts and deletes through a binary COPY into a temporary table --
