@@ -16,6 +16,12 @@ statistics, EXPLAIN ANALYZE), a batch's moves a bitmap scan sorted by a hash ant
 ledger's tables are analysed as autovacuum would, only less often: again each time a table
 doubled on disk (the planner scales the statistics it has to the table's current size; the
 ledger's tables other than `balances` only grow).
+
+Nor does anything set the visibility map of the tables that only grow, so an index-only scan
+(a batch's moves through the covering `ix_moves_batch`, 0019) still reads the table for every
+row: a random read a move when the trace is cold. `moves` and `links` are vacuumed as
+autovacuum would for their inserts (after the server's insert threshold and scale factor:
+1,000 rows and a fifth of the table by default).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ VACUUM_AFTER = 200_000  # balance rows written or deleted between two VACUUMs (â
 CHECK_AFTER = 50_000  # events written between two checks of the planner statistics
 ANALYZE_FROM = 8  # pages from which a table never analysed is analysed (then at each doubling)
 ANALYZED = ("events", "moves", "batches", "links", "cancellations")  # what the reads plan over
+VACUUMED = ("moves", "links")  # only grow, and a trace reads them through index-only scans
 
 
 _changed: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
@@ -81,6 +88,7 @@ def events_written(conn: Connection, written: int) -> None:
     ANALYZE does not wait on the writes of others)."""
     if (eng := _due(_written, conn, written, CHECK_AFTER)) is not None:
         analyze(eng)
+        vacuum_grown(eng)
 
 
 # the tables of ANALYZED (found by the search path) at least twice as large on disk as at
@@ -107,3 +115,28 @@ def analyze(eng: Engine) -> None:
                 conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(name)}")
     except sa.exc.SQLAlchemyError as e:
         log.warning("ANALYZE failed: %s", e)
+
+
+# the tables of VACUUMED with as many rows inserted since their last VACUUM as autovacuum waits
+# for (`autovacuum_vacuum_insert_threshold` + `_scale_factor` Ã— rows), when autovacuum is off
+_GROWN = f"""
+SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
+WHERE s.relid = ANY(ARRAY[{", ".join(f"to_regclass('{name}')" for name in VACUUMED)}])
+  AND s.n_ins_since_vacuum >= current_setting('autovacuum_vacuum_insert_threshold')::int
+      + current_setting('autovacuum_vacuum_insert_scale_factor')::float8
+        * greatest(c.reltuples, 0)
+  AND current_setting('autovacuum') = 'off'
+"""
+
+
+def vacuum_grown(eng: Engine) -> None:
+    """VACUUM what `_GROWN` names (it sets the visibility map of the pages added since the
+    last one, and reads no other page of the table); a failure is logged, never raised."""
+    try:
+        with eng.connect() as conn:
+            grown = [str(name) for (name,) in conn.exec_driver_sql(_GROWN)]
+    except sa.exc.SQLAlchemyError as e:
+        log.warning("finding the tables to VACUUM failed: %s", e)
+        return
+    for name in grown:
+        vacuum(eng, name)

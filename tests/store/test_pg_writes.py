@@ -1,9 +1,10 @@
 """PostgreSQL's write path: binary COPY keeps every stored value, a chunk's keys are looked
-up through JSON parameters as they were through arrays, and `balances` is vacuumed by the
-ledger itself when the server's autovacuum is off (as on CI)."""
+up through JSON parameters as they were through arrays, and `balances` and `moves` are vacuumed
+by the ledger itself when the server's autovacuum is off (as on CI)."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any, cast
 
@@ -227,15 +228,42 @@ def test_balances_are_vacuumed_after_enough_changes(
     assert _vacuum_count(pg_engine) - vacuums >= (0 if autovacuum == "on" else 2)
 
 
-def _vacuum_count(eng: Engine) -> int:
+def _vacuum_count(eng: Engine, table: str = "balances") -> int:
+    return int(_table_stat(eng, table, "vacuum_count"))
+
+
+def _table_stat(eng: Engine, table: str, column: str) -> Any:
+    """A column of `pg_stat_user_tables` for `table`, read in a new transaction (the server's
+    statistics are a snapshot per transaction)."""
     with eng.connect() as conn:
-        return int(
-            conn.exec_driver_sql(
-                "SELECT vacuum_count FROM pg_stat_user_tables"
-                " WHERE relname = 'balances' AND schemaname = current_schema()"
-            ).scalar()
-            or 0
-        )
+        return conn.exec_driver_sql(
+            f"SELECT {column} FROM pg_stat_user_tables WHERE relid = to_regclass(%(t)s)",
+            {"t": table},
+        ).scalar()
+
+
+def test_moves_are_vacuumed_once_grown_as_autovacuum_would(pg_engine: Engine) -> None:
+    """With the server's autovacuum off, `moves` is vacuumed after its insert threshold (1,000
+    rows on an empty table), which sets the visibility map the covering index's index-only
+    scans need; `links`, with no rows, is left alone."""
+    events = [f.import_(f"i{k}", _batch(k), A, "10", day=1) for k in range(1_200)]
+    report = ingest_lines(pg_engine, f.lines(*events), chunk_size=600, parallel=False)
+    assert (report.accepted, report.rejected) == (len(events), 0), report.public()
+    with pg_engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT current_setting('autovacuum')").scalar() == "on":
+            return  # the server's own
+    pg_engine.dispose()  # the writers' sessions end and hand in their counts of inserted rows
+    for _ in range(100):
+        if _table_stat(pg_engine, "moves", "n_ins_since_vacuum") >= len(events):
+            break
+        time.sleep(0.1)
+    before = {name: _vacuum_count(pg_engine, name) for name in tidy.VACUUMED}
+    tidy.vacuum_grown(pg_engine)
+    assert _vacuum_count(pg_engine, "moves") == before["moves"] + 1
+    assert _vacuum_count(pg_engine, "links") == before["links"]
+    with pg_engine.connect() as conn:
+        visible = "SELECT relallvisible FROM pg_class WHERE oid = to_regclass('moves')"
+        assert conn.exec_driver_sql(visible).scalar() > 0
 
 
 def test_a_vacuum_that_fails_is_logged_not_raised(
