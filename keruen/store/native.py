@@ -68,15 +68,18 @@ class Judge(Protocol):
 # --- the fields the native judge reads, and no others -----------------------------------------
 # A stored event decoded into these skips the values, documents, parties and optional fields the
 # judge never reads (no Decimal, str or Struct made for them). Only the native judge sees them:
-# `keruen.store.judge` decodes an event in full before the Python rules judge it.
+# `keruen.store.judge` decodes an event in full before the Python rules judge it. None is
+# tracked by the cyclic garbage collector (`gc=False`): they hold text, numbers, times and each
+# other, never a cycle, and the split's child collects its young objects every 200,000 lines
+# (`split.YoungCollector`), which then walks none of them.
 
 
-class _Light(msgspec.Struct, tag_field="type", forbid_unknown_fields=False):
+class _Light(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, gc=False):
     id: str
     time: datetime
 
 
-class LightGoods(msgspec.Struct, forbid_unknown_fields=False):
+class LightGoods(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     hs: str
     description: str
     unit: str
@@ -101,12 +104,12 @@ class LightTransfer(_Light, tag="transfer"):
     quantity: Decimal
 
 
-class LightPortion(msgspec.Struct, forbid_unknown_fields=False):
+class LightPortion(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     batch: str
     quantity: Decimal
 
 
-class LightOutput(msgspec.Struct, forbid_unknown_fields=False):
+class LightOutput(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     batch: str
     goods: LightGoods
     quantity: Decimal
