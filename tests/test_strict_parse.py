@@ -146,6 +146,61 @@ def test_lines_with_more_than_the_contract_take_the_full_path() -> None:
         assert outcome is not None and parse_many([line], j)[0] == outcome
 
 
+def _deep(depth: int) -> str:
+    """A marker that `_nested` writes as arrays nested `depth` levels deep (json.dumps
+    cannot: it recurses)."""
+    return f"@deep{depth}"
+
+
+def _nested(event: dict[str, Any], sort_keys: bool) -> bytes:
+    line = json.dumps(event, separators=(",", ":"), sort_keys=sort_keys)
+    for depth in (63, 64, 5000):
+        line = line.replace(f'"{_deep(depth)}"', "[" * depth + "]" * depth)
+    return line.encode()
+
+
+IMPORT, TRANSIT = BASE[0], OTHERS[2]
+NULL_ROWS = [  # an explicit null anywhere a twin's field is optional: the full parse keeps it
+    {**IMPORT, "mass_kg": None},
+    {**IMPORT, "seller": {**IMPORT["seller"], "tax_id": None}},
+    {**IMPORT, "goods": {**IMPORT["goods"], "brand": None, "gtin": None}},
+    {**IMPORT, "goods": {**IMPORT["goods"], "manufacturer_country": None}},
+    {**TRANSIT, "route": None},
+    {**TRANSIT, "guarantee": None},
+    {**OTHERS[3], "code": None},
+    {**OTHERS[4], "quantity": None},
+]
+
+
+@pytest.mark.parametrize("event", NULL_ROWS)
+def test_an_explicit_null_takes_the_full_path(event: dict[str, Any]) -> None:
+    j = get_settings().jurisdiction
+    line = json.dumps(event).encode()
+    assert _parse_strict(line, j) is None
+    assert parse_many([line], j)[0] == full(line) or len(parse_many([line], j)[0]) == 3
+
+
+DEPTH_ROWS = [  # (event, whether the full parse refuses it for its depth)
+    ({**IMPORT, "epcis": _deep(63)}, False),  # 64 levels with the event itself
+    ({**IMPORT, "epcis": _deep(64)}, True),
+    ({**IMPORT, "epcis": _deep(5000)}, True),  # deeper than the decoder recurses
+    ({"note": _deep(5000), **IMPORT}, True),  # skipped before the type is known
+    ({**IMPORT, "note": _deep(5000)}, True),
+    ({**TRANSIT, "route": [{"lat": 43, "lon": 76}] * 70}, False),  # many brackets, shallow
+]
+
+
+@pytest.mark.parametrize(("event", "too_deep"), DEPTH_ROWS)
+def test_nesting_gets_the_full_parse_answer(event: dict[str, Any], too_deep: bool) -> None:
+    j = get_settings().jurisdiction
+    line = _nested(event, sort_keys="note" not in event)
+    fast, answer = _parse_strict(line, j), full(line)
+    assert fast is None or fast == answer
+    outcome = parse_many([line], j)[0]
+    assert outcome == answer if answer is not None else len(outcome) == 3
+    assert ("nested deeper" in str(outcome[1])) == too_deep
+
+
 def test_the_crash_corpus_never_takes_the_fast_path_wrongly() -> None:
     j = get_settings().jurisdiction
     for _, line in corpus():

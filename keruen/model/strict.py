@@ -1,7 +1,8 @@
 """Strict twins of the contract structs: the same fields, unknown fields refused.
 
-A line that decodes into its strict twin carries no field beyond the contract, so its
-canonical form is the typed event alone (no merge with the raw JSON object): the parse's fast
+A line that decodes into its strict twin carries no field beyond the contract and no explicit
+`null` (a twin's optional field takes its value or is left out), so its canonical form is the
+typed event alone (no merge with the raw JSON object): the parse's fast
 path (`keruen.model.validate.parse_many`). Twins subclass their contract struct (`isinstance`
 holds) and never leave the parse: it hands back canonical bytes, which are decoded again into
 the contract's own types. Generated from `keruen.model.events`, so they cannot drift.
@@ -45,7 +46,7 @@ def twin(cls: type[msgspec.Struct], kept: bool = False) -> type[msgspec.Struct]:
         else:
             value = f.default if f.default is not msgspec.NODEFAULT else f.default_factory()
             kept = msgspec.field(default=value, name=f.encode_name)
-            fields.append((f.name, _twinned(f.type), kept))
+            fields.append((f.name, _twinned(_not_null(f.type) if value is None else f.type), kept))
     config = cls.__struct_config__
     strict: type[msgspec.Struct] = msgspec.defstruct(
         f"Strict{cls.__name__}",
@@ -60,6 +61,15 @@ def twin(cls: type[msgspec.Struct], kept: bool = False) -> type[msgspec.Struct]:
     )
     _TWINS[cls] = strict
     return strict
+
+
+def _not_null(tp: Any) -> Any:
+    """An optional field's type without None: its twin refuses an explicit `null`, which the
+    full parse keeps in the canonical form (a field left out is None all the same)."""
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        kept = [a for a in typing.get_args(tp) if a is not type(None)]
+        return kept[0] if len(kept) == 1 else _UNION[tuple(kept)]
+    return tp
 
 
 # typing's forms, subscripted at run time with types built here
@@ -89,12 +99,12 @@ _strict = msgspec.json.Decoder(_UNION[tuple(STRICT_TYPES.values())])
 
 def decode(line: bytes) -> ev.Event | None:
     """The line as its strict twin, or None when it is not one (unknown fields, a `null`, or
-    anything the full parse must look at: it then gives the reason)."""
-    if b"null" in line:  # an explicit null of an optional field is kept in the canonical form
-        return None
+    anything the full parse must look at: it then gives the reason). A value nested deeper
+    than the decoder recurses (skipped in an unknown field or read as the kept `epcis`) is
+    such a line too: the full parse refuses it for its depth before decoding it."""
     try:
         event: ev.Event = _strict.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     return event
 
