@@ -120,6 +120,12 @@ def registered_us(tax_id: str, country: str) -> int | None:
 # --- the jurisdiction ---------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 12)  # a stream's declarations name a few hundred dates, not one each
+def _is_date(yy: str, mm: str, dd: str) -> bool:
+    """Whether a declaration number's date digits are a date (of this century)."""
+    return _micros(2000 + int(yy), int(mm), int(dd)) is not None
+
+
 @dataclass(frozen=True)
 class Jurisdiction:
     """One home country, as `data/jurisdictions.json` describes it."""
@@ -143,7 +149,7 @@ class Jurisdiction:
     def home(self) -> str:
         return self.code
 
-    @property
+    @cached_property
     def partners(self) -> frozenset[str]:
         """Union members other than home: destinations of dispatches, sources of arrivals."""
         return self.union - {self.home}
@@ -156,7 +162,7 @@ class Jurisdiction:
         m = self.declaration.match(number)
         if not m:
             return f"{number!r} is not a declaration item number office/ddmmyy/number/item"
-        if _micros(2000 + int(m["yy"]), int(m["mm"]), int(m["dd"])) is None:
+        if not _is_date(*m.group("yy", "mm", "dd")):
             return f"{number!r}: ddmmyy is not a date"
         return None
 

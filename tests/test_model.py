@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from keruen.errors import InvalidEvent
 from keruen.jurisdiction import kz_bin_problem
 from keruen.model.events import EVENT_TYPES, json_schema
-from keruen.model.validate import parse
+from keruen.model.validate import MAX_DECIMALS, MAX_QUANTITY, parse, quantity_problem
+from keruen.settings import get_settings
 from tests import factory as f
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -318,3 +319,71 @@ def test_any_field_value_is_parsed_or_refused_naming_a_field(
         parse(f.line({**event, key: value}))
     except InvalidEvent as e:
         assert e.field and e.reason
+
+
+def _quantity_problem_as_written(field: str, q: Decimal, signed: bool) -> tuple[str, str] | None:
+    """quantity_problem before its whole-number shortcut: the oracle of the property below."""
+    if not q.is_finite():
+        return field, "must be a finite decimal"
+    if abs(q) > MAX_QUANTITY:
+        return field, f"must not exceed {MAX_QUANTITY:,.0f}"
+    if q != q.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_DOWN):
+        return field, f"has more than {MAX_DECIMALS} decimal places"
+    if signed and q == 0:
+        return field, "must not be zero"
+    if not signed and q <= 0:
+        return field, "must be greater than zero"
+    return None
+
+
+QUANTITIES = st.decimals(allow_nan=True, allow_infinity=True) | st.builds(
+    lambda digits, exp, sign: Decimal(f"{sign}{digits}E{exp}"),
+    st.integers(0, 10**20),
+    st.integers(-30, 20),
+    st.sampled_from(["", "-"]),
+)
+
+
+@settings(max_examples=1000)
+@given(q=QUANTITIES, signed=st.booleans())
+def test_the_quantity_check_refuses_what_it_refused(q: Decimal, signed: bool) -> None:
+    assert quantity_problem("q", q, signed=signed) == _quantity_problem_as_written("q", q, signed)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "1",
+        "1E+14",
+        "1E+15",
+        "1000000000000000.000001",
+        "0.000001",
+        "1.0000000",
+        "5E-7",
+        "-0",
+        "sNaN",
+        "-Infinity",
+        "123456789012345.123456",
+        "2.50",
+        "1E-6",
+    ],
+)
+def test_the_quantity_check_on_edges(written: str) -> None:
+    q = Decimal(written)
+    for signed in (False, True):
+        assert quantity_problem("q", q, signed=signed) == _quantity_problem_as_written(
+            "q", q, signed
+        )
+
+
+@settings(max_examples=300)
+@given(dd=st.integers(0, 99), mm=st.integers(0, 99), yy=st.integers(0, 99))
+def test_a_declaration_date_is_checked_as_a_date(dd: int, mm: int, yy: int) -> None:
+    """(The date's check is cached by its digits: the same answer as the calendar's.)"""
+    number = f"55501/{dd:02d}{mm:02d}{yy:02d}/0000001/001"
+    try:
+        datetime(2000 + yy, mm, dd)
+        real = True
+    except ValueError:
+        real = False
+    assert (get_settings().jurisdiction.declaration_problem(number) is None) == real
