@@ -152,7 +152,8 @@ def normalise(event: msgspec.Struct) -> bool:
             plain = _plain(value)
             if plain is None:
                 return False
-            setattr(event, name, plain)
+            if plain is not value:
+                setattr(event, name, plain)
         elif kind is datetime:
             setattr(event, name, value.astimezone(UTC))
         elif kind is list:
@@ -191,16 +192,20 @@ _ZERO, _ONE = Decimal(0), Decimal(1)
 
 
 def _visited(cls: type[msgspec.Struct]) -> tuple[str, ...]:
-    """The fields of `cls` that may hold a decimal, a time or a struct (the rest are text,
-    numbers and booleans the encoder writes as they are)."""
+    """The fields of `cls` that may hold a decimal, a time, a list or a struct with such a
+    field (the rest, a party, goods or a document among them, are text, numbers and booleans
+    the encoder writes as they are)."""
     return tuple(
-        f.name
-        for f in msgspec.structs.fields(cls)
-        if any(isinstance(a, type) and issubclass(a, _WALKED) for a in _leaves(f.type))
+        f.name for f in msgspec.structs.fields(cls) if any(_walked(a) for a in _leaves(f.type))
     )
 
 
-_WALKED = (Decimal, datetime, msgspec.Struct, list)
+def _walked(tp: Any) -> bool:
+    if not isinstance(tp, type):
+        return False
+    if issubclass(tp, msgspec.Struct):
+        return bool(_visited(tp))
+    return issubclass(tp, Decimal | datetime | list)
 
 
 def _leaves(tp: Any) -> list[Any]:
