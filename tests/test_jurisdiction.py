@@ -403,3 +403,18 @@ def test_the_simulator_s_kyrgyz_companies_pass_the_kyrgyz_rule(day: Any, serial:
     inn = ids.kg_inn(day, serial)
     assert KG.tax_id_problem(inn) is None
     assert jurisdiction.registered_us(inn, "KG") is not None
+
+
+@settings(max_examples=300)
+@given(tax_id=st.text(max_size=16) | st.from_regex(r"\A[0-9]{12,14}\Z"))
+def test_a_remembered_tax_id_check_is_the_rule_s_answer(tax_id: str) -> None:
+    for home in (KZ, KG):
+        assert home.tax_id_problem(tax_id) == home.tax_id.problem(tax_id)
+        assert home.checked_tax_ids[tax_id] == home.tax_id.problem(tax_id)
+
+
+def test_the_remembered_tax_id_checks_are_bounded() -> None:
+    checked = jurisdiction.CheckedTaxIds(jurisdiction.kz_bin_problem)
+    for n in range((1 << 16) + 10):
+        assert checked[f"{n:012d}"] == jurisdiction.kz_bin_problem(f"{n:012d}")
+    assert len(checked) <= 1 << 16
