@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
+from operator import mul
 from typing import Any
 
 from keruen import reference
@@ -32,14 +33,19 @@ def kz_bin_problem(tax_id: str) -> str | None:
     """Why a Kazakh BIN/IIN is invalid (12 digits, mod-11 check digit), or None when valid."""
     if len(tax_id) != 12 or not (tax_id.isascii() and tax_id.isdigit()):
         return "must be 12 digits (a Kazakh BIN/IIN)"
-    digits = [int(c) for c in tax_id]
-    for weights in (_WEIGHTS_1, _WEIGHTS_2):
-        check = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
+    # the weighted sums over the digits' ASCII codes, less the codes' share (48 a digit):
+    # a third of the time of a list of ints (what a stream of new ids pays on every line)
+    codes = tax_id.encode()
+    for weights, zeros in _WEIGHTS:
+        check = (sum(map(mul, codes, weights)) - zeros) % 11
         if check != 10:
             break
-    if check == 10 or check != digits[11]:
+    if check == 10 or check != codes[11] - 48:
         return "check digit does not match (not a valid Kazakh BIN/IIN)"
     return None
+
+
+_WEIGHTS = tuple((w, 48 * sum(w)) for w in (_WEIGHTS_1, _WEIGHTS_2))
 
 
 def kz_bin_check_digit(first11: str) -> int | None:

@@ -418,3 +418,31 @@ def test_the_remembered_tax_id_checks_are_bounded() -> None:
     for n in range((1 << 16) + 10):
         assert checked[f"{n:012d}"] == jurisdiction.kz_bin_problem(f"{n:012d}")
     assert len(checked) <= 1 << 16
+
+
+def _kz_bin_problem_as_written(tax_id: str) -> str | None:
+    """kz_bin_problem over a list of ints, as it was before it summed ASCII codes (the
+    oracle of the property below)."""
+    if len(tax_id) != 12 or not (tax_id.isascii() and tax_id.isdigit()):
+        return "must be 12 digits (a Kazakh BIN/IIN)"
+    digits = [int(c) for c in tax_id]
+    for weights in ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)):
+        check = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
+        if check != 10:
+            break
+    if check == 10 or check != digits[11]:
+        return "check digit does not match (not a valid Kazakh BIN/IIN)"
+    return None
+
+
+@settings(max_examples=2000)
+@given(tax_id=st.from_regex(r"\A[0-9]{12}\Z") | st.text(max_size=13))
+def test_the_kazakh_bin_check_refuses_what_it_refused(tax_id: str) -> None:
+    assert jurisdiction.kz_bin_problem(tax_id) == _kz_bin_problem_as_written(tax_id)
+
+
+def test_the_kazakh_bin_check_on_every_check_digit() -> None:
+    for first11 in ("00000000001", "99999999999", "12345678901", "05014000012", "00000000010"):
+        for last in "0123456789":
+            tax_id = first11 + last
+            assert jurisdiction.kz_bin_problem(tax_id) == _kz_bin_problem_as_written(tax_id)
