@@ -28,7 +28,6 @@ _WEIGHTS_1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 
 
-@lru_cache(maxsize=1 << 16)  # a few thousand traders declare most lines
 def kz_bin_problem(tax_id: str) -> str | None:
     """Why a Kazakh BIN/IIN is invalid (12 digits, mod-11 check digit), or None when valid."""
     if len(tax_id) != 12 or not (tax_id.isascii() and tax_id.isdigit()):
@@ -68,7 +67,6 @@ def kz_bin_registered_us(tax_id: str) -> int | None:
     return _micros(year, int(tax_id[2:4]), 1)
 
 
-@lru_cache(maxsize=1 << 16)
 def kg_inn_problem(tax_id: str) -> str | None:
     """Why a Kyrgyz INN is invalid, or None. Fourteen digits: 0 and the registration date
     DDMMYYYY for an organisation; 1 (female) or 2 (male) and the date of birth for a person
@@ -127,9 +125,10 @@ def registered_us(tax_id: str, country: str) -> int | None:
 
 
 class CheckedTaxIds(dict[str, str | None]):
-    """A tax-id rule's answers, remembered, up to 65,536 ids (then forgotten all at once). A
-    plain dict reads less memory a lookup than `lru_cache`'s linked entries: on the ingest's
-    parse the cache's call was a tenth of its time, most of it waiting for memory."""
+    """A tax-id rule's answers, remembered, up to 65,536 ids (then forgotten all at once): a
+    few thousand traders declare most lines. A plain dict reads less memory a lookup than
+    `lru_cache`'s linked entries (on the ingest's parse the cache's call was a tenth of its
+    time, most of it waiting for memory); the rules themselves are not cached."""
 
     def __init__(self, problem: Callable[[str], str | None]) -> None:
         self.problem = problem
