@@ -792,7 +792,7 @@ static PyObject *str_or_null(PyObject *o, PyObject *name) {
 /* One event of a kind judged here: its keys added (each only if not held); 1 done, 0 an odd
    event (Python's needs takes it; what was added is what Python adds for it too), -1 error */
 static int event_needs(PyObject *e, int kind, PyObject *ids, PyObject *bids, PyObject *bkeys,
-                       PyObject *known, PyObject *batches, PyObject *balances) {
+                       PyObject *known, PyObject *batches, PyObject *balances, int ids_only) {
     PyObject *id = str_or_null(e, s_id), *batch = NULL, *a = NULL, *b = NULL, *parts = NULL;
     int result = 0;
     Py_ssize_t i;
@@ -800,6 +800,10 @@ static int event_needs(PyObject *e, int kind, PyObject *ids, PyObject *bids, PyO
         goto done;
     if (add_missing(ids, known, id) < 0)
         goto fail;
+    if (ids_only) { /* a whole state: it holds every batch and balance the ledger holds */
+        result = 1;
+        goto done;
+    }
     if (kind == K_TRANSFORM) {
         if ((a = str_or_null(e, s_holder)) == NULL)
             goto done;
@@ -846,17 +850,18 @@ done:
     return result;
 }
 
-/* missing(events, known, batches, balances) -> (ids, batches, balances, rest):
+/* missing(events, known, batches, balances, ids_only=False) -> (ids, batches, balances, rest):
    keruen.ledger.overlay.needs for the kinds judged here, each key only where the overlay's
-   dict does not hold it; every other event (adjust, cancel, any other type, anything odd) in
-   `rest`, for Python's needs. */
+   dict does not hold it (with `ids_only`, the event ids alone: a whole state's); every other
+   event (adjust, cancel, any other type, anything odd) in `rest`, for Python's needs. */
 static PyObject *missing(PyObject *self, PyObject *args) {
     PyObject *events, *known, *batches, *balances, *seq, *ids, *bids, *bkeys, *rest;
     Py_ssize_t i;
+    int ids_only = 0;
     if (kinds == NULL)
         return PyErr_Format(PyExc_RuntimeError, "keruen.store._judge is not configured");
-    if (!PyArg_ParseTuple(args, "OO!O!O!", &events, &PyDict_Type, &known, &PyDict_Type,
-                          &batches, &PyDict_Type, &balances))
+    if (!PyArg_ParseTuple(args, "OO!O!O!|p", &events, &PyDict_Type, &known, &PyDict_Type,
+                          &batches, &PyDict_Type, &balances, &ids_only))
         return NULL;
     if ((seq = PySequence_Fast(events, "events is not a sequence")) == NULL)
         return NULL;
@@ -874,7 +879,7 @@ static PyObject *missing(PyObject *self, PyObject *args) {
             goto fail;
         if (kind_t != NULL) {
             int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(kind_t, 0));
-            done = event_needs(e, kind, ids, bids, bkeys, known, batches, balances);
+            done = event_needs(e, kind, ids, bids, bkeys, known, batches, balances, ids_only);
             if (done < 0)
                 goto fail;
         }

@@ -31,6 +31,7 @@ def missing(
     known: dict[str, Any],
     batches: dict[str, Any],
     balances: dict[tuple[str, str], Any],
+    ids_only: bool = False,
     /,
 ) -> tuple[set[str], set[str], set[tuple[str, str]], list[Any]]: ...
 def seen_add(seen: bytearray, ids: Iterable[str], /) -> None: ...

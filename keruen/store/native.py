@@ -61,6 +61,7 @@ class Judge(Protocol):
         known: dict[str, Any],
         batches: dict[str, Any],
         balances: dict[tuple[str, str], Any],
+        ids_only: bool = False,
         /,
     ) -> tuple[set[str], set[str], set[tuple[str, str]], list[ev.Event]]: ...
 
