@@ -1052,66 +1052,79 @@ static PyObject *seen_filter(PyObject *args, PyObject **ids) {
     return filter;
 }
 
-/* seen_add(filter, ids): each id (an iterable of str) into the filter */
-static PyObject *seen_add(PyObject *self, PyObject *args) {
-    PyObject *ids, *filter = seen_filter(args, &ids), *it, *id;
+/* Each id's block and bits, every block asked of memory (prefetched) before any is read: one
+   random cache line an id in a filter larger than the caches, so the reads overlap instead of
+   waiting one after the other (20,000 new ids, the caches evicted: maybe_seen 216-244 -> 68-109
+   ns an id, seen_add 220-271 -> 69-96). `*ids` becomes a sequence (a new reference); NULL
+   with an error set. */
+typedef struct {
     uint8_t *block;
     unsigned bit[4];
-    int i;
-    if (filter == NULL || (it = PyObject_GetIter(ids)) == NULL)
+} Probe;
+
+static Probe *probes(PyObject *filter, PyObject **ids, Py_ssize_t *n) {
+    PyObject *seq = PySequence_Fast(*ids, "ids is not iterable");
+    Probe *out;
+    Py_ssize_t i;
+    if (seq == NULL)
         return NULL;
-    while ((id = PyIter_Next(it)) != NULL) {
-        int ok = seen_bits(filter, id, &block, bit);
-        Py_DECREF(id);
-        if (!ok) {
-            Py_DECREF(it);
+    *n = PySequence_Fast_GET_SIZE(seq);
+    if ((out = PyMem_Malloc(sizeof(Probe) * (size_t)(*n > 0 ? *n : 1))) == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (i = 0; i < *n; i++) {
+        if (!seen_bits(filter, PySequence_Fast_GET_ITEM(seq, i), &out[i].block, out[i].bit)) {
+            PyMem_Free(out);
+            Py_DECREF(seq);
             return NULL;
         }
-        for (i = 0; i < 4; i++)
-            block[bit[i] >> 3] |= (uint8_t)(1u << (bit[i] & 7));
+        __builtin_prefetch(out[i].block);
     }
-    Py_DECREF(it);
-    if (PyErr_Occurred())
+    *ids = seq;
+    return out;
+}
+
+/* seen_add(filter, ids): each id (an iterable of str) into the filter */
+static PyObject *seen_add(PyObject *self, PyObject *args) {
+    PyObject *ids, *filter = seen_filter(args, &ids);
+    Py_ssize_t n, i;
+    Probe *p;
+    int b;
+    if (filter == NULL || (p = probes(filter, &ids, &n)) == NULL)
         return NULL;
+    for (i = 0; i < n; i++)
+        for (b = 0; b < 4; b++)
+            p[i].block[p[i].bit[b] >> 3] |= (uint8_t)(1u << (p[i].bit[b] & 7));
+    PyMem_Free(p);
+    Py_DECREF(ids);
     Py_RETURN_NONE;
 }
 
 /* maybe_seen(filter, ids) -> the ids (a set) the filter may hold: each of the others was
    certainly never added */
 static PyObject *maybe_seen(PyObject *self, PyObject *args) {
-    PyObject *ids, *filter = seen_filter(args, &ids), *it, *id, *out;
-    uint8_t *block;
-    unsigned bit[4];
-    int i, all;
-    if (filter == NULL || (it = PyObject_GetIter(ids)) == NULL)
+    PyObject *ids, *filter = seen_filter(args, &ids), *out;
+    Py_ssize_t n, i;
+    Probe *p;
+    int b, all;
+    if (filter == NULL || (p = probes(filter, &ids, &n)) == NULL)
         return NULL;
-    if ((out = PySet_New(NULL)) == NULL) {
-        Py_DECREF(it);
-        return NULL;
-    }
-    while ((id = PyIter_Next(it)) != NULL) {
-        if (!seen_bits(filter, id, &block, bit)) {
-            Py_DECREF(id);
-            goto fail;
+    if ((out = PySet_New(NULL)) == NULL)
+        goto done;
+    for (i = 0; i < n; i++) {
+        for (all = 1, b = 0; b < 4; b++)
+            all &= p[i].block[p[i].bit[b] >> 3] >> (p[i].bit[b] & 7);
+        if ((all & 1) && PySet_Add(out, PySequence_Fast_GET_ITEM(ids, i)) < 0) {
+            Py_CLEAR(out);
+            break;
         }
-        for (all = 1, i = 0; i < 4; i++)
-            all &= block[bit[i] >> 3] >> (bit[i] & 7);
-        if ((all & 1) && PySet_Add(out, id) < 0) {
-            Py_DECREF(id);
-            goto fail;
-        }
-        Py_DECREF(id);
     }
-    Py_DECREF(it);
-    if (PyErr_Occurred()) {
-        Py_DECREF(out);
-        return NULL;
-    }
+done:
+    PyMem_Free(p);
+    Py_DECREF(ids);
     return out;
-fail:
-    Py_DECREF(it);
-    Py_DECREF(out);
-    return NULL;
 }
 
 /* chain(prev, digest): keruen.store.chain.chain_hash, for the tests */
