@@ -228,8 +228,11 @@ def _stamp_clock(overlay: Overlay) -> None:
 
 
 def _load_held(conn: Connection, overlay: Overlay, keys: set[tuple[str, str]]) -> None:
-    """Which holders ever received the batches they adjust (a move to them exists)."""
-    keys = {k for k in keys if not overlay.held(*k)}
+    """Which holders ever received the batches they adjust (a move to them exists). Not
+    skipped for a holder whose balance is not zero now: the chunk may move it all on before
+    its adjust (the sequential way then refused that adjust as from a holder who never held
+    the batch)."""
+    keys = {k for k in keys if k not in overlay.held_keys}
     overlay.held_keys.update(
         (target, batch)
         for target, batch in fetch_in(conn, t.moves, ("target", "batch"), ("target", "batch"), keys)

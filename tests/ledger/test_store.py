@@ -230,6 +230,18 @@ def test_an_adjust_reads_past_holdings_from_storage(engine: Engine) -> None:
     assert "never held" in refused.error.reason
 
 
+def test_an_adjust_after_passing_the_whole_batch_on_in_its_chunk(engine: Engine) -> None:
+    """A holder with stock when its chunk is read, who passes all of it on in the chunk before
+    adjusting it, still held it: the past holdings are read whatever the balance is then (the
+    reading skipped holders with a balance, and the adjust was refused as from a stranger)."""
+    ingest(engine, f.import_("imp1", B1, A, "10", day=1), f.transfer("t1", B1, A, B, "10", day=2))
+    report = ingest_lines(
+        engine,
+        f.lines(f.transfer("t2", B1, B, C, "10", day=3), f.adjust("a1", B1, B, "1", day=4)),
+    )
+    assert (report.accepted, report.rejected) == (2, 0)
+
+
 def test_an_event_dated_in_the_future_is_refused(engine: Engine) -> None:
     refused = ingest(engine, f.import_("imp1", B1, A, "10") | {"time": "2099-01-01T00:00:00Z"})
     assert refused is not None and refused.error.field == "time"
