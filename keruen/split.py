@@ -51,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 from keruen import errors
 from keruen.errors import InvalidEvent, RejectedEvent
 from keruen.ledger.overlay import Known, Overlay
+from keruen.model import events as ev
 from keruen.model.validate import Outcome
 from keruen.store import ledger as store
 from keruen.store.db import new_engine
@@ -464,25 +465,29 @@ class YoungCollector:
 
 @dataclass(slots=True)
 class _InFlight:
-    """What one judged chunk accepted, kept until the chunk is surely committed (its own
-    entries only: the overlay's dicts also hold what earlier chunks in flight added)."""
+    """What one judged chunk accepted, kept until the chunk is surely committed. Nothing is
+    copied: `known` is the chunk's own state's (its accepted events, and the few others it
+    read), `moves` its rows, read only when a later chunk adjusts (an adjust alone asks whom a
+    batch was moved to). Copying them into each later chunk's state was 0.6 µs an event."""
 
     chunk: int
     known: dict[str, Known]
     cancelled: set[str]
-    held: set[tuple[str, str]]
+    moves: list[tuple[Any, ...]]
     touched: dict[tuple[str, str], Decimal]  # the balances it changed
     batches: list[str]  # the batches it made
 
+    def held(self) -> Iterator[tuple[str, str]]:
+        """(holder, batch) of each move to a holder."""
+        # MOVE_COLUMNS: (event_seq, n, batch, source, target, ...)
+        return ((m[4], m[2]) for m in self.moves if m[4] is not None)
+
 
 def _in_flight(chunk: int, overlay: Overlay, judged: Judgement) -> _InFlight:
-    everything, rows = overlay.known, judged.rows
-    # the overlay's own records, not copies
-    known = {event_id: everything[event_id] for event_id in judged.accepted_ids}
+    rows = judged.rows
     cancelled = {target for target, _ in rows.cancels}
-    # MOVE_COLUMNS: (event_seq, n, batch, source, target, ...)
-    held = {(m[4], m[2]) for m in rows.moves if m[4] is not None}
-    return _InFlight(chunk, known, cancelled, held, overlay.touched, [b[0] for b in rows.batches])
+    batches = [b[0] for b in rows.batches]
+    return _InFlight(chunk, overlay.known, cancelled, rows.moves, overlay.touched, batches)
 
 
 def _reader(parent: Engine) -> Engine:
@@ -575,11 +580,12 @@ def _judge_chunk(
                         overlay.batches[b] = carried.batches[b]
                     for key in f.touched:
                         overlay.balances[key] = carried.balances[key]
+        adjusts = any(isinstance(e, ev.Adjust) for e in events)
         for f in flight:
-            overlay.known.update(f.known)
             overlay.cancelled_ids.update(f.cancelled)
-            overlay.held_keys.update(f.held)
-        store.prefetch(conn, overlay, events)
+            if adjusts:
+                overlay.held_keys.update(f.held())
+        store.prefetch(conn, overlay, events, [f.known for f in flight])
         conn.rollback()
     judgement = judge_chunk(overlay, items, store.micros_now())
     flight.append(_in_flight(chunk, overlay, judgement))

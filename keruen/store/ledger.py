@@ -158,9 +158,19 @@ def _snapshot_at_once(conn: Connection, events: Sequence[ev.Event]) -> Overlay:
     return overlay
 
 
-def prefetch(conn: Connection, overlay: Overlay, events: Sequence[ev.Event]) -> None:
-    """Read in bulk what `events` can touch and `overlay` does not hold yet."""
+def prefetch(
+    conn: Connection,
+    overlay: Overlay,
+    events: Sequence[ev.Event],
+    pending: Sequence[Mapping[str, Known]] = (),
+) -> None:
+    """Read in bulk what `events` can touch and `overlay` does not hold yet; events accepted
+    but not in the ledger yet (`pending`: the split's chunks in flight) from there."""
     ids, batch_ids, balance_keys, rest = missing(overlay, events)
+    for accepted in pending:  # only the few ids a chunk shares with them are copied
+        for event_id in [i for i in ids if i in accepted]:
+            overlay.known[event_id] = accepted[event_id]
+            ids.discard(event_id)
     _load_events(conn, overlay, ids)
     # cancels and adjusts are among `rest`: the native judge takes neither
     more_batches, more_balances = cancel_needs(overlay, rest)

@@ -161,6 +161,26 @@ def test_split_gives_the_sequential_answers(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_an_adjust_knows_what_chunks_in_flight_moved(backend: str) -> None:
+    """A chunk in flight (judged, not yet committed) hands what it moved on to a later chunk's
+    adjusts alone (`_InFlight.held`): a holder who received a batch there and passed it on may
+    still adjust it; one who never held it may not; as the sequential way says, at chunks of
+    two lines (each adjust two chunks after the receipt)."""
+    batch = "55501/010324/0000001/001"
+    lines = f.lines(
+        f.import_("i", batch, f.A, "10", day=1),
+        f.transfer("t1", batch, f.A, f.B, "10", day=2),
+        f.transfer("t2", batch, f.B, f.C, "10", day=3),
+        f.adjust("a-held", batch, f.B, "1", day=4),
+        f.adjust("a-never", batch, f.D, "1", day=5),
+        f.adjust("a-taken", batch, f.C, "-10", day=6),
+    )
+    seq, par = both(backend, lines, 2)
+    same(seq, par)
+    assert seq[0].accepted == 5 and seq[0].rejected == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_ledger_holding_stock_is_read_not_assumed(backend: str) -> None:
     """The child skips the lookups of batches and balances only on a state read from a ledger
     with none (`Overlay.whole`) or for the batches made on it (`made`): ingested into a
