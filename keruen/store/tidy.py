@@ -18,10 +18,11 @@ doubled on disk (the planner scales the statistics it has to the table's current
 ledger's tables other than `balances` only grow).
 
 Nor does anything set the visibility map of the tables that only grow, so an index-only scan
-(a batch's moves through the covering `ix_moves_batch`, 0019) still reads the table for every
-row: a random read a move when the trace is cold. `moves` and `links` are vacuumed as
-autovacuum would for their inserts (after the server's insert threshold and scale factor:
-1,000 rows and a fifth of the table by default).
+(a batch's moves through the covering `ix_moves_batch`, 0019; a batch through its key, which
+carries its row, 0020) still reads the table for every row: a random read a move or a batch
+when the trace is cold. `moves`, `links` and `batches` are vacuumed as autovacuum would for
+their inserts (after the server's insert threshold and scale factor: 1,000 rows and a fifth of
+the table by default).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ VACUUM_AFTER = 200_000  # balance rows written or deleted between two VACUUMs (â
 CHECK_AFTER = 50_000  # events written between two checks of the planner statistics
 ANALYZE_FROM = 8  # pages from which a table never analysed is analysed (then at each doubling)
 ANALYZED = ("events", "moves", "batches", "links", "cancellations")  # what the reads plan over
-VACUUMED = ("moves", "links")  # only grow, and a trace reads them through index-only scans
+VACUUMED = ("moves", "links", "batches")  # only grow; a trace reads them index-only
 
 
 _changed: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()

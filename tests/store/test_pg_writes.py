@@ -243,9 +243,9 @@ def _table_stat(eng: Engine, table: str, column: str) -> Any:
 
 
 def test_moves_are_vacuumed_once_grown_as_autovacuum_would(pg_engine: Engine) -> None:
-    """With the server's autovacuum off, `moves` is vacuumed after its insert threshold (1,000
-    rows on an empty table), which sets the visibility map the covering index's index-only
-    scans need; `links`, with no rows, is left alone."""
+    """With the server's autovacuum off, `moves` and `batches` are vacuumed after their insert
+    threshold (1,000 rows on an empty table), which sets the visibility map the covering
+    indexes' index-only scans need; `links`, with no rows, is left alone."""
     events = [f.import_(f"i{k}", _batch(k), A, "10", day=1) for k in range(1_200)]
     report = ingest_lines(pg_engine, f.lines(*events), chunk_size=600, parallel=False)
     assert (report.accepted, report.rejected) == (len(events), 0), report.public()
@@ -260,10 +260,12 @@ def test_moves_are_vacuumed_once_grown_as_autovacuum_would(pg_engine: Engine) ->
     before = {name: _vacuum_count(pg_engine, name) for name in tidy.VACUUMED}
     tidy.vacuum_grown(pg_engine)
     assert _vacuum_count(pg_engine, "moves") == before["moves"] + 1
+    assert _vacuum_count(pg_engine, "batches") == before["batches"] + 1
     assert _vacuum_count(pg_engine, "links") == before["links"]
     with pg_engine.connect() as conn:
-        visible = "SELECT relallvisible FROM pg_class WHERE oid = to_regclass('moves')"
-        assert conn.exec_driver_sql(visible).scalar() > 0
+        for table in ("moves", "batches"):
+            visible = "SELECT relallvisible FROM pg_class WHERE oid = to_regclass(%(t)s)"
+            assert conn.exec_driver_sql(visible, {"t": table}).scalar() > 0
 
 
 def test_a_vacuum_that_fails_is_logged_not_raised(
