@@ -319,9 +319,9 @@ def _trace_query(back: bool, shown: tuple[str, ...], max_depth: int = 50) -> sa.
     """A whole trace in one statement (one round trip): the batches reached from `:batch`
     through transforms (back: their inputs; forward: their outputs), the edges between them,
     and their moves that stand (not cancelled, not reversals) in ledger order, read from
-    `ix_moves_batch` (covering on SQLite), plus the event's JSON for the moves of kinds `shown`:
-    those whose parties the trace shows (one random read of the events table each, the costly
-    part of a cold trace)."""
+    `ix_moves_batch` (covering), plus the event's JSON for the moves of kinds `shown`:
+    those whose parties the trace shows (two random reads each, the events' key and the row:
+    the costliest part of a cold trace)."""
     m, e, c, b = t.moves.c, t.events.c, t.cancellations.c, t.batches.c
     walk = _walk(back, max_depth)
     edges = sa.select(walk.c.input, walk.c.output).distinct().cte("edges")
@@ -332,7 +332,8 @@ def _trace_query(back: bool, shown: tuple[str, ...], max_depth: int = 50) -> sa.
     ).cte("reached")
     canonical = sa.select(e.canonical).where(e.seq == m.event_seq).scalar_subquery()
     # back shows what `batches` holds of every batch reached, forward only that the batch is
-    # known: two random reads (key and row) fewer a batch for a cold forward trace
+    # known: a random read fewer a batch for a cold forward trace (the key, which carries the
+    # row on PostgreSQL since 0020, as the table is its key on SQLite)
     known = [] if back else [reached.c.batch == sa.bindparam("batch")]
     linked = sa.cast(sa.null(), b.batch.type).label("linked")
     moves = (
