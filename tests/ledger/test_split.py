@@ -181,6 +181,22 @@ def test_an_adjust_knows_what_chunks_in_flight_moved(backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_the_carried_state_dropped_at_its_limit_is_read_again(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `CARRY_LIMIT` batches and balances the child starts a state with none carried (no
+    longer whole) but for what its chunks in flight changed: at a limit a few chunks' worth,
+    dropped again and again over the stream, the sequential answers."""
+    from keruen.ledger import overlay
+
+    monkeypatch.setattr(overlay, "CARRY_LIMIT", 120)
+    lines = mixed(11, 1_500, 0.03, 0.02, 0.02, 0.03)
+    seq, par = both(backend, lines, 40)
+    same(seq, par)
+    assert seq[0].accepted > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_ledger_holding_stock_is_read_not_assumed(backend: str) -> None:
     """The child skips the lookups of batches and balances only on a state read from a ledger
     with none (`Overlay.whole`) or for the batches made on it (`made`): ingested into a
