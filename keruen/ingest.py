@@ -260,27 +260,9 @@ def _first_line(e: BaseException) -> str:
 
 
 def _parsed_parts(
-    parts: Iterator[list[tuple[int, bytes]]], parallel: bool | None, home: Jurisdiction
+    parts: Iterator[list[Numbered]], parallel: bool | None, home: Jurisdiction
 ) -> Iterator[list[Line]]:
-    if may_fork(parallel):
-        ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
-        if len(ahead) == 2:
-            yield from _parsed_in_process(chain(ahead, parts), home)
-            return
-        parts = iter(ahead)
-    for part in parts:
-        with no_gc():
-            outcomes = parse_many(_texts(part), home)
-        yield _joined(part, outcomes)
-
-
-def _parsed_in_process(parts: Iterable[list[Numbered]], home: Jurisdiction) -> Iterator[list[Line]]:
-    """Chunks parsed by a forked process, up to two chunks ahead of the one being judged."""
-
-    def submit(pool: ProcessPoolExecutor, part: list[Numbered]) -> Future[list[Outcome]]:
-        return pool.submit(parse_many, _texts(part), home)
-
-    for part, outcomes in _in_parse_process(parts, submit):
+    for part, outcomes in _parsed(parts, parallel, lambda part: (parse_many, (_texts(part), home))):
         yield _joined(part, outcomes)
 
 
@@ -289,20 +271,11 @@ def _split_parts(
 ) -> Iterator[split.Chunk]:
     """`_parsed_parts` for the split: each chunk's outcomes encoded for the judge by the
     process that parsed them (`split.Chunk`)."""
-    if may_fork(parallel):
-        ahead = list(islice(parts, 2))  # a parse process pays off from the second chunk on
-        if len(ahead) == 2:
 
-            def submit(pool: ProcessPoolExecutor, part: list[Numbered]) -> Future[bytes]:
-                return pool.submit(parse_encoded, [n for n, _ in part], _texts(part), home)
+    def job(part: list[Numbered]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+        return parse_encoded, ([n for n, _ in part], _texts(part), home)
 
-            for part, outcomes in _in_parse_process(chain(ahead, parts), submit):
-                yield split.Chunk(part, outcomes)
-            return
-        parts = iter(ahead)
-    for part in parts:
-        with no_gc():
-            outcomes = parse_encoded([n for n, _ in part], _texts(part), home)
+    for part, outcomes in _parsed(parts, parallel, job):
         yield split.Chunk(part, outcomes)
 
 
@@ -311,19 +284,42 @@ def parse_encoded(numbers: list[int], lines: list[bytes], home: Jurisdiction) ->
     return split.encode_outcomes(numbers, parse_many(lines, home))
 
 
-def _in_parse_process(
-    parts: Iterable[list[Numbered]],
-    submit: Callable[[ProcessPoolExecutor, list[Numbered]], Future[_T]],
+# what to make of a chunk: a module-level function (a parse process is handed it by pickle)
+# and its arguments
+Job = Callable[[list[Numbered]], tuple[Callable[..., _T], tuple[Any, ...]]]
+
+
+def _parsed(
+    parts: Iterator[list[Numbered]], parallel: bool | None, job: Job[_T]
 ) -> Iterator[tuple[list[Numbered], _T]]:
-    """Each chunk with what a forked process made of it (`submit` hands it over), up to two
-    chunks ahead of the one being judged."""
+    """Each chunk with what `job` made of it: in a forked process when one pays off
+    (`may_fork`, and from the second chunk on), else here."""
+    if may_fork(parallel):
+        ahead = list(islice(parts, 2))
+        if len(ahead) == 2:
+            yield from _in_parse_process(chain(ahead, parts), job)
+            return
+        parts = iter(ahead)
+    for part in parts:
+        fn, args = job(part)
+        with no_gc():
+            result = fn(*args)
+        yield part, result
+
+
+def _in_parse_process(
+    parts: Iterable[list[Numbered]], job: Job[_T]
+) -> Iterator[tuple[list[Numbered], _T]]:
+    """Each chunk with what a forked process made of it, up to two chunks ahead of the one
+    being judged."""
     parent = os.getpid()
     with ProcessPoolExecutor(
         1, mp_context=get_context("fork"), initializer=split.die_with, initargs=(parent,)
     ) as pool:
         window: deque[tuple[list[Numbered], Future[_T]]] = deque()
         for part in parts:
-            window.append((part, submit(pool, part)))
+            fn, args = job(part)
+            window.append((part, pool.submit(fn, *args)))
             if len(window) > 2:
                 done, result = window.popleft()
                 yield done, result.result()

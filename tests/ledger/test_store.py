@@ -144,9 +144,9 @@ def test_parsing_in_a_second_process_changes_nothing(
     # the parse process (the split path, KERUEN_INGEST_SPLIT=1, is tested in test_split)
     monkeypatch.setattr(ingest_module, "_may_split", lambda eng, parallel: False)
     forks: list[int] = []
-    real = ingest_module._parsed_in_process
-    spy = lambda parts, home: forks.append(1) or real(parts, home)  # noqa: E731
-    monkeypatch.setattr(ingest_module, "_parsed_in_process", spy)
+    real = ingest_module._in_parse_process
+    spy = lambda parts, job: forks.append(1) or real(parts, job)  # noqa: E731
+    monkeypatch.setattr(ingest_module, "_in_parse_process", spy)
     events = f.lines(*STORY, f.transfer("late", B1, A, B, "41", day=7), STORY[2])
     stream = [*events[:3], b"", b"{not json", *events[3:], b'{"type": "import", "id": "x"}']
     here = ingest_lines(engine, stream, chunk_size=3, parallel=False)
