@@ -143,14 +143,11 @@ def ingest_lines(
 
 def _may_split(eng: Engine, parallel: bool | None) -> bool:
     """Whether chunks are judged apart from their writes (`keruen.split`), when forking is
-    allowed at all: on PostgreSQL unless KERUEN_INGEST_SPLIT=0, on a SQLite file only with
-    KERUEN_INGEST_SPLIT=1 (the judge reads on connections of its own)."""
-    wanted = get_settings().ingest_split
-    if not may_fork(parallel) or wanted is False:
+    allowed at all, unless KERUEN_INGEST_SPLIT=0: on PostgreSQL, and on a SQLite file (the
+    judge reads on connections of its own; an in-memory database has no other connection)."""
+    if not may_fork(parallel) or get_settings().ingest_split is False:
         return False
-    if eng.dialect.name == "postgresql":
-        return True
-    return bool(wanted) and sqlite_path(str(eng.url)) is not None
+    return eng.dialect.name == "postgresql" or sqlite_path(str(eng.url)) is not None
 
 
 def _ingest_split(

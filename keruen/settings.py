@@ -49,9 +49,9 @@ class Settings:
         default_factory=lambda: get_jurisdiction(DEFAULT_JURISDICTION)
     )
     # a file ingested with its chunks judged apart from their writes (keruen.split):
-    # KERUEN_INGEST_SPLIT=1 on, 0 off; unset: on for PostgreSQL (a thread judges while the
-    # server writes: docs/ledger.md, issue 19), off for SQLite (its forked child ran 1.31x the
-    # parse-process path at load 3-11, but 0.79x at load 3-4)
+    # KERUEN_INGEST_SPLIT=1 on, 0 off; unset: on (PostgreSQL: a thread judges while the server
+    # writes; a SQLite file: a forked child judges, 1.5-1.6x the parse-process path at 1 M in
+    # the twelfth sitting, where it had been 0.79x before the native judge: docs/ledger.md)
     ingest_split: bool | None = None
     # the ingest's native judge (keruen/store/_judge.c) for the common accepted events, the
     # Python rules for the rest; KERUEN_NATIVE=0 judges everything in Python (issue 19)

@@ -141,6 +141,31 @@ def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch, backen
     assert runs == [1] and report.accepted == 300
 
 
+@pytest.mark.parametrize(("setting", "splits"), [("", True), ("1", True), ("0", False)])
+def test_a_sqlite_file_splits_by_default(
+    monkeypatch: pytest.MonkeyPatch, setting: str, splits: bool
+) -> None:
+    """The split is the default for a file of several chunks into a SQLite file (1.5-1.6x the
+    sequential path at 1 M, twelfth sitting); KERUEN_INGEST_SPLIT=0 keeps the sequential
+    path. Same answers either way (the property below)."""
+    monkeypatch.setenv("KERUEN_INGEST_SPLIT", setting)
+    get_settings.cache_clear()
+    runs: list[int] = []
+    real = split.run
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        runs.append(1)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(split, "run", spy)
+    with db.scratch() as eng:
+        assert db.sqlite_path(str(eng.url)) is not None
+        report = ingest_lines(
+            eng, list(StreamGen(seed=2).events(300)), chunk_size=50, parallel=True
+        )
+    assert runs == ([1] if splits else []) and report.accepted == 300
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
