@@ -67,7 +67,7 @@ def ingest_bulk(
     _remove_stale(path)
     _remove(temporary)
     # the two-process ingest's child reads the file while it is written: only WAL allows that
-    journal = "MEMORY" if get_settings().ingest_split is False else "WAL"
+    journal = "WAL" if get_settings().ingest_split else "MEMORY"
     eng = db.new_engine(temporary, sync="off", journal=journal)
     try:
         db.migrate(eng)

@@ -145,7 +145,7 @@ def _may_split(eng: Engine, parallel: bool | None) -> bool:
     """Whether chunks are judged apart from their writes (`keruen.split`), when forking is
     allowed at all, unless KERUEN_INGEST_SPLIT=0: on PostgreSQL, and on a SQLite file (the
     judge reads on connections of its own; an in-memory database has no other connection)."""
-    if not may_fork(parallel) or get_settings().ingest_split is False:
+    if not may_fork(parallel) or not get_settings().ingest_split:
         return False
     return eng.dialect.name == "postgresql" or sqlite_path(str(eng.url)) is not None
 

@@ -49,10 +49,10 @@ class Settings:
         default_factory=lambda: get_jurisdiction(DEFAULT_JURISDICTION)
     )
     # a file ingested with its chunks judged apart from their writes (keruen.split):
-    # KERUEN_INGEST_SPLIT=1 on, 0 off; unset: on (PostgreSQL: a thread judges while the server
-    # writes; a SQLite file: a forked child judges, 1.5-1.6x the parse-process path at 1 M in
-    # the twelfth sitting, where it had been 0.79x before the native judge: docs/ledger.md)
-    ingest_split: bool | None = None
+    # on unless KERUEN_INGEST_SPLIT=0 (PostgreSQL: a thread judges while the server writes; a
+    # SQLite file: a forked child judges, 1.5-1.6x the parse-process path at 1 M in the twelfth
+    # sitting, where it had been 0.79x before the native judge: docs/ledger.md)
+    ingest_split: bool = True
     # the ingest's native judge (keruen/store/_judge.c) for the common accepted events, the
     # Python rules for the rest; KERUEN_NATIVE=0 judges everything in Python (issue 19)
     native: bool = True
@@ -95,16 +95,14 @@ def get_settings() -> Settings:
         checkpoint_interval_s=_non_negative("KERUEN_CHECKPOINT_INTERVAL_S", 60),
         sqlite_sync=_sync(os.environ.get("KERUEN_SQLITE_SYNC", "normal")),
         jurisdiction=_jurisdiction(os.environ.get("KERUEN_JURISDICTION") or DEFAULT_JURISDICTION),
-        ingest_split=_switch(os.environ.get("KERUEN_INGEST_SPLIT", "")),
-        native=os.environ.get("KERUEN_NATIVE", "1") not in ("0", "false", "no", "off"),
+        ingest_split=not _off(os.environ.get("KERUEN_INGEST_SPLIT", "")),
+        native=not _off(os.environ.get("KERUEN_NATIVE", "")),
     )
 
 
-def _switch(value: str) -> bool | None:
-    """On, off, or None when unset (the default for the case)."""
-    if not value.strip():
-        return None
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def _off(value: str) -> bool:
+    """Whether a switch that is on by default is turned off."""
+    return value.strip().lower() in ("0", "false", "no", "off")
 
 
 def _jurisdiction(code: str) -> Jurisdiction:

@@ -1,16 +1,15 @@
 """The ingest of a file with each chunk judged apart from its write: both cores busy.
 
-SQLite (KERUEN_INGEST_SPLIT=1; off by default, docs/ledger.md): three processes on two cores.
+On unless KERUEN_INGEST_SPLIT=0. SQLite (a file): three processes on two cores.
 The process that ingests reads the lines and writes; the parse process of the sequential path
 parses; a forked child judges each chunk against the ledger and builds its rows, which come
 back as MessagePack. While the parent writes chunk k, the child judges chunk k + 1 and the
 parse process parses the next ones; the stages are uneven, and the system spreads three
 processes over the two cores where two left one waiting. The child is forked first, the parse
-process at the first chunk, the thread that sends to the child after both. PostgreSQL (on
-unless KERUEN_INGEST_SPLIT=0): the server does the writing on a core of its own, so the judge
-is a thread of the ingesting process (chunks and rows pass as objects) judging chunk k + 1
-while the writer waits on the server for chunk k; the parse process parses, as in the
-sequential path.
+process at the first chunk, the thread that sends to the child after both. PostgreSQL: the
+server does the writing on a core of its own, so the judge is a thread of the ingesting process
+(chunks and rows pass as objects) judging chunk k + 1 while the writer waits on the server for
+chunk k; the parse process parses, as in the sequential path.
 
 - At most `AHEAD` chunks are parsed and not yet written (backpressure: the parent sends chunk
   k + AHEAD only once chunk k is committed); memory is bounded by that and by the child's
