@@ -124,30 +124,16 @@ def _split_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_the_split_path_is_the_one_taken(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
-    runs: list[int] = []
-    real = split.run
-
-    def spy(*args: Any, **kwargs: Any) -> None:
-        runs.append(1)
-        real(*args, **kwargs)
-
-    monkeypatch.setattr(split, "run", spy)
-    with db.scratch(PG_URL if backend == "postgresql" else None) as eng:
-        report = ingest_lines(
-            eng, list(StreamGen(seed=1).events(300)), chunk_size=50, parallel=True
-        )
-    assert runs == [1] and report.accepted == 300
-
-
-@pytest.mark.parametrize(("setting", "splits"), [("", True), ("1", True), ("0", False)])
-def test_a_sqlite_file_splits_by_default(
-    monkeypatch: pytest.MonkeyPatch, setting: str, splits: bool
+@pytest.mark.parametrize(
+    ("backend", "setting", "splits"),
+    [(b, s, s != "0") for b in BACKENDS for s in ("", "1", "0")],
+)
+def test_the_split_path_is_the_one_taken(
+    monkeypatch: pytest.MonkeyPatch, backend: str, setting: str, splits: bool
 ) -> None:
-    """The split is the default for a file of several chunks into a SQLite file (1.5-1.6x the
-    sequential path at 1 M, twelfth sitting); KERUEN_INGEST_SPLIT=0 keeps the sequential
-    path. Same answers either way (the property below)."""
+    """The split is the default on both databases, for a SQLite file since the twelfth sitting
+    (1.5-1.6x the sequential path at 1 M); KERUEN_INGEST_SPLIT=0 keeps the sequential path.
+    Same answers either way (the property below)."""
     monkeypatch.setenv("KERUEN_INGEST_SPLIT", setting)
     get_settings.cache_clear()
     runs: list[int] = []
@@ -158,10 +144,10 @@ def test_a_sqlite_file_splits_by_default(
         real(*args, **kwargs)
 
     monkeypatch.setattr(split, "run", spy)
-    with db.scratch() as eng:
-        assert db.sqlite_path(str(eng.url)) is not None
+    with db.scratch(PG_URL if backend == "postgresql" else None) as eng:
+        assert backend == "postgresql" or db.sqlite_path(str(eng.url)) is not None
         report = ingest_lines(
-            eng, list(StreamGen(seed=2).events(300)), chunk_size=50, parallel=True
+            eng, list(StreamGen(seed=1).events(300)), chunk_size=50, parallel=True
         )
     assert runs == ([1] if splits else []) and report.accepted == 300
 
