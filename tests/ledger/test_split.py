@@ -152,6 +152,19 @@ def test_the_split_path_is_the_one_taken(
     assert runs == ([1] if splits else []) and report.accepted == 300
 
 
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [("", True), ("1", True), ("yes", True), ("0", False), (" OFF ", False), ("No", False)],
+)
+def test_the_switches_are_on_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch, value: str, on: bool
+) -> None:
+    for name in ("KERUEN_INGEST_SPLIT", "KERUEN_NATIVE"):
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    assert (get_settings().ingest_split, get_settings().native) == (on, on)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
