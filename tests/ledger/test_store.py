@@ -141,7 +141,7 @@ def test_a_writer_between_chunks_is_seen_by_the_next_chunk(engine: Engine) -> No
 def test_parsing_in_a_second_process_changes_nothing(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the parse process (the split path, KERUEN_INGEST_SPLIT=1, is tested in test_split)
+    # the parse process (the split path, the default for a SQLite file, is tested in test_split)
     monkeypatch.setattr(ingest_module, "_may_split", lambda eng, parallel: False)
     forks: list[int] = []
     real = ingest_module._in_parse_process
