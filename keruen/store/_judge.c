@@ -1127,6 +1127,54 @@ done:
     return out;
 }
 
+/* grouped(rows, n, null): (groups, rest), the parameters of a chunk's write on SQLite (see
+   keruen.store.driver._grouped): each group is one tuple of the values of n rows, in order,
+   with None given as `null`; rest is the list of rows left over, as they were. All rows are
+   tuples of one width. */
+static PyObject *grouped(PyObject *self, PyObject *args) {
+    PyObject *rows, *null, *groups, *rest, *row, *group;
+    Py_ssize_t n, count, full, width = 0, g, r, c;
+    if (!PyArg_ParseTuple(args, "O!nO", &PyList_Type, &rows, &n, &null))
+        return NULL;
+    if (n < 1) {
+        PyErr_SetString(PyExc_ValueError, "n is at least 1");
+        return NULL;
+    }
+    count = PyList_GET_SIZE(rows);
+    full = count - count % n;
+    for (r = 0; r < count; r++) {
+        row = PyList_GET_ITEM(rows, r);
+        if (!PyTuple_Check(row) || (r > 0 && PyTuple_GET_SIZE(row) != width)) {
+            PyErr_SetString(PyExc_TypeError, "rows are tuples of one width");
+            return NULL;
+        }
+        width = PyTuple_GET_SIZE(row);
+    }
+    if ((groups = PyList_New(full / n)) == NULL)
+        return NULL;
+    for (g = 0; g < full / n; g++) {
+        PyObject **to;
+        if ((group = PyTuple_New(n * width)) == NULL) {
+            Py_DECREF(groups);
+            return NULL;
+        }
+        to = &PyTuple_GET_ITEM(group, 0);
+        for (r = g * n; r < (g + 1) * n; r++) {
+            row = PyList_GET_ITEM(rows, r);
+            for (c = 0; c < width; c++) {
+                PyObject *v = PyTuple_GET_ITEM(row, c);
+                *to++ = Py_NewRef(v == Py_None ? null : v);
+            }
+        }
+        PyList_SET_ITEM(groups, g, group);
+    }
+    if ((rest = PyList_GetSlice(rows, full, count)) == NULL) {
+        Py_DECREF(groups);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", groups, rest);
+}
+
 /* chain(prev, digest): keruen.store.chain.chain_hash, for the tests */
 static PyObject *chain(PyObject *self, PyObject *args) {
     PyObject *prev, *digest;
@@ -1154,6 +1202,7 @@ static PyMethodDef methods[] = {
     {"missing", missing, METH_VARARGS, "What a chunk's events name that the overlay lacks."},
     {"seen_add", seen_add, METH_VARARGS, "Add ids to a filter of accepted ids."},
     {"maybe_seen", maybe_seen, METH_VARARGS, "The ids a filter of accepted ids may hold."},
+    {"grouped", grouped, METH_VARARGS, "Rows as the parameters of n-row statements."},
     {"chain", chain, METH_VARARGS, "The chain hash of prev and digest (hex)."},
     {"micros", py_micros, METH_O, "A datetime as ledger microseconds, or None."},
     {NULL, NULL, 0, NULL}};

@@ -53,6 +53,10 @@ class Judge(Protocol):
 
     def seen_add(self, seen: bytearray, ids: Iterable[str], /) -> None: ...
 
+    def grouped(
+        self, rows: list[tuple[Any, ...]], n: int, null: object, /
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]: ...
+
     def maybe_seen(self, seen: bytearray, ids: Iterable[str], /) -> set[str]: ...
 
     def missing(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +31,7 @@ from keruen.ledger.rules import Batch
 from keruen.model import events as ev
 from keruen.model.validate import parse_many
 from keruen.settings import get_settings
-from keruen.store import db
+from keruen.store import db, driver
 from keruen.store import judge as j
 from keruen.store import native as N
 from keruen.store.chain import GENESIS, chain_hash
@@ -613,3 +615,56 @@ def test_another_thread_runs_while_a_chunk_is_judged() -> None:
         watcher.join()
         sys.setswitchinterval(switch)
     assert seen
+
+
+# --- a chunk's rows as grouped statements' parameters (keruen.store.driver._grouped) ----------
+
+VALUES = st.one_of(st.none(), st.text(max_size=5), st.integers(-(2**63), 2**63 - 1))
+
+
+def test_sqlite_stores_a_bound_nan_as_null() -> None:
+    """What `driver.NULL_BOUND` rests on, held to the SQLite this Python links."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (v)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(driver.NULL_BOUND,), (None,), (1.5,)])
+    assert conn.execute("SELECT typeof(v) FROM t ORDER BY rowid").fetchall() == [
+        ("null",),
+        ("null",),
+        ("real",),
+    ]
+
+
+@given(st.integers(1, 6).flatmap(lambda w: st.lists(st.tuples(*[VALUES] * w), max_size=40)))
+@settings(max_examples=60, deadline=None)
+def test_native_grouping_stores_the_rows_python_s_stores(rows: list[tuple[Any, ...]]) -> None:
+    """The native `grouped` gives Python's groups with None bound as NaN, and the same rows
+    left over; written through `_insert_grouped`, both store the same values and types."""
+    assert N.LOADED is not None
+    width = len(rows[0]) if rows else 3
+    _native(False)
+    n, groups, rest = driver._grouped(rows, width)
+    _native(True)
+    assert driver._grouped(rows, width, None) == (n, groups, rest)
+    n_, nan_groups, rest_ = driver._grouped(rows, width, driver.NULL_BOUND)
+    assert (n_, rest_) == (n, rest)
+    assert [tuple(None if v is driver.NULL_BOUND else v for v in g) for g in nan_groups] == groups
+    stored = []
+    for on in (False, True):
+        _native(on)
+        eng = db.new_engine("sqlite://")
+        names = [f"c{i}" for i in range(width)]
+        table = sa.Table("t", sa.MetaData(), *map(sa.Column, names))
+        with eng.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE t ({', '.join(names)})")  # no type, no affinity
+            driver._insert_grouped(conn, table, names, rows, ())
+            cols = ", ".join(f"{c}, typeof({c})" for c in names)
+            stored.append(conn.exec_driver_sql(f"SELECT {cols} FROM t ORDER BY rowid").all())
+        eng.dispose()
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == len(rows)
+
+
+def test_native_grouping_refuses_rows_of_two_widths() -> None:
+    assert N.LOADED is not None
+    with pytest.raises(TypeError, match="one width"):
+        N.LOADED.grouped([(1, 2), (3,)], 1, None)
