@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -57,9 +57,11 @@ def ingest_bulk(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     jurisdiction: Jurisdiction | None = None,
+    loaded: Callable[[], None] | None = None,
 ) -> BulkReport:
     """Ingest `lines` into the new SQLite ledger file `target` (a path or sqlite:/// URL),
-    which must not exist; it appears only once the load is complete and checked."""
+    which must not exist; it appears only once the load is complete and checked. `loaded` is
+    called once every line is in, before the indexes are built and the file checked."""
     path = _new_ledger_path(target)
     temporary = os.path.join(
         os.path.dirname(path), f".{os.path.basename(path)}.bulk-{os.getpid()}.tmp"
@@ -81,7 +83,9 @@ def ingest_bulk(
             progress=progress,
             jurisdiction=jurisdiction,
         )
-        loaded = time.perf_counter()
+        if loaded is not None:
+            loaded()
+        load_end = time.perf_counter()
         with eng.begin() as conn:
             for sql in indexes:
                 conn.exec_driver_sql(sql)
@@ -95,7 +99,7 @@ def ingest_bulk(
         eng.dispose()
         _remove(temporary)
         raise
-    return BulkReport(report, checked, loaded - start, indexed - loaded, done - indexed)
+    return BulkReport(report, checked, load_end - start, indexed - load_end, done - indexed)
 
 
 def _new_ledger_path(target: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, NoReturn
 
 import typer
 from rich.table import Table
@@ -74,7 +75,8 @@ def ingest(
 
     Exits 0 when every line was accepted or a duplicate, 3 when some were rejected (0 with
     --allow-rejects), 1 on an error (nothing of the failing chunk is written; with --bulk,
-    no ledger at all)."""
+    no ledger at all), 130 when interrupted (Ctrl-C): it says how many lines are in the
+    ledger, and the same command again ingests the rest."""
     if file != "-" and not os.path.isfile(file):
         fail(f"{file}: no such file")
     if bulk:
@@ -83,16 +85,25 @@ def ingest(
     with _rejects_file(rejects) as sink:
         eng = db.ready(db_url)
         signed = checkpoint.Auto.from_settings(eng)  # with a checkpoint key: signed heads
+        done = 0  # lines of the chunks committed
 
-        with progress("ingest", _count_lines(file), enabled=not as_json) as advance:
+        with (
+            progress("ingest", _count_lines(file), enabled=not as_json) as advance,
+            _ctrl_c() as ctrl_c,
+        ):
 
             def committed(lines: int) -> None:  # after each chunk's commit
+                nonlocal done
+                done += lines
                 advance(lines)
                 if signed is not None:
                     signed.note(lines)
+                ctrl_c.stop_if_asked()
 
             try:
                 report = ingest_lines(eng, _lines(file), source=file, progress=committed)
+            except KeyboardInterrupt:
+                _interrupted(done, as_json)
             finally:
                 if signed is not None:
                     signed.close()
@@ -104,6 +115,64 @@ def ingest(
 
 
 REJECTED = 3  # `keruen ingest`'s exit status when lines were rejected
+INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as a shell reports a command it interrupted
+
+
+class _CtrlC:
+    """Ctrl-C during an ingest. The first asks it to stop once the chunk being written is
+    committed: `stop_if_asked`, called after each commit, raises KeyboardInterrupt then.
+    Raised at any other point, it could land inside the parse pool or a helper's pipe, which
+    then failed again on the way out with a traceback of its own. A second Ctrl-C, or one
+    after `at_once` (a bulk load's check: no chunks, nothing kept), interrupts at once. The
+    helper processes ignore SIGINT (`split.die_with`)."""
+
+    def __init__(self) -> None:
+        self.asked = self.immediate = False
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        if self.asked or self.immediate:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def stop_if_asked(self) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+
+    def at_once(self) -> None:
+        self.immediate = True
+        self.stop_if_asked()
+
+
+@contextmanager
+def _ctrl_c() -> Iterator[_CtrlC]:
+    ctrl_c = _CtrlC()
+    try:
+        previous = signal.signal(signal.SIGINT, ctrl_c.on_signal)
+    except ValueError:  # not the main thread (an embedding program's): Python's own handling
+        yield ctrl_c
+        return
+    try:
+        yield ctrl_c
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(lines: int, as_json: bool, bulk: bool = False) -> NoReturn:
+    """Ctrl-C during an ingest: say what stays. Chunks commit whole and in order, so the
+    file's first `lines` lines are in the ledger (accepted, duplicates or stored rejections)
+    and nothing after them; a line ingested again is a duplicate, a rejection is not stored
+    twice. A bulk load leaves no ledger at all."""
+    if as_json:
+        emit_json({"interrupted": True, "lines_committed": lines})
+    said = (
+        "no ledger was made (a bulk load makes it only once loaded and checked); the same "
+        "command again starts over"
+        if bulk
+        else f"the first {lines:,} lines are in the ledger, none after them; the same command "
+        "again ingests the rest (the lines already in count as duplicates)"
+    )
+    err.print(f"interrupted: {said}", highlight=False, soft_wrap=True)
+    raise typer.Exit(INTERRUPTED)
 
 
 def _ingest_bulk(
@@ -114,8 +183,21 @@ def _ingest_bulk(
     if db_url is None:
         fail("--bulk needs --db NEW.db: it writes a new ledger file, never one in use")
     with _rejects_file(rejects) as sink:
-        with progress("bulk load", _count_lines(file), enabled=not as_json) as advance:
-            result = ingest_bulk(_lines(file), db_url, source=file, progress=advance)
+        with (
+            progress("bulk load", _count_lines(file), enabled=not as_json) as advance,
+            _ctrl_c() as ctrl_c,
+        ):
+
+            def committed(lines: int) -> None:
+                advance(lines)
+                ctrl_c.stop_if_asked()
+
+            try:
+                result = ingest_bulk(
+                    _lines(file), db_url, source=file, progress=committed, loaded=ctrl_c.at_once
+                )
+            except KeyboardInterrupt:
+                _interrupted(0, as_json, bulk=True)
         if sink is not None:
             sink.writelines(r.raw.rstrip(b"\n") + b"\n" for r in result.report.rejections)
     if not as_json:

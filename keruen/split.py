@@ -602,7 +602,11 @@ def _judge_chunk(
 def die_with(parent: int) -> None:
     """A forked helper process dies with the ingest that forked it (Linux: a parent-death
     signal). It holds copies of the parent's database sockets: alive after a `kill -9` of the
-    ingest, it would keep the killed transaction open, and PostgreSQL's writer lock with it."""
+    ingest, it would keep the killed transaction open, and PostgreSQL's writer lock with it.
+    Ctrl-C at a terminal reaches the whole process group: the helper leaves it to the ingest,
+    which says what was committed and closes the helpers' pipes (a helper interrupted in the
+    middle printed its traceback under that line)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -104,6 +104,80 @@ def test_kill_9_during_ingest_loses_and_doubles_nothing(
     assert rejections == expected.rejected  # logged once, however many runs saw them
 
 
+@pytest.mark.parametrize("split", ["0", "1"])
+def test_ctrl_c_during_ingest_says_what_stays(tmp_path: Path, split: str) -> None:
+    """Ctrl-C at a terminal (SIGINT to the whole process group: the ingest and its helper
+    processes): exit 130, one line saying how many lines are in the ledger, and the ledger is
+    exactly what ingesting that many lines makes; the same command again finishes the file."""
+    lines = [line + b"\n" for line in StreamGen(seed=11).events(20 * EVENTS)]
+    stream, url = tmp_path / "stream.jsonl", str(tmp_path / "ledger.db")
+    stream.write_bytes(b"".join(lines))
+    env = {**os.environ, "KERUEN_CHUNK": str(CHUNK), "KERUEN_INGEST_SPLIT": split}
+    argv = ("ingest", str(stream), "--db", url, "--allow-rejects", "--json")
+    cmd = [sys.executable, "-c", "from keruen.cli import main; main()", *argv]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
+    while proc.poll() is None and (not os.path.exists(url) or _events_now_at(url) < EVENTS):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the ingest ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    out, errors = proc.communicate(timeout=120)
+    assert proc.returncode == 130, errors.decode()
+    said = json.loads(out)
+    assert said["interrupted"] is True
+    committed = said["lines_committed"]
+    assert EVENTS <= committed < len(lines)
+    assert b"Traceback" not in errors
+    assert f"interrupted: the first {committed:,} lines are in the ledger".encode() in errors
+    eng = db.new_engine(url)
+    with db.scratch() as first, db.scratch() as whole:  # what the lines alone make
+        ingest_lines(first, iter(lines[:committed]), source=str(stream), chunk_size=CHUNK)
+        ingest_lines(whole, iter(lines), source=str(stream), chunk_size=CHUNK)
+        with eng.connect() as conn, first.connect() as a, whole.connect() as b:
+            assert head(conn) == head(a)
+            whole_head = head(b)
+    again = subprocess.run(cmd, capture_output=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr.decode()
+    with eng.connect() as conn:
+        assert head(conn) == whole_head
+        assert integrity.verify(conn).ok
+    eng.dispose()
+
+
+def test_ctrl_c_during_a_bulk_load_leaves_no_ledger(tmp_path: Path) -> None:
+    """A bulk load interrupted: exit 130, saying no ledger was made; neither the ledger nor
+    its temporary file is left."""
+    stream, url = tmp_path / "stream.jsonl", tmp_path / "new.db"
+    stream.write_bytes(b"".join(line + b"\n" for line in StreamGen(seed=12).events(20 * EVENTS)))
+    env = {**os.environ, "KERUEN_CHUNK": str(CHUNK)}
+    cmd = [sys.executable, "-c", "from keruen.cli import main; main()"]
+    cmd += ["ingest", str(stream), "--bulk", "--db", str(url)]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
+    temporary = tmp_path / f".new.db.bulk-{proc.pid}.tmp"
+    while proc.poll() is None and (
+        not temporary.exists() or _events_now_at(str(temporary)) < EVENTS
+    ):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the load ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, errors = proc.communicate(timeout=120)
+    assert proc.returncode == 130, errors.decode()
+    assert b"interrupted: no ledger was made" in errors
+    assert b"Traceback" not in errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stream.jsonl"]
+
+
+def _events_now_at(path: str) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        except sqlite3.OperationalError:  # the migrations have not made the table yet
+            return 0
+
+
 def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {"KERUEN_SECRET": "kill-test-" + "x" * 40}
     args = ("serve", "--db", url, "--host", "127.0.0.1", "--port", str(port))
