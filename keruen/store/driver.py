@@ -134,7 +134,7 @@ ROWS_AT_ONCE = 100  # rows of a chunk's write per SQLite statement (fewer if wid
 # What a chunk's grouped inserts bind for NULL on SQLite. For each None it binds, the sqlite3
 # module looks for an adapter (a tuple built, a dict probed, two attributes looked up: 0.6 µs a
 # value, a third of a 9-column row's insert); a float it binds as it is, and SQLite keeps no NaN:
-# a NaN bound is stored as NULL (`test_driver` holds SQLite to that).
+# a NaN bound is stored as NULL (`tests/ledger/test_native.py` holds SQLite to that).
 NULL_BOUND = math.nan
 
 
@@ -142,8 +142,8 @@ def _grouped(
     rows: Sequence[tuple[Any, ...]], width: int, null: object = None
 ) -> tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(n, groups, rest): `rows` as the parameters of statements of `n` rows each (at most 999
-    parameters, the oldest SQLite's limit), and the rows left over. The native judge's loop,
-    where it is built, also binds `null` for None in the groups (the same rows stored)."""
+    parameters, the oldest SQLite's limit), and the rows left over. Where the native
+    extension is built, its loop lays them out, `null` in place of None in the groups."""
     n = max(1, min(ROWS_AT_ONCE, 999 // width))
     fast = native()  # not an extension built before `grouped` (a checkout not installed again)
     if fast is not None and type(rows) is list and hasattr(fast, "grouped"):
