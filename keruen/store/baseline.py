@@ -13,14 +13,15 @@ from sqlalchemy.engine import Engine
 
 from keruen.store import db
 from keruen.store import schema as t
-from keruen.store.driver import bulk_insert
-from keruen.store.ledger import BATCH_COLUMNS, EVENT_COLUMNS, MOVE_COLUMNS
+from keruen.store.driver import bulk_write
+from keruen.store.ledger import BATCH_COLUMNS, EVENT_COLUMNS, LINK_COLUMNS, MOVE_COLUMNS
 
 
 def stored_rows_insert(eng: Engine, db_url: str | None, chunk: int) -> float:
     """Seconds to insert, `chunk` events per transaction, the rows the ingest stored (events,
     their moves, batches and transform links) into an empty ledger of the same schema, by
-    the ledger's own bulk insert: what storage alone costs, without parsing or judging."""
+    the ingest's own write (`bulk_write`): what storage alone costs, without parsing or
+    judging."""
     e, m, b, lk = t.events.c, t.moves.c, t.batches.c, t.links.c
     spent = 0.0
     # a second scratch database: on the PostgreSQL server named, or a temporary SQLite file
@@ -54,12 +55,17 @@ def stored_rows_insert(eng: Engine, db_url: str | None, chunk: int) -> float:
             rows = [[tuple(r) for r in result] for result in part]
             start = time.perf_counter()
             with fresh.begin() as conn:
-                for table, columns, table_rows in zip(
-                    (t.events, t.batches, t.moves, t.links),
-                    (EVENT_COLUMNS, BATCH_COLUMNS, MOVE_COLUMNS, ("input", "output", "event_seq")),
-                    rows,
-                    strict=True,
-                ):
-                    bulk_insert(conn, table, columns, table_rows)
+                bulk_write(
+                    conn,
+                    [
+                        (table, columns, table_rows, ())
+                        for table, columns, table_rows in zip(
+                            (t.events, t.batches, t.moves, t.links),
+                            (EVENT_COLUMNS, BATCH_COLUMNS, MOVE_COLUMNS, LINK_COLUMNS),
+                            rows,
+                            strict=True,
+                        )
+                    ],
+                )
             spent += time.perf_counter() - start
     return spent

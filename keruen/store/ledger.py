@@ -347,6 +347,7 @@ MOVE_COLUMNS = (
     "event_id",
 )
 BATCH_COLUMNS = ("batch", "hs", "unit", "description", "origin", "created_us", "event_id")
+LINK_COLUMNS = ("input", "output", "event_seq")
 
 
 @dataclass(slots=True)
@@ -431,7 +432,7 @@ def insert(conn: Connection, r: ChunkRows) -> None:
             (t.events, EVENT_COLUMNS, r.events, ()),
             (t.batches, BATCH_COLUMNS, r.batches, ()),
             (t.moves, MOVE_COLUMNS, r.moves, ()),
-            (t.links, ("input", "output", "event_seq"), r.links, ()),
+            (t.links, LINK_COLUMNS, r.links, ()),
             (t.cancellations, ("target", "event_id"), r.cancels, ()),
             (t.balances, ("holder", "batch", "quantity"), r.balances, BALANCE_KEY),
         ],
