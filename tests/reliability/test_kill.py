@@ -50,16 +50,28 @@ def _distinct(eng: Engine) -> int:
 
 def _events_now(eng: Engine, url: str) -> int:
     """The event count, read without the writer's lock (SQLite: a plain WAL reader)."""
-    if eng.dialect.name == "sqlite":
-        with sqlite3.connect(f"file:{url}?mode=ro", uri=True, timeout=30) as conn:
+    return _events_now_at(url) if eng.dialect.name == "sqlite" else _count(eng)
+
+
+def _events_now_at(path: str) -> int:
+    """The events in the SQLite file `path`, read as a plain WAL reader; 0 before the
+    migrations have made the table."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as conn:
+        try:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-    return _count(eng)
+        except sqlite3.OperationalError:
+            return 0
+
+
+KERUEN = [sys.executable, "-c", "from keruen.cli import main; main()"]  # the `keruen` command
 
 
 def _keruen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-c", "from keruen.cli import main; main()", *args]
     return subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+        [*KERUEN, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -114,7 +126,7 @@ def test_ctrl_c_during_ingest_says_what_stays(tmp_path: Path, split: str) -> Non
     stream.write_bytes(b"".join(lines))
     env = {**os.environ, "KERUEN_CHUNK": str(CHUNK), "KERUEN_INGEST_SPLIT": split}
     argv = ("ingest", str(stream), "--db", url, "--allow-rejects", "--json")
-    cmd = [sys.executable, "-c", "from keruen.cli import main; main()", *argv]
+    cmd = [*KERUEN, *argv]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
     )
@@ -151,8 +163,7 @@ def test_ctrl_c_during_a_bulk_load_leaves_no_ledger(tmp_path: Path) -> None:
     stream, url = tmp_path / "stream.jsonl", tmp_path / "new.db"
     stream.write_bytes(b"".join(line + b"\n" for line in StreamGen(seed=12).events(20 * EVENTS)))
     env = {**os.environ, "KERUEN_CHUNK": str(CHUNK)}
-    cmd = [sys.executable, "-c", "from keruen.cli import main; main()"]
-    cmd += ["ingest", str(stream), "--bulk", "--db", str(url)]
+    cmd = [*KERUEN, "ingest", str(stream), "--bulk", "--db", str(url)]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
     )
@@ -168,14 +179,6 @@ def test_ctrl_c_during_a_bulk_load_leaves_no_ledger(tmp_path: Path) -> None:
     assert b"interrupted: no ledger was made" in errors
     assert b"Traceback" not in errors
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stream.jsonl"]
-
-
-def _events_now_at(path: str) -> int:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as conn:
-        try:
-            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-        except sqlite3.OperationalError:  # the migrations have not made the table yet
-            return 0
 
 
 def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
